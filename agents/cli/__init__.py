@@ -1,0 +1,1 @@
+"""The command line: ``agents``, ``start-all-agents`` and ``stop-all-agents``."""

@@ -1,0 +1,57 @@
+"""The one error tree shared by every agent, the store and the CLI.
+
+``AgentError`` and its subclasses are problems a user can fix: the server turns them into
+MCP tool errors carrying their message, and the CLI prints them and exits 1. Anything else
+that escapes a handler is a bug: it is logged with its traceback and the caller sees only a
+generic tool error.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AgentError",
+    "ConfigError",
+    "DuplicateHandlerError",
+    "InputError",
+    "NotConfiguredError",
+    "NotFoundError",
+    "StoreError",
+    "UpstreamError",
+]
+
+
+class AgentError(Exception):
+    """Base of every error the user can act on; its message says what is wrong and what to do."""
+
+
+class ConfigError(AgentError):
+    """A setting is missing or invalid; the message names the variable and the file."""
+
+
+class NotConfiguredError(AgentError):
+    """The agent runs, but its upstream credentials are not set, so it cannot call the upstream."""
+
+
+class InputError(AgentError):
+    """A tool argument or CLI argument is wrong; the message names the parameter."""
+
+
+class NotFoundError(AgentError):
+    """The named object does not exist (or is not visible with the configured credentials)."""
+
+
+class UpstreamError(AgentError):
+    """The upstream service refused or failed a request; carries its status and code."""
+
+    def __init__(self, message: str, *, status: int | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+class StoreError(AgentError):
+    """The context store cannot be opened or written (corrupt, locked, newer format, full disk)."""
+
+
+class DuplicateHandlerError(AgentError):
+    """Two handlers of one agent were registered under the same tool name."""

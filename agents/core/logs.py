@@ -1,0 +1,86 @@
+"""structlog configuration: the only place that calls ``structlog.configure``.
+
+JSON lines when the stream is not a TTY (supervisord captures and rotates them), the console
+renderer on a TTY. Standard-library records (uvicorn, the MCP SDK, httpx) go through the same
+processors, so every line of an agent's log has one shape.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import Any, TextIO
+
+import structlog
+from structlog.typing import Processor
+
+__all__ = ["configure_logging", "get_logger", "shared_processors"]
+
+_QUIET = {"uvicorn.access": logging.CRITICAL + 1, "httpx": logging.WARNING,
+          "httpcore": logging.WARNING, "mcp": logging.WARNING, "sse_starlette": logging.WARNING}
+
+
+def shared_processors() -> list[Processor]:
+    """The processors every record passes through before rendering."""
+    return [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.StackInfoRenderer(),
+    ]
+
+
+def configure_logging(
+    *,
+    stream: TextIO | None = None,
+    level: str = "INFO",
+    json: bool | None = None,
+    **bound: Any,
+) -> None:
+    """Route structlog and stdlib logging to ``stream`` (stdout by default).
+
+    Args:
+        stream: Where lines go; stdio agents pass ``sys.stderr`` because stdout is the protocol.
+        level: Minimum level.
+        json: Force JSON (True) or console (False); default: JSON unless ``stream`` is a TTY.
+        **bound: Fields bound to every line, e.g. ``agent="notion", env="local"``; ``pid`` is
+            always bound.
+    """
+    out = stream if stream is not None else sys.stdout
+    as_json = (not out.isatty()) if json is None else json
+    renderer: list[Processor] = (
+        [structlog.processors.dict_tracebacks, structlog.processors.JSONRenderer()]
+        if as_json
+        else [structlog.dev.ConsoleRenderer()]
+    )
+    pre = shared_processors()
+    structlog.configure(
+        processors=[*pre, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=pre,
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *renderer],
+    )
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        lg = logging.getLogger(name)
+        lg.handlers[:] = []
+        lg.propagate = True
+    for name, lvl in _QUIET.items():
+        logging.getLogger(name).setLevel(max(lvl, logging.getLevelName(level)))
+    structlog.contextvars.clear_contextvars()
+    structlog.contextvars.bind_contextvars(pid=os.getpid(), **bound)
+
+
+def get_logger(name: str | None = None) -> Any:
+    """A structlog logger; use module ``__name__``."""
+    return structlog.stdlib.get_logger(name)

@@ -1,0 +1,82 @@
+"""Agent bootstrap: ``python -m agents.<name> --env <env> [--transport http|stdio] [--port N]``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any, NoReturn
+
+import anyio
+
+from agents.catalog import by_name, port_of, resolve_token
+from agents.core.errors import AgentError, ConfigError
+from agents.core.logs import configure_logging, get_logger
+from agents.core.recorder import open_recorder
+from agents.core.runtime import AgentRuntime, AgentSpec
+from agents.core.server import build_server
+from agents.core.settings import CoreSettings, find_root, load_layers
+
+__all__ = ["run"]
+
+log = get_logger(__name__)
+
+
+def _parse(name: str, argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog=f"python -m agents.{name}", description=f"Run the {name} agent.")
+    p.add_argument("--env", default=os.environ.get("AGENT_ENV", "local"), help="environment name")
+    p.add_argument("--transport", choices=["http", "stdio"], default="http")
+    p.add_argument("--port", type=int, default=None, help="override the port from the env files")
+    return p.parse_args(argv)
+
+
+def _fail(exc: AgentError) -> NoReturn:
+    log.error("agent_refused_to_start", error=str(exc))
+    sys.exit(2)
+
+
+def run(spec: AgentSpec[Any], argv: list[str] | None = None) -> None:
+    """Run ``spec`` as an MCP server until SIGTERM/SIGINT (HTTP) or end of input (stdio)."""
+    args = _parse(spec.name, argv)
+    stdio = args.transport == "stdio"
+    stream = sys.stderr if stdio else sys.stdout
+    configure_logging(stream=stream, agent=spec.name, env=args.env)
+    try:
+        layers = load_layers(find_root(), args.env)
+        core = layers.model(CoreSettings)
+        port = args.port or port_of(by_name(spec.name), layers, core)
+        token = None if stdio else resolve_token(layers, core, spec.name)
+        recorder = open_recorder(layers, spec.name)
+    except AgentError as exc:
+        _fail(exc)
+    configure_logging(stream=stream, level=core.log_level, agent=spec.name, env=args.env)
+    runtime = AgentRuntime.start(spec, layers, core, None if stdio else port, recorder)
+    server = build_server(runtime, token=token, port=port, owns_runtime=True)
+    log.info(
+        "agent_starting",
+        transport=args.transport,
+        port=None if stdio else port,
+        handlers=len(spec.registry) + 1,
+        upstream_configured=runtime.ready,
+        reason=runtime.reason,
+    )
+    if stdio:
+        anyio.run(server.run_stdio_async)
+    else:
+        anyio.run(_serve_http, server, port)
+
+
+async def _serve_http(server: Any, port: int) -> None:
+    import uvicorn
+
+    app = server.streamable_http_app(stateless_http=True, host="127.0.0.1")
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=5,
+        lifespan="on",
+    )
+    await uvicorn.Server(config).serve()

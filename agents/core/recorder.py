@@ -1,0 +1,91 @@
+"""The recorder seam: every tool call passes through one ``Recorder``.
+
+The context store provides the durable recorder (one ``agent_output`` document per call);
+:class:`NullRecorder` records nothing and is what an agent runs with when no store is wired.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal, Protocol
+
+__all__ = ["NullRecorder", "Outcome", "Recorder", "ToolCall", "open_recorder", "redact"]
+
+Outcome = Literal["ok", "error", "invalid_arguments", "crash"]
+
+SECRET_NAME = re.compile(r"(token|secret|password|passwd|key|authorization|credential|cookie)", re.I)
+MAX_STRING = 200
+MAX_ITEMS = 20
+
+
+def redact(value: Any, *, depth: int = 0) -> Any:
+    """A summary of ``value`` safe to store and log: secret-named fields masked, long strings
+    and collections truncated, nesting bounded."""
+    if depth > 4:
+        return "…"
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for i, (k, v) in enumerate(value.items()):
+            if i >= MAX_ITEMS:
+                out["…"] = f"{len(value) - MAX_ITEMS} more keys"
+                break
+            key = str(k)
+            out[key] = "[redacted]" if SECRET_NAME.search(key) else redact(v, depth=depth + 1)
+        return out
+    if isinstance(value, list | tuple):
+        items = [redact(v, depth=depth + 1) for v in value[:MAX_ITEMS]]
+        if len(value) > MAX_ITEMS:
+            items.append(f"… {len(value) - MAX_ITEMS} more items")
+        return items
+    if isinstance(value, str) and len(value) > MAX_STRING:
+        return value[:MAX_STRING] + f"… ({len(value)} chars)"
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return redact(str(value), depth=depth + 1)
+
+
+@dataclass
+class ToolCall:
+    """What the recorder receives for one tool call, after it finished."""
+
+    agent: str
+    env: str
+    tool: str
+    arguments: dict[str, Any]
+    outcome: Outcome
+    duration_ms: float
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    output: Any = None
+    error: str | None = None
+
+    @property
+    def status(self) -> str:
+        """``ok`` or ``error`` (invalid arguments and crashes are errors too)."""
+        return "ok" if self.outcome == "ok" else "error"
+
+
+class Recorder(Protocol):
+    """Receives every tool call; ``record`` returns once the call is durable."""
+
+    async def record(self, call: ToolCall) -> None:
+        """Persist ``call``."""
+
+    async def aclose(self) -> None:
+        """Release resources."""
+
+
+class NullRecorder:
+    """Records nothing: the seam's default when no context store is wired."""
+
+    async def record(self, call: ToolCall) -> None:
+        """Drop ``call``."""
+
+    async def aclose(self) -> None:
+        """Nothing to release."""
+
+
+def open_recorder(layers: Any, agent: str) -> Recorder:
+    """The recorder every agent process uses: the one place the context store plugs in."""
+    return NullRecorder()

@@ -1,0 +1,102 @@
+"""What an agent is (``AgentSpec``) and what it holds while running (``AgentRuntime``)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar, cast
+
+from mcp.server.mcpserver import Context
+
+from agents.core.errors import AgentError, NotConfiguredError
+from agents.core.recorder import NullRecorder, Recorder
+from agents.core.registry import HandlerRegistry
+from agents.core.settings import CoreSettings, EnvLayers
+
+__all__ = ["AgentRuntime", "AgentSpec", "RecorderFactory"]
+
+ClientT = TypeVar("ClientT")
+RecorderFactory = Callable[[EnvLayers, str], Recorder]
+
+
+@dataclass
+class AgentSpec(Generic[ClientT]):
+    """An agent: its tools and how to build its upstream client from the environment.
+
+    ``connect`` must be cheap and must not touch the network: it validates settings and builds
+    the client object. It raises :class:`NotConfiguredError` (or ``ConfigError``) with a reason
+    naming the variable and file when the upstream is not configured.
+    """
+
+    name: str
+    registry: HandlerRegistry
+    connect: Callable[[EnvLayers], ClientT]
+    version: str
+    instructions: str = ""
+
+    def runtime(self, ctx: Context[Any, Any]) -> AgentRuntime[ClientT]:
+        """The runtime of the server answering ``ctx``."""
+        return cast(AgentRuntime[ClientT], ctx.request_context.lifespan_context)
+
+    def client(self, ctx: Context[Any, Any]) -> ClientT:
+        """The upstream client, or a "not configured" error naming what is missing."""
+        return self.runtime(ctx).require_client()
+
+
+@dataclass
+class AgentRuntime(Generic[ClientT]):
+    """One running agent: settings, upstream client (if configured), recorder."""
+
+    spec: AgentSpec[ClientT]
+    layers: EnvLayers
+    core: CoreSettings
+    port: int | None
+    recorder: Recorder = field(default_factory=NullRecorder)
+    client: ClientT | None = None
+    reason: str | None = None
+    started: float = field(default_factory=time.monotonic)
+
+    @classmethod
+    def start(
+        cls,
+        spec: AgentSpec[ClientT],
+        layers: EnvLayers,
+        core: CoreSettings,
+        port: int | None,
+        recorder: Recorder | None = None,
+    ) -> AgentRuntime[ClientT]:
+        """Build the runtime; an unconfigured upstream is remembered as the not-ready reason."""
+        rt = cls(spec=spec, layers=layers, core=core, port=port, recorder=recorder or NullRecorder())
+        try:
+            rt.client = spec.connect(layers)
+        except AgentError as exc:
+            rt.reason = str(exc)
+        return rt
+
+    @property
+    def env(self) -> str:
+        """The environment name."""
+        return self.layers.env
+
+    @property
+    def ready(self) -> bool:
+        """Config loaded and the upstream client built."""
+        return self.client is not None
+
+    def require_client(self) -> ClientT:
+        """The upstream client.
+
+        Raises:
+            NotConfiguredError: The upstream is not configured; says what to set where.
+        """
+        if self.client is None:
+            raise NotConfiguredError(f"the {self.spec.name} agent is not configured: {self.reason}")
+        return self.client
+
+    async def aclose(self) -> None:
+        """Close the upstream client and the recorder."""
+        closer = getattr(self.client, "aclose", None)
+        if closer is not None:
+            await closer()
+        await self.recorder.aclose()

@@ -1,0 +1,215 @@
+"""Turn an agent's registry into an MCP server: tools, the per-call seam, health, auth."""
+
+from __future__ import annotations
+
+import hmac
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from mcp.server import MCPServer
+from mcp.server.auth.provider import AccessToken
+from mcp.server.auth.settings import AuthSettings
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
+from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from pydantic import BaseModel, Field, ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from agents.core.errors import AgentError
+from agents.core.logs import get_logger
+from agents.core.recorder import Outcome, ToolCall, redact
+from agents.core.runtime import AgentRuntime
+
+__all__ = ["AgentInfo", "AgentServer", "StaticTokenVerifier", "build_server"]
+
+log = get_logger(__name__)
+
+
+class StaticTokenVerifier:
+    """Accepts exactly one bearer token, compared in constant time."""
+
+    def __init__(self, token: str, client_id: str) -> None:
+        self._token = token.encode()
+        self._client_id = client_id
+
+    async def verify_token(self, token: str) -> AccessToken | None:
+        """The access token if ``token`` matches, else None (the SDK answers 401)."""
+        if hmac.compare_digest(token.encode(), self._token):
+            return AccessToken(token=token, client_id=self._client_id, scopes=[])
+        return None
+
+
+class AgentInfo(BaseModel):
+    """What ``agent_info`` reports about the agent itself."""
+
+    agent: str = Field(description="Agent name")
+    version: str = Field(description="Agent version")
+    env: str = Field(description="Environment the agent runs in")
+    handlers: int = Field(description="Number of tools the agent serves, agent_info included")
+    upstream_configured: bool = Field(description="Whether upstream credentials are set")
+    reason: str | None = Field(default=None, description="Why the upstream is not configured")
+    uptime_seconds: float = Field(description="Seconds since the agent started")
+
+
+def _summary(result: CallToolResult) -> Any:
+    if result.structured_content is not None:
+        return result.structured_content
+    return [c.text if isinstance(c, TextContent) else c.type for c in result.content]
+
+
+class AgentServer(MCPServer[AgentRuntime[Any]]):
+    """An ``MCPServer`` whose every tool call passes through :meth:`call_tool`: one log event,
+    one record, and the mapping of :class:`AgentError` to a tool error with its message."""
+
+    def __init__(self, runtime: AgentRuntime[Any], *, owns_runtime: bool, **kwargs: Any) -> None:
+        self.runtime = runtime
+
+        @asynccontextmanager
+        async def lifespan(_: MCPServer[AgentRuntime[Any]]) -> AsyncIterator[AgentRuntime[Any]]:
+            try:
+                yield runtime
+            finally:
+                if owns_runtime:
+                    await runtime.aclose()
+                    log.info("agent_stopped")
+
+        super().__init__(lifespan=lifespan, **kwargs)
+
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
+    ) -> Any:
+        """Run tool ``name``; log and record the call whatever its outcome."""
+        started = time.perf_counter()
+        outcome: Outcome = "ok"
+        error: str | None = None
+        output: Any = None
+        try:
+            result = await super().call_tool(name, arguments, context)
+            if isinstance(result, CallToolResult):
+                output = _summary(result)
+                if result.is_error:
+                    outcome, error = "error", str(output)
+            return result
+        except UnexpectedToolError as exc:
+            cause = exc.__cause__
+            if isinstance(cause, AgentError):
+                outcome, error = "error", str(cause)
+                raise ToolError(error) from cause
+            outcome, error = "crash", f"unexpected {type(cause).__name__}; see the agent log"
+            raise
+        except ToolError as exc:
+            outcome = "invalid_arguments" if isinstance(exc.__cause__, ValidationError) else "error"
+            error = str(exc)
+            raise
+        finally:
+            duration_ms = round((time.perf_counter() - started) * 1000, 3)
+            log.info("tool_call", tool=name, duration_ms=duration_ms, outcome=outcome)
+            await self._record(name, arguments, outcome, duration_ms, output, error)
+
+    async def _record(
+        self,
+        name: str,
+        arguments: dict[str, Any],
+        outcome: Outcome,
+        duration_ms: float,
+        output: Any,
+        error: str | None,
+    ) -> None:
+        rt = self.runtime
+        call = ToolCall(
+            agent=rt.spec.name,
+            env=rt.env,
+            tool=name,
+            arguments=redact(arguments),
+            outcome=outcome,
+            duration_ms=duration_ms,
+            output=output,
+            error=error,
+        )
+        try:
+            await rt.recorder.record(call)
+        except AgentError as exc:
+            log.error("record_failed", tool=name, reason=str(exc))
+            raise ToolError(f"{name} ran, but its record could not be stored: {exc}") from exc
+
+
+def _annotations(read_only: bool, destructive: bool, idempotent: bool) -> ToolAnnotations:
+    return ToolAnnotations(
+        read_only_hint=read_only,
+        destructive_hint=destructive,
+        idempotent_hint=idempotent,
+        open_world_hint=True,
+    )
+
+
+def build_server(
+    runtime: AgentRuntime[Any], *, token: str | None, port: int | None, owns_runtime: bool = False
+) -> AgentServer:
+    """The MCP server of ``runtime``'s agent: its handlers, ``agent_info``, /healthz, /readyz.
+
+    With ``token`` set, /mcp requires ``Authorization: Bearer <token>`` (checked by the SDK's
+    token verifier); the health routes never need it and reveal no secrets. With
+    ``owns_runtime`` the server closes the runtime when its lifespan ends (a real process;
+    tests connecting several in-memory clients leave it False).
+    """
+    spec = runtime.spec
+    auth: dict[str, Any] = {}
+    if token is not None:
+        base = f"http://127.0.0.1:{port or 0}"
+        auth = {
+            "token_verifier": StaticTokenVerifier(token, client_id=f"{spec.name}-client"),
+            "auth": AuthSettings(
+                issuer_url=base, resource_server_url=f"{base}/mcp", validate_token_resource=False
+            ),
+        }
+    server = AgentServer(
+        runtime,
+        owns_runtime=owns_runtime,
+        name=f"{spec.name}-agent",
+        version=spec.version,
+        instructions=spec.instructions or None,
+        warn_on_duplicate_tools=False,
+        **auth,
+    )
+    for h in spec.registry:
+        server.add_tool(
+            h.fn,
+            name=h.name,
+            description=h.description,
+            annotations=_annotations(h.read_only, h.destructive, h.idempotent),
+        )
+
+    async def agent_info() -> AgentInfo:
+        """Report this agent's version, environment, handler count and upstream configuration."""
+        return AgentInfo(
+            agent=spec.name,
+            version=spec.version,
+            env=runtime.env,
+            handlers=len(spec.registry) + 1,
+            upstream_configured=runtime.ready,
+            reason=runtime.reason,
+            uptime_seconds=round(time.monotonic() - runtime.started, 3),
+        )
+
+    server.add_tool(
+        agent_info,
+        name="agent_info",
+        description=agent_info.__doc__,
+        annotations=_annotations(True, False, True),
+    )
+
+    @server.custom_route("/healthz", methods=["GET"], include_in_schema=False)
+    async def healthz(_: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    @server.custom_route("/readyz", methods=["GET"], include_in_schema=False)
+    async def readyz(_: Request) -> JSONResponse:
+        body: dict[str, Any] = {"ready": runtime.ready, "agent": spec.name, "env": runtime.env}
+        if not runtime.ready:
+            body["reason"] = runtime.reason
+        return JSONResponse(body, status_code=200 if runtime.ready else 503)
+
+    return server

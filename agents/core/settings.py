@@ -1,0 +1,248 @@
+"""Settings: layered env files validated with pydantic.
+
+Precedence, lowest to highest (the one place it is defined):
+
+1. ``environments/.env.<env>``          committed, never secrets;
+2. ``environments/.env.<env>.secrets``  gitignored, must be mode 0600;
+3. the process environment.
+
+Every error names the variable and the file it came from, or the file it belongs in.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import re
+import secrets
+import stat
+import types
+import typing
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, TypeVar
+
+from dotenv import dotenv_values
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+from agents.core.errors import ConfigError
+
+__all__ = [
+    "PROCESS_ENV",
+    "CoreSettings",
+    "EnvLayers",
+    "SettingsModel",
+    "ensure_tokens",
+    "find_root",
+    "load_layers",
+]
+
+PROCESS_ENV = "the process environment"
+ENV_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+M = TypeVar("M", bound="SettingsModel")
+
+
+def find_root(start: Path | None = None) -> Path:
+    """Return the project root: ``$AGENTS_HOME``, else the nearest ancestor holding
+    ``environments/``, else the checkout this package was loaded from."""
+    home = os.environ.get("AGENTS_HOME")
+    if home:
+        return Path(home).resolve()
+    here = (start or Path.cwd()).resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / "environments").is_dir() and (candidate / "pyproject.toml").is_file():
+            return candidate
+    return Path(__file__).resolve().parents[2]
+
+
+class SettingsModel(BaseModel):
+    """Base for settings models: fields are aliased to their environment variable names."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore", frozen=True)
+
+
+def _is_secret(annotation: object) -> bool:
+    if annotation is SecretStr:
+        return True
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        return any(_is_secret(arg) for arg in typing.get_args(annotation))
+    return False
+
+
+@dataclass
+class EnvLayers:
+    """The merged variables of one environment, remembering where each came from."""
+
+    root: Path
+    env: str
+    values: dict[str, str] = field(default_factory=dict)
+    origins: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def public_file(self) -> Path:
+        """``environments/.env.<env>``: committed, no secrets."""
+        return self.root / "environments" / f".env.{self.env}"
+
+    @property
+    def secrets_file(self) -> Path:
+        """``environments/.env.<env>.secrets``: gitignored, mode 0600."""
+        return self.root / "environments" / f".env.{self.env}.secrets"
+
+    def rel(self, path: Path) -> str:
+        """``path`` relative to the project root, as messages show it."""
+        try:
+            return str(path.relative_to(self.root))
+        except ValueError:
+            return str(path)
+
+    def where(self, name: str) -> str:
+        """The file (or process environment) that set ``name``."""
+        return self.origins.get(name, "nowhere")
+
+    def home_of(self, model: type[SettingsModel], name: str) -> str:
+        """The file where variable ``name`` of ``model`` belongs."""
+        for fld in model.model_fields.values():
+            if fld.alias == name:
+                return self.rel(self.secrets_file if _is_secret(fld.annotation) else self.public_file)
+        return self.rel(self.public_file)
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        """The merged value of ``name``."""
+        return self.values.get(name, default)
+
+    def model(self, model: type[M]) -> M:
+        """Validate ``model`` against the merged values.
+
+        Raises:
+            ConfigError: One line per bad variable, naming it and its file.
+        """
+        data = {
+            fld.alias: self.values[fld.alias]
+            for fld in model.model_fields.values()
+            if fld.alias and fld.alias in self.values and self.values[fld.alias] != ""
+        }
+        for fld in model.model_fields.values():
+            if fld.alias and _is_secret(fld.annotation) and self.origins.get(fld.alias) == self.rel(
+                self.public_file
+            ):
+                raise ConfigError(
+                    f"{fld.alias} is a secret but is set in {self.rel(self.public_file)}, which is "
+                    f"committed: move it to {self.rel(self.secrets_file)}"
+                )
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            raise ConfigError(self._explain(model, exc)) from None
+
+    def _explain(self, model: type[SettingsModel], exc: ValidationError) -> str:
+        lines = []
+        for err in exc.errors(include_url=False, include_input=False):
+            name = str(err["loc"][0]) if err["loc"] else model.__name__
+            if err["type"] == "missing":
+                lines.append(f"{name} missing: set it in {self.home_of(model, name)}")
+            else:
+                lines.append(f"{name} invalid in {self.where(name)}: {err['msg']}")
+        return "; ".join(lines)
+
+
+def _check_secret_mode(path: Path, shown: str) -> None:
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise ConfigError(
+            f"{shown} has mode {mode:04o} and holds secrets: run `chmod 600 {shown}` "
+            "(the agents refuse to read a secrets file others can read)"
+        )
+
+
+def load_layers(root: Path, env: str, environ: Mapping[str, str] | None = None) -> EnvLayers:
+    """Read the layers of ``env`` under ``root`` in precedence order.
+
+    Raises:
+        ConfigError: Unknown environment, unreadable file, or a secrets file not at 0600.
+    """
+    if not ENV_NAME.match(env):
+        raise ConfigError(f"environment name {env!r} is invalid: use lower-case letters, digits, - or _")
+    layers = EnvLayers(root=root, env=env)
+    if not layers.public_file.is_file():
+        known = sorted(
+            p.name.removeprefix(".env.")
+            for p in (root / "environments").glob(".env.*")
+            if not p.name.endswith((".secrets", ".template"))
+        )
+        raise ConfigError(
+            f"{layers.rel(layers.public_file)} not found: known environments are "
+            f"{', '.join(known) or 'none'}; copy environments/.env.template to create {env!r}"
+        )
+    sources: list[tuple[str, Mapping[str, str | None]]] = [
+        (layers.rel(layers.public_file), dotenv_values(layers.public_file)),
+    ]
+    if layers.secrets_file.exists():
+        _check_secret_mode(layers.secrets_file, layers.rel(layers.secrets_file))
+        sources.append((layers.rel(layers.secrets_file), dotenv_values(layers.secrets_file)))
+    sources.append((PROCESS_ENV, os.environ if environ is None else environ))
+    for origin, values in sources:
+        for key, value in values.items():
+            if value is not None:
+                layers.values[key] = value
+                layers.origins[key] = origin
+    return layers
+
+
+class CoreSettings(SettingsModel):
+    """What every process of an environment shares."""
+
+    port_base: int = Field(alias="AGENTS_PORT_BASE", ge=1024, le=65000)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", alias="LOG_LEVEL"
+    )
+    generate_tokens: bool = Field(default=False, alias="AGENTS_GENERATE_TOKENS")
+    ready_timeout: float = Field(default=30.0, alias="AGENTS_READY_TIMEOUT", gt=0)
+    health_misses: int = Field(default=2, alias="HEALTH_MISSES", ge=1)
+    health_grace: float = Field(default=10.0, alias="HEALTH_GRACE_SECONDS", ge=0)
+    crash_loop_exits: int = Field(default=5, alias="CRASH_LOOP_EXITS", ge=2)
+    crash_loop_window: float = Field(default=300.0, alias="CRASH_LOOP_WINDOW_SECONDS", gt=0)
+
+
+@contextlib.contextmanager
+def _locked(directory: Path) -> Iterator[None]:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def ensure_tokens(layers: EnvLayers, names: list[str]) -> list[str]:
+    """Generate the bearer tokens ``names`` that the secrets file lacks; return the new names.
+
+    Safe when several processes start at once: the file is rewritten whole, at 0600, under a lock.
+    """
+    path = layers.secrets_file
+    with _locked(path.parent):
+        existing = dotenv_values(path) if path.exists() else {}
+        missing = [n for n in names if not existing.get(n) and not os.environ.get(n)]
+        if not missing:
+            return []
+        if path.exists():
+            _check_secret_mode(path, layers.rel(path))
+            text = path.read_text()
+        else:
+            text = "# Secrets of this environment. Gitignored; keep at mode 0600.\n"
+        if text and not text.endswith("\n"):
+            text += "\n"
+        text += "".join(f"{n}={secrets.token_urlsafe(32)}\n" for n in missing)
+        tmp = path.with_name(path.name + ".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    for name, value in (dotenv_values(path) or {}).items():
+        if name in missing and value is not None:
+            layers.values[name] = value
+            layers.origins[name] = layers.rel(path)
+    return missing

@@ -1,0 +1,1 @@
+"""The Fizzy agent: boards, cards and collaboration on Fizzy's JSON API."""

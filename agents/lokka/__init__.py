@@ -1,0 +1,1 @@
+"""The Lokka agent: Microsoft 365 (Graph) and Azure Resource Manager administration."""

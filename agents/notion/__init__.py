@@ -1,0 +1,1 @@
+"""The Notion agent: pages, databases and document import through notion-client."""

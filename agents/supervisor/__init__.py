@@ -1,0 +1,1 @@
+"""supervisord integration: config rendering, control over XML-RPC, the health listener."""

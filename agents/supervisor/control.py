@@ -1,0 +1,245 @@
+"""Drive one environment's supervisord over its XML-RPC socket, and judge agent readiness."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import xmlrpc.client
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from agents.catalog import CatalogEntry
+from agents.core.errors import AgentError
+from agents.supervisor.render import EnvPaths
+
+__all__ = ["AgentStatus", "StartError", "Supervisor", "probe_ready", "tail_lines"]
+
+GROUP = "agents"
+
+
+class StartError(AgentError):
+    """An agent did not come up; the message names it, the reason and its last log lines."""
+
+
+@dataclass
+class AgentStatus:
+    """One row of ``agents status``."""
+
+    agent: str
+    state: str
+    pid: int | None
+    port: int
+    url: str
+    answering: bool
+    ready: bool
+    reason: str | None
+    uptime_seconds: int | None
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return asdict(self)
+
+
+def probe_ready(port: int, timeout: float = 1.0) -> tuple[bool, bool, str | None]:
+    """(answering, ready, reason) from the agent's /readyz."""
+    try:
+        resp = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=timeout)
+    except httpx.HTTPError as exc:
+        return False, False, f"no answer on port {port} ({type(exc).__name__})"
+    try:
+        body = resp.json()
+    except ValueError:
+        body = {}
+    return True, resp.status_code == 200, body.get("reason")
+
+
+def tail_lines(path: Path, count: int = 10) -> list[str]:
+    """The last ``count`` lines of ``path`` (empty if it does not exist)."""
+    try:
+        with path.open("rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            size = fh.tell()
+            fh.seek(max(0, size - 64 * 1024))
+            data = fh.read().decode(errors="replace")
+    except FileNotFoundError:
+        return []
+    return data.splitlines()[-count:]
+
+
+class Supervisor:
+    """The supervisord of one environment."""
+
+    def __init__(self, paths: EnvPaths) -> None:
+        self.paths = paths
+
+    @property
+    def rpc(self) -> Any:
+        """An XML-RPC proxy over the unix socket."""
+        from supervisor.xmlrpc import SupervisorTransport
+
+        transport = SupervisorTransport(None, None, f"unix://{self.paths.socket}")
+        return xmlrpc.client.ServerProxy("http://127.0.0.1", transport=transport)
+
+    def is_running(self) -> bool:
+        """supervisord answers on this environment's socket."""
+        if not self.paths.socket.exists():
+            return False
+        try:
+            return bool(self.rpc.supervisor.getState()["statename"] == "RUNNING")
+        except (OSError, xmlrpc.client.Error):
+            return False
+
+    def pid(self) -> int | None:
+        """supervisord's pid, from its pidfile."""
+        try:
+            return int(self.paths.pidfile.read_text().strip())
+        except (FileNotFoundError, ValueError):
+            return None
+
+    def launch(self, timeout: float = 15.0) -> None:
+        """Start supervisord (it daemonizes) and wait until it answers.
+
+        Raises:
+            StartError: supervisord refused the conf or did not come up.
+        """
+        proc = subprocess.run(
+            [sys.executable, "-m", "supervisor.supervisord", "-c", str(self.paths.conf)],
+            capture_output=True,
+            text=True,
+            cwd=self.paths.root,
+            check=False,
+        )
+        if proc.returncode != 0:
+            raise StartError(
+                f"supervisord refused {self.paths.conf}: {(proc.stderr or proc.stdout).strip()}"
+            )
+        deadline = time.monotonic() + timeout
+        while not self.is_running():
+            if time.monotonic() > deadline:
+                log = "\n".join(tail_lines(self.paths.log_of("supervisord")))
+                raise StartError(f"supervisord did not answer on {self.paths.socket}:\n{log}")
+            time.sleep(0.05)
+
+    def apply_conf(self) -> list[str]:
+        """Apply a re-rendered conf to the running supervisord (``supervisorctl update``);
+        return the names of the groups that changed."""
+        added, changed, removed = self.rpc.supervisor.reloadConfig()[0]
+        for name in removed + changed:
+            with contextlib.suppress(xmlrpc.client.Fault):
+                self.rpc.supervisor.stopProcessGroup(name)
+            self.rpc.supervisor.removeProcessGroup(name)
+        for name in changed + added:
+            self.rpc.supervisor.addProcessGroup(name)
+        return list(added + changed + removed)
+
+    def processes(self) -> dict[str, dict[str, Any]]:
+        """Process info of the agents, by agent name."""
+        return {
+            i["name"]: i for i in self.rpc.supervisor.getAllProcessInfo() if i["group"] == GROUP
+        }
+
+    def start_agents(self, names: list[str] | None = None) -> None:
+        """Start the named agents (all when None) without waiting for startsecs."""
+        if names is None:
+            self.rpc.supervisor.startProcessGroup(GROUP, False)
+            return
+        for name in names:
+            with contextlib.suppress(xmlrpc.client.Fault):
+                self.rpc.supervisor.startProcess(f"{GROUP}:{name}", False)
+
+    def stop_agents(self, names: list[str]) -> None:
+        """Stop the named agents and wait for them to exit."""
+        for name in names:
+            with contextlib.suppress(xmlrpc.client.Fault):
+                self.rpc.supervisor.stopProcess(f"{GROUP}:{name}", True)
+
+    def shutdown(self, timeout: float = 30.0) -> int | None:
+        """Stop every program and supervisord itself; return the pid that was stopped."""
+        pid = self.pid()
+        if self.is_running():
+            self.rpc.supervisor.shutdown()
+        elif pid is not None and _alive(pid):
+            os.kill(pid, signal.SIGTERM)
+        if pid is not None:
+            deadline = time.monotonic() + timeout
+            while _alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.05)
+        return pid
+
+    def status(self, entries: list[tuple[CatalogEntry, int]]) -> list[AgentStatus]:
+        """State, pid, port and readiness of each agent."""
+        infos = self.processes() if self.is_running() else {}
+        rows = []
+        now = time.time()
+        for entry, port in entries:
+            info = infos.get(entry.name, {})
+            state = info.get("statename", "NOT RUNNING" if not infos else "UNKNOWN")
+            running = state == "RUNNING"
+            answering, ready, reason = probe_ready(port) if running else (False, False, None)
+            if not running:
+                reason = info.get("spawnerr") or (f"exit status {info['exitstatus']}" if info.get(
+                    "exitstatus") else None)
+            rows.append(AgentStatus(
+                agent=entry.name,
+                state=state,
+                pid=info.get("pid") or None,
+                port=port,
+                url=f"http://127.0.0.1:{port}/mcp",
+                answering=answering,
+                ready=ready,
+                reason=reason,
+                uptime_seconds=int(now - info["start"]) if running else None,
+            ))
+        return rows
+
+    def wait_answering(
+        self, entries: list[tuple[CatalogEntry, int]], timeout: float
+    ) -> list[AgentStatus]:
+        """Wait until every agent answers /readyz.
+
+        Raises:
+            StartError: An agent went FATAL, refused its config, or did not answer in time.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            rows = self.status(entries)
+            for row in rows:
+                refused = row.state == "BACKOFF" and any(
+                    "agent_refused_to_start" in line for line in self._tail(row.agent))
+                if row.state in ("FATAL", "STOPPED", "EXITED") or refused:
+                    raise StartError(self._explain(row, f"is {row.state}"))
+            pending = [r for r in rows if not r.answering]
+            if not pending:
+                return rows
+            if time.monotonic() > deadline:
+                raise StartError(
+                    "\n".join(self._explain(r, f"did not answer /readyz within {timeout:g}s")
+                              for r in pending)
+                )
+            time.sleep(0.1)
+
+    def _tail(self, agent: str) -> list[str]:
+        return tail_lines(self.paths.log_of(agent), 8)
+
+    def _explain(self, row: AgentStatus, what: str) -> str:
+        lines = "\n".join(f"    {line}" for line in self._tail(row.agent))
+        reason = f" ({row.reason})" if row.reason else ""
+        return f"agent {row.agent!r} {what}{reason}; last log lines of {self.paths.log_of(row.agent)}:\n{lines}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
