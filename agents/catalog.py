@@ -1,4 +1,4 @@
-"""The agents of this repository: the single source for the supervisor, the CLI and client configs."""
+"""The agents of this repository: one source for the supervisor, the CLI and client configs."""
 
 from __future__ import annotations
 

@@ -60,7 +60,9 @@ class _Follower:
 def cmd_logs(args: argparse.Namespace) -> int:
     """Print the last lines of each agent's log, then follow with ``-f``."""
     ctx = load_env(args.env)
-    names = [by_name(args.agent).name] if args.agent else [e.name for e, _ in ctx.ports] + ["health"]
+    names = (
+        [by_name(args.agent).name] if args.agent else [e.name for e, _ in ctx.ports] + ["health"]
+    )
     renderer = structlog.dev.ConsoleRenderer(colors=sys.stdout.isatty())
     paths = [ctx.paths.log_of(n) for n in names]
     recent: list[tuple[str, str]] = []
@@ -72,7 +74,7 @@ def cmd_logs(args: argparse.Namespace) -> int:
                 ts = ""
             recent.append((ts, line))
     recent.sort(key=lambda item: item[0])
-    for _, line in recent[-args.lines:]:
+    for _, line in recent[-args.lines :]:
         print(format_line(line, renderer), flush=True)
     if not args.follow:
         return 0

@@ -34,9 +34,19 @@ def claude_code_lines(ctx: EnvContext, *, inline: bool = False, scope: str = "us
             f"`set -a; . {shlex.quote(str(ctx.layers.secrets_file))}; set +a`"
         )
     for entry, port in ctx.ports:
-        argv = ["claude", "mcp", "add", "--transport", "http", "--scope", scope,
-                _server_name(entry, ctx.env), f"http://127.0.0.1:{port}/mcp",
-                "--header", f"Authorization: {_bearer(ctx, entry, inline)}"]
+        argv = [
+            "claude",
+            "mcp",
+            "add",
+            "--transport",
+            "http",
+            "--scope",
+            scope,
+            _server_name(entry, ctx.env),
+            f"http://127.0.0.1:{port}/mcp",
+            "--header",
+            f"Authorization: {_bearer(ctx, entry, inline)}",
+        ]
         lines.append(" ".join(shlex.quote(a) for a in argv))
     return lines
 
@@ -87,9 +97,18 @@ def add_parsers(sub: Any) -> None:
     """Register ``mcp-config``."""
     p = sub.add_parser("mcp-config", help="print client configs for Claude Code or Desktop")
     p.add_argument("env")
-    p.add_argument("--format", choices=["claude-code", "mcp-json", "desktop"], default="claude-code")
-    p.add_argument("--scope", choices=["local", "project", "user"], default="user",
-                   help="claude mcp add --scope (claude-code format)")
-    p.add_argument("--inline-secrets", action="store_true",
-                   help="write token values instead of ${VAR} references")
+    p.add_argument(
+        "--format", choices=["claude-code", "mcp-json", "desktop"], default="claude-code"
+    )
+    p.add_argument(
+        "--scope",
+        choices=["local", "project", "user"],
+        default="user",
+        help="claude mcp add --scope (claude-code format)",
+    )
+    p.add_argument(
+        "--inline-secrets",
+        action="store_true",
+        help="write token values instead of ${VAR} references",
+    )
     p.set_defaults(func=cmd_mcp_config)

@@ -113,8 +113,11 @@ def add_parsers(sub: Any) -> None:
     p = sub.add_parser("start", help="start every agent of <env> and wait until they answer")
     p.add_argument("env")
     p.add_argument("--json", action="store_true", help="print the status as JSON")
-    p.add_argument("--strict", action="store_true",
-                   help="exit 1 unless every agent is ready (upstream configured)")
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 1 unless every agent is ready (upstream configured)",
+    )
     p.set_defaults(func=cmd_start)
 
     p = sub.add_parser("stop", help="stop supervisord and every agent of <env>")

@@ -17,8 +17,13 @@ from structlog.typing import Processor
 
 __all__ = ["configure_logging", "get_logger", "shared_processors"]
 
-_QUIET = {"uvicorn.access": logging.CRITICAL + 1, "httpx": logging.WARNING,
-          "httpcore": logging.WARNING, "mcp": logging.WARNING, "sse_starlette": logging.WARNING}
+_QUIET = {
+    "uvicorn.access": logging.CRITICAL + 1,
+    "httpx": logging.WARNING,
+    "httpcore": logging.WARNING,
+    "mcp": logging.WARNING,
+    "sse_starlette": logging.WARNING,
+}
 
 
 def shared_processors() -> list[Processor]:

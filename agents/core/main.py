@@ -10,7 +10,7 @@ from typing import Any, NoReturn
 import anyio
 
 from agents.catalog import by_name, port_of, resolve_token
-from agents.core.errors import AgentError, ConfigError
+from agents.core.errors import AgentError
 from agents.core.logs import configure_logging, get_logger
 from agents.core.recorder import open_recorder
 from agents.core.runtime import AgentRuntime, AgentSpec
@@ -23,7 +23,9 @@ log = get_logger(__name__)
 
 
 def _parse(name: str, argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog=f"python -m agents.{name}", description=f"Run the {name} agent.")
+    p = argparse.ArgumentParser(
+        prog=f"python -m agents.{name}", description=f"Run the {name} agent."
+    )
     p.add_argument("--env", default=os.environ.get("AGENT_ENV", "local"), help="environment name")
     p.add_argument("--transport", choices=["http", "stdio"], default="http")
     p.add_argument("--port", type=int, default=None, help="override the port from the env files")

@@ -15,7 +15,9 @@ __all__ = ["NullRecorder", "Outcome", "Recorder", "ToolCall", "open_recorder", "
 
 Outcome = Literal["ok", "error", "invalid_arguments", "crash"]
 
-SECRET_NAME = re.compile(r"(token|secret|password|passwd|key|authorization|credential|cookie)", re.I)
+SECRET_NAME = re.compile(
+    r"(token|secret|password|passwd|key|authorization|credential|cookie)", re.I
+)
 MAX_STRING = 200
 MAX_ITEMS = 20
 

@@ -67,7 +67,8 @@ class HandlerRegistry:
             )
 
         def decorator(fn: F) -> F:
-            if not inspect.iscoroutinefunction(fn):
+            func: Any = fn
+            if not inspect.iscoroutinefunction(func):
                 raise TypeError(f"handler {fn.__qualname__!r} must be an async function")
             tool_name = name or fn.__name__
             if tool_name in self._handlers:

@@ -67,7 +67,9 @@ class AgentRuntime(Generic[ClientT]):
         recorder: Recorder | None = None,
     ) -> AgentRuntime[ClientT]:
         """Build the runtime; an unconfigured upstream is remembered as the not-ready reason."""
-        rt = cls(spec=spec, layers=layers, core=core, port=port, recorder=recorder or NullRecorder())
+        rt = cls(
+            spec=spec, layers=layers, core=core, port=port, recorder=recorder or NullRecorder()
+        )
         try:
             rt.client = spec.connect(layers)
         except AgentError as exc:

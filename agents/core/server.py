@@ -201,15 +201,15 @@ def build_server(
         annotations=_annotations(True, False, True),
     )
 
-    @server.custom_route("/healthz", methods=["GET"], include_in_schema=False)
     async def healthz(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
-    @server.custom_route("/readyz", methods=["GET"], include_in_schema=False)
     async def readyz(_: Request) -> JSONResponse:
         body: dict[str, Any] = {"ready": runtime.ready, "agent": spec.name, "env": runtime.env}
         if not runtime.ready:
             body["reason"] = runtime.reason
         return JSONResponse(body, status_code=200 if runtime.ready else 503)
 
+    server.custom_route("/healthz", methods=["GET"], include_in_schema=False)(healthz)
+    server.custom_route("/readyz", methods=["GET"], include_in_schema=False)(readyz)
     return server

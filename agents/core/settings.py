@@ -105,7 +105,9 @@ class EnvLayers:
         """The file where variable ``name`` of ``model`` belongs."""
         for fld in model.model_fields.values():
             if fld.alias == name:
-                return self.rel(self.secrets_file if _is_secret(fld.annotation) else self.public_file)
+                return self.rel(
+                    self.secrets_file if _is_secret(fld.annotation) else self.public_file
+                )
         return self.rel(self.public_file)
 
     def get(self, name: str, default: str | None = None) -> str | None:
@@ -124,8 +126,10 @@ class EnvLayers:
             if fld.alias and fld.alias in self.values and self.values[fld.alias] != ""
         }
         for fld in model.model_fields.values():
-            if fld.alias and _is_secret(fld.annotation) and self.origins.get(fld.alias) == self.rel(
-                self.public_file
+            if (
+                fld.alias
+                and _is_secret(fld.annotation)
+                and self.origins.get(fld.alias) == self.rel(self.public_file)
             ):
                 raise ConfigError(
                     f"{fld.alias} is a secret but is set in {self.rel(self.public_file)}, which is "
@@ -163,7 +167,9 @@ def load_layers(root: Path, env: str, environ: Mapping[str, str] | None = None) 
         ConfigError: Unknown environment, unreadable file, or a secrets file not at 0600.
     """
     if not ENV_NAME.match(env):
-        raise ConfigError(f"environment name {env!r} is invalid: use lower-case letters, digits, - or _")
+        raise ConfigError(
+            f"environment name {env!r} is invalid: use lower-case letters, digits, - or _"
+        )
     layers = EnvLayers(root=root, env=env)
     if not layers.public_file.is_file():
         known = sorted(

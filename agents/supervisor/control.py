@@ -184,19 +184,22 @@ class Supervisor:
             running = state == "RUNNING"
             answering, ready, reason = probe_ready(port) if running else (False, False, None)
             if not running:
-                reason = info.get("spawnerr") or (f"exit status {info['exitstatus']}" if info.get(
-                    "exitstatus") else None)
-            rows.append(AgentStatus(
-                agent=entry.name,
-                state=state,
-                pid=info.get("pid") or None,
-                port=port,
-                url=f"http://127.0.0.1:{port}/mcp",
-                answering=answering,
-                ready=ready,
-                reason=reason,
-                uptime_seconds=int(now - info["start"]) if running else None,
-            ))
+                reason = info.get("spawnerr") or (
+                    f"exit status {info['exitstatus']}" if info.get("exitstatus") else None
+                )
+            rows.append(
+                AgentStatus(
+                    agent=entry.name,
+                    state=state,
+                    pid=info.get("pid") or None,
+                    port=port,
+                    url=f"http://127.0.0.1:{port}/mcp",
+                    answering=answering,
+                    ready=ready,
+                    reason=reason,
+                    uptime_seconds=int(now - info["start"]) if running else None,
+                )
+            )
         return rows
 
     def wait_answering(
@@ -211,17 +214,19 @@ class Supervisor:
         while True:
             rows = self.status(entries)
             for row in rows:
-                refused = row.state == "BACKOFF" and any(
-                    "agent_refused_to_start" in line for line in self._tail(row.agent))
-                if row.state in ("FATAL", "STOPPED", "EXITED") or refused:
+                # BACKOFF: it exited before startsecs, i.e. during start-up (bad config, port
+                # taken); supervisord would retry, but the cause rarely goes away by itself.
+                if row.state in ("BACKOFF", "FATAL", "STOPPED", "EXITED"):
                     raise StartError(self._explain(row, f"is {row.state}"))
             pending = [r for r in rows if not r.answering]
             if not pending:
                 return rows
             if time.monotonic() > deadline:
                 raise StartError(
-                    "\n".join(self._explain(r, f"did not answer /readyz within {timeout:g}s")
-                              for r in pending)
+                    "\n".join(
+                        self._explain(r, f"did not answer /readyz within {timeout:g}s")
+                        for r in pending
+                    )
                 )
             time.sleep(0.1)
 
@@ -231,7 +236,8 @@ class Supervisor:
     def _explain(self, row: AgentStatus, what: str) -> str:
         lines = "\n".join(f"    {line}" for line in self._tail(row.agent))
         reason = f" ({row.reason})" if row.reason else ""
-        return f"agent {row.agent!r} {what}{reason}; last log lines of {self.paths.log_of(row.agent)}:\n{lines}"
+        log = self.paths.log_of(row.agent)
+        return f"agent {row.agent!r} {what}{reason}; last log lines of {log}:\n{lines}"
 
 
 def _alive(pid: int) -> bool:
@@ -242,4 +248,3 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-

@@ -78,17 +78,19 @@ class HealthMonitor:
     def tick(self) -> None:
         """Probe every agent RUNNING longer than the grace period; kill the hung ones."""
         now = self._clock()
-        infos = {i["name"]: i for i in self.rpc.supervisor.getAllProcessInfo() if i["group"] == GROUP}
+        infos = {
+            i["name"]: i for i in self.rpc.supervisor.getAllProcessInfo() if i["group"] == GROUP
+        }
         running = [
-            a for a in self.agents.values()
+            a
+            for a in self.agents.values()
             if (info := infos.get(a.name)) and info["statename"] == "RUNNING"
         ]
         stopping = [a for a in running if a.stop_pending]
         for agent in stopping:
             self._stop(agent)
         due = [
-            a for a in running
-            if a not in stopping and now - infos[a.name]["start"] >= self.grace
+            a for a in running if a not in stopping and now - infos[a.name]["start"] >= self.grace
         ]
         answers = self._pool.map(lambda a: self._probe(a.port), due)
         for agent, alive in zip(due, answers, strict=True):

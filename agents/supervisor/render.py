@@ -80,8 +80,16 @@ class EnvPaths:
 
 def _value(text: str, what: str) -> str:
     if "\n" in text or "\r" in text or '"' in text:
-        raise ConfigError(f"{what} {text!r} cannot be written to supervisord.conf (quote or newline)")
+        raise ConfigError(
+            f"{what} {text!r} cannot be written to supervisord.conf (quote or newline)"
+        )
     return text.replace("%", "%%")
+
+
+def _logfile(path: Path) -> str:
+    # supervisord expands a program's *_logfile twice (once as an option, once as a path
+    # template), so a literal % needs four.
+    return _value(str(path), "log path").replace("%", "%%")
 
 
 def _command(argv: list[str]) -> str:
@@ -95,8 +103,8 @@ def agent_ports(layers: EnvLayers, core: CoreSettings) -> list[tuple[CatalogEntr
     for entry, port in ports:
         if port in seen:
             raise ConfigError(
-                f"{entry.name} and {seen[port]} both use port {port} in {layers.rel(layers.public_file)}: "
-                "change AGENTS_PORT_BASE or a <NAME>_PORT override"
+                f"{entry.name} and {seen[port]} both use port {port}: change AGENTS_PORT_BASE "
+                f"or a <NAME>_PORT override in {layers.rel(layers.public_file)}"
             )
         seen[port] = entry.name
     return ports
@@ -116,17 +124,28 @@ def render_conf(
             name=entry.name,
             command=_command([py, "-m", entry.module, "--env", paths.env, "--port", str(port)]),
             root=root,
-            logdir=logdir,
+            logfile=_logfile(paths.log_of(entry.name)),
             priority=str(100 + entry.offset),
             startsecs=str(STARTSECS),
             stopwaitsecs=str(STOPWAITSECS),
         )
         for entry, port in ports
     ]
-    health = [py, "-m", "agents.supervisor.health", "--env", paths.env,
-              "--misses", str(core.health_misses), "--grace", str(core.health_grace),
-              "--crash-exits", str(core.crash_loop_exits),
-              "--crash-window", str(core.crash_loop_window)]
+    health = [
+        py,
+        "-m",
+        "agents.supervisor.health",
+        "--env",
+        paths.env,
+        "--misses",
+        str(core.health_misses),
+        "--grace",
+        str(core.health_grace),
+        "--crash-exits",
+        str(core.crash_loop_exits),
+        "--crash-window",
+        str(core.crash_loop_window),
+    ]
     health += [f"--agent={entry.name}={port}" for entry, port in ports]
     head = Template((_TEMPLATES / "supervisord.conf").read_text()).substitute(
         env=paths.env,
@@ -136,6 +155,7 @@ def render_conf(
         pidfile=_value(str(paths.pidfile), "pidfile path"),
         programs=",".join(entry.name for entry, _ in ports),
         health_command=_command(health),
+        health_log=_logfile(paths.log_of("health")),
     )
     return head + "".join(sections)
 

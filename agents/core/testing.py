@@ -1,0 +1,173 @@
+"""Test helpers that ship with the package: ports, MCP clients with a token, project copies.
+
+Used by this repository's tests and by anyone writing a new agent's tests.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agents.core.errors import AgentError
+
+__all__ = ["Project", "free_port", "free_port_block", "mcp_client", "recording"]
+
+_SKIP = {".git", ".venv", ".mypy_cache", ".ruff_cache", ".pytest_cache", "__pycache__", ".bench"}
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def free_port_block(size: int, *, start: int = 20000, stop: int = 60000) -> int:
+    """A base port such that base+1 .. base+size are all free on 127.0.0.1."""
+    import random
+
+    for _ in range(200):
+        base = random.randrange(start, stop - size)
+        socks = []
+        try:
+            for off in range(1, size + 1):
+                s = socket.socket()
+                socks.append(s)
+                s.bind(("127.0.0.1", base + off))
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise AgentError(f"no block of {size} free ports found")
+
+
+@contextlib.asynccontextmanager
+async def mcp_client(url: str, token: str | None) -> AsyncIterator[Any]:
+    """A connected ``mcp.Client`` over streamable HTTP, sending ``token`` as a bearer."""
+    import httpx2
+    from mcp import Client
+    from mcp.client.streamable_http import streamable_http_client
+
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    http = httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(30, read=60))
+    async with http, Client(streamable_http_client(url, http_client=http)) as client:
+        yield client
+
+
+@dataclass
+class Recording:
+    """A recorder that keeps calls in memory (for in-process tests)."""
+
+    calls: list[Any] = field(default_factory=list)
+
+    async def record(self, call: Any) -> None:
+        """Keep ``call``."""
+        self.calls.append(call)
+
+    async def aclose(self) -> None:
+        """Nothing to release."""
+
+
+def recording() -> Recording:
+    """A fresh in-memory recorder."""
+    return Recording()
+
+
+@dataclass
+class Project:
+    """A copy of the repository in a temp dir, driven through its real commands."""
+
+    root: Path
+    venv: Path
+
+    @classmethod
+    def copy(cls, source: Path, dest: Path) -> Project:
+        """Copy the source tree (no runtime data, no secrets) and link its virtualenv."""
+
+        def ignore(directory: str, names: list[str]) -> set[str]:
+            rel = Path(directory).relative_to(source)
+            skip = {n for n in names if n in _SKIP or n.endswith(".secrets")}
+            if rel.parts in (("supervisor.d",), ("context",)):
+                skip |= {n for n in names if n != "README.md"}
+            return skip
+
+        shutil.copytree(source, dest, ignore=ignore, symlinks=True)
+        venv = Path(sys.prefix)
+        (dest / ".venv").symlink_to(venv)
+        return cls(root=dest, venv=venv)
+
+    def set_env(self, env: str, **values: str) -> None:
+        """Add or replace variables in ``environments/.env.<env>``."""
+        path = self.root / "environments" / f".env.{env}"
+        lines = [
+            line
+            for line in (path.read_text().splitlines() if path.exists() else [])
+            if line.split("=", 1)[0] not in values
+        ]
+        lines += [f"{k}={v}" for k, v in values.items()]
+        path.write_text("\n".join(lines) + "\n")
+
+    def set_secrets(self, env: str, **values: str) -> Path:
+        """Write ``environments/.env.<env>.secrets`` at 0600, keeping what is there."""
+        path = self.root / "environments" / f".env.{env}.secrets"
+        old = path.read_text().splitlines() if path.exists() else []
+        lines = [line for line in old if line.split("=", 1)[0] not in values]
+        lines += [f"{k}={v}" for k, v in values.items()]
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write("\n".join(lines) + "\n")
+        return path
+
+    def secret(self, env: str, name: str) -> str:
+        """A value from the environment's secrets file."""
+        from dotenv import dotenv_values
+
+        value = dotenv_values(self.root / "environments" / f".env.{env}.secrets").get(name)
+        if not value:
+            raise AgentError(f"{name} not in the {env} secrets file")
+        return value
+
+    def environ(self) -> dict[str, str]:
+        """The environment the project's commands run with."""
+        env = {k: v for k, v in os.environ.items() if not k.endswith("_AGENT_TOKEN")}
+        env["AGENTS_HOME"] = str(self.root)
+        return env
+
+    def run(
+        self, *argv: str, check: bool = True, timeout: float = 120
+    ) -> subprocess.CompletedProcess[str]:
+        """Run a command of the project (``scripts/...`` or a venv console script)."""
+        exe = argv[0]
+        path = self.root / exe if exe.startswith("scripts/") else self.venv / "bin" / exe
+        proc = subprocess.run(
+            [str(path), *argv[1:]],
+            cwd=self.root,
+            env=self.environ(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        if check and proc.returncode != 0:
+            raise AssertionError(
+                f"{' '.join(argv)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+            )
+        return proc
+
+    @contextlib.contextmanager
+    def started(self, env: str) -> Iterator[subprocess.CompletedProcess[str]]:
+        """``start-all-agents <env>`` on entry, ``stop-all-agents <env>`` on exit."""
+        try:
+            yield self.run("scripts/start-all-agents", env)
+        finally:
+            self.run("scripts/stop-all-agents", env, check=False)

@@ -1,0 +1,181 @@
+"""The spine end to end: real supervisord, real agent processes, a real MCP client over HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+
+from agents.catalog import AGENTS
+from agents.core.testing import Project, mcp_client
+from tests.integration.conftest import alive, wait_for
+
+pytestmark = pytest.mark.integration
+
+
+def status(project: Project, env: str = "local") -> dict[str, dict[str, Any]]:
+    out = project.run("agents", "status", env, "--json", check=False).stdout
+    return {row["agent"]: row for row in json.loads(out)}
+
+
+def call_agent_info(url: str, token: str | None) -> Any:
+    async def go() -> Any:
+        async with mcp_client(url, token) as client:
+            tools = [t.name for t in (await client.list_tools()).tools]
+            result = await client.call_tool("agent_info", {})
+            return tools, result.structured_content
+
+    return anyio.run(go)
+
+
+def test_start_all_agents_brings_every_agent_up_and_a_client_calls_agent_info(
+    project: Project,
+) -> None:
+    """The documented first command works on a fresh copy and ends with the status table."""
+    out = project.run("scripts/start-all-agents", "local").stdout
+    assert out.splitlines()[0].split() == ["AGENT", "STATE", "PID", "PORT", "URL", "READY"]
+    rows = status(project)
+    assert set(rows) == {a.name for a in AGENTS}
+    secrets = project.root / "environments" / ".env.local.secrets"
+    assert secrets.stat().st_mode & 0o777 == 0o600
+    for entry in AGENTS:
+        row = rows[entry.name]
+        assert row["state"] == "RUNNING" and row["answering"]
+        tools, info = call_agent_info(row["url"], project.secret("local", entry.token_var))
+        assert "agent_info" in tools
+        assert info["agent"] == entry.name and info["env"] == "local"
+        assert info["upstream_configured"] is False
+
+
+def test_mcp_refuses_a_missing_or_wrong_token_and_a_foreign_host(project: Project) -> None:
+    """401 without or with a wrong bearer; the SDK's DNS-rebinding guard stays on."""
+    row = status(project)["notion"]
+    token = project.secret("local", "NOTION_AGENT_TOKEN")
+    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+    assert httpx.post(row["url"], json=body).status_code == 401
+    wrong = {"Authorization": "Bearer not-the-token"}
+    assert httpx.post(row["url"], json=body, headers=wrong).status_code == 401
+    evil = {"Authorization": f"Bearer {token}", "Host": "evil.example"}
+    assert httpx.post(row["url"], json=body, headers=evil).status_code == 421
+    origin = {"Authorization": f"Bearer {token}", "Origin": "http://evil.example"}
+    assert httpx.post(row["url"], json=body, headers=origin).status_code == 403
+
+
+def test_every_agent_listens_on_loopback_only(project: Project) -> None:
+    """Binding is 127.0.0.1 in every environment: the port refuses other local addresses."""
+    port = status(project)["fizzy"]["port"]
+    addresses = {ip for *_, (ip, *_) in socket.getaddrinfo(socket.gethostname(), None)}
+    for address in addresses - {"127.0.0.1", "::1"}:
+        with pytest.raises(OSError), socket.create_connection((address, port), timeout=1):
+            pass
+
+
+def test_starting_again_is_idempotent(project: Project) -> None:
+    """A second start restarts nothing: same pids."""
+    before = {name: row["pid"] for name, row in status(project).items()}
+    project.run("scripts/start-all-agents", "local")
+    after = {name: row["pid"] for name, row in status(project).items()}
+    assert after == before
+
+
+def test_an_agent_killed_with_sigkill_is_restarted_and_ready_again(project: Project) -> None:
+    """supervisord respawns it; the new process answers /readyz."""
+    old = status(project)["fizzy"]["pid"]
+    os.kill(old, signal.SIGKILL)
+    wait_for(
+        lambda: (r := status(project)["fizzy"])["pid"] not in (None, old) and r["answering"],
+        30,
+        "fizzy to come back after SIGKILL",
+    )
+
+
+def test_a_hung_agent_is_restarted_by_the_health_listener(project: Project) -> None:
+    """SIGSTOP: still RUNNING for supervisord, but /readyz stops answering; the listener acts."""
+    old = status(project)["lokka"]["pid"]
+    os.kill(old, signal.SIGSTOP)
+    try:
+        wait_for(
+            lambda: (r := status(project)["lokka"])["pid"] not in (None, old) and r["answering"],
+            45,
+            "the listener to restart the SIGSTOPped lokka",
+        )
+    finally:
+        if alive(old):
+            os.kill(old, signal.SIGKILL)
+    log = (project.root / "supervisor.d/local/logs/health.log").read_text()
+    assert "agent_unresponsive_restarting" in log
+
+
+def test_a_crash_looping_agent_is_stopped_and_can_be_restarted(project: Project) -> None:
+    """CRASH_LOOP_EXITS exits within the window: the listener stops it and says why."""
+    for _ in range(3):
+        pid = wait_for(
+            lambda: (r := status(project)["notion"])["state"] == "RUNNING" and r["pid"],
+            30,
+            "notion RUNNING",
+        )
+        os.kill(int(pid), signal.SIGKILL)  # type: ignore[call-overload]
+        wait_for(lambda p=pid: status(project)["notion"]["pid"] != p, 10, "notion to exit")
+    wait_for(lambda: status(project)["notion"]["state"] == "STOPPED", 30, "notion STOPPED")
+    log = (project.root / "supervisor.d/local/logs/health.log").read_text()
+    assert '"crash_loop"' in log
+    project.run("agents", "restart", "local", "notion")
+    assert status(project)["notion"]["answering"]
+
+
+def test_two_environments_run_side_by_side_and_stop_independently(project: Project) -> None:
+    """staging has its own socket, ports and tokens; stopping it leaves local untouched."""
+    refused = project.run("scripts/start-all-agents", "staging", check=False)
+    assert refused.returncode == 1
+    assert "NOTION_AGENT_TOKEN missing: set it in environments/.env.staging.secrets" in (
+        refused.stderr
+    )
+    project.set_secrets("staging", **{a.token_var: f"staging-{a.name}-token" for a in AGENTS})
+    local_before = {name: row["pid"] for name, row in status(project).items()}
+    with project.started("staging"):
+        staging = status(project, "staging")
+        assert all(row["answering"] for row in staging.values())
+        assert {r["port"] for r in staging.values()}.isdisjoint(
+            r["port"] for r in status(project).values()
+        )
+        _, info = call_agent_info(staging["fizzy"]["url"], "staging-fizzy-token")
+        assert info["env"] == "staging"
+    assert {name: row["pid"] for name, row in status(project).items()} == local_before
+
+
+def test_an_agent_that_cannot_start_fails_start_naming_it_with_its_log(project: Project) -> None:
+    """Port taken: start fails with the agent's name, its state and its last log lines."""
+    port = status(project, "local")["lokka"]["port"]
+    project.run("stop-all-agents", "local")
+    with socket.socket() as blocker:
+        blocker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        blocker.bind(("127.0.0.1", port))
+        blocker.listen()
+        failed = project.run("scripts/start-all-agents", "local", check=False)
+    project.run("stop-all-agents", "local")
+    assert failed.returncode == 1
+    assert "agent 'lokka'" in failed.stderr
+    assert "address already in use" in failed.stderr
+
+
+def test_stop_all_agents_leaves_no_process_behind(project: Project) -> None:
+    """supervisord, the listener and every agent are gone, checked by pid."""
+    project.run("scripts/start-all-agents", "local")
+    supervisord = int((project.root / "supervisor.d/local/supervisord.pid").read_text())
+    info = project.run(
+        "python",
+        "-c",
+        "import json,sys;from agents.cli.env import load_env;"
+        "print(json.dumps([p['pid'] for p in load_env('local').supervisor.rpc.supervisor"
+        ".getAllProcessInfo()]))",
+    ).stdout
+    pids = [supervisord, *json.loads(info)]
+    assert len(pids) == len(AGENTS) + 2 and all(alive(p) for p in pids)
+    project.run("scripts/stop-all-agents", "local")
+    assert [p for p in pids if alive(p)] == []

@@ -1,0 +1,162 @@
+"""The per-call seam: error mapping, one log event per call, recording, health routes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import httpx
+import pytest
+from mcp import Client
+from mcp.server.mcpserver import Context
+from pydantic import Field
+from structlog.testing import capture_logs
+
+from agents.core.errors import InputError
+from agents.core.registry import HandlerRegistry
+from agents.core.runtime import AgentRuntime
+from agents.core.server import build_server
+from agents.core.testing import recording
+from tests.unit.core.util import runtime_for, server_for
+
+pytestmark = pytest.mark.anyio
+
+
+def demo_registry() -> HandlerRegistry:
+    reg = HandlerRegistry("demo")
+
+    @reg.handler()
+    async def echo(
+        text: Annotated[str, Field(description="Text")],
+        api_key: Annotated[str, Field(description="A secret")] = "",
+    ) -> str:
+        """Echo."""
+        return text
+
+    @reg.handler()
+    async def refuse(page: Annotated[str, Field(description="Page id")]) -> str:
+        """Fail the way a user can fix."""
+        raise InputError(f"page {page!r} not found or not shared with the integration")
+
+    @reg.handler()
+    async def crash() -> str:
+        """Fail the way only a bug fails."""
+        raise RuntimeError("internal detail sk-live-should-not-leak")
+
+    return reg
+
+
+async def test_agent_info_reports_version_env_handler_count_and_upstream() -> None:
+    """Every agent has agent_info; it counts itself among the handlers."""
+    async with Client(server_for(demo_registry(), client=None)) as client:
+        result = await client.call_tool("agent_info", {})
+    info = result.structured_content
+    assert info is not None
+    assert info["version"] == "9.9.9"
+    assert info["env"] == "test"
+    assert info["handlers"] == 4
+    assert info["upstream_configured"] is False
+    assert "DEMO_TOKEN missing" in info["reason"]
+
+
+async def test_a_user_fixable_error_becomes_a_tool_error_with_its_message() -> None:
+    """AgentError subclasses reach the client as is_error with their own text."""
+    async with Client(server_for(demo_registry())) as client:
+        result = await client.call_tool("refuse", {"page": "abc"})
+    assert result.is_error
+    assert result.content[0].text == "page 'abc' not found or not shared with the integration"
+
+
+async def test_a_crash_is_logged_with_traceback_and_returned_as_a_generic_error() -> None:
+    """The client sees no internals; the log has the traceback; the server keeps serving."""
+    server = server_for(demo_registry())
+    async with Client(server) as client:
+        with capture_logs() as logs:
+            result = await client.call_tool("crash", {})
+        after = await client.call_tool("echo", {"text": "still here"})
+    assert result.is_error
+    assert "sk-live" not in result.content[0].text
+    assert after.content[0].text == "still here"
+    call = [e for e in logs if e["event"] == "tool_call"]
+    assert call[0]["outcome"] == "crash"
+
+
+async def test_invalid_arguments_are_a_tool_error_not_a_crash() -> None:
+    """A wrong type is reported by parameter name and classed as invalid_arguments."""
+    rec = recording()
+    async with Client(server_for(demo_registry(), recorder=rec)) as client:
+        result = await client.call_tool("echo", {"text": 12})
+    assert result.is_error
+    assert "text" in result.content[0].text
+    assert rec.calls[-1].outcome == "invalid_arguments"
+
+
+async def test_each_call_logs_one_event_with_tool_duration_and_outcome_and_no_values() -> None:
+    """The log event never carries argument values."""
+    async with Client(server_for(demo_registry())) as client:
+        with capture_logs() as logs:
+            await client.call_tool("echo", {"text": "hello-value", "api_key": "sk-secret-1"})
+    events = [e for e in logs if e["event"] == "tool_call"]
+    assert len(events) == 1
+    event = events[0]
+    assert event["tool"] == "echo" and event["outcome"] == "ok"
+    assert isinstance(event["duration_ms"], float)
+    assert "hello-value" not in repr(logs) and "sk-secret-1" not in repr(logs)
+
+
+async def test_every_call_reaches_the_recorder_with_secrets_redacted() -> None:
+    """The recorder seam sees each call; secret-named arguments are masked."""
+    rec = recording()
+    async with Client(server_for(demo_registry(), recorder=rec)) as client:
+        await client.call_tool("echo", {"text": "hi", "api_key": "sk-secret-1"})
+        await client.call_tool("refuse", {"page": "p1"})
+    ok, failed = rec.calls
+    assert (ok.tool, ok.status, ok.output) == ("echo", "ok", {"result": "hi"})
+    assert ok.arguments == {"text": "hi", "api_key": "[redacted]"}
+    assert (failed.tool, failed.outcome) == ("refuse", "error")
+    assert failed.error is not None and "p1" in failed.error
+
+
+async def test_a_handler_of_an_unconfigured_agent_gets_a_not_configured_error() -> None:
+    """Without credentials the agent lists tools and answers with what to set where."""
+    reg = HandlerRegistry("demo")
+    runtime = runtime_for(reg, client=None)
+
+    @reg.handler()
+    async def use_upstream(ctx: Context) -> str:
+        """Call the upstream."""
+        return str(runtime.spec.client(ctx))
+
+    async with Client(build_server(runtime, token=None, port=None)) as client:
+        tools = (await client.list_tools()).tools
+        result = await client.call_tool("use_upstream", {})
+    assert "ctx" not in tools[0].input_schema.get("properties", {})
+    assert result.is_error
+    assert result.content[0].text == (
+        "the demo agent is not configured: DEMO_TOKEN missing: set it in "
+        "environments/.env.test.secrets"
+    )
+
+
+async def asgi_get(runtime: AgentRuntime[Any], path: str) -> httpx.Response:
+    server = build_server(runtime, token="t0ken", port=9)
+    app = server.streamable_http_app(stateless_http=True, host="127.0.0.1")
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
+        return await http.get(path)
+
+
+async def test_readyz_is_503_with_the_reason_until_the_upstream_is_configured() -> None:
+    """Readiness explains itself; liveness is always 200."""
+    not_ready = await asgi_get(runtime_for(demo_registry(), client=None), "/readyz")
+    assert not_ready.status_code == 503
+    assert "DEMO_TOKEN missing" in not_ready.json()["reason"]
+    ready = await asgi_get(runtime_for(demo_registry()), "/readyz")
+    assert ready.status_code == 200 and ready.json()["ready"] is True
+    live = await asgi_get(runtime_for(demo_registry(), client=None), "/healthz")
+    assert live.json() == {"status": "ok"}
+
+
+async def test_mcp_without_the_bearer_token_is_401() -> None:
+    """The SDK's token verifier guards /mcp."""
+    response = await asgi_get(runtime_for(demo_registry()), "/mcp")
+    assert response.status_code == 401
