@@ -7,11 +7,21 @@ The context store provides the durable recorder (one ``agent_output`` document p
 from __future__ import annotations
 
 import re
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
-__all__ = ["NullRecorder", "Outcome", "Recorder", "ToolCall", "open_recorder", "redact"]
+__all__ = [
+    "NullRecorder",
+    "Outcome",
+    "Recorder",
+    "ToolCall",
+    "annotate_call",
+    "call_annotations",
+    "open_recorder",
+    "redact",
+]
 
 Outcome = Literal["ok", "error", "invalid_arguments", "crash"]
 
@@ -61,11 +71,29 @@ class ToolCall:
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     output: Any = None
     error: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
 
     @property
     def status(self) -> str:
         """``ok`` or ``error`` (invalid arguments and crashes are errors too)."""
         return "ok" if self.outcome == "ok" else "error"
+
+
+_CALL_META: ContextVar[dict[str, Any] | None] = ContextVar("agents_call_meta", default=None)
+
+
+def call_annotations() -> ContextVar[dict[str, Any] | None]:
+    """The context variable holding the current call's annotations (set by the server)."""
+    return _CALL_META
+
+
+def annotate_call(**fields: Any) -> None:
+    """Attach fields to the record of the tool call being handled, e.g.
+    ``annotate_call(write=True, target="user:alice@contoso.com")``. Values must be safe to
+    store (no secrets); outside a tool call this does nothing."""
+    meta = _CALL_META.get()
+    if meta is not None:
+        meta.update(fields)
 
 
 class Recorder(Protocol):

@@ -20,7 +20,7 @@ from starlette.responses import JSONResponse
 
 from agents.core.errors import AgentError
 from agents.core.logs import get_logger
-from agents.core.recorder import Outcome, ToolCall, redact
+from agents.core.recorder import Outcome, ToolCall, call_annotations, redact
 from agents.core.runtime import AgentRuntime
 
 __all__ = ["AgentInfo", "AgentServer", "StaticTokenVerifier", "build_server"]
@@ -86,6 +86,8 @@ class AgentServer(MCPServer[AgentRuntime[Any]]):
         outcome: Outcome = "ok"
         error: str | None = None
         output: Any = None
+        meta: dict[str, Any] = {}
+        reset = call_annotations().set(meta)
         try:
             result = await super().call_tool(name, arguments, context)
             if isinstance(result, CallToolResult):
@@ -105,9 +107,10 @@ class AgentServer(MCPServer[AgentRuntime[Any]]):
             error = str(exc)
             raise
         finally:
+            call_annotations().reset(reset)
             duration_ms = round((time.perf_counter() - started) * 1000, 3)
             log.info("tool_call", tool=name, duration_ms=duration_ms, outcome=outcome)
-            await self._record(name, arguments, outcome, duration_ms, output, error)
+            await self._record(name, arguments, outcome, duration_ms, output, error, meta)
 
     async def _record(
         self,
@@ -117,6 +120,7 @@ class AgentServer(MCPServer[AgentRuntime[Any]]):
         duration_ms: float,
         output: Any,
         error: str | None,
+        meta: dict[str, Any],
     ) -> None:
         rt = self.runtime
         call = ToolCall(
@@ -128,6 +132,7 @@ class AgentServer(MCPServer[AgentRuntime[Any]]):
             duration_ms=duration_ms,
             output=output,
             error=error,
+            meta=redact(meta),
         )
         try:
             await rt.recorder.record(call)

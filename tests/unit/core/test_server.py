@@ -12,6 +12,7 @@ from pydantic import Field
 from structlog.testing import capture_logs
 
 from agents.core.errors import InputError
+from agents.core.recorder import annotate_call
 from agents.core.registry import HandlerRegistry
 from agents.core.runtime import AgentRuntime
 from agents.core.server import build_server
@@ -38,6 +39,12 @@ def demo_registry() -> HandlerRegistry:
         raise InputError(f"page {page!r} not found or not shared with the integration")
 
     @reg.handler()
+    async def write(user: Annotated[str, Field(description="User")]) -> str:
+        """A write that says what it touched."""
+        annotate_call(write=True, target=f"user:{user}")
+        return "done"
+
+    @reg.handler()
     async def crash() -> str:
         """Fail the way only a bug fails."""
         raise RuntimeError("internal detail sk-live-should-not-leak")
@@ -53,7 +60,7 @@ async def test_agent_info_reports_version_env_handler_count_and_upstream() -> No
     assert info is not None
     assert info["version"] == "9.9.9"
     assert info["env"] == "test"
-    assert info["handlers"] == 4
+    assert info["handlers"] == 5
     assert info["upstream_configured"] is False
     assert "DEMO_TOKEN missing" in info["reason"]
 
@@ -160,3 +167,11 @@ async def test_mcp_without_the_bearer_token_is_401() -> None:
     """The SDK's token verifier guards /mcp."""
     response = await asgi_get(runtime_for(demo_registry()), "/mcp")
     assert response.status_code == 401
+
+
+async def test_a_handler_can_annotate_its_record_with_what_it_touched() -> None:
+    """annotate_call() lands in the record's meta, for the audit of writes."""
+    rec = recording()
+    async with Client(server_for(demo_registry(), recorder=rec)) as client:
+        await client.call_tool("write", {"user": "alice"})
+    assert rec.calls[-1].meta == {"write": True, "target": "user:alice"}
