@@ -18,8 +18,8 @@ from markdown_it.tree import SyntaxTreeNode
 __all__ = [
     "MAX_RICH_TEXT",
     "MAX_TEXT",
-    "blocks_to_markdown",
     "block_text",
+    "blocks_to_markdown",
     "inline_to_rich_text",
     "markdown_to_blocks",
     "plain_text",
@@ -53,7 +53,7 @@ _LANGUAGES = {
     "pwsh": "powershell", "md": "markdown", "dockerfile": "docker", "objc": "objective-c",
     "text": "plain text", "txt": "plain text", "plaintext": "plain text", "golang": "go",
     "tex": "latex", "jsonc": "json", "proto": "protobuf", "vb": "visual basic",
-}  # fmt: skip
+}
 _NOTION_LANGUAGES = set(
     "abap arduino bash basic c clojure coffeescript c++ c# css dart diff docker elixir elm "
     "erlang flow fortran f# gherkin glsl go graphql groovy haskell html java javascript json "
@@ -264,10 +264,11 @@ def _strip_prefix(items: list[Block], count: int) -> list[Block]:
 
 
 def _table(node: SyntaxTreeNode) -> Block:
-    rows: list[list[list[Block]]] = []
-    for section in node.children:
-        for tr in section.children:
-            rows.append([_inline(cell.children[0]) if cell.children else [] for cell in tr.children])
+    rows = [
+        [_inline(cell.children[0]) if cell.children else [] for cell in tr.children]
+        for section in node.children
+        for tr in section.children
+    ]
     width = max((len(r) for r in rows), default=1)
     children = [
         {"type": "table_row", "table_row": {"cells": r + [[]] * (width - len(r))}} for r in rows
@@ -290,7 +291,9 @@ def _language(info: str) -> str:
 
 # --- blocks → markdown -------------------------------------------------------------------
 
-_LINE_START = re.compile(r"^(\s*)(#{1,6}(?=\s|$)|>|[-+](?=\s|$)|\d+(?=[.)](?:\s|$))|=+\s*$|-{3,}\s*$)")
+_LINE_START = re.compile(
+    r"^(\s*)(#{1,6}(?=\s|$)|>|[-+](?=\s|$)|\d+(?=[.)](?:\s|$))|=+\s*$|-{3,}\s*$)"
+)
 
 
 def _escape(text: str) -> str:
@@ -303,7 +306,7 @@ def _escape(text: str) -> str:
 
 def _escape_line_starts(text: str) -> str:
     return "\n".join(_LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), line, count=1)
-                     for line in text.split("\n"))  # fmt: skip
+                     for line in text.split("\n"))
 
 
 def rich_text_to_markdown(items: list[Block]) -> str:
@@ -406,8 +409,8 @@ def _render_one(block: Block, number: int) -> list[str]:
         children = []
     elif kind in ("child_page", "child_database"):
         what = "child page" if kind == "child_page" else "child database"
-        url = f"https://www.notion.so/{str(block.get('id', '')).replace('-', '')}"
-        lines = [f"[{what}: {_escape(payload.get('title', ''))}]({url})"]
+        link = f"https://www.notion.so/{str(block.get('id', '')).replace('-', '')}"
+        lines = [f"[{what}: {_escape(payload.get('title', ''))}]({link})"]
     elif kind in ("image", "file", "pdf", "video", "audio", "bookmark", "embed", "link_preview"):
         url = payload.get("url") or (payload.get(payload.get("type", ""), {}) or {}).get("url")
         label = plain_text(payload.get("caption", [])) or kind
@@ -416,7 +419,7 @@ def _render_one(block: Block, number: int) -> list[str]:
         lines = ["$$", payload.get("expression", ""), "$$"]
     else:
         lines = [f"<!-- unsupported block: {kind} -->"]
-    return lines + ["", *_render(children, "")] if children else lines
+    return [*lines, "", *_render(children, "")] if children else lines
 
 
 def _cell(items: list[Block]) -> str:
