@@ -1,0 +1,1 @@
+"""Loopback fakes of the SaaS upstreams, speaking each vendor's real HTTP API."""
