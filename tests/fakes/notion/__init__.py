@@ -22,7 +22,6 @@ from tests.fakes.notion.workspace import Workspace
 
 __all__ = ["FakeNotion", "bullet", "heading", "para", "running", "todo"]
 
-TOKEN = "secret_fake_notion_token"
 
 
 def _text(text: str) -> list[Obj]:
@@ -56,10 +55,11 @@ def todo(text: str, checked: bool = False) -> Obj:
 class FakeNotion:
     """The fake server plus helpers to seed and inspect its workspace."""
 
-    def __init__(self, token: str = TOKEN, rate: float | None = None, burst: int = 3) -> None:
-        self.token = token
+    def __init__(self, token: str | None = None, rate: float | None = None, burst: int = 3) -> None:
+        # a token per fake: the agent's throttle is per token and process-wide
+        self.token = token or f"secret_fake_{new_id().replace('-', '')}"
         self.ws = Workspace()
-        self.api = Api(self.ws, token, Limiter(rate, burst) if rate else None)
+        self.api = Api(self.ws, self.token, Limiter(rate, burst) if rate else None)
         self.port = free_port()
         config = uvicorn.Config(
             build_app(self.api), host="127.0.0.1", port=self.port, log_level="warning",
