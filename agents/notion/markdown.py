@@ -291,9 +291,8 @@ def _language(info: str) -> str:
 
 # --- blocks → markdown -------------------------------------------------------------------
 
-_LINE_START = re.compile(
-    r"^(\s*)(#{1,6}(?=\s|$)|>|[-+](?=\s|$)|\d+(?=[.)](?:\s|$))|=+\s*$|-{3,}\s*$)"
-)
+_LINE_START = re.compile(r"^(\s*)(#{1,6}(?=\s|$)|>|[-+](?=\s|$)|=+\s*$|-{3,}\s*$)")
+_ORDERED = re.compile(r"^(\s*\d+)([.)])(?=\s|$)")
 
 
 def _escape(text: str) -> str:
@@ -305,8 +304,8 @@ def _escape(text: str) -> str:
 
 
 def _escape_line_starts(text: str) -> str:
-    return "\n".join(_LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), line, count=1)
-                     for line in text.split("\n"))
+    lines = (_LINE_START.sub(r"\1\\\2", line, count=1) for line in text.split("\n"))
+    return "\n".join(_ORDERED.sub(r"\1\\\2", line, count=1) for line in lines)
 
 
 def rich_text_to_markdown(items: list[Block]) -> str:

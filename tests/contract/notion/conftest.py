@@ -11,7 +11,7 @@ import pytest
 from mcp import Client
 
 from agents.core.settings import EnvLayers
-from agents.core.testing import recording
+from agents.core.testing import Recording, recording
 from agents.notion.handlers import connect, registry
 from tests.fakes.notion import FakeNotion, running
 from tests.unit.core.util import server_for
@@ -38,13 +38,18 @@ def layers_for(fake: FakeNotion, **env: str) -> EnvLayers:
     return EnvLayers(root=Path("/nonexistent"), env="test", values=values)
 
 
+@pytest.fixture(name="recorder")
+def _recorder() -> Recording:
+    return recording()
+
+
 @pytest.fixture(name="agent")
-def _agent(fake: FakeNotion) -> Agent:
+def _agent(fake: FakeNotion, recorder: Recording) -> Agent:
     @asynccontextmanager
     async def agent(**env: str) -> AsyncIterator[Any]:
         notion = connect(layers_for(fake, **env))
         try:
-            async with Client(server_for(registry, client=notion, recorder=recording())) as client:
+            async with Client(server_for(registry, client=notion, recorder=recorder)) as client:
                 yield client
         finally:
             await notion.aclose()

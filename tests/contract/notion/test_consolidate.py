@@ -14,16 +14,33 @@ def seed(fake: FakeNotion) -> tuple[str, str, str, str]:
     """A workspace with two overlapping notes pages and a digest folder."""
     root = fake.add_root_page("Root")
     folder = fake.add_page(root, "Digests")
-    a = fake.add_page(root, "Project notes", [
-        para("Kick-off went well."),
-        heading(2, "Decisions"), bullet("Use Postgres"), bullet("Ship in May"),
-        heading(2, "Actions"), todo("Write spec"), todo("Book room", checked=True),
-    ])  # fmt: skip
-    b = fake.add_page(root, "Sprint notes", [
-        heading(2, "decisions"), bullet("use postgres."), bullet("Hire a designer"),
-        heading(2, "Actions"), todo("Write spec", checked=True), para(""),
-        heading(2, "Risks"), para("Budget is tight"),
-    ])  # fmt: skip
+    a = fake.add_page(
+        root,
+        "Project notes",
+        [
+            para("Kick-off went well."),
+            heading(2, "Decisions"),
+            bullet("Use Postgres"),
+            bullet("Ship in May"),
+            heading(2, "Actions"),
+            todo("Write spec"),
+            todo("Book room", checked=True),
+        ],
+    )
+    b = fake.add_page(
+        root,
+        "Sprint notes",
+        [
+            heading(2, "decisions"),
+            bullet("use postgres."),
+            bullet("Hire a designer"),
+            heading(2, "Actions"),
+            todo("Write spec", checked=True),
+            para(""),
+            heading(2, "Risks"),
+            para("Budget is tight"),
+        ],
+    )
     return root, folder, a, b
 
 
@@ -35,8 +52,13 @@ async def test_a_dry_run_plans_and_previews_without_writing(fake: FakeNotion, ag
     """Same headings merge, duplicates go, a to-do checked anywhere stays checked; no writes."""
     _, folder, a, b = seed(fake)
     async with agent() as client:
-        plan = await call(client, "consolidate_pages", page_ids=[a, b], target_title="Digest",
-                          target_parent_page_id=folder)  # fmt: skip
+        plan = await call(
+            client,
+            "consolidate_pages",
+            page_ids=[a, b],
+            target_title="Digest",
+            target_parent_page_id=folder,
+        )
     assert writes(fake) == []
     assert plan["dry_run"] is True and plan["target"] is None and plan["refreshed"] is False
     assert plan["stats"]["duplicates_removed"] == 2
@@ -57,8 +79,12 @@ async def test_a_real_run_writes_verifies_then_links_back_and_a_rerun_refreshes(
 ) -> None:
     """One target under the folder; sources get one link-back; the re-run replaces content."""
     _, folder, a, b = seed(fake)
-    args = {"page_ids": [a, b], "target_title": "Digest", "target_parent_page_id": folder,
-            "dry_run": False}  # fmt: skip
+    args = {
+        "page_ids": [a, b],
+        "target_title": "Digest",
+        "target_parent_page_id": folder,
+        "dry_run": False,
+    }
     async with agent() as client:
         first = await call(client, "consolidate_pages", **args)
         fake.add_page(a, "ignored child")
@@ -86,14 +112,24 @@ async def test_trashing_sources_happens_only_after_the_target_is_verified(
     """Every write to the target precedes the first PATCH in_trash; search then finds the digest."""
     _, folder, a, b = seed(fake)
     async with agent() as client:
-        result = await call(client, "consolidate_pages", page_ids=[a, b], target_title="Digest",
-                            target_parent_page_id=folder, source_action="trash", dry_run=False)
+        result = await call(
+            client,
+            "consolidate_pages",
+            page_ids=[a, b],
+            target_title="Digest",
+            target_parent_page_id=folder,
+            source_action="trash",
+            dry_run=False,
+        )
         found = await call(client, "search_workspace", query="notes")
         digest = await call(client, "search_workspace", query="digest")
     log = writes(fake)
     trash = [i for i, w in enumerate(log) if w.startswith("PATCH /v1/pages/")]
-    target_writes = [i for i, w in enumerate(log) if "/v1/pages" == w.split(" ")[1]
-                     or result["target"]["id"] in w]  # fmt: skip
+    target_writes = [
+        i
+        for i, w in enumerate(log)
+        if "/v1/pages" == w.split(" ")[1] or result["target"]["id"] in w
+    ]
     assert len(trash) == 2 and max(target_writes) < min(trash)
     assert fake.ws.pages[a]["in_trash"] and fake.ws.pages[b]["in_trash"]
     assert found["results"] == []
@@ -108,8 +144,9 @@ async def test_pages_with_the_same_title_merge_as_versions_newest_first(
     old = fake.add_page(root, "Standup", [para("alpha"), para("beta")])
     new = fake.add_page(root, "Standup (copy)", [para("gamma"), para("Alpha")])
     async with agent() as client:
-        plan = await call(client, "consolidate_pages", search_query="standup",
-                          target_title="Standup")  # fmt: skip
+        plan = await call(
+            client, "consolidate_pages", search_query="standup", target_title="Standup"
+        )
     assert plan["stats"]["title_groups"] == [[new, old]]
     body = plan["markdown_preview"].split("\n\n", 2)[2]
     assert body == "## Standup (copy)\n\ngamma\n\nAlpha\n\nbeta\n"
@@ -121,8 +158,14 @@ async def test_concatenate_keeps_each_page_as_its_own_section_with_its_source(
     """No heading merge: one '## title' plus 'Source: url' per page; exact dedupe only."""
     _, _, a, b = seed(fake)
     async with agent() as client:
-        plan = await call(client, "consolidate_pages", page_ids=[a, b], target_title="All",
-                          strategy="concatenate", dedupe="exact")  # fmt: skip
+        plan = await call(
+            client,
+            "consolidate_pages",
+            page_ids=[a, b],
+            target_title="All",
+            strategy="concatenate",
+            dedupe="exact",
+        )
     preview = plan["markdown_preview"]
     assert "## Project notes\n\nSource: https://www.notion.so/" in preview
     assert "## Sprint notes\n\nSource: https://www.notion.so/" in preview
@@ -137,8 +180,13 @@ async def test_a_failed_write_leaves_sources_untouched_and_a_rerun_repairs_the_t
     folder = fake.add_page(root, "Digests")
     a = fake.add_page(root, "Big A", [para(f"a{i}") for i in range(120)])
     b = fake.add_page(root, "Big B", [para(f"b{i}") for i in range(20)])
-    args = {"page_ids": [a, b], "target_title": "Digest", "target_parent_page_id": folder,
-            "source_action": "trash", "dry_run": False}  # fmt: skip
+    args = {
+        "page_ids": [a, b],
+        "target_title": "Digest",
+        "target_parent_page_id": folder,
+        "source_action": "trash",
+        "dry_run": False,
+    }
     fake.fail_next(500, "internal_server_error", method="PATCH", path="/children")
     async with agent() as client:
         message = await fail(client, "consolidate_pages", **args)
@@ -160,11 +208,20 @@ async def test_consolidation_skips_trashed_pages_and_earlier_digests(
     _, folder, a, b = seed(fake)
     fake.ws.trash(b, True)
     async with agent() as client:
-        made = await call(client, "consolidate_pages", page_ids=[a], target_title="D",
-                          target_parent_page_id=folder, dry_run=False, source_action="none")
-        again = await fail(client, "consolidate_pages", page_ids=[b, made["target"]["id"]],
-                           target_title="E")  # fmt: skip
-        no_target = await fail(client, "consolidate_pages", page_ids=[a], target_title="E",
-                               dry_run=False)  # fmt: skip
+        made = await call(
+            client,
+            "consolidate_pages",
+            page_ids=[a],
+            target_title="D",
+            target_parent_page_id=folder,
+            dry_run=False,
+            source_action="none",
+        )
+        again = await fail(
+            client, "consolidate_pages", page_ids=[b, made["target"]["id"]], target_title="E"
+        )
+        no_target = await fail(
+            client, "consolidate_pages", page_ids=[a], target_title="E", dry_run=False
+        )
     assert again.startswith("no sources left to consolidate")
     assert no_target.startswith("target_parent_page_id or target_page_id is required")

@@ -35,9 +35,13 @@ async def test_create_database_sends_initial_data_source_properties(
     """POST /v1/databases with the schema under initial_data_source; a Name title is added."""
     root = fake.add_root_page("Root")
     async with agent() as client:
-        result = await call(client, "create_database", title="Tasks", parent_page_id=root,
-                            columns={"Status": "select: Todo, Done", "Done": "checkbox",
-                                     "Notes": "text"})  # fmt: skip
+        result = await call(
+            client,
+            "create_database",
+            title="Tasks",
+            parent_page_id=root,
+            columns={"Status": "select: Todo, Done", "Done": "checkbox", "Notes": "text"},
+        )
     body = fake.calls("POST", "/v1/databases")[0].body
     assert body["parent"] == {"type": "page_id", "page_id": root}
     assert body["initial_data_source"]["properties"] == {
@@ -46,8 +50,12 @@ async def test_create_database_sends_initial_data_source_properties(
         "Done": {"checkbox": {}},
         "Notes": {"rich_text": {}},
     }
-    assert result["columns"] == {"Name": "title", "Status": "select", "Done": "checkbox",
-                                 "Notes": "rich_text"}  # fmt: skip
+    assert result["columns"] == {
+        "Name": "title",
+        "Status": "select",
+        "Done": "checkbox",
+        "Notes": "rich_text",
+    }
     assert result["data_source_id"] == fake.ws.databases[result["id"]]["data_sources"][0]["id"]
 
 
@@ -57,8 +65,9 @@ async def test_create_database_rejects_an_unknown_column_type_naming_the_column(
     """The error names columns['Size'] and lists the types; nothing is sent."""
     root = fake.add_root_page("Root")
     async with agent() as client:
-        message = await fail(client, "create_database", title="T", parent_page_id=root,
-                             columns={"Size": "bigness"})  # fmt: skip
+        message = await fail(
+            client, "create_database", title="T", parent_page_id=root, columns={"Size": "bigness"}
+        )
     assert message.startswith("columns['Size']: unknown column type 'bigness'")
     assert fake.calls("POST", "/v1/databases") == []
 
@@ -70,14 +79,27 @@ async def test_add_database_entry_converts_values_by_column_type(
     root = fake.add_root_page("Root")
     db, ds = fake.add_database(root, "Tasks", COLUMNS)
     async with agent() as client:
-        result = await call(client, "add_database_entry", database_id=db, markdown="- step",
-                            values={"name": "Write **docs**", "Done": "yes", "Status": "Done",
-                                    "Points": "3", "Tags": "a, b", "Due": "2026-02-01"})  # fmt: skip
+        result = await call(
+            client,
+            "add_database_entry",
+            database_id=db,
+            markdown="- step",
+            values={
+                "name": "Write **docs**",
+                "Done": "yes",
+                "Status": "Done",
+                "Points": "3",
+                "Tags": "a, b",
+                "Due": "2026-02-01",
+            },
+        )
     body = fake.calls("POST", "/v1/pages")[0].body
     assert body["parent"] == {"type": "data_source_id", "data_source_id": ds}
     props = body["properties"]
     assert props["Name"]["title"][1] == {
-        "type": "text", "text": {"content": "docs"}, "annotations": {"bold": True}
+        "type": "text",
+        "text": {"content": "docs"},
+        "annotations": {"bold": True},
     }
     assert props["Done"] == {"checkbox": True}
     assert props["Status"] == {"select": {"name": "Done"}}
@@ -96,8 +118,9 @@ async def test_add_database_entry_names_unknown_columns_and_bad_values(
     db, _ = fake.add_database(root, "Tasks", COLUMNS)
     async with agent() as client:
         unknown = await fail(client, "add_database_entry", database_id=db, values={"Nme": "x"})
-        bad = await fail(client, "add_database_entry", database_id=db,
-                         values={"Name": "x", "Points": "many"})  # fmt: skip
+        bad = await fail(
+            client, "add_database_entry", database_id=db, values={"Name": "x", "Points": "many"}
+        )
     assert unknown.startswith("values: no column named 'Nme'; the columns are Done, Due, Name")
     assert bad == "values['Points']: 'many' is not a number"
     assert fake.calls("POST", "/v1/pages") == []
@@ -111,8 +134,9 @@ async def test_add_database_entry_with_dedupe_on_returns_the_existing_row(
     _, ds = fake.add_database(root, "Tasks", COLUMNS)
     existing = fake.add_row(ds, row("Alpha"))
     async with agent() as client:
-        result = await call(client, "add_database_entry", database_id=ds,
-                            values={"Name": "Alpha"}, dedupe_on="Name")  # fmt: skip
+        result = await call(
+            client, "add_database_entry", database_id=ds, values={"Name": "Alpha"}, dedupe_on="Name"
+        )
     query = fake.calls("POST", f"/v1/data_sources/{ds}/query")[0].body
     assert query["filter"] == {"property": "Name", "title": {"equals": "Alpha"}}
     assert result == {"id": existing, "url": result["url"], "created": False}
@@ -129,13 +153,20 @@ async def test_query_database_compiles_where_and_sort_and_returns_plain_values(
     fake.add_row(ds, row("b", done=True, status="Done", points=5))
     fake.add_row(ds, row("c", done=False, status="Done", points=9))
     async with agent() as client:
-        result = await call(client, "query_database", database_id=db,
-                            where={"done": True, "Status": "Done"}, sort_by="Points")  # fmt: skip
+        result = await call(
+            client,
+            "query_database",
+            database_id=db,
+            where={"done": True, "Status": "Done"},
+            sort_by="Points",
+        )
     body = fake.calls("POST", f"/v1/data_sources/{ds}/query")[0].body
-    assert body["filter"] == {"and": [
-        {"property": "Done", "checkbox": {"equals": True}},
-        {"property": "Status", "select": {"equals": "Done"}},
-    ]}  # fmt: skip
+    assert body["filter"] == {
+        "and": [
+            {"property": "Done", "checkbox": {"equals": True}},
+            {"property": "Status", "select": {"equals": "Done"}},
+        ]
+    }
     assert body["sorts"] == [{"property": "Points", "direction": "descending"}]
     assert [r["title"] for r in result["rows"]] == ["b", "a"]
     assert result["rows"][0]["values"]["Points"] == 5
@@ -153,8 +184,14 @@ async def test_query_database_pages_through_more_than_100_rows(
     for i in range(160):
         fake.add_row(ds, row(f"r{i}"))
     async with agent() as client:
-        result = await call(client, "query_database", database_id=ds, limit=150,
-                            sort_by="created_time", descending=False)  # fmt: skip
+        result = await call(
+            client,
+            "query_database",
+            database_id=ds,
+            limit=150,
+            sort_by="created_time",
+            descending=False,
+        )
     bodies = [s.body for s in fake.calls("POST", "/query")]
     assert [(b["page_size"], b.get("start_cursor")) for b in bodies] == [(100, None), (50, "100")]
     assert len(result["rows"]) == 150 and result["has_more"] is True
@@ -172,8 +209,14 @@ async def test_query_database_takes_a_raw_filter_and_contains_matching(
     fake.add_row(ds, row("Read", points=8))
     flt = '{"property": "Points", "number": {"greater_than": 5}}'
     async with agent() as client:
-        result = await call(client, "query_database", database_id=ds, where={"Name": "write"},
-                            match="contains", filter=flt)  # fmt: skip
+        result = await call(
+            client,
+            "query_database",
+            database_id=ds,
+            where={"Name": "write"},
+            match="contains",
+            filter=flt,
+        )
     assert [r["title"] for r in result["rows"]] == ["Write code"]
 
 
@@ -183,8 +226,9 @@ async def test_a_database_with_two_data_sources_must_be_named_by_data_source(
     """The error lists each data source with its ID."""
     root = fake.add_root_page("Root")
     db, ds = fake.add_database(root, "Split", COLUMNS)
-    fake.ws.databases[db]["data_sources"].append({"id": "5a1c0b1e-2222-4f00-8000-00000000beef",
-                                                   "name": "Archive"})  # fmt: skip
+    fake.ws.databases[db]["data_sources"].append(
+        {"id": "5a1c0b1e-2222-4f00-8000-00000000beef", "name": "Archive"}
+    )
     async with agent() as client:
         message = await fail(client, "query_database", database_id=db)
     assert message.startswith("database_id: database 'Split' has 2 data sources: Split (")

@@ -56,18 +56,22 @@ async def test_a_csv_file_becomes_database_rows_checked_before_any_write(
     bad = tmp_path / "bad.csv"
     bad.write_text("Name,Qty\nplums,2\nfigs,lots\n")
     async with agent() as client:
-        message = await fail(client, "parse_document", path=str(bad), target="rows",
-                             database_id=ds)  # fmt: skip
-        result = await call(client, "parse_document", path=str(good), target="rows",
-                            database_id=ds)  # fmt: skip
+        message = await fail(client, "parse_document", path=str(bad), target="rows", database_id=ds)
+        result = await call(client, "parse_document", path=str(good), target="rows", database_id=ds)
     assert message == "row 3['Qty']: 'lots' is not a number"
     creates = [s.body["properties"] for s in fake.calls("POST", "/v1/pages")]
     assert creates == [
-        {"Name": {"title": [{"type": "text", "text": {"content": "apples"}}]},
-         "Qty": {"number": 3}, "Done": {"checkbox": True}},
-        {"Name": {"title": [{"type": "text", "text": {"content": "pears"}}]},
-         "Qty": {"number": None}, "Done": {"checkbox": False}},
-    ]  # fmt: skip
+        {
+            "Name": {"title": [{"type": "text", "text": {"content": "apples"}}]},
+            "Qty": {"number": 3},
+            "Done": {"checkbox": True},
+        },
+        {
+            "Name": {"title": [{"type": "text", "text": {"content": "pears"}}]},
+            "Qty": {"number": None},
+            "Done": {"checkbox": False},
+        },
+    ]
     assert result["rows_created"] == 2
 
 
@@ -77,19 +81,24 @@ async def test_an_excel_sheet_becomes_a_table_block_or_rows(
     """As a page: one table with a header row; as rows: values by column type."""
     root = fake.add_root_page("Root")
     _, ds = fake.add_database(root, "Stock", COLUMNS)
-    path = write_xlsx(tmp_path / "stock.xlsx", [["Name", "Qty"], ["kiwi", 4], ["lime", 2.0]],
-                      sheet="Fruit")  # fmt: skip
+    path = write_xlsx(
+        tmp_path / "stock.xlsx", [["Name", "Qty"], ["kiwi", 4], ["lime", 2.0]], sheet="Fruit"
+    )
     async with agent() as client:
-        page = await call(client, "parse_document", path=str(path), parent_page_id=root,
-                          title="Fruit stock")  # fmt: skip
-        rows = await call(client, "parse_document", path=str(path), target="rows",
-                          database_id=ds, sheet="Fruit")  # fmt: skip
-        missing = await fail(client, "parse_document", path=str(path), parent_page_id=root,
-                             sheet="Veg")  # fmt: skip
+        page = await call(
+            client, "parse_document", path=str(path), parent_page_id=root, title="Fruit stock"
+        )
+        rows = await call(
+            client, "parse_document", path=str(path), target="rows", database_id=ds, sheet="Fruit"
+        )
+        missing = await fail(
+            client, "parse_document", path=str(path), parent_page_id=root, sheet="Veg"
+        )
     table = fake.children(page["page_id"])[0]
     assert table["type"] == "table" and table["table"]["table_width"] == 2
-    cells = [[c[0]["plain_text"] for c in r["table_row"]["cells"]]
-             for r in fake.children(table["id"])]  # fmt: skip
+    cells = [
+        [c[0]["plain_text"] for c in r["table_row"]["cells"]] for r in fake.children(table["id"])
+    ]
     assert cells == [["Name", "Qty"], ["kiwi", "4"], ["lime", "2"]]
     assert rows["rows_created"] == 2
     assert missing == "sheet: no sheet 'Veg'; the sheets are ['Fruit']"
@@ -100,10 +109,18 @@ async def test_a_pdf_becomes_paragraphs_and_names_pages_without_text(
 ) -> None:
     """Text is re-flowed into paragraphs; the PDF title names the page; empty pages warn."""
     root = fake.add_root_page("Root")
-    path = write_pdf(tmp_path / "r.pdf", [
-        ["A long first line of the report that wraps onto", "the next line here.",
-         "Second paragraph."], [],
-    ], title="Quarterly report")  # fmt: skip
+    path = write_pdf(
+        tmp_path / "r.pdf",
+        [
+            [
+                "A long first line of the report that wraps onto",
+                "the next line here.",
+                "Second paragraph.",
+            ],
+            [],
+        ],
+        title="Quarterly report",
+    )
     async with agent() as client:
         result = await call(client, "parse_document", path=str(path), parent_page_id=root)
     texts = [b["paragraph"]["rich_text"][0]["plain_text"] for b in fake.children(result["page_id"])]
@@ -145,6 +162,7 @@ async def test_import_roots_confine_which_files_can_be_imported(
     root = fake.add_root_page("Root")
     async with agent(NOTION_IMPORT_ROOTS=str(inside)) as client:
         await call(client, "parse_document", path=str(inside / "ok.md"), parent_page_id=root)
-        message = await fail(client, "parse_document", path=str(tmp_path / "outside.md"),
-                             parent_page_id=root)  # fmt: skip
+        message = await fail(
+            client, "parse_document", path=str(tmp_path / "outside.md"), parent_page_id=root
+        )
     assert "is outside NOTION_IMPORT_ROOTS" in message

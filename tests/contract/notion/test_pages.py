@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from agents.core.testing import Recording
 from tests.contract.notion.conftest import Agent, call, fail
 from tests.fakes.notion import FakeNotion, bullet, heading, para, todo
 
@@ -120,9 +121,9 @@ async def test_update_page_appends_prepends_and_sets_the_title(
     texts = [b["paragraph"]["rich_text"][0]["plain_text"] for b in fake.children(page)]
     assert texts == ["a", "b", "middle", "end"]
     patch = fake.calls("PATCH", f"/v1/pages/{page}")[0].body
-    assert patch == {"properties": {"title": {"title": [
-        {"type": "text", "text": {"content": "Renamed"}}
-    ]}}}
+    assert patch == {
+        "properties": {"title": {"title": [{"type": "text", "text": {"content": "Renamed"}}]}}
+    }
 
 
 async def test_update_page_replace_writes_new_content_first_and_keeps_sub_pages(
@@ -178,14 +179,33 @@ async def test_add_block_inserts_after_a_block_and_nests_deep_lists(
     first = fake.children(page)[0]["id"]
     markdown = "- a\n  - b\n    - c\n      - d\n"
     async with agent() as client:
-        result = await call(client, "add_block", page_id=page, markdown=markdown,
-                            after_block_id=first)  # fmt: skip
+        result = await call(
+            client, "add_block", page_id=page, markdown=markdown, after_block_id=first
+        )
     patches = fake.calls("PATCH", "/children")
     assert patches[0].body["position"] == {"type": "after_block", "after_block": {"id": first}}
     assert [b["type"] for b in fake.children(page)] == [
-        "paragraph", "bulleted_list_item", "paragraph"
+        "paragraph",
+        "bulleted_list_item",
+        "paragraph",
     ]
     assert result["blocks_written"] == 4 and len(patches) == 2
     async with agent() as client:
         read = await call(client, "get_page", page_id=page, max_depth=5)
     assert "- a\n  - b\n    - c\n      - d" in read["markdown"]
+
+
+async def test_every_call_is_recorded_with_its_write_target(
+    fake: FakeNotion, agent: Agent, recorder: Recording
+) -> None:
+    """The spine's recorder gets one record per call; writes name the page they touched."""
+    root = fake.add_root_page("Root")
+    async with agent() as client:
+        made = await call(client, "create_page", title="Rec", parent_page_id=root)
+        await fail(client, "get_page", page_id="0f0f0f0f-0f0f-4f0f-8f0f-0f0f0f0f0f0f")
+    created, missing = recorder.calls
+    assert (created.agent, created.tool, created.outcome) == ("notion", "create_page", "ok")
+    assert created.meta == {"write": True, "target": f"page:{made['id']}"}
+    assert created.output["id"] == made["id"]
+    assert (missing.tool, missing.outcome) == ("get_page", "error")
+    assert "not shared with the integration" in (missing.error or "")

@@ -27,7 +27,7 @@ async def search(client: object) -> None:
 
 
 def worst_excess(times: list[float], rate: float, burst: int) -> float:
-    """How far the busiest window exceeds ``burst + rate × its length`` (≤ 0: within)."""
+    """How far the busiest window exceeds ``burst + rate * its length`` (≤ 0: within)."""
     worst = float("-inf")
     for i, start in enumerate(times):
         for j in range(i, len(times)):
@@ -49,9 +49,7 @@ async def test_concurrent_calls_never_exceed_three_requests_per_second(
     assert seen[-1].at - seen[0].at >= (10 - BURST) / RATE - 0.1
 
 
-async def test_a_429_backs_off_every_caller_for_retry_after(
-    fake: FakeNotion, agent: Agent
-) -> None:
+async def test_a_429_backs_off_every_caller_for_retry_after(fake: FakeNotion, agent: Agent) -> None:
     """An agent set far above Notion's rate is stopped by 429s and still finishes every call."""
     fake.add_root_page("Alpha")
     async with agent(NOTION_REQUESTS_PER_SECOND="100") as client, anyio.create_task_group() as tg:

@@ -23,7 +23,6 @@ from tests.fakes.notion.workspace import Workspace
 __all__ = ["FakeNotion", "bullet", "heading", "para", "running", "todo"]
 
 
-
 def _text(text: str) -> list[Obj]:
     return [{"type": "text", "text": {"content": text}}]
 
@@ -62,8 +61,14 @@ class FakeNotion:
         self.api = Api(self.ws, self.token, Limiter(rate, burst) if rate else None)
         self.port = free_port()
         config = uvicorn.Config(
-            build_app(self.api), host="127.0.0.1", port=self.port, log_level="warning",
-            lifespan="off", ws="none", http="h11", access_log=False,
+            build_app(self.api),
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            lifespan="off",
+            ws="none",
+            http="h11",
+            access_log=False,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="fake-notion", daemon=True)
@@ -104,14 +109,24 @@ class FakeNotion:
         with self.api.lock:
             self.api.seen.clear()
 
-    def fail_next(self, status: int, code: str | None = None, *, times: int = 1,
-                  method: str | None = None, path: str | None = None,
-                  retry_after: int | None = None, raw_body: str | None = None) -> None:
+    def fail_next(
+        self,
+        status: int,
+        code: str | None = None,
+        *,
+        times: int = 1,
+        method: str | None = None,
+        path: str | None = None,
+        retry_after: int | None = None,
+        raw_body: str | None = None,
+    ) -> None:
         """Answer the next ``times`` matching requests with an error."""
         with self.api.lock:
             self.api.faults.append(Fault(status, code, times, method, path, retry_after, raw_body))
 
-    def slow_next(self, seconds: float, *, method: str | None = None, path: str | None = None) -> None:
+    def slow_next(
+        self, seconds: float, *, method: str | None = None, path: str | None = None
+    ) -> None:
         """Delay the next matching request by ``seconds``."""
         with self.api.lock:
             self.api.faults.append(Fault(0, None, 1, method, path, delay=seconds))
@@ -127,10 +142,15 @@ class FakeNotion:
         """A workspace-level page (the integration cannot create these itself)."""
         with self.api.lock:
             ident = new_id()
-            page = {**self.ws._meta("page", ident, {"type": "workspace", "workspace": True}),
-                    "cover": None, "icon": None, "is_locked": False, "url": url_of(ident),
-                    "public_url": None, "properties": self.ws.properties(
-                        None, {"title": {"title": _text(title)}})}  # fmt: skip
+            page = {
+                **self.ws._meta("page", ident, {"type": "workspace", "workspace": True}),
+                "cover": None,
+                "icon": None,
+                "is_locked": False,
+                "url": url_of(ident),
+                "public_url": None,
+                "properties": self.ws.properties(None, {"title": {"title": _text(title)}}),
+            }
             self.ws.pages[ident] = page
             self.ws.children[ident] = []
             if blocks:
@@ -150,10 +170,13 @@ class FakeNotion:
     def add_database(self, parent_id: str, title: str, columns: dict[str, Any]) -> tuple[str, str]:
         """A database with one data source; returns (database id, data source id)."""
         with self.api.lock:
-            db = self.ws.create_database({
-                "parent": {"page_id": parent_id}, "title": _text(title),
-                "initial_data_source": {"properties": columns},
-            })  # fmt: skip
+            db = self.ws.create_database(
+                {
+                    "parent": {"page_id": parent_id},
+                    "title": _text(title),
+                    "initial_data_source": {"properties": columns},
+                }
+            )
             return str(db["id"]), str(db["data_sources"][0]["id"])
 
     def add_row(self, data_source_id: str, properties: Obj) -> str:

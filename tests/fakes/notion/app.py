@@ -76,8 +76,15 @@ class Limiter:
 def envelope(results: list[Obj], offset: int, size: int, kind: str) -> Obj:
     window = results[offset : offset + size]
     more = offset + size < len(results)
-    return {"object": "list", "results": window, "next_cursor": str(offset + size) if more else None,
-            "has_more": more, "type": kind, kind: {}, "request_id": str(uuid.uuid4())}  # fmt: skip
+    return {
+        "object": "list",
+        "results": window,
+        "next_cursor": str(offset + size) if more else None,
+        "has_more": more,
+        "type": kind,
+        kind: {},
+        "request_id": str(uuid.uuid4()),
+    }
 
 
 def paging(params: Obj) -> tuple[int, int]:
@@ -112,16 +119,24 @@ class Api:
             ("POST", r"/v1/search", self.search),
             ("POST", r"/v1/pages", lambda b, q: self.ws.create_page(b)),
             ("GET", r"/v1/pages/(?P<id>[^/]+)", lambda b, q, id: self.ws.page(norm_id(id))),
-            ("PATCH", r"/v1/pages/(?P<id>[^/]+)", lambda b, q, id: self.ws.update_page(norm_id(id), b)),
+            (
+                "PATCH",
+                r"/v1/pages/(?P<id>[^/]+)",
+                lambda b, q, id: self.ws.update_page(norm_id(id), b),
+            ),
             ("GET", r"/v1/blocks/(?P<id>[^/]+)/children", self.list_children),
             ("PATCH", r"/v1/blocks/(?P<id>[^/]+)/children", self.append),
             ("GET", r"/v1/blocks/(?P<id>[^/]+)", lambda b, q, id: self.ws.container(norm_id(id))),
             ("DELETE", r"/v1/blocks/(?P<id>[^/]+)", self.delete_block),
             ("POST", r"/v1/databases", lambda b, q: self.ws.create_database(b)),
             ("GET", r"/v1/databases/(?P<id>[^/]+)", lambda b, q, id: self.ws.database(norm_id(id))),
-            ("GET", r"/v1/data_sources/(?P<id>[^/]+)", lambda b, q, id: self.ws.data_source(norm_id(id))),
+            (
+                "GET",
+                r"/v1/data_sources/(?P<id>[^/]+)",
+                lambda b, q, id: self.ws.data_source(norm_id(id)),
+            ),
             ("POST", r"/v1/data_sources/(?P<id>[^/]+)/query", self.query),
-        ]  # fmt: skip
+        ]
         return [(m, re.compile(f"^{p}$"), fn) for m, p, fn in table]
 
     # --- endpoints ---------------------------------------------------------------------
@@ -132,7 +147,9 @@ class Api:
         flt = body.get("filter")
         if flt is not None:
             if flt.get("property") != "object" or flt.get("value") not in ("page", "data_source"):
-                raise invalid("body failed validation: body.filter.value should be `page` or `data_source`")
+                raise invalid(
+                    "body failed validation: body.filter.value should be `page` or `data_source`"
+                )
             pool = [o for o in pool if o["object"] == flt["value"]]
         text = str(body.get("query") or "").casefold()
         pool = [o for o in pool if text in title_of(o).casefold()]
@@ -145,7 +162,9 @@ class Api:
         return envelope(self.ws.live_children(norm_id(id)), offset, size, "block")
 
     def append(self, body: Obj, query: Obj, id: str) -> Obj:
-        created = self.ws.append(norm_id(id), body.get("children"), body.get("position"), body.get("after"))
+        created = self.ws.append(
+            norm_id(id), body.get("children"), body.get("position"), body.get("after")
+        )
         return envelope(created, 0, len(created), "block")
 
     def delete_block(self, body: Obj, query: Obj, id: str) -> Obj:
@@ -177,22 +196,36 @@ class Api:
         if self.limiter is not None:
             wait = self.limiter.admit(time.monotonic())
             if wait:
-                return error(429, "rate_limited", "You have been rate limited. Please try again "
-                             "in a few minutes.", retry_after=math.ceil(wait))  # fmt: skip
+                return error(
+                    429,
+                    "rate_limited",
+                    "You have been rate limited. Please try again in a few minutes.",
+                    retry_after=math.ceil(wait),
+                )
         if headers.get("authorization") != f"Bearer {self.token}":
             return error(401, "unauthorized", "API token is invalid.")
         version = headers.get("notion-version")
         if version is None:
-            return error(400, "missing_version", "Notion-Version header failed validation: "
-                         "Notion-Version header should be defined, instead was `undefined`.")  # fmt: skip
+            return error(
+                400,
+                "missing_version",
+                "Notion-Version header failed validation: "
+                "Notion-Version header should be defined, instead was `undefined`.",
+            )
         if version != VERSION:
-            return error(400, "validation_error", f"Notion-Version {version!r} is not supported here.")
+            return error(
+                400, "validation_error", f"Notion-Version {version!r} is not supported here."
+            )
         fault = self._fault(method, path)
         if fault is not None:
             if fault.raw_body is not None:
                 return PlainTextResponse(fault.raw_body, status_code=fault.status)
-            return error(fault.status, fault.code or "internal_server_error", "Injected failure.",
-                         retry_after=fault.retry_after)  # fmt: skip
+            return error(
+                fault.status,
+                fault.code or "internal_server_error",
+                "Injected failure.",
+                retry_after=fault.retry_after,
+            )
         if len(raw) > MAX_BODY:
             return error(413, "validation_error", "Request body too large.")
         try:
@@ -210,8 +243,13 @@ class Api:
 
 
 def error(status: int, code: str, message: str, retry_after: int | None = None) -> Response:
-    body = {"object": "error", "status": status, "code": code, "message": message,
-            "request_id": str(uuid.uuid4())}  # fmt: skip
+    body = {
+        "object": "error",
+        "status": status,
+        "code": code,
+        "message": message,
+        "request_id": str(uuid.uuid4()),
+    }
     headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
     return JSONResponse(body, status_code=status, headers=headers)
 
@@ -220,19 +258,29 @@ def build_app(api: Api) -> Starlette:
     async def endpoint(request: Request) -> Response:
         raw = await request.body()
         path = request.url.path
-        fault_delay = next((f.delay for f in api.faults if f.delay and f.times > 0
-                            and f.hits(request.method, path)), 0.0)  # fmt: skip
+        fault_delay = next(
+            (
+                f.delay
+                for f in api.faults
+                if f.delay and f.times > 0 and f.hits(request.method, path)
+            ),
+            0.0,
+        )
         if fault_delay:
             with api.lock:
                 api._fault(request.method, path, delay=True)
             await asyncio.sleep(fault_delay)
         with api.lock:
-            response = api.answer(request.method, path, request.headers, raw, dict(request.query_params))
+            response = api.answer(
+                request.method, path, request.headers, raw, dict(request.query_params)
+            )
             try:
                 body = json.loads(raw) if raw else None
             except ValueError:
                 body = raw.decode(errors="replace")
-            api.seen.append(Seen(request.method, path, body, response.status_code, time.monotonic()))
+            api.seen.append(
+                Seen(request.method, path, body, response.status_code, time.monotonic())
+            )
         return response
 
     methods = ["GET", "POST", "PATCH", "DELETE", "PUT"]

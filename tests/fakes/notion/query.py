@@ -25,7 +25,7 @@ def _value(row: Obj, prop: Obj) -> Any:
     return raw
 
 
-def _compare(kind: str, actual: Any, op: str, expected: Any) -> bool:  # noqa: C901
+def _compare(kind: str, actual: Any, op: str, expected: Any) -> bool:
     if op == "is_empty":
         return actual in (None, "", [])
     if op == "is_not_empty":
@@ -33,27 +33,36 @@ def _compare(kind: str, actual: Any, op: str, expected: Any) -> bool:  # noqa: C
     if kind in _TEXT:
         a, e = str(actual or ""), str(expected)
         return {
-            "equals": a == e, "does_not_equal": a != e,
+            "equals": a == e,
+            "does_not_equal": a != e,
             "contains": e.casefold() in a.casefold(),
             "does_not_contain": e.casefold() not in a.casefold(),
             "starts_with": a.casefold().startswith(e.casefold()),
             "ends_with": a.casefold().endswith(e.casefold()),
-        }[op]  # fmt: skip
+        }[op]
     if kind in ("multi_select", "people", "relation"):
         return (expected in actual) == (op == "contains")
     if kind == "date" and actual is not None:
         a, e = str(actual)[:10], str(expected)[:10]
-        return {"equals": a == e, "before": a < e, "after": a > e, "on_or_before": a <= e,
-                "on_or_after": a >= e}[op]  # fmt: skip
+        return {
+            "equals": a == e,
+            "before": a < e,
+            "after": a > e,
+            "on_or_before": a <= e,
+            "on_or_after": a >= e,
+        }[op]
     if op == "equals":
         return bool(actual == expected)
     if op == "does_not_equal":
         return bool(actual != expected)
     if actual is None:
         return False
-    return {"greater_than": actual > expected, "less_than": actual < expected,
-            "greater_than_or_equal_to": actual >= expected,
-            "less_than_or_equal_to": actual <= expected}[op]  # fmt: skip
+    return {
+        "greater_than": actual > expected,
+        "less_than": actual < expected,
+        "greater_than_or_equal_to": actual >= expected,
+        "less_than_or_equal_to": actual <= expected,
+    }[op]
 
 
 def matches(row: Obj, flt: Obj, schema: Obj) -> bool:
@@ -64,7 +73,7 @@ def matches(row: Obj, flt: Obj, schema: Obj) -> bool:
         return any(matches(row, f, schema) for f in flt["or"])
     if "timestamp" in flt:
         kind = flt["timestamp"]
-        (op, expected), = flt[kind].items()
+        ((op, expected),) = flt[kind].items()
         return _compare("date", row[kind], op, expected)
     name = flt.get("property")
     column = schema.get(name) or next((c for c in schema.values() if c["id"] == name), None)
@@ -73,11 +82,13 @@ def matches(row: Obj, flt: Obj, schema: Obj) -> bool:
     kinds = [k for k in flt if k != "property"]
     allowed = {column["type"], "rich_text"} if column["type"] == "title" else {column["type"]}
     if len(kinds) != 1 or kinds[0] not in allowed:
-        raise invalid(f"body failed validation: filter on {name!r} should use the {column['type']} key")
+        raise invalid(
+            f"body failed validation: filter on {name!r} should use the {column['type']} key"
+        )
     condition = flt[kinds[0]]
     if not isinstance(condition, dict) or len(condition) != 1:
         raise invalid(f"body failed validation: filter.{kinds[0]} should have one condition")
-    (op, expected), = condition.items()
+    ((op, expected),) = condition.items()
     return _compare(column["type"], _value(row, row["properties"][column["name"]]), op, expected)
 
 

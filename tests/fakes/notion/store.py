@@ -15,9 +15,18 @@ from typing import Any
 Obj = dict[str, Any]
 
 TEXT_BLOCKS = {
-    "paragraph", "heading_1", "heading_2", "heading_3", "bulleted_list_item",
-    "numbered_list_item", "to_do", "quote", "toggle", "callout", "code",
-}  # fmt: skip
+    "paragraph",
+    "heading_1",
+    "heading_2",
+    "heading_3",
+    "bulleted_list_item",
+    "numbered_list_item",
+    "to_do",
+    "quote",
+    "toggle",
+    "callout",
+    "code",
+}
 OTHER_BLOCKS = {"divider", "table", "table_row", "equation", "bookmark", "embed", "image"}
 LANGUAGES = set(
     "abap arduino bash basic c clojure coffeescript c++ c# css dart diff docker elixir elm "
@@ -66,16 +75,26 @@ def full_rich_text(items: Any, where: str) -> list[Obj]:
     if not isinstance(items, list):
         raise invalid(f"body failed validation: {where} should be an array")
     if len(items) > 100:
-        raise invalid(f"body failed validation: {where}.length should be ≤ `100`, instead was `{len(items)}`.")
+        raise invalid(
+            f"body failed validation: {where}.length should be ≤ `100`, instead was `{len(items)}`."
+        )
     out = []
     for i, item in enumerate(items):
         at = f"{where}[{i}]"
         kind = item.get("type", "text")
-        ann = {"bold": False, "italic": False, "strikethrough": False, "underline": False,
-               "code": False, "color": "default"}  # fmt: skip
+        ann = {
+            "bold": False,
+            "italic": False,
+            "strikethrough": False,
+            "underline": False,
+            "code": False,
+            "color": "default",
+        }
         extra = set(item.get("annotations") or {}) - ANNOTATIONS
         if extra:
-            raise invalid(f"body failed validation: {at}.annotations has unknown keys {sorted(extra)}")
+            raise invalid(
+                f"body failed validation: {at}.annotations has unknown keys {sorted(extra)}"
+            )
         ann.update(item.get("annotations") or {})
         if kind == "text":
             text = item.get("text") or {}
@@ -89,12 +108,26 @@ def full_rich_text(items: Any, where: str) -> list[Obj]:
                 )
             link = text.get("link")
             href = link.get("url") if isinstance(link, dict) else None
-            out.append({"type": "text", "text": {"content": content, "link": {"url": href} if href else None},
-                        "annotations": ann, "plain_text": content, "href": href})  # fmt: skip
+            out.append(
+                {
+                    "type": "text",
+                    "text": {"content": content, "link": {"url": href} if href else None},
+                    "annotations": ann,
+                    "plain_text": content,
+                    "href": href,
+                }
+            )
         elif kind == "equation":
             expr = (item.get("equation") or {}).get("expression", "")
-            out.append({"type": "equation", "equation": {"expression": expr}, "annotations": ann,
-                        "plain_text": expr, "href": None})  # fmt: skip
+            out.append(
+                {
+                    "type": "equation",
+                    "equation": {"expression": expr},
+                    "annotations": ann,
+                    "plain_text": expr,
+                    "href": None,
+                }
+            )
         else:
             raise invalid(f"body failed validation: {at}.type {kind!r} is not supported here")
     return out
@@ -122,9 +155,17 @@ class Store:
 
     def _meta(self, obj: str, ident: str, parent: Obj) -> Obj:
         now = self.tick()
-        return {"object": obj, "id": ident, "created_time": now, "last_edited_time": now,
-                "created_by": USER, "last_edited_by": USER, "parent": parent,
-                "in_trash": False, "archived": False}  # fmt: skip
+        return {
+            "object": obj,
+            "id": ident,
+            "created_time": now,
+            "last_edited_time": now,
+            "created_by": USER,
+            "last_edited_by": USER,
+            "parent": parent,
+            "in_trash": False,
+            "archived": False,
+        }
 
     def touch(self, ident: str) -> None:
         for table in (self.pages, self.blocks, self.databases, self.data_sources):
@@ -135,18 +176,22 @@ class Store:
         """A page or block that can hold children (404 otherwise)."""
         obj = self.pages.get(ident) or self.blocks.get(ident)
         if obj is None:
-            raise ApiError(404, "object_not_found", f"Could not find block with ID: {ident}. "
-                           "Make sure the relevant pages and databases are shared with your integration.")  # fmt: skip
+            raise ApiError(
+                404,
+                "object_not_found",
+                f"Could not find block with ID: {ident}. "
+                "Make sure the relevant pages and databases are shared with your integration.",
+            )
         return obj
 
     # --- blocks ----------------------------------------------------------------------
 
     def _block_type(self, req: Obj, at: str) -> str:
-        kind = req.get("type") or next(
-            (k for k in req if k in TEXT_BLOCKS | OTHER_BLOCKS), None
-        )
+        kind = req.get("type") or next((k for k in req if k in TEXT_BLOCKS | OTHER_BLOCKS), None)
         if kind not in TEXT_BLOCKS | OTHER_BLOCKS or kind not in req:
-            raise invalid(f"body failed validation: {at} should be a supported block, e.g. paragraph")
+            raise invalid(
+                f"body failed validation: {at} should be a supported block, e.g. paragraph"
+            )
         return str(kind)
 
     def check_children(self, items: Any, at: str, level: int = 0) -> int:
@@ -154,7 +199,10 @@ class Store:
         if not isinstance(items, list) or not items:
             raise invalid(f"body failed validation: {at} should be a non-empty array")
         if len(items) > 100:
-            raise invalid(f"body failed validation: {at}.length should be ≤ `100`, instead was `{len(items)}`.")
+            raise invalid(
+                f"body failed validation: {at}.length should be ≤ `100`, "
+                f"instead was `{len(items)}`."
+            )
         total = 0
         for i, req in enumerate(items):
             kind = self._block_type(req, f"{at}[{i}]")
@@ -162,11 +210,15 @@ class Store:
             total += 1
             if kids:
                 if level >= 2:
-                    raise invalid(f"body failed validation: {at}[{i}].{kind}.children nests more "
-                                  "than two levels in one request")  # fmt: skip
+                    raise invalid(
+                        f"body failed validation: {at}[{i}].{kind}.children nests more "
+                        "than two levels in one request"
+                    )
                 total += self.check_children(kids, f"{at}[{i}].{kind}.children", level + 1)
         if level == 0 and total > 1000:
-            raise invalid(f"body failed validation: {at} has {total} block elements; the limit is 1000")
+            raise invalid(
+                f"body failed validation: {at} has {total} block elements; the limit is 1000"
+            )
         return total
 
     def make_block(self, req: Obj, parent: Obj, at: str) -> Obj:
@@ -174,29 +226,45 @@ class Store:
         payload = copy.deepcopy(req.get(kind) or {})
         kids = payload.pop("children", None) or []
         if kind in TEXT_BLOCKS:
-            payload["rich_text"] = full_rich_text(payload.get("rich_text", []), f"{at}.{kind}.rich_text")
+            payload["rich_text"] = full_rich_text(
+                payload.get("rich_text", []), f"{at}.{kind}.rich_text"
+            )
             payload.setdefault("color", "default")
             if kind == "to_do":
                 payload["checked"] = bool(payload.get("checked", False))
             if kind.startswith("heading_"):
                 payload.setdefault("is_toggleable", False)
             if kind == "code" and payload.get("language", "plain text") not in LANGUAGES:
-                raise invalid(f"body failed validation: {at}.code.language should be one of the supported languages")
+                raise invalid(
+                    f"body failed validation: {at}.code.language should be one of the "
+                    "supported languages"
+                )
             if kind == "code":
                 payload.setdefault("language", "plain text")
                 payload.setdefault("caption", [])
         elif kind == "table":
             width = payload.get("table_width")
             if not isinstance(width, int) or width < 1 or not kids:
-                raise invalid(f"body failed validation: {at}.table needs table_width and children rows")
+                raise invalid(
+                    f"body failed validation: {at}.table needs table_width and children rows"
+                )
             if any(len((r.get("table_row") or {}).get("cells", [])) != width for r in kids):
-                raise invalid(f"body failed validation: {at}.table rows must have table_width cells")
+                raise invalid(
+                    f"body failed validation: {at}.table rows must have table_width cells"
+                )
         elif kind == "table_row":
-            payload["cells"] = [full_rich_text(c, f"{at}.table_row.cells[{j}]") for j, c in enumerate(payload.get("cells", []))]
+            payload["cells"] = [
+                full_rich_text(c, f"{at}.table_row.cells[{j}]")
+                for j, c in enumerate(payload.get("cells", []))
+            ]
         ident = new_id()
         ptype = "page_id" if parent["object"] == "page" else "block_id"
-        block = {**self._meta("block", ident, {"type": ptype, ptype: parent["id"]}),
-                 "has_children": bool(kids), "type": kind, kind: payload}  # fmt: skip
+        block = {
+            **self._meta("block", ident, {"type": ptype, ptype: parent["id"]}),
+            "has_children": bool(kids),
+            "type": kind,
+            kind: payload,
+        }
         self.blocks[ident] = block
         self.children[ident] = []
         for j, kid in enumerate(kids):
@@ -204,23 +272,33 @@ class Store:
             self.children[ident].append(child["id"])
         return block
 
-    def append(self, parent_id: str, items: Any, position: Obj | None, after: str | None) -> list[Obj]:
+    def append(
+        self, parent_id: str, items: Any, position: Obj | None, after: str | None
+    ) -> list[Obj]:
         parent = self.container(parent_id)
         if parent.get("in_trash"):
-            raise invalid("Can't edit block that is archived. You must unarchive the block before editing.")
+            raise invalid(
+                "Can't edit block that is archived. You must unarchive the block before editing."
+            )
         self.check_children(items, "body.children")
         order = self.children.setdefault(parent_id, [])
         index = len(order)
         if after is not None or (position or {}).get("type") == "after_block":
             target = norm_id(after or (position or {}).get("after_block", {}).get("id"))
             if target not in order:
-                raise invalid(f"body failed validation: block {target} is not a child of {parent_id}")
+                raise invalid(
+                    f"body failed validation: block {target} is not a child of {parent_id}"
+                )
             index = order.index(target) + 1
         elif (position or {}).get("type") == "start":
             index = 0
         elif position is not None and position.get("type") != "end":
-            raise invalid("body failed validation: body.position.type should be start, end or after_block")
-        created = [self.make_block(req, parent, f"body.children[{i}]") for i, req in enumerate(items)]
+            raise invalid(
+                "body failed validation: body.position.type should be start, end or after_block"
+            )
+        created = [
+            self.make_block(req, parent, f"body.children[{i}]") for i, req in enumerate(items)
+        ]
         order[index:index] = [b["id"] for b in created]
         if parent["object"] == "block":
             parent["has_children"] = True
