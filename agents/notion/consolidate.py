@@ -148,13 +148,13 @@ async def _write_target(
         )
         return page
     page = await notion.call(what, notion.sdk.pages.retrieve, page_id=target_id)
-    old = [b["id"] for b in await _top_level(notion, target_id, what) if b["type"] not in _KEEP]
-    await append_blocks(notion, target_id, body, what)
-    await delete_blocks(notion, old, what)
     if page.get("in_trash") or title_of(page) != req.target_title:
         page = await notion.call(
             what, notion.sdk.pages.update, page_id=target_id, properties=title_prop, in_trash=False
         )
+    old = [b["id"] for b in await _top_level(notion, target_id, what) if b["type"] not in _KEEP]
+    await append_blocks(notion, target_id, body, what)
+    await delete_blocks(notion, old, what)
     return page
 
 

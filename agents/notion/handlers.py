@@ -184,7 +184,7 @@ async def get_page(
     blocks, next_cursor = await read_children(
         notion, ident, what, max_depth=max_depth, budget=budget, cursor=cursor
     )
-    props = page.get("properties") or {} if include_properties else {}
+    props = (page.get("properties") or {}) if include_properties else {}
     return PageContent(
         id=page["id"],
         title=title_of(page),

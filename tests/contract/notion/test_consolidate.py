@@ -225,3 +225,26 @@ async def test_consolidation_skips_trashed_pages_and_earlier_digests(
         )
     assert again.startswith("no sources left to consolidate")
     assert no_target.startswith("target_parent_page_id or target_page_id is required")
+
+
+async def test_target_page_id_refreshes_a_trashed_digest_by_restoring_it_first(
+    fake: FakeNotion, agent: Agent
+) -> None:
+    """The target comes back from the trash, renamed, with only the new content."""
+    _, folder, a, b = seed(fake)
+    target = fake.add_page(folder, "Old name", [para("stale")])
+    fake.ws.trash(target, True)
+    async with agent() as client:
+        result = await call(
+            client,
+            "consolidate_pages",
+            page_ids=[a, b],
+            target_title="Digest",
+            target_page_id=target,
+            dry_run=False,
+            source_action="none",
+        )
+    assert result["target"]["id"] == target and result["target"]["title"] == "Digest"
+    assert not fake.ws.pages[target]["in_trash"]
+    texts = str(fake.children(target))
+    assert "stale" not in texts and "consolidation id" in texts

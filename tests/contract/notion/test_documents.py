@@ -166,3 +166,20 @@ async def test_import_roots_confine_which_files_can_be_imported(
             client, "parse_document", path=str(tmp_path / "outside.md"), parent_page_id=root
         )
     assert "is outside NOTION_IMPORT_ROOTS" in message
+
+
+async def test_a_table_longer_than_100_rows_is_written_in_parts(
+    fake: FakeNotion, agent: Agent, tmp_path: Path
+) -> None:
+    """The table is created with its first 100 rows; the rest are appended to the table."""
+    root = fake.add_root_page("Root")
+    path = tmp_path / "long.csv"
+    path.write_text("n,sq\n" + "".join(f"{i},{i * i}\n" for i in range(150)))
+    async with agent() as client:
+        result = await call(client, "parse_document", path=str(path), parent_page_id=root)
+    table = fake.children(result["page_id"])[0]
+    rows = fake.children(table["id"])
+    assert len(rows) == 151 and rows[-1]["table_row"]["cells"][1][0]["plain_text"] == "22201"
+    appends = fake.calls("PATCH", f"/v1/blocks/{table['id']}/children")
+    assert [len(a.body["children"]) for a in appends] == [51]
+    assert result["blocks_written"] == 152

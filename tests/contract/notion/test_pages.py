@@ -209,3 +209,11 @@ async def test_every_call_is_recorded_with_its_write_target(
     assert created.output["id"] == made["id"]
     assert (missing.tool, missing.outcome) == ("get_page", "error")
     assert "not shared with the integration" in (missing.error or "")
+
+
+async def test_get_page_can_leave_out_properties(fake: FakeNotion, agent: Agent) -> None:
+    """include_properties=false returns an empty map."""
+    root = fake.add_root_page("Root")
+    async with agent() as client:
+        result = await call(client, "get_page", page_id=root, include_properties=False)
+    assert result["properties"] == {}
