@@ -9,7 +9,7 @@ from typing import Any, Literal
 from agents.core.errors import AgentError, InputError, UpstreamError
 from agents.notion.client import Notion, notion_id
 from agents.notion.databases import resolve_data_source, where_filter
-from agents.notion.markdown import blocks_to_markdown, markdown_to_blocks, rich_text
+from agents.notion.markdown import blocks_to_markdown, markdown_to_blocks
 from agents.notion.merge import (
     Dedupe,
     Source,
@@ -37,6 +37,7 @@ from agents.notion.pages import (
     title_of,
     to_request,
 )
+from agents.notion.richtext import rich_text
 
 __all__ = ["Request", "consolidate"]
 

@@ -22,7 +22,7 @@ from agents.notion.databases import (
     where_filter,
 )
 from agents.notion.documents import Format, load_document
-from agents.notion.markdown import markdown_to_blocks, rich_text
+from agents.notion.markdown import markdown_to_blocks
 from agents.notion.merge import Dedupe, Strategy
 from agents.notion.models import (
     ConsolidationResult,
@@ -33,6 +33,7 @@ from agents.notion.models import (
     Row,
 )
 from agents.notion.pages import append_blocks, create_page, page_url, title_of
+from agents.notion.richtext import rich_text
 
 __all__ = [
     "add_database_entry",

@@ -8,8 +8,9 @@ from typing import Any, Literal
 
 from agents.core.errors import InputError, NotFoundError
 from agents.notion.client import Notion, notion_id
-from agents.notion.markdown import inline_to_rich_text, plain_text, rich_text_to_markdown
+from agents.notion.markdown import inline_to_rich_text
 from agents.notion.pages import title_of
+from agents.notion.richtext import plain_text, rich_text_to_markdown
 
 __all__ = [
     "READ_ONLY",

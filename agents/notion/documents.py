@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from agents.core.errors import InputError
-from agents.notion.markdown import markdown_to_blocks, rich_text, text_blocks
+from agents.notion.markdown import markdown_to_blocks, table_block, text_blocks
+from agents.notion.richtext import rich_text
 
-__all__ = ["FORMATS", "Document", "Format", "load_document", "table_block"]
+__all__ = ["FORMATS", "Document", "Format", "load_document"]
 
 Format = Literal["markdown", "text", "csv", "pdf", "excel"]
 FORMATS: dict[str, Format] = {
@@ -82,7 +83,7 @@ def load_document(
     header, rows = _csv(path) if kind == "csv" else _excel(path, sheet)
     if not header:
         raise InputError(f"path: {path.name!r} holds no rows")
-    return Document(kind, title, [table_block(header, rows)], header, rows)
+    return Document(kind, title, [_table(header, rows)], header, rows)
 
 
 def _read_text(path: Path) -> str:
@@ -194,20 +195,7 @@ def _paragraphs(text: str) -> list[str]:
     return paragraphs
 
 
-def table_block(header: list[str], rows: list[list[Any]]) -> dict[str, Any]:
-    """A Notion table block with a header row."""
+def _table(header: list[str], rows: list[list[Any]]) -> dict[str, Any]:
     width = len(header)
-
-    def row(values: list[Any]) -> dict[str, Any]:
-        cells = [rich_text(str(v)) for v in values[:width]]
-        return {"type": "table_row", "table_row": {"cells": cells + [[]] * (width - len(cells))}}
-
-    return {
-        "type": "table",
-        "table": {
-            "table_width": width,
-            "has_column_header": True,
-            "has_row_header": False,
-            "children": [row(header), *(row(r) for r in rows)],
-        },
-    }
+    cells = [[rich_text(str(v)) for v in row[:width]] for row in [header, *rows]]
+    return table_block([c + [[]] * (width - len(c)) for c in cells])

@@ -22,7 +22,7 @@ from agents.notion.databases import (
     plain_value,
     resolve_data_source,
 )
-from agents.notion.markdown import blocks_to_markdown, markdown_to_blocks, rich_text
+from agents.notion.markdown import blocks_to_markdown, markdown_to_blocks
 from agents.notion.models import (
     BlocksAdded,
     ObjectList,
@@ -43,6 +43,7 @@ from agents.notion.pages import (
 from agents.notion.pages import (
     create_page as write_page,
 )
+from agents.notion.richtext import rich_text
 
 registry = HandlerRegistry("notion")
 _SUBPAGES = ("child_page", "child_database")

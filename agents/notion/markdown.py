@@ -15,37 +15,29 @@ from typing import Any
 from markdown_it import MarkdownIt
 from markdown_it.tree import SyntaxTreeNode
 
+from agents.notion.richtext import (
+    MAX_RICH_TEXT,
+    MAX_TEXT,
+    escape,
+    item_href,
+    item_text,
+    merge_items,
+    plain_text,
+    rich_text,
+    rich_text_to_markdown,
+)
+
 __all__ = [
-    "MAX_RICH_TEXT",
-    "MAX_TEXT",
     "block_text",
     "blocks_to_markdown",
     "inline_to_rich_text",
     "markdown_to_blocks",
-    "plain_text",
-    "rich_text",
-    "rich_text_to_markdown",
+    "table_block",
     "text_blocks",
 ]
 
 Block = dict[str, Any]
-MAX_TEXT = 2000  # characters in one rich-text item's text.content
-MAX_RICH_TEXT = 100  # items in one rich_text array
-
 _MD = MarkdownIt("commonmark", {"html": False}).enable(["strikethrough", "table"])
-_ANNOTATIONS = ("bold", "italic", "strikethrough", "code")
-_TEXT_TYPES = (
-    "paragraph",
-    "heading_1",
-    "heading_2",
-    "heading_3",
-    "bulleted_list_item",
-    "numbered_list_item",
-    "to_do",
-    "quote",
-    "toggle",
-    "callout",
-)
 _LANGUAGES = {
     "py": "python", "js": "javascript", "ts": "typescript", "sh": "shell", "zsh": "shell",
     "console": "shell", "yml": "yaml", "cpp": "c++", "cs": "c#", "csharp": "c#",
@@ -61,65 +53,6 @@ _NOTION_LANGUAGES = set(
     "objective-c ocaml pascal perl php powershell prolog protobuf python r reason ruby rust "
     "sass scala scheme scss shell sql swift typescript verilog vhdl xml yaml".split()
 ) | {"plain text", "visual basic", "vb.net", "java/c/c++/c#", "webassembly"}
-
-
-def rich_text(content: str, link: str | None = None, **annotations: bool) -> list[Block]:
-    """Rich-text items for ``content``, split so no item exceeds Notion's 2,000 characters."""
-    items: list[Block] = []
-    for start in range(0, max(len(content), 1), MAX_TEXT):
-        item: Block = {
-            "type": "text",
-            "text": {"content": content[start : start + MAX_TEXT], "link": {"url": link}}
-            if link
-            else {"content": content[start : start + MAX_TEXT]},
-        }
-        if any(annotations.values()):
-            item["annotations"] = {k: v for k, v in annotations.items() if v}
-        items.append(item)
-    return items if content else []
-
-
-def _merge(items: list[Block]) -> list[Block]:
-    out: list[Block] = []
-    for item in items:
-        prev = out[-1] if out else None
-        if (
-            prev is not None
-            and item.get("type", "text") == "text" == prev.get("type", "text")
-            and _style(prev) == _style(item)
-        ):
-            out[-1] = {**prev, "plain_text": _text(prev) + _text(item)}
-            out[-1]["text"] = {**prev.get("text", {}), "content": _text(prev) + _text(item)}
-        else:
-            out.append(item)
-    return out
-
-
-def _text(item: Block) -> str:
-    if "plain_text" in item:
-        return str(item["plain_text"])
-    if item.get("type", "text") == "text":
-        return str(item.get("text", {}).get("content", ""))
-    if item.get("type") == "equation":
-        return str(item.get("equation", {}).get("expression", ""))
-    return ""
-
-
-def _href(item: Block) -> str | None:
-    if item.get("href"):
-        return str(item["href"])
-    link = item.get("text", {}).get("link") if item.get("type", "text") == "text" else None
-    return str(link["url"]) if link and link.get("url") else None
-
-
-def _style(item: Block) -> tuple[Any, ...]:
-    ann = item.get("annotations") or {}
-    return (*(bool(ann.get(k)) for k in _ANNOTATIONS), _href(item))
-
-
-def plain_text(items: list[Block]) -> str:
-    """The plain text of rich-text items."""
-    return "".join(_text(i) for i in items)
 
 
 # --- markdown → blocks -------------------------------------------------------------------
@@ -161,17 +94,17 @@ def _inline(node: SyntaxTreeNode) -> list[Block]:
                 items.extend(rich_text(child.content, link, **ann))
 
     walk(node, None, {})
-    merged = _merge(items)
+    merged = merge_items(items)
     return [piece for item in merged for piece in _resplit(item)]
 
 
 def _resplit(item: Block) -> list[Block]:
-    content = _text(item)
+    content = item_text(item)
     if len(content) <= MAX_TEXT:
         item.pop("plain_text", None)
         return [item]
     ann = {k: v for k, v in (item.get("annotations") or {}).items() if v}
-    return rich_text(content, _href(item), **ann)
+    return rich_text(content, item_href(item), **ann)
 
 
 def _block(kind: str, text: list[Block], **extra: Any) -> list[Block]:
@@ -264,24 +197,22 @@ def _strip_prefix(items: list[Block], count: int) -> list[Block]:
 
 
 def _table(node: SyntaxTreeNode) -> Block:
-    rows = [
+    return table_block([
         [_inline(cell.children[0]) if cell.children else [] for cell in tr.children]
         for section in node.children
         for tr in section.children
-    ]
+    ])
+
+
+def table_block(rows: list[list[list[Block]]]) -> Block:
+    """A table block whose first row is the column header (cells are rich text)."""
     width = max((len(r) for r in rows), default=1)
     children = [
-        {"type": "table_row", "table_row": {"cells": r + [[]] * (width - len(r))}} for r in rows
+        {"type": "table_row", "table_row": {"cells": r[:width] + [[]] * (width - len(r))}}
+        for r in rows
     ]
-    return {
-        "type": "table",
-        "table": {
-            "table_width": width,
-            "has_column_header": True,
-            "has_row_header": False,
-            "children": children,
-        },
-    }
+    table = {"table_width": width, "has_column_header": True, "has_row_header": False}
+    return {"type": "table", "table": {**table, "children": children}}
 
 
 def _language(info: str) -> str:
@@ -290,57 +221,6 @@ def _language(info: str) -> str:
 
 
 # --- blocks → markdown -------------------------------------------------------------------
-
-_LINE_START = re.compile(r"^(\s*)(#{1,6}(?=\s|$)|>|[-+](?=\s|$)|=+\s*$|-{3,}\s*$)")
-_ORDERED = re.compile(r"^(\s*\d+)([.)])(?=\s|$)")
-
-
-def _escape(text: str) -> str:
-    text = re.sub(r"([\\*`\[\]])", r"\\\1", text)
-    text = text.replace("~~", r"\~\~")
-    text = re.sub(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])", r"\\_", text)
-    text = re.sub(r"&(?=#?\w+;)", r"\\&", text)
-    return text
-
-
-def _escape_line_starts(text: str) -> str:
-    lines = (_LINE_START.sub(r"\1\\\2", line, count=1) for line in text.split("\n"))
-    return "\n".join(_ORDERED.sub(r"\1\\\2", line, count=1) for line in lines)
-
-
-def rich_text_to_markdown(items: list[Block]) -> str:
-    """Inline markdown for rich-text items."""
-    out: list[str] = []
-    for item in _merge([dict(i) for i in items]):
-        text = _text(item)
-        if not text:
-            continue
-        if item.get("type") == "equation":
-            out.append(f"${text}$")
-            continue
-        bold, italic, strike, code, href = _style(item)
-        core = text.strip()
-        lead, trail = text[: len(text) - len(text.lstrip())], text[len(text.rstrip()) :]
-        if not core:
-            out.append(text)
-            continue
-        if code:
-            fence = "``" if "`" in core else "`"
-            pad = " " if core.startswith("`") or core.endswith("`") else ""
-            core = f"{fence}{pad}{core}{pad}{fence}"
-        else:
-            core = _escape(core)
-        if italic:
-            core = f"*{core}*"
-        if bold:
-            core = f"**{core}**"
-        if strike:
-            core = f"~~{core}~~"
-        if href:
-            core = f"[{core}]({href.replace(' ', '%20').replace(')', '%29')})"
-        out.append(lead + core + trail)
-    return _escape_line_starts("".join(out))
-
 
 def block_text(block: Block) -> str:
     """The plain text of a block (empty for dividers and other text-less blocks)."""
@@ -409,11 +289,11 @@ def _render_one(block: Block, number: int) -> list[str]:
     elif kind in ("child_page", "child_database"):
         what = "child page" if kind == "child_page" else "child database"
         link = f"https://www.notion.so/{str(block.get('id', '')).replace('-', '')}"
-        lines = [f"[{what}: {_escape(payload.get('title', ''))}]({link})"]
+        lines = [f"[{what}: {escape(payload.get('title', ''))}]({link})"]
     elif kind in ("image", "file", "pdf", "video", "audio", "bookmark", "embed", "link_preview"):
         url = payload.get("url") or (payload.get(payload.get("type", ""), {}) or {}).get("url")
         label = plain_text(payload.get("caption", [])) or kind
-        lines = [f"[{_escape(label)}]({url})" if url else f"<!-- {kind} -->"]
+        lines = [f"[{escape(label)}]({url})" if url else f"<!-- {kind} -->"]
     elif kind == "equation":
         lines = ["$$", payload.get("expression", ""), "$$"]
     else:

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from agents.notion.markdown import block_text, plain_text, rich_text
+from agents.notion.markdown import block_text
+from agents.notion.richtext import plain_text, rich_text
 
 __all__ = [
     "LINK_BACK_PREFIX",

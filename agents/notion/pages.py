@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents.notion.client import Notion
-from agents.notion.markdown import plain_text
+from agents.notion.richtext import plain_text
 
 __all__ = [
     "Budget",
