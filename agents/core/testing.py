@@ -30,8 +30,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def free_port_block(size: int, *, start: int = 20000, stop: int = 60000) -> int:
-    """A base port such that base+1 .. base+size are all free on 127.0.0.1."""
+def free_port_block(size: int, *, start: int = 20000, stop: int = 32000) -> int:
+    """A base port such that base+1 .. base+size are all free on 127.0.0.1.
+
+    The default range stays below Linux's ephemeral ports (32768-60999), so an outgoing
+    connection cannot take a port between the check and the agent binding it.
+    """
     import random
 
     for _ in range(200):

@@ -111,10 +111,8 @@ async def search_workspace(
     Databases appear as their data sources. Pages not shared with the integration are invisible.
     """
     notion = client_of(ctx)
-    args: dict[str, Any] = {
-        "sort": {"timestamp": "last_edited_time", "direction": sort.removeprefix("last_edited_")
-                 .replace("desc", "descending").replace("asc", "ascending")},
-    }
+    direction = "descending" if sort == "last_edited_desc" else "ascending"
+    args: dict[str, Any] = {"sort": {"timestamp": "last_edited_time", "direction": direction}}
     if query:
         args["query"] = query
     if object_type != "any":
