@@ -73,8 +73,9 @@ class BareSupervisor:
     def start(self) -> float:
         """Launch supervisord; seconds until every server answers /readyz."""
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "supervisor.supervisord", "-c", str(self.conf)],
-                       check=True)
+        subprocess.run(
+            [sys.executable, "-m", "supervisor.supervisord", "-c", str(self.conf)], check=True
+        )
         wait_answering(self.ports)
         return time.perf_counter() - t0
 
@@ -83,8 +84,12 @@ class BareSupervisor:
         return [int(p) for p in out if p.isdigit()]
 
     def ctl(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "supervisor.supervisorctl", "-c",
-                               str(self.conf), *args], capture_output=True, text=True, check=False)
+        return subprocess.run(
+            [sys.executable, "-m", "supervisor.supervisorctl", "-c", str(self.conf), *args],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
 
     def stop(self) -> None:
         self.ctl("shutdown")
@@ -106,4 +111,7 @@ def median_of(runs: int, fn: Callable[[], float]) -> float:
 
 
 def ratio_line(name: str, ours: float, base: float, unit: str, goal: str) -> str:
-    return f"{name:<28} ours {ours:9.3f} {unit:<6} baseline {base:9.3f} {unit:<6} ratio {ours / base:5.2f}  (goal {goal})"
+    return (
+        f"{name:<28} ours {ours:9.3f} {unit:<6} baseline {base:9.3f} {unit:<6} "
+        f"ratio {ours / base:5.2f}  (goal {goal})"
+    )
