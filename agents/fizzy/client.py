@@ -59,7 +59,7 @@ class FizzyClient:
     """One Fizzy instance and token; every tool call goes through :meth:`request`.
 
     Args:
-        token: Personal access token, sent as ``Authorization: Bearer``.
+        token: Personal access token, sent as ``Authorization: Bearer`` (none when empty).
         base_url: Fizzy's origin, e.g. ``https://app.fizzy.do``.
         account: Default account slug; discovered from ``/my/identity`` when None.
         token_home: Where FIZZY_TOKEN is set, for error messages.
@@ -93,9 +93,9 @@ class FizzyClient:
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             headers={
-                "Authorization": f"Bearer {token}",
                 "Accept": "application/json",
                 "User-Agent": f"claude-agents-fizzy/{__version__}",
+                **({"Authorization": f"Bearer {token}"} if token else {}),
             },
             timeout=httpx.Timeout(30.0, connect=10.0),
             follow_redirects=False,

@@ -52,6 +52,13 @@ class FizzySettings(SettingsModel):
     url: str = Field(default="https://app.fizzy.do", alias="FIZZY_URL")
     account: str | None = Field(default=None, alias="FIZZY_ACCOUNT")
 
+    @field_validator("token")
+    @classmethod
+    def _printable(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().isprintable() or " " in value.get_secret_value():
+            raise ValueError("the token holds spaces or control characters; paste it again")
+        return value
+
     @field_validator("url")
     @classmethod
     def _http_url(cls, value: str) -> str:

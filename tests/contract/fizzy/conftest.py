@@ -13,11 +13,11 @@ import pytest
 from mcp import Client
 
 from agents.core.runtime import AgentRuntime
-from agents.core.server import build_server
+from agents.core.server import AgentServer, build_server
 from agents.core.settings import CoreSettings, EnvLayers
 from agents.core.testing import Recording, recording
 from agents.fizzy.client import FizzyClient
-from agents.fizzy.handlers import SPEC
+from agents.fizzy.handlers import SPEC, connect
 from tests.fakes.fizzy import WRITE_TOKEN, FakeFizzy
 
 pytestmark = pytest.mark.contract
@@ -60,16 +60,27 @@ def layers_for(url: str, token: str, account: str | None = None) -> EnvLayers:
     return EnvLayers(root=Path("/nonexistent"), env="test", values=values, origins=origins)
 
 
+@pytest.fixture(name="runtime", scope="session")
+def _runtime() -> AgentRuntime[Any]:
+    """One runtime and server for the session (building 34 tool schemas takes a while); each
+    test gives it a fresh client from the real ``connect``."""
+    layers = EnvLayers(root=Path("/nonexistent"), env="test")
+    return AgentRuntime.start(SPEC, layers, CoreSettings(port_base=9000), None)
+
+
+@pytest.fixture(name="server", scope="session")
+def _server(runtime: AgentRuntime[Any]) -> AgentServer:
+    return build_server(runtime, token=None, port=None)
+
+
 @contextlib.asynccontextmanager
 async def open_agent(
-    fake: FakeFizzy, token: str = WRITE_TOKEN, account: str | None = None
+    server: AgentServer, fake: FakeFizzy, token: str = WRITE_TOKEN, account: str | None = None
 ) -> AsyncIterator[Agent]:
-    """The agent built by its real ``connect`` from settings pointing at ``fake``."""
-    rec = recording()
-    runtime = AgentRuntime.start(
-        SPEC, layers_for(fake.url, token, account), CoreSettings(port_base=9000), None, rec
-    )
-    client = runtime.require_client()
+    """The agent as built by its real ``connect`` from settings pointing at ``fake``."""
+    runtime = server.runtime
+    client = connect(layers_for(fake.url, token, account))
+    runtime.client, runtime.reason, runtime.recorder = client, None, recording()
     sleeps: list[float] = []
 
     async def sleep(seconds: float) -> None:
@@ -77,10 +88,11 @@ async def open_agent(
 
     client.sleep = sleep
     try:
-        async with Client(build_server(runtime, token=None, port=None)) as mcp:
-            yield Agent(mcp, client, fake, rec, sleeps)
+        async with Client(server) as mcp:
+            yield Agent(mcp, client, fake, runtime.recorder, sleeps)
     finally:
-        await runtime.aclose()
+        await client.aclose()
+        runtime.client = None
 
 
 @pytest.fixture(name="fake")
@@ -90,6 +102,6 @@ def _fake() -> Iterator[FakeFizzy]:
 
 
 @pytest.fixture(name="agent")
-async def _agent(fake: FakeFizzy) -> AsyncIterator[Agent]:
-    async with open_agent(fake) as agent:
+async def _agent(server: AgentServer, fake: FakeFizzy) -> AsyncIterator[Agent]:
+    async with open_agent(server, fake) as agent:
         yield agent

@@ -135,6 +135,7 @@ class Seen:
     path: str
     status: int
     body: dict[str, Any]
+    headers: dict[str, str]
 
 
 @dataclass
@@ -223,7 +224,7 @@ class FakeFizzy:
                     parsed = None
                 body = parsed if isinstance(parsed, dict) else {"_invalid": True}
             response = self._dispatch(method, target, headers, body)
-            self.seen.append(Seen(method, target, response.status, body))
+            self.seen.append(Seen(method, target, response.status, body, headers))
             return response
 
     def _fault(self, method: str, path: str) -> Response | None:
