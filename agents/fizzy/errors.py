@@ -2,8 +2,9 @@
 
 Fizzy's real bodies (shared/reference/fizzy-api.md §2.6): 302 to the login page without a
 valid session or token, 302 to the account menu for an unknown account, 401 plain text for a
-bad or read-only token, 403 and some 422s empty, 404 ``{"status":404,"error":"Not Found"}``,
-422 either ``{"field": ["message"]}`` or ``{"status":422,"error":...}``, 429 ``{"message"}``.
+bad or read-only token, 403 mostly empty (JSON on SSO-only servers), 404
+``{"status":404,"error":"Not Found"}``, 422 ``{"field": ["message"]}``, Rails'
+``{"status":422,"error":...}`` or empty, 429 ``{"message"}``.
 """
 
 from __future__ import annotations
@@ -110,19 +111,25 @@ def http_error(
             status=401,
             code="unauthorized",
         )
+    data = _body(resp)
     if status == 403:
+        # Usually empty; SSO-only servers say why: {"error": "single_sign_on_required", ...}.
+        said = data.get("message")
         return UpstreamError(
             f"Fizzy refused to {VERBS.get(method, method)} {what} (403 Forbidden): "
-            f"{forbidden or DEFAULT_403}",
+            + (
+                f"{said} ({data.get('error')})"
+                if isinstance(said, str)
+                else forbidden or DEFAULT_403
+            ),
             status=403,
-            code="forbidden",
+            code=str(data.get("error") or "forbidden"),
         )
     if status == 404:
         return NotFoundError(
             f"{what} not found in Fizzy (404): check the id or number (the list tools show "
             "them), or whether this token's user can see it"
         )
-    data = _body(resp)
     if status == 422:
         fields = _field_errors(data)
         return UpstreamError(

@@ -66,6 +66,13 @@ async def test_a_deactivated_user_gets_the_403_explained(
     assert "(403 Forbidden)" in message and "deactivated" in message
 
 
+async def test_an_sso_only_server_says_why_it_refuses_tokens(agent: Agent) -> None:
+    """Self-hosted SSO servers answer 403 with {"error", "message"}: the message is passed on."""
+    agent.fake.sso_only = True
+    message = await agent.fail("list_projects", account=SLUG)
+    assert "(403 Forbidden): Sign in with SSO. (single_sign_on_required)" in message
+
+
 async def test_a_422_with_field_errors_names_each_field(fake: FakeFizzy) -> None:
     """Rails' `render json: record.errors` body {"name": ["can't be blank"]}."""
     client = FizzyClient(WRITE_TOKEN, fake.url, SLUG)

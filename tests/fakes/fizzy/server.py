@@ -158,6 +158,7 @@ class FakeFizzy:
         self.seen: list[Seen] = []
         self.faults: list[Fault] = []
         self.create_bodies = True
+        self.sso_only = False  # a self-hosted server where only SSO sign-in is allowed
         self.url = ""
         acct = Account(new_id(), SLUG, "37signals", self.clock.now(), self.clock)
         self.account = acct
@@ -257,6 +258,10 @@ class FakeFizzy:
         scheme, _, token = headers.get("authorization", "").partition(" ")
         if scheme != "Bearer" or not token:
             return self._redirect("/session/new")
+        if self.sso_only:
+            return Response(
+                403, {"error": "single_sign_on_required", "message": "Sign in with SSO."}
+            )
         grant = self.tokens.get(token)
         if (
             not json_format
