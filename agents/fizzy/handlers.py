@@ -55,8 +55,11 @@ class FizzySettings(SettingsModel):
     @field_validator("token")
     @classmethod
     def _printable(cls, value: SecretStr) -> SecretStr:
-        if not value.get_secret_value().isprintable() or " " in value.get_secret_value():
-            raise ValueError("the token holds spaces or control characters; paste it again")
+        token = value.get_secret_value()
+        if not (token.isascii() and token.isprintable()) or " " in token:
+            raise ValueError(
+                "the token holds spaces or other characters no token has; paste it again"
+            )
         return value
 
     @field_validator("url")
@@ -274,7 +277,10 @@ async def get_member(ctx: Ctx, user_id: UserId, account: AccountSlug = None) -> 
     )
 
 
-# Registers the task and collaboration tools on `registry`.
-from agents.fizzy import collaboration, tasks  # noqa: E402
+# Registers the task tools, then the collaboration tools, on `registry` (the tool list order).
+# isort: off
+from agents.fizzy import tasks  # noqa: E402
+from agents.fizzy import collaboration  # noqa: E402
+# isort: on
 
 __all__ = ["SPEC", "FizzySettings", "collaboration", "connect", "registry", "tasks"]
