@@ -67,7 +67,14 @@ def _sent_fields(body: Mapping[str, Any] | None) -> str:
 
 def _redirect(resp: httpx.Response, what: str, token_home: str, base_url: str) -> AgentError:
     location = resp.headers.get("location", "")
-    target = urlsplit(location).path
+    parts = urlsplit(location)
+    target = parts.path
+    origin = f"{parts.scheme}://{parts.netloc}"
+    if parts.netloc and not base_url.startswith(origin):
+        return UpstreamError(
+            f"Fizzy at {base_url} redirects to {origin}: set FIZZY_URL={origin}",
+            status=resp.status_code,
+        )
     if target.startswith("/session/menu"):
         slug = resp.request.url.path.split("/")[1]
         return NotConfiguredError(
@@ -80,9 +87,15 @@ def _redirect(resp: httpx.Response, what: str, token_home: str, base_url: str) -
             "Fizzy redirected to its login page: FIZZY_TOKEN is missing or invalid; set a "
             f"personal access token in {token_home}"
         )
+    if target.endswith("/draft"):
+        return UpstreamError(
+            f"{what} is a draft: Fizzy shows drafts only in its web UI until they are published",
+            status=resp.status_code,
+            code="draft",
+        )
     return UpstreamError(
-        f"Fizzy redirected {what} to {location!r}: check that FIZZY_URL ({base_url}) is the "
-        "Fizzy origin",
+        f"Fizzy redirected {what} to {location!r} instead of answering: check that FIZZY_URL "
+        f"({base_url}) is the Fizzy origin",
         status=resp.status_code,
     )
 

@@ -57,6 +57,18 @@ async def test_an_unknown_account_redirects_to_the_menu_and_names_fizzy_account(
     assert "does not know account '123'" in message and "FIZZY_ACCOUNT" in message
 
 
+async def test_other_redirects_say_what_they_mean(agent: Agent) -> None:
+    """A draft task redirects to its draft page; another origin means FIZZY_URL is wrong."""
+    card = agent.fake.account.add_card(
+        agent.fake.board, "Draft", agent.fake.david, status="drafted"
+    )
+    message = await agent.fail("get_task", task_number=card.number, account=SLUG)
+    assert f"task #{card.number} is a draft" in message
+    agent.fake.fail(301, method="GET", location="https://fizzy.example.com/my/identity")
+    message = await agent.fail("get_identity")
+    assert "set FIZZY_URL=https://fizzy.example.com" in message
+
+
 async def test_a_deactivated_user_gets_the_403_explained(
     server: AgentServer, fake: FakeFizzy
 ) -> None:

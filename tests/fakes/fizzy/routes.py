@@ -173,7 +173,10 @@ def search(req: Request) -> Response:
 
 @route("GET", r"/cards/(?P<number>\d+)")
 def cards_show(req: Request) -> Response:
-    return Response(200, req.views.card(find_card(req), show=True))
+    card = find_card(req)
+    if card.status == "drafted":
+        return Response(302, None, {"Location": f"{req.views.base}/cards/{card.number}/draft"})
+    return Response(200, req.views.card(card, show=True))
 
 
 @route("POST", r"/boards/(?P<id>[^/]+)/cards")

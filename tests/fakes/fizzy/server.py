@@ -145,6 +145,7 @@ class Fault:
     retry_after: str | None
     method: str | None
     path: str | None
+    location: str | None = None
 
 
 class FakeFizzy:
@@ -201,9 +202,11 @@ class FakeFizzy:
         retry_after: str | None = None,
         method: str | None = None,
         path: str | None = None,
+        location: str | None = None,
     ) -> None:
-        """Answer the next ``times`` matching requests with ``status`` (a proxy's 429/503)."""
-        self.faults.append(Fault(status, times, retry_after, method, path))
+        """Answer the next ``times`` matching requests with ``status`` (a proxy's 429/503, or a
+        redirect to ``location``)."""
+        self.faults.append(Fault(status, times, retry_after, method, path, location))
 
     def requests(self, method: str | None = None, path: str | None = None) -> list[Seen]:
         """Requests seen, optionally only one method and paths containing ``path``."""
@@ -232,6 +235,8 @@ class FakeFizzy:
         for fault in self.faults:
             if fault.times > 0 and fault.method in (None, method) and (fault.path or "") in path:
                 fault.times -= 1
+                if fault.location:
+                    return Response(fault.status, None, {"Location": fault.location})
                 headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
                 return Response(fault.status, {"message": "Try again later."}, headers)
         return None
