@@ -63,9 +63,10 @@ class FizzyClient:
         base_url: Fizzy's origin, e.g. ``https://app.fizzy.do``.
         account: Default account slug; discovered from ``/my/identity`` when None.
         token_home: Where FIZZY_TOKEN is set, for error messages.
-        transport: An httpx transport (tests).
         max_attempts: Attempts for idempotent requests on 429/5xx/network errors.
         max_wait: Longest ``Retry-After`` honoured by waiting; longer ones fail at once.
+        backoff: First wait when Fizzy sends no ``Retry-After``; doubled per attempt.
+        sleep: How to wait (tests record the waits instead).
     """
 
     def __init__(
@@ -75,7 +76,6 @@ class FizzyClient:
         account: str | None = None,
         *,
         token_home: str = "the secrets file",
-        transport: httpx.AsyncBaseTransport | None = None,
         max_attempts: int = 3,
         max_wait: float = 30.0,
         backoff: float = 0.5,
@@ -99,7 +99,6 @@ class FizzyClient:
             },
             timeout=httpx.Timeout(30.0, connect=10.0),
             follow_redirects=False,
-            transport=transport,
         )
 
     async def aclose(self) -> None:
@@ -242,12 +241,16 @@ class FizzyClient:
         what: str,
         account: str | None = None,
         forbidden: str | None = None,
-    ) -> M | None:
-        """``PUT`` changes; the updated resource, or None when Fizzy answers 204."""
+        reread: str | None = None,
+    ) -> M:
+        """``PUT`` changes and return the resource: from the 200 body, or when Fizzy answers
+        204, read back from ``reread`` (default ``path``)."""
         resp = await self.request(
             "PUT", path, what=what, json=body, account=account, forbidden=forbidden
         )
-        return None if resp.status_code == 204 else self._parse(resp, model, what)
+        if resp.status_code != 204:
+            return self._parse(resp, model, what)
+        return await self.get(reread or path, model, what=what, account=account)
 
     async def act(
         self,

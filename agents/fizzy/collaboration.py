@@ -83,17 +83,14 @@ async def update_comment(
     account: AccountSlug = None,
 ) -> Comment:
     """Rewrite one of your comments on a task."""
-    client = fizzy(ctx)
-    path, what = f"/cards/{task_number}/comments/{comment_id}", f"comment {comment_id!r}"
-    updated = await client.update(
-        path,
+    return await fizzy(ctx).update(
+        f"/cards/{task_number}/comments/{comment_id}",
         {"comment": {"body": body}},
         Comment,
-        what=f"{what} on task #{task_number}",
+        what=f"comment {comment_id!r} on task #{task_number}",
         account=account,
         forbidden=AUTHOR_ONLY,
     )
-    return updated or await client.get(path, Comment, what=what, account=account)
 
 
 @registry.handler(destructive=True, idempotent=True)
@@ -155,10 +152,13 @@ async def update_step(
     }
     if not step:
         raise InputError("update_step needs content or completed to change")
-    client = fizzy(ctx)
-    path, what = f"/cards/{task_number}/steps/{step_id}", f"step {step_id!r} of task #{task_number}"
-    updated = await client.update(path, {"step": step}, Step, what=what, account=account)
-    return updated or await client.get(path, Step, what=what, account=account)
+    return await fizzy(ctx).update(
+        f"/cards/{task_number}/steps/{step_id}",
+        {"step": step},
+        Step,
+        what=f"step {step_id!r} of task #{task_number}",
+        account=account,
+    )
 
 
 @registry.handler(destructive=True, idempotent=True)

@@ -201,19 +201,17 @@ async def update_project(
         before = await client.get(path, Project, what=what, account=account)
         # Fizzy requires the board wrapper even when only the access list changes.
         body = {"board": changes or {"name": before.name}, "user_ids": member_ids}
-    updated = await client.update(
-        path,
-        body,
-        Project,
-        what=what,
-        account=account,
-        forbidden="only the project's admins (its creator and account admins) can change it",
-    )
-    if updated is not None:
-        return updated
     try:
-        return await client.get(path, Project, what=what, account=account)
+        return await client.update(
+            path,
+            body,
+            Project,
+            what=what,
+            account=account,
+            forbidden="only the project's admins (its creator and account admins) can change it",
+        )
     except NotFoundError:
+        # Saved, but Fizzy answered 204 and the project is gone from view: you removed yourself.
         if before is None:
             raise
         return before.model_copy(

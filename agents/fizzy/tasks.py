@@ -210,11 +210,9 @@ async def update_task(
     card = {k: v for k, v in (("title", title), ("description", description)) if v is not None}
     if not card:
         raise InputError("update_task needs a title or a description to change")
-    client = fizzy(ctx)
-    updated = await client.update(
+    return await fizzy(ctx).update(
         f"/cards/{task_number}", {"card": card}, Task, what=f"task #{task_number}", account=account
     )
-    return updated or await load_task(client, task_number, account)
 
 
 async def _act_then_load(
@@ -287,15 +285,14 @@ async def move_task_to_project(
     ctx: Ctx, task_number: TaskNumber, project_id: ProjectId, account: AccountSlug = None
 ) -> Task:
     """Move a task to another project (it lands in that project's 'Maybe?')."""
-    client = fizzy(ctx)
-    moved = await client.update(
+    return await fizzy(ctx).update(
         f"/cards/{task_number}/board",
         {"board_id": project_id},
         Task,
         what=f"task #{task_number}, or project {project_id!r}",
         account=account,
+        reread=f"/cards/{task_number}",
     )
-    return moved or await load_task(client, task_number, account)
 
 
 async def _is_assigned(client: FizzyClient, task: Task, user_id: str, account: str | None) -> bool:
