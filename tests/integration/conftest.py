@@ -45,6 +45,7 @@ def make_project(tmp: Path, repo: Path) -> Project:
             HEALTH_GRACE_SECONDS="1",
             CRASH_LOOP_EXITS="3",
             CRASH_LOOP_WINDOW_SECONDS="120",
+            AGENTS_READY_TIMEOUT="120",
         )
     return project
 
