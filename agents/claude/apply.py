@@ -254,7 +254,9 @@ class _Planner:
                 data = text.encode("utf-8", errors="surrogateescape")
             return bytes(data), False
         resolved, used = self.resolve(draft, value)
-        return (resolved.encode() if isinstance(resolved, str) else resolved), used
+        if not unit.pointer:
+            return str(resolved).encode("utf-8"), used
+        return resolved, used
 
     def unit(self, draft: Draft, unit: Unit) -> Change:
         label = _label(self.plan.machine, unit.path)
@@ -447,7 +449,7 @@ def _write_file(plan: ApplyPlan, f: _File) -> None:
     still as planned, else the whole file is left alone."""
     now = _read(f.path)
     new = f.new
-    if now != f.old:
+    if now not in (f.old, f.new):
         member = any(c.unit is not None and c.unit.pointer for c in f.changes)
         if not member:
             raise TargetChangedError([_moved(c) for c in f.changes])
@@ -456,7 +458,8 @@ def _write_file(plan: ApplyPlan, f: _File) -> None:
             c
             for c in f.changes
             if c.unit
-            and unit_hash(jsontext.get_member(doc, c.unit.pointer, DELETE), False) != c.current_hash
+            and unit_hash(jsontext.get_member(doc, c.unit.pointer, DELETE), False)
+            not in (c.current_hash, c.desired_hash)
         ]
         if stale:
             raise TargetChangedError([_moved(c) for c in stale])

@@ -116,8 +116,9 @@ class Machine:
 
 # {{home}}, {{project:<id>}}, and {{raw:<text>}} which renders to a literal {{<text>}}
 _TOKEN = re.compile(r"\{\{(home|project:[^{}]+|raw:[^{}]*)\}\}")
-# a path prefix ends where the next character cannot continue a file name
-_END = r"(?![^/\\\s\"'`:;,()\[\]{}<>|=&*?$])"
+# a path prefix ends where the next character cannot continue a file name ("." only at the
+# end of a sentence: /home/alice.bak is another file)
+_END = r"(?=$|[/\\\s\"'`:;,()\[\]{}<>|=&*?$@#!]|\.(?:\s|$))"
 
 
 class UnknownProjectError(KeyError):
