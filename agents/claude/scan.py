@@ -67,23 +67,28 @@ def _known(known: Mapping[str, str] | Iterable[str]) -> dict[str, str]:
     return forms
 
 
-def _line(text: str, offset: int) -> int:
-    return text.count("\n", 0, offset) + 1
+def _line(text: str, offset: int) -> int | None:
+    return text.count("\n", 0, offset) + 1 if "\n" in text else None
 
 
 def _scan_text(
     text: str, where: str, forms: Mapping[str, str], patterns: Sequence[TokenPattern]
 ) -> list[Finding]:
-    found: list[Finding] = []
-    for form, name in forms.items():
+    hits: list[tuple[int, int, str]] = []
+
+    def add(start: int, end: int, what: str) -> None:
+        if not any(start < e and s < end for s, e, _ in hits):
+            hits.append((start, end, what))
+
+    for form, name in sorted(forms.items(), key=lambda kv: len(kv[0]), reverse=True):
         at = text.find(form)
-        if at >= 0:
-            found.append(Finding(where, f"known secret {name!r}", _line(text, at)))
+        while at >= 0:
+            add(at, at + len(form), f"known secret {name!r}")
+            at = text.find(form, at + len(form))
     for pat in patterns:
-        m = pat.regex.search(text)
-        if m:
-            found.append(Finding(where, f"{pat.name} shape", _line(text, m.start(pat.group))))
-    return found
+        for m in pat.regex.finditer(text):
+            add(*m.span(pat.group), f"{pat.name} shape")
+    return [Finding(where, what, _line(text, s)) for s, _, what in sorted(hits)]
 
 
 def _walk(

@@ -57,7 +57,10 @@ TOKEN_PATTERNS: tuple[TokenPattern, ...] = (
     ),
     _p("aws-access-key", _B + r"(?:AKIA|ASIA)[0-9A-Z]{16}(?![A-Za-z0-9])"),
     _p("google-api-key", _B + r"AIza[0-9A-Za-z_-]{35}(?![A-Za-z0-9_-])"),
-    _p("slack-webhook", r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9/_-]{20,}"),
+    _p(
+        "slack-webhook",
+        r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9/_-]{20,}",
+    ),
     _p("age-secret-key", r"AGE-SECRET-KEY-1[0-9A-Z]{58}"),
     _p(
         "private-key",

@@ -24,8 +24,16 @@ def test_capture_turns_each_managed_file_into_documents_with_stable_ids(alice: M
         *(
             f"pref:{k}"
             for k in (
-                "$schema", "model", "permissions", "env", "hooks", "statusLine", "apiKeyHelper",
-                "includeCoAuthoredBy", "cleanupPeriodDays", "enabledPlugins",
+                "$schema",
+                "model",
+                "permissions",
+                "env",
+                "hooks",
+                "statusLine",
+                "apiKeyHelper",
+                "includeCoAuthoredBy",
+                "cleanupPeriodDays",
+                "enabledPlugins",
                 "futureUnknownSetting",
             )
         ),
@@ -60,10 +68,21 @@ def test_credentials_oauth_state_caches_history_and_transcripts_are_never_captur
     cap = capture(alice)
     text = json.dumps([d.to_json() for d in cap.drafts])
     for never in (
-        "sk-ant-oat01", "claudeAiOauth", "alice@contoso.com", "oauthAccount", "numStartups",
-        "cachedChangelog", "s1mAccessCache", "hasTrustDialogAccepted", "run the tests",
-        "fix the login bug", "write tests", "feature_gates", "rm -rf /tmp/scratch",
-        "cached plugin", "why does login fail",
+        "sk-ant-oat01",
+        "claudeAiOauth",
+        "alice@contoso.com",
+        "oauthAccount",
+        "numStartups",
+        "cachedChangelog",
+        "s1mAccessCache",
+        "hasTrustDialogAccepted",
+        "run the tests",
+        "fix the login bug",
+        "write tests",
+        "feature_gates",
+        "rm -rf /tmp/scratch",
+        "cached plugin",
+        "why does login fail",
     ):
         assert never not in text, never
     assert not any(d.kind == "transcript_archive" for d in cap.drafts)
@@ -112,7 +131,9 @@ def test_absolute_paths_become_placeholders_and_literal_placeholders_are_escaped
 ) -> None:
     """Home and project prefixes only at a path boundary; {{home}} in the text survives."""
     text = capture(alice).by_id()["claude_file:user/CLAUDE.md"].body["text"]
-    assert "My projects live under {{home}}/src; the API is {{project:github.com/acme/api}}." in text
+    assert (
+        "My projects live under {{home}}/src; the API is {{project:github.com/acme/api}}." in text
+    )
     assert "never to {{home}}2" not in text and f"never to {alice.home}2" in text
     assert "use {{raw:home}} and {{raw:project:x}} literally" in text
     assert str(alice.home) + "/" not in text
@@ -135,7 +156,9 @@ def test_mcp_server_entries_keep_their_shape_with_every_env_and_header_value_ref
         },
     }
     github = by_id["mcp_server:github"].body["config"]
-    assert github["headers"] == {"Authorization": "secret://claude-code/github/headers/Authorization"}
+    assert github["headers"] == {
+        "Authorization": "secret://claude-code/github/headers/Authorization"
+    }
     # already a reference: kept as it is, nothing taken
     agent = by_id["mcp_server:notion-agent"]
     assert agent.body["config"]["headers"]["Authorization"] == "Bearer ${NOTION_AGENT_TOKEN}"
@@ -143,7 +166,12 @@ def test_mcp_server_entries_keep_their_shape_with_every_env_and_header_value_ref
     local = by_id["mcp_server:local-tool"].body["config"]
     assert local["command"] == "{{home}}/.local/bin/local-tool"
     sentry = by_id[f"mcp_server:project/sentry@{API}"].body["config"]
-    assert sentry["args"] == ["-y", "@sentry/mcp-server", "--access-token", "${SENTRY_ACCESS_TOKEN}"]
+    assert sentry["args"] == [
+        "-y",
+        "@sentry/mcp-server",
+        "--access-token",
+        "${SENTRY_ACCESS_TOKEN}",
+    ]
     assert sentry["env"] == {"SENTRY_HOST": "${SENTRY_HOST}"}
     tools = by_id[f"mcp_server:project/api-tools@{API}"].body["config"]
     assert tools["command"] == "{{project:github.com/acme/api}}/.venv/bin/python"
@@ -224,7 +252,11 @@ def test_desktop_config_is_found_at_each_platforms_path(tmp_path: Path, platform
     }[platform]
     assert machine.desktop_config == machine.home / expected / "claude_desktop_config.json"
     ids = {d.id for d in capture(machine, code=False).drafts}
-    assert ids == {"mcp_server:desktop/filesystem", "mcp_server:desktop/lokka", "mcp_server:desktop/slack"}
+    assert ids == {
+        "mcp_server:desktop/filesystem",
+        "mcp_server:desktop/lokka",
+        "mcp_server:desktop/slack",
+    }
 
 
 def test_an_invalid_json_file_is_skipped_with_a_warning_not_a_crash(alice: Machine) -> None:

@@ -163,8 +163,11 @@ def test_apply_on_the_capturing_machine_needs_nothing(alice: Machine) -> None:
     .mcp.json values that now become ${VAR} references."""
     cap = capture(alice)
     plan = plan_apply(
-        cap.drafts, alice.with_projects(cap.projects), applied=cap.observed,
-        secrets=cap.secrets, blobs=cap.blobs,
+        cap.drafts,
+        alice.with_projects(cap.projects),
+        applied=cap.observed,
+        secrets=cap.secrets,
+        blobs=cap.blobs,
     )
     changed = {c.draft_id for c in plan.changes if c.action != "unchanged"}
     assert changed == {f"mcp_server:project/sentry@{API}", f"mcp_server:project/api-tools@{API}"}
