@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from agents.claude import jsontext
-from agents.claude.drafts import Draft, RefStyle, Scope, SecretRef, blob_id
+from agents.claude.bodies import file_entry, front_matter, server_body, split_tools
+from agents.claude.drafts import Draft, RefStyle, Scope, SecretRef
 from agents.claude.machine import Machine, Placeholders
 from agents.claude.projects import project_draft, project_id, slug
 from agents.claude.secrets import Extractor, pointer
@@ -64,14 +65,15 @@ class Capture:
         return {d.id: d for d in self.drafts}
 
 
-def mcp_server_id(location: str, name: str, project: str | None = None) -> str:
+def mcp_server_id(source: str, name: str, project: str | None = None) -> str:
     """``mcp_server:<name>`` (Claude Code user scope), ``mcp_server:desktop/<name>``,
     ``mcp_server:local/<name>@<project>`` or ``mcp_server:project/<name>@<project>``."""
-    if location == "user":
+    if source == "claude_code_user":
         return f"mcp_server:{name}"
-    if location == "desktop":
+    if source == "claude_desktop":
         return f"mcp_server:desktop/{name}"
-    return f"mcp_server:{location}/{name}@{project}"
+    where = "local" if source == "claude_code_local" else "project"
+    return f"mcp_server:{where}/{name}@{project}"
 
 
 class _Reader:
@@ -97,31 +99,26 @@ class _Reader:
             return None
 
     def file_entry(self, path: Path, ptr: str, refs: list[SecretRef]) -> dict[str, Any]:
-        data = path.read_bytes()
-        mode = f"{path.stat().st_mode & 0o777:04o}"
-        try:
-            text = data.decode("utf-8")
-            if "\x00" in text:
-                raise ValueError("binary")
-        except ValueError:
-            bid = blob_id(data)
-            self.out.blobs[bid] = data
-            return {"blob": bid, "size": len(data), "mode": mode}
-        text = self.ph.unrender(self.ex.scrub_text(text, ptr + "/text", refs))
-        return {"text": text, "mode": mode}
+        entry, blob = file_entry(path.read_bytes(), path.stat().st_mode & 0o777)
+        if blob is not None:
+            self.out.blobs[entry["blob"]["blob"]] = blob
+        else:
+            entry["text"] = self.ph.unrender(self.ex.scrub_text(entry["text"], ptr + "/text", refs))
+        return entry
 
-    def tree(self, root: Path, ptr: str, refs: list[SecretRef]) -> dict[str, Any]:
-        files: dict[str, Any] = {}
+    def tree(self, root: Path, refs: list[SecretRef]) -> list[dict[str, Any]]:
+        files: list[dict[str, Any]] = []
         for path in sorted(root.rglob("*")):
             parts = path.relative_to(root).parts
             if any(p in _SKIP_DIRS for p in parts) or path.name in _SKIP_FILES:
                 continue
             if path.is_file():
-                rel = "/".join(parts)
                 try:
-                    files[rel] = self.file_entry(path, ptr + pointer(rel), refs)
+                    entry = self.file_entry(path, pointer("files", len(files)), refs)
                 except OSError as exc:
                     self.out.warnings.append(f"{self.rel(path)} skipped: {exc}")
+                    continue
+                files.append({"path": "/".join(parts), **entry})
         return files
 
     def add(
@@ -144,35 +141,35 @@ class _Reader:
                 value = self.ex.scrub_all(value, "/value", refs, "claude-code/env", "uri")
             else:
                 value = self.ex.scrub_json(value, "/value", refs, f"claude-code/settings/{key}")
-            body = {"file": "settings.json", "key": key, "value": self.ph.unrender_json(value)}
+            body = {
+                "key": key,
+                "value": self.ph.unrender_json(value),
+                "category": "claude_settings",
+            }
             self.add(f"pref:{key}", "preference", body, refs)
 
-    def text_file(self, id: str, kind: str, path: Path) -> None:
+    def claude_file(
+        self, id: str, path: Path, rel: str, source: str, scope: Scope | None = None
+    ) -> None:
         refs: list[SecretRef] = []
-        rel = path.relative_to(self.machine.claude_dir).as_posix()
         try:
             entry = self.file_entry(path, "", refs)
         except OSError as exc:
             self.out.warnings.append(f"{self.rel(path)} skipped: {exc}")
             return
-        self.add(id, kind, {"path": rel, **entry}, refs)
+        fmt = "markdown" if path.suffix == ".md" else "text"
+        body = {"path": rel, "format": fmt, **entry, "source": source}
+        self.add(id, "claude_file", body, refs, scope)
 
     def markdown(self) -> None:
         claude = self.machine.claude_dir
-        if (claude / "CLAUDE.md").is_file():
-            self.text_file("claude_file:user/CLAUDE.md", "claude_file", claude / "CLAUDE.md")
-        for sub, kind in (
-            ("rules", "claude_file"),
-            ("agents", "agent_def"),
-            ("commands", "command"),
-        ):
-            root = claude / sub
-            for path in sorted(root.rglob("*.md")) if root.is_dir() else []:
-                if not path.is_file():
-                    continue
-                rel = path.relative_to(root).with_suffix("").as_posix()
-                id = f"claude_file:user/rules/{rel}.md" if sub == "rules" else f"{kind}:{rel}"
-                self.text_file(id, kind, path)
+        found = [claude / "CLAUDE.md"]
+        for sub in ("rules", "agents", "commands"):
+            found += sorted((claude / sub).rglob("*.md")) if (claude / sub).is_dir() else []
+        for path in found:
+            if path.is_file():
+                rel = path.relative_to(claude).as_posix()
+                self.claude_file(f"claude_file:user/{rel}", path, rel, "claude_code")
 
     def skills(self) -> None:
         root = self.machine.claude_dir / "skills"
@@ -180,18 +177,26 @@ class _Reader:
             if not skill.is_dir() or skill.name.startswith("."):
                 continue
             refs: list[SecretRef] = []
-            files = self.tree(skill, "/files", refs)
-            if "SKILL.md" not in files:
+            files = self.tree(skill, refs)
+            main = next((f for f in files if f["path"] == "SKILL.md" and "text" in f), None)
+            if main is None:
                 self.out.warnings.append(f"{self.rel(skill)} skipped: no SKILL.md")
                 continue
-            self.add(f"skill:{skill.name}", "skill", {"name": skill.name, "files": files}, refs)
+            meta = front_matter(main["text"])
+            body: dict[str, Any] = {"name": skill.name}
+            if isinstance(meta.get("description"), str):
+                body["description"] = meta["description"]
+            if "allowed-tools" in meta:
+                body["allowed_tools"] = split_tools(meta["allowed-tools"])
+            body["files"] = files
+            self.add(f"skill:{skill.name}", "skill", body, refs)
 
     # --- MCP servers ---------------------------------------------------------------------
 
     def servers(
         self,
         servers: Any,
-        location: str,
+        source: str,
         namespace: str,
         style: RefStyle,
         project: str | None = None,
@@ -202,15 +207,11 @@ class _Reader:
             if not isinstance(config, dict):
                 continue
             refs: list[SecretRef] = []
-            clean = self.ex.scrub_server(name, config, "/config", refs, namespace, style)
-            body = {
-                "location": location,
-                "name": name,
-                "project_id": project,
-                "config": self.ph.unrender_json(clean),
-            }
+            body = server_body(name, config, source, project)
+            body = self.ex.scrub_server(name, body, "", refs, namespace, style)
             scope = Scope("project", project_id=project) if project else Scope()
-            self.add(mcp_server_id(location, name, project), "mcp_server", body, refs, scope)
+            id = mcp_server_id(source, name, project)
+            self.add(id, "mcp_server", self.ph.unrender_json(body), refs, scope)
 
     def claude_json(self) -> dict[str, Any]:
         """``mcpServers`` and the projects map of ``~/.claude.json``; nothing else is kept."""
@@ -247,19 +248,22 @@ class _Reader:
         for raw, entry in sorted(cj["projects"].items()):
             if raw in paths:
                 pid = paths[raw]
-                self.servers(entry["mcpServers"], "local", f"claude-code-local/{pid}", "uri", pid)
+                ns = f"claude-code-local/{pid}"
+                self.servers(entry["mcpServers"], "claude_code_local", ns, "uri", pid)
         for pid, path in sorted(self.out.projects.items()):
             mcp = self.read_json(path / ".mcp.json")
             if mcp:
-                self.servers(mcp.get("mcpServers"), "project", f"mcp-json/{pid}", "env", pid)
-            memory = self.machine.claude_dir / "projects" / slug(str(path)) / "memory"
-            if memory.is_dir():
-                refs: list[SecretRef] = []
-                files = self.tree(memory, "/files", refs)
-                if files:
-                    body = {"project_id": pid, "files": files}
+                ns = f"mcp-json/{pid}"
+                self.servers(mcp.get("mcpServers"), "claude_code_project", ns, "env", pid)
+            data = self.machine.claude_dir / "projects" / slug(str(path))
+            memory = data / "memory"
+            for file in sorted(memory.rglob("*")) if memory.is_dir() else []:
+                if file.is_file() and file.name not in _SKIP_FILES:
+                    rel = file.relative_to(data).as_posix()
                     scope = Scope("project", project_id=pid)
-                    self.add(f"project_memory:{pid}", "project_memory", body, refs, scope)
+                    self.claude_file(
+                        f"claude_file:project/{rel}@{pid}", file, rel, "project", scope
+                    )
 
 
 def capture(
@@ -291,11 +295,11 @@ def capture(
         r.settings()
         r.markdown()
         r.skills()
-        r.servers(cj["mcpServers"], "user", "claude-code", "uri")
+        r.servers(cj["mcpServers"], "claude_code_user", "claude-code", "uri")
         r.projects(cj)
     if desktop:
         doc = r.read_json(machine.desktop_config)
-        r.servers((doc or {}).get("mcpServers"), "desktop", "claude-desktop", "uri")
+        r.servers((doc or {}).get("mcpServers"), "claude_desktop", "claude-desktop", "uri")
     if code and transcripts_to is not None:
         from agents.claude.transcripts import capture_transcripts
 

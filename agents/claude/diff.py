@@ -49,20 +49,24 @@ def text_diff(
     )
 
 
-def _show(d: Draft) -> str:
-    body: Any = dict(d.body)
-    text = body.pop("text", None)
-    files = body.pop("files", None)
-    out = json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+def _entry(entry: Mapping[str, Any]) -> str:
+    text = entry.get("text")
     if isinstance(text, str):
-        out += text if text.endswith("\n") else text + "\n"
-    for rel, entry in sorted((files or {}).items()):
-        out += f"=== {rel} ({entry.get('mode', '')})\n"
-        content = entry.get("text")
-        if isinstance(content, str):
-            out += content if content.endswith("\n") else content + "\n"
-        else:
-            out += f"<blob {entry.get('blob')} {entry.get('size')} bytes>\n"
+        return text if text.endswith("\n") else text + "\n"
+    blob = entry.get("blob") or {}
+    return f"<blob {blob.get('blob')} {blob.get('bytes')} bytes>\n"
+
+
+def _show(d: Draft) -> str:
+    """A draft as text: its fields as JSON, then file contents as they are."""
+    body: dict[str, Any] = dict(d.body)
+    files = body.pop("files", None)
+    content = {k: body.pop(k) for k in ("text", "blob") if k in body}
+    out = json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    if content:
+        out += _entry(content)
+    for entry in files or []:
+        out += f"=== {entry.get('path')} ({entry.get('mode', 0):04o})\n" + _entry(entry)
     if d.secret_refs:
         out += "secret refs: " + ", ".join(sorted({r.ref for r in d.secret_refs})) + "\n"
     return out

@@ -22,15 +22,13 @@ __all__ = [
 ]
 
 # The kinds this package reads and writes; names match the store's kinds (design §5.2).
+# The kinds this package reads and writes; names and body shapes follow the store's schemas.
 KINDS = (
     "preference",  # one top-level key of ~/.claude/settings.json: pref:<key>
-    "claude_file",  # a whole text file: claude_file:user/CLAUDE.md, claude_file:user/rules/x.md
-    "agent_def",  # ~/.claude/agents/<name>.md: agent_def:<name>
-    "command",  # ~/.claude/commands/<name>.md: command:<name>
+    "claude_file",  # a whole file: claude_file:user/CLAUDE.md, …/agents/x.md, …/commands/y.md
     "skill",  # ~/.claude/skills/<name>/: skill:<name>
-    "mcp_server",  # one server entry of one config file: mcp_server:<name> (see capture.py)
-    "project",  # project identity + per-machine paths: project:<project id>
-    "project_memory",  # ~/.claude/projects/<slug>/memory/: project_memory:<project id>
+    "mcp_server",  # one entry of one client's mcpServers (see capture.mcp_server_id)
+    "project",  # identity + per-machine paths: project:<project id>
     "transcript_archive",  # opt-in, encrypted: transcript_archive:<session id>
 )
 

@@ -121,13 +121,11 @@ def slug(path: str) -> str:
 
 def project_draft(pid: str, path: Path, machine_id: str) -> Draft:
     """The ``project`` document: identity plus this machine's path (a per-machine field)."""
-    remote = None if pid.startswith("~/") else pid
-    return Draft(
-        id=f"project:{pid}",
-        kind="project",
-        body={"remote": remote, "paths": {machine_id: str(path)}},
-        scope=Scope("project", project_id=pid),
-    )
+    body: dict[str, Any] = {"name": pid.rstrip("/").rsplit("/", 1)[-1] or pid}
+    if not pid.startswith("~/"):
+        body["remote_url"] = pid
+    body["paths"] = {machine_id: str(path)}
+    return Draft(f"project:{pid}", "project", body, Scope("project", project_id=pid))
 
 
 def project_paths(drafts: Iterable[Draft], machine_id: str, home: Path) -> dict[str, Path]:

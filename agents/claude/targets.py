@@ -18,6 +18,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from agents.claude import jsontext
+from agents.claude.bodies import server_config
 from agents.claude.drafts import Draft, canonical_json, sha256_hex
 from agents.claude.machine import Machine, Placeholders, UnknownProjectError
 from agents.claude.projects import slug
@@ -97,17 +98,19 @@ def _safe_name(name: str) -> str:
 
 
 def file_entry_mode(entry: Mapping[str, Any]) -> int | None:
-    """The permission bits of a file entry (``"0755"``), or ``None``."""
+    """The permission bits of a file entry, or ``None``."""
     mode = entry.get("mode")
-    return int(mode, 8) & 0o777 if isinstance(mode, str) else None
+    return mode & 0o777 if isinstance(mode, int) else None
 
 
 def _file_value(entry: Mapping[str, Any], ph: Placeholders) -> Any:
     if "text" in entry:
         return ph.render(entry["text"])
     if "blob" in entry:
-        return Blob(entry["blob"])
-    raise BlockedError("a file entry has neither text nor blob")
+        return Blob(entry["blob"]["blob"])
+    if "json" in entry:
+        return jsontext.dumps_new(ph.render_json(entry["json"]))
+    raise BlockedError("a file entry has neither text, json nor blob")
 
 
 def _unmapped(pid: str | None) -> str:
@@ -123,10 +126,10 @@ def _project_path(machine: Machine, pid: str | None) -> Path:
     return Path(machine.project_paths[pid])
 
 
-def _tree(draft: Draft, root: Path, files: Mapping[str, Any], ph: Placeholders) -> list[Unit]:
+def _tree(draft: Draft, root: Path, files: list[Mapping[str, Any]], ph: Placeholders) -> list[Unit]:
     out = []
-    for rel, entry in sorted(files.items()):
-        path = root.joinpath(*safe_relpath(rel).parts)
+    for entry in files:
+        path = root.joinpath(*safe_relpath(entry["path"]).parts)
         value = DELETE if draft.deleted else _file_value(entry, ph)
         out.append(Unit(draft.id, path, (), value, file_entry_mode(entry)))
     return out
@@ -153,33 +156,39 @@ def _units(draft: Draft, machine: Machine) -> list[Unit]:
     if kind == "preference":
         value = DELETE if draft.deleted else ph.render_json(body["value"])
         return [Unit(draft.id, machine.settings_json, (body["key"],), value)]
-    if kind in ("claude_file", "agent_def", "command"):
-        return _tree(draft, claude, {body["path"]: body}, ph)
+    if kind == "claude_file":
+        root = claude
+        if draft.scope.level == "project":  # auto-memory: ~/.claude/projects/<slug>/
+            root = claude / "projects" / slug(str(_project_path(machine, draft.scope.project_id)))
+        return _tree(draft, root, [body], ph)
     if kind == "skill":
         return _tree(draft, claude / "skills" / _safe_name(body["name"]), body["files"], ph)
-    if kind == "project_memory":
-        path = _project_path(machine, body["project_id"])
-        return _tree(draft, claude / "projects" / slug(str(path)) / "memory", body["files"], ph)
     if kind == "mcp_server":
-        name, where = body["name"], body["location"]
-        value = DELETE if draft.deleted else ph.render_json(body["config"])
-        if where == "user":
-            return [Unit(draft.id, machine.claude_json, ("mcpServers", name), value)]
-        if where == "desktop":
-            return [Unit(draft.id, machine.desktop_config, ("mcpServers", name), value)]
-        path = _project_path(machine, body.get("project_id"))
-        if where == "local":
-            ptr = ("projects", str(path), "mcpServers", name)
-            return [Unit(draft.id, machine.claude_json, ptr, value)]
-        if where == "project":
-            return [Unit(draft.id, path / ".mcp.json", ("mcpServers", name), value)]
-        raise BlockedError(f"unknown mcp_server location {where!r}")
+        return _server_units(draft, machine, ph)
     if kind == "transcript_archive":
         path = _project_path(machine, body["project_id"])
         file = claude / "projects" / slug(str(path)) / f"{_safe_name(body['session'])}.jsonl"
-        value = DELETE if draft.deleted else Blob(body["blob"], encrypted=True, templated=True)
+        value = DELETE if draft.deleted else Blob(body["blob"]["blob"], True, True)
         return [Unit(draft.id, file, (), value, 0o600)]
     return []  # project, session, …: nothing to write into Claude's files
+
+
+def _server_units(draft: Draft, machine: Machine, ph: Placeholders) -> list[Unit]:
+    body = draft.body
+    name, source = body["name"], body.get("source")
+    value = DELETE if draft.deleted else ph.render_json(server_config(body))
+    if source == "claude_code_user":
+        return [Unit(draft.id, machine.claude_json, ("mcpServers", name), value)]
+    if source == "claude_desktop":
+        return [Unit(draft.id, machine.desktop_config, ("mcpServers", name), value)]
+    if source == "claude_code_local":
+        path = _project_path(machine, body.get("project_id"))
+        ptr = ("projects", str(path), "mcpServers", name)
+        return [Unit(draft.id, machine.claude_json, ptr, value)]
+    if source == "claude_code_project":
+        path = _project_path(machine, body.get("project_id"))
+        return [Unit(draft.id, path / ".mcp.json", ("mcpServers", name), value)]
+    return []  # "agents": registered through `agents mcp-config`, not a Claude file
 
 
 def unit_hash(value: Any, whole_file: bool) -> str | None:

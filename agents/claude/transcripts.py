@@ -91,8 +91,7 @@ def capture_transcripts(
             body = {
                 "project_id": pid,
                 "session": path.stem,
-                "blob": bid,
-                "size": len(sealed),
+                "blob": {"blob": bid, "bytes": len(sealed)},
                 "plain_hash": plain_hash,
                 "encryption": "age",
             }

@@ -39,9 +39,9 @@ def test_capture_turns_each_managed_file_into_documents_with_stable_ids(alice: M
         ),
         "claude_file:user/CLAUDE.md",
         "claude_file:user/rules/python.md",
-        "agent_def:reviewer",
-        "command:deploy",
-        "command:frontend/component",
+        "claude_file:user/agents/reviewer.md",
+        "claude_file:user/commands/deploy.md",
+        "claude_file:user/commands/frontend/component.md",
         "skill:pdf-tools",
         "skill:release-notes",
         "mcp_server:notion",
@@ -57,7 +57,7 @@ def test_capture_turns_each_managed_file_into_documents_with_stable_ids(alice: M
         "mcp_server:desktop/slack",
         f"project:{API}",
         "project:~/notes",
-        f"project_memory:{API}",
+        f"claude_file:project/memory/MEMORY.md@{API}",
     }
 
 
@@ -95,8 +95,8 @@ def test_settings_json_is_one_preference_per_key_with_env_values_as_references(
     cap = capture(alice)
     env = cap.by_id()["pref:env"]
     assert env.body == {
-        "file": "settings.json",
         "key": "env",
+        "category": "claude_settings",
         "value": {
             "ANTHROPIC_API_KEY": "secret://claude-code/env/ANTHROPIC_API_KEY",
             "DISABLE_TELEMETRY": "secret://claude-code/env/DISABLE_TELEMETRY",
@@ -145,27 +145,26 @@ def test_mcp_server_entries_keep_their_shape_with_every_env_and_header_value_ref
     """~/.claude.json and Desktop use secret://; .mcp.json uses ${VAR}, which it expands."""
     by_id = capture(alice).by_id()
     assert by_id["mcp_server:notion"].body == {
-        "location": "user",
         "name": "notion",
+        "source": "claude_code_user",
         "project_id": None,
-        "config": {
-            "type": "stdio",
-            "command": "npx",
-            "args": ["-y", "@notionhq/notion-mcp-server"],
-            "env": {"NOTION_TOKEN": "secret://claude-code/notion/env/NOTION_TOKEN"},
-        },
+        "transport": "stdio",
+        "command": "npx",
+        "args": ["-y", "@notionhq/notion-mcp-server"],
+        "env": {"NOTION_TOKEN": "secret://claude-code/notion/env/NOTION_TOKEN"},
     }
-    github = by_id["mcp_server:github"].body["config"]
+    assert by_id["mcp_server:notion"].secret_refs[0].path == "/env/NOTION_TOKEN"
+    github = by_id["mcp_server:github"].body
     assert github["headers"] == {
         "Authorization": "secret://claude-code/github/headers/Authorization"
     }
     # already a reference: kept as it is, nothing taken
     agent = by_id["mcp_server:notion-agent"]
-    assert agent.body["config"]["headers"]["Authorization"] == "Bearer ${NOTION_AGENT_TOKEN}"
+    assert agent.body["headers"]["Authorization"] == "Bearer ${NOTION_AGENT_TOKEN}"
     assert agent.secret_refs == ()
-    local = by_id["mcp_server:local-tool"].body["config"]
+    local = by_id["mcp_server:local-tool"].body
     assert local["command"] == "{{home}}/.local/bin/local-tool"
-    sentry = by_id[f"mcp_server:project/sentry@{API}"].body["config"]
+    sentry = by_id[f"mcp_server:project/sentry@{API}"].body
     assert sentry["args"] == [
         "-y",
         "@sentry/mcp-server",
@@ -173,38 +172,43 @@ def test_mcp_server_entries_keep_their_shape_with_every_env_and_header_value_ref
         "${SENTRY_ACCESS_TOKEN}",
     ]
     assert sentry["env"] == {"SENTRY_HOST": "${SENTRY_HOST}"}
-    tools = by_id[f"mcp_server:project/api-tools@{API}"].body["config"]
+    tools = by_id[f"mcp_server:project/api-tools@{API}"].body
     assert tools["command"] == "{{project:github.com/acme/api}}/.venv/bin/python"
     assert tools["env"] == {"DATABASE_URL": "${DATABASE_URL}"}
     slack = by_id[f"mcp_server:project/slack@{API}"]
-    assert slack.body["config"]["env"]["SLACK_TEAM_ID"] == "${SLACK_TEAM_ID:-T0000}"
+    assert slack.body["env"]["SLACK_TEAM_ID"] == "${SLACK_TEAM_ID:-T0000}"
     assert slack.secret_refs == ()
-    lokka = by_id["mcp_server:desktop/lokka"].body["config"]["env"]
+    lokka = by_id["mcp_server:desktop/lokka"].body["env"]
     assert lokka["CLIENT_SECRET"] == "secret://claude-desktop/lokka/env/CLIENT_SECRET"
     postgres = by_id[f"mcp_server:local/postgres@{API}"]
     assert postgres.scope.project_id == API
-    assert postgres.body["config"]["args"] == ["postgres-mcp", "--access-mode=restricted"]
+    assert postgres.body["args"] == ["postgres-mcp", "--access-mode=restricted"]
 
 
 def test_skill_files_keep_modes_and_binary_files_are_blob_references(alice: Machine) -> None:
     """SKILL.md and scripts as text, the PNG as sha256 with its bytes returned to the caller."""
     cap = capture(alice)
-    files = cap.by_id()["skill:pdf-tools"].body["files"]
-    assert sorted(files) == [
+    skill = cap.by_id()["skill:pdf-tools"].body
+    assert skill["description"].startswith("Extract text and tables from PDF files.")
+    assert skill["allowed_tools"] == ["Bash(python3:*)", "Read"]
+    files = {f["path"]: f for f in skill["files"]}
+    assert list(files) == [
         "SKILL.md",
         "assets/logo.png",
         "resources/service.env",
         "scripts/extract.py",
     ]
-    assert files["scripts/extract.py"]["mode"] == "0755"
-    assert files["resources/service.env"]["mode"] == "0600"
+    assert files["scripts/extract.py"]["mode"] == 0o755
+    assert files["resources/service.env"]["mode"] == 0o600
     png = files["assets/logo.png"]
     data = (alice.claude_dir / "skills/pdf-tools/assets/logo.png").read_bytes()
-    assert png["size"] == len(data) and cap.blobs[png["blob"]] == data
+    assert png["blob"]["bytes"] == len(data) and cap.blobs[png["blob"]["blob"]] == data
     assert "text" not in png
     env = files["resources/service.env"]["text"]
     assert "SERVICE_URL=https://pdf.example.com" in env
     assert TOKENS["resource_key"] not in env and "SERVICE_API_KEY=secret://token/" in env
+    [ref] = cap.by_id()["skill:pdf-tools"].secret_refs
+    assert ref.path == "/files/2/text"
 
 
 def test_projects_are_identified_by_normalised_remote_or_home_relative_path(
@@ -213,12 +217,20 @@ def test_projects_are_identified_by_normalised_remote_or_home_relative_path(
     """acme/api by its remote; ~/notes without one; /opt/scratch (no remote) is reported."""
     cap = capture(alice)
     api = cap.by_id()[f"project:{API}"]
-    assert api.body == {"remote": API, "paths": {"m-alice": str(alice.home / "src/api")}}
-    assert cap.by_id()["project:~/notes"].body["remote"] is None
+    assert api.body == {
+        "name": "api",
+        "remote_url": API,
+        "paths": {"m-alice": str(alice.home / "src/api")},
+    }
+    assert cap.by_id()["project:~/notes"].body == {
+        "name": "notes",
+        "paths": {"m-alice": str(alice.home / "notes")},
+    }
     assert cap.projects == {API: alice.home / "src/api", "~/notes": alice.home / "notes"}
     assert any("/opt/scratch" in w for w in cap.warnings) or not Path("/opt/scratch").is_dir()
-    memory = cap.by_id()[f"project_memory:{API}"].body["files"]["MEMORY.md"]["text"]
-    assert "from {{project:github.com/acme/api}}." in memory
+    memory = cap.by_id()[f"claude_file:project/memory/MEMORY.md@{API}"]
+    assert memory.scope.project_id == API and memory.body["path"] == "memory/MEMORY.md"
+    assert "from {{project:github.com/acme/api}}." in memory.body["text"]
 
 
 def test_no_secret_value_reaches_the_documents_and_every_value_reaches_the_vault_set(

@@ -86,7 +86,7 @@ def test_claude_code_rewriting_its_own_keys_is_not_a_change_to_ours(
     doc = {"numStartups": 3, **doc, "tipsHistory": {"x": 1}}
     bob.claude_json.write_text(json.dumps(doc, indent=4))
     drafts = [
-        replace(d, body={**d.body, "config": {**d.body["config"], "args": ["-y", "notion@2"]}})
+        replace(d, body={**d.body, "args": ["-y", "notion@2"]})
         if d.id == "mcp_server:notion"
         else d
         for d in cap.drafts
@@ -109,7 +109,7 @@ def test_a_member_edited_by_hand_is_a_conflict_but_its_neighbours_apply(
     doc["mcpServers"]["notion"]["args"] = ["-y", "bob-fork"]
     bob.claude_json.write_text(json.dumps(doc, indent=2))
     drafts = [
-        replace(d, body={**d.body, "config": {**d.body["config"], "args": ["-y", "store"]}})
+        replace(d, body={**d.body, "args": ["-y", "store"]})
         if d.id in ("mcp_server:notion", "mcp_server:local-tool")
         else d
         for d in cap.drafts
@@ -145,10 +145,13 @@ def test_a_target_deleted_since_it_was_applied_is_not_recreated_silently(
     cap, applied = restored
     agent = bob.claude_dir / "agents" / "reviewer.md"
     agent.unlink()
-    drafts = _edit(cap, "agent_def:reviewer", text="---\nname: reviewer\n---\nnew\n")
+    drafts = _edit(cap, "claude_file:user/agents/reviewer.md", text="---\nname: r\n---\nnew\n")
     plan = plan_apply(drafts, bob, applied=applied, secrets=cap.secrets, blobs=cap.blobs)
     [c] = plan.conflicts
-    assert c.reason == "deleted since it was last applied"
+    assert (c.draft_id, c.reason) == (
+        "claude_file:user/agents/reviewer.md",
+        "deleted since it was last applied",
+    )
 
 
 def test_a_tombstone_removes_only_what_it_manages_and_only_if_unchanged(
@@ -178,7 +181,7 @@ def test_a_file_dropped_from_a_skill_is_removed_when_unchanged(
     """The new skill version has no resources/; the old file we wrote goes away."""
     cap, applied = restored
     skill = cap.by_id()["skill:pdf-tools"]
-    files = {k: v for k, v in skill.body["files"].items() if not k.startswith("resources/")}
+    files = [f for f in skill.body["files"] if not f["path"].startswith("resources/")]
     drafts = _edit(cap, "skill:pdf-tools", files=files)
     plan = plan_apply(drafts, bob, applied=applied, secrets=cap.secrets, blobs=cap.blobs)
     [gone] = plan.by_action("delete")
@@ -235,7 +238,7 @@ def test_an_invalid_json_target_blocks_its_members_and_is_left_as_it_is(
 def test_a_document_with_a_path_outside_its_root_is_refused(bob: Machine) -> None:
     """Documents come from other machines: ../ never escapes ~/.claude."""
     evil = Draft(
-        "skill:x", "skill", {"name": "x", "files": {"../../.bashrc": {"text": "rm -rf ~"}}}
+        "skill:x", "skill", {"name": "x", "files": [{"path": "../../.bashrc", "text": "x"}]}
     )
     plan = plan_apply([evil], bob)
     [c] = plan.by_action("blocked")
@@ -250,8 +253,7 @@ def test_an_executable_bit_set_on_another_machine_follows_on_apply(
     """Mode-only change: chmod without rewriting the file."""
     cap, applied = restored
     skill = cap.by_id()["skill:pdf-tools"]
-    files = dict(skill.body["files"])
-    files["SKILL.md"] = {**files["SKILL.md"], "mode": "0755"}
+    files = [{**f, "mode": 0o755} if f["path"] == "SKILL.md" else f for f in skill.body["files"]]
     drafts = _edit(cap, "skill:pdf-tools", files=files)
     plan = plan_apply(drafts, bob, applied=applied, secrets=cap.secrets, blobs=cap.blobs)
     assert [c.action for c in plan.changes if c.key.endswith("SKILL.md") and "pdf" in c.key] == [

@@ -128,7 +128,7 @@ def test_a_project_not_cloned_on_the_new_machine_is_reported_not_guessed(
     plan = plan_apply(cap.drafts, carol, secrets=cap.secrets, blobs=cap.blobs)
     reasons = {c.draft_id: c.reason for c in plan.by_action("blocked")}
     assert "has no path on this machine" in reasons[f"mcp_server:project/sentry@{API}"]
-    assert f"project_memory:{API}" in reasons
+    assert f"claude_file:project/memory/MEMORY.md@{API}" in reasons
 
 
 def test_the_dry_run_diff_shows_every_file_and_never_a_secret_value(

@@ -26,7 +26,7 @@ def test_transcripts_are_encrypted_and_resume_on_another_machine_at_its_own_slug
     cap = capture(alice, transcripts_to=[a.recipient, b.recipient])
     draft = cap.by_id()[f"transcript_archive:{SESSION}"]
     assert draft.body["project_id"] == "github.com/acme/api"
-    blob = cap.blobs[draft.body["blob"]]
+    blob = cap.blobs[draft.body["blob"]["blob"]]
     assert b"why does login fail" not in blob and scan(blob) == []
     plan = plan_apply(
         cap.drafts, bob, secrets=cap.secrets, blobs=cap.blobs, identities=[b.identity]
@@ -57,4 +57,4 @@ def test_an_unchanged_transcript_keeps_its_encrypted_blob(alice: Machine) -> Non
     again = capture(alice, transcripts_to=[key.recipient], previous=first.by_id())
     id = f"transcript_archive:{SESSION}"
     assert again.by_id()[id] == first.by_id()[id]
-    assert first.by_id()[id].body["blob"] not in again.blobs
+    assert first.by_id()[id].body["blob"]["blob"] not in again.blobs
