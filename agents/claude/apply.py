@@ -19,6 +19,7 @@ document's mode, 0600 when they hold a resolved secret). It returns the new appl
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -83,6 +84,7 @@ class Change:
     desired_hash: str | None = None
     unit: Unit | None = None
     desired: Any = None  # resolved content: bytes (files), JSON value (members) or DELETE
+    current: Any = None  # what is there now (same forms), kept to show conflicts
     mode: int | None = None
     uses_secrets: bool = False
 
@@ -131,6 +133,9 @@ class ApplyPlan:
                 out.append(text_diff(f.old, f.new, label, self.known))
             elif any(c.action == "chmod" for c in f.changes):
                 out.append(f"mode {label}: {f.mode:04o}\n")
+        for c in self.conflicts:
+            out.append(f"# conflict, not written: {c.label} ({c.reason})\n")
+            out.append(text_diff(_show(c.current), _show(c.desired), c.label, self.known))
         return "".join(out)
 
     def summary(self) -> str:
@@ -167,6 +172,15 @@ class ApplyResult:
     written: list[Path]
     skipped: list[Change]
     changed_meanwhile: list[Change] = field(default_factory=list)
+
+
+def _show(value: Any) -> bytes | None:
+    """A unit's content as bytes for a diff: files as they are, JSON members pretty-printed."""
+    if value is None or value is DELETE:
+        return None
+    if isinstance(value, bytes):
+        return value
+    return (json.dumps(value, indent=2, ensure_ascii=False) + "\n").encode()
 
 
 def _label(machine: Machine, path: Path) -> str:
@@ -270,6 +284,7 @@ class _Planner:
             c.reason = str(exc)
             return c
         whole = not unit.pointer
+        c.current = None if is_missing(current) else current
         c.current_hash = unit_hash(current, whole)
         c.desired_hash = unit_hash(c.desired, whole)
         last = self.plan.applied.get(unit.key)

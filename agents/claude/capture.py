@@ -26,7 +26,7 @@ from agents.claude.projects import project_draft, project_id, slug
 from agents.claude.secrets import Extractor, pointer
 from agents.claude.targets import current_hashes
 
-__all__ = ["Capture", "capture", "mcp_server_id"]
+__all__ = ["Capture", "capture", "capture_skill", "mcp_server_id"]
 
 # never descended into inside a skill or memory directory
 _SKIP_DIRS = frozenset({".git", "__pycache__", "node_modules", ".venv"})
@@ -174,22 +174,24 @@ class _Reader:
     def skills(self) -> None:
         root = self.machine.claude_dir / "skills"
         for skill in sorted(root.iterdir()) if root.is_dir() else []:
-            if not skill.is_dir() or skill.name.startswith("."):
-                continue
-            refs: list[SecretRef] = []
-            files = self.tree(skill, refs)
-            main = next((f for f in files if f["path"] == "SKILL.md" and "text" in f), None)
-            if main is None:
-                self.out.warnings.append(f"{self.rel(skill)} skipped: no SKILL.md")
-                continue
-            meta = front_matter(main["text"])
-            body: dict[str, Any] = {"name": skill.name}
-            if isinstance(meta.get("description"), str):
-                body["description"] = meta["description"]
-            if "allowed-tools" in meta:
-                body["allowed_tools"] = split_tools(meta["allowed-tools"])
-            body["files"] = files
-            self.add(f"skill:{skill.name}", "skill", body, refs)
+            if skill.is_dir() and not skill.name.startswith("."):
+                self.skill(skill, skill.name)
+
+    def skill(self, root: Path, name: str) -> None:
+        refs: list[SecretRef] = []
+        files = self.tree(root, refs)
+        main = next((f for f in files if f["path"] == "SKILL.md" and "text" in f), None)
+        if main is None:
+            self.out.warnings.append(f"{self.rel(root)} skipped: no SKILL.md")
+            return
+        meta = front_matter(main["text"])
+        body: dict[str, Any] = {"name": name}
+        if isinstance(meta.get("description"), str):
+            body["description"] = meta["description"]
+        if "allowed-tools" in meta:
+            body["allowed_tools"] = split_tools(meta["allowed-tools"])
+        body["files"] = files
+        self.add(f"skill:{name}", "skill", body, refs)
 
     # --- MCP servers ---------------------------------------------------------------------
 
@@ -264,6 +266,16 @@ class _Reader:
                     self.claude_file(
                         f"claude_file:project/{rel}@{pid}", file, rel, "project", scope
                     )
+
+
+def capture_skill(root: Path, machine: Machine, name: str | None = None) -> Capture:
+    """One skill directory (anywhere, e.g. shipped in a package) as a ``skill`` draft for
+    ``machine``; empty drafts with a warning when it has no SKILL.md."""
+    out = Capture()
+    r = _Reader(machine, out)
+    r.skill(root, name or root.name)
+    out.secrets = dict(r.ex.values)
+    return out
 
 
 def capture(

@@ -9,6 +9,7 @@ import pytest
 
 from agents.claude.capture import capture
 from agents.claude.drafts import Draft
+from agents.claude.jsontext import set_member
 from agents.claude.machine import PLATFORMS, Machine
 from agents.claude.scan import scan
 
@@ -227,10 +228,24 @@ def test_projects_are_identified_by_normalised_remote_or_home_relative_path(
         "paths": {"m-alice": str(alice.home / "notes")},
     }
     assert cap.projects == {API: alice.home / "src/api", "~/notes": alice.home / "notes"}
-    assert any("/opt/scratch" in w for w in cap.warnings) or not Path("/opt/scratch").is_dir()
     memory = cap.by_id()[f"claude_file:project/memory/MEMORY.md@{API}"]
     assert memory.scope.project_id == API and memory.body["path"] == "memory/MEMORY.md"
     assert "from {{project:github.com/acme/api}}." in memory.body["text"]
+
+
+def test_a_project_outside_home_without_a_remote_is_reported_not_captured(
+    alice: Machine, tmp_path: Path
+) -> None:
+    """It could not be matched on another machine; the warning says so."""
+    outside = tmp_path / "scratch"
+    outside.mkdir()
+    text = alice.claude_json.read_text()
+    alice.claude_json.write_text(
+        set_member(text, ("projects", str(outside)), {"mcpServers": {"t": {"command": "true"}}})
+    )
+    cap = capture(alice)
+    assert f"project {outside} has no git remote and is outside home: not captured" in cap.warnings
+    assert not any(d.id.endswith("@" + str(outside)) for d in cap.drafts)
 
 
 def test_no_secret_value_reaches_the_documents_and_every_value_reaches_the_vault_set(
