@@ -25,6 +25,7 @@ from agents.claude.machine import Machine, Placeholders
 from agents.claude.projects import project_draft, project_id, slug
 from agents.claude.secrets import Extractor, pointer
 from agents.claude.targets import current_hashes
+from agents.claude.transcripts import capture_transcripts
 
 __all__ = ["Capture", "capture", "capture_skill", "mcp_server_id"]
 
@@ -313,8 +314,6 @@ def capture(
         doc = r.read_json(machine.desktop_config)
         r.servers((doc or {}).get("mcpServers"), "claude_desktop", "claude-desktop", "uri")
     if code and transcripts_to is not None:
-        from agents.claude.transcripts import capture_transcripts
-
         capture_transcripts(here, out, transcripts_to, previous or {})
     out.secrets = dict(r.ex.values)
     out.observed = current_hashes(out.drafts, here)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -94,7 +93,3 @@ def _same_as_alice() -> Callable[[Machine, Machine, str], str]:
 
 def read(path: Path) -> str:
     return path.read_text(encoding="utf-8")
-
-
-def copy_tree(src: Path, dst: Path) -> None:
-    shutil.copytree(src, dst, symlinks=True)

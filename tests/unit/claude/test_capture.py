@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from agents.claude.capture import capture
-from agents.claude.drafts import Draft
+from agents.claude.diff import diff_drafts
 from agents.claude.jsontext import set_member
 from agents.claude.machine import PLATFORMS, Machine
 from agents.claude.scan import scan
@@ -304,5 +304,17 @@ def test_observed_hashes_cover_what_was_read(alice: Machine) -> None:
     assert f"{local}/mcpServers/postgres" in cap.observed
 
 
-def _ids(drafts: list[Draft]) -> set[str]:
-    return {d.id for d in drafts}
+def test_the_capture_dry_run_diff_lists_what_the_store_would_change(alice: Machine) -> None:
+    """New, changed and absent documents, file contents as text, no secret values."""
+    before = capture(alice).by_id()
+    (alice.claude_dir / "CLAUDE.md").write_text("# rewritten\n")
+    (alice.claude_dir / "agents" / "reviewer.md").unlink()
+    (alice.claude_dir / "agents" / "writer.md").write_text("---\nname: writer\n---\nWrite.\n")
+    diff = diff_drafts(before, capture(alice).drafts)
+    assert "# changed: claude_file:user/CLAUDE.md\n" in diff
+    assert "+# rewritten\n" in diff and "-# Personal instructions\n" in diff
+    assert "# new: claude_file:user/agents/writer.md\n" in diff
+    assert "# absent now: claude_file:user/agents/reviewer.md\n" in diff
+    assert "skill:pdf-tools" not in diff  # unchanged documents are not listed
+    assert scan(diff, known=TOKENS) == []
+    assert diff_drafts(before, before.values()) == ""
