@@ -79,20 +79,22 @@ def import_changes(plan: ApplyPlan) -> list[Draft]:
     return capture(plan.machine).select(plan.conflict_ids) if plan.conflicts else []
 
 
-def _atomic_write(path: Path, data: bytes, mode: int) -> None:
+def _temp(path: Path, data: bytes, mode: int, sync: bool) -> str:
+    """``data`` in a temp file next to ``path`` (same filesystem, so the rename is atomic)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+            if sync:
+                fh.flush()
+                os.fsync(fh.fileno())
         os.chmod(tmp, mode)
-        os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+    return tmp
 
 
 def _prune(path: Path, stop: Path) -> None:
@@ -105,39 +107,92 @@ def _prune(path: Path, stop: Path) -> None:
         parent = parent.parent
 
 
-def _write_file(plan: ApplyPlan, f: FilePlan) -> None:
-    """Write one file; a JSON file changed since planning is re-spliced if our members are
-    still as planned, else the whole file is left alone."""
+def _content(f: FilePlan) -> tuple[bytes | None, bytes | None]:
+    """(what the file holds now, what to write). A JSON file changed since planning is
+    re-spliced if our members are still as planned; otherwise TargetChangedError."""
     now = read_bytes(f.path)
-    new = f.new
-    if now not in (f.old, f.new):
-        member = any(c.unit is not None and c.unit.pointer for c in f.changes)
-        if not member:
-            raise TargetChangedError([_moved(c) for c in f.changes])
-        doc = jsontext.parse(now.decode("utf-8")) if now is not None else {}
-        stale = [
-            c
-            for c in f.changes
-            if c.unit
-            and unit_hash(jsontext.get_member(doc, c.unit.pointer, DELETE), False)
-            not in (c.current_hash, c.desired_hash)
-        ]
-        if stale:
-            raise TargetChangedError([_moved(c) for c in stale])
-        new = json_text(now, f.changes)
-    if new is None:
+    if now in (f.old, f.new):
+        return now, f.new
+    if not any(c.unit is not None and c.unit.pointer for c in f.changes):
+        raise TargetChangedError([_moved(c) for c in f.changes])
+    doc = jsontext.parse(now.decode("utf-8")) if now is not None else {}
+    stale = [
+        c
+        for c in f.changes
+        if c.unit
+        and unit_hash(jsontext.get_member(doc, c.unit.pointer, DELETE), False)
+        not in (c.current_hash, c.desired_hash)
+    ]
+    if stale:
+        raise TargetChangedError([_moved(c) for c in stale])
+    return now, json_text(now, f.changes)
+
+
+@dataclass
+class _Pending:
+    file: FilePlan
+    based_on: bytes | None
+    new: bytes | None
+    tmp: str | None = None
+
+
+def _commit(plan: ApplyPlan, p: _Pending) -> None:
+    f = p.file
+    if read_bytes(f.path) != p.based_on:  # written meanwhile (Claude Code): splice again
+        if p.tmp:
+            os.unlink(p.tmp)
+        p.tmp = None
+        p.based_on, p.new = _content(f)
+        if p.new is not None and p.new != p.based_on:
+            p.tmp = _temp(f.path, p.new, f.mode, sync=True)
+    if p.new is None:
         with contextlib.suppress(FileNotFoundError):
             f.path.unlink()
         _prune(f.path, plan.machine.claude_dir)
-    elif new == now:
+    elif p.tmp is None:
         os.chmod(f.path, f.mode)
     else:
-        _atomic_write(f.path, new, f.mode)
+        os.replace(p.tmp, f.path)
 
 
 def _moved(c: Change) -> Change:
     c.action, c.reason = "conflict", "changed while applying"
     return c
+
+
+def _write_all(plan: ApplyPlan) -> tuple[list[Path], list[Change]]:
+    """Every temp file first, one flush to disk, then the renames: each file is whole (old or
+    new) after a crash, at the cost of one sync rather than one fsync per file."""
+    pending: list[_Pending] = []
+    failed: list[Change] = []
+    sync_each = not hasattr(os, "sync")
+    try:
+        for f in plan.files:
+            try:
+                now, new = _content(f)
+            except TargetChangedError as exc:
+                failed += exc.changes
+                continue
+            p = _Pending(f, now, new)
+            if new is not None and new != now:
+                p.tmp = _temp(f.path, new, f.mode, sync=sync_each)
+            pending.append(p)
+        if not sync_each and any(p.tmp for p in pending):
+            os.sync()
+        written = []
+        for p in pending:
+            try:
+                _commit(plan, p)
+            except TargetChangedError as exc:
+                failed += exc.changes
+                continue
+            written.append(p.file.path)
+        return written, failed
+    finally:
+        for p in pending:
+            if p.tmp and os.path.exists(p.tmp):
+                with contextlib.suppress(OSError):
+                    os.unlink(p.tmp)
 
 
 def execute(plan: ApplyPlan, *, skip_conflicts: bool = False) -> ApplyResult:
@@ -151,16 +206,8 @@ def execute(plan: ApplyPlan, *, skip_conflicts: bool = False) -> ApplyResult:
     if plan.conflicts and not skip_conflicts:
         raise TargetChangedError(plan.conflicts)
     records = dict(plan.applied)
-    written: list[Path] = []
-    failed: list[Change] = []
     skipped = plan.conflicts + plan.by_action("blocked")
-    for f in plan.files:
-        try:
-            _write_file(plan, f)
-        except TargetChangedError as exc:
-            failed += exc.changes
-            continue
-        written.append(f.path)
+    written, failed = _write_all(plan)
     for c in plan.changes:
         if c.action in ("create", "update", "chmod", "unchanged") and c.desired_hash:
             records[c.key] = c.desired_hash
