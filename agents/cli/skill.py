@@ -5,13 +5,12 @@ from __future__ import annotations
 import argparse
 from importlib.resources import as_file, files
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from agents.claude.apply import execute, plan_apply
-from agents.claude.capture import capture_skill
-from agents.claude.machine import Machine
-from agents.claude.targets import current_hashes
 from agents.core.errors import AgentError, InputError
+
+if TYPE_CHECKING:
+    from agents.claude.machine import Machine
 
 __all__ = ["SKILLS", "add_parsers", "install_skill"]
 
@@ -28,6 +27,11 @@ def install_skill(
         AgentError: The installed copy differs (edited by hand, or another version) and
             ``force`` is not set; the message carries the diff.
     """
+    # imported here: every `agents` verb loads this module, only this one needs them
+    from agents.claude.apply import execute, plan_apply
+    from agents.claude.capture import capture_skill
+    from agents.claude.targets import current_hashes
+
     if name not in SKILLS:
         raise InputError(f"unknown skill {name!r}: choose one of {', '.join(SKILLS)}")
     with as_file(files("agents.claude") / "skill" / name) as root:
@@ -51,6 +55,8 @@ def install_skill(
 
 def cmd_install(args: argparse.Namespace) -> int:
     """Install each named skill and say what happened."""
+    from agents.claude.machine import Machine
+
     machine = Machine.current() if args.home is None else Machine(Path(args.home).expanduser())
     for name in args.names or SKILLS:
         print(install_skill(name, machine, force=args.force, dry_run=args.dry_run))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import replace
 
 import pytest
@@ -261,3 +262,25 @@ def test_an_executable_bit_set_on_another_machine_follows_on_apply(
     ]
     execute(plan)
     assert (bob.claude_dir / "skills/pdf-tools/SKILL.md").stat().st_mode & 0o777 == 0o755
+
+
+def test_a_write_by_claude_code_just_before_our_rename_is_spliced_not_lost(
+    bob: Machine, restored: tuple[Capture, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between preparing the temp files and renaming them, ~/.claude.json changes."""
+    cap, applied = restored
+    drafts = [d.tombstone() if d.id == "mcp_server:github" else d for d in cap.drafts]
+    plan = plan_apply(drafts, bob, applied=applied, secrets=cap.secrets, blobs=cap.blobs)
+    real_sync = os.sync
+
+    def claude_code_writes() -> None:
+        doc = json.loads(read(bob.claude_json))
+        bob.claude_json.write_text(json.dumps({**doc, "numStartups": 10}, indent=2))
+        real_sync()
+
+    monkeypatch.setattr("agents.claude.apply.os.sync", claude_code_writes)
+    result = execute(plan)
+    after = json.loads(read(bob.claude_json))
+    assert after["numStartups"] == 10 and "github" not in after["mcpServers"]
+    assert result.changed_meanwhile == []
+    assert not list(bob.home.rglob("*.tmp"))
