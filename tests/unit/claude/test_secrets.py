@@ -31,6 +31,7 @@ SHAPES = {
     "private-key": "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n"
     "-----END OPENSSH PRIVATE KEY-----",
     "bearer-token": "Authorization: Bearer 0123456789abcdefXYZ",
+    "authorization-header": "curl -H 'Authorization: Basic dXNlcjpwYXNzd29yZA=='",
 }
 
 
@@ -66,6 +67,7 @@ def test_prose_and_references_are_not_secrets(text: str) -> None:
         ("apiKey", True),
         ("client_secret", True),
         ("DB_PASSWORD", True),
+        ("Authorization", True),
         ("apiKeyHelper", False),
         ("model", False),
         ("url", False),
