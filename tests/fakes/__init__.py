@@ -1,1 +1,0 @@
-"""Loopback fakes of the SaaS upstreams, speaking each vendor's real HTTP API."""

@@ -43,8 +43,10 @@ def make_project(tmp: Path, repo: Path) -> Project:
             env,
             AGENTS_PORT_BASE=str(free_port_block(6)),
             HEALTH_GRACE_SECONDS="1",
+            HEALTH_MISSES="3",
             CRASH_LOOP_EXITS="3",
             CRASH_LOOP_WINDOW_SECONDS="120",
+            AGENTS_READY_TIMEOUT="120",
         )
     return project
 

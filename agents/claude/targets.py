@@ -1,0 +1,243 @@
+"""Where each document lands on a machine: one draft becomes one or more *units*.
+
+A unit is a whole file (``CLAUDE.md``, one file of a skill) or one member of a JSON file
+(``mcpServers.notion`` inside ``~/.claude.json``, ``env`` inside ``settings.json``). Units are
+what the changed-since-applied guard tracks: their key is the file path, plus ``#`` and a JSON
+pointer for members, and their hash is taken of the bytes (files) or of canonical JSON (members),
+so Claude Code reformatting a file it shares with us does not count as a change.
+
+Capture uses the same mapping to hash what it read, so the store can record those hashes as
+"applied" right after an import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from agents.claude import jsontext
+from agents.claude.bodies import server_config
+from agents.claude.drafts import Draft, canonical_json, sha256_hex
+from agents.claude.machine import Machine, Placeholders, UnknownProjectError
+from agents.claude.projects import slug
+from agents.claude.secrets import pointer
+
+__all__ = [
+    "DELETE",
+    "Blob",
+    "BlockedError",
+    "Unit",
+    "current_hashes",
+    "file_entry_mode",
+    "is_missing",
+    "read_current",
+    "safe_relpath",
+    "unit_hash",
+    "units",
+]
+
+
+class _Delete:
+    def __repr__(self) -> str:
+        return "DELETE"
+
+
+DELETE: Any = _Delete()
+_MISSING = object()
+
+
+class BlockedError(Exception):
+    """A draft cannot be placed on this machine; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Blob:
+    """File content kept as a content-addressed blob (binary, or encrypted transcript)."""
+
+    id: str
+    encrypted: bool = False
+    templated: bool = False  # render placeholders in the decrypted text
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One place one draft writes: a whole file (``pointer == ()``) or one JSON member."""
+
+    draft_id: str
+    path: Path
+    pointer: tuple[str, ...] = ()
+    value: Any = None  # JSON value, str (text file), Blob, or DELETE
+    mode: int | None = None
+
+    @property
+    def key(self) -> str:
+        """The applied-record key: ``/abs/path`` or ``/abs/path#/json/pointer``."""
+        return f"{self.path}#{pointer(*self.pointer)}" if self.pointer else str(self.path)
+
+
+def safe_relpath(rel: str) -> PurePosixPath:
+    """A relative path that stays inside its root (documents come from other machines).
+
+    Raises:
+        BlockedError: The path is absolute or climbs out with ``..``.
+    """
+    p = PurePosixPath(rel.replace("\\", "/"))
+    if not rel or p.is_absolute() or ".." in p.parts or (p.parts and ":" in p.parts[0]):
+        raise BlockedError(
+            f"unsafe path {rel!r} in the document; refusing to write outside its root"
+        )
+    return p
+
+
+def _safe_name(name: str) -> str:
+    if not name or "/" in name or "\\" in name or name in (".", ".."):
+        raise BlockedError(f"unsafe name {name!r} in the document")
+    return name
+
+
+def file_entry_mode(entry: Mapping[str, Any]) -> int | None:
+    """The permission bits of a file entry, or ``None``."""
+    mode = entry.get("mode")
+    return mode & 0o777 if isinstance(mode, int) else None
+
+
+def _file_value(entry: Mapping[str, Any], ph: Placeholders) -> Any:
+    if "text" in entry:
+        return ph.render(entry["text"])
+    if "blob" in entry:
+        return Blob(entry["blob"]["blob"])
+    if "json" in entry:
+        return jsontext.dumps_new(ph.render_json(entry["json"]))
+    raise BlockedError("a file entry has neither text, json nor blob")
+
+
+def _unmapped(pid: str | None) -> str:
+    return (
+        f"project {pid!r} has no path on this machine; clone it (or open it once in Claude Code) "
+        "so it can be mapped, then apply again"
+    )
+
+
+def _project_path(machine: Machine, pid: str | None) -> Path:
+    if not pid or pid not in machine.project_paths:
+        raise BlockedError(_unmapped(pid))
+    return Path(machine.project_paths[pid])
+
+
+def _tree(draft: Draft, root: Path, files: list[Mapping[str, Any]], ph: Placeholders) -> list[Unit]:
+    out = []
+    for entry in files:
+        path = root.joinpath(*safe_relpath(entry["path"]).parts)
+        value = DELETE if draft.deleted else _file_value(entry, ph)
+        out.append(Unit(draft.id, path, (), value, file_entry_mode(entry)))
+    return out
+
+
+def units(draft: Draft, machine: Machine) -> list[Unit]:
+    """The units of ``draft`` on ``machine``, placeholders rendered, secrets still references.
+
+    Raises:
+        BlockedError: A project is not mapped here, a path is unsafe, or the body is malformed.
+    """
+    try:
+        return _units(draft, machine)
+    except UnknownProjectError as exc:
+        raise BlockedError(_unmapped(exc.args[0])) from exc
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise BlockedError(f"document {draft.id!r} is malformed ({exc!r})") from exc
+
+
+def _units(draft: Draft, machine: Machine) -> list[Unit]:
+    ph = machine.placeholders()
+    body, kind = draft.body, draft.kind
+    claude = machine.claude_dir
+    if kind == "preference":
+        value = DELETE if draft.deleted else ph.render_json(body["value"])
+        return [Unit(draft.id, machine.settings_json, (body["key"],), value)]
+    if kind == "claude_file":
+        root = claude
+        if draft.scope.level == "project":  # auto-memory: ~/.claude/projects/<slug>/
+            root = claude / "projects" / slug(str(_project_path(machine, draft.scope.project_id)))
+        return _tree(draft, root, [body], ph)
+    if kind == "skill":
+        return _tree(draft, claude / "skills" / _safe_name(body["name"]), body["files"], ph)
+    if kind == "mcp_server":
+        return _server_units(draft, machine, ph)
+    if kind == "transcript_archive":
+        path = _project_path(machine, body["project_id"])
+        file = claude / "projects" / slug(str(path)) / f"{_safe_name(body['session'])}.jsonl"
+        value = DELETE if draft.deleted else Blob(body["blob"]["blob"], True, True)
+        return [Unit(draft.id, file, (), value, 0o600)]
+    return []  # project, session, …: nothing to write into Claude's files
+
+
+def _server_units(draft: Draft, machine: Machine, ph: Placeholders) -> list[Unit]:
+    body = draft.body
+    name, source = body["name"], body.get("source")
+    value = DELETE if draft.deleted else ph.render_json(server_config(body))
+    if source == "claude_code_user":
+        return [Unit(draft.id, machine.claude_json, ("mcpServers", name), value)]
+    if source == "claude_desktop":
+        return [Unit(draft.id, machine.desktop_config, ("mcpServers", name), value)]
+    if source == "claude_code_local":
+        path = _project_path(machine, body.get("project_id"))
+        ptr = ("projects", str(path), "mcpServers", name)
+        return [Unit(draft.id, machine.claude_json, ptr, value)]
+    if source == "claude_code_project":
+        path = _project_path(machine, body.get("project_id"))
+        return [Unit(draft.id, path / ".mcp.json", ("mcpServers", name), value)]
+    return []  # "agents": registered through `agents mcp-config`, not a Claude file
+
+
+def unit_hash(value: Any, whole_file: bool) -> str | None:
+    """The guard hash of a unit's content (``None`` for absent)."""
+    if value is _MISSING or value is DELETE:
+        return None
+    if whole_file:
+        return sha256_hex(value if isinstance(value, bytes) else str(value).encode())
+    return sha256_hex(canonical_json(value))
+
+
+def read_current(unit: Unit, cache: dict[Path, Any]) -> Any:
+    """The unit's current content: bytes for files, the JSON value for members, or
+    :data:`_MISSING`. A JSON file that does not parse raises :class:`BlockedError`."""
+    if not unit.pointer:
+        try:
+            return unit.path.read_bytes()
+        except (FileNotFoundError, NotADirectoryError):
+            return _MISSING
+    if unit.path not in cache:
+        try:
+            cache[unit.path] = jsontext.parse(unit.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            cache[unit.path] = {}
+        except (jsontext.JsonTextError, UnicodeDecodeError) as exc:
+            cache[unit.path] = BlockedError(
+                f"{unit.path} is not valid JSON ({exc}); fix it or move it away, then run again"
+            )
+    doc = cache[unit.path]
+    if isinstance(doc, BlockedError):
+        raise doc
+    return jsontext.get_member(doc, unit.pointer, _MISSING)
+
+
+def is_missing(value: Any) -> bool:
+    """Whether :func:`read_current` found nothing."""
+    return value is _MISSING
+
+
+def current_hashes(drafts: list[Draft], machine: Machine) -> dict[str, str]:
+    """key -> hash of every unit of ``drafts`` as it is on disk now (absent units omitted)."""
+    cache: dict[Path, Any] = {}
+    out: dict[str, str] = {}
+    for d in drafts:
+        try:
+            for u in units(d, machine):
+                h = unit_hash(read_current(u, cache), not u.pointer)
+                if h:
+                    out[u.key] = h
+        except BlockedError:
+            continue
+    return out

@@ -1,0 +1,168 @@
+"""How Fizzy's HTTP answers become errors a user can act on.
+
+Fizzy's real bodies (shared/reference/fizzy-api.md §2.6): 302 to the login page without a
+valid session or token, 302 to the account menu for an unknown account, 401 plain text for a
+bad or read-only token, 403 mostly empty (JSON on SSO-only servers), 404
+``{"status":404,"error":"Not Found"}``, 422 ``{"field": ["message"]}``, Rails'
+``{"status":422,"error":...}`` or empty, 429 ``{"message"}``.
+"""
+
+from __future__ import annotations
+
+import email.utils
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from agents.core.errors import AgentError, NotConfiguredError, NotFoundError, UpstreamError
+
+__all__ = ["http_error", "retry_after"]
+
+VERBS = {"GET": "read", "POST": "change", "PUT": "update", "PATCH": "update", "DELETE": "delete"}
+DEFAULT_403 = (
+    "you lack the permission for it (an admin-only change, someone else's comment, a draft "
+    "task), or your Fizzy user or account is deactivated"
+)
+
+
+def retry_after(resp: httpx.Response) -> float | None:
+    """Seconds to wait per ``Retry-After`` (seconds or an HTTP date), or None."""
+    value = resp.headers.get("retry-after")
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _body(resp: httpx.Response) -> dict[str, Any]:
+    try:
+        data = resp.json()
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _field_errors(data: Mapping[str, Any]) -> str:
+    return "; ".join(
+        f"{field}: {', '.join(str(m) for m in messages)}"
+        for field, messages in data.items()
+        if isinstance(messages, list)
+    )
+
+
+def _sent_fields(body: Mapping[str, Any] | None) -> str:
+    fields: list[str] = []
+    for key, value in (body or {}).items():
+        fields.extend(value if isinstance(value, dict) else [key])
+    return ", ".join(fields) or "none"
+
+
+def _redirect(resp: httpx.Response, what: str, token_home: str, base_url: str) -> AgentError:
+    location = resp.headers.get("location", "")
+    parts = urlsplit(location)
+    target = parts.path
+    origin = f"{parts.scheme}://{parts.netloc}"
+    if parts.netloc and not base_url.startswith(origin):
+        return UpstreamError(
+            f"Fizzy at {base_url} redirects to {origin}: set FIZZY_URL={origin}",
+            status=resp.status_code,
+        )
+    if target.startswith("/session/menu"):
+        slug = resp.request.url.path.split("/")[1]
+        return NotConfiguredError(
+            f"Fizzy does not know account {slug!r} for this token (it redirected to its account "
+            "menu): fix FIZZY_ACCOUNT or the account argument, or leave FIZZY_ACCOUNT empty to "
+            "use your first account"
+        )
+    if target.startswith("/session") or "login" in target:
+        return NotConfiguredError(
+            "Fizzy redirected to its login page: FIZZY_TOKEN is missing or invalid; set a "
+            f"personal access token in {token_home}"
+        )
+    if target.endswith("/draft"):
+        return UpstreamError(
+            f"{what} is a draft: Fizzy shows drafts only in its web UI until they are published",
+            status=resp.status_code,
+            code="draft",
+        )
+    return UpstreamError(
+        f"Fizzy redirected {what} to {location!r} instead of answering: check that FIZZY_URL "
+        f"({base_url}) is the Fizzy origin",
+        status=resp.status_code,
+    )
+
+
+def http_error(
+    resp: httpx.Response,
+    *,
+    what: str,
+    attempts: int,
+    body: Mapping[str, Any] | None,
+    forbidden: str | None,
+    token_home: str,
+    base_url: str,
+) -> AgentError:
+    """The error for Fizzy's answer ``resp`` (status 300 or more) to a request about ``what``."""
+    status, method = resp.status_code, resp.request.method
+    if 300 <= status < 400:
+        return _redirect(resp, what, token_home, base_url)
+    if status == 401:
+        why = "invalid or revoked"
+        if method not in ("GET", "HEAD"):
+            why += ", or read-only (this call writes, so the token needs write permission)"
+        return UpstreamError(
+            f"Fizzy refused FIZZY_TOKEN (401): it is {why}; create a personal access token in "
+            f"Fizzy and set it in {token_home}",
+            status=401,
+            code="unauthorized",
+        )
+    data = _body(resp)
+    if status == 403:
+        # Usually empty; SSO-only servers say why: {"error": "single_sign_on_required", ...}.
+        said = data.get("message")
+        return UpstreamError(
+            f"Fizzy refused to {VERBS.get(method, method)} {what} (403 Forbidden): "
+            + (
+                f"{said} ({data.get('error')})"
+                if isinstance(said, str)
+                else forbidden or DEFAULT_403
+            ),
+            status=403,
+            code=str(data.get("error") or "forbidden"),
+        )
+    if status == 404:
+        return NotFoundError(
+            f"{what} not found in Fizzy (404): check the id or number (the list tools show "
+            "them), or whether this token's user can see it"
+        )
+    if status == 422:
+        fields = _field_errors(data)
+        return UpstreamError(
+            f"Fizzy rejected {what} (422 Unprocessable Entity): "
+            + (fields or f"it refused a value; fields sent: {_sent_fields(body)}"),
+            status=422,
+            code="invalid",
+        )
+    if status == 429:
+        wait = retry_after(resp)
+        return UpstreamError(
+            f"Fizzy is rate limiting requests (429) for {what}: "
+            + (f"retry after {wait:.0f} s" if wait is not None else "retry later"),
+            status=429,
+            code="rate_limited",
+        )
+    detail = data.get("error") or data.get("message") or _field_errors(data)
+    tried = f" after {attempts} attempts" if attempts > 1 else ""
+    return UpstreamError(
+        f"Fizzy answered {status} {resp.reason_phrase} for {what}{tried}"
+        + (f": {detail}" if isinstance(detail, str) and detail else ""),
+        status=status,
+    )

@@ -1,0 +1,186 @@
+"""`scripts/bench claude`: capture and restore a realistic Claude home (about 200 files, 20
+skills, MCP servers with secrets, three projects) divided by `cp -r` of the same files.
+
+Restore = plan (render placeholders, resolve secrets, the changed-since-applied guard) plus
+execute (splice JSON members, atomic writes) into an empty home on the same disk. The store and
+the remote are not part of this figure."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from agents.claude.apply import execute, plan_apply
+from agents.claude.capture import capture
+from agents.claude.machine import Machine
+
+PNG = bytes(range(256)) * 8
+
+
+def _write(path: Path, data: str | bytes, mode: int = 0o644) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data.encode() if isinstance(data, str) else data)
+    os.chmod(path, mode)
+
+
+def build_home(home: Path) -> int:
+    """A home like a heavy user's; returns the number of files Claude-related files."""
+    c = home / ".claude"
+    _write(c / "CLAUDE.md", f"# Me\n\n- Code lives in {home}/src.\n" + "- A rule.\n" * 80)
+    for i in range(10):
+        _write(c / "rules" / f"rule{i}.md", f"# Rule {i}\n\n" + "Be precise.\n" * 30)
+    for i in range(30):
+        _write(
+            c / "agents" / f"agent{i}.md",
+            f"---\nname: agent{i}\ndescription: A{i}\n---\n" + "Do.\n" * 40,
+        )
+        _write(c / "commands" / f"cmd{i}.md", f"---\ndescription: C{i}\n---\n" + "Run it.\n" * 20)
+    for i in range(20):
+        s = c / "skills" / f"skill{i:02d}"
+        _write(
+            s / "SKILL.md",
+            f"---\nname: skill{i:02d}\ndescription: Skill {i}\n---\n" + "Step.\n" * 60,
+        )
+        _write(s / "scripts" / "run.py", "import sys\n" * 50, 0o755)
+        _write(s / "scripts" / "helper.sh", f'#!/bin/sh\nexec {home}/bin/tool "$@"\n', 0o755)
+        _write(s / "reference.md", "Reference text.\n" * 200)
+        _write(s / "examples" / "example.md", "Example.\n" * 50)
+        _write(s / "assets" / "logo.png", PNG)
+    env = {f"VAR_{i}": f"value-{i}" for i in range(10)}
+    env["ANTHROPIC_API_KEY"] = "sk-ant-api03-" + "x1Y2z3" * 15
+    settings = {
+        "model": "claude-sonnet-4-5",
+        "permissions": {"allow": [f"Bash(tool{i}:*)" for i in range(40)]},
+        "env": env,
+        "hooks": {
+            "PostToolUse": [
+                {"matcher": "Edit", "hooks": [{"type": "command", "command": f"{home}/h.sh"}]}
+            ]
+        },
+    }
+    _write(c / "settings.json", json.dumps(settings, indent=2) + "\n")
+    projects = {}
+    for i in range(3):
+        p = home / "src" / f"proj{i}"
+        _write(
+            p / ".git" / "config", f'[remote "origin"]\n\turl = git@github.com:acme/proj{i}.git\n'
+        )
+        servers = {
+            f"s{j}": {
+                "command": "npx",
+                "args": ["-y", f"pkg{j}"],
+                "env": {"TOKEN": f"t{i}{j}-secret-value"},
+            }
+            for j in range(3)
+        }
+        _write(p / ".mcp.json", json.dumps({"mcpServers": servers}, indent=2) + "\n")
+        projects[str(p)] = {
+            "allowedTools": [],
+            "history": [{"display": "x"}] * 50,
+            "mcpServers": {
+                "pg": {
+                    "command": "uvx",
+                    "args": ["pg"],
+                    "env": {"PGPASSWORD": f"pw-{i}-long-enough"},
+                }
+            },
+        }
+        mem = c / "projects" / str(p).replace("/", "-") / "memory"
+        _write(mem / "MEMORY.md", "- A fact.\n" * 100)
+    servers = {
+        f"server{i}": {
+            "type": "stdio",
+            "command": "npx",
+            "args": ["-y", f"@acme/mcp-{i}"],
+            "env": {"API_KEY": f"key-{i}-0123456789"},
+        }
+        for i in range(12)
+    }
+    doc = {
+        "numStartups": 500,
+        "oauthAccount": {"emailAddress": "a@b.c"},
+        "mcpServers": servers,
+        "projects": projects,
+        "cachedChangelog": "x" * 50_000,
+    }
+    _write(home / ".claude.json", json.dumps(doc, indent=2), 0o600)
+    desktop = {
+        "mcpServers": {
+            f"d{i}": {
+                "command": "npx",
+                "args": ["-y", f"d{i}"],
+                "env": {"SECRET": f"desk-{i}-0123456789"},
+            }
+            for i in range(5)
+        }
+    }
+    _write(
+        home / ".config" / "Claude" / "claude_desktop_config.json", json.dumps(desktop, indent=2)
+    )
+    return sum(1 for p in home.rglob("*") if p.is_file() and ".git" not in p.parts)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--runs", type=int, default=5)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        alice = Machine(root / "alice", "linux", "m-alice")
+        files = build_home(alice.home)
+        cap = capture(alice)
+        paths = {pid: root / "bob" / "work" / pid.rsplit("/", 1)[-1] for pid in cap.projects}
+        n = 0
+
+        def restore() -> float:
+            nonlocal n
+            n += 1
+            bob = Machine(
+                root / f"bob{n}",
+                "linux",
+                "m-bob",
+                {k: root / f"bob{n}" / v.name for k, v in paths.items()},
+            )
+            t0 = time.perf_counter()
+            plan = plan_apply(cap.drafts, bob, secrets=cap.secrets, blobs=cap.blobs)
+            execute(plan)
+            took = time.perf_counter() - t0
+            assert not plan.conflicts and not plan.by_action("blocked"), plan.summary()
+            shutil.rmtree(bob.home)
+            return took
+
+        def capture_once() -> float:
+            t0 = time.perf_counter()
+            capture(alice)
+            return time.perf_counter() - t0
+
+        def cp_r() -> float:
+            dst = root / "copy"
+            t0 = time.perf_counter()
+            subprocess.run(["cp", "-r", str(alice.home), str(dst)], check=True)
+            took = time.perf_counter() - t0
+            shutil.rmtree(dst)
+            return took
+
+        # interleaved, so load from other processes hits both sides alike
+        runs = [(cp_r(), restore(), capture_once()) for _ in range(args.runs)]
+    base = statistics.median(r[0] for r in runs)
+    print(f"claude context, {files} files ({len(cap.drafts)} documents), median of {args.runs}")
+    for name, i in (("restore (plan + apply)", 1), ("capture", 2)):
+        ours = statistics.median(r[i] for r in runs)
+        ratio = statistics.median(r[i] / r[0] for r in runs)
+        print(
+            f"{name:<24} ours {ours * 1000:8.1f} ms  cp -r {base * 1000:8.1f} ms  "
+            f"ratio {ratio:5.2f} (median of per-run ratios)"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,95 @@
+"""Simulated homes built from the golden fixtures in tests/fixtures/claude/."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from agents.claude.machine import Machine, desktop_config_path
+from agents.claude.projects import slug
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "claude"
+TOKENS: dict[str, str] = json.loads((FIXTURES / "tokens.json").read_text())
+# git keeps only the executable bit; these are 0600 in a real home
+PRIVATE = (
+    ".claude.json",
+    ".claude/.credentials.json",
+    ".claude/skills/pdf-tools/resources/service.env",
+)
+
+
+def _copy(src: Path, dst: Path, home: Path) -> None:
+    for path in sorted(src.rglob("*")):
+        rel = path.relative_to(src).as_posix().replace("HOMESLUG", slug(str(home)))
+        target = dst / rel
+        if path.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        data = path.read_bytes()
+        try:
+            data = data.decode("utf-8").replace("@HOME@", str(home)).encode()
+        except UnicodeDecodeError:
+            pass
+        target.write_bytes(data)
+        os.chmod(target, path.stat().st_mode & 0o777)
+
+
+def git_repo(path: Path, remote: str | None) -> Path:
+    """A real git repository at ``path`` with ``origin`` set to ``remote``."""
+    path.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["git", "init", "-q", str(path)], check=True)
+    if remote:
+        subprocess.run(["git", "-C", str(path), "remote", "add", "origin", remote], check=True)
+    return path
+
+
+def alice_home(root: Path, platform: str = "linux") -> Machine:
+    """Alice's machine: the golden home, a git checkout of acme/api, Desktop config."""
+    home = root / "alice"
+    _copy(FIXTURES / "home", home, home)
+    for rel in PRIVATE:
+        os.chmod(home / rel, 0o600)
+    git_repo(home / "src" / "api", "git@github.com:Acme/API.git")
+    desktop = desktop_config_path(home, platform)
+    desktop.parent.mkdir(parents=True, exist_ok=True)
+    text = (FIXTURES / "desktop" / "claude_desktop_config.json").read_text()
+    desktop.write_text(text.replace("@HOME@", str(home)))
+    return Machine(home, platform, "m-alice")  # type: ignore[arg-type]
+
+
+@pytest.fixture(name="alice")
+def _alice(tmp_path: Path) -> Machine:
+    return alice_home(tmp_path)
+
+
+@pytest.fixture(name="bob")
+def _bob(tmp_path: Path) -> Machine:
+    """Bob's machine: a different home; acme/api cloned elsewhere over https."""
+    home = tmp_path / "machines" / "bob"
+    api = git_repo(home / "work" / "api", "https://github.com/acme/api")
+    (home / "notes").mkdir(parents=True)
+    return Machine(home, "linux", "m-bob", {"github.com/acme/api": api, "~/notes": home / "notes"})
+
+
+@pytest.fixture(name="same_as_alice")
+def _same_as_alice() -> Callable[[Machine, Machine, str], str]:
+    """Alice's fixture text as it should read on bob's machine."""
+
+    def convert(alice: Machine, bob: Machine, text: str) -> str:
+        api = str(bob.project_paths["github.com/acme/api"])
+        for old, new in ((str(alice.home / "src" / "api"), api), (str(alice.home), str(bob.home))):
+            text = re.sub(re.escape(old) + r"(?![A-Za-z0-9_-])", new, text)
+        return text
+
+    return convert
+
+
+def read(path: Path) -> str:
+    return path.read_text(encoding="utf-8")

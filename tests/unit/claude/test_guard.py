@@ -1,0 +1,286 @@
+"""The changed-since-applied guard (chezmoi's rule): import first or stop, never clobber."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import replace
+
+import pytest
+
+from agents.claude.apply import TargetChangedError, execute, import_changes, plan_apply
+from agents.claude.capture import Capture, capture
+from agents.claude.drafts import Draft
+from agents.claude.machine import Machine
+
+from .conftest import read
+
+
+def _edit(cap: Capture, id: str, **body: object) -> list[Draft]:
+    """The capture's drafts with ``id``'s body updated (a change pulled from another machine)."""
+    return [replace(d, body={**d.body, **body}) if d.id == id else d for d in cap.drafts]
+
+
+@pytest.fixture(name="restored")
+def _restored(alice: Machine, bob: Machine) -> tuple[Capture, dict[str, str]]:
+    cap = capture(alice)
+    plan = plan_apply(cap.drafts, bob, secrets=cap.secrets, blobs=cap.blobs)
+    return cap, execute(plan).applied
+
+
+def test_a_file_edited_since_it_was_applied_is_a_conflict_and_is_not_overwritten(
+    bob: Machine, restored: tuple[Capture, dict[str, str]]
+) -> None:
+    """Bob edits CLAUDE.md; a newer CLAUDE.md from the store stops instead of clobbering."""
+    cap, applied = restored
+    claude_md = bob.claude_dir / "CLAUDE.md"
+    claude_md.write_text(read(claude_md) + "- bob's local note\n")
+    drafts = _edit(cap, "claude_file:user/CLAUDE.md", text="# from the store\n")
+    plan = plan_apply(drafts, bob, applied=applied, secrets=cap.secrets, blobs=cap.blobs)
+    [conflict] = plan.conflicts
+    assert conflict.reason == "changed since it was last applied"
+    assert plan.conflict_ids == ["claude_file:user/CLAUDE.md"]
+    with pytest.raises(TargetChangedError, match="import those changes first"):
+        execute(plan)
+    assert read(claude_md).endswith("- bob's local note\n")
+
+
+def test_the_changed_target_can_be_imported_first_as_a_draft(
+    bob: Machine, restored: tuple[Capture, dict[str, str]]
+) -> None:
+    """import_changes captures exactly the conflicting documents from this machine."""
+    cap, applied = restored
+    (bob.claude_dir / "CLAUDE.md").write_text("# bob rewrote it\n")
+    drafts = _edit(cap, "claude_file:user/CLAUDE.md", text="# from the store\n")
+    plan = plan_apply(drafts, bob, applied=applied, secrets=cap.secrets, blobs=cap.blobs)
+    [imported] = import_changes(plan)
+    assert imported.id == "claude_file:user/CLAUDE.md"
+    assert imported.body["text"] == "# bob rewrote it\n"
+
+
+def test_skip_conflicts_writes_everything_else_and_leaves_the_changed_target(
+    bob: Machine, restored: tuple[Capture, dict[str, str]]
+) -> None:
+    """Apply the rest; the records keep the old hash for the untouched target."""
+    cap, applied = restored
+    claude_md = bob.claude_dir / "CLAUDE.md"
+    claude_md.write_text("# bob\n")
+    drafts = _edit(cap, "claude_file:user/CLAUDE.md", text="# store\n")
+    drafts = [
+        replace(d, body={**d.body, "value": "claude-opus-4-1"}) if d.id == "pref:model" else d
+        for d in drafts
+    ]
+    plan = plan_apply(drafts, bob, applied=applied, secrets=cap.secrets, blobs=cap.blobs)
+    result = execute(plan, skip_conflicts=True)
+    assert read(claude_md) == "# bob\n"
+    assert json.loads(read(bob.settings_json))["model"] == "claude-opus-4-1"
+    assert result.applied[str(claude_md)] == applied[str(claude_md)]
+    assert [c.draft_id for c in result.skipped] == ["claude_file:user/CLAUDE.md"]
+
+
+def test_claude_code_rewriting_its_own_keys_is_not_a_change_to_ours(
+    bob: Machine, restored: tuple[Capture, dict[str, str]]
+) -> None:
+    """~/.claude.json gains state and is reformatted; our mcpServers members still apply."""
+    cap, applied = restored
+    doc = json.loads(read(bob.claude_json))
+    doc = {"numStartups": 3, **doc, "tipsHistory": {"x": 1}}
+    bob.claude_json.write_text(json.dumps(doc, indent=4))
+    drafts = [
+        replace(d, body={**d.body, "args": ["-y", "notion@2"]})
+        if d.id == "mcp_server:notion"
+        else d
+        for d in cap.drafts
+    ]
+    plan = plan_apply(drafts, bob, applied=applied, secrets=cap.secrets, blobs=cap.blobs)
+    assert plan.conflicts == []
+    execute(plan)
+    after = json.loads(read(bob.claude_json))
+    assert after["mcpServers"]["notion"]["args"] == ["-y", "notion@2"]
+    assert after["numStartups"] == 3 and after["tipsHistory"] == {"x": 1}
+    assert read(bob.claude_json).startswith('{\n    "numStartups": 3,')
+
+
+def test_a_member_edited_by_hand_is_a_conflict_but_its_neighbours_apply(
+    bob: Machine, restored: tuple[Capture, dict[str, str]]
+) -> None:
+    """Granularity is the member: mcpServers.notion changed by bob, github still updates."""
+    cap, applied = restored
+    doc = json.loads(read(bob.claude_json))
+    doc["mcpServers"]["notion"]["args"] = ["-y", "bob-fork"]
+    bob.claude_json.write_text(json.dumps(doc, indent=2))
+    drafts = [
+        replace(d, body={**d.body, "args": ["-y", "store"]})
+        if d.id in ("mcp_server:notion", "mcp_server:local-tool")
+        else d
+        for d in cap.drafts
+    ]
+    plan = plan_apply(drafts, bob, applied=applied, secrets=cap.secrets, blobs=cap.blobs)
+    assert [c.draft_id for c in plan.conflicts] == ["mcp_server:notion"]
+    execute(plan, skip_conflicts=True)
+    after = json.loads(read(bob.claude_json))["mcpServers"]
+    assert after["notion"]["args"] == ["-y", "bob-fork"]
+    assert after["local-tool"]["args"] == ["-y", "store"]
+
+
+def test_an_existing_file_never_written_by_us_is_not_overwritten(
+    alice: Machine, bob: Machine
+) -> None:
+    """A new machine where Claude Code already wrote settings: differing keys stop apply."""
+    bob.settings_json.parent.mkdir(parents=True)
+    bob.settings_json.write_text('{\n  "model": "haiku",\n  "theme": "dark"\n}\n')
+    cap = capture(alice)
+    plan = plan_apply(cap.drafts, bob, secrets=cap.secrets, blobs=cap.blobs)
+    [c] = plan.conflicts
+    assert (c.draft_id, c.reason) == ("pref:model", "exists, differs and was never applied here")
+    execute(plan, skip_conflicts=True)
+    after = json.loads(read(bob.settings_json))
+    assert after["model"] == "haiku" and after["theme"] == "dark"
+    assert after["cleanupPeriodDays"] == 90
+
+
+def test_a_target_deleted_since_it_was_applied_is_not_recreated_silently(
+    bob: Machine, restored: tuple[Capture, dict[str, str]]
+) -> None:
+    """Deleting a file we wrote is a change too."""
+    cap, applied = restored
+    agent = bob.claude_dir / "agents" / "reviewer.md"
+    agent.unlink()
+    drafts = _edit(cap, "claude_file:user/agents/reviewer.md", text="---\nname: r\n---\nnew\n")
+    plan = plan_apply(drafts, bob, applied=applied, secrets=cap.secrets, blobs=cap.blobs)
+    [c] = plan.conflicts
+    assert (c.draft_id, c.reason) == (
+        "claude_file:user/agents/reviewer.md",
+        "deleted since it was last applied",
+    )
+
+
+def test_a_tombstone_removes_only_what_it_manages_and_only_if_unchanged(
+    bob: Machine, restored: tuple[Capture, dict[str, str]]
+) -> None:
+    """Deleting mcp_server:github removes that member; a deleted skill removes its files."""
+    cap, applied = restored
+    drafts = [
+        d.tombstone() if d.id in ("mcp_server:github", "skill:release-notes") else d
+        for d in cap.drafts
+    ]
+    plan = plan_apply(drafts, bob, applied=applied, secrets=cap.secrets, blobs=cap.blobs)
+    assert {c.draft_id for c in plan.by_action("delete")} == {
+        "mcp_server:github",
+        "skill:release-notes",
+    }
+    result = execute(plan)
+    assert "github" not in json.loads(read(bob.claude_json))["mcpServers"]
+    assert "notion" in json.loads(read(bob.claude_json))["mcpServers"]
+    assert not (bob.claude_dir / "skills" / "release-notes").exists()
+    assert not any("release-notes" in k for k in result.applied)
+
+
+def test_a_file_dropped_from_a_skill_is_removed_when_unchanged(
+    bob: Machine, restored: tuple[Capture, dict[str, str]]
+) -> None:
+    """The new skill version has no resources/; the old file we wrote goes away."""
+    cap, applied = restored
+    skill = cap.by_id()["skill:pdf-tools"]
+    files = [f for f in skill.body["files"] if not f["path"].startswith("resources/")]
+    drafts = _edit(cap, "skill:pdf-tools", files=files)
+    plan = plan_apply(drafts, bob, applied=applied, secrets=cap.secrets, blobs=cap.blobs)
+    [gone] = plan.by_action("delete")
+    assert gone.key.endswith("skills/pdf-tools/resources/service.env")
+    execute(plan)
+    assert not (bob.claude_dir / "skills/pdf-tools/resources").exists()
+    assert (bob.claude_dir / "skills/pdf-tools/SKILL.md").exists()
+
+
+def test_a_change_between_plan_and_write_to_another_key_is_kept(
+    bob: Machine, restored: tuple[Capture, dict[str, str]]
+) -> None:
+    """Claude Code writes ~/.claude.json after we planned: our edit is re-spliced on top."""
+    cap, applied = restored
+    drafts = [d.tombstone() if d.id == "mcp_server:github" else d for d in cap.drafts]
+    plan = plan_apply(drafts, bob, applied=applied, secrets=cap.secrets, blobs=cap.blobs)
+    doc = json.loads(read(bob.claude_json))
+    bob.claude_json.write_text(json.dumps({**doc, "numStartups": 9}, indent=2))
+    result = execute(plan)
+    after = json.loads(read(bob.claude_json))
+    assert after["numStartups"] == 9 and "github" not in after["mcpServers"]
+    assert result.changed_meanwhile == []
+
+
+def test_a_change_between_plan_and_write_to_our_member_leaves_the_file_alone(
+    bob: Machine, restored: tuple[Capture, dict[str, str]]
+) -> None:
+    """The member we were about to delete was edited meanwhile: that file is not written."""
+    cap, applied = restored
+    drafts = [d.tombstone() if d.id == "mcp_server:github" else d for d in cap.drafts]
+    plan = plan_apply(drafts, bob, applied=applied, secrets=cap.secrets, blobs=cap.blobs)
+    doc = json.loads(read(bob.claude_json))
+    doc["mcpServers"]["github"]["url"] = "https://example.com/mcp"
+    bob.claude_json.write_text(json.dumps(doc, indent=2))
+    result = execute(plan)
+    assert [c.draft_id for c in result.changed_meanwhile] == ["mcp_server:github"]
+    assert json.loads(read(bob.claude_json))["mcpServers"]["github"]["url"].startswith("https://ex")
+
+
+def test_an_invalid_json_target_blocks_its_members_and_is_left_as_it_is(
+    alice: Machine, bob: Machine
+) -> None:
+    """A half-written ~/.claude.json is never replaced by ours."""
+    bob.claude_json.parent.mkdir(parents=True, exist_ok=True)
+    bob.claude_json.write_text('{"numStartups": 3,')
+    cap = capture(alice)
+    plan = plan_apply(cap.drafts, bob, secrets=cap.secrets, blobs=cap.blobs)
+    blocked = {c.draft_id: c.reason for c in plan.by_action("blocked")}
+    assert "is not valid JSON" in blocked["mcp_server:notion"]
+    execute(plan)
+    assert read(bob.claude_json) == '{"numStartups": 3,'
+
+
+def test_a_document_with_a_path_outside_its_root_is_refused(bob: Machine) -> None:
+    """Documents come from other machines: ../ never escapes ~/.claude."""
+    evil = Draft(
+        "skill:x", "skill", {"name": "x", "files": [{"path": "../../.bashrc", "text": "x"}]}
+    )
+    plan = plan_apply([evil], bob)
+    [c] = plan.by_action("blocked")
+    assert "unsafe path" in c.reason
+    execute(plan)
+    assert not (bob.home / ".bashrc").exists()
+
+
+def test_an_executable_bit_set_on_another_machine_follows_on_apply(
+    bob: Machine, restored: tuple[Capture, dict[str, str]]
+) -> None:
+    """Mode-only change: chmod without rewriting the file."""
+    cap, applied = restored
+    skill = cap.by_id()["skill:pdf-tools"]
+    files = [{**f, "mode": 0o755} if f["path"] == "SKILL.md" else f for f in skill.body["files"]]
+    drafts = _edit(cap, "skill:pdf-tools", files=files)
+    plan = plan_apply(drafts, bob, applied=applied, secrets=cap.secrets, blobs=cap.blobs)
+    assert [c.action for c in plan.changes if c.key.endswith("SKILL.md") and "pdf" in c.key] == [
+        "chmod"
+    ]
+    execute(plan)
+    assert (bob.claude_dir / "skills/pdf-tools/SKILL.md").stat().st_mode & 0o777 == 0o755
+
+
+def test_a_write_by_claude_code_just_before_our_rename_is_spliced_not_lost(
+    bob: Machine, restored: tuple[Capture, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between preparing the temp files and renaming them, ~/.claude.json changes."""
+    cap, applied = restored
+    drafts = [d.tombstone() if d.id == "mcp_server:github" else d for d in cap.drafts]
+    plan = plan_apply(drafts, bob, applied=applied, secrets=cap.secrets, blobs=cap.blobs)
+    real_sync = os.sync
+
+    def claude_code_writes() -> None:
+        doc = json.loads(read(bob.claude_json))
+        bob.claude_json.write_text(json.dumps({**doc, "numStartups": 10}, indent=2))
+        real_sync()
+
+    monkeypatch.setattr("agents.claude.apply.os.sync", claude_code_writes)
+    result = execute(plan)
+    after = json.loads(read(bob.claude_json))
+    assert after["numStartups"] == 10 and "github" not in after["mcpServers"]
+    assert result.changed_meanwhile == []
+    assert not list(bob.home.rglob("*.tmp"))

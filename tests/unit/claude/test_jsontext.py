@@ -1,0 +1,82 @@
+"""Splicing one member into JSON text keeps every other byte."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from agents.claude.jsontext import JsonTextError, delete_member, parse, set_member
+
+ORIGINAL = """{
+  "numStartups": 184,
+  "tipsHistory": {"a": 1, "b": 2},
+  "weird":   1e5,
+  "escaped": "caf\\u00e9",
+  "mcpServers": {
+    "notion": {
+      "command": "npx"
+    }
+  },
+  "projects": {}
+}
+"""
+
+
+def test_replacing_a_member_leaves_the_rest_of_the_text_byte_for_byte() -> None:
+    """Odd spacing, 1e5 and \\u escapes outside the member survive."""
+    out = set_member(ORIGINAL, ("mcpServers", "notion"), {"command": "uvx", "args": ["x"]})
+    assert out == ORIGINAL.replace(
+        '{\n      "command": "npx"\n    }',
+        '{\n      "command": "uvx",\n      "args": [\n        "x"\n      ]\n    }',
+    )
+
+
+def test_a_new_member_is_appended_in_the_files_indentation() -> None:
+    """Added after the last member of its object."""
+    out = set_member(ORIGINAL, ("mcpServers", "github"), {"url": "u"})
+    assert json.loads(out)["mcpServers"] == {"notion": {"command": "npx"}, "github": {"url": "u"}}
+    assert '    },\n    "github": {\n      "url": "u"\n    }\n  },' in out
+    assert out.startswith('{\n  "numStartups": 184,\n  "tipsHistory": {"a": 1, "b": 2},')
+
+
+def test_missing_parents_are_created_inside_an_empty_object() -> None:
+    """projects[/p].mcpServers.pg in an empty projects map."""
+    out = set_member(ORIGINAL, ("projects", "/p", "mcpServers", "pg"), {"command": "pg"})
+    assert json.loads(out)["projects"] == {"/p": {"mcpServers": {"pg": {"command": "pg"}}}}
+    assert '  "projects": {\n    "/p": {\n      "mcpServers": {' in out
+
+
+@pytest.mark.parametrize("key", ["numStartups", "escaped", "projects"])
+def test_deleting_a_member_keeps_valid_json_and_its_neighbours(key: str) -> None:
+    """First, middle and last members."""
+    out = delete_member(ORIGINAL, (key,))
+    expected = json.loads(ORIGINAL)
+    del expected[key]
+    assert json.loads(out) == expected
+    assert '"weird":   1e5' in out
+
+
+def test_deleting_the_only_member_leaves_an_empty_object() -> None:
+    """mcpServers.notion was alone."""
+    out = delete_member(ORIGINAL, ("mcpServers", "notion"))
+    assert json.loads(out)["mcpServers"] == {}
+    assert delete_member(out, ("mcpServers", "absent")) == out
+
+
+def test_one_line_json_stays_on_one_line_and_crlf_and_bom_are_kept() -> None:
+    """Windows-edited files keep their newline style and byte-order mark."""
+    assert set_member('{"a": 1}', ("b",), 2) == '{"a": 1, "b": 2}'
+    crlf = '\ufeff{\r\n  "a": 1\r\n}\r\n'
+    out = set_member(crlf, ("b",), {"c": 1})
+    assert out == '\ufeff{\r\n  "a": 1,\r\n  "b": {\r\n    "c": 1\r\n  }\r\n}\r\n'
+
+
+def test_invalid_json_is_an_error_that_says_where() -> None:
+    """Never a silent rewrite of a half-written file."""
+    with pytest.raises(JsonTextError, match="line 2 column 1"):
+        set_member('{"a": 1,\n', ("b",), 2)
+    with pytest.raises(JsonTextError, match="not a JSON object"):
+        parse("[1, 2]")
+    with pytest.raises(JsonTextError, match="'a' is not an object"):
+        set_member('{"a": 1}', ("a", "b"), 2)

@@ -1,0 +1,60 @@
+"""Opt-in transcripts: encrypted blobs, paths remapped to the new machine's checkout."""
+
+from __future__ import annotations
+
+import json
+
+from agents.claude.apply import execute, plan_apply
+from agents.claude.capture import capture
+from agents.claude.machine import Machine
+from agents.claude.projects import slug
+from agents.claude.scan import scan
+from agents.claude.vault import MachineKey, SecretVault
+
+SESSION = "0b7d2c4e-1f3a-4c5b-9d8e-7a6b5c4d3e2f"
+
+
+def _key(machine: Machine) -> MachineKey:
+    return MachineKey.load_or_create(SecretVault(machine.home / ".keys", use_keyring=False))
+
+
+def test_transcripts_are_encrypted_and_resume_on_another_machine_at_its_own_slug(
+    alice: Machine, bob: Machine
+) -> None:
+    """The session file lands under bob's slug for his checkout, with his paths inside."""
+    a, b = _key(alice), _key(bob)
+    cap = capture(alice, transcripts_to=[a.recipient, b.recipient])
+    draft = cap.by_id()[f"transcript_archive:{SESSION}"]
+    assert draft.body["project_id"] == "github.com/acme/api"
+    blob = cap.blobs[draft.body["blob"]["blob"]]
+    assert b"why does login fail" not in blob and scan(blob) == []
+    plan = plan_apply(
+        cap.drafts, bob, secrets=cap.secrets, blobs=cap.blobs, identities=[b.identity]
+    )
+    execute(plan)
+    api = bob.project_paths["github.com/acme/api"]
+    path = bob.claude_dir / "projects" / slug(str(api)) / f"{SESSION}.jsonl"
+    lines = [json.loads(x) for x in path.read_text().splitlines()]
+    assert [x["cwd"] for x in lines] == [str(api), str(api)]
+    assert f"{api}/auth.py" in lines[1]["message"]["content"][0]["text"]
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_without_this_machines_key_the_transcript_is_blocked_not_garbled(
+    alice: Machine, bob: Machine
+) -> None:
+    """Encrypted only to alice: bob's apply says it cannot decrypt."""
+    cap = capture(alice, transcripts_to=[_key(alice).recipient])
+    plan = plan_apply(cap.drafts, bob, blobs=cap.blobs, identities=[_key(bob).identity])
+    [c] = [c for c in plan.changes if c.draft_id.startswith("transcript_archive:")]
+    assert c.action == "blocked" and "not a recipient" in c.reason
+
+
+def test_an_unchanged_transcript_keeps_its_encrypted_blob(alice: Machine) -> None:
+    """age output is random; reusing the old body avoids a new revision per capture."""
+    key = _key(alice)
+    first = capture(alice, transcripts_to=[key.recipient])
+    again = capture(alice, transcripts_to=[key.recipient], previous=first.by_id())
+    id = f"transcript_archive:{SESSION}"
+    assert again.by_id()[id] == first.by_id()[id]
+    assert first.by_id()[id].body["blob"]["blob"] not in again.blobs

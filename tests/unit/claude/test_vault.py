@@ -1,0 +1,144 @@
+"""Secret values: OS keyring through keyring's backend API, else a 0600 file; age sharing."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import stat
+import subprocess
+from pathlib import Path
+
+import keyring.errors
+import pytest
+from keyring.backend import KeyringBackend
+from keyring.backends import fail
+
+from agents.claude.vault import MachineKey, SecretVault, decrypt, encrypt, seal, unseal
+from agents.core.errors import AgentError, InputError
+
+
+class MemoryKeyring(KeyringBackend):
+    """A real keyring backend (keyring's own API) that keeps values in memory."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.store: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.store.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.store[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        if (service, username) not in self.store:
+            raise keyring.errors.PasswordDeleteError(username)
+        del self.store[(service, username)]
+
+
+class LockedKeyring(MemoryKeyring):
+    """A keyring that refuses writes, as a locked Secret Service collection does."""
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        raise keyring.errors.PasswordSetError("collection is locked")
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_without_a_keyring_daemon_values_go_to_a_0600_file_in_a_0700_directory(
+    tmp_path: Path,
+) -> None:
+    """keyring's fail backend (this machine has no daemon) means the file fallback."""
+    vault = SecretVault(tmp_path / "keys", backend=fail.Keyring())
+    assert vault.backend is None and "0600" in vault.where
+    vault.set("claude-code/env/X", "v1")
+    vault.update({"a": "1", "b": "2"})
+    assert _mode(vault.path) == 0o600 and _mode(vault.path.parent) == 0o700
+    assert vault.get("claude-code/env/X") == "v1" and vault.get("nope") is None
+    assert vault.names() == ["a", "b", "claude-code/env/X"]
+    vault.delete("a")
+    assert vault.values() == {"b": "2", "claude-code/env/X": "v1"}
+    assert not list(vault.path.parent.glob(".secrets.*"))  # no temp file left behind
+
+
+def test_the_default_backend_on_this_machine_is_used_when_none_is_given(tmp_path: Path) -> None:
+    """keyring.get_keyring() decides; with no daemon here, that means the file."""
+    vault = SecretVault(tmp_path)
+    vault.set("n", "v")
+    assert SecretVault(tmp_path).get("n") == "v"
+
+
+def test_with_a_keyring_values_live_in_it_and_the_file_holds_only_names(tmp_path: Path) -> None:
+    """The file never sees the value; a new vault object reads it back from the keyring."""
+    ring = MemoryKeyring()
+    vault = SecretVault(tmp_path, backend=ring)
+    vault.set("mcp/notion/env/NOTION_TOKEN", "ntn_value_123")
+    assert ring.store == {("claude-agents", "mcp/notion/env/NOTION_TOKEN"): "ntn_value_123"}
+    assert "ntn_value_123" not in vault.path.read_text()
+    assert SecretVault(tmp_path, backend=ring).get("mcp/notion/env/NOTION_TOKEN") == "ntn_value_123"
+    assert vault.names() == ["mcp/notion/env/NOTION_TOKEN"]
+    vault.delete("mcp/notion/env/NOTION_TOKEN")
+    assert ring.store == {} and vault.names() == []
+
+
+def test_a_keyring_that_refuses_a_write_falls_back_to_the_file(tmp_path: Path) -> None:
+    """Nothing is lost when the collection is locked."""
+    vault = SecretVault(tmp_path, backend=LockedKeyring())
+    vault.set("k", "value-1")
+    assert json.loads(vault.path.read_text())["values"] == {"k": "value-1"}
+    assert vault.get("k") == "value-1"
+
+
+def test_a_corrupt_secrets_file_is_an_error_not_a_silent_reset(tmp_path: Path) -> None:
+    """The message says what to do."""
+    vault = SecretVault(tmp_path, backend=fail.Keyring())
+    vault.path.write_text("{not json")
+    with pytest.raises(AgentError, match="cannot read the secrets file"):
+        vault.get("x")
+
+
+def test_each_machine_has_one_age_identity_kept_in_its_vault(tmp_path: Path) -> None:
+    """Created once, then the same key every time."""
+    vault = SecretVault(tmp_path, backend=fail.Keyring())
+    key = MachineKey.load_or_create(vault)
+    assert key.recipient.startswith("age1") and key.identity.startswith("AGE-SECRET-KEY-1")
+    assert MachineKey.load_or_create(vault) == key
+    assert vault.names() == []  # the identity is not a shared secret
+
+
+def test_a_bundle_sealed_to_two_machines_opens_on_each_and_not_on_a_third(tmp_path: Path) -> None:
+    """One X25519 recipient per machine."""
+    laptop, desktop, stranger = (
+        MachineKey.load_or_create(SecretVault(tmp_path / n, backend=fail.Keyring()))
+        for n in ("laptop", "desktop", "stranger")
+    )
+    values = {"claude-code/env/ANTHROPIC_API_KEY": "sk-ant-xyz", "GITHUB_TOKEN": "ghp_x"}
+    bundle = seal(values, [laptop.recipient, desktop.recipient])
+    assert b"sk-ant-xyz" not in bundle
+    assert unseal(bundle, laptop.identity) == values
+    assert unseal(bundle, desktop.identity) == values
+    with pytest.raises(AgentError, match="not a recipient"):
+        unseal(bundle, stranger.identity)
+    with pytest.raises(InputError, match="not an age X25519 recipient"):
+        encrypt(b"x", ["age1notakey"])
+    with pytest.raises(InputError, match="no recipients"):
+        encrypt(b"x", [])
+    assert decrypt(encrypt(b"raw", [laptop.recipient]), [laptop.identity]) == b"raw"
+
+
+@pytest.mark.skipif(shutil.which("age") is None, reason="the age CLI is installed by .ci/run")
+def test_a_bundle_opens_with_the_standard_age_cli(tmp_path: Path) -> None:
+    """Recoverable without this tool: `age -d -i key.txt bundle.age`."""
+    key = MachineKey.load_or_create(SecretVault(tmp_path, backend=fail.Keyring()))
+    (tmp_path / "key.txt").write_text(key.identity_file())
+    (tmp_path / "bundle.age").write_bytes(seal({"n": "v"}, [key.recipient]))
+    out = subprocess.run(
+        ["age", "-d", "-i", str(tmp_path / "key.txt"), str(tmp_path / "bundle.age")],
+        check=True,
+        capture_output=True,
+    )
+    assert json.loads(out.stdout)["secrets"] == {"n": "v"}
