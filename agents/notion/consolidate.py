@@ -71,8 +71,11 @@ async def _candidates(notion: Notion, req: Request) -> list[str]:
     ids = [notion_id(p, "page_ids") for p in req.page_ids]
     if req.search_query:
         found = await notion.collect(
-            f"search {req.search_query!r}", notion.sdk.search, query=req.search_query,
-            filter={"property": "object", "value": "page"}, limit=req.max_sources * 3,
+            f"search {req.search_query!r}",
+            notion.sdk.search,
+            query=req.search_query,
+            filter={"property": "object", "value": "page"},
+            limit=req.max_sources * 3,
         )
         ids += [p["id"] for p in found.results if not p.get("in_trash")]
     if req.database_id:
@@ -80,8 +83,11 @@ async def _candidates(notion: Notion, req: Request) -> list[str]:
         flt = where_filter(source.get("properties") or {}, req.where, "exact", "where")
         extra: dict[str, Any] = {"filter": flt} if flt else {}
         rows = await notion.collect(
-            f"data source {source['id']!r}", notion.sdk.data_sources.query,
-            data_source_id=source["id"], limit=req.max_sources * 3, **extra,
+            f"data source {source['id']!r}",
+            notion.sdk.data_sources.query,
+            data_source_id=source["id"],
+            limit=req.max_sources * 3,
+            **extra,
         )
         ids += [r["id"] for r in rows.results]
     if not (req.page_ids or req.search_query or req.database_id):
@@ -137,7 +143,10 @@ async def _existing_target(notion: Notion, parent_id: str, title: str, cid: str)
 
 
 async def _write_target(
-    notion: Notion, req: Request, target_id: str | None, parent_id: str | None,
+    notion: Notion,
+    req: Request,
+    target_id: str | None,
+    parent_id: str | None,
     body: list[dict[str, Any]],
 ) -> dict[str, Any]:
     what = f"target page {req.target_title!r}"
@@ -239,8 +248,14 @@ async def consolidate(notion: Notion, req: Request) -> ConsolidationResult:
         target=None,
         refreshed=target_id is not None,
         sources=[
-            ObjectRef(id=s.id, object="page", title=s.title, url=s.url, parent="",
-                      last_edited_time=s.last_edited_time)
+            ObjectRef(
+                id=s.id,
+                object="page",
+                title=s.title,
+                url=s.url,
+                parent="",
+                last_edited_time=s.last_edited_time,
+            )
             for s in sources
         ],
         stats=ConsolidationStats(

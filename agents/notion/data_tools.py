@@ -61,7 +61,7 @@ async def create_database(
     columns: Annotated[
         dict[str, str] | None,
         Field(
-            description='Column name → type: title, text, number, checkbox, date, url, email, '
+            description="Column name → type: title, text, number, checkbox, date, url, email, "
             'phone, people, files, "select: A, B", "multi_select: A, B". A "Name" title '
             "column is added when none is given."
         ),
@@ -75,9 +75,13 @@ async def create_database(
     schema = schema_from_columns(columns or {}, "columns")
     extra: dict[str, Any] = {"description": rich_text(description)} if description else {}
     database = await notion.call(
-        f"page {parent_page_id!r}", notion.sdk.databases.create,
-        parent={"type": "page_id", "page_id": parent}, title=rich_text(title),
-        is_inline=inline, initial_data_source={"properties": schema}, **extra,
+        f"page {parent_page_id!r}",
+        notion.sdk.databases.create,
+        parent={"type": "page_id", "page_id": parent},
+        title=rich_text(title),
+        is_inline=inline,
+        initial_data_source={"properties": schema},
+        **extra,
     )
     sources = database.get("data_sources") or []
     annotate_call(write=True, target=f"database:{database['id']}")
@@ -96,8 +100,11 @@ async def _find_row(
     schema = source.get("properties") or {}
     flt = where_filter(schema, {column: value}, "exact", "dedupe_on")
     found = await notion.call(
-        f"data source {source['id']!r}", notion.sdk.data_sources.query,
-        data_source_id=source["id"], filter=flt, page_size=1,
+        f"data source {source['id']!r}",
+        notion.sdk.data_sources.query,
+        data_source_id=source["id"],
+        filter=flt,
+        page_size=1,
     )
     rows = found.get("results") or []
     return rows[0] if rows else None
@@ -127,9 +134,11 @@ async def add_database_entry(
         if existing is not None:
             return EntryResult(id=existing["id"], url=page_url(existing), created=False)
     page, _ = await create_page(
-        notion, f"data source {source['id']!r}",
+        notion,
+        f"data source {source['id']!r}",
         parent={"type": "data_source_id", "data_source_id": source["id"]},
-        properties=props, blocks=markdown_to_blocks(markdown),
+        properties=props,
+        blocks=markdown_to_blocks(markdown),
     )
     annotate_call(write=True, target=f"page:{page['id']}")
     return EntryResult(id=page["id"], url=page_url(page), created=True)
@@ -166,19 +175,28 @@ async def query_database(
     if sort_by:
         args["sorts"] = sorts_for(schema, sort_by, descending)
     found = await notion.collect(
-        f"data source {source['id']!r}", notion.sdk.data_sources.query,
-        data_source_id=source["id"], limit=limit, cursor=cursor, **args,
+        f"data source {source['id']!r}",
+        notion.sdk.data_sources.query,
+        data_source_id=source["id"],
+        limit=limit,
+        cursor=cursor,
+        **args,
     )
     rows = [
         Row(
-            id=r["id"], url=page_url(r), title=title_of(r),
+            id=r["id"],
+            url=page_url(r),
+            title=title_of(r),
             values={n: plain_value(p) for n, p in (r.get("properties") or {}).items()},
         )
         for r in found.results[:limit]
     ]
     return QueryResult(
-        data_source_id=source["id"], columns=column_types(source), rows=rows,
-        next_cursor=found.next_cursor, has_more=found.has_more,
+        data_source_id=source["id"],
+        columns=column_types(source),
+        rows=rows,
+        next_cursor=found.next_cursor,
+        has_more=found.has_more,
     )
 
 
@@ -217,9 +235,11 @@ async def parse_document(
             raise InputError("parent_page_id: required when target is 'page'")
         page_title = title or doc.title
         page, result.blocks_written = await create_page(
-            notion, f"new page {page_title!r}",
+            notion,
+            f"new page {page_title!r}",
             parent={"type": "page_id", "page_id": notion_id(parent_page_id, "parent_page_id")},
-            properties={"title": {"title": rich_text(page_title)}}, blocks=doc.blocks,
+            properties={"title": {"title": rich_text(page_title)}},
+            blocks=doc.blocks,
         )
         result.page_id, result.url = page["id"], page_url(page)
     elif target == "blocks":
@@ -237,8 +257,12 @@ async def parse_document(
 
 
 async def _import_rows(
-    notion: Notion, header: list[str], rows: list[list[Any]], database_id: str | None,
-    max_rows: int, result: ImportResult,
+    notion: Notion,
+    header: list[str],
+    rows: list[list[Any]],
+    database_id: str | None,
+    max_rows: int,
+    result: ImportResult,
 ) -> None:
     if database_id is None:
         raise InputError("database_id: required when target is 'rows'")
@@ -255,8 +279,10 @@ async def _import_rows(
     parent = {"type": "data_source_id", "data_source_id": source["id"]}
     for props in encoded:
         await notion.call(
-            f"data source {source['id']!r}", notion.sdk.pages.create,
-            parent=parent, properties=props,
+            f"data source {source['id']!r}",
+            notion.sdk.pages.create,
+            parent=parent,
+            properties=props,
         )
         result.rows_created += 1
     result.page_id, result.url = source["id"], page_url(source)
@@ -304,12 +330,21 @@ async def consolidate_pages(
     """
     notion = client_of(ctx)
     req = consolidation.Request(
-        page_ids=page_ids or [], search_query=search_query, database_id=database_id,
-        where=where or {}, target_title=target_title,
-        target_parent_page_id=target_parent_page_id, target_page_id=target_page_id,
-        strategy=strategy, dedupe=dedupe, merge_same_titles=merge_same_titles,
-        source_action=source_action, preamble_markdown=preamble_markdown,
-        max_sources=max_sources, max_blocks_per_source=max_blocks_per_source, dry_run=dry_run,
+        page_ids=page_ids or [],
+        search_query=search_query,
+        database_id=database_id,
+        where=where or {},
+        target_title=target_title,
+        target_parent_page_id=target_parent_page_id,
+        target_page_id=target_page_id,
+        strategy=strategy,
+        dedupe=dedupe,
+        merge_same_titles=merge_same_titles,
+        source_action=source_action,
+        preamble_markdown=preamble_markdown,
+        max_sources=max_sources,
+        max_blocks_per_source=max_blocks_per_source,
+        dry_run=dry_run,
     )
     result = await consolidation.consolidate(notion, req)
     if result.target is not None:

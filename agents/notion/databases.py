@@ -50,7 +50,8 @@ async def resolve_data_source(notion: Notion, ref: str, param: str) -> dict[str,
         )
     except NotFoundError:
         return await notion.call(
-            f"database or data source {ref!r}", notion.sdk.data_sources.retrieve,
+            f"database or data source {ref!r}",
+            notion.sdk.data_sources.retrieve,
             data_source_id=ident,
         )
     sources = database.get("data_sources") or []
@@ -61,7 +62,8 @@ async def resolve_data_source(notion: Notion, ref: str, param: str) -> dict[str,
             + (f": {listed}; pass one of their IDs" if sources else "")
         )
     return await notion.call(
-        f"data source {sources[0]['id']!r}", notion.sdk.data_sources.retrieve,
+        f"data source {sources[0]['id']!r}",
+        notion.sdk.data_sources.retrieve,
         data_source_id=sources[0]["id"],
     )
 

@@ -18,11 +18,13 @@ from agents.notion.richtext import rich_text
 __all__ = ["FORMATS", "Document", "Format", "load_document"]
 
 Format = Literal["markdown", "text", "csv", "pdf", "excel"]
+# fmt: off
 FORMATS: dict[str, Format] = {
     ".md": "markdown", ".markdown": "markdown", ".txt": "text", ".text": "text",
     ".log": "text", ".csv": "csv", ".tsv": "csv", ".pdf": "pdf", ".xlsx": "excel",
     ".xlsm": "excel",
 }
+# fmt: on
 MAX_BYTES = 20 * 1024 * 1024
 
 

@@ -137,7 +137,10 @@ async def list_pages(
     notion = client_of(ctx)
     if parent_page_id is None:
         found = await notion.collect(
-            "page list", notion.sdk.search, limit=limit, cursor=cursor,
+            "page list",
+            notion.sdk.search,
+            limit=limit,
+            cursor=cursor,
             filter={"property": "object", "value": "page"},
             sort={"timestamp": "last_edited_time", "direction": "descending"},
         )
@@ -147,16 +150,24 @@ async def list_pages(
     refs, more, next_cursor = [], True, cursor
     while more and len(refs) < limit:
         window = await notion.collect(
-            f"page {parent_page_id!r}", notion.sdk.blocks.children.list, block_id=parent,
-            limit=100, cursor=next_cursor,
+            f"page {parent_page_id!r}",
+            notion.sdk.blocks.children.list,
+            block_id=parent,
+            limit=100,
+            cursor=next_cursor,
         )
         for block in window.results:
             if block.get("type") in ("child_page", "child_database"):
-                refs.append(ObjectRef(
-                    id=block["id"], object=block["type"].removeprefix("child_"),
-                    title=title_of(block), url=page_url(block), parent=f"page:{parent}",
-                    last_edited_time=block.get("last_edited_time"),
-                ))
+                refs.append(
+                    ObjectRef(
+                        id=block["id"],
+                        object=block["type"].removeprefix("child_"),
+                        title=title_of(block),
+                        url=page_url(block),
+                        parent=f"page:{parent}",
+                        last_edited_time=block.get("last_edited_time"),
+                    )
+                )
         more, next_cursor = window.has_more, window.next_cursor
     return ObjectList(results=refs, next_cursor=next_cursor if more else None, has_more=more)
 
@@ -219,15 +230,22 @@ async def create_page(
         notion, title, parent_page_id, database_id, properties
     )
     page, written = await write_page(
-        notion, f"new page {title!r}", parent=parent, properties=props,
-        blocks=markdown_to_blocks(markdown), icon=icon,
+        notion,
+        f"new page {title!r}",
+        parent=parent,
+        properties=props,
+        blocks=markdown_to_blocks(markdown),
+        icon=icon,
     )
     _wrote("page", page["id"])
     return PageWritten(id=page["id"], title=title, url=page_url(page), blocks_written=written)
 
 
 async def _parent_and_properties(
-    notion: Notion, title: str, parent_page_id: str | None, database_id: str | None,
+    notion: Notion,
+    title: str,
+    parent_page_id: str | None,
+    database_id: str | None,
     values: dict[str, Any] | None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     if (parent_page_id is None) == (database_id is None):

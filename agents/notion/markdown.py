@@ -38,6 +38,7 @@ __all__ = [
 
 Block = dict[str, Any]
 _MD = MarkdownIt("commonmark", {"html": False}).enable(["strikethrough", "table"])
+# fmt: off
 _LANGUAGES = {
     "py": "python", "js": "javascript", "ts": "typescript", "sh": "shell", "zsh": "shell",
     "console": "shell", "yml": "yaml", "cpp": "c++", "cs": "c#", "csharp": "c#",
@@ -53,6 +54,7 @@ _NOTION_LANGUAGES = set(
     "objective-c ocaml pascal perl php powershell prolog protobuf python r reason ruby rust "
     "sass scala scheme scss shell sql swift typescript verilog vhdl xml yaml".split()
 ) | {"plain text", "visual basic", "vb.net", "java/c/c++/c#", "webassembly"}
+# fmt: on
 
 
 # --- markdown → blocks -------------------------------------------------------------------
@@ -197,11 +199,13 @@ def _strip_prefix(items: list[Block], count: int) -> list[Block]:
 
 
 def _table(node: SyntaxTreeNode) -> Block:
-    return table_block([
-        [_inline(cell.children[0]) if cell.children else [] for cell in tr.children]
-        for section in node.children
-        for tr in section.children
-    ])
+    return table_block(
+        [
+            [_inline(cell.children[0]) if cell.children else [] for cell in tr.children]
+            for section in node.children
+            for tr in section.children
+        ]
+    )
 
 
 def table_block(rows: list[list[list[Block]]]) -> Block:
@@ -221,6 +225,7 @@ def _language(info: str) -> str:
 
 
 # --- blocks → markdown -------------------------------------------------------------------
+
 
 def block_text(block: Block) -> str:
     """The plain text of a block (empty for dividers and other text-less blocks)."""
@@ -306,10 +311,7 @@ def _cell(items: list[Block]) -> str:
 
 
 def _render_table(payload: Block, rows: list[Block]) -> list[str]:
-    cells = [
-        [_cell(c) for c in r.get("table_row", {}).get("cells", [])]
-        for r in rows
-    ]
+    cells = [[_cell(c) for c in r.get("table_row", {}).get("cells", [])] for r in rows]
     if not cells:
         return []
     width = max(payload.get("table_width", 0), *(len(r) for r in cells))

@@ -176,8 +176,11 @@ def _is_page_heading(block: Block) -> bool:
 
 
 def _heading(title: str) -> Block:
-    return {"type": "heading_2", "heading_2": {"rich_text": rich_text(title or "Untitled")},
-            "_page_heading": True}
+    return {
+        "type": "heading_2",
+        "heading_2": {"rich_text": rich_text(title or "Untitled")},
+        "_page_heading": True,
+    }
 
 
 def _dedupe(block: Block, mode: Dedupe, seen: dict[str, Block], result: Merged) -> Block | None:
@@ -199,10 +202,15 @@ def provenance_block(cid: str, sources: list[Source], when: datetime | None = No
     day = (when or datetime.now(UTC)).date().isoformat()
     text = f"Consolidated from {len(sources)} pages on {day} · {MARKER_PREFIX}{cid}"
     children = [
-        {"type": "bulleted_list_item", "bulleted_list_item": {"rich_text": [
-            *rich_text(s.title or "Untitled", s.url),
-            *rich_text(f" (last edited {s.last_edited_time})"),
-        ]}}
+        {
+            "type": "bulleted_list_item",
+            "bulleted_list_item": {
+                "rich_text": [
+                    *rich_text(s.title or "Untitled", s.url),
+                    *rich_text(f" (last edited {s.last_edited_time})"),
+                ]
+            },
+        }
         for s in sources
     ]
     return {"type": "quote", "quote": {"rich_text": rich_text(text), "children": children}}
@@ -218,9 +226,15 @@ def marker_id(block: Block) -> str | None:
 
 def link_back_block(title: str, url: str) -> Block:
     """The paragraph prepended to a source: "Consolidated into <target>"."""
-    return {"type": "paragraph", "paragraph": {"rich_text": [
-        *rich_text(LINK_BACK_PREFIX), *rich_text(title or "Untitled", url),
-    ]}}
+    return {
+        "type": "paragraph",
+        "paragraph": {
+            "rich_text": [
+                *rich_text(LINK_BACK_PREFIX),
+                *rich_text(title or "Untitled", url),
+            ]
+        },
+    }
 
 
 def is_link_back(block: Block, url: str | None = None) -> bool:

@@ -95,7 +95,11 @@ async def read_children(
             if block.get("has_children") and kind not in _NO_DESCENT:
                 if depth < max_depth or kind == "table":
                     nested, _ = await read_children(
-                        notion, block["id"], what, max_depth=max_depth, budget=budget,
+                        notion,
+                        block["id"],
+                        what,
+                        max_depth=max_depth,
+                        budget=budget,
                         depth=depth + 1,
                     )
                     block.setdefault(kind, {})["children"] = nested
@@ -119,8 +123,8 @@ def _fits(block: Block, level: int = 0) -> bool:
     kids = _children(block)
     if not kids:
         return True
-    return level < MAX_NESTING and len(kids) <= MAX_CHILDREN and all(
-        _fits(c, level + 1) for c in kids
+    return (
+        level < MAX_NESTING and len(kids) <= MAX_CHILDREN and all(_fits(c, level + 1) for c in kids)
     )
 
 
@@ -211,7 +215,11 @@ async def create_page(
         elements += n
     extra: dict[str, Any] = {"icon": {"type": "emoji", "emoji": icon}} if icon else {}
     page = await notion.call(
-        what, notion.sdk.pages.create, parent=parent, properties=properties, children=first,
+        what,
+        notion.sdk.pages.create,
+        parent=parent,
+        properties=properties,
+        children=first,
         **extra,
     )
     written = elements
@@ -285,9 +293,12 @@ def to_request(block: Block) -> Block | None:
     elif kind in _NO_DESCENT:
         link = {"url": page_url(block)}
         label = f"{kind.replace('_', ' ')}: {payload.get('title', '')}"
-        return {"type": "paragraph", "paragraph": {"rich_text": [
-            {"type": "text", "text": {"content": label, "link": link}}
-        ]}}
+        return {
+            "type": "paragraph",
+            "paragraph": {
+                "rich_text": [{"type": "text", "text": {"content": label, "link": link}}]
+            },
+        }
     else:
         return None
     children = [c for c in (to_request(k) for k in payload.get("children") or []) if c]

@@ -85,7 +85,6 @@ def plain_text(items: list[Block]) -> str:
     return "".join(item_text(i) for i in items)
 
 
-
 _LINE_START = re.compile(r"^(\s*)(#{1,6}(?=\s|$)|>|[-+](?=\s|$)|=+\s*$|-{3,}\s*$)")
 _ORDERED = re.compile(r"^(\s*\d+)([.)])(?=\s|$)")
 
