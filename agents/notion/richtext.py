@@ -42,17 +42,20 @@ def rich_text(content: str, link: str | None = None, **annotations: bool) -> lis
 def merge_items(items: list[Block]) -> list[Block]:
     """Adjacent items with the same style and link joined into one."""
     out: list[Block] = []
+    last_style: tuple[Any, ...] | None = None
     for item in items:
-        prev = out[-1] if out else None
-        if (
-            prev is not None
-            and item.get("type", "text") == "text" == prev.get("type", "text")
-            and _style(prev) == _style(item)
-        ):
-            out[-1] = {**prev, "plain_text": item_text(prev) + item_text(item)}
-            out[-1]["text"] = {**prev.get("text", {}), "content": item_text(prev) + item_text(item)}
+        style = _style(item) if item.get("type", "text") == "text" else None
+        if out and style is not None and style == last_style:
+            prev = out[-1]
+            joined = item_text(prev) + item_text(item)
+            out[-1] = {
+                **prev,
+                "plain_text": joined,
+                "text": {**prev.get("text", {}), "content": joined},
+            }
         else:
             out.append(item)
+        last_style = style
     return out
 
 
@@ -87,10 +90,16 @@ def plain_text(items: list[Block]) -> str:
 
 _LINE_START = re.compile(r"^(\s*)(#{1,6}(?=\s|$)|>|[-+](?=\s|$)|=+\s*$|-{3,}\s*$)")
 _ORDERED = re.compile(r"^(\s*\d+)([.)])(?=\s|$)")
+_LINE_HEAD = re.compile(r"(?m)^\s*[#>+=\-\d]")
+
+
+_SPECIAL = re.compile(r"[\\*`\[\]~_&]")
 
 
 def escape(text: str) -> str:
     """``text`` with the characters markdown would read as inline syntax escaped."""
+    if not _SPECIAL.search(text):
+        return text
     text = re.sub(r"([\\*`\[\]])", r"\\\1", text)
     text = text.replace("~~", r"\~\~")
     text = re.sub(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])", r"\\_", text)
@@ -99,6 +108,8 @@ def escape(text: str) -> str:
 
 
 def _escape_line_starts(text: str) -> str:
+    if not _LINE_HEAD.search(text):
+        return text
     lines = (_LINE_START.sub(r"\1\\\2", line, count=1) for line in text.split("\n"))
     return "\n".join(_ORDERED.sub(r"\1\\\2", line, count=1) for line in lines)
 
@@ -106,7 +117,7 @@ def _escape_line_starts(text: str) -> str:
 def rich_text_to_markdown(items: list[Block]) -> str:
     """Inline markdown for rich-text items."""
     out: list[str] = []
-    for item in merge_items([dict(i) for i in items]):
+    for item in merge_items(items):
         text = item_text(item)
         if not text:
             continue
