@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import ssl
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode, urlsplit
@@ -78,6 +79,7 @@ class Lokka:
         self._credential: AsyncCredential | None = None
         self._adapter: RequestAdapter | None = None
         self._arm: httpx.AsyncClient | None = None
+        self._graph_transport: httpx.AsyncHTTPTransport | None = None
 
     @property
     def tenant(self) -> str:
@@ -91,8 +93,10 @@ class Lokka:
             self._credential = self._credential_factory(self.settings)
         return self._credential
 
-    def _verify(self) -> str | bool:
-        return self.settings.ca_bundle or True
+    def _verify(self) -> ssl.SSLContext | bool:
+        if self.settings.ca_bundle:
+            return ssl.create_default_context(cafile=self.settings.ca_bundle)
+        return True
 
     # --- Graph -------------------------------------------------------------------------
 
@@ -113,8 +117,10 @@ class Lokka:
                 scopes=[f"{s.graph_url}/.default"],
                 allowed_hosts=[urlsplit(s.graph_url).hostname or ""],
             )
+            # msgraph-core's wrapping transport does not close the one it wraps: keep it.
+            self._graph_transport = httpx.AsyncHTTPTransport(verify=self._verify())
             http = GraphClientFactory.create_with_default_middleware(
-                client=httpx.AsyncClient(verify=self._verify(), timeout=s.timeout),
+                client=httpx.AsyncClient(transport=self._graph_transport, timeout=s.timeout),
                 options={
                     RetryHandlerOption.get_key(): RetryHandlerOption(max_retries=s.max_retries)
                 },
@@ -324,6 +330,8 @@ class Lokka:
         """Close the HTTP clients and the credential."""
         if self._adapter is not None:
             await self._adapter._http_client.aclose()  # type: ignore[attr-defined]
+        if self._graph_transport is not None:
+            await self._graph_transport.aclose()
         if self._arm is not None:
             await self._arm.aclose()
         if self._credential is not None:
