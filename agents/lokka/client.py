@@ -109,6 +109,7 @@ class Lokka:
             )
             from kiota_http.middleware.options import RetryHandlerOption
             from msgraph.graph_request_adapter import GraphRequestAdapter
+            from msgraph.graph_service_client import GraphServiceClient
             from msgraph_core import GraphClientFactory
 
             s = self.settings
@@ -127,6 +128,8 @@ class Lokka:
             )
             adapter = GraphRequestAdapter(auth, client=http)
             adapter.base_url = f"{s.graph_url}/v1.0"
+            # The service client registers the JSON (de)serializers that ODataError parsing needs.
+            GraphServiceClient(request_adapter=adapter)
             self._adapter = adapter
         return self._adapter
 
@@ -166,6 +169,7 @@ class Lokka:
         Raises:
             AgentError: Graph refused or failed; the message carries code and request-id.
         """
+        from kiota_abstractions.api_error import APIError
         from kiota_abstractions.method import Method
         from kiota_abstractions.request_information import RequestInformation
         from kiota_http.middleware.options import RetryHandlerOption
@@ -185,6 +189,9 @@ class Lokka:
             raw = await adapter.send_primitive_async(ri, "bytes", {"XXX": ODataError})
         except ODataError as exc:
             raise graph_error(exc) from None
+        except APIError as exc:
+            status = exc.response_status_code or 0
+            raise _error(status, None, str(exc), None, "Microsoft Graph") from None
         except Exception as exc:
             raise transport_error(exc, "Microsoft Graph", self.settings) from exc
         return json.loads(raw) if raw else None

@@ -86,7 +86,9 @@ class FakeServer:
             ctx.load_cert_chain(str(tls[0]), str(tls[1]))
             self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
             self.scheme = "https"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+        )
 
     @property
     def url(self) -> str:
