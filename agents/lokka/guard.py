@@ -80,6 +80,7 @@ class Plan:
 def target_of(kind: str, data: dict[str, Any]) -> Target:
     """A target from an object as Graph returned it."""
     names = [str(data[f]) for f in NAME_FIELDS[1:] if data.get(f)]
+    kind = str(data.get("@odata.type") or kind).rsplit(".", 1)[-1]
     return Target(
         kind=kind, id=str(data.get("id", "")), names=(*names, str(data.get("id"))), data=data
     )
@@ -92,7 +93,8 @@ async def resolve(client: Lokka, collection: str, ref: str, name: str) -> Target
         NotFoundError: No such object; the message names the parameter.
     """
     kind = collection.rsplit("/", 1)[-1].removesuffix("s")
-    select = SELECT.get(collection, "id,displayName")
+    # directoryObjects: no $select, so the derived type's names (UPN, mail) come back too
+    select = SELECT.get(collection)
     url = client.graph_url(f"/{collection}/{seg(ref, name)}", {"$select": select})
     try:
         data = await client.get(url)

@@ -133,13 +133,7 @@ async def list_conditional_access_policies(
     names: dict[str, Any] = {}
     for start in range(0, len(ids), 20):
         chunk = ids[start : start + 20]
-        urls = [
-            client.graph_url(
-                f"/directoryObjects/{seg(i, 'id')}",
-                {"$select": "id,displayName,userPrincipalName,mail"},
-            )
-            for i in chunk
-        ]
+        urls = [client.graph_url(f"/directoryObjects/{seg(i, 'id')}") for i in chunk]
         for i, body in zip(chunk, await client.batch(urls, missing_ok=True), strict=True):
             names[i] = target_of("object", body or {"id": i})
     for p in page.items:

@@ -98,7 +98,7 @@ async def test_list_conditional_access_policies_flags_policies_without_a_break_g
     """The excluded objects are resolved in one $batch and matched against LOKKA_PROTECTED."""
     out = await agent.ok("list_conditional_access_policies", state="enabled")
     by_id = {p["id"]: p for p in out["items"]}
-    assert by_id["ca1"]["lokkaExcludedProtected"] == ["object:breakglass1@contoso.com"]
+    assert by_id["ca1"]["lokkaExcludedProtected"] == ["user:breakglass1@contoso.com"]
     assert by_id["ca1"]["lokkaWarning"] is None
     assert "excludes no protected" in by_id["ca2"]["lokkaWarning"]
     assert [r.target for r in graph.requests] == [
