@@ -76,7 +76,7 @@ class FakeServer:
                 self.end_headers()
                 self.wfile.write(data)
 
-            do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _handle
+            do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _handle  # noqa: N815  http.server names
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
@@ -136,8 +136,10 @@ class FakeServer:
             for f in self.faults:
                 if f.times > 0 and f.method == method and path.startswith(f.path):
                     f.times -= 1
-                    return f.status, {**self.base_headers(), **f.headers}, f.body or self.error_body(
-                        f.status
+                    return (
+                        f.status,
+                        {**self.base_headers(), **f.headers},
+                        f.body or self.error_body(f.status),
                     )
         return self.route(rec)
 

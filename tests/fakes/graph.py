@@ -50,15 +50,20 @@ class FakeGraph(FakeServer):
     def _error(self, status: int, code: str, message: str) -> Reply:
         rid = str(uuid.uuid4())
         inner = {"request-id": rid, "client-request-id": rid, "date": _now()}
-        return status, {"request-id": rid}, {"error": {"code": code, "message": message,
-                                                       "innerError": inner}}  # fmt: skip
+        return (
+            status,
+            {"request-id": rid},
+            {"error": {"code": code, "message": message, "innerError": inner}},
+        )
 
     def route(self, req: Recorded) -> Reply:
         auth = req.headers.get("authorization", "")
         if not auth.startswith("Bearer ") or (
             self.tokens is not None and self.tokens.get(auth[7:]) != f"{self.url}/.default"
         ):
-            return self._error(401, "InvalidAuthenticationToken", "Access token is empty or invalid.")
+            return self._error(
+                401, "InvalidAuthenticationToken", "Access token is empty or invalid."
+            )
         m = re.match(r"^/(v1\.0|beta)(/.*)$", req.path)
         if not m:
             return self._error(400, "BadRequest", f"Invalid version in {req.path!r}.")
@@ -92,7 +97,11 @@ class FakeGraph(FakeServer):
             out = project(obj, q.get("$select"))
             if q.get("$expand", "").startswith("manager") and head == "users":
                 mgr = d["managers"].get(obj["id"])
-                out["manager"] = project(self._find("users", mgr), "id,displayName,userPrincipalName") if mgr else None
+                out["manager"] = (
+                    project(self._find("users", mgr), "id,displayName,userPrincipalName")
+                    if mgr
+                    else None
+                )
             return out
         if parts[0] == "directoryObjects" and len(parts) == 2:
             return project(self._object(parts[1]), q.get("$select"))
@@ -125,23 +134,37 @@ class FakeGraph(FakeServer):
             return d["drives"].get(obj["id"], [])
         return None
 
-    def _collection(self, req: Recorded, version: str, path: str, items: list[dict[str, Any]]) -> Any:
+    def _collection(
+        self, req: Recorded, version: str, path: str, items: list[dict[str, Any]]
+    ) -> Any:
         q, eventual = req.query, req.headers.get("consistencylevel", "").lower() == "eventual"
         directory = path.split("/")[0] in DIRECTORY
         if directory and not eventual:
             if "$search" in q:
-                raise GraphError(400, "Request_BadRequest", "Request with $search query parameter only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'")
+                raise GraphError(
+                    400,
+                    "Request_BadRequest",
+                    "Request with $search query parameter only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'",
+                )
             if q.get("$count") == "true" or needs_advanced(q.get("$filter", "")):
                 raise GraphError(400, "Request_UnsupportedQuery", "Unsupported Query.")
         if path == "sites" and "search" in q:
-            items = [s for s in items if q["search"].casefold() in (s["displayName"] + s["name"]).casefold()]
+            items = [
+                s
+                for s in items
+                if q["search"].casefold() in (s["displayName"] + s["name"]).casefold()
+            ]
         if q.get("$filter"):
             items = apply_filter(items, q["$filter"])
         if q.get("$search"):
             items = apply_search(items, q["$search"])
         top = int(q.get("$top") or self.page_size)
         if top > 999 or top < 1:
-            raise GraphError(400, "Request_BadRequest", "Invalid page size specified: '%d'. Must be between 1 and 999 inclusive." % top)
+            raise GraphError(
+                400,
+                "Request_BadRequest",
+                f"Invalid page size specified: '{top}'. Must be between 1 and 999 inclusive.",
+            )
         skip = int(q.get("$skiptoken") or 0)
         out: dict[str, Any] = {"@odata.context": f"{self.url}/{version}/$metadata#{path}"}
         if q.get("$count") == "true":
@@ -150,7 +173,9 @@ class FakeGraph(FakeServer):
         if skip + top < len(items):
             params = {k: v for k, v in parse_qs(req.raw_query).items() if k != "$skiptoken"}
             flat = {k: v[-1] for k, v in params.items()} | {"$skiptoken": str(skip + top)}
-            out["@odata.nextLink"] = f"{self.url}/{version}/{path}?{urlencode(flat, quote_via=quote, safe='$,')}"
+            out["@odata.nextLink"] = (
+                f"{self.url}/{version}/{path}?{urlencode(flat, quote_via=quote, safe='$,')}"
+            )
         return out
 
     def _find(self, coll: str, ref: str, key: str | None = None) -> dict[str, Any]:
@@ -160,14 +185,22 @@ class FakeGraph(FakeServer):
             keys = [obj.get(key)] if key else [obj.get("id"), obj.get("userPrincipalName")]
             if ref.casefold() in [str(k).casefold() for k in keys if k]:
                 return obj
-        raise GraphError(404, "Request_ResourceNotFound", f"Resource '{ref}' does not exist or one of its queried reference-property objects are not present.")
+        raise GraphError(
+            404,
+            "Request_ResourceNotFound",
+            f"Resource '{ref}' does not exist or one of its queried reference-property objects are not present.",
+        )
 
     def _object(self, oid: str) -> dict[str, Any]:
         for coll in ("users", "groups", "servicePrincipals", "devices", "directoryRoles"):
             for obj in self.data[coll]:
                 if obj["id"] == oid:
                     return obj
-        raise GraphError(404, "Request_ResourceNotFound", f"Resource '{oid}' does not exist or one of its queried reference-property objects are not present.")
+        raise GraphError(
+            404,
+            "Request_ResourceNotFound",
+            f"Resource '{oid}' does not exist or one of its queried reference-property objects are not present.",
+        )
 
     # --- writes --------------------------------------------------------------------------
 
@@ -177,12 +210,27 @@ class FakeGraph(FakeServer):
         if req.method == "POST" and path == "users":
             for field in ("accountEnabled", "displayName", "mailNickname", "userPrincipalName"):
                 if field not in body:
-                    raise GraphError(400, "Request_BadRequest", f"Invalid value specified for property '{field}' of resource 'User'.")
+                    raise GraphError(
+                        400,
+                        "Request_BadRequest",
+                        f"Invalid value specified for property '{field}' of resource 'User'.",
+                    )
             if not (body.get("passwordProfile") or {}).get("password"):
-                raise GraphError(400, "Request_BadRequest", "A password must be specified to create a new user.")
+                raise GraphError(
+                    400, "Request_BadRequest", "A password must be specified to create a new user."
+                )
             if any(u["userPrincipalName"] == body["userPrincipalName"] for u in d["users"]):
-                raise GraphError(400, "Request_BadRequest", "Another object with the same value for property userPrincipalName already exists.")
-            user = {"@odata.type": "#microsoft.graph.user", "id": str(uuid.uuid4()), "mail": None, **body}
+                raise GraphError(
+                    400,
+                    "Request_BadRequest",
+                    "Another object with the same value for property userPrincipalName already exists.",
+                )
+            user = {
+                "@odata.type": "#microsoft.graph.user",
+                "id": str(uuid.uuid4()),
+                "mail": None,
+                **body,
+            }
             user.pop("passwordProfile")
             d["users"].append(user)
             return 201, ok, user
@@ -191,15 +239,25 @@ class FakeGraph(FakeServer):
             d["groups"].append(group)
             return 201, ok, group
         if req.method == "PATCH" and parts[0] == "users" and len(parts) == 2:
-            self._find("users", parts[1]).update({k: v for k, v in body.items() if k != "passwordProfile"})
+            self._find("users", parts[1]).update(
+                {k: v for k, v in body.items() if k != "passwordProfile"}
+            )
             return 204, ok, None
         if req.method == "POST" and parts[0] == "users" and len(parts) == 3:
             user = self._find("users", parts[1])
             if parts[2] == "revokeSignInSessions":
-                return 200, ok, {"@odata.context": f"{self.url}/v1.0/$metadata#Edm.Boolean", "value": True}
+                return (
+                    200,
+                    ok,
+                    {"@odata.context": f"{self.url}/v1.0/$metadata#Edm.Boolean", "value": True},
+                )
             if parts[2] == "assignLicense":
                 if not user.get("usageLocation"):
-                    raise GraphError(400, "Request_BadRequest", "License assignment cannot be done for user with invalid usage location.")
+                    raise GraphError(
+                        400,
+                        "Request_BadRequest",
+                        "License assignment cannot be done for user with invalid usage location.",
+                    )
                 return 200, ok, user
         if parts[-1] == "$ref" and parts[0] in ("groups", "directoryRoles"):
             table = d["members"] if parts[0] == "groups" else d["roleMembers"]
@@ -208,33 +266,53 @@ class FakeGraph(FakeServer):
             if req.method == "POST" and len(parts) == 4:
                 member = self._object(str(body.get("@odata.id", "")).rsplit("/", 1)[-1])
                 if member["id"] in members:
-                    raise GraphError(400, "Request_BadRequest", "One or more added object references already exist for the following modified properties: 'members'.")
+                    raise GraphError(
+                        400,
+                        "Request_BadRequest",
+                        "One or more added object references already exist for the following modified properties: 'members'.",
+                    )
                 members.append(member["id"])
                 return 204, ok, None
             if req.method == "DELETE" and len(parts) == 5:
                 if parts[3] not in members:
-                    raise GraphError(404, "Request_ResourceNotFound", f"Resource '{parts[3]}' does not exist or one of its queried reference-property objects are not present.")
+                    raise GraphError(
+                        404,
+                        "Request_ResourceNotFound",
+                        f"Resource '{parts[3]}' does not exist or one of its queried reference-property objects are not present.",
+                    )
                 members.remove(parts[3])
                 return 204, ok, None
-        if req.method == "POST" and path.startswith("deviceManagement/managedDevices/") and len(parts) == 4:
+        if (
+            req.method == "POST"
+            and path.startswith("deviceManagement/managedDevices/")
+            and len(parts) == 4
+        ):
             self._find("deviceManagement/managedDevices", parts[2])
             if parts[3] in ("syncDevice", "rebootNow", "retire", "wipe"):
                 return 204, ok, None
-        raise GraphError(405, "Request_BadRequest", f"The HTTP method '{req.method}' is not allowed for '{path}'.")
+        raise GraphError(
+            405,
+            "Request_BadRequest",
+            f"The HTTP method '{req.method}' is not allowed for '{path}'.",
+        )
 
     def _batch(self, req: Recorded, version: str) -> Reply:
         requests = (req.body or {}).get("requests") or []
         if len(requests) > 20:
-            raise GraphError(400, "BadRequest", "Number of batch request steps exceeds the maximum of 20.")
+            raise GraphError(
+                400, "BadRequest", "Number of batch request steps exceeds the maximum of 20."
+            )
         responses = []
         for r in requests:
             target = urlsplit(r["url"])
             sub = Recorded(
-                method=r["method"], path=f"/{version}{target.path}",
+                method=r["method"],
+                path=f"/{version}{target.path}",
                 query={k: v[-1] for k, v in parse_qs(target.query).items()},
                 headers={k.lower(): v for k, v in (r.get("headers") or {}).items()},
-                body=r.get("body"), raw_query=target.query,
-            )  # fmt: skip
+                body=r.get("body"),
+                raw_query=target.query,
+            )
             try:
                 status, headers, body = self._route(sub, version, target.path.strip("/"))
             except GraphError as e:

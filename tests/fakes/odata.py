@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["ODataQueryError", "apply_filter", "apply_search", "project", "needs_advanced"]
+__all__ = ["ODataQueryError", "apply_filter", "apply_search", "needs_advanced", "project"]
 
 
 class ODataQueryError(ValueError):
@@ -16,7 +16,9 @@ CLAUSE = re.compile(
     r"^(?P<field>[\w/]+)\s+(?P<op>eq|ne|ge|le|gt|lt)\s+(?P<value>'(?:[^']|'')*'|true|false|null|[\w:.+-]+)$",
     re.I,
 )
-STARTS = re.compile(r"^(?P<fn>startswith|endswith)\((?P<field>[\w/]+),\s*'(?P<value>(?:[^']|'')*)'\)$", re.I)
+STARTS = re.compile(
+    r"^(?P<fn>startswith|endswith)\((?P<field>[\w/]+),\s*'(?P<value>(?:[^']|'')*)'\)$", re.I
+)
 ANY = re.compile(
     r"^(?P<field>\w+)/any\((?P<v>\w+):(?P=v)\s+eq\s+'(?P<value>(?:[^']|'')*)'\)$", re.I
 )
@@ -99,7 +101,7 @@ def apply_search(items: list[dict[str, Any]], expr: str) -> list[dict[str, Any]]
     """``"property:text"`` terms, matched as Graph's tokenized search does (prefix of a word)."""
     terms = re.findall(r'"([^":]+):([^"]*)"', expr)
     if not terms:
-        raise ODataQueryError("Syntax error: the $search value must be \"property:text\"")
+        raise ODataQueryError('Syntax error: the $search value must be "property:text"')
 
     def hit(o: dict[str, Any], prop: str, text: str) -> bool:
         words = re.split(r"[\s@._-]+", str(o.get(prop) or "").casefold())

@@ -48,7 +48,9 @@ def make_cert(directory: Path, name: str, *, server: bool) -> tuple[Path, Path]:
     if server:
         san = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
         builder = builder.add_extension(x509.SubjectAlternativeName(san), critical=False)
-        builder = builder.add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        builder = builder.add_extension(
+            x509.BasicConstraints(ca=True, path_length=None), critical=True
+        )
     cert = builder.sign(key, hashes.SHA256())
     cert_path, key_path = directory / f"{name}.crt", directory / f"{name}.key"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
@@ -79,15 +81,22 @@ class FakeSts(FakeServer):
     def _token(self, scope: str) -> dict[str, Any]:
         token = f"tok-{uuid.uuid4().hex}"
         self.issued[token] = scope
-        return {"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599,
-                "access_token": token}  # fmt: skip
+        return {
+            "token_type": "Bearer",
+            "expires_in": 3599,
+            "ext_expires_in": 3599,
+            "access_token": token,
+        }
 
     def _aad_error(self, status: int, error: str, code: int, text: str) -> Reply:
         body = {
-            "error": error, "error_description": f"AADSTS{code}: {text}", "error_codes": [code],
-            "timestamp": time.strftime("%Y-%m-%d %H:%M:%SZ"), "trace_id": str(uuid.uuid4()),
+            "error": error,
+            "error_description": f"AADSTS{code}: {text}",
+            "error_codes": [code],
+            "timestamp": time.strftime("%Y-%m-%d %H:%M:%SZ"),
+            "trace_id": str(uuid.uuid4()),
             "correlation_id": str(uuid.uuid4()),
-        }  # fmt: skip
+        }
         return status, {}, body
 
     def route(self, req: Recorded) -> Reply:
@@ -96,24 +105,45 @@ class FakeSts(FakeServer):
                 return 400, {}, {"error": "invalid_request", "error_description": "bad header"}
             tok = self._token(req.query["resource"].rstrip("/") + "/.default")
             expires = str(int(time.time()) + 3599)
-            return 200, {}, {"access_token": tok["access_token"], "expires_on": expires,
-                             "resource": req.query["resource"], "token_type": "Bearer"}  # fmt: skip
+            return (
+                200,
+                {},
+                {
+                    "access_token": tok["access_token"],
+                    "expires_on": expires,
+                    "resource": req.query["resource"],
+                    "token_type": "Bearer",
+                },
+            )
         if req.method != "POST" or req.path != f"/{TENANT}/oauth2/v2.0/token":
-            return self._aad_error(404, "invalid_request", 90002, f"Tenant or path {req.path!r} not found.")
+            return self._aad_error(
+                404, "invalid_request", 90002, f"Tenant or path {req.path!r} not found."
+            )
         form = {k: v[-1] for k, v in parse_qs(str(req.body or "")).items()}
         if form.get("client_id") != CLIENT_ID:
-            return self._aad_error(400, "unauthorized_client", 700016, "Application not found in the directory.")
+            return self._aad_error(
+                400, "unauthorized_client", 700016, "Application not found in the directory."
+            )
         if form.get("grant_type") != "client_credentials":
             return self._aad_error(400, "unsupported_grant_type", 70003, "Unsupported grant type.")
         if "client_secret" in form:
             if form["client_secret"] != self.secret:
-                return self._aad_error(401, "invalid_client", 7000215, "Invalid client secret provided.")
+                return self._aad_error(
+                    401, "invalid_client", 7000215, "Invalid client secret provided."
+                )
         elif "client_assertion" in form and form["client_assertion"] == self.federated:
             pass
         elif "client_assertion" in form:
             claims = _claims(form["client_assertion"])
             if claims.get("iss") != CLIENT_ID or claims.get("sub") != CLIENT_ID:
-                return self._aad_error(401, "invalid_client", 700027, "Client assertion failed signature validation.")
+                return self._aad_error(
+                    401, "invalid_client", 700027, "Client assertion failed signature validation."
+                )
         else:
-            return self._aad_error(401, "invalid_client", 7000218, "The request body must contain client_assertion or client_secret.")
+            return self._aad_error(
+                401,
+                "invalid_client",
+                7000218,
+                "The request body must contain client_assertion or client_secret.",
+            )
         return 200, {}, self._token(form.get("scope", ""))

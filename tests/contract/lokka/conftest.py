@@ -18,6 +18,7 @@ from agents.core.testing import Recording, recording
 from agents.lokka.handlers import SPEC
 from tests.fakes.arm import FakeArm
 from tests.fakes.graph import FakeGraph
+from tests.fakes.graph_data import GA_TEMPLATE
 from tests.fakes.sts import CLIENT_ID, SECRET, TENANT, FakeSts, make_cert
 
 
@@ -47,7 +48,9 @@ def _arm(sts: FakeSts) -> Iterator[FakeArm]:
     arm.stop()
 
 
-def lokka_env(tls: tuple[Path, Path], sts: FakeSts, graph: FakeGraph, arm: FakeArm) -> dict[str, str]:
+def lokka_env(
+    tls: tuple[Path, Path], sts: FakeSts, graph: FakeGraph, arm: FakeArm
+) -> dict[str, str]:
     """The variables of an environment pointed at the fakes (client-secret mode)."""
     return {
         "AZURE_TENANT_ID": TENANT,
@@ -57,7 +60,7 @@ def lokka_env(tls: tuple[Path, Path], sts: FakeSts, graph: FakeGraph, arm: FakeA
         "LOKKA_CA_BUNDLE": str(tls[0]),
         "LOKKA_GRAPH_URL": graph.url,
         "LOKKA_ARM_URL": arm.url,
-        "LOKKA_PROTECTED": "breakglass*@contoso.com,Tenant Admins,62e90394-69f5-4237-9190-012177145e10",
+        "LOKKA_PROTECTED": f"breakglass*@contoso.com,Tenant Admins,{GA_TEMPLATE}",
     }
 
 

@@ -23,10 +23,18 @@ async def test_an_odata_error_becomes_a_tool_error_with_code_message_and_request
 
 async def test_a_403_says_which_permission_problem_to_fix(agent: Agent, graph: FakeGraph) -> None:
     """Sign-in logs need a licence and a permission: the error says what to do."""
-    graph.fail("GET", "/v1.0/auditLogs/signIns", 403, body={"error": {
-        "code": "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
-        "message": "Neither tenant is B2C or tenant doesn't have premium license",
-        "innerError": {"request-id": "rid-403", "date": "2026-11-25T10:00:00"}}})  # fmt: skip
+    graph.fail(
+        "GET",
+        "/v1.0/auditLogs/signIns",
+        403,
+        body={
+            "error": {
+                "code": "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
+                "message": "Neither tenant is B2C or tenant doesn't have premium license",
+                "innerError": {"request-id": "rid-403", "date": "2026-11-25T10:00:00"},
+            }
+        },
+    )
     text = await agent.error("list_sign_ins")
     assert "403 Authentication_RequestFromNonPremiumTenantOrB2CTenant" in text
     assert "request-id rid-403" in text and "permission" in text
@@ -43,7 +51,9 @@ async def test_throttling_that_outlasts_the_retries_reports_retry_after(
     assert len(graph.sent("GET", "/v1.0/groups")) == 1
 
 
-async def test_count_and_search_send_consistency_level_eventual(agent: Agent, graph: FakeGraph) -> None:
+async def test_count_and_search_send_consistency_level_eventual(
+    agent: Agent, graph: FakeGraph
+) -> None:
     """Graph refuses $count/$search on directory objects without the header; the tool sends it."""
     out = await agent.ok("list_users", search="ada", count=True)
     assert [u["displayName"] for u in out["items"]] == ["Ada Lovelace"] and out["count"] == 1
@@ -70,13 +80,19 @@ async def test_graph_paging_follows_next_links_only_up_to_the_limit(
     assert len(out["items"]) == 3 and "$skiptoken=3" in out["next_cursor"]
     assert len(graph.requests) == 3
     rest = (await agent.ok("graph_request", path="/users", cursor=out["next_cursor"]))["result"]
-    assert [u["displayName"] for u in rest["items"]] == ["Break Glass"] and rest["next_cursor"] is None
+    assert [u["displayName"] for u in rest["items"]] == ["Break Glass"] and rest[
+        "next_cursor"
+    ] is None
 
 
-async def test_the_limit_is_capped_by_lokka_max_items(env: dict[str, str], graph: FakeGraph) -> None:
+async def test_the_limit_is_capped_by_lokka_max_items(
+    env: dict[str, str], graph: FakeGraph
+) -> None:
     """LOKKA_MAX_ITEMS bounds every listing, whatever limit the caller asks for."""
     async for agent in start_agent({**env, "LOKKA_MAX_ITEMS": "2"}):
-        out = (await agent.ok("graph_request", path="/users", query={"$top": "1"}, limit=50))["result"]
+        out = (await agent.ok("graph_request", path="/users", query={"$top": "1"}, limit=50))[
+            "result"
+        ]
         assert len(out["items"]) == 2 and out["next_cursor"]
 
 
@@ -106,7 +122,9 @@ async def test_a_wrong_client_secret_is_an_authentication_error_naming_the_setti
     assert graph.requests == []
 
 
-async def test_an_unreachable_graph_is_a_clear_tool_error(env: dict[str, str], graph: FakeGraph) -> None:
+async def test_an_unreachable_graph_is_a_clear_tool_error(
+    env: dict[str, str], graph: FakeGraph
+) -> None:
     """Connection refused: the error says Graph cannot be reached (the agent keeps running)."""
     graph.stop()
     async for agent in start_agent(env):

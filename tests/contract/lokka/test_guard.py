@@ -1,4 +1,4 @@
-"""The write guard: dry run by default, read-only mode, protected objects, no retried writes, audit."""
+"""The write guard: dry run by default, read-only, protected objects, no retried writes, audit."""
 
 from __future__ import annotations
 
@@ -32,7 +32,13 @@ async def test_a_503_on_a_confirmed_post_reaches_graph_exactly_once(
     agent: Agent, graph: FakeGraph
 ) -> None:
     """The SDK's retry handler would resend it; the agent switches retries off for writes."""
-    graph.fail("POST", f"/v1.0/users/{ADA}/revokeSignInSessions", 503, times=5, headers={"Retry-After": "1"})
+    graph.fail(
+        "POST",
+        f"/v1.0/users/{ADA}/revokeSignInSessions",
+        503,
+        times=5,
+        headers={"Retry-After": "1"},
+    )
     text = await agent.error("revoke_user_sessions", user="ada@contoso.com", confirm=True)
     assert "503" in text and "serviceNotAvailable" in text
     assert len(graph.writes()) == 1
@@ -72,15 +78,39 @@ async def test_read_only_mode_refuses_every_write_before_any_request(
         ("add_group_member", {"group": ADMINS, "member": "ada@contoso.com"}),
         ("add_group_member", {"group": SALES, "member": "breakglass1@contoso.com"}),
         ("add_directory_role_member", {"role": GA_ROLE, "member": "ada@contoso.com"}),
-        ("create_user", {"display_name": "BG 2", "user_principal_name": "breakglass2@contoso.com",
-                         "password": "Tmp-Passw0rd!x"}),
-        ("graph_request", {"method": "PATCH", "path": f"/users/{GLASS}", "body": {"jobTitle": "x"}}),
-        ("graph_request", {"method": "POST", "path": f"/groups/{SALES}/members/$ref",
-                           "body": {"@odata.id": f"https://graph.microsoft.com/v1.0/directoryObjects/{GLASS}"}}),
-        ("graph_request", {"method": "POST", "path": "/roleManagement/directory/roleAssignments",
-                           "body": {"principalId": ADA, "directoryScopeId": "/",
-                                    "roleDefinitionId": "62e90394-69f5-4237-9190-012177145e10"}}),
-    ],  # fmt: skip
+        (
+            "create_user",
+            {
+                "display_name": "BG 2",
+                "user_principal_name": "breakglass2@contoso.com",
+                "password": "Tmp-Passw0rd!x",
+            },
+        ),
+        (
+            "graph_request",
+            {"method": "PATCH", "path": f"/users/{GLASS}", "body": {"jobTitle": "x"}},
+        ),
+        (
+            "graph_request",
+            {
+                "method": "POST",
+                "path": f"/groups/{SALES}/members/$ref",
+                "body": {"@odata.id": f"https://graph.microsoft.com/v1.0/directoryObjects/{GLASS}"},
+            },
+        ),
+        (
+            "graph_request",
+            {
+                "method": "POST",
+                "path": "/roleManagement/directory/roleAssignments",
+                "body": {
+                    "principalId": ADA,
+                    "directoryScopeId": "/",
+                    "roleDefinitionId": "62e90394-69f5-4237-9190-012177145e10",
+                },
+            },
+        ),
+    ],
     ids=lambda v: v if isinstance(v, str) else "-".join(str(x)[:12] for x in v.values()),
 )
 async def test_protected_objects_are_refused_even_with_confirm(
@@ -103,20 +133,29 @@ async def test_every_write_is_recorded_with_actor_target_and_no_password(
     assert ok.meta["write"] is True and ok.meta["confirmed"] is True
     assert ok.meta["target"] == "user:ada@contoso.com" and ok.meta["action"] == "reset password"
     assert ok.meta["actor"].startswith("client_secret:")
-    assert refused.meta["refused"] == "protected" and refused.meta["target"] == "user:breakglass1@contoso.com"
+    assert (
+        refused.meta["refused"] == "protected"
+        and refused.meta["target"] == "user:breakglass1@contoso.com"
+    )
     assert secret not in json.dumps([c.__dict__ for c in agent.recorder.calls], default=str)
     assert graph.writes()[0].body["passwordProfile"]["password"] == secret
 
 
-async def test_a_passthrough_write_is_a_dry_run_unless_confirmed(agent: Agent, graph: FakeGraph) -> None:
+async def test_a_passthrough_write_is_a_dry_run_unless_confirmed(
+    agent: Agent, graph: FakeGraph
+) -> None:
     """graph_request DELETE without confirm shows the request and sends nothing."""
-    out = (await agent.ok("graph_request", method="DELETE", path=f"/groups/{SALES}/members/{ADA}/$ref"))["result"]
+    out = (
+        await agent.ok("graph_request", method="DELETE", path=f"/groups/{SALES}/members/{ADA}/$ref")
+    )["result"]
     assert out["dry_run"] is True
     assert out["requests"][0]["url"] == f"{graph.url}/v1.0/groups/{SALES}/members/{ADA}/$ref"
     assert graph.writes() == []
 
 
-async def test_a_passthrough_path_that_leaves_graph_is_refused(agent: Agent, graph: FakeGraph) -> None:
+async def test_a_passthrough_path_that_leaves_graph_is_refused(
+    agent: Agent, graph: FakeGraph
+) -> None:
     """Absolute URLs, '..' and '//' never reach the network (the token stays with Graph)."""
     for path in ("https://evil.example/v1.0/users", "/users/../../x", "//evil.example/users"):
         text = await agent.error("graph_request", path=path)

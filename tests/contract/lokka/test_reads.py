@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
-from urllib.parse import unquote
 
 from tests.contract.lokka.conftest import Agent
 from tests.fakes.arm import SUB_A, FakeArm
@@ -21,65 +21,173 @@ def names(out: dict[str, Any], key: str = "displayName") -> list[Any]:
 
 
 # tool, arguments, method and path the fake must see, query options it must see, check
-GRAPH_READS: list[tuple[str, dict[str, Any], str, dict[str, str], Callable[[dict[str, Any]], bool]]] = [
-    ("list_users", {"filter": "startswith(displayName,'A')"}, "GET /v1.0/users",
-     {"$filter": "startswith(displayName,'A')", "$top": "25"},
-     lambda o: names(o) == ["Ada Lovelace"]),
-    ("get_user", {"user": "ada@contoso.com", "include_manager": True}, "GET /v1.0/users/ada@contoso.com",
-     {"$expand": "manager($select=id,displayName,userPrincipalName)"},
-     lambda o: o["item"]["manager"]["displayName"] == "Bob Builder"),
-    ("list_user_licenses", {"user": ADA}, f"GET /v1.0/users/{ADA}/licenseDetails", {},
-     lambda o: names(o, "skuPartNumber") == ["ENTERPRISEPACK"]),
-    ("list_user_groups", {"user": "breakglass1@contoso.com"},
-     "GET /v1.0/users/breakglass1@contoso.com/memberOf", {},
-     lambda o: names(o) == ["Tenant Admins", "Global Administrator"]),
-    ("list_groups", {"kind": "microsoft365"}, "GET /v1.0/groups",
-     {"$filter": "groupTypes/any(c:c eq 'Unified')"}, lambda o: names(o) == ["Project X"]),
-    ("list_group_members", {"group": SALES}, f"GET /v1.0/groups/{SALES}/members", {},
-     lambda o: names(o) == ["Ada Lovelace", "Bob Builder"]),
-    ("list_subscribed_skus", {}, "GET /v1.0/subscribedSkus", {},
-     lambda o: [i["freeUnits"] for i in o["items"]] == [2, 0]),
-    ("list_devices", {"filter": "operatingSystem eq 'Windows'"}, "GET /v1.0/devices",
-     {"$filter": "operatingSystem eq 'Windows'"}, lambda o: names(o) == ["ADA-LAPTOP"]),
-    ("list_managed_devices", {"filter": "complianceState eq 'noncompliant'"},
-     "GET /v1.0/deviceManagement/managedDevices", {"$filter": "complianceState eq 'noncompliant'"},
-     lambda o: names(o, "deviceName") == ["BOB-PHONE"]),
-    ("list_applications", {}, "GET /v1.0/applications", {},
-     lambda o: names(o) == ["Payroll Sync", "Old Portal"]),
-    ("list_service_principals", {"app_id": "app-1"}, "GET /v1.0/servicePrincipals",
-     {"$filter": "appId eq 'app-1'"}, lambda o: names(o) == ["Payroll Sync"]),
-    ("list_directory_roles", {}, "GET /v1.0/directoryRoles", {},
-     lambda o: names(o) == ["Global Administrator", "Helpdesk Administrator"]),
-    ("list_directory_role_members", {"role": GA_TEMPLATE},
-     f"GET /v1.0/directoryRoles(roleTemplateId='{GA_TEMPLATE}')/members", {},
-     lambda o: names(o, "userPrincipalName") == ["breakglass1@contoso.com"]),
-    ("list_sign_ins", {"failures_only": True, "since": "2026-11-01"}, "GET /v1.0/auditLogs/signIns",
-     {"$filter": "status/errorCode ne 0 and createdDateTime ge 2026-11-01T00:00:00Z"},
-     lambda o: names(o, "id") == ["s3", "s4", "s5"]),
-    ("list_directory_audits", {"category": "RoleManagement"},
-     "GET /v1.0/auditLogs/directoryAudits", {"$filter": "category eq 'RoleManagement'"},
-     lambda o: names(o, "id") == ["a2"]),
-    ("list_security_alerts", {"severity": "high"}, "GET /v1.0/security/alerts_v2",
-     {"$filter": "severity eq 'high'"}, lambda o: names(o, "title") == ["Suspicious sign-in"]),
-    ("list_service_messages", {"service": "Exchange Online"},
-     "GET /v1.0/admin/serviceAnnouncement/messages",
-     {"$filter": "services/any(s:s eq 'Exchange Online')"}, lambda o: names(o, "id") == ["MC2"]),
-    ("search_sites", {"query": "fin"}, "GET /v1.0/sites", {"search": "fin"},
-     lambda o: names(o) == ["Finance"]),
-    ("list_site_drives", {"site": SITE}, f"GET /v1.0/sites/{SITE}/drives", {},
-     lambda o: names(o, "name") == ["Documents"]),
-    ("list_teams", {"name": "Proj"}, "GET /v1.0/groups",
-     {"$filter": "resourceProvisioningOptions/Any(x:x eq 'Team') and startswith(displayName,'Proj')"},
-     lambda o: names(o) == ["Project X"]),
-    ("list_team_channels", {"team": TEAM}, f"GET /v1.0/teams/{TEAM}/channels", {},
-     lambda o: names(o) == ["General"]),
-]  # fmt: skip
+GRAPH_READS: list[
+    tuple[str, dict[str, Any], str, dict[str, str], Callable[[dict[str, Any]], bool]]
+] = [
+    (
+        "list_users",
+        {"filter": "startswith(displayName,'A')"},
+        "GET /v1.0/users",
+        {"$filter": "startswith(displayName,'A')", "$top": "25"},
+        lambda o: names(o) == ["Ada Lovelace"],
+    ),
+    (
+        "get_user",
+        {"user": "ada@contoso.com", "include_manager": True},
+        "GET /v1.0/users/ada@contoso.com",
+        {"$expand": "manager($select=id,displayName,userPrincipalName)"},
+        lambda o: o["item"]["manager"]["displayName"] == "Bob Builder",
+    ),
+    (
+        "list_user_licenses",
+        {"user": ADA},
+        f"GET /v1.0/users/{ADA}/licenseDetails",
+        {},
+        lambda o: names(o, "skuPartNumber") == ["ENTERPRISEPACK"],
+    ),
+    (
+        "list_user_groups",
+        {"user": "breakglass1@contoso.com"},
+        "GET /v1.0/users/breakglass1@contoso.com/memberOf",
+        {},
+        lambda o: names(o) == ["Tenant Admins", "Global Administrator"],
+    ),
+    (
+        "list_groups",
+        {"kind": "microsoft365"},
+        "GET /v1.0/groups",
+        {"$filter": "groupTypes/any(c:c eq 'Unified')"},
+        lambda o: names(o) == ["Project X"],
+    ),
+    (
+        "list_group_members",
+        {"group": SALES},
+        f"GET /v1.0/groups/{SALES}/members",
+        {},
+        lambda o: names(o) == ["Ada Lovelace", "Bob Builder"],
+    ),
+    (
+        "list_subscribed_skus",
+        {},
+        "GET /v1.0/subscribedSkus",
+        {},
+        lambda o: [i["freeUnits"] for i in o["items"]] == [2, 0],
+    ),
+    (
+        "list_devices",
+        {"filter": "operatingSystem eq 'Windows'"},
+        "GET /v1.0/devices",
+        {"$filter": "operatingSystem eq 'Windows'"},
+        lambda o: names(o) == ["ADA-LAPTOP"],
+    ),
+    (
+        "list_managed_devices",
+        {"filter": "complianceState eq 'noncompliant'"},
+        "GET /v1.0/deviceManagement/managedDevices",
+        {"$filter": "complianceState eq 'noncompliant'"},
+        lambda o: names(o, "deviceName") == ["BOB-PHONE"],
+    ),
+    (
+        "list_applications",
+        {},
+        "GET /v1.0/applications",
+        {},
+        lambda o: names(o) == ["Payroll Sync", "Old Portal"],
+    ),
+    (
+        "list_service_principals",
+        {"app_id": "app-1"},
+        "GET /v1.0/servicePrincipals",
+        {"$filter": "appId eq 'app-1'"},
+        lambda o: names(o) == ["Payroll Sync"],
+    ),
+    (
+        "list_directory_roles",
+        {},
+        "GET /v1.0/directoryRoles",
+        {},
+        lambda o: names(o) == ["Global Administrator", "Helpdesk Administrator"],
+    ),
+    (
+        "list_directory_role_members",
+        {"role": GA_TEMPLATE},
+        f"GET /v1.0/directoryRoles(roleTemplateId='{GA_TEMPLATE}')/members",
+        {},
+        lambda o: names(o, "userPrincipalName") == ["breakglass1@contoso.com"],
+    ),
+    (
+        "list_sign_ins",
+        {"failures_only": True, "since": "2026-11-01"},
+        "GET /v1.0/auditLogs/signIns",
+        {"$filter": "status/errorCode ne 0 and createdDateTime ge 2026-11-01T00:00:00Z"},
+        lambda o: names(o, "id") == ["s3", "s4", "s5"],
+    ),
+    (
+        "list_directory_audits",
+        {"category": "RoleManagement"},
+        "GET /v1.0/auditLogs/directoryAudits",
+        {"$filter": "category eq 'RoleManagement'"},
+        lambda o: names(o, "id") == ["a2"],
+    ),
+    (
+        "list_security_alerts",
+        {"severity": "high"},
+        "GET /v1.0/security/alerts_v2",
+        {"$filter": "severity eq 'high'"},
+        lambda o: names(o, "title") == ["Suspicious sign-in"],
+    ),
+    (
+        "list_service_messages",
+        {"service": "Exchange Online"},
+        "GET /v1.0/admin/serviceAnnouncement/messages",
+        {"$filter": "services/any(s:s eq 'Exchange Online')"},
+        lambda o: names(o, "id") == ["MC2"],
+    ),
+    (
+        "search_sites",
+        {"query": "fin"},
+        "GET /v1.0/sites",
+        {"search": "fin"},
+        lambda o: names(o) == ["Finance"],
+    ),
+    (
+        "list_site_drives",
+        {"site": SITE},
+        f"GET /v1.0/sites/{SITE}/drives",
+        {},
+        lambda o: names(o, "name") == ["Documents"],
+    ),
+    (
+        "list_teams",
+        {"name": "Proj"},
+        "GET /v1.0/groups",
+        {
+            "$filter": "resourceProvisioningOptions/Any(x:x eq 'Team') "
+            "and startswith(displayName,'Proj')"
+        },
+        lambda o: names(o) == ["Project X"],
+    ),
+    (
+        "list_team_channels",
+        {"team": TEAM},
+        f"GET /v1.0/teams/{TEAM}/channels",
+        {},
+        lambda o: names(o) == ["General"],
+    ),
+]
 
 
-@pytest.mark.parametrize(("tool", "args", "target", "query", "check"), GRAPH_READS, ids=[r[0] for r in GRAPH_READS])
+@pytest.mark.parametrize(
+    ("tool", "args", "target", "query", "check"), GRAPH_READS, ids=[r[0] for r in GRAPH_READS]
+)
 async def test_each_graph_read_tool_sends_its_documented_request_and_returns_the_objects(
-    agent: Agent, graph: FakeGraph, tool: str, args: dict[str, Any], target: str,
-    query: dict[str, str], check: Callable[[dict[str, Any]], bool],
+    agent: Agent,
+    graph: FakeGraph,
+    tool: str,
+    args: dict[str, Any],
+    target: str,
+    query: dict[str, str],
+    check: Callable[[dict[str, Any]], bool],
 ) -> None:
     """One GET to the documented v1.0 path with the expected OData options; nothing written."""
     out = await agent.ok(tool, **args)
@@ -163,24 +271,29 @@ async def test_list_resource_groups_filters_by_tag_with_the_resources_api_versio
     assert names(out, "name") == ["web", "data"]
     req = arm.requests[0]
     assert req.path == f"/subscriptions/{SUB_A}/resourcegroups"
-    assert req.query == {"api-version": "2021-04-01", "$filter": "tagName eq 'env' and tagValue eq 'prod'"}
+    assert req.query == {
+        "api-version": "2021-04-01",
+        "$filter": "tagName eq 'env' and tagValue eq 'prod'",
+    }
 
 
-async def test_list_resources_in_a_resource_group_filters_by_type(agent: Agent, arm: FakeArm) -> None:
+async def test_list_resources_in_a_resource_group_filters_by_type(
+    agent: Agent, arm: FakeArm
+) -> None:
     """The resource group narrows the path; resource_type becomes the $filter."""
     out = await agent.ok(
-        "list_resources", subscription=SUB_A, resource_group="web",
+        "list_resources",
+        subscription=SUB_A,
+        resource_group="web",
         resource_type="Microsoft.Web/sites",
-    )  # fmt: skip
+    )
     assert names(out, "name") == ["shop"]
     assert arm.requests[0].path == f"/subscriptions/{SUB_A}/resourceGroups/web/resources"
 
 
 async def test_query_costs_posts_a_grouped_actual_cost_query(agent: Agent, arm: FakeArm) -> None:
     """The Cost Management query carries its api-version, timeframe and grouping."""
-    out = await agent.ok(
-        "query_costs", scope=f"/subscriptions/{SUB_A}", group_by=["ResourceGroup"]
-    )
+    out = await agent.ok("query_costs", scope=f"/subscriptions/{SUB_A}", group_by=["ResourceGroup"])
     assert out["columns"] == ["Cost", "ResourceGroup", "Currency"]
     assert out["rows"][0] == [12.5, "ResourceGroup-a", "EUR"]
     (req,) = arm.requests
@@ -190,7 +303,9 @@ async def test_query_costs_posts_a_grouped_actual_cost_query(agent: Agent, arm: 
     assert req.body["dataset"]["grouping"] == [{"type": "Dimension", "name": "ResourceGroup"}]
 
 
-async def test_query_costs_refuses_a_scope_that_is_not_an_arm_scope(agent: Agent, arm: FakeArm) -> None:
+async def test_query_costs_refuses_a_scope_that_is_not_an_arm_scope(
+    agent: Agent, arm: FakeArm
+) -> None:
     """A bad scope is a tool error naming the parameter; nothing is sent."""
     text = await agent.error("query_costs", scope="/subscriptions/x/../../tenants")
     assert "scope" in text
@@ -203,11 +318,17 @@ async def test_graph_request_get_reads_beta_paths_and_pages_collections(
     """GET on beta returns a page with a cursor; a GET is never a dry run."""
     out = (
         await agent.ok(
-            "graph_request", path="/users", version="beta", query={"$top": "2", "$select": "id"},
+            "graph_request",
+            path="/users",
+            version="beta",
+            query={"$top": "2", "$select": "id"},
             limit=2,
         )
     )["result"]  # a union result: the SDK wraps it as {"result": ...}
     assert len(out["items"]) == 2 and out["next_cursor"].startswith(f"{graph.url}/beta/users?")
     assert graph.requests[0].path == "/beta/users"
     single = await agent.ok("graph_request", path=f"/users/{ADA}", query={"$select": "displayName"})
-    assert single["result"]["item"] == {"displayName": "Ada Lovelace", "@odata.type": "#microsoft.graph.user"}
+    assert single["result"]["item"] == {
+        "displayName": "Ada Lovelace",
+        "@odata.type": "#microsoft.graph.user",
+    }

@@ -1,4 +1,4 @@
-"""Device-code sign-in: the code comes back as a tool error, never on stdout; then tokens are silent."""
+"""Device-code sign-in: the code comes back as a tool error, never on stdout; then silent tokens."""
 
 from __future__ import annotations
 
@@ -38,10 +38,16 @@ class StubDeviceCode:
 
     def authenticate(self, scopes: list[str]) -> AuthenticationRecord:
         assert self.sign_in is not None
-        self.sign_in._on_prompt("https://microsoft.com/devicelogin", "ABCD-EFGH", datetime.now(UTC) + timedelta(minutes=15))
+        self.sign_in._on_prompt(
+            "https://microsoft.com/devicelogin",
+            "ABCD-EFGH",
+            datetime.now(UTC) + timedelta(minutes=15),
+        )
         self.release.wait(5)
         self.signed_in = True
-        return AuthenticationRecord("contoso", "app", "login.microsoftonline.com", "home.id", "admin@contoso.com")
+        return AuthenticationRecord(
+            "contoso", "app", "login.microsoftonline.com", "home.id", "admin@contoso.com"
+        )
 
 
 def settings() -> LokkaSettings:
@@ -60,7 +66,10 @@ async def test_the_first_call_returns_the_device_code_and_later_calls_get_tokens
     cred = DeviceCodeSignIn(settings(), credential=stub)
     stub.sign_in = cred
     for _ in range(2):
-        with pytest.raises(NotConfiguredError, match="open https://microsoft.com/devicelogin and enter the code ABCD-EFGH"):
+        with pytest.raises(
+            NotConfiguredError,
+            match=r"open https://microsoft\.com/devicelogin and enter the code ABCD-EFGH",
+        ):
             await cred.get_token("https://graph.microsoft.com/.default")
     stub.release.set()
     assert cred._thread is not None
@@ -68,7 +77,10 @@ async def test_the_first_call_returns_the_device_code_and_later_calls_get_tokens
     token = await cred.get_token("https://graph.microsoft.com/.default", enable_cae=True)
     assert token.token == "user-token"
     assert stat.S_IMODE(cred.record_path.stat().st_mode) == 0o600
-    assert AuthenticationRecord.deserialize(cred.record_path.read_text()).username == "admin@contoso.com"
+    assert (
+        AuthenticationRecord.deserialize(cred.record_path.read_text()).username
+        == "admin@contoso.com"
+    )
     out, err = capsys.readouterr()
     assert out == "" and "ABCD-EFGH" in err
 

@@ -29,13 +29,18 @@ def layers(**values: str) -> EnvLayers:
     ("values", "mode"),
     [
         ({**BASE, "AZURE_CLIENT_SECRET": "s"}, "client_secret"),
-        ({**BASE, "AZURE_CLIENT_SECRET": "s", "AZURE_CLIENT_CERTIFICATE_PATH": "/c.pem"}, "certificate"),
+        (
+            {**BASE, "AZURE_CLIENT_SECRET": "s", "AZURE_CLIENT_CERTIFICATE_PATH": "/c.pem"},
+            "certificate",
+        ),
         ({**BASE, "AZURE_FEDERATED_TOKEN_FILE": "/t"}, "workload_identity"),
         ({"LOKKA_AUTH_MODE": "managed_identity"}, "managed_identity"),
         ({**BASE, "LOKKA_AUTH_MODE": "device_code"}, "device_code"),
     ],
 )
-def test_the_auth_mode_follows_the_variables_that_are_set(values: dict[str, str], mode: str) -> None:
+def test_the_auth_mode_follows_the_variables_that_are_set(
+    values: dict[str, str], mode: str
+) -> None:
     """Certificate beats secret beats federated token; other modes are chosen explicitly."""
     assert load_settings(layers(**values)).mode == mode
 
@@ -51,7 +56,11 @@ def test_no_credential_names_every_way_to_configure_one() -> None:
 
 def test_a_mode_missing_a_variable_names_it_and_its_file() -> None:
     """client_secret without a secret: AZURE_CLIENT_SECRET belongs in the secrets file."""
-    with pytest.raises(ConfigError, match=r"AZURE_CLIENT_SECRET missing for LOKKA_AUTH_MODE=client_secret: set it in environments/\.env\.test\.secrets"):
+    with pytest.raises(
+        ConfigError,
+        match=r"AZURE_CLIENT_SECRET missing for LOKKA_AUTH_MODE=client_secret: "
+        r"set it in environments/\.env\.test\.secrets",
+    ):
         load_settings(layers(**BASE, LOKKA_AUTH_MODE="client_secret"))
 
 
@@ -72,7 +81,14 @@ def test_base_urls_must_be_https_origins_except_on_loopback(url: str) -> None:
 
 def test_lists_and_flags_parse_from_the_env_file() -> None:
     """LOKKA_PROTECTED is comma-separated; the default protects the two top admin roles."""
-    s = load_settings(layers(**BASE, AZURE_CLIENT_SECRET="s", LOKKA_PROTECTED=" bg*@x.com , Admins ", LOKKA_READ_ONLY="true"))
+    s = load_settings(
+        layers(
+            **BASE,
+            AZURE_CLIENT_SECRET="s",
+            LOKKA_PROTECTED=" bg*@x.com , Admins ",
+            LOKKA_READ_ONLY="true",
+        )
+    )
     assert s.protected == ("bg*@x.com", "Admins") and s.read_only is True
     default = load_settings(layers(**BASE, AZURE_CLIENT_SECRET="s")).protected
     assert default == tuple(DEFAULT_PROTECTED.split(","))
@@ -102,7 +118,15 @@ def test_the_credential_class_follows_the_mode(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "path", ["https://evil.example/x", "//evil.example/x", "/users/../x", "/users?$top=1", "/a\\b", "javascript:x"]
+    "path",
+    [
+        "https://evil.example/x",
+        "//evil.example/x",
+        "/users/../x",
+        "/users?$top=1",
+        "/a\\b",
+        "javascript:x",
+    ],
 )
 def test_validate_path_refuses_anything_but_a_relative_api_path(path: str) -> None:
     """So a path can never move the request, and its token, to another host."""
