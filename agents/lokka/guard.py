@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
 
-from agents.core.errors import AgentError, NotFoundError, UpstreamError
+from agents.core.errors import AgentError, InputError, NotFoundError, UpstreamError
 from agents.core.recorder import annotate_call
 from agents.lokka.client import Lokka, seg
 from agents.lokka.models import SentRequest, WriteResult
@@ -47,6 +47,11 @@ SELECT = {
     "deviceManagement/managedDevices": "id,deviceName,userPrincipalName,operatingSystem",
 }
 MAX_RESOLVE = 20
+GUID_IN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
+REF_SEGMENTS = {
+    "users", "groups", "directoryRoles", "servicePrincipals", "applications", "devices",
+    "directoryObjects", "roleDefinitions", "managedDevices", "members", "owners",
+}
 
 
 class WriteRefusedError(AgentError):
@@ -190,25 +195,18 @@ async def guarded_write(
 async def request_targets(client: Lokka, path: str, body: Any) -> list[Target]:
     """The directory objects a passthrough write names in its path or body, resolved.
 
-    Path segments after ``users``, ``groups``, ``directoryRoles`` and the like, and every
-    GUID, UPN or ``@odata.id`` in the body, are looked up so a protected object cannot be
-    reached through another of its names. Values that are no directory object are checked
-    as given.
+    Every GUID in the path, the segment after ``users``, ``groups``, ``members`` and the
+    like, and every GUID, UPN or ``@odata.id`` in the body are looked up, so a protected object
+    cannot be reached through another of its names. Values that are no directory object are
+    checked as given.
+
+    Raises:
+        InputError: More objects than the guard resolves in one call.
     """
-    refs: list[str] = []
+    refs: list[str] = GUID_IN.findall(path)
     parts = [p for p in path.split("/") if p]
     for i, part in enumerate(parts[:-1]):
-        if part in (
-            "users",
-            "groups",
-            "directoryRoles",
-            "servicePrincipals",
-            "applications",
-            "devices",
-            "directoryObjects",
-            "roleDefinitions",
-            "managedDevices",
-        ):
+        if part in REF_SEGMENTS and not parts[i + 1].startswith("$"):
             refs.append(parts[i + 1])
 
     def walk(value: Any) -> None:
@@ -224,8 +222,14 @@ async def request_targets(client: Lokka, path: str, body: Any) -> list[Target]:
                 refs.append(tail)
 
     walk(body)
+    unique = list(dict.fromkeys(refs))
+    if len(unique) > MAX_RESOLVE:
+        raise InputError(
+            f"this write names {len(unique)} directory objects; the guard checks at most "
+            f"{MAX_RESOLVE} per call: split it"
+        )
     targets: list[Target] = []
-    for ref in dict.fromkeys(refs[:MAX_RESOLVE]):
+    for ref in unique:
         collection = "users" if "@" in ref else "directoryObjects"
         try:
             targets.append(await resolve(client, collection, ref, "path"))

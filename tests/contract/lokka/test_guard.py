@@ -90,6 +90,7 @@ async def test_read_only_mode_refuses_every_write_before_any_request(
             "graph_request",
             {"method": "PATCH", "path": f"/users/{GLASS}", "body": {"jobTitle": "x"}},
         ),
+        ("graph_request", {"method": "DELETE", "path": f"/groups/{SALES}/members/{GLASS}/$ref"}),
         (
             "graph_request",
             {
