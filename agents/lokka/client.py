@@ -17,8 +17,9 @@ from urllib.parse import quote, urlencode, urlsplit
 import anyio
 import httpx
 
-from agents.core.errors import AgentError, InputError, NotFoundError, UpstreamError
+from agents.core.errors import AgentError, InputError, UpstreamError
 from agents.lokka.auth import AsyncCredential, build_credential
+from agents.lokka.errors import api_error, graph_error, transport_error
 from agents.lokka.models import Page, SentRequest
 from agents.lokka.settings import LokkaSettings
 
@@ -191,7 +192,7 @@ class Lokka:
             raise graph_error(exc) from None
         except APIError as exc:
             status = exc.response_status_code or 0
-            raise _error(status, None, str(exc), None, "Microsoft Graph") from None
+            raise api_error(status, None, str(exc), None, "Microsoft Graph") from None
         except Exception as exc:
             raise transport_error(exc, "Microsoft Graph", self.settings) from exc
         return json.loads(raw) if raw else None
@@ -268,7 +269,7 @@ class Lokka:
                 rid = (r.get("headers") or {}).get("request-id") or err.get("innerError", {}).get(
                     "request-id"
                 )
-                raise _error(r["status"], err.get("code"), err.get("message"), rid, "Graph")
+                raise api_error(r["status"], err.get("code"), err.get("message"), rid, "Graph")
             out.append(r.get("body"))
         return out
 
@@ -309,7 +310,7 @@ class Lokka:
             except ValueError:
                 err = {}
             rid = resp.headers.get("x-ms-request-id")
-            raise _error(resp.status_code, err.get("code"), err.get("message"), rid, "ARM")
+            raise api_error(resp.status_code, err.get("code"), err.get("message"), rid, "ARM")
         return resp.json() if resp.content else None
 
     def arm_url(self, path: str, api_version: str, query: dict[str, Any] | None = None) -> str:
@@ -359,48 +360,3 @@ def _retry_after(resp: httpx.Response) -> float | None:
     except ValueError:
         return None
     return wait if wait <= MAX_WAIT else None
-
-
-def _error(
-    status: int, code: str | None, message: str | None, rid: str | None, api: str
-) -> AgentError:
-    text = f"{api} answered {status} {code or 'error'}: {message or 'no message'}"
-    text += f" (request-id {rid or 'none'})"
-    if status in (401, 403):
-        text += (
-            "; the app registration lacks a permission (or Azure role) this call needs: grant it "
-            "and give admin consent, see docs/lokka.md"
-        )
-    if status == 404:
-        return NotFoundError(text)
-    return UpstreamError(text, status=status, code=code)
-
-
-def graph_error(exc: Any) -> AgentError:
-    """An ``ODataError`` as a tool error with status, code, message and request-id."""
-    headers = {k.lower(): v for k, v in (exc.response_headers or {}).items()}
-    err = exc.error
-    code = getattr(err, "code", None)
-    message = getattr(err, "message", None) or exc.message
-    inner = getattr(err, "inner_error", None)
-    rid = getattr(inner, "request_id", None) or headers.get("request-id")
-    out = _error(exc.response_status_code or 0, code, message, rid, "Microsoft Graph")
-    if headers.get("retry-after"):
-        out.args = (f"{out.args[0]}; throttled: retry after {headers['retry-after']} s",)
-    return out
-
-
-def transport_error(exc: Exception, api: str, s: LokkaSettings) -> AgentError:
-    """A failure below HTTP (token, connection, TLS) as a tool error naming what to check."""
-    from azure.core.exceptions import ClientAuthenticationError
-
-    if isinstance(exc, ClientAuthenticationError):
-        first = str(exc.message or exc).strip().splitlines()[0]
-        return UpstreamError(
-            f"cannot get a token for {api} (LOKKA_AUTH_MODE={s.mode}, AZURE_CLIENT_ID="
-            f"{s.client_id}): {first}; check the credential settings (docs/lokka.md)",
-            code="authentication_failed",
-        )
-    if isinstance(exc, httpx.HTTPError | OSError):
-        return UpstreamError(f"cannot reach {api}: {type(exc).__name__}: {exc}", code="unreachable")
-    raise exc

@@ -49,8 +49,17 @@ SELECT = {
 MAX_RESOLVE = 20
 GUID_IN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 REF_SEGMENTS = {
-    "users", "groups", "directoryRoles", "servicePrincipals", "applications", "devices",
-    "directoryObjects", "roleDefinitions", "managedDevices", "members", "owners",
+    "users",
+    "groups",
+    "directoryRoles",
+    "servicePrincipals",
+    "applications",
+    "devices",
+    "directoryObjects",
+    "roleDefinitions",
+    "managedDevices",
+    "members",
+    "owners",
 }
 
 
