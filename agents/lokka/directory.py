@@ -7,10 +7,10 @@ from typing import Annotated, Any, Literal
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from agents.core.errors import InputError
+from agents.core.errors import InputError, NotFoundError
 from agents.lokka.app import listing, lokka, registry
 from agents.lokka.client import seg
-from agents.lokka.guard import Plan, Target, guarded_write, resolve
+from agents.lokka.guard import GUID, Plan, Target, guarded_write, resolve
 from agents.lokka.models import Confirm, Cursor, Filter, Limit, Page, Select, WriteResult
 
 GroupRef = Annotated[str, Field(description="Group object id")]
@@ -194,18 +194,24 @@ async def list_directory_role_members(
 ) -> Page:
     """List who holds a directory role (GET /directoryRoles/{id}/members)."""
     ref = seg(role, "role")
-    path = (
-        f"/directoryRoles(roleTemplateId='{ref}')" if len(ref) == 36 else f"/directoryRoles/{ref}"
-    )
-    return await listing(
-        ctx,
-        f"{path}/members",
-        select=None,
-        default_select="id,displayName,userPrincipalName",
-        limit=limit,
-        cursor=cursor,
-        top=False,
-    )
+
+    async def members(path: str) -> Page:
+        return await listing(
+            ctx,
+            f"{path}/members",
+            select=None,
+            default_select="id,displayName,userPrincipalName",
+            limit=limit,
+            cursor=cursor,
+            top=False,
+        )
+
+    try:
+        return await members(f"/directoryRoles/{ref}")
+    except NotFoundError:
+        if cursor or not GUID.match(ref):
+            raise
+        return await members(f"/directoryRoles(roleTemplateId='{ref}')")
 
 
 @registry.handler()

@@ -11,7 +11,7 @@ import pytest
 from tests.contract.lokka.conftest import Agent
 from tests.fakes.arm import SUB_A, FakeArm
 from tests.fakes.graph import FakeGraph
-from tests.fakes.graph_data import ADA, GA_TEMPLATE, SALES, SITE, TEAM
+from tests.fakes.graph_data import ADA, GA_ROLE, GA_TEMPLATE, SALES, SITE, TEAM
 
 pytestmark = [pytest.mark.anyio, pytest.mark.contract]
 
@@ -107,6 +107,13 @@ GRAPH_READS: list[
         "GET /v1.0/directoryRoles",
         {},
         lambda o: names(o) == ["Global Administrator", "Helpdesk Administrator"],
+    ),
+    (
+        "list_directory_role_members",
+        {"role": GA_ROLE},
+        f"GET /v1.0/directoryRoles/{GA_ROLE}/members",
+        {},
+        lambda o: names(o, "userPrincipalName") == ["breakglass1@contoso.com"],
     ),
     (
         "list_directory_role_members",

@@ -151,3 +151,13 @@ def test_protection_patterns_match_any_name_case_insensitively() -> None:
     assert protected_match(("breakglass*@contoso.com",), t) == "breakglass*@contoso.com"
     assert protected_match(("id-1",), t) == "id-1"
     assert protected_match(("admin@*",), t) is None
+
+
+def test_every_lokka_variable_is_documented_in_the_env_template(repo: Path) -> None:
+    """environments/.env.template lists each AZURE_*/LOKKA_* variable the agent reads."""
+    from agents.lokka.settings import LokkaSettings
+
+    template = (repo / "environments" / ".env.template").read_text()
+    documented = {line.split("=", 1)[0] for line in template.splitlines() if "=" in line}
+    aliases = {f.alias for f in LokkaSettings.model_fields.values()}
+    assert aliases <= documented, aliases - documented
