@@ -17,9 +17,9 @@ from urllib.parse import quote, urlencode, urlsplit
 import anyio
 import httpx
 
-from agents.core.errors import AgentError, InputError, UpstreamError
+from agents.core.errors import InputError, UpstreamError
 from agents.lokka.auth import AsyncCredential, build_credential
-from agents.lokka.errors import api_error, graph_error, transport_error
+from agents.lokka.errors import api_error, graph_error, transport_error, transport_errors
 from agents.lokka.models import Page, SentRequest
 from agents.lokka.settings import LokkaSettings
 
@@ -193,7 +193,7 @@ class Lokka:
         except APIError as exc:
             status = exc.response_status_code or 0
             raise api_error(status, None, str(exc), None, "Microsoft Graph") from None
-        except Exception as exc:
+        except transport_errors() as exc:
             raise transport_error(exc, "Microsoft Graph", self.settings) from exc
         return json.loads(raw) if raw else None
 
@@ -300,9 +300,7 @@ class Lokka:
                 if resp.status_code not in (429, 503) or attempt == s.max_retries or wait is None:
                     break
                 await anyio.sleep(wait)
-        except AgentError:
-            raise
-        except Exception as exc:
+        except transport_errors() as exc:
             raise transport_error(exc, "Azure Resource Manager", s) from exc
         if resp.status_code >= 400:
             try:

@@ -9,7 +9,7 @@ import httpx
 from agents.core.errors import AgentError, NotFoundError, UpstreamError
 from agents.lokka.settings import LokkaSettings
 
-__all__ = ["api_error", "graph_error", "transport_error"]
+__all__ = ["api_error", "graph_error", "transport_error", "transport_errors"]
 
 
 def api_error(
@@ -43,15 +43,25 @@ def graph_error(exc: Any) -> AgentError:
 
 def transport_error(exc: Exception, api: str, s: LokkaSettings) -> AgentError:
     """A failure below HTTP (token, connection, TLS) as a tool error naming what to check."""
-    from azure.core.exceptions import ClientAuthenticationError
+    from azure.core.exceptions import AzureError, ClientAuthenticationError
 
-    if isinstance(exc, ClientAuthenticationError):
-        first = str(exc.message or exc).strip().splitlines()[0]
+    if isinstance(exc, AzureError):
+        first = (str(exc.message or exc).strip().splitlines() or [type(exc).__name__])[0]
+        hint = (
+            "check the credential settings"
+            if isinstance(exc, ClientAuthenticationError)
+            else (f"check that {s.authority_host} is reachable")
+        )
         return UpstreamError(
             f"cannot get a token for {api} (LOKKA_AUTH_MODE={s.mode}, AZURE_CLIENT_ID="
-            f"{s.client_id}): {first}; check the credential settings (docs/lokka.md)",
+            f"{s.client_id}): {first}; {hint} (docs/lokka.md)",
             code="authentication_failed",
         )
-    if isinstance(exc, httpx.HTTPError | OSError):
-        return UpstreamError(f"cannot reach {api}: {type(exc).__name__}: {exc}", code="unreachable")
-    raise exc
+    return UpstreamError(f"cannot reach {api}: {type(exc).__name__}: {exc}", code="unreachable")
+
+
+def transport_errors() -> tuple[type[Exception], ...]:
+    """The exceptions :func:`transport_error` maps (azure-core's are imported on first use)."""
+    from azure.core.exceptions import AzureError
+
+    return (AzureError, httpx.HTTPError, OSError)
