@@ -1,0 +1,67 @@
+"""Graph, ARM and transport failures as tool errors carrying status, code and request id."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from agents.core.errors import AgentError, NotFoundError, UpstreamError
+from agents.lokka.settings import LokkaSettings
+
+__all__ = ["api_error", "graph_error", "transport_error", "transport_errors"]
+
+
+def api_error(
+    status: int, code: str | None, message: str | None, rid: str | None, api: str
+) -> AgentError:
+    text = f"{api} answered {status} {code or 'error'}: {message or 'no message'}"
+    text += f" (request-id {rid or 'none'})"
+    if status in (401, 403):
+        text += (
+            "; the app registration lacks a permission (or Azure role) this call needs: grant it "
+            "and give admin consent, see docs/lokka.md"
+        )
+    if status == 404:
+        return NotFoundError(text)
+    return UpstreamError(text, status=status, code=code)
+
+
+def graph_error(exc: Any) -> AgentError:
+    """An ``ODataError`` as a tool error with status, code, message and request-id."""
+    headers = {k.lower(): v for k, v in (exc.response_headers or {}).items()}
+    err = exc.error
+    code = getattr(err, "code", None)
+    message = getattr(err, "message", None) or exc.message
+    inner = getattr(err, "inner_error", None)
+    rid = getattr(inner, "request_id", None) or headers.get("request-id")
+    out = api_error(exc.response_status_code or 0, code, message, rid, "Microsoft Graph")
+    if headers.get("retry-after"):
+        out.args = (f"{out.args[0]}; throttled: retry after {headers['retry-after']} s",)
+    return out
+
+
+def transport_error(exc: Exception, api: str, s: LokkaSettings) -> AgentError:
+    """A failure below HTTP (token, connection, TLS) as a tool error naming what to check."""
+    from azure.core.exceptions import AzureError, ClientAuthenticationError
+
+    if isinstance(exc, AzureError):
+        first = (str(exc.message or exc).strip().splitlines() or [type(exc).__name__])[0]
+        hint = (
+            "check the credential settings"
+            if isinstance(exc, ClientAuthenticationError)
+            else (f"check that {s.authority_host} is reachable")
+        )
+        return UpstreamError(
+            f"cannot get a token for {api} (LOKKA_AUTH_MODE={s.mode}, AZURE_CLIENT_ID="
+            f"{s.client_id}): {first}; {hint} (docs/lokka.md)",
+            code="authentication_failed",
+        )
+    return UpstreamError(f"cannot reach {api}: {type(exc).__name__}: {exc}", code="unreachable")
+
+
+def transport_errors() -> tuple[type[Exception], ...]:
+    """The exceptions :func:`transport_error` maps (azure-core's are imported on first use)."""
+    from azure.core.exceptions import AzureError
+
+    return (AzureError, httpx.HTTPError, OSError)

@@ -1,0 +1,156 @@
+"""A loopback HTTP(S) server for fakes: request log, fault injection, JSON replies."""
+
+from __future__ import annotations
+
+import json
+import re
+import ssl
+import threading
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+Reply = tuple[int, dict[str, str], Any]
+
+
+@dataclass
+class Recorded:
+    """One request as the fake received it."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: Any
+    raw_query: str = ""
+
+    @property
+    def target(self) -> str:
+        """``METHOD /path``."""
+        return f"{self.method} {self.path}"
+
+
+@dataclass
+class Fault:
+    """Answer the next ``times`` requests matching method and path with ``status``."""
+
+    method: str
+    path: str
+    status: int
+    times: int = 1
+    headers: dict[str, str] = field(default_factory=dict)
+    body: Any = None
+
+
+class FakeServer:
+    """Base of every fake: subclasses implement :meth:`route`."""
+
+    def __init__(self, tls: tuple[Path, Path] | None = None) -> None:
+        self.requests: list[Recorded] = []
+        self.faults: list[Fault] = []
+        self._lock = threading.Lock()
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def _handle(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                status, headers, body = fake.dispatch(
+                    self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, raw
+                )
+                data = b"" if body is None else json.dumps(body).encode()
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                if data:
+                    self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _handle  # noqa: N815  http.server names
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.scheme = "http"
+        if tls:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(str(tls[0]), str(tls[1]))
+            self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
+            self.scheme = "https"
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        """``http://127.0.0.1:<port>`` (no trailing slash)."""
+        return f"{self.scheme}://127.0.0.1:{self.server.server_address[1]}"
+
+    def start(self) -> FakeServer:
+        """Serve in a daemon thread."""
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the socket."""
+        self.server.shutdown()
+        self.server.server_close()
+
+    def fail(self, method: str, path: str, status: int, **kwargs: Any) -> None:
+        """Queue a fault for requests to ``path`` (a prefix of the collapsed path)."""
+        self.faults.append(Fault(method, path, status, **kwargs))
+
+    def sent(self, method: str | None = None, path: str | None = None) -> list[Recorded]:
+        """Recorded requests, optionally only those with this method and path prefix."""
+        return [
+            r
+            for r in self.requests
+            if (method is None or r.method == method) and (path is None or r.path.startswith(path))
+        ]
+
+    def writes(self) -> list[Recorded]:
+        """Every request that was not a GET."""
+        return [r for r in self.requests if r.method != "GET"]
+
+    def dispatch(self, method: str, target: str, headers: dict[str, str], raw: bytes) -> Reply:
+        """Record, apply a queued fault, else route."""
+        parts = urlsplit(target)
+        path = re.sub(r"/{2,}", "/", unquote(parts.path))
+        query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = raw.decode(errors="replace")
+        rec = Recorded(method, path, query, headers, body, parts.query)
+        with self._lock:
+            self.requests.append(rec)
+            for f in self.faults:
+                if f.times > 0 and f.method == method and path.startswith(f.path):
+                    f.times -= 1
+                    return (
+                        f.status,
+                        {**self.base_headers(), **f.headers},
+                        f.body or self.error_body(f.status),
+                    )
+        return self.route(rec)
+
+    def base_headers(self) -> dict[str, str]:
+        """Headers on every answer."""
+        return {"request-id": str(uuid.uuid4())}
+
+    def error_body(self, status: int) -> Any:
+        """The body of an injected fault."""
+        return {"error": {"code": str(status), "message": "injected"}}
+
+    def route(self, req: Recorded) -> Reply:
+        """Answer ``req``."""
+        raise NotImplementedError
