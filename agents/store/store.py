@@ -1,0 +1,519 @@
+"""``ContextStore``: documents as immutable revisions with moving heads, in one SQLite file.
+
+Every write is one ``BEGIN IMMEDIATE`` transaction that inserts the revision, moves the head
+and appends the audit row, so either all three exist or none does. Safe with several
+processes (agents, the CLI, sync) and threads writing at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from agents.core.errors import InputError, NotFoundError, StoreError
+from agents.store import audit
+from agents.store.blobs import BlobStore
+from agents.store.canonical import canonical, is_hash, now_iso, sha256_of
+from agents.store.clock import HlcClock, vv_bump
+from agents.store.db import Synchronous, connect, explain, immediate
+from agents.store.envelope import Envelope, Level, scope_for
+from agents.store.schemas import check_body
+from agents.store.timeref import parse_time
+
+__all__ = ["ContextStore", "DocInfo", "Revision", "StoreBusy"]
+
+DB_NAME = "store.sqlite"
+
+
+class StoreBusy(StoreError):  # noqa: N818 - a state, not a failure
+    """The write lock is held elsewhere and the caller asked not to wait."""
+
+
+@dataclass(frozen=True)
+class DocInfo:
+    """A document's head, as the ``docs`` table holds it."""
+
+    id: str
+    kind: str
+    head: str
+    content_hash: str
+    vv: dict[str, int]
+    hlc: str
+    deleted: bool
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One revision in a document's history."""
+
+    hash: str
+    envelope: Envelope
+    created_at: str
+    is_head: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready summary (no body)."""
+        e = self.envelope
+        return {
+            "hash": self.hash,
+            "created_at": self.created_at,
+            "head": self.is_head,
+            "content_hash": e.content_hash,
+            "vv": e.vv,
+            "parents": e.parents,
+            "origin_machine": e.origin_machine,
+            "hlc": e.hlc,
+            "deleted": e.deleted,
+        }
+
+
+def _info(row: tuple[Any, ...]) -> DocInfo:
+    return DocInfo(row[0], row[1], row[2], row[3], json.loads(row[4]), row[5], bool(row[6]), row[7])
+
+
+_DOC_COLUMNS = "id, kind, head, content_hash, vv, hlc, deleted, updated_at"
+
+
+class ContextStore:
+    """The context store of one environment: ``<directory>/store.sqlite`` plus ``blobs/``."""
+
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        actor: str = "cli",
+        synchronous: Synchronous = "FULL",
+        busy_timeout: float = 10.0,
+        machine_id: str | None = None,
+    ) -> None:
+        self.directory = directory
+        self.path = directory / DB_NAME
+        self.actor = actor
+        self.busy_timeout = busy_timeout
+        self.blobs = BlobStore(directory / "blobs")
+        self._lock = threading.RLock()
+        self._conn = connect(self.path, synchronous=synchronous, busy_timeout=busy_timeout)
+        try:
+            self.machine_id = self._machine_id(machine_id)
+        except BaseException:
+            self._conn.close()
+            raise
+        self.clock = HlcClock(self.machine_id)
+
+    # -- plumbing --------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _guard(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            try:
+                yield self._conn
+            except sqlite3.Error as exc:
+                raise explain(exc, self.path, self.busy_timeout) from exc
+
+    @contextlib.contextmanager
+    def transaction(self, *, wait: bool = True) -> Iterator[sqlite3.Connection]:
+        """One ``BEGIN IMMEDIATE`` transaction on the store (for modules building on it).
+
+        With ``wait=False`` it never waits: if another thread or process holds the write lock
+        it raises :class:`StoreBusy` at once (an event loop can then retry in a thread).
+        """
+        if wait:
+            with self._guard() as conn, immediate(conn):
+                yield conn
+            return
+        if not self._lock.acquire(blocking=False):
+            raise StoreBusy(f"context store {self.path} is busy")
+        try:
+            conn = self._conn
+            try:
+                conn.execute("PRAGMA busy_timeout=0")
+                try:
+                    conn.execute("BEGIN IMMEDIATE")
+                finally:
+                    conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout * 1000)}")
+            except sqlite3.OperationalError as exc:
+                if getattr(exc, "sqlite_errorname", "").startswith("SQLITE_BUSY"):
+                    raise StoreBusy(f"context store {self.path} is busy") from exc
+                raise explain(exc, self.path, self.busy_timeout) from exc
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise explain(exc, self.path, self.busy_timeout) from exc
+        finally:
+            self._lock.release()
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """The connection for reads, with errors explained."""
+        with self._guard() as conn:
+            yield conn
+
+    def close(self) -> None:
+        """Close the database connection."""
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> ContextStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _machine_id(self, wanted: str | None) -> str:
+        with self._guard() as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'machine_id'").fetchone()
+            if row is None:
+                with immediate(conn):
+                    conn.execute(
+                        "INSERT OR IGNORE INTO meta VALUES ('machine_id', ?), ('created_at', ?)",
+                        (wanted or f"m-{os.urandom(6).hex()}", now_iso()),
+                    )
+                row = conn.execute("SELECT value FROM meta WHERE key = 'machine_id'").fetchone()
+        if wanted and row[0] != wanted:
+            raise StoreError(
+                f"context store {self.path} belongs to machine {row[0]!r}, not {wanted!r}"
+            )
+        return str(row[0])
+
+    def audit(self, conn: sqlite3.Connection, **fields: Any) -> int:
+        """Append an audit row inside ``conn``'s transaction, with this machine and actor."""
+        fields.setdefault("actor", self.actor)
+        return audit.append(conn, machine=self.machine_id, **fields)
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def head_info(self, doc_id: str, conn: sqlite3.Connection | None = None) -> DocInfo | None:
+        """The head of ``doc_id``, or None if it never existed here."""
+        with contextlib.nullcontext(conn) if conn else self.reading() as c:
+            row = c.execute(f"SELECT {_DOC_COLUMNS} FROM docs WHERE id = ?", (doc_id,)).fetchone()
+        return _info(row) if row else None
+
+    def commit(
+        self,
+        conn: sqlite3.Connection,
+        doc_id: str,
+        kind: str,
+        body: Any,
+        *,
+        scope: dict[str, Any] | None = None,
+        deleted: bool = False,
+        secret_refs: list[Any] | None = None,
+        actor: str | None = None,
+        op: str = "put",
+        head: DocInfo | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> Envelope:
+        """Inside ``conn``'s transaction: write a new revision of ``doc_id`` on top of its head
+        (``head`` as read in this transaction), move the head, append the audit row. A write
+        that would not change the content is a no-op returning the head."""
+        if head is not None and head.kind != kind:
+            raise InputError(f"document {doc_id!r} is a {head.kind}, not a {kind}")
+        if scope is None:
+            current = self.revision(head.head, conn).scope if head else None
+            scope = current or scope_for(kind, self.machine_id)
+        refs = secret_refs or []
+        now = now_iso()
+        envelope = Envelope(
+            id=doc_id,
+            kind=kind,
+            scope=scope,
+            body=body,
+            vv=vv_bump(head.vv if head else {}, self.machine_id),
+            parents=[head.head] if head else [],
+            origin_machine=self.machine_id,
+            updated_at=now,
+            hlc=str(self.clock.now(head.hlc if head else None)),
+            deleted=deleted,
+            secret_refs=refs,
+        )
+        if head is not None and head.content_hash == envelope.content_hash:
+            return self.revision(head.head, conn)
+        data = envelope.to_bytes()
+        digest = sha256_of(data)
+        conn.execute(
+            "INSERT OR IGNORE INTO revisions VALUES (?, ?, ?, ?, ?, ?)",
+            (digest, doc_id, kind, envelope.content_hash, data.decode(), now),
+        )
+        conn.execute(
+            f"INSERT INTO docs({_DOC_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET head = excluded.head, content_hash = "
+            "excluded.content_hash, vv = excluded.vv, hlc = excluded.hlc, deleted = "
+            "excluded.deleted, updated_at = excluded.updated_at",
+            (
+                doc_id,
+                kind,
+                digest,
+                envelope.content_hash,
+                json.dumps(envelope.vv),
+                envelope.hlc,
+                int(deleted),
+                now,
+            ),
+        )
+        self.audit(
+            conn,
+            actor=actor or self.actor,
+            op=op,
+            doc_id=doc_id,
+            old_hash=head.head if head else None,
+            new_hash=digest,
+            ts=now,
+            detail=detail,
+        )
+        return envelope
+
+    @staticmethod
+    def normalize(kind: str, body: Any, doc_id: str) -> Any:
+        """``body`` as plain JSON data, checked against ``kind``'s schema.
+
+        Raises:
+            InputError: Not JSON, unknown kind, or the schema refuses it (with the path).
+        """
+        try:
+            plain = json.loads(canonical(body))
+        except ValueError as exc:
+            raise InputError(f"document {doc_id!r}: the body is not JSON ({exc})") from None
+        check_body(kind, plain, doc_id)
+        return plain
+
+    def put(
+        self,
+        doc_id: str,
+        kind: str,
+        body: Any,
+        *,
+        level: Level | None = None,
+        project_id: str | None = None,
+        secret_refs: list[Any] | None = None,
+        actor: str | None = None,
+        expect_head: str | None = None,
+        wait: bool = True,
+    ) -> Envelope:
+        """Write ``body`` as the new head of ``doc_id``.
+
+        Args:
+            level: Scope level for a new document (default by kind); ``project_id`` for
+                project scope.
+            expect_head: Only write if the head is still this revision hash (compare-and-swap).
+            wait: False to raise :class:`StoreBusy` instead of waiting for the write lock.
+
+        Raises:
+            InputError: Bad id, unknown kind, schema refusal, kind mismatch, stale head.
+            StoreError: The store is locked, full or corrupt; nothing was written.
+        """
+        _check_id(doc_id)
+        plain = self.normalize(kind, body, doc_id)
+        scope = scope_for(kind, self.machine_id, level, project_id) if level or project_id else None
+        with self.transaction(wait=wait) as conn:
+            head = self.head_info(doc_id, conn)
+            if expect_head is not None and (head.head if head else "") != expect_head:
+                raise InputError(
+                    f"document {doc_id!r} changed since revision {expect_head}: its head is "
+                    f"{head.head if head else 'absent'}; read it again and retry"
+                )
+            return self.commit(
+                conn,
+                doc_id,
+                kind,
+                plain,
+                scope=scope,
+                secret_refs=secret_refs,
+                actor=actor,
+                head=head,
+            )
+
+    def update(
+        self,
+        doc_id: str,
+        kind: str,
+        change: Callable[[Any], Any],
+        *,
+        actor: str | None = None,
+        op: str = "put",
+    ) -> Envelope:
+        """Read-modify-write ``doc_id`` atomically: ``change(current body or None)`` returns the
+        new body, all inside one write transaction (no lost updates between processes)."""
+        _check_id(doc_id)
+        with self.transaction() as conn:
+            head = self.head_info(doc_id, conn)
+            current = None
+            if head is not None and not head.deleted:
+                current = self.revision(head.head, conn).body
+            plain = self.normalize(kind, change(current), doc_id)
+            return self.commit(conn, doc_id, kind, plain, actor=actor, op=op, head=head)
+
+    def delete(self, doc_id: str, *, actor: str | None = None) -> Envelope:
+        """Write a tombstone revision (history stays; sync propagates the deletion).
+
+        Raises:
+            NotFoundError: No such document, or it is already deleted.
+        """
+        with self.transaction() as conn:
+            head = self.head_info(doc_id, conn)
+            if head is None or head.deleted:
+                raise NotFoundError(f"no document {doc_id!r} to delete")
+            return self.commit(
+                conn, doc_id, head.kind, {}, deleted=True, actor=actor, op="delete", head=head
+            )
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def revision(self, digest: str, conn: sqlite3.Connection | None = None) -> Envelope:
+        """The revision named ``digest``.
+
+        Raises:
+            NotFoundError: Unknown (or compacted) revision.
+        """
+        with contextlib.nullcontext(conn) if conn else self.reading() as c:
+            row = c.execute("SELECT envelope FROM revisions WHERE hash = ?", (digest,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no revision {digest} in this store (unknown or compacted)")
+        return Envelope.from_dict(json.loads(row[0]))
+
+    def get(self, doc_id: str, at: str | None = None, *, deleted: bool = False) -> Envelope:
+        """The head of ``doc_id``, or its revision at ``at`` (a snapshot id, a revision hash,
+        or a time such as ``2026-05-01T12:00Z`` or ``2h``).
+
+        Raises:
+            NotFoundError: No such document (then), or it was deleted and ``deleted`` is False.
+        """
+        if at is None:
+            info = self.head_info(doc_id)
+            if info is None:
+                raise NotFoundError(f"no document {doc_id!r}; `list` shows what exists")
+            digest = info.head
+        else:
+            digest = self._at(doc_id, at)
+        envelope = self.revision(digest)
+        if envelope.id != doc_id:
+            raise InputError(f"revision {digest} belongs to {envelope.id!r}, not {doc_id!r}")
+        if envelope.deleted and not deleted:
+            raise NotFoundError(f"document {doc_id!r} is deleted (revision {digest})")
+        return envelope
+
+    def _at(self, doc_id: str, at: str) -> str:
+        if is_hash(at):
+            with self.reading() as conn:
+                if conn.execute("SELECT 1 FROM revisions WHERE hash = ?", (at,)).fetchone():
+                    return at
+        from agents.store.snapshots import find_snapshot, heads_at
+
+        snap = find_snapshot(self, at, missing_ok=True)
+        if snap is not None:
+            digest = snap.manifest.get(doc_id)
+            if digest is None:
+                raise NotFoundError(f"document {doc_id!r} is not in snapshot {snap.id}")
+            return digest
+        moment = parse_time(at)
+        if moment is None:
+            raise InputError(f"at={at!r} is neither a snapshot, a revision hash nor a time")
+        digest = heads_at(self, moment, doc_id=doc_id).get(doc_id)
+        if digest is None:
+            raise NotFoundError(f"document {doc_id!r} did not exist at {moment}")
+        return digest
+
+    def history(self, doc_id: str) -> list[Revision]:
+        """Every revision of ``doc_id`` this store holds, oldest first.
+
+        Raises:
+            NotFoundError: No such document.
+        """
+        info = self.head_info(doc_id)
+        if info is None:
+            raise NotFoundError(f"no document {doc_id!r}")
+        with self.reading() as conn:
+            rows = conn.execute(
+                "SELECT hash, envelope, created_at FROM revisions WHERE doc_id = ? ORDER BY rowid",
+                (doc_id,),
+            ).fetchall()
+        return [
+            Revision(h, Envelope.from_dict(json.loads(e)), c, h == info.head) for h, e, c in rows
+        ]
+
+    def list(
+        self,
+        kind: str | None = None,
+        *,
+        prefix: str | None = None,
+        text: str | None = None,
+        where: dict[str, Any] | None = None,
+        deleted: bool = False,
+        since: str | None = None,
+        limit: int = 50,
+    ) -> list[Envelope]:
+        """Heads, newest first: of ``kind``, ids starting with ``prefix``, containing ``text``
+        (case-insensitive, anywhere in the document), with body fields equal to ``where``."""
+        clauses: list[str] = []
+        args: list[Any] = []
+        if kind:
+            clauses.append("d.kind = ?")
+            args.append(kind)
+        if prefix:
+            clauses.append("substr(d.id, 1, ?) = ?")
+            args += [len(prefix), prefix]
+        if not deleted:
+            clauses.append("d.deleted = 0")
+        if since:
+            clauses.append("d.updated_at >= ?")
+            args.append(since)
+        if text:
+            clauses.append("instr(lower(r.envelope), lower(?)) > 0")
+            args.append(text)
+        for field, value in (where or {}).items():
+            if not field.replace("_", "").isalnum():
+                raise InputError(f"cannot filter on field {field!r}")
+            clauses.append(f"json_extract(r.envelope, '$.body.{field}') = ?")
+            args.append(value)
+        sql = (
+            "SELECT r.envelope FROM docs d JOIN revisions r ON r.hash = d.head "
+            f"{'WHERE ' + ' AND '.join(clauses) if clauses else ''} "
+            "ORDER BY d.updated_at DESC, d.id DESC LIMIT ?"
+        )
+        with self.reading() as conn:
+            rows = conn.execute(sql, (*args, limit)).fetchall()
+        return [Envelope.from_dict(json.loads(r[0])) for r in rows]
+
+    def heads(
+        self, kinds: set[str] | None = None, *, exclude: set[str] | None = None
+    ) -> dict[str, str]:
+        """``{doc_id: head hash}`` of every document (tombstones included)."""
+        with self.reading() as conn:
+            rows = conn.execute("SELECT id, kind, head FROM docs ORDER BY id").fetchall()
+        return {
+            i: h
+            for i, k, h in rows
+            if (kinds is None or k in kinds) and (exclude is None or k not in exclude)
+        }
+
+    def counts(self) -> dict[str, int]:
+        """Live documents per kind."""
+        with self.reading() as conn:
+            rows = conn.execute(
+                "SELECT kind, count(*) FROM docs WHERE deleted = 0 GROUP BY kind ORDER BY kind"
+            ).fetchall()
+        return {k: int(n) for k, n in rows}
+
+
+_ID = re.compile(r"[a-z][a-z0-9_]*:[^\x00-\x1f]+")
+
+
+def _check_id(doc_id: str) -> None:
+    if len(doc_id) > 512 or not _ID.fullmatch(doc_id):
+        raise InputError(
+            f"document id {doc_id!r} is invalid: use <prefix>:<name>, e.g. session:2026-05-01 "
+            "or mcp_server:notion (lower-case prefix, no control characters, ≤ 512 chars)"
+        )
