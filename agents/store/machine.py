@@ -92,6 +92,7 @@ def record_agents(
         for name, fields in entries.items():
             merged = {**agents.get(name, {}), **fields, "seen_at": now}
             started = merged.get("started_at")
+            merged["uptime_seconds"] = None
             if started and merged.get("state", "RUNNING") == "RUNNING":
                 began = datetime.fromisoformat(started.replace("Z", "+00:00"))
                 merged["uptime_seconds"] = round((datetime.now(UTC) - began).total_seconds(), 1)

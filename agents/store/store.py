@@ -167,6 +167,10 @@ class ContextStore:
         with self._lock:
             self._conn.close()
 
+    async def aclose(self) -> None:
+        """Close the connection (as an agent's upstream client is closed at shutdown)."""
+        self.close()
+
     def __enter__(self) -> ContextStore:
         return self
 
