@@ -79,6 +79,7 @@ def cmd_list(args: argparse.Namespace, store: ContextStore) -> int:
         args.kind,
         prefix=getattr(args, "prefix", None),
         text=getattr(args, "text", None),
+        exclude=set() if args.kind else {"agent_output"},
         limit=args.limit,
     )
     rows = [dict(views.summary(e), revision=_short(e.hash)) for e in found]

@@ -35,7 +35,9 @@ registry = HandlerRegistry("context")
 T = TypeVar("T")
 
 Limit = Annotated[int, Field(description="Maximum number of results", ge=1, le=500)]
-Kind = Annotated[str, Field(description="Only this kind (session, preference, agent_output…)")]
+Kind = Annotated[
+    str, Field(description="Only this kind (session, preference…); agent outputs only if named")
+]
 
 
 def connect(layers: EnvLayers) -> ContextStore:
@@ -55,6 +57,11 @@ SPEC = AgentSpec(
         "work and save_session when decisions or tasks change."
     ),
 )
+
+
+def _noise(kind: str) -> set[str]:
+    # Recorded calls outnumber everything else; recent_outputs is their tool.
+    return set() if kind else {"agent_output"}
 
 
 async def _run(ctx: Context, fn: Callable[[ContextStore], T]) -> T:
@@ -83,7 +90,9 @@ async def search_documents(
     limit: Limit = 20,
 ) -> DocumentList:
     """Find documents containing some text (case-insensitive), newest first."""
-    found = await _run(ctx, lambda s: s.list(kind or None, text=query, limit=limit))
+    found = await _run(
+        ctx, lambda s: s.list(kind or None, text=query, exclude=_noise(kind), limit=limit)
+    )
     return DocumentList(documents=[DocumentSummary(**views.summary(e)) for e in found])
 
 
@@ -95,7 +104,10 @@ async def list_documents(
     limit: Limit = 50,
 ) -> DocumentList:
     """List documents, newest first."""
-    found = await _run(ctx, lambda s: s.list(kind or None, prefix=prefix or None, limit=limit))
+    found = await _run(
+        ctx,
+        lambda s: s.list(kind or None, prefix=prefix or None, exclude=_noise(kind), limit=limit),
+    )
     return DocumentList(documents=[DocumentSummary(**views.summary(e)) for e in found])
 
 

@@ -457,10 +457,12 @@ class ContextStore:
         where: dict[str, Any] | None = None,
         deleted: bool = False,
         since: str | None = None,
+        exclude: frozenset[str] | set[str] = frozenset(),
         limit: int = 50,
     ) -> list[Envelope]:
-        """Heads, newest first: of ``kind``, ids starting with ``prefix``, containing ``text``
-        (case-insensitive, anywhere in the document), with body fields equal to ``where``."""
+        """Heads, newest first: of ``kind`` (not of the kinds in ``exclude``), ids starting with
+        ``prefix``, containing ``text`` (case-insensitive, anywhere in the document), with body
+        fields equal to ``where``."""
         clauses: list[str] = []
         args: list[Any] = []
         if kind:
@@ -471,6 +473,9 @@ class ContextStore:
             args += [len(prefix), prefix]
         if not deleted:
             clauses.append("d.deleted = 0")
+        for name in sorted(exclude):
+            clauses.append("d.kind != ?")
+            args.append(name)
         if since:
             clauses.append("d.updated_at >= ?")
             args.append(since)
