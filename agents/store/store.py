@@ -490,7 +490,7 @@ class ContextStore:
         sql = (
             "SELECT r.envelope FROM docs d JOIN revisions r ON r.hash = d.head "
             f"{'WHERE ' + ' AND '.join(clauses) if clauses else ''} "
-            "ORDER BY d.updated_at DESC, d.id DESC LIMIT ?"
+            "ORDER BY d.updated_at DESC, d.hlc DESC LIMIT ?"
         )
         with self.reading() as conn:
             rows = conn.execute(sql, (*args, limit)).fetchall()

@@ -19,3 +19,15 @@ def _store(tmp_path: Path) -> Iterator[ContextStore]:
 def pref(value: object, key: str = "theme") -> dict[str, object]:
     """A preference body."""
     return {"key": key, "value": value}
+
+
+def moment_passed(store: ContextStore) -> str:
+    """The time of the last audit row, once the clock has moved past it (timestamps have
+    millisecond resolution, so a write in the same millisecond would count as before)."""
+    from agents.store.canonical import now_iso
+
+    with store.reading() as conn:
+        moment: str = conn.execute("SELECT max(ts) FROM audit").fetchone()[0]
+    while now_iso() <= moment:
+        pass
+    return moment

@@ -7,7 +7,7 @@ import pytest
 from agents.core.errors import InputError, NotFoundError
 from agents.store import snapshots
 from agents.store.store import ContextStore
-from tests.unit.store.conftest import pref
+from tests.unit.store.conftest import moment_passed, pref
 
 CLAUDE_MD = {"path": "{{home}}/.claude/CLAUDE.md", "format": "markdown", "text": "# Me\nuse ruff\n"}
 
@@ -108,8 +108,7 @@ def test_rollback_can_be_limited_to_kinds_or_documents(store: ContextStore) -> N
 def test_rollback_to_a_time_uses_the_heads_of_that_moment(store: ContextStore) -> None:
     """Times resolve through the audit log of head moves."""
     store.put("preference:theme", "preference", pref("dark"))
-    with store.reading() as conn:
-        moment = conn.execute("SELECT max(ts) FROM audit").fetchone()[0]
+    moment = moment_passed(store)
     store.put("preference:theme", "preference", pref("light"))
     store.put("preference:late", "preference", pref(1, key="late"))
     result = snapshots.rollback(store, moment)

@@ -7,7 +7,7 @@ import pytest
 from agents.core.errors import InputError, NotFoundError
 from agents.store import snapshots
 from agents.store.store import ContextStore
-from tests.unit.store.conftest import pref
+from tests.unit.store.conftest import moment_passed, pref
 
 
 def test_a_put_writes_a_revision_moves_the_head_and_appends_one_audit_row(
@@ -85,8 +85,7 @@ def test_get_at_a_snapshot_a_revision_or_a_time(store: ContextStore) -> None:
     """Points in time resolve to the revision that was the head then."""
     first = store.put("preference:theme", "preference", pref("dark"))
     snap = snapshots.create_snapshot(store, "before")
-    with store.reading() as conn:
-        between = conn.execute("SELECT max(ts) FROM audit").fetchone()[0]
+    between = moment_passed(store)
     store.put("preference:theme", "preference", pref("light"))
     assert store.get("preference:theme", at=snap.id).body == pref("dark")
     assert store.get("preference:theme", at="before").body == pref("dark")
