@@ -10,8 +10,6 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-import structlog
-
 from agents.catalog import by_name
 from agents.cli.env import load_env
 from agents.supervisor.control import tail_lines
@@ -63,6 +61,8 @@ def cmd_logs(args: argparse.Namespace) -> int:
     names = (
         [by_name(args.agent).name] if args.agent else [e.name for e, _ in ctx.ports] + ["health"]
     )
+    import structlog
+
     renderer = structlog.dev.ConsoleRenderer(colors=sys.stdout.isatty())
     paths = [ctx.paths.log_of(n) for n in names]
     recent: list[tuple[str, str]] = []

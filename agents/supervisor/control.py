@@ -13,13 +13,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from agents.catalog import CatalogEntry
 from agents.core.errors import AgentError
+from agents.supervisor.probe import probe_ready
 from agents.supervisor.render import EnvPaths
 
-__all__ = ["AgentStatus", "StartError", "Supervisor", "probe_ready", "tail_lines"]
+__all__ = ["AgentStatus", "StartError", "Supervisor", "tail_lines"]
 
 GROUP = "agents"
 
@@ -45,19 +44,6 @@ class AgentStatus:
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return asdict(self)
-
-
-def probe_ready(port: int, timeout: float = 1.0) -> tuple[bool, bool, str | None]:
-    """(answering, ready, reason) from the agent's /readyz."""
-    try:
-        resp = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=timeout)
-    except httpx.HTTPError as exc:
-        return False, False, f"no answer on port {port} ({type(exc).__name__})"
-    try:
-        body = resp.json()
-    except ValueError:
-        body = {}
-    return True, resp.status_code == 200, body.get("reason")
 
 
 def tail_lines(path: Path, count: int = 10) -> list[str]:
@@ -228,7 +214,7 @@ class Supervisor:
                         for r in pending
                     )
                 )
-            time.sleep(0.1)
+            time.sleep(0.05)
 
     def _tail(self, agent: str) -> list[str]:
         return tail_lines(self.paths.log_of(agent), 8)

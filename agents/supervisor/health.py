@@ -15,8 +15,6 @@ import argparse
 import os
 import sys
 import time
-import urllib.error
-import urllib.request
 import xmlrpc.client
 from collections import deque
 from collections.abc import Callable
@@ -25,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from agents.core.logs import configure_logging, get_logger
+from agents.supervisor.probe import probe_ready
 
 __all__ = ["HealthMonitor", "main"]
 
@@ -32,15 +31,9 @@ log = get_logger("agents.health")
 GROUP = "agents"
 
 
-def probe(port: int, timeout: float = 2.0) -> bool:
+def probe(port: int) -> bool:
     """True when the agent on ``port`` answers /readyz at all (200 or 503)."""
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=timeout):
-            return True
-    except urllib.error.HTTPError:
-        return True
-    except (OSError, TimeoutError):
-        return False
+    return probe_ready(port, timeout=2.0)[0]
 
 
 @dataclass

@@ -24,8 +24,8 @@ __all__ = [
     "write_conf",
 ]
 
-# An agent answers /readyz about 2 s after spawn on a 2-vCPU box, and one refusing a bad
-# config exits after about 1.6 s (importing the SDK dominates both; `scripts/bench startup`).
+# An agent answers /readyz 1.2-2 s after spawn on a 2-vCPU box, and one refusing a bad
+# config exits after 1.0-1.2 s (importing the SDK dominates both; `scripts/bench startup`).
 # With startsecs above the latter, a misconfigured agent goes BACKOFF -> FATAL instead of
 # being respawned forever.
 STARTSECS = 3

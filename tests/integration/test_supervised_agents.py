@@ -179,3 +179,52 @@ def test_stop_all_agents_leaves_no_process_behind(project: Project) -> None:
     assert len(pids) == len(AGENTS) + 2 and all(alive(p) for p in pids)
     project.run("scripts/stop-all-agents", "local")
     assert [p for p in pids if alive(p)] == []
+
+
+def test_the_desktop_entry_runs_the_agent_over_stdio_with_logs_on_stderr(project: Project) -> None:
+    """The generated claude_desktop_config.json entry starts and answers a real stdio client."""
+    from mcp import Client
+    from mcp.client.stdio import StdioServerParameters
+
+    config = json.loads(project.run("agents", "mcp-config", "local", "--format", "desktop").stdout)
+    entry = config["mcpServers"]["fizzy-agent"]
+
+    async def go() -> Any:
+        params = StdioServerParameters(
+            command=entry["command"], args=entry["args"], env=entry["env"], cwd=str(project.root)
+        )
+        async with Client(params) as client:
+            return (await client.call_tool("agent_info", {})).structured_content
+
+    info = anyio.run(go)
+    assert info["agent"] == "fizzy" and info["env"] == "local"
+
+
+def test_in_stdio_mode_stdout_carries_only_the_protocol(project: Project) -> None:
+    """Every stdout line is JSON-RPC; the agent's log lines go to stderr."""
+    import subprocess
+
+    init = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-11-25",
+            "capabilities": {},
+            "clientInfo": {"name": "test", "version": "0"},
+        },
+    }
+    proc = subprocess.run(
+        [str(project.venv / "bin" / "python"), "-m", "agents.notion", "--transport", "stdio"],
+        input=json.dumps(init) + "\n",
+        capture_output=True,
+        text=True,
+        cwd=project.root,
+        env=project.environ(),
+        timeout=60,
+        check=False,
+    )
+    lines = proc.stdout.splitlines()
+    assert lines and all(json.loads(line)["jsonrpc"] == "2.0" for line in lines)
+    assert json.loads(lines[0])["result"]["serverInfo"]["name"] == "notion-agent"
+    assert '"event": "agent_starting"' in proc.stderr
