@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
@@ -20,6 +22,7 @@ __all__ = [
     "APPLICATION_ID",
     "FORMAT_VERSION",
     "Synchronous",
+    "begin_immediate",
     "connect",
     "explain",
     "immediate",
@@ -215,7 +218,7 @@ def connect(
         conn.execute(f"PRAGMA synchronous={synchronous}")
         conn.execute("PRAGMA foreign_keys=ON")
         if version < FORMAT_VERSION:
-            with immediate(conn):
+            with immediate(conn, busy_timeout):
                 if conn.execute("PRAGMA user_version").fetchone()[0] < FORMAT_VERSION:
                     for statement in _SCHEMA.split(";"):
                         if statement.strip():
@@ -231,10 +234,40 @@ def connect(
     return conn
 
 
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    return getattr(exc, "sqlite_errorname", "").startswith("SQLITE_BUSY")
+
+
+def begin_immediate(conn: sqlite3.Connection, timeout: float) -> None:
+    """``BEGIN IMMEDIATE``, retrying for up to ``timeout`` seconds while another writer holds
+    the lock. SQLite's own busy handler sleeps 1, 2, 5, 10… ms between tries, which makes
+    short transactions from several processes queue far longer than they run; this retries
+    after 50 µs, backing off to 2 ms, with jitter.
+
+    Raises:
+        sqlite3.OperationalError: Still busy after ``timeout`` (or another error).
+    """
+    conn.execute("PRAGMA busy_timeout=0")
+    try:
+        deadline = time.monotonic() + timeout
+        delay = 0.00005
+        while True:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if not _busy(exc) or time.monotonic() + delay > deadline:
+                    raise
+            time.sleep(delay * random.uniform(0.5, 1.5))
+            delay = min(delay * 2, 0.002)
+    finally:
+        conn.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+
+
 @contextlib.contextmanager
-def immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+def immediate(conn: sqlite3.Connection, timeout: float = 10.0) -> Iterator[sqlite3.Connection]:
     """One ``BEGIN IMMEDIATE`` transaction: committed on success, rolled back on any error."""
-    conn.execute("BEGIN IMMEDIATE")
+    begin_immediate(conn, timeout)
     try:
         yield conn
         conn.execute("COMMIT")

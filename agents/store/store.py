@@ -127,7 +127,7 @@ class ContextStore:
         it raises :class:`StoreBusy` at once (an event loop can then retry in a thread).
         """
         if wait:
-            with self._guard() as conn, immediate(conn):
+            with self._guard() as conn, immediate(conn, self.busy_timeout):
                 yield conn
             return
         if not self._lock.acquire(blocking=False):
@@ -181,7 +181,7 @@ class ContextStore:
         with self._guard() as conn:
             row = conn.execute("SELECT value FROM meta WHERE key = 'machine_id'").fetchone()
             if row is None:
-                with immediate(conn):
+                with immediate(conn, self.busy_timeout):
                     conn.execute(
                         "INSERT OR IGNORE INTO meta VALUES ('machine_id', ?), ('created_at', ?)",
                         (wanted or f"m-{os.urandom(6).hex()}", now_iso()),
@@ -206,6 +206,88 @@ class ContextStore:
             row = c.execute(f"SELECT {_DOC_COLUMNS} FROM docs WHERE id = ?", (doc_id,)).fetchone()
         return _info(row) if row else None
 
+    def prepare(
+        self,
+        doc_id: str,
+        kind: str,
+        body: Any,
+        *,
+        head: DocInfo | None,
+        scope: dict[str, Any] | None = None,
+        deleted: bool = False,
+        secret_refs: list[Any] | None = None,
+        conn: sqlite3.Connection | None = None,
+    ) -> Envelope:
+        """The next revision of ``doc_id`` on top of ``head`` (not stored yet)."""
+        if head is not None and head.kind != kind:
+            raise InputError(f"document {doc_id!r} is a {head.kind}, not a {kind}")
+        if scope is None:
+            current = self.revision(head.head, conn).scope if head else None
+            scope = current or scope_for(kind, self.machine_id)
+        return Envelope(
+            id=doc_id,
+            kind=kind,
+            scope=scope,
+            body=body,
+            vv=vv_bump(head.vv if head else {}, self.machine_id),
+            parents=[head.head] if head else [],
+            origin_machine=self.machine_id,
+            updated_at=now_iso(),
+            hlc=str(self.clock.now(head.hlc if head else None)),
+            deleted=deleted,
+            secret_refs=secret_refs or [],
+        )
+
+    def apply(
+        self,
+        conn: sqlite3.Connection,
+        envelope: Envelope,
+        head: DocInfo | None,
+        *,
+        actor: str | None = None,
+        op: str = "put",
+        detail: dict[str, Any] | None = None,
+    ) -> Envelope:
+        """Inside ``conn``'s transaction, where ``head`` is the current head: store
+        ``envelope``, move the head to it, append the audit row. Writing what the head already
+        says is a no-op returning the head."""
+        if head is not None and head.content_hash == envelope.content_hash:
+            return self.revision(head.head, conn)
+        data = envelope.to_bytes()
+        digest = sha256_of(data)
+        now = now_iso()
+        conn.execute(
+            "INSERT OR IGNORE INTO revisions VALUES (?, ?, ?, ?, ?, ?)",
+            (digest, envelope.id, envelope.kind, envelope.content_hash, data.decode(), now),
+        )
+        conn.execute(
+            f"INSERT INTO docs({_DOC_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET head = excluded.head, content_hash = "
+            "excluded.content_hash, vv = excluded.vv, hlc = excluded.hlc, deleted = "
+            "excluded.deleted, updated_at = excluded.updated_at",
+            (
+                envelope.id,
+                envelope.kind,
+                digest,
+                envelope.content_hash,
+                json.dumps(envelope.vv),
+                envelope.hlc,
+                int(envelope.deleted),
+                now,
+            ),
+        )
+        self.audit(
+            conn,
+            actor=actor or self.actor,
+            op=op,
+            doc_id=envelope.id,
+            old_hash=head.head if head else None,
+            new_hash=digest,
+            ts=now,
+            detail=detail,
+        )
+        return envelope
+
     def commit(
         self,
         conn: sqlite3.Connection,
@@ -224,61 +306,17 @@ class ContextStore:
         """Inside ``conn``'s transaction: write a new revision of ``doc_id`` on top of its head
         (``head`` as read in this transaction), move the head, append the audit row. A write
         that would not change the content is a no-op returning the head."""
-        if head is not None and head.kind != kind:
-            raise InputError(f"document {doc_id!r} is a {head.kind}, not a {kind}")
-        if scope is None:
-            current = self.revision(head.head, conn).scope if head else None
-            scope = current or scope_for(kind, self.machine_id)
-        refs = secret_refs or []
-        now = now_iso()
-        envelope = Envelope(
-            id=doc_id,
-            kind=kind,
+        envelope = self.prepare(
+            doc_id,
+            kind,
+            body,
+            head=head,
             scope=scope,
-            body=body,
-            vv=vv_bump(head.vv if head else {}, self.machine_id),
-            parents=[head.head] if head else [],
-            origin_machine=self.machine_id,
-            updated_at=now,
-            hlc=str(self.clock.now(head.hlc if head else None)),
             deleted=deleted,
-            secret_refs=refs,
+            secret_refs=secret_refs,
+            conn=conn,
         )
-        if head is not None and head.content_hash == envelope.content_hash:
-            return self.revision(head.head, conn)
-        data = envelope.to_bytes()
-        digest = sha256_of(data)
-        conn.execute(
-            "INSERT OR IGNORE INTO revisions VALUES (?, ?, ?, ?, ?, ?)",
-            (digest, doc_id, kind, envelope.content_hash, data.decode(), now),
-        )
-        conn.execute(
-            f"INSERT INTO docs({_DOC_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT(id) DO UPDATE SET head = excluded.head, content_hash = "
-            "excluded.content_hash, vv = excluded.vv, hlc = excluded.hlc, deleted = "
-            "excluded.deleted, updated_at = excluded.updated_at",
-            (
-                doc_id,
-                kind,
-                digest,
-                envelope.content_hash,
-                json.dumps(envelope.vv),
-                envelope.hlc,
-                int(deleted),
-                now,
-            ),
-        )
-        self.audit(
-            conn,
-            actor=actor or self.actor,
-            op=op,
-            doc_id=doc_id,
-            old_hash=head.head if head else None,
-            new_hash=digest,
-            ts=now,
-            detail=detail,
-        )
-        return envelope
+        return self.apply(conn, envelope, head, actor=actor, op=op, detail=detail)
 
     @staticmethod
     def normalize(kind: str, body: Any, doc_id: str) -> Any:
@@ -322,6 +360,11 @@ class ContextStore:
         _check_id(doc_id)
         plain = self.normalize(kind, body, doc_id)
         scope = scope_for(kind, self.machine_id, level, project_id) if level or project_id else None
+        # Build the revision before taking the write lock (optimistically, on the head as read
+        # now); inside, it is used only if the head is still the same. Short transactions
+        # keep several writing processes from queueing behind each other.
+        seen = self.head_info(doc_id)
+        ready = self.prepare(doc_id, kind, plain, head=seen, scope=scope, secret_refs=secret_refs)
         with self.transaction(wait=wait) as conn:
             head = self.head_info(doc_id, conn)
             if expect_head is not None and (head.head if head else "") != expect_head:
@@ -329,16 +372,17 @@ class ContextStore:
                     f"document {doc_id!r} changed since revision {expect_head}: its head is "
                     f"{head.head if head else 'absent'}; read it again and retry"
                 )
-            return self.commit(
-                conn,
-                doc_id,
-                kind,
-                plain,
-                scope=scope,
-                secret_refs=secret_refs,
-                actor=actor,
-                head=head,
-            )
+            if (head.head if head else None) != (seen.head if seen else None):
+                ready = self.prepare(
+                    doc_id,
+                    kind,
+                    plain,
+                    head=head,
+                    scope=scope,
+                    secret_refs=secret_refs,
+                    conn=conn,
+                )
+            return self.apply(conn, ready, head, actor=actor)
 
     def update(
         self,
