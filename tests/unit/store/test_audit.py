@@ -6,7 +6,7 @@ import sqlite3
 
 from agents.store import audit, maintenance
 from agents.store.store import ContextStore
-from tests.unit.store.conftest import pref
+from tests.unit.store.conftest import moment_passed, pref
 
 
 def filled(store: ContextStore, n: int = 6) -> None:
@@ -79,6 +79,7 @@ def test_a_removed_last_row_is_detected(store: ContextStore) -> None:
 def test_compaction_prunes_old_rows_and_the_chain_still_verifies(store: ContextStore) -> None:
     """The chain is anchored at the last pruned row; new rows link on."""
     filled(store)
+    moment_passed(store)
     result = maintenance.compact(store, 0, prune_audit=True)
     assert result.audit_rows == 6
     store.put("preference:theme", "preference", pref("after"))

@@ -16,6 +16,7 @@ from agents.store import audit
 from agents.store.recorder import StoreRecorder, mask_secrets
 from agents.store.store import ContextStore
 from tests.unit.core.util import server_for
+from tests.unit.store.conftest import moment_passed
 
 pytestmark = pytest.mark.anyio
 
@@ -119,6 +120,7 @@ def test_compaction_drops_old_outputs_and_their_unreferenced_blobs(
     assert (kept.outputs, kept.blobs) == (0, 0)
     import agents.store.maintenance as m
 
+    moment_passed(store)
     m._BLOB_GRACE_SECONDS, grace = -1.0, m._BLOB_GRACE_SECONDS
     try:
         result = maintenance.compact(store, 0)
