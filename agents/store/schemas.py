@@ -13,16 +13,25 @@ from __future__ import annotations
 import functools
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError, best_match
-from referencing import Registry, Resource
 
 from agents.core.errors import InputError
 
-__all__ = ["KINDS", "InvalidDocumentError", "check_body", "check_envelope", "kind_schema"]
+if TYPE_CHECKING:  # jsonschema loads in about 0.1 s: only when a document is refused
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
+    from referencing import Registry
+
+__all__ = [
+    "KINDS",
+    "InvalidDocumentError",
+    "check_body",
+    "check_envelope",
+    "check_schemas",
+    "kind_schema",
+]
 
 _DIR = Path(__file__).with_name("schemas")
 _SHARED = ("common", "envelope")
@@ -48,6 +57,8 @@ KINDS: tuple[str, ...] = tuple(sorted(p.stem for p in _DIR.glob("*.json") if p.s
 
 @functools.cache
 def _registry() -> Registry[Any]:
+    from referencing import Registry, Resource
+
     resources = [
         (f"urn:ctx:{name}", Resource.from_contents(_load(name))) for name in (*_SHARED, *KINDS)
     ]
@@ -56,6 +67,8 @@ def _registry() -> Registry[Any]:
 
 @functools.cache
 def _validator(name: str) -> Draft202012Validator:
+    from jsonschema import Draft202012Validator
+
     schema = _load(name)
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema, registry=_registry())
@@ -64,7 +77,6 @@ def _validator(name: str) -> Draft202012Validator:
 @functools.cache
 def _fast(name: str) -> Any:
     registry = jsonschema_rs.Registry([(f"urn:ctx:{n}", _load(n)) for n in (*_SHARED, *KINDS)])
-    _validator(name)  # the meta-schema check
     return jsonschema_rs.Draft202012Validator(_load(name), registry=registry)
 
 
@@ -93,6 +105,23 @@ def _raise(error: ValidationError, file: str, prefix: str, what: str) -> None:
     )
 
 
+def _explain(name: str, document: Any) -> ValidationError | None:
+    from jsonschema.exceptions import best_match
+
+    error: ValidationError | None = best_match(_validator(name).iter_errors(document))
+    return error
+
+
+def check_schemas() -> None:
+    """Check every schema file against the 2020-12 meta-schema.
+
+    Raises:
+        jsonschema.exceptions.SchemaError: A schema file is not a valid schema.
+    """
+    for name in (*_SHARED, *KINDS):
+        _validator(name)
+
+
 def check_body(kind: str, body: Any, doc_id: str = "") -> None:
     """Validate a body against its kind's schema.
 
@@ -103,7 +132,7 @@ def check_body(kind: str, body: Any, doc_id: str = "") -> None:
     _require_kind(kind)
     if _fast(kind).is_valid(body):
         return
-    error = best_match(_validator(kind).iter_errors(body))
+    error = _explain(kind, body)
     if error is not None:
         _raise(error, f"{kind}.json", "/body", f"{kind} document {doc_id!r}".replace(" ''", ""))
 
@@ -116,11 +145,7 @@ def check_envelope(envelope: dict[str, Any]) -> None:
         InvalidDocumentError: The envelope or its body breaks a rule.
     """
     doc_id = str(envelope.get("id", ""))
-    error = (
-        None
-        if _fast("envelope").is_valid(envelope)
-        else best_match(_validator("envelope").iter_errors(envelope))
-    )
+    error = None if _fast("envelope").is_valid(envelope) else _explain("envelope", envelope)
     if error is not None:
         _raise(error, "envelope.json", "", f"envelope {doc_id!r}")
     if not envelope["deleted"]:
