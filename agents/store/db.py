@@ -242,7 +242,7 @@ def begin_immediate(conn: sqlite3.Connection, timeout: float) -> None:
     """``BEGIN IMMEDIATE``, retrying for up to ``timeout`` seconds while another writer holds
     the lock. SQLite's own busy handler sleeps 1, 2, 5, 10… ms between tries, which makes
     short transactions from several processes queue far longer than they run; this retries
-    after 50 µs, backing off to 2 ms, with jitter.
+    after 50 µs, backing off to 0.5 ms, with jitter.
 
     Raises:
         sqlite3.OperationalError: Still busy after ``timeout`` (or another error).
@@ -259,7 +259,7 @@ def begin_immediate(conn: sqlite3.Connection, timeout: float) -> None:
                 if not _busy(exc) or time.monotonic() + delay > deadline:
                     raise
             time.sleep(delay * random.uniform(0.5, 1.5))
-            delay = min(delay * 2, 0.002)
+            delay = min(delay * 2, 0.0005)
     finally:
         conn.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
 

@@ -68,13 +68,14 @@ class ContextStore(StoreBase):
         actor: str | None = None,
         op: str = "put",
         detail: dict[str, Any] | None = None,
+        serialized: bytes | None = None,
     ) -> Envelope:
         """Inside ``conn``'s transaction, where ``head`` is the current head: store
         ``envelope``, move the head to it, append the audit row. Writing what the head already
         says is a no-op returning the head."""
         if head is not None and head.content_hash == envelope.content_hash:
             return self.revision(head.head, conn)
-        data = envelope.to_bytes()
+        data = serialized if serialized is not None else envelope.to_bytes()
         digest = sha256_of(data)
         now = now_iso()
         conn.execute(
@@ -186,6 +187,7 @@ class ContextStore(StoreBase):
         # keep several writing processes from queueing behind each other.
         seen = self.head_info(doc_id)
         ready = self.prepare(doc_id, kind, plain, head=seen, scope=scope, secret_refs=secret_refs)
+        serialized: bytes | None = ready.to_bytes()
         with self.transaction(wait=wait) as conn:
             head = self.head_info(doc_id, conn)
             if expect_head is not None and (head.head if head else "") != expect_head:
@@ -203,7 +205,8 @@ class ContextStore(StoreBase):
                     secret_refs=secret_refs,
                     conn=conn,
                 )
-            return self.apply(conn, ready, head, actor=actor)
+                serialized = None
+            return self.apply(conn, ready, head, actor=actor, serialized=serialized)
 
     def update(
         self,
