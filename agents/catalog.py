@@ -43,6 +43,7 @@ AGENTS: tuple[CatalogEntry, ...] = (
     CatalogEntry("notion", 1, "Notion pages, databases and document import"),
     CatalogEntry("fizzy", 2, "Fizzy boards, cards and collaboration"),
     CatalogEntry("lokka", 3, "Microsoft 365 and Azure administration"),
+    CatalogEntry("context", 4, "Shared context store: documents, sessions, agent outputs"),
 )
 
 

@@ -1,12 +1,14 @@
 """The recorder seam: every tool call passes through one ``Recorder``.
 
-The context store provides the durable recorder (one ``agent_output`` document per call);
-:class:`NullRecorder` records nothing and is what an agent runs with when no store is wired.
+The context store provides the durable recorder (one ``agent_output`` document per call,
+``agents.store.recorder``); :class:`NullRecorder` records nothing (``CONTEXT_RECORD=false``,
+and in-memory unit tests).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -102,6 +104,10 @@ class Recorder(Protocol):
     async def record(self, call: ToolCall) -> None:
         """Persist ``call``."""
 
+    async def run(self, status: Callable[[], dict[str, Any]]) -> None:
+        """Background duty while the agent serves (the store writes this agent's entry of the
+        machine state from ``status()`` periodically); cancelled at shutdown."""
+
     async def aclose(self) -> None:
         """Release resources."""
 
@@ -112,10 +118,23 @@ class NullRecorder:
     async def record(self, call: ToolCall) -> None:
         """Drop ``call``."""
 
+    async def run(self, status: Callable[[], dict[str, Any]]) -> None:
+        """Nothing to do."""
+
     async def aclose(self) -> None:
         """Nothing to release."""
 
 
 def open_recorder(layers: Any, agent: str) -> Recorder:
-    """The recorder every agent process uses: the one place the context store plugs in."""
-    return NullRecorder()
+    """The recorder every agent process uses: the one place the context store plugs in.
+
+    It records into the environment's context store (``agents.store``) unless
+    ``CONTEXT_RECORD=false``.
+
+    Raises:
+        ConfigError: A ``CONTEXT_*`` variable is invalid.
+        StoreError: The store cannot be opened (corrupt, locked, newer format…).
+    """
+    from agents.store.recorder import open_store_recorder
+
+    return open_store_recorder(layers, agent) or NullRecorder()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -85,6 +86,20 @@ class AgentRuntime(Generic[ClientT]):
     def ready(self) -> bool:
         """Config loaded and the upstream client built."""
         return self.client is not None
+
+    def status(self) -> dict[str, Any]:
+        """What this agent reports about itself for the machine state."""
+        return {
+            "pid": os.getpid(),
+            "port": self.port,
+            "state": "RUNNING",
+            "started_at": time.strftime(
+                "%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - (time.monotonic() - self.started))
+            ),
+            "ready": self.ready,
+            "reason": self.reason,
+            "version": self.spec.version,
+        }
 
     def require_client(self) -> ClientT:
         """The upstream client.

@@ -6,8 +6,10 @@ import hmac
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import anyio
 from mcp.server import MCPServer
 from mcp.server.auth.provider import AccessToken
 from mcp.server.auth.settings import AuthSettings
@@ -70,7 +72,13 @@ class AgentServer(MCPServer[AgentRuntime[Any]]):
         @asynccontextmanager
         async def lifespan(_: MCPServer[AgentRuntime[Any]]) -> AsyncIterator[AgentRuntime[Any]]:
             try:
-                yield runtime
+                if not owns_runtime:
+                    yield runtime
+                    return
+                async with anyio.create_task_group() as tasks:
+                    tasks.start_soon(runtime.recorder.run, runtime.status)
+                    yield runtime
+                    tasks.cancel_scope.cancel()
             finally:
                 if owns_runtime:
                     await runtime.aclose()
@@ -130,6 +138,7 @@ class AgentServer(MCPServer[AgentRuntime[Any]]):
             arguments=redact(arguments),
             outcome=outcome,
             duration_ms=duration_ms,
+            started_at=datetime.now(UTC) - timedelta(milliseconds=duration_ms),
             output=output,
             error=error,
             meta=redact(meta),

@@ -78,6 +78,9 @@ class Recording:
         """Keep ``call``."""
         self.calls.append(call)
 
+    async def run(self, status: Any) -> None:
+        """No background duty."""
+
     async def aclose(self) -> None:
         """Nothing to release."""
 

@@ -60,12 +60,14 @@ class HealthMonitor:
         crash_window: float,
         probe: Callable[[int], bool] = probe,
         clock: Callable[[], float] = time.time,
+        state: Callable[[dict[str, dict[str, Any]]], None] | None = None,
     ) -> None:
         self.rpc = rpc
         self.agents = {name: _Agent(name, port) for name, port in ports.items()}
         self.misses, self.grace = misses, grace
         self.crash_exits, self.crash_window = crash_exits, crash_window
         self._probe, self._clock = probe, clock
+        self._state = state
         self._pool = ThreadPoolExecutor(max_workers=max(1, len(ports)))
 
     def tick(self) -> None:
@@ -85,7 +87,11 @@ class HealthMonitor:
         due = [
             a for a in running if a not in stopping and now - infos[a.name]["start"] >= self.grace
         ]
-        answers = self._pool.map(lambda a: self._probe(a.port), due)
+        answers = list(self._pool.map(lambda a: self._probe(a.port), due))
+        if self._state is not None:
+            self._state(
+                self._entries(infos, dict(zip((a.name for a in due), answers, strict=True)))
+            )
         for agent, alive in zip(due, answers, strict=True):
             if alive:
                 agent.misses = 0
@@ -98,6 +104,27 @@ class HealthMonitor:
                 agent.misses = 0
                 log.error("agent_unresponsive_restarting", program=agent.name, pid=pid)
                 self._call("signalProcess", f"{GROUP}:{agent.name}", "KILL")
+
+    def _entries(
+        self, infos: dict[str, dict[str, Any]], answered: dict[str, bool]
+    ) -> dict[str, dict[str, Any]]:
+        """Each agent's process facts for the machine state."""
+        out: dict[str, dict[str, Any]] = {}
+        for agent in self.agents.values():
+            info = infos.get(agent.name, {})
+            state = str(info.get("statename", "UNKNOWN"))
+            entry: dict[str, Any] = {"port": agent.port, "state": state}
+            if state == "RUNNING":
+                entry["pid"] = info.get("pid")
+                entry["started_at"] = time.strftime(
+                    "%Y-%m-%dT%H:%M:%SZ", time.gmtime(float(info.get("start", 0)))
+                )
+            else:
+                entry.update(pid=None, started_at=None, ready=None)
+            if agent.name in answered:
+                entry["answering"] = answered[agent.name]
+            out[agent.name] = entry
+        return out
 
     def running(self, name: str) -> None:
         """A fresh start: forget earlier misses, or carry out a pending crash-loop stop."""
@@ -172,6 +199,38 @@ def serve(monitor: HealthMonitor, stdin: TextIO, stdout: TextIO) -> None:
         childutils.listener.ok(stdout)
 
 
+def _state_writer(env: str) -> Callable[[dict[str, dict[str, Any]]], None] | None:
+    """Writes the agents' process facts into the context store's machine state (at most
+    every CONTEXT_STATE_INTERVAL seconds when nothing changes); None without a store."""
+    from agents.core.errors import AgentError
+    from agents.core.settings import find_root, load_layers
+    from agents.store.config import StoreSettings, open_store
+    from agents.store.machine import record_agents
+
+    try:
+        layers = load_layers(find_root(), env)
+        heartbeat = layers.model(StoreSettings).state_interval
+        store = open_store(layers, actor="supervisor")
+    except AgentError as exc:
+        log.warning("machine_state_disabled", reason=str(exc))
+        return None
+
+    def write(entries: dict[str, dict[str, Any]]) -> None:
+        try:
+            record_agents(
+                store,
+                entries,
+                actor="supervisor",
+                supervisor_pid=os.getppid(),
+                heartbeat=heartbeat,
+                env=env,
+            )
+        except AgentError as exc:
+            log.warning("machine_state_not_written", reason=str(exc))
+
+    return write
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of ``python -m agents.supervisor.health``."""
     p = argparse.ArgumentParser(prog="python -m agents.supervisor.health")
@@ -193,6 +252,7 @@ def main(argv: list[str] | None = None) -> None:
         grace=args.grace,
         crash_exits=args.crash_exits,
         crash_window=args.crash_window,
+        state=_state_writer(args.env),
     )
     log.info("health_listener_started", agents=ports, misses=args.misses, grace=args.grace)
     serve(monitor, sys.stdin, sys.stdout)

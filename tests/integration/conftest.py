@@ -42,7 +42,9 @@ def make_project(tmp: Path, repo: Path) -> Project:
         project.set_env(
             env,
             AGENTS_PORT_BASE=str(free_port_block(6)),
-            HEALTH_GRACE_SECONDS="1",
+            # Long enough for four agents to import their SDKs on a loaded 2-core box before
+            # the listener starts probing them (a hang test SIGSTOPs a long-running agent).
+            HEALTH_GRACE_SECONDS="15",
             HEALTH_MISSES="3",
             CRASH_LOOP_EXITS="3",
             CRASH_LOOP_WINDOW_SECONDS="120",

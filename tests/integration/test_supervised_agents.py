@@ -50,7 +50,8 @@ def test_start_all_agents_brings_every_agent_up_and_a_client_calls_agent_info(
         tools, info = call_agent_info(row["url"], project.secret("local", entry.token_var))
         assert "agent_info" in tools
         assert info["agent"] == entry.name and info["env"] == "local"
-        assert info["upstream_configured"] is False
+        # The context agent's upstream is the local store: configured from the start.
+        assert info["upstream_configured"] is (entry.name == "context")
 
 
 def test_mcp_refuses_a_missing_or_wrong_token_and_a_foreign_host(project: Project) -> None:

@@ -39,6 +39,7 @@ def test_non_local_environments_get_a_suffix_so_tool_names_cannot_be_confused() 
         "notion-agent-staging",
         "fizzy-agent-staging",
         "lokka-agent-staging",
+        "context-agent-staging",
     }
 
 

@@ -122,3 +122,41 @@ def test_event_payload_fields_are_parsed() -> None:
         "expected": "0",
         "pid": "4242",
     }
+
+
+def test_each_tick_hands_the_agents_process_facts_to_the_machine_state_writer() -> None:
+    """pid, port, state, start time, and whether the probe was answered."""
+    written: list[dict[str, Any]] = []
+    now = [100.0]
+    rpc = FakeRPC()
+    rpc.supervisor.infos = [
+        {"name": "notion", "group": "agents", "statename": "RUNNING", "start": 40, "pid": 11},
+        {"name": "fizzy", "group": "agents", "statename": "FATAL", "start": 0, "pid": 0},
+    ]
+    mon = HealthMonitor(
+        rpc,
+        {"notion": 1, "fizzy": 2},
+        probe=lambda port: True,
+        clock=lambda: now[0],
+        state=written.append,
+        misses=2,
+        grace=10.0,
+        crash_exits=3,
+        crash_window=60.0,
+    )
+    mon.tick()
+    (entries,) = written
+    assert entries["notion"] == {
+        "port": 1,
+        "state": "RUNNING",
+        "pid": 11,
+        "started_at": "1970-01-01T00:00:40Z",
+        "answering": True,
+    }
+    assert entries["fizzy"] == {
+        "port": 2,
+        "state": "FATAL",
+        "pid": None,
+        "started_at": None,
+        "ready": None,
+    }

@@ -1,0 +1,1 @@
+"""The context agent: the shared context store over MCP (documents, sessions, agent outputs)."""

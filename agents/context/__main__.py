@@ -1,0 +1,6 @@
+"""`python -m agents.context`: run the context agent."""
+
+from agents.context.handlers import SPEC
+from agents.core.main import run
+
+run(SPEC)

@@ -1,0 +1,263 @@
+"""Context agent tools: read and write the environment's context store over MCP."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, TypeVar
+
+import anyio.to_thread
+from mcp.server.mcpserver import Context
+from pydantic import Field
+
+from agents import __version__
+from agents.context.models import (
+    Diff,
+    DiffEntry,
+    Document,
+    DocumentList,
+    DocumentSummary,
+    History,
+    HistoryEntry,
+    OutputList,
+    OutputSummary,
+    SessionView,
+    SnapshotInfo,
+    SnapshotList,
+)
+from agents.core.registry import HandlerRegistry
+from agents.core.runtime import AgentSpec
+from agents.core.settings import EnvLayers
+from agents.store import sessions, snapshots, views
+from agents.store.config import open_store
+from agents.store.store import ContextStore
+
+registry = HandlerRegistry("context")
+T = TypeVar("T")
+
+Limit = Annotated[int, Field(description="Maximum number of results", ge=1, le=500)]
+Kind = Annotated[
+    str, Field(description="Only this kind (session, preference…); agent outputs only if named")
+]
+
+
+def connect(layers: EnvLayers) -> ContextStore:
+    """Open the environment's store (local disk only, no network)."""
+    return open_store(layers, actor="agent:context")
+
+
+SPEC = AgentSpec(
+    name="context",
+    registry=registry,
+    connect=connect,
+    version=__version__,
+    instructions=(
+        "The user's shared context store: sessions (what a piece of work is about, decisions, "
+        "next tasks), preferences, MCP server and Claude file documents, and every recorded "
+        "tool call of the Notion, Fizzy and Lokka agents. Use restore_session at the start of "
+        "work and save_session when decisions or tasks change."
+    ),
+)
+
+
+def _noise(kind: str) -> set[str]:
+    # Recorded calls outnumber everything else; recent_outputs is their tool.
+    return set() if kind else {"agent_output"}
+
+
+async def _run(ctx: Context, fn: Callable[[ContextStore], T]) -> T:
+    store = SPEC.client(ctx)
+    return await anyio.to_thread.run_sync(fn, store)
+
+
+@registry.handler(read_only=True)
+async def get_document(
+    ctx: Context,
+    id: Annotated[str, Field(description="Document id, e.g. session:01J… or preference:theme")],
+    at: Annotated[
+        str, Field(description="Optional: a snapshot id/label, a revision hash or a time (2h)")
+    ] = "",
+) -> Document:
+    """Get one document (its body, revision and lineage), now or as it was at a point."""
+    envelope = await _run(ctx, lambda s: s.get(id, at or None))
+    return Document(**views.document(envelope))
+
+
+@registry.handler(read_only=True)
+async def search_documents(
+    ctx: Context,
+    query: Annotated[str, Field(description="Text to find anywhere in a document", min_length=1)],
+    kind: Kind = "",
+    limit: Limit = 20,
+) -> DocumentList:
+    """Find documents containing some text (case-insensitive), newest first."""
+    found = await _run(
+        ctx, lambda s: s.list(kind or None, text=query, exclude=_noise(kind), limit=limit)
+    )
+    return DocumentList(documents=[DocumentSummary(**views.summary(e)) for e in found])
+
+
+@registry.handler(read_only=True)
+async def list_documents(
+    ctx: Context,
+    kind: Kind = "",
+    prefix: Annotated[str, Field(description="Only ids starting with this")] = "",
+    limit: Limit = 50,
+) -> DocumentList:
+    """List documents, newest first."""
+    found = await _run(
+        ctx,
+        lambda s: s.list(kind or None, prefix=prefix or None, exclude=_noise(kind), limit=limit),
+    )
+    return DocumentList(documents=[DocumentSummary(**views.summary(e)) for e in found])
+
+
+@registry.handler(idempotent=True)
+async def put_document(
+    ctx: Context,
+    id: Annotated[str, Field(description="Document id, <prefix>:<name>, e.g. preference:editor")],
+    kind: Annotated[str, Field(description="Document kind; its JSON Schema checks the body")],
+    body: Annotated[dict[str, Any], Field(description="The document body")],
+    expect_revision: Annotated[
+        str, Field(description="Optional: write only if the head is still this revision")
+    ] = "",
+) -> DocumentSummary:
+    """Create or replace a document (a new revision; history keeps the old ones)."""
+    envelope = await _run(ctx, lambda s: s.put(id, kind, body, expect_head=expect_revision or None))
+    return DocumentSummary(**views.summary(envelope))
+
+
+@registry.handler(destructive=True, idempotent=True)
+async def delete_document(
+    ctx: Context, id: Annotated[str, Field(description="Document id")]
+) -> DocumentSummary:
+    """Delete a document (a tombstone revision: history and rollback keep it)."""
+    return DocumentSummary(**views.summary(await _run(ctx, lambda s: s.delete(id))))
+
+
+@registry.handler()
+async def save_session(
+    ctx: Context,
+    title: Annotated[str, Field(description="Session title; required for a new session")] = "",
+    session_id: Annotated[str, Field(description="Update this session; empty: new")] = "",
+    status: Annotated[
+        Literal["", "active", "paused", "completed", "archived"], Field(description="Status")
+    ] = "",
+    summary: Annotated[str, Field(description="Where the work stands")] = "",
+    key_decisions: Annotated[list[str] | None, Field(description="Decisions made")] = None,
+    current_tasks: Annotated[list[str] | None, Field(description="What is next")] = None,
+    references: Annotated[list[str] | None, Field(description="Links, files, ids")] = None,
+    project: Annotated[str, Field(description="Project name")] = "",
+    append: Annotated[bool, Field(description="Add to the lists instead of replacing")] = False,
+) -> SessionView:
+    """Save the working session: summary, key decisions, current tasks, references."""
+    fields: dict[str, Any] = {
+        "title": title or None,
+        "status": status or None,
+        "summary": summary or None,
+        "key_decisions": key_decisions,
+        "current_tasks": current_tasks,
+        "references": references,
+        "project": {"name": project} if project else None,
+    }
+    envelope = await _run(
+        ctx,
+        lambda s: sessions.save_session(s, fields, ref=session_id or None, append=append),
+    )
+    return SessionView(
+        id=envelope.id,
+        revision=envelope.hash,
+        markdown=sessions.render_session(envelope),
+        session=envelope.body,
+    )
+
+
+@registry.handler(read_only=True)
+async def restore_session(
+    ctx: Context,
+    session_id: Annotated[str, Field(description="Session id, or 'latest'")] = "latest",
+) -> SessionView:
+    """Restore a session: its summary, decisions, tasks and references, to continue the work."""
+    envelope = await _run(ctx, lambda s: sessions.find_session(s, session_id))
+    return SessionView(
+        id=envelope.id,
+        revision=envelope.hash,
+        markdown=sessions.render_session(envelope),
+        session=envelope.body,
+    )
+
+
+@registry.handler(read_only=True)
+async def list_sessions(
+    ctx: Context,
+    status: Annotated[
+        Literal["", "active", "paused", "completed", "archived"], Field(description="Filter")
+    ] = "",
+    limit: Limit = 20,
+) -> DocumentList:
+    """List saved sessions, most recently updated first."""
+    where = {"status": status} if status else None
+    found = await _run(ctx, lambda s: s.list("session", where=where, limit=limit))
+    return DocumentList(documents=[DocumentSummary(**views.summary(e)) for e in found])
+
+
+@registry.handler(read_only=True)
+async def recent_outputs(
+    ctx: Context,
+    agent: Annotated[
+        str, Field(description="Only this agent, e.g. notion")
+    ] = "",
+    status: Annotated[Literal["", "ok", "error"], Field(description="Only this status")] = "",
+    handler: Annotated[str, Field(description="Only this tool")] = "",
+    limit: Limit = 20,
+) -> OutputList:
+    """List the agents' most recent tool calls (inputs redacted) with their outputs."""
+    where = {k: v for k, v in (("agent", agent), ("status", status), ("handler", handler)) if v}
+
+    def fetch(s: ContextStore) -> list[Any]:
+        found = s.list("agent_output", where=where, limit=limit + (0 if agent else 50))
+        if not agent:  # this agent's own reads are noise unless asked for
+            found = [e for e in found if e.body["agent"] != "context"]
+        return found[:limit]
+
+    found = await _run(ctx, fetch)
+    return OutputList(outputs=[OutputSummary(**views.output_view(e)) for e in found])
+
+
+@registry.handler(read_only=True)
+async def document_history(
+    ctx: Context, id: Annotated[str, Field(description="Document id")]
+) -> History:
+    """Show every revision of a document, oldest first."""
+    revisions = await _run(ctx, lambda s: s.history(id))
+    return History(id=id, revisions=[HistoryEntry(**r.as_dict()) for r in revisions])
+
+
+@registry.handler(read_only=True)
+async def diff(
+    ctx: Context,
+    a: Annotated[str, Field(description="From: a snapshot id/label, 'latest' or a time (2h)")],
+    b: Annotated[str, Field(description="To: like a, or 'working'")] = "working",
+    kind: Kind = "",
+    id: Annotated[str, Field(description="Only this document")] = "",
+) -> Diff:
+    """Show what changed between two points: per document, with a readable body diff."""
+    kinds = {kind} if kind else None
+    ids = {id} if id else None
+    found = await _run(ctx, lambda s: snapshots.diff(s, a, b, kinds=kinds, ids=ids))
+    return Diff(a=a, b=b, documents=[DiffEntry(**d.as_dict(), text=d.text) for d in found])
+
+
+@registry.handler()
+async def snapshot(
+    ctx: Context, label: Annotated[str, Field(description="Optional label")] = ""
+) -> SnapshotInfo:
+    """Take a snapshot of every document's current revision (cheap; for diff and rollback)."""
+    snap = await _run(ctx, lambda s: snapshots.create_snapshot(s, label or None))
+    return SnapshotInfo(**snap.as_dict())
+
+
+@registry.handler(read_only=True)
+async def list_snapshots(ctx: Context, limit: Limit = 20) -> SnapshotList:
+    """List snapshots, newest first."""
+    found = await _run(ctx, lambda s: snapshots.log(s, limit))
+    return SnapshotList(snapshots=[SnapshotInfo(**x.as_dict()) for x in found])

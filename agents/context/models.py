@@ -1,0 +1,145 @@
+"""What the context agent's tools return (typed, so clients get output schemas)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+__all__ = [
+    "Diff",
+    "DiffEntry",
+    "Document",
+    "DocumentList",
+    "DocumentSummary",
+    "History",
+    "HistoryEntry",
+    "OutputList",
+    "OutputSummary",
+    "SessionView",
+    "SnapshotInfo",
+    "SnapshotList",
+]
+
+
+class DocumentSummary(BaseModel):
+    """A document's identity and current revision."""
+
+    id: str
+    kind: str
+    title: str = Field(description="Short label from the body (title, name, key, path)")
+    revision: str = Field(description="Revision hash (sha256 of the envelope)")
+    updated_at: str
+    origin_machine: str
+    scope: str = Field(description="user, project or machine")
+    deleted: bool
+
+
+class Document(DocumentSummary):
+    """A whole document: lineage and body."""
+
+    content_hash: str
+    vv: dict[str, int] = Field(description="Version vector: machine id -> revision count")
+    parents: list[str] = Field(description="Parent revision hashes")
+    hlc: str = Field(description="Hybrid logical clock stamp")
+    scope_detail: dict[str, Any]
+    body: Any
+    secret_refs: list[Any]
+
+
+class DocumentList(BaseModel):
+    """Documents, newest first."""
+
+    documents: list[DocumentSummary]
+
+
+class SessionView(BaseModel):
+    """A session, as data and as the Markdown to continue from."""
+
+    id: str
+    revision: str
+    markdown: str
+    session: dict[str, Any]
+
+
+class OutputSummary(BaseModel):
+    """One recorded tool call of an agent."""
+
+    id: str
+    agent: str
+    handler: str
+    status: str
+    outcome: str
+    started_at: str
+    duration_ms: float
+    input: dict[str, Any] = Field(description="Arguments, redacted")
+    output: Any = None
+    output_ref: dict[str, Any] | None = Field(default=None, description="Blob of a large output")
+    output_preview: str | None = None
+    error: str | None = None
+    meta: dict[str, Any] = Field(default_factory=dict)
+
+
+class OutputList(BaseModel):
+    """Recorded tool calls, newest first."""
+
+    outputs: list[OutputSummary]
+
+
+class HistoryEntry(BaseModel):
+    """One revision of a document."""
+
+    hash: str
+    created_at: str
+    head: bool
+    content_hash: str
+    vv: dict[str, int]
+    parents: list[str]
+    origin_machine: str
+    hlc: str
+    deleted: bool
+
+
+class History(BaseModel):
+    """Every revision of one document, oldest first."""
+
+    id: str
+    revisions: list[HistoryEntry]
+
+
+class DiffEntry(BaseModel):
+    """How one document differs between two points."""
+
+    id: str
+    kind: str
+    status: str = Field(description="added, removed or modified")
+    old_hash: str | None
+    new_hash: str | None
+    changes: list[dict[str, Any]] = Field(description="Field changes by JSON pointer")
+    text: str = Field(description="Unified diff of the bodies, one field per line")
+
+
+class Diff(BaseModel):
+    """Document-level differences between two points."""
+
+    a: str
+    b: str
+    documents: list[DiffEntry]
+
+
+class SnapshotInfo(BaseModel):
+    """One snapshot (a manifest of document -> revision)."""
+
+    id: str
+    seq: int
+    machine: str
+    parent: str | None
+    created_at: str
+    label: str | None
+    documents: int
+
+
+class SnapshotList(BaseModel):
+    """Snapshots, newest first."""
+
+    snapshots: list[SnapshotInfo]

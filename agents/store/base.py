@@ -1,0 +1,210 @@
+"""The store's plumbing: one connection per process, its lock, transactions, errors explained,
+the machine identity, and the records every module shares."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Self
+
+from agents.core.errors import NotFoundError, StoreError
+from agents.store import audit
+from agents.store.blobs import BlobStore
+from agents.store.canonical import now_iso
+from agents.store.clock import HlcClock
+from agents.store.db import Synchronous, connect, explain, immediate
+from agents.store.envelope import Envelope
+
+__all__ = ["DB_NAME", "DOC_COLUMNS", "DocInfo", "Revision", "StoreBase", "StoreBusy", "doc_info"]
+
+DB_NAME = "store.sqlite"
+
+
+class StoreBusy(StoreError):  # noqa: N818 - a state, not a failure
+    """The write lock is held elsewhere and the caller asked not to wait."""
+
+
+@dataclass(frozen=True)
+class DocInfo:
+    """A document's head, as the ``docs`` table holds it."""
+
+    id: str
+    kind: str
+    head: str
+    content_hash: str
+    vv: dict[str, int]
+    hlc: str
+    deleted: bool
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One revision in a document's history."""
+
+    hash: str
+    envelope: Envelope
+    created_at: str
+    is_head: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready summary (no body)."""
+        e = self.envelope
+        return {
+            "hash": self.hash,
+            "created_at": self.created_at,
+            "head": self.is_head,
+            "content_hash": e.content_hash,
+            "vv": e.vv,
+            "parents": e.parents,
+            "origin_machine": e.origin_machine,
+            "hlc": e.hlc,
+            "deleted": e.deleted,
+        }
+
+
+def doc_info(row: tuple[Any, ...]) -> DocInfo:
+    return DocInfo(row[0], row[1], row[2], row[3], json.loads(row[4]), row[5], bool(row[6]), row[7])
+
+
+DOC_COLUMNS = "id, kind, head, content_hash, vv, hlc, deleted, updated_at"
+
+
+class StoreBase:
+    """The connection, its locking and error mapping, identity, and the reads writes need."""
+
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        actor: str = "cli",
+        synchronous: Synchronous = "FULL",
+        busy_timeout: float = 10.0,
+        machine_id: str | None = None,
+    ) -> None:
+        self.directory = directory
+        self.path = directory / DB_NAME
+        self.actor = actor
+        self.busy_timeout = busy_timeout
+        self.blobs = BlobStore(directory / "blobs")
+        self._lock = threading.RLock()
+        self._conn = connect(self.path, synchronous=synchronous, busy_timeout=busy_timeout)
+        try:
+            self.machine_id = self._machine_id(machine_id)
+        except BaseException:
+            self._conn.close()
+            raise
+        self.clock = HlcClock(self.machine_id)
+
+    # -- plumbing --------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _guard(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            try:
+                yield self._conn
+            except sqlite3.Error as exc:
+                raise explain(exc, self.path, self.busy_timeout) from exc
+
+    @contextlib.contextmanager
+    def transaction(self, *, wait: bool = True) -> Iterator[sqlite3.Connection]:
+        """One ``BEGIN IMMEDIATE`` transaction on the store (for modules building on it).
+
+        With ``wait=False`` it never waits: if another thread or process holds the write lock
+        it raises :class:`StoreBusy` at once (an event loop can then retry in a thread).
+        """
+        if wait:
+            with self._guard() as conn, immediate(conn, self.busy_timeout):
+                yield conn
+            return
+        if not self._lock.acquire(blocking=False):
+            raise StoreBusy(f"context store {self.path} is busy")
+        try:
+            conn = self._conn
+            try:
+                conn.execute("PRAGMA busy_timeout=0")
+                try:
+                    conn.execute("BEGIN IMMEDIATE")
+                finally:
+                    conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout * 1000)}")
+            except sqlite3.OperationalError as exc:
+                if getattr(exc, "sqlite_errorname", "").startswith("SQLITE_BUSY"):
+                    raise StoreBusy(f"context store {self.path} is busy") from exc
+                raise explain(exc, self.path, self.busy_timeout) from exc
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise explain(exc, self.path, self.busy_timeout) from exc
+        finally:
+            self._lock.release()
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """The connection for reads, with errors explained."""
+        with self._guard() as conn:
+            yield conn
+
+    def close(self) -> None:
+        """Close the database connection."""
+        with self._lock:
+            self._conn.close()
+
+    async def aclose(self) -> None:
+        """Close the connection (as an agent's upstream client is closed at shutdown)."""
+        self.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _machine_id(self, wanted: str | None) -> str:
+        with self._guard() as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'machine_id'").fetchone()
+            if row is None:
+                with immediate(conn, self.busy_timeout):
+                    conn.execute(
+                        "INSERT OR IGNORE INTO meta VALUES ('machine_id', ?), ('created_at', ?)",
+                        (wanted or f"m-{os.urandom(6).hex()}", now_iso()),
+                    )
+                row = conn.execute("SELECT value FROM meta WHERE key = 'machine_id'").fetchone()
+        if wanted and row[0] != wanted:
+            raise StoreError(
+                f"context store {self.path} belongs to machine {row[0]!r}, not {wanted!r}"
+            )
+        return str(row[0])
+
+    def audit(self, conn: sqlite3.Connection, **fields: Any) -> int:
+        """Append an audit row inside ``conn``'s transaction, with this machine and actor."""
+        fields.setdefault("actor", self.actor)
+        return audit.append(conn, machine=self.machine_id, **fields)
+
+    def head_info(self, doc_id: str, conn: sqlite3.Connection | None = None) -> DocInfo | None:
+        """The head of ``doc_id``, or None if it never existed here."""
+        with contextlib.nullcontext(conn) if conn else self.reading() as c:
+            row = c.execute(f"SELECT {DOC_COLUMNS} FROM docs WHERE id = ?", (doc_id,)).fetchone()
+        return doc_info(row) if row else None
+
+    def revision(self, digest: str, conn: sqlite3.Connection | None = None) -> Envelope:
+        """The revision named ``digest``.
+
+        Raises:
+            NotFoundError: Unknown (or compacted) revision.
+        """
+        with contextlib.nullcontext(conn) if conn else self.reading() as c:
+            row = c.execute("SELECT envelope FROM revisions WHERE hash = ?", (digest,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no revision {digest} in this store (unknown or compacted)")
+        return Envelope.from_dict(json.loads(row[0]))

@@ -1,0 +1,50 @@
+"""Where an environment's store lives and how it is opened: the ``CONTEXT_*`` settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+
+from agents.core.settings import EnvLayers, SettingsModel
+from agents.store.store import ContextStore
+
+__all__ = ["StoreSettings", "open_store", "store_dir"]
+
+
+class StoreSettings(SettingsModel):
+    """The context store's settings (``environments/.env.<env>``)."""
+
+    dir: str | None = Field(default=None, alias="CONTEXT_DIR")
+    synchronous: Literal["FULL", "NORMAL"] = Field(default="FULL", alias="CONTEXT_SYNCHRONOUS")
+    busy_timeout: float = Field(default=10.0, alias="CONTEXT_BUSY_TIMEOUT", gt=0, le=600)
+    blob_threshold: int = Field(default=16384, alias="CONTEXT_BLOB_THRESHOLD", ge=256)
+    record: bool = Field(default=True, alias="CONTEXT_RECORD")
+    state_interval: float = Field(default=60.0, alias="CONTEXT_STATE_INTERVAL", gt=0)
+
+
+def store_dir(layers: EnvLayers, settings: StoreSettings | None = None) -> Path:
+    """``CONTEXT_DIR`` (relative to the project root; ``{env}`` is replaced), else
+    ``context/<env>``."""
+    cfg = settings or layers.model(StoreSettings)
+    if not cfg.dir:
+        return layers.root / "context" / layers.env
+    path = Path(cfg.dir.replace("{env}", layers.env)).expanduser()
+    return path if path.is_absolute() else layers.root / path
+
+
+def open_store(layers: EnvLayers, actor: str = "cli") -> ContextStore:
+    """Open the store of ``layers``' environment as ``actor``.
+
+    Raises:
+        ConfigError: A ``CONTEXT_*`` variable is invalid.
+        StoreError: The store cannot be opened (corrupt, locked, newer format…).
+    """
+    cfg = layers.model(StoreSettings)
+    return ContextStore(
+        store_dir(layers, cfg),
+        actor=actor,
+        synchronous=cfg.synchronous,
+        busy_timeout=cfg.busy_timeout,
+    )

@@ -1,0 +1,196 @@
+"""The durable recorder: one ``agent_output`` document per tool call, written before the call's
+result goes back to the client. Outputs larger than ``CONTEXT_BLOB_THRESHOLD`` go to a blob."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from typing import Any
+
+import anyio
+import anyio.to_thread
+
+from agents.core.errors import AgentError
+from agents.core.logs import get_logger
+from agents.core.recorder import ToolCall
+from agents.core.settings import EnvLayers
+from agents.store.canonical import canonical, iso_of, ulid
+from agents.store.config import StoreSettings, open_store
+from agents.store.envelope import Envelope
+from agents.store.machine import record_agents
+from agents.store.store import ContextStore, StoreBusy
+
+__all__ = ["StoreRecorder", "mask_secrets", "open_store_recorder", "output_body"]
+
+log = get_logger(__name__)
+
+_SECRET_WORDS = {
+    "token",
+    "tokens",
+    "secret",
+    "secrets",
+    "password",
+    "passwd",
+    "authorization",
+    "credential",
+    "credentials",
+    "cookie",
+    "cookies",
+    "apikey",
+    "secrettext",
+}
+_KEY_OWNERS = {
+    "api",
+    "private",
+    "access",
+    "secret",
+    "client",
+    "account",
+    "sas",
+    "signing",
+    "subscription",
+    "shared",
+    "storage",
+    "master",
+    "encryption",
+}
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+PREVIEW = 200
+
+
+@functools.lru_cache(maxsize=4096)
+def _secret_key(key: str) -> bool:
+    words = [w for w in re.split(r"[^a-z0-9]+", _CAMEL.sub("_", key).lower()) if w]
+    if set(words) & _SECRET_WORDS or "".join(words) in _SECRET_WORDS:
+        return True
+    return bool(words) and words[-1] in ("key", "keys") and bool(set(words[:-1]) & _KEY_OWNERS)
+
+
+def mask_secrets(value: Any) -> Any:
+    """``value`` with the values of secret-named keys replaced by ``[redacted]`` (outputs are
+    kept whole otherwise)."""
+    if isinstance(value, dict):
+        return {
+            k: "[redacted]" if _secret_key(str(k)) else mask_secrets(v) for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [mask_secrets(v) for v in value]
+    return value
+
+
+def output_body(call: ToolCall, store: ContextStore, threshold: int) -> dict[str, Any]:
+    """The ``agent_output`` body of ``call``; a large output is written to a blob first."""
+    body: dict[str, Any] = {
+        "agent": call.agent,
+        "handler": call.tool,
+        "env": call.env,
+        "status": call.status,
+        "outcome": call.outcome,
+        "started_at": iso_of(call.started_at),
+        "duration_ms": call.duration_ms,
+        "input": call.arguments,
+        "error": call.error,
+        "meta": call.meta,
+    }
+    if call.output is not None:
+        output = mask_secrets(call.output)
+        data = canonical(output)
+        if len(data) > threshold:
+            ref = store.blobs.put(data)
+            body["output_ref"] = {"blob": ref, "bytes": len(data), "media_type": "application/json"}
+            body["output_preview"] = data[:PREVIEW].decode("utf-8", errors="ignore")
+        else:
+            body["output"] = output
+    return body
+
+
+class StoreRecorder:
+    """Writes each call of ``agent`` to ``store``; also keeps the agent's machine-state entry."""
+
+    def __init__(
+        self,
+        store: ContextStore,
+        agent: str,
+        *,
+        blob_threshold: int,
+        state_interval: float,
+        env: str | None = None,
+    ) -> None:
+        self.store = store
+        self.env = env
+        self.agent = agent
+        self.blob_threshold = blob_threshold
+        self.state_interval = state_interval
+
+    def write(self, call: ToolCall, *, wait: bool = True) -> Envelope:
+        """Record ``call`` (blocking); return the stored revision.
+
+        Raises:
+            StoreBusy: ``wait`` is False and the write lock is held elsewhere.
+        """
+        body = output_body(call, self.store, self.blob_threshold)
+        return self.store.put(
+            f"agent_output:{ulid()}", "agent_output", body, actor=f"agent:{self.agent}", wait=wait
+        )
+
+    async def record(self, call: ToolCall) -> None:
+        """Record ``call``; returns once it is committed.
+
+        A short write runs on the event loop when the lock is free at once (a hop to a worker
+        thread costs about as much as the write); a blob or a wait for the lock runs in a
+        worker thread, so the loop never waits on another process.
+        """
+        if not self._large(call.output):
+            try:
+                self.write(call, wait=False)
+                return
+            except StoreBusy:
+                pass
+        await anyio.to_thread.run_sync(self.write, call)
+
+    def _large(self, output: Any) -> bool:
+        if output is None or isinstance(output, bool | int | float):
+            return False
+        return len(repr(output)) > self.blob_threshold // 2
+
+    async def run(self, status: Callable[[], dict[str, Any]]) -> None:
+        """Every ``CONTEXT_STATE_INTERVAL`` seconds, write this agent's machine-state entry."""
+        while True:
+            try:
+                await anyio.to_thread.run_sync(self._write_state, status())
+            except AgentError as exc:  # the agent keeps serving; the log says why
+                log.warning("machine_state_not_written", reason=str(exc))
+            await anyio.sleep(self.state_interval)
+
+    def _write_state(self, entry: dict[str, Any]) -> None:
+        record_agents(
+            self.store,
+            {self.agent: entry},
+            actor=f"agent:{self.agent}",
+            heartbeat=self.state_interval,
+            env=self.env,
+        )
+
+    async def aclose(self) -> None:
+        """Close the store connection."""
+        self.store.close()
+
+
+def open_store_recorder(layers: EnvLayers, agent: str) -> StoreRecorder | None:
+    """The recorder for ``agent`` in ``layers``' environment, or None with CONTEXT_RECORD=false.
+
+    Raises:
+        ConfigError: A ``CONTEXT_*`` variable is invalid.
+        StoreError: The store cannot be opened.
+    """
+    cfg = layers.model(StoreSettings)
+    if not cfg.record:
+        return None
+    return StoreRecorder(
+        open_store(layers, actor=f"agent:{agent}"),
+        agent,
+        blob_threshold=cfg.blob_threshold,
+        state_interval=cfg.state_interval,
+        env=layers.env,
+    )

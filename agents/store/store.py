@@ -1,0 +1,382 @@
+"""``ContextStore``: documents as immutable revisions with moving heads, in one SQLite file.
+
+Every write is one ``BEGIN IMMEDIATE`` transaction that inserts the revision, moves the head
+and appends the audit row, so either all three exist or none does. Safe with several
+processes (agents, the CLI, sync) and threads writing at once.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Callable
+from typing import Any
+
+from agents.core.errors import InputError, NotFoundError
+from agents.store.base import DOC_COLUMNS, DocInfo, Revision, StoreBase, StoreBusy
+from agents.store.canonical import canonical, is_hash, now_iso, sha256_of
+from agents.store.clock import vv_bump
+from agents.store.envelope import Envelope, Level, scope_for
+from agents.store.schemas import check_body
+from agents.store.timeref import parse_time
+
+__all__ = ["ContextStore", "DocInfo", "Revision", "StoreBusy"]
+
+
+class ContextStore(StoreBase):
+    """The context store of one environment: ``<directory>/store.sqlite`` plus ``blobs/``."""
+
+    def prepare(
+        self,
+        doc_id: str,
+        kind: str,
+        body: Any,
+        *,
+        head: DocInfo | None,
+        scope: dict[str, Any] | None = None,
+        deleted: bool = False,
+        secret_refs: list[Any] | None = None,
+        conn: sqlite3.Connection | None = None,
+    ) -> Envelope:
+        """The next revision of ``doc_id`` on top of ``head`` (not stored yet)."""
+        if head is not None and head.kind != kind:
+            raise InputError(f"document {doc_id!r} is a {head.kind}, not a {kind}")
+        if scope is None:
+            current = self.revision(head.head, conn).scope if head else None
+            scope = current or scope_for(kind, self.machine_id)
+        return Envelope(
+            id=doc_id,
+            kind=kind,
+            scope=scope,
+            body=body,
+            vv=vv_bump(head.vv if head else {}, self.machine_id),
+            parents=[head.head] if head else [],
+            origin_machine=self.machine_id,
+            updated_at=now_iso(),
+            hlc=str(self.clock.now(head.hlc if head else None)),
+            deleted=deleted,
+            secret_refs=secret_refs or [],
+        )
+
+    def apply(
+        self,
+        conn: sqlite3.Connection,
+        envelope: Envelope,
+        head: DocInfo | None,
+        *,
+        actor: str | None = None,
+        op: str = "put",
+        detail: dict[str, Any] | None = None,
+        serialized: bytes | None = None,
+    ) -> Envelope:
+        """Inside ``conn``'s transaction, where ``head`` is the current head: store
+        ``envelope``, move the head to it, append the audit row. Writing what the head already
+        says is a no-op returning the head."""
+        if head is not None and head.content_hash == envelope.content_hash:
+            return self.revision(head.head, conn)
+        data = serialized if serialized is not None else envelope.to_bytes()
+        digest = sha256_of(data)
+        now = now_iso()
+        conn.execute(
+            "INSERT OR IGNORE INTO revisions VALUES (?, ?, ?, ?, ?, ?)",
+            (digest, envelope.id, envelope.kind, envelope.content_hash, data.decode(), now),
+        )
+        conn.execute(
+            f"INSERT INTO docs({DOC_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET head = excluded.head, content_hash = "
+            "excluded.content_hash, vv = excluded.vv, hlc = excluded.hlc, deleted = "
+            "excluded.deleted, updated_at = excluded.updated_at",
+            (
+                envelope.id,
+                envelope.kind,
+                digest,
+                envelope.content_hash,
+                json.dumps(envelope.vv),
+                envelope.hlc,
+                int(envelope.deleted),
+                now,
+            ),
+        )
+        self.audit(
+            conn,
+            actor=actor or self.actor,
+            op=op,
+            doc_id=envelope.id,
+            old_hash=head.head if head else None,
+            new_hash=digest,
+            ts=now,
+            detail=detail,
+        )
+        return envelope
+
+    def commit(
+        self,
+        conn: sqlite3.Connection,
+        doc_id: str,
+        kind: str,
+        body: Any,
+        *,
+        scope: dict[str, Any] | None = None,
+        deleted: bool = False,
+        secret_refs: list[Any] | None = None,
+        actor: str | None = None,
+        op: str = "put",
+        head: DocInfo | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> Envelope:
+        """Inside ``conn``'s transaction: write a new revision of ``doc_id`` on top of its head
+        (``head`` as read in this transaction), move the head, append the audit row. A write
+        that would not change the content is a no-op returning the head."""
+        envelope = self.prepare(
+            doc_id,
+            kind,
+            body,
+            head=head,
+            scope=scope,
+            deleted=deleted,
+            secret_refs=secret_refs,
+            conn=conn,
+        )
+        return self.apply(conn, envelope, head, actor=actor, op=op, detail=detail)
+
+    @staticmethod
+    def normalize(kind: str, body: Any, doc_id: str) -> Any:
+        """``body`` as plain JSON data, checked against ``kind``'s schema.
+
+        Raises:
+            InputError: Not JSON, unknown kind, or the schema refuses it (with the path).
+        """
+        try:
+            plain = json.loads(canonical(body))
+        except ValueError as exc:
+            raise InputError(f"document {doc_id!r}: the body is not JSON ({exc})") from None
+        check_body(kind, plain, doc_id)
+        return plain
+
+    def put(
+        self,
+        doc_id: str,
+        kind: str,
+        body: Any,
+        *,
+        level: Level | None = None,
+        project_id: str | None = None,
+        secret_refs: list[Any] | None = None,
+        actor: str | None = None,
+        expect_head: str | None = None,
+        wait: bool = True,
+    ) -> Envelope:
+        """Write ``body`` as the new head of ``doc_id``.
+
+        Args:
+            level: Scope level for a new document (default by kind); ``project_id`` for
+                project scope.
+            expect_head: Only write if the head is still this revision hash (compare-and-swap).
+            wait: False to raise :class:`StoreBusy` instead of waiting for the write lock.
+
+        Raises:
+            InputError: Bad id, unknown kind, schema refusal, kind mismatch, stale head.
+            StoreError: The store is locked, full or corrupt; nothing was written.
+        """
+        _check_id(doc_id)
+        plain = self.normalize(kind, body, doc_id)
+        scope = scope_for(kind, self.machine_id, level, project_id) if level or project_id else None
+        # Build the revision before taking the write lock (optimistically, on the head as read
+        # now); inside, it is used only if the head is still the same. Short transactions
+        # keep several writing processes from queueing behind each other.
+        seen = self.head_info(doc_id)
+        ready = self.prepare(doc_id, kind, plain, head=seen, scope=scope, secret_refs=secret_refs)
+        serialized: bytes | None = ready.to_bytes()
+        with self.transaction(wait=wait) as conn:
+            head = self.head_info(doc_id, conn)
+            if expect_head is not None and (head.head if head else "") != expect_head:
+                raise InputError(
+                    f"document {doc_id!r} changed since revision {expect_head}: its head is "
+                    f"{head.head if head else 'absent'}; read it again and retry"
+                )
+            if (head.head if head else None) != (seen.head if seen else None):
+                ready = self.prepare(
+                    doc_id,
+                    kind,
+                    plain,
+                    head=head,
+                    scope=scope,
+                    secret_refs=secret_refs,
+                    conn=conn,
+                )
+                serialized = None
+            return self.apply(conn, ready, head, actor=actor, serialized=serialized)
+
+    def update(
+        self,
+        doc_id: str,
+        kind: str,
+        change: Callable[[Any], Any],
+        *,
+        actor: str | None = None,
+        op: str = "put",
+    ) -> Envelope:
+        """Read-modify-write ``doc_id`` atomically: ``change(current body or None)`` returns the
+        new body, all inside one write transaction (no lost updates between processes)."""
+        _check_id(doc_id)
+        with self.transaction() as conn:
+            head = self.head_info(doc_id, conn)
+            current = None
+            if head is not None and not head.deleted:
+                current = self.revision(head.head, conn).body
+            plain = self.normalize(kind, change(current), doc_id)
+            return self.commit(conn, doc_id, kind, plain, actor=actor, op=op, head=head)
+
+    def delete(self, doc_id: str, *, actor: str | None = None) -> Envelope:
+        """Write a tombstone revision (history stays; sync propagates the deletion).
+
+        Raises:
+            NotFoundError: No such document, or it is already deleted.
+        """
+        with self.transaction() as conn:
+            head = self.head_info(doc_id, conn)
+            if head is None or head.deleted:
+                raise NotFoundError(f"no document {doc_id!r} to delete")
+            return self.commit(
+                conn, doc_id, head.kind, {}, deleted=True, actor=actor, op="delete", head=head
+            )
+
+    def get(self, doc_id: str, at: str | None = None, *, deleted: bool = False) -> Envelope:
+        """The head of ``doc_id``, or its revision at ``at`` (a snapshot id, a revision hash,
+        or a time such as ``2026-05-01T12:00Z`` or ``2h``).
+
+        Raises:
+            NotFoundError: No such document (then), or it was deleted and ``deleted`` is False.
+        """
+        if at is None:
+            info = self.head_info(doc_id)
+            if info is None:
+                raise NotFoundError(f"no document {doc_id!r}; `list` shows what exists")
+            digest = info.head
+        else:
+            digest = self._at(doc_id, at)
+        envelope = self.revision(digest)
+        if envelope.id != doc_id:
+            raise InputError(f"revision {digest} belongs to {envelope.id!r}, not {doc_id!r}")
+        if envelope.deleted and not deleted:
+            raise NotFoundError(f"document {doc_id!r} is deleted (revision {digest})")
+        return envelope
+
+    def _at(self, doc_id: str, at: str) -> str:
+        if is_hash(at):
+            with self.reading() as conn:
+                if conn.execute("SELECT 1 FROM revisions WHERE hash = ?", (at,)).fetchone():
+                    return at
+        from agents.store.snapshots import find_snapshot, heads_at
+
+        snap = find_snapshot(self, at, missing_ok=True)
+        if snap is not None:
+            digest = snap.manifest.get(doc_id)
+            if digest is None:
+                raise NotFoundError(f"document {doc_id!r} is not in snapshot {snap.id}")
+            return digest
+        moment = parse_time(at)
+        if moment is None:
+            raise InputError(f"at={at!r} is neither a snapshot, a revision hash nor a time")
+        digest = heads_at(self, moment, doc_id=doc_id).get(doc_id)
+        if digest is None:
+            raise NotFoundError(f"document {doc_id!r} did not exist at {moment}")
+        return digest
+
+    def history(self, doc_id: str) -> list[Revision]:
+        """Every revision of ``doc_id`` this store holds, oldest first.
+
+        Raises:
+            NotFoundError: No such document.
+        """
+        info = self.head_info(doc_id)
+        if info is None:
+            raise NotFoundError(f"no document {doc_id!r}")
+        with self.reading() as conn:
+            rows = conn.execute(
+                "SELECT hash, envelope, created_at FROM revisions WHERE doc_id = ? ORDER BY rowid",
+                (doc_id,),
+            ).fetchall()
+        return [
+            Revision(h, Envelope.from_dict(json.loads(e)), c, h == info.head) for h, e, c in rows
+        ]
+
+    def list(
+        self,
+        kind: str | None = None,
+        *,
+        prefix: str | None = None,
+        text: str | None = None,
+        where: dict[str, Any] | None = None,
+        deleted: bool = False,
+        since: str | None = None,
+        exclude: frozenset[str] | set[str] = frozenset(),
+        limit: int = 50,
+    ) -> list[Envelope]:
+        """Heads, newest first: of ``kind`` (not of the kinds in ``exclude``), ids starting with
+        ``prefix``, containing ``text`` (case-insensitive, anywhere in the document), with body
+        fields equal to ``where``."""
+        clauses: list[str] = []
+        args: list[Any] = []
+        if kind:
+            clauses.append("d.kind = ?")
+            args.append(kind)
+        if prefix:
+            clauses.append("substr(d.id, 1, ?) = ?")
+            args += [len(prefix), prefix]
+        if not deleted:
+            clauses.append("d.deleted = 0")
+        for name in sorted(exclude):
+            clauses.append("d.kind != ?")
+            args.append(name)
+        if since:
+            clauses.append("d.updated_at >= ?")
+            args.append(since)
+        if text:
+            clauses.append("instr(lower(r.envelope), lower(?)) > 0")
+            args.append(text)
+        for field, value in (where or {}).items():
+            if not field.replace("_", "").isalnum():
+                raise InputError(f"cannot filter on field {field!r}")
+            clauses.append(f"json_extract(r.envelope, '$.body.{field}') = ?")
+            args.append(value)
+        sql = (
+            "SELECT r.envelope FROM docs d JOIN revisions r ON r.hash = d.head "
+            f"{'WHERE ' + ' AND '.join(clauses) if clauses else ''} "
+            "ORDER BY d.updated_at DESC, d.hlc DESC LIMIT ?"
+        )
+        with self.reading() as conn:
+            rows = conn.execute(sql, (*args, limit)).fetchall()
+        return [Envelope.from_dict(json.loads(r[0])) for r in rows]
+
+    def heads(
+        self, kinds: set[str] | None = None, *, exclude: set[str] | None = None
+    ) -> dict[str, str]:
+        """``{doc_id: head hash}`` of every document (tombstones included)."""
+        with self.reading() as conn:
+            rows = conn.execute("SELECT id, kind, head FROM docs ORDER BY id").fetchall()
+        return {
+            i: h
+            for i, k, h in rows
+            if (kinds is None or k in kinds) and (exclude is None or k not in exclude)
+        }
+
+    def counts(self) -> dict[str, int]:
+        """Live documents per kind."""
+        with self.reading() as conn:
+            rows = conn.execute(
+                "SELECT kind, count(*) FROM docs WHERE deleted = 0 GROUP BY kind ORDER BY kind"
+            ).fetchall()
+        return {k: int(n) for k, n in rows}
+
+
+_ID = re.compile(r"[a-z][a-z0-9_]*:[^\x00-\x1f]+")
+
+
+def _check_id(doc_id: str) -> None:
+    if len(doc_id) > 512 or not _ID.fullmatch(doc_id):
+        raise InputError(
+            f"document id {doc_id!r} is invalid: use <prefix>:<name>, e.g. session:2026-05-01 "
+            "or mcp_server:notion (lower-case prefix, no control characters, ≤ 512 chars)"
+        )

@@ -1,0 +1,204 @@
+"""`scripts/bench store`: the context store's cost, each figure against a baseline measured in
+the same run.
+
+1. Durable agent_output writes/s with 3 writer processes through the recorder (schema check,
+   revision, head, audit row, one BEGIN IMMEDIATE each) / a raw sqlite3 insert+commit loop
+   with 3 processes, WAL and the same ``synchronous``. Goal >= 0.5.
+2. p50 of a tool call over HTTP to one of our agent servers that records every call into the
+   store / the same server with recording off. Goal <= 1.25.
+
+Rounds alternate baseline and ours so load on the machine hits both alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+import anyio
+from _common import ratio_line, wait_answering
+
+from agents.core.testing import free_port, mcp_client
+
+SERVER = Path(__file__).with_name("_store_server.py")
+
+RAW = textwrap.dedent(
+    """
+    import sqlite3, sys, time
+    path, count, sync, size = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+    conn = sqlite3.connect(path, timeout=30, isolation_level=None)
+    conn.execute(f"PRAGMA synchronous={sync}")
+    row = "x" * size
+    sys.stdin.readline()
+    for i in range(count):
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("INSERT INTO t(body) VALUES (?)", (row,))
+        conn.execute("COMMIT")
+    """
+)
+
+OURS = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    from agents.core.recorder import ToolCall
+    from agents.store.recorder import StoreRecorder
+    from agents.store.store import ContextStore
+    root, count, sync = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+    store = ContextStore(root, actor="agent:bench", synchronous=sync)
+    recorder = StoreRecorder(store, "bench", blob_threshold=16384, state_interval=3600)
+    call = ToolCall("bench", "local", "create_page", {"title": "Plan", "parent": "abc123"},
+                    "ok", 12.5, output={"id": "p-1", "url": "https://example.test/p-1"},
+                    meta={"write": True, "target": "page:p-1"})
+    sys.stdin.readline()
+    for i in range(count):
+        recorder.write(call)
+    """
+)
+
+
+def run_writers(code: str, target: str, count: int, sync: str, extra: list[str]) -> float:
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, target, str(count), sync, *extra],
+            stdin=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    time.sleep(1.5)  # imports done, connections open
+    t0 = time.perf_counter()
+    for p in procs:
+        assert p.stdin is not None
+        p.stdin.write("go\n")
+        p.stdin.close()
+    for p in procs:
+        if p.wait(timeout=600) != 0:
+            raise SystemExit("a writer failed")
+    return 3 * count / (time.perf_counter() - t0)
+
+
+def throughput(tmp: Path, count: int, sync: str, rounds: int) -> tuple[float, float, int]:
+    from agents.store.store import ContextStore
+
+    probe = ContextStore(tmp / "probe", synchronous=sync)
+    size = len(probe.put("agent_output:size", "agent_output", _body()).to_bytes())
+    probe.close()
+    raws, ours = [], []
+    for r in range(rounds):
+        db = tmp / f"raw{r}.sqlite"
+        import sqlite3
+
+        with sqlite3.connect(db) as conn:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("CREATE TABLE t(id INTEGER PRIMARY KEY, body TEXT)")
+        raws.append(run_writers(RAW, str(db), count, sync, [str(size)]))
+        ContextStore(tmp / f"ours{r}", synchronous=sync).close()
+        ours.append(run_writers(OURS, str(tmp / f"ours{r}"), count, sync, []))
+    return statistics.median(ours), statistics.median(raws), size
+
+
+def _body() -> dict[str, object]:
+    return {
+        "agent": "bench",
+        "handler": "create_page",
+        "status": "ok",
+        "outcome": "ok",
+        "started_at": "2026-01-01T00:00:00.000Z",
+        "duration_ms": 12.5,
+        "input": {"title": "Plan", "parent": "abc123"},
+        "error": None,
+        "meta": {"write": True, "target": "page:p-1"},
+        "output": {"id": "p-1", "url": "https://example.test/p-1"},
+    }
+
+
+async def calls(port: int, n: int) -> list[float]:
+    async with mcp_client(f"http://127.0.0.1:{port}/mcp", "t") as client:
+        samples = []
+        for i in range(n):
+            t0 = time.perf_counter()
+            result = await client.call_tool("echo", {"text": f"hello {i}"})
+            samples.append((time.perf_counter() - t0) * 1000)
+            if result.is_error:
+                raise SystemExit(f"echo failed: {result.content}")
+        return samples
+
+
+def latency(tmp: Path, n: int, sync: str, rounds: int) -> tuple[float, float]:
+    servers = {}
+    procs = []
+    for mode in ("none", "record"):
+        port = free_port()
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, str(SERVER), str(port), mode, str(tmp / "calls"), sync],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+        servers[mode] = port
+    try:
+        wait_answering(list(servers.values()))
+        for port in servers.values():
+            anyio.run(calls, port, 50)  # warm up
+        base: list[float] = []
+        ours: list[float] = []
+        for _ in range(rounds):
+            base += anyio.run(calls, servers["none"], n // rounds)
+            ours += anyio.run(calls, servers["record"], n // rounds)
+    finally:
+        for p in procs:
+            p.terminate()
+            p.wait(timeout=30)
+    return statistics.median(ours), statistics.median(base)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--writes", type=int, default=1000, help="per writer process and round")
+    ap.add_argument("--calls", type=int, default=1000)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--synchronous", choices=["FULL", "NORMAL"], default="FULL")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(dir=Path.cwd() / ".bench" if _mk() else None) as tmp:
+        ours_w, raw_w, size = throughput(Path(tmp), args.writes, args.synchronous, args.rounds)
+        ours_p50, base_p50 = latency(Path(tmp), args.calls, args.synchronous, args.rounds)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "synchronous": args.synchronous,
+                    "writes_per_s": {"ours": ours_w, "raw": raw_w, "ratio": ours_w / raw_w},
+                    "call_p50_ms": {
+                        "recorded": ours_p50,
+                        "unrecorded": base_p50,
+                        "ratio": ours_p50 / base_p50,
+                    },
+                },
+                indent=2,
+            )
+        )
+        return
+    print(f"store, synchronous={args.synchronous}, WAL, {args.rounds} alternating rounds")
+    print(f"  writes: 3 processes x {args.writes} agent_output each; raw rows of {size} bytes")
+    print(ratio_line("durable writes/s", ours_w, raw_w, "1/s", ">= 0.5"))
+    print(f"  calls: {args.calls} sequential echo calls over HTTP each, one connection")
+    print(ratio_line("call p50 recorded", ours_p50, base_p50, "ms", "<= 1.25"))
+
+
+def _mk() -> bool:
+    (Path.cwd() / ".bench").mkdir(exist_ok=True)
+    return True
+
+
+if __name__ == "__main__":
+    main()

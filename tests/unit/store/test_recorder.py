@@ -1,0 +1,154 @@
+"""Every tool call of an agent becomes one agent_output, durable when the call returns."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import pytest
+from mcp import Client
+from pydantic import Field
+
+from agents.core.recorder import annotate_call
+from agents.core.registry import HandlerRegistry
+from agents.store import audit
+from agents.store.recorder import StoreRecorder, mask_secrets
+from agents.store.store import ContextStore
+from tests.unit.core.util import server_for
+from tests.unit.store.conftest import moment_passed
+
+pytestmark = pytest.mark.anyio
+
+
+def registry() -> HandlerRegistry:
+    reg = HandlerRegistry("notion")
+
+    @reg.handler()
+    async def create_page(
+        title: Annotated[str, Field(description="Title")],
+        api_key: Annotated[str, Field(description="A secret")] = "",
+    ) -> dict[str, Any]:
+        """Create."""
+        annotate_call(write=True, target=f"page:{title}")
+        return {"id": "p1", "title": title, "client_secret": "s3cr3t-value"}
+
+    @reg.handler()
+    async def export(size: Annotated[int, Field(description="Bytes")]) -> str:
+        """A large output."""
+        return "x" * size
+
+    @reg.handler()
+    async def fail() -> str:
+        """A user-fixable failure."""
+        from agents.core.errors import NotFoundError
+
+        raise NotFoundError("page 'p9' not found")
+
+    return reg
+
+
+@pytest.fixture(name="recorder")
+def _recorder(store: ContextStore) -> StoreRecorder:
+    return StoreRecorder(store, "notion", blob_threshold=2048, state_interval=60)
+
+
+async def test_each_call_writes_one_agent_output_with_redacted_input_and_meta(
+    store: ContextStore, recorder: StoreRecorder
+) -> None:
+    """agent, handler, status, duration, redacted input, output, and the call's annotations."""
+    async with Client(server_for(registry(), recorder=recorder)) as client:
+        await client.call_tool("create_page", {"title": "Plan", "api_key": "sk-live-123"})
+        await client.call_tool("fail", {})
+    failed, ok = store.list("agent_output")
+    body = ok.body
+    assert (body["agent"], body["handler"], body["status"], body["outcome"]) == (
+        "notion",
+        "create_page",
+        "ok",
+        "ok",
+    )
+    assert body["input"] == {"title": "Plan", "api_key": "[redacted]"}
+    assert body["output"]["id"] == "p1" and body["output"]["client_secret"] == "[redacted]"
+    assert body["meta"] == {"write": True, "target": "page:Plan"}
+    assert body["duration_ms"] >= 0 and body["started_at"] <= ok.updated_at
+    assert ok.scope == {"level": "machine", "project_id": None, "machine_id": "m-test"}
+    assert (failed.body["status"], failed.body["error"]) == ("error", "page 'p9' not found")
+    text = json.dumps([e.to_dict() for e in store.list("agent_output")])
+    assert "sk-live-123" not in text and "s3cr3t-value" not in text
+    with store.reading() as conn:
+        actors = {r[0] for r in conn.execute("SELECT actor FROM audit")}
+        assert actors == {"agent:notion"} and audit.verify(conn).ok
+
+
+async def test_a_large_output_goes_to_a_content_addressed_blob(
+    store: ContextStore, recorder: StoreRecorder, tmp_path: Path
+) -> None:
+    """The row keeps a pointer and a preview; the blob holds the whole output."""
+    async with Client(server_for(registry(), recorder=recorder)) as client:
+        await client.call_tool("export", {"size": 10_000})
+        await client.call_tool("export", {"size": 10_000})
+    first, second = store.list("agent_output")
+    ref = first.body["output_ref"]
+    assert "output" not in first.body and ref == second.body["output_ref"]
+    assert ref["bytes"] > 10_000 and first.body["output_preview"].startswith('{"result":"xxx')
+    assert json.loads(store.blobs.get(ref["blob"])) == {"result": "x" * 10_000}
+    assert store.blobs.path_of(ref["blob"]).stat().st_mode & 0o777 == 0o600
+
+
+async def test_a_record_that_cannot_be_stored_fails_the_call_visibly(
+    store: ContextStore, recorder: StoreRecorder
+) -> None:
+    """Losing the record silently is not an option."""
+    store.close()
+    async with Client(server_for(registry(), recorder=recorder)) as client:
+        result = await client.call_tool("create_page", {"title": "x"})
+    assert result.is_error and "could not be stored" in result.content[0].text
+
+
+def test_compaction_drops_old_outputs_and_their_unreferenced_blobs(
+    store: ContextStore, recorder: StoreRecorder
+) -> None:
+    """keep-days 0 removes every output; the audit chain still verifies."""
+    from agents.core.recorder import ToolCall
+    from agents.store import maintenance
+
+    recorder.write(ToolCall("notion", "local", "export", {}, "ok", 1.0, output="y" * 5000))
+    recorder.write(ToolCall("notion", "local", "search", {}, "ok", 1.0, output="small"))
+    store.put("preference:theme", "preference", {"key": "theme", "value": 1})
+    kept = maintenance.compact(store, 30)
+    assert (kept.outputs, kept.blobs) == (0, 0)
+    import agents.store.maintenance as m
+
+    moment_passed(store)
+    m._BLOB_GRACE_SECONDS, grace = -1.0, m._BLOB_GRACE_SECONDS
+    try:
+        result = maintenance.compact(store, 0)
+    finally:
+        m._BLOB_GRACE_SECONDS = grace
+    assert (result.outputs, result.revisions, result.blobs) == (2, 2, 1)
+    assert store.list("agent_output") == [] and store.counts() == {"preference": 1}
+    with store.reading() as conn:
+        assert audit.verify(conn).ok
+
+
+def test_secret_named_keys_are_masked_in_outputs_and_others_kept() -> None:
+    """Graph's secretText, camelCase and snake_case key names; keywords are not secrets."""
+    masked = mask_secrets(
+        {
+            "secretText": "a",
+            "accessToken": "b",
+            "private_key": "c",
+            "keywords": ["k"],
+            "items": [{"password": "d", "name": "n"}],
+            "primaryKey": "id-1",
+        }
+    )
+    assert masked == {
+        "secretText": "[redacted]",
+        "accessToken": "[redacted]",
+        "private_key": "[redacted]",
+        "keywords": ["k"],
+        "items": [{"password": "[redacted]", "name": "n"}],
+        "primaryKey": "id-1",
+    }
