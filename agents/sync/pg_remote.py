@@ -79,6 +79,7 @@ class PostgresRemote(Remote):
         if "application_name" not in params:
             self._extra["application_name"] = "agents-sync"
         self._conn: psycopg.Connection[Any] | None = None
+        self._dirty = False  # uncommitted writes in the open transaction
         with self._errors("prepare the table"):
             conn = self._connection()
             if conn.execute("SELECT to_regclass(%s)", (TABLE,)).fetchone() == (None,):
@@ -87,6 +88,12 @@ class PostgresRemote(Remote):
             conn.commit()
 
     def _connection(self) -> psycopg.Connection[Any]:
+        if self._conn is not None and self._conn.broken and self._dirty:
+            self._dirty = False
+            raise RemoteError(
+                f"{self.display_url}: the connection was lost before the batch's writes were "
+                "committed; none of them is on the remote (run the batch again)"
+            )
         if self._conn is None or self._conn.broken:
             self._conn = psycopg.connect(self._url, **self._extra)
         return self._conn
@@ -96,9 +103,7 @@ class PostgresRemote(Remote):
         try:
             yield
         except psycopg.Error as e:
-            if self._conn is not None and not self._conn.broken:
-                with contextlib.suppress(psycopg.Error):
-                    self._conn.rollback()
+            self._abort()
             message = scrub(str(e).strip(), self._secrets)
             raise RemoteError(f"{self.display_url}: cannot {what}: {message}") from None
 
@@ -147,6 +152,7 @@ class PostgresRemote(Remote):
             return
         with self._errors("write"):
             conn = self._connection()
+            self._dirty = True
             if len(unique) < COPY_FROM:
                 for key, data in unique.items():
                     inserted = conn.execute(
@@ -188,6 +194,7 @@ class PostgresRemote(Remote):
     def _cas(self, key: str, data: bytes, expected: str | None) -> str:
         with self._errors("compare-and-swap"):
             conn = self._connection()
+            self._dirty = True
             if expected is None:
                 row = conn.execute(
                     f"INSERT INTO {TABLE} (key, value) VALUES (%s, %s) "
@@ -206,20 +213,27 @@ class PostgresRemote(Remote):
                 return str(row[0])
             current = conn.execute(f"SELECT etag FROM {TABLE} WHERE key = %s", (key,)).fetchone()
             # the writes before a failed cas stay durable, as on every backend
-            conn.commit()
+            self._commit()
         raise CasConflict(key, None if current is None else str(current[0]), expected)
 
     def _delete(self, key: str) -> None:
         with self._errors("delete"):
-            self._connection().execute(f"DELETE FROM {TABLE} WHERE key = %s", (key,))
+            conn = self._connection()
+            self._dirty = True
+            conn.execute(f"DELETE FROM {TABLE} WHERE key = %s", (key,))
 
     def flush(self) -> None:
         """Commit the open transaction."""
-        if self._conn is not None and not self._conn.broken:
-            with self._errors("commit"):
-                self._conn.commit()
+        with self._errors("commit"):
+            self._commit()
+
+    def _commit(self) -> None:
+        if self._conn is not None and (self._dirty or not self._conn.broken):
+            self._connection().commit()
+        self._dirty = False
 
     def _abort(self) -> None:
+        self._dirty = False
         if self._conn is not None and not self._conn.broken:
             with contextlib.suppress(psycopg.Error):
                 self._conn.rollback()

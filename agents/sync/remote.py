@@ -96,6 +96,7 @@ class Remote(ABC):
     def __init__(self, display_url: str) -> None:
         self.display_url = display_url
         self._depth = 0
+        self._broken = False
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.display_url}>"
@@ -112,13 +113,17 @@ class Remote(ABC):
 
     def put_if_absent(self, key: str, data: bytes) -> None:
         """Write a write-once key; same bytes again is a no-op, other bytes ``ObjectConflict``."""
-        self._put_many([(validate_key(key), _bytes(data))])
-        self._autoflush()
+        self.put_many([(key, data)])
 
     def put_many(self, items: Iterable[tuple[str, bytes]]) -> None:
-        """``put_if_absent`` for many keys, grouped by the backend's bulk path."""
-        self._put_many([(validate_key(k), _bytes(v)) for k, v in items])
-        self._autoflush()
+        """``put_if_absent`` for many keys, grouped by the backend's bulk path.
+
+        If it raises outside a batch, some of the other keys may have been written.
+        """
+        checked = [(validate_key(k), _bytes(v)) for k, v in items]
+        with self._write_guard():
+            self._put_many(checked)
+            self._autoflush()
 
     def cas(self, key: str, data: bytes, expected_etag: str | None) -> str:
         """Replace ``key`` if its etag is ``expected_etag`` (``None``: create-only).
@@ -126,8 +131,10 @@ class Remote(ABC):
         Returns the new etag. Raises ``CasConflict`` with the current etag otherwise. Every
         write before this call is durable when it returns or raises ``CasConflict``.
         """
-        etag = self._cas(validate_key(key), _bytes(data), expected_etag)
-        self.flush()
+        checked = validate_key(key), _bytes(data)
+        with self._write_guard():
+            etag = self._cas(*checked, expected_etag)
+            self.flush()
         return etag
 
     def list(self, prefix: str = "") -> Keys:
@@ -136,14 +143,17 @@ class Remote(ABC):
 
     def delete(self, key: str) -> None:
         """Remove ``key`` if present. Used only by gc, for orphans nothing references."""
-        self._delete(validate_key(key))
-        self._autoflush()
+        checked = validate_key(key)
+        with self._write_guard():
+            self._delete(checked)
+            self._autoflush()
 
     @contextlib.contextmanager
     def batch(self) -> Iterator[Remote]:
         """Group writes: they are flushed when the outermost batch exits without error.
 
-        On an error the unflushed writes are dropped (as after a crash: at most orphans).
+        On an error the unflushed writes are dropped (as after a crash: at most orphans). After
+        a failed write inside the batch, further writes in it raise ``RemoteError``.
         """
         self._depth += 1
         try:
@@ -151,11 +161,14 @@ class Remote(ABC):
         except BaseException:
             self._depth -= 1
             if self._depth == 0:
+                self._broken = False
                 self._abort()
             raise
         self._depth -= 1
         if self._depth == 0:
-            self.flush()
+            broken, self._broken = self._broken, False
+            if not broken:
+                self.flush()
 
     def flush(self) -> None:  # noqa: B027 (a no-op where every write is immediate)
         """Make every write so far durable on the remote."""
@@ -200,6 +213,28 @@ class Remote(ABC):
     def _autoflush(self) -> None:
         if self._depth == 0:
             self.flush()
+
+    @contextlib.contextmanager
+    def _write_guard(self) -> Iterator[None]:
+        """A failed write drops what is not durable yet; inside a batch it breaks the batch.
+
+        Without that, a caller catching the error could go on and move a head to data the
+        failure dropped. A lost CAS is not a failure: the writes before it are durable.
+        """
+        if self._broken:
+            raise RemoteError(
+                f"{self.display_url}: an earlier write of this batch failed and its unflushed "
+                "writes were dropped; leave the batch and start it again"
+            )
+        try:
+            yield
+        except CasConflict:
+            raise
+        except BaseException:
+            self._abort()
+            if self._depth > 0:
+                self._broken = True
+            raise
 
 
 def _bytes(data: bytes) -> bytes:

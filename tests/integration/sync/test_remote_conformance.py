@@ -8,7 +8,7 @@ import multiprocessing
 import pytest
 
 from agents.sync.keys import META_KEY, audit_key, blob_key, head_key, object_key, snapshot_key
-from agents.sync.remote import CasConflict, ObjectConflict
+from agents.sync.remote import CasConflict, ObjectConflict, RemoteError
 from tests.integration.sync.workers import (
     Target,
     crash_before_head,
@@ -178,6 +178,23 @@ def test_a_failed_cas_still_keeps_the_writes_before_it(target: Target) -> None:
             one.put_if_absent(object_key(H), b"x")
             one.cas(head_key("m1"), b"mine", None)
         assert two.get(object_key(H)) is not None
+
+
+def test_a_failed_write_breaks_its_batch_so_no_head_moves(target: Target) -> None:
+    """After a write of a batch fails, a CAS in that batch is refused: the head cannot move."""
+    key = snapshot_key("m1", ulid(1))
+    with target.open() as remote:
+        remote.put_if_absent(key, b"first")
+        with remote.batch():
+            with pytest.raises(ObjectConflict):
+                remote.put_if_absent(object_key(H), b"x")
+                remote.put_if_absent(key, b"second")
+                remote.cas(head_key("m1"), b"h", None)  # git finds the conflict when it flushes
+            with pytest.raises(RemoteError, match="earlier write of this batch failed"):
+                remote.cas(head_key("m1"), b"h", None)
+        assert remote.get(head_key("m1")) is None
+        remote.cas(head_key("m1"), b"h", None)
+        assert remote.get(key).data == b"first"  # type: ignore[union-attr]
 
 
 def test_concurrent_pushers_lose_no_snapshot(target: Target) -> None:
