@@ -330,10 +330,12 @@ class GitRemote(Remote):
         bare: bool = True,
     ) -> subprocess.CompletedProcess[bytes]:
         argv = ["git", "--git-dir", str(self.cache), *args] if bare else ["git", *args]
+        # no stdin: a prompt for credentials must fail, not wait (under supervisord, forever)
+        stdin = subprocess.DEVNULL if input is None else None
         try:
             return subprocess.run(
-                argv, input=input, capture_output=True, env=self._env, timeout=timeout,
-                check=False,
+                argv, input=input, stdin=stdin, capture_output=True, env=self._env,
+                timeout=timeout, check=False,
             )  # fmt: skip
         except FileNotFoundError:
             raise RemoteError("the git backend needs the git command; install git") from None
@@ -380,10 +382,13 @@ esac
 def _git_env(username: str | None, password: str | None, cache: Path) -> dict[str, str]:
     env = dict(os.environ)
     env.update(GIT_TERMINAL_PROMPT="0", LC_ALL="C", LANGUAGE="C")
-    env.setdefault("GIT_SSH_COMMAND", "ssh -o BatchMode=yes")
     if password:
         # the password reaches git through GIT_ASKPASS from the environment, never on a
-        # command line or in a file
+        # command line or in a file; credential helpers are switched off so that git neither
+        # prefers a stored password nor stores ours (the "store" helper writes plain text)
+        env.update(
+            GIT_CONFIG_COUNT="1", GIT_CONFIG_KEY_0="credential.helper", GIT_CONFIG_VALUE_0=""
+        )
         askpass = cache / "askpass.sh"
         if not askpass.exists() or askpass.read_text() != _ASKPASS:
             askpass.write_text(_ASKPASS)

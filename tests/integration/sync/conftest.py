@@ -1,4 +1,4 @@
-"""Servers for the remote conformance suite: started once per session, a fresh location per test.
+"""Servers for the remote conformance suite: started once per package, a fresh location per test.
 
 A missing server program skips its backend with the reason, except under CI=true, where it
 fails: CI installs every server (``.ci/run``), so a skip there would hide a broken install.
@@ -39,7 +39,7 @@ def require(found: object, what: str, install: str) -> None:
     pytest.skip(message)
 
 
-@pytest.fixture(name="pg_server", scope="session")
+@pytest.fixture(name="pg_server", scope="package")
 def _pg_server() -> Iterator[PostgresServer]:
     bindir = find_pg_bindir()
     require(bindir, "the PostgreSQL server (initdb, pg_ctl)", "apt-get install postgresql")
@@ -48,7 +48,7 @@ def _pg_server() -> Iterator[PostgresServer]:
         yield server
 
 
-@pytest.fixture(name="azurite", scope="session")
+@pytest.fixture(name="azurite", scope="package")
 def _azurite() -> Iterator[AzuriteServer]:
     binary = find_azurite()
     require(
