@@ -23,6 +23,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 from agents.core.errors import ConfigError
 from agents.sync.remote import (
+    SCAN_CHUNK,
     CasConflict,
     Entry,
     ObjectConflict,
@@ -126,8 +127,28 @@ class PostgresRemote(Remote):
             self._end_read(conn)
         return found
 
+    def _scan(self, prefix: str) -> Iterator[tuple[str, Entry]]:
+        # keyset pages, each one COPY: the connection is free again whenever we yield
+        after = ""
+        while True:
+            with self._errors("read"):
+                conn = self._connection()
+                with conn.cursor() as cur:
+                    sql = (
+                        f"COPY (SELECT key, value, etag FROM {TABLE} WHERE key LIKE %s "
+                        f"AND key > %s ORDER BY key LIMIT {SCAN_CHUNK}) TO STDOUT (FORMAT BINARY)"
+                    )
+                    with cur.copy(sql, (_like(prefix), after)) as copy:
+                        copy.set_types(["text", "bytea", "int8"])
+                        rows = list(copy.rows())
+                self._end_read(conn)
+            yield from ((k, Entry(v, str(e))) for k, v, e in rows)
+            if len(rows) < SCAN_CHUNK:
+                return
+            after = rows[-1][0]
+
     def _list(self, prefix: str) -> list[str]:
-        pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = _like(prefix)
         with self._errors("list"):
             conn = self._connection()
             rows = conn.execute(
@@ -244,6 +265,11 @@ class PostgresRemote(Remote):
             with contextlib.suppress(psycopg.Error):
                 self._conn.close()
             self._conn = None
+
+
+def _like(prefix: str) -> str:
+    """A LIKE pattern matching the keys that start with ``prefix``."""
+    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def _secrets_in(url: str) -> tuple[str, ...]:

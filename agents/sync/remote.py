@@ -9,8 +9,8 @@ A remote is a flat key → bytes store with four operations (design §5.4):
   or unexpected state raises ``CasConflict`` carrying the current etag;
 - ``list(prefix) -> sorted keys``.
 
-Extras every backend honours: ``get_many``/``put_many`` (bulk paths for restores of many
-documents), ``delete`` (used only by gc, for orphans), and ``batch()``: writes inside a batch
+Extras every backend honours: ``get_many``/``put_many``/``scan`` (bulk paths for restores of
+many documents), ``delete`` (used only by gc, for orphans), and ``batch()``: writes inside a batch
 may be grouped (one git commit, one PostgreSQL transaction) and become durable at the latest
 when the batch exits. A ``cas`` is always a durability point: when it returns or raises
 ``CasConflict``, every earlier write is on the remote, so a head never points at missing data.
@@ -79,6 +79,7 @@ class ObjectConflict(RemoteError):  # noqa: N818 (pairs with CasConflict)
 
 
 Keys = list[str]
+SCAN_CHUNK = 2000
 
 
 class Entry(NamedTuple):
@@ -141,6 +142,14 @@ class Remote(ABC):
         """Every key starting with ``prefix``, sorted."""
         return sorted(self._list(validate_prefix(prefix)))
 
+    def scan(self, prefix: str = "") -> Iterator[tuple[str, Entry]]:
+        """Every key starting with ``prefix`` with its value, in key order, read in chunks.
+
+        The bulk read for restoring a whole store. Keys written while it runs may or may not
+        appear.
+        """
+        yield from self._scan(validate_prefix(prefix))
+
     def delete(self, key: str) -> None:
         """Remove ``key`` if present. Used only by gc, for orphans nothing references."""
         checked = validate_key(key)
@@ -194,6 +203,13 @@ class Remote(ABC):
             if entry is not None:
                 found[key] = entry
         return found
+
+    def _scan(self, prefix: str) -> Iterator[tuple[str, Entry]]:
+        keys = self.list(prefix)
+        for i in range(0, len(keys), SCAN_CHUNK):
+            chunk = keys[i : i + SCAN_CHUNK]
+            found = self._get_many(chunk)
+            yield from ((k, found[k]) for k in chunk if k in found)
 
     @abstractmethod
     def _put_many(self, items: builtins.list[tuple[str, bytes]]) -> None: ...

@@ -2,11 +2,12 @@
 against the plain tool moving the same bytes in the same run.
 
 - git: ``put_many`` + one ``cas`` (one commit, one push) ÷ files written to a work tree,
-  ``git add -A``, ``git commit``, ``git push``; restore into a fresh cache (fetch, list,
-  ``get_many``) ÷ ``git clone file://…`` (with checkout) of the same files.
+  ``git add -A``, ``git commit``, ``git push``; restore (``scan``) into a fresh cache ÷
+  ``git clone file://…`` (with checkout) of the same files.
 - postgres: ``put_many`` ÷ ``COPY … FROM STDIN`` of the same rows into a plain table; restore
-  (``list`` + ``get_many``) ÷ ``COPY (SELECT key, value …) TO STDOUT`` of the same rows.
-- dir: ``put_many`` ÷ writing the files directly; restore ÷ reading them directly.
+  (``scan``: keyset pages of binary ``COPY``) ÷ ``COPY (SELECT key, value …) TO STDOUT`` of the
+  same rows, read as raw blocks.
+- dir: ``put_many`` (fsync'd) ÷ writing the files directly; restore (``scan``) ÷ reading them.
 
 Servers are started as the tests start them (``agents.sync.testing``). Goal for the later
 ``scripts/bench sync``: restore ratio <= 2.
@@ -54,11 +55,11 @@ def push(remote: Remote, docs: dict[str, bytes]) -> None:
 
 
 def restore(remote: Remote, docs: dict[str, bytes]) -> float:
-    """List the objects and read them all; checked against ``docs`` after the clock stops."""
+    """Read every object; checked against ``docs`` after the clock stops."""
     got = {}
 
     def run() -> None:
-        got.update(remote.get_many(remote.list("objects/")))
+        got.update(remote.scan("objects/"))
 
     seconds = timed(run)
     assert len(got) == len(docs) and all(got[k].data == v for k, v in docs.items())

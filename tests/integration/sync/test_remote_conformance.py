@@ -139,6 +139,28 @@ def test_bulk_reads_and_writes_match_single_ones(target: Target) -> None:
             remote.put_many([*values.items(), (some, b"other")])
 
 
+def test_scan_streams_every_value_under_a_prefix_in_key_order(
+    target: Target, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """scan(prefix) yields (key, entry) for exactly the keys list(prefix) gives, page by page."""
+    import agents.sync.pg_remote
+    import agents.sync.remote
+
+    for module in (agents.sync.remote, agents.sync.pg_remote):
+        monkeypatch.setattr(module, "SCAN_CHUNK", 7)  # several pages from a few keys
+    values = {object_key(hashlib.sha256(b"%d" % i).hexdigest()): b"v%d" % i for i in range(23)}
+    with target.open() as remote:
+        remote.put_many(values.items())
+        remote.put_if_absent(blob_key(H), b"blob")
+        remote.cas(head_key("m1"), b"h", None)
+        scanned = list(remote.scan("objects/"))
+        assert [k for k, _ in scanned] == sorted(values)
+        assert {k: e.data for k, e in scanned} == values
+        assert scanned[0][1] == remote.get(scanned[0][0])
+        assert [k for k, _ in remote.scan()] == remote.list()
+        assert list(remote.scan("nothing/")) == []
+
+
 def test_delete_removes_a_key_and_ignores_a_missing_one(target: Target) -> None:
     """delete (used by gc) removes the key; deleting a missing key is not an error."""
     with target.open() as remote:
