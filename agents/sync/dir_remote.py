@@ -17,6 +17,7 @@ import hashlib
 import os
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from agents.core.errors import ConfigError
@@ -26,6 +27,7 @@ from agents.sync.remote import CasConflict, Entry, ObjectConflict, Remote, Remot
 __all__ = ["DirRemote"]
 
 # errnos of filesystems without hard links (FAT, some FUSE mounts): fall back to lock + rename
+WORKERS = 8
 _NO_LINK = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK, errno.ENOSYS}
 
 
@@ -70,8 +72,17 @@ class DirRemote(Remote):
         return None if data is None else Entry(data, etag_of(data))
 
     def _put_many(self, items: list[tuple[str, bytes]]) -> None:
+        unique: dict[str, bytes] = {}
         for key, data in items:
-            self._put_one(key, data)
+            if unique.setdefault(key, data) != data:
+                raise ObjectConflict(key)
+        if len(unique) < 2:
+            for key, data in unique.items():
+                self._put_one(key, data)
+            return
+        # fsync dominates; several in flight let the filesystem commit them together
+        with ThreadPoolExecutor(WORKERS) as pool:
+            list(pool.map(self._put_one, unique, unique.values()))
 
     def _put_one(self, key: str, data: bytes) -> None:
         path = self._path(key)
