@@ -1,0 +1,25 @@
+"""Cross-machine sync of the context store: remotes (dir, git, PostgreSQL, Azure Blob).
+
+``open_remote(url)`` opens the remote named by ``CONTEXT_REMOTE``; ``agents.sync.keys`` holds
+the key layout every backend shares. See ``docs/sync-remotes.md``.
+"""
+
+from agents.sync.remote import (
+    CasConflict,
+    Entry,
+    ObjectConflict,
+    Remote,
+    RemoteError,
+    open_remote,
+    redact_url,
+)
+
+__all__ = [
+    "CasConflict",
+    "Entry",
+    "ObjectConflict",
+    "Remote",
+    "RemoteError",
+    "open_remote",
+    "redact_url",
+]

@@ -1,0 +1,367 @@
+"""The remote interface every backend implements, its errors, and ``open_remote(url)``.
+
+A remote is a flat key → bytes store with four operations (design §5.4):
+
+- ``get(key) -> Entry(data, etag) | None``;
+- ``put_if_absent(key, data)``: write-once keys; writing the same bytes again is a no-op,
+  different bytes raise ``ObjectConflict``;
+- ``cas(key, data, expected_etag | None) -> new etag``: ``None`` means create-only; a stale
+  or unexpected state raises ``CasConflict`` carrying the current etag;
+- ``list(prefix) -> sorted keys``.
+
+Extras every backend honours: ``get_many``/``put_many``/``scan`` (bulk paths for restores of
+many documents), ``delete`` (used only by gc, for orphans), and ``batch()``: writes inside a batch
+may be grouped (one git commit, one PostgreSQL transaction) and become durable at the latest
+when the batch exits. A ``cas`` is always a durability point: when it returns or raises
+``CasConflict``, every earlier write is on the remote, so a head never points at missing data.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import os
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import NamedTuple
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+
+from agents.core.errors import ConfigError, StoreError
+from agents.sync.keys import validate_key, validate_prefix
+
+__all__ = [
+    "CasConflict",
+    "Entry",
+    "ObjectConflict",
+    "Remote",
+    "RemoteError",
+    "open_remote",
+    "redact_url",
+]
+
+URL_FORMS = (
+    "dir:///abs/path (or a plain absolute path), git+file:///path/repo.git, "
+    "git+ssh://user@host/path/repo.git, git+https://host/path/repo.git, "
+    "postgresql://user:password@host:5432/db, azure-blob://<container>"
+)
+
+
+class RemoteError(StoreError):
+    """The remote refused or failed an operation; the message never carries a secret."""
+
+
+class CasConflict(RemoteError):  # noqa: N818 (the design's name)
+    """A compare-and-swap found another state than expected.
+
+    ``current_etag`` is the etag the key has now (``None``: the key does not exist).
+    """
+
+    def __init__(self, key: str, current_etag: str | None, expected: str | None) -> None:
+        want = "to be absent" if expected is None else f"etag {expected!r}"
+        have = "absent" if current_etag is None else f"at etag {current_etag!r}"
+        super().__init__(f"compare-and-swap of {key!r} failed: expected it {want}, it is {have}")
+        self.key = key
+        self.current_etag = current_etag
+        self.expected = expected
+
+
+class ObjectConflict(RemoteError):  # noqa: N818 (pairs with CasConflict)
+    """A write-once key already holds different bytes (a corrupt or foreign remote)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(
+            f"write-once key {key!r} already holds different bytes; the remote is corrupt or "
+            "shared with another store (run gc, or point CONTEXT_REMOTE at a fresh location)"
+        )
+        self.key = key
+
+
+Keys = list[str]
+SCAN_CHUNK = 2000
+
+
+class Entry(NamedTuple):
+    """A value read from a remote and its etag (an opaque version token)."""
+
+    data: bytes
+    etag: str
+
+
+class Remote(ABC):
+    """Base of every backend: validates keys, runs batches, keeps secrets out of its repr."""
+
+    scheme: str = ""
+
+    def __init__(self, display_url: str) -> None:
+        self.display_url = display_url
+        self._depth = 0
+        self._broken = False
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.display_url}>"
+
+    # --- the interface -------------------------------------------------------------------
+
+    def get(self, key: str) -> Entry | None:
+        """The value and etag at ``key``, or ``None`` if it does not exist."""
+        return self._get(validate_key(key))
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, Entry]:
+        """Values of many keys at once; missing keys are left out of the result."""
+        return self._get_many([validate_key(k) for k in keys])
+
+    def put_if_absent(self, key: str, data: bytes) -> None:
+        """Write a write-once key; same bytes again is a no-op, other bytes ``ObjectConflict``."""
+        self.put_many([(key, data)])
+
+    def put_many(self, items: Iterable[tuple[str, bytes]]) -> None:
+        """``put_if_absent`` for many keys, grouped by the backend's bulk path.
+
+        If it raises outside a batch, some of the other keys may have been written.
+        """
+        checked = [(validate_key(k), _bytes(v)) for k, v in items]
+        with self._write_guard():
+            self._put_many(checked)
+            self._autoflush()
+
+    def cas(self, key: str, data: bytes, expected_etag: str | None) -> str:
+        """Replace ``key`` if its etag is ``expected_etag`` (``None``: create-only).
+
+        Returns the new etag. Raises ``CasConflict`` with the current etag otherwise. Every
+        write before this call is durable when it returns or raises ``CasConflict``.
+        """
+        checked = validate_key(key), _bytes(data)
+        with self._write_guard():
+            etag = self._cas(*checked, expected_etag)
+            self.flush()
+        return etag
+
+    def list(self, prefix: str = "") -> Keys:
+        """Every key starting with ``prefix``, sorted."""
+        return sorted(self._list(validate_prefix(prefix)))
+
+    def scan(self, prefix: str = "") -> Iterator[tuple[str, Entry]]:
+        """Every key starting with ``prefix`` with its value, in key order, read in chunks.
+
+        The bulk read for restoring a whole store. Keys written while it runs may or may not
+        appear.
+        """
+        yield from self._scan(validate_prefix(prefix))
+
+    def delete(self, key: str) -> None:
+        """Remove ``key`` if present. Used only by gc, for orphans nothing references."""
+        checked = validate_key(key)
+        with self._write_guard():
+            self._delete(checked)
+            self._autoflush()
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[Remote]:
+        """Group writes: they are flushed when the outermost batch exits without error.
+
+        On an error the unflushed writes are dropped (as after a crash: at most orphans). After
+        a failed write inside the batch, further writes in it raise ``RemoteError``.
+        """
+        self._depth += 1
+        try:
+            yield self
+        except BaseException:
+            self._depth -= 1
+            if self._depth == 0:
+                self._broken = False
+                self._abort()
+            raise
+        self._depth -= 1
+        if self._depth == 0:
+            broken, self._broken = self._broken, False
+            if not broken:
+                self.flush()
+
+    def flush(self) -> None:  # noqa: B027 (a no-op where every write is immediate)
+        """Make every write so far durable on the remote."""
+
+    def close(self) -> None:  # noqa: B027 (a no-op where nothing stays open)
+        """Release connections and child processes."""
+
+    def __enter__(self) -> Remote:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- what a backend implements ----------------------------------------------------------
+
+    @abstractmethod
+    def _get(self, key: str) -> Entry | None: ...
+
+    def _get_many(self, keys: Keys) -> dict[str, Entry]:
+        found = {}
+        for key in keys:
+            entry = self._get(key)
+            if entry is not None:
+                found[key] = entry
+        return found
+
+    def _scan(self, prefix: str) -> Iterator[tuple[str, Entry]]:
+        keys = self.list(prefix)
+        for i in range(0, len(keys), SCAN_CHUNK):
+            chunk = keys[i : i + SCAN_CHUNK]
+            found = self._get_many(chunk)
+            yield from ((k, found[k]) for k in chunk if k in found)
+
+    @abstractmethod
+    def _put_many(self, items: builtins.list[tuple[str, bytes]]) -> None: ...
+
+    @abstractmethod
+    def _cas(self, key: str, data: bytes, expected: str | None) -> str: ...
+
+    @abstractmethod
+    def _list(self, prefix: str) -> Iterable[str]: ...
+
+    @abstractmethod
+    def _delete(self, key: str) -> None: ...
+
+    def _abort(self) -> None:  # noqa: B027 (a no-op where every write is immediate)
+        """Drop the writes of a failed batch that are not durable yet."""
+
+    def _autoflush(self) -> None:
+        if self._depth == 0:
+            self.flush()
+
+    @contextlib.contextmanager
+    def _write_guard(self) -> Iterator[None]:
+        """A failed write drops what is not durable yet; inside a batch it breaks the batch.
+
+        Without that, a caller catching the error could go on and move a head to data the
+        failure dropped. A lost CAS is not a failure: the writes before it are durable.
+        """
+        if self._broken:
+            raise RemoteError(
+                f"{self.display_url}: an earlier write of this batch failed and its unflushed "
+                "writes were dropped; leave the batch and start it again"
+            )
+        try:
+            yield
+        except CasConflict:
+            raise
+        except BaseException:
+            self._abort()
+            if self._depth > 0:
+                self._broken = True
+            raise
+
+
+def _bytes(data: bytes) -> bytes:
+    if isinstance(data, bytes):
+        return data
+    if isinstance(data, bytearray | memoryview):
+        return bytes(data)
+    raise TypeError(f"remote values are bytes, not {type(data).__name__}")
+
+
+# --- secrets ---------------------------------------------------------------------------------
+
+_SECRET_PARAM = re.compile(r"pass|pwd|secret|token|sig|key|credential", re.I)
+
+
+def redact_url(url: str) -> str:
+    """``url`` with any password and secret-looking query values replaced by ``***``."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparseable URL>"
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, host = netloc.rsplit("@", 1)
+        user = userinfo.split(":", 1)[0]
+        netloc = f"{user}:***@{host}" if ":" in userinfo else f"{user}@{host}"
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        query = urlencode(
+            [(k, "***" if _SECRET_PARAM.search(k) else v) for k, v in pairs], safe="*/:"
+        )
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every secret (and its URL-quoted form) replaced by ``***``."""
+    for secret in secrets:
+        if secret and len(secret) >= 3:
+            text = text.replace(secret, "***").replace(quote(secret, safe=""), "***")
+    return text
+
+
+# --- open_remote ----------------------------------------------------------------------------
+
+
+def open_remote(
+    url: str,
+    *,
+    cache_dir: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Remote:
+    """Open the remote named by ``url`` (the ``CONTEXT_REMOTE`` setting).
+
+    Args:
+        url: One of the forms in ``docs/sync-remotes.md``.
+        cache_dir: Where the git backend keeps its local clone (default: a directory under
+            ``$XDG_CACHE_HOME/claude-agents/git-remotes``). Other backends ignore it.
+        environ: Variables to read secrets from (the Azure connection string); default
+            ``os.environ``.
+
+    Raises:
+        ConfigError: ``url`` is not a valid remote URL; the message says which form to use.
+        RemoteError: the remote cannot be reached or prepared.
+    """
+    env = os.environ if environ is None else environ
+    text = url.strip()
+    if not text:
+        raise ConfigError(f"CONTEXT_REMOTE is empty; use one of: {URL_FORMS}")
+    scheme = text.split(":", 1)[0].lower() if ":" in text else ""
+    if text.startswith(("/", "~")) or scheme == "dir":
+        from agents.sync.dir_remote import DirRemote
+
+        return DirRemote(_dir_path(text))
+    if scheme in ("git+file", "git+ssh", "git+https", "git+http"):
+        from agents.sync.git_remote import GitRemote
+
+        return GitRemote.from_url(text, cache_dir=cache_dir)
+    if scheme in ("postgres", "postgresql"):
+        from agents.sync.pg_remote import PostgresRemote
+
+        return PostgresRemote(text)
+    if scheme == "azure-blob":
+        from agents.sync.azure_remote import AzureBlobRemote
+
+        return AzureBlobRemote.from_url(text, env)
+    shown = redact_url(text)
+    if scheme in ("git", "ssh", "https", "http", "file"):
+        hint = f"; for a git remote write git+{scheme}://…"
+    elif scheme in ("azure", "azblob", "azure_blob", "wasb", "wasbs"):
+        hint = "; for Azure Blob Storage write azure-blob://<container>"
+    else:
+        hint = ""
+    raise ConfigError(
+        f"CONTEXT_REMOTE {shown!r} is not a remote URL{hint}; use one of: {URL_FORMS}"
+    )
+
+
+def _dir_path(text: str) -> Path:
+    if text.lower().startswith("dir:"):
+        parts = urlsplit(text)
+        if parts.netloc not in ("", "localhost") or parts.query or parts.fragment:
+            raise ConfigError(
+                f"CONTEXT_REMOTE {text!r}: a dir remote is dir:///absolute/path (three slashes)"
+            )
+        raw = unquote(parts.path)
+    else:
+        raw = text
+    path = Path(raw).expanduser()
+    if not path.is_absolute():
+        raise ConfigError(
+            f"CONTEXT_REMOTE {text!r}: a dir remote needs an absolute path, e.g. dir:///srv/ctx"
+        )
+    return path

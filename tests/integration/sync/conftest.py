@@ -1,0 +1,88 @@
+"""Servers for the remote conformance suite: started once per package, a fresh location per test.
+
+A missing server program skips its backend with the reason, except under CI=true, where it
+fails: CI installs every server (``.ci/run``), so a skip there would hide a broken install.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+
+from agents.sync.azure_remote import DEFAULT_ENV
+from agents.sync.testing import (
+    AzuriteServer,
+    PostgresServer,
+    azurite_server,
+    bare_git_repo,
+    find_azurite,
+    find_pg_bindir,
+    postgres_server,
+)
+from tests.integration.sync.workers import Target
+
+BACKENDS = ["dir", "git", "postgres", "azure-blob"]
+
+
+def require(found: object, what: str, install: str) -> None:
+    """Skip (or, under CI=true, fail) when ``what`` is not installed."""
+    if found:
+        return
+    message = f"{what} not found; install it with: {install}"
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI=true and {message}", pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(name="pg_server", scope="package")
+def _pg_server() -> Iterator[PostgresServer]:
+    bindir = find_pg_bindir()
+    require(bindir, "the PostgreSQL server (initdb, pg_ctl)", "apt-get install postgresql")
+    assert bindir is not None
+    with postgres_server(bindir) as server:
+        yield server
+
+
+@pytest.fixture(name="azurite", scope="package")
+def _azurite() -> Iterator[AzuriteServer]:
+    binary = find_azurite()
+    require(
+        binary,
+        "azurite-blob",
+        "npm install --prefix .ci/node azurite@3.35.0 (what .ci/run does)",
+    )
+    assert binary is not None
+    with azurite_server(binary) as server:
+        yield server
+
+
+def fresh_database(server: PostgresServer) -> str:
+    """Create an empty database; returns its URL."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server.url(), autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    return server.url(name)
+
+
+@pytest.fixture(name="target", params=BACKENDS)
+def _target(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Target:
+    backend: str = request.param
+    scratch = tmp_path_factory.mktemp(f"remote-{backend}")
+    environ: dict[str, str] = {}
+    if backend == "dir":
+        url = f"dir://{scratch / 'remote'}"
+    elif backend == "git":
+        require(shutil.which("git"), "git", "apt-get install git")
+        url = bare_git_repo(scratch / "remote.git")
+    elif backend == "postgres":
+        url = fresh_database(request.getfixturevalue("pg_server"))
+    else:
+        server: AzuriteServer = request.getfixturevalue("azurite")
+        url = f"azure-blob://t{uuid.uuid4().hex[:12]}"
+        environ[DEFAULT_ENV] = server.connection_string
+    return Target(backend, url, environ, str(scratch))

@@ -1,0 +1,283 @@
+"""What each backend promises beyond the shared suite: sync-tool debris, commits, SQL, secrets."""
+
+from __future__ import annotations
+
+import base64
+import errno
+import hashlib
+import http.server
+import os
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from azure.storage.blob import ContainerClient
+
+from agents.core.errors import ConfigError
+from agents.sync.azure_remote import DEFAULT_ENV
+from agents.sync.keys import head_key, object_key, snapshot_key
+from agents.sync.remote import CasConflict, ObjectConflict, RemoteError, open_remote
+from agents.sync.testing import AZURITE_ACCOUNT_KEY, AzuriteServer, PostgresServer, bare_git_repo
+from tests.integration.sync.conftest import fresh_database
+from tests.integration.sync.workers import objects_of, push, ulid
+
+pytestmark = pytest.mark.integration
+
+H = hashlib.sha256(b"x").hexdigest()
+
+
+# --- dir ------------------------------------------------------------------------------------
+
+
+def test_dir_remote_skips_sync_conflict_copies_temp_files_and_lock_files(tmp_path: Path) -> None:
+    """Syncthing/Dropbox conflict copies, our temp and lock files are never listed or read."""
+    remote = open_remote(str(tmp_path / "r"))
+    remote.cas(head_key("m1"), b"mine", None)
+    heads = tmp_path / "r" / "heads"
+    (heads / "m1.sync-conflict-20261125-101010-ABCDEFG.json").write_bytes(b"theirs")
+    (heads / "m1 (conflicted copy 2026-11-25).json").write_bytes(b"theirs")
+    (heads / "m1 (1).json").write_bytes(b"theirs")
+    (heads / ".tmp-abc123").write_bytes(b"half")
+    (heads / ".syncthing.m1.json.tmp").write_bytes(b"half")
+    assert remote.list() == [head_key("m1")]
+    assert (tmp_path / "r" / ".locks").is_dir()
+    assert remote.get(head_key("m1")).data == b"mine"  # type: ignore[union-attr]
+
+
+def test_dir_remote_never_shows_a_half_written_value(tmp_path: Path) -> None:
+    """A writer that died mid-write leaves only a hidden temp file: the key stays absent."""
+    remote = open_remote(f"dir://{tmp_path}/r")
+    folder = tmp_path / "r" / "objects" / "sha256" / H[:2]
+    folder.mkdir(parents=True)
+    (folder / ".tmp-dead").write_bytes(b'{"trunc')
+    assert remote.get(object_key(H)) is None
+    assert remote.list() == []
+    remote.put_if_absent(object_key(H), b'{"truncated": false}')
+    assert remote.get(object_key(H)).data == b'{"truncated": false}'  # type: ignore[union-attr]
+
+
+def test_dir_remote_without_hard_links_still_writes_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a filesystem refusing os.link (FAT, some FUSE), writes fall back to lock + rename."""
+
+    def no_links(*_: object) -> None:
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    remote = open_remote(f"dir://{tmp_path}/r")
+    remote.put_if_absent(object_key(H), b"x")
+    remote.put_if_absent(object_key(H), b"x")
+    with pytest.raises(ObjectConflict):
+        remote.put_if_absent(object_key(H), b"y")
+    assert remote.get(object_key(H)).data == b"x"  # type: ignore[union-attr]
+
+
+def test_dir_remote_cas_notices_a_sync_tool_replacing_the_head(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sync tool swapping the head right after our rename is caught by the re-read."""
+    remote = open_remote(f"dir://{tmp_path}/r")
+    etag = remote.cas(head_key("m1"), b"v1", None)
+    real_replace = os.replace
+
+    def replace_then_sync_tool(src: str, dst: str) -> None:
+        real_replace(src, dst)
+        Path(dst).write_bytes(b"from the other side")
+
+    monkeypatch.setattr(os, "replace", replace_then_sync_tool)
+    with pytest.raises(CasConflict) as raised:
+        remote.cas(head_key("m1"), b"v2", etag)
+    assert raised.value.current_etag == hashlib.sha256(b"from the other side").hexdigest()
+
+
+def test_dir_remote_needs_an_existing_parent_folder(tmp_path: Path) -> None:
+    """A typo in the path is not silently created: the parent must exist."""
+    with pytest.raises(ConfigError, match="does not exist"):
+        open_remote(f"dir://{tmp_path}/missing/remote")
+
+
+# --- git ------------------------------------------------------------------------------------
+
+
+def git_out(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "--git-dir", str(repo), *args], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def test_git_remote_writes_a_whole_batch_as_one_commit(tmp_path: Path) -> None:
+    """500 objects, a snapshot and the head land as one commit laid out as the key layout."""
+    url = bare_git_repo(tmp_path / "r.git")
+    remote = open_remote(url, cache_dir=tmp_path / "cache")
+    objects = {object_key(hashlib.sha256(b"%d" % i).hexdigest()): b"%d" % i for i in range(500)}
+    push(remote, "m1", 0, objects, None)
+    assert git_out(tmp_path / "r.git", "rev-list", "--count", "main").strip() == "1"
+    files = git_out(tmp_path / "r.git", "ls-tree", "-r", "--name-only", "main").split()
+    assert set(files) == {*objects, snapshot_key("m1", ulid(0)), head_key("m1")}
+    assert git_out(tmp_path / "r.git", "show", f"main:{head_key('m1')}").startswith('{"snapshot"')
+
+
+def test_git_remote_uses_the_branch_named_in_the_url(tmp_path: Path) -> None:
+    """#branch=<name> keeps the store on that branch and leaves the others alone."""
+    url = bare_git_repo(tmp_path / "r.git") + "#branch=context/sync"
+    remote = open_remote(url, cache_dir=tmp_path / "cache")
+    remote.cas(head_key("m1"), b"h", None)
+    refs = git_out(tmp_path / "r.git", "for-each-ref", "--format=%(refname)").split()
+    assert refs == ["refs/heads/context/sync"]
+    assert "#branch=context/sync" in repr(remote)
+
+
+def test_git_remote_that_does_not_exist_raises_a_remote_error(tmp_path: Path) -> None:
+    """A wrong path fails with git's reason, as a RemoteError, on the first operation."""
+    remote = open_remote(f"git+file://{tmp_path}/nope.git", cache_dir=tmp_path / "cache")
+    with pytest.raises(RemoteError, match="git fetch failed"):
+        remote.list()
+
+
+GIT_PASSWORD = "s3cr3t-Pa55"
+
+
+@pytest.fixture(name="basic_auth_server")
+def _basic_auth_server() -> Iterator[tuple[str, list[str]]]:
+    """A git HTTP host in miniature: 401 until alice's password comes, then 404 (no such repo)."""
+    seen: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            auth = self.headers.get("Authorization")
+            if auth:
+                seen.append(base64.b64decode(auth.split()[1]).decode())
+            if seen and seen[-1] == f"alice:{GIT_PASSWORD}":
+                self.send_response(404)
+            else:
+                self.send_response(401)
+                self.send_header("WWW-Authenticate", 'Basic realm="git"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"127.0.0.1:{server.server_address[1]}", seen
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+
+
+def test_git_password_reaches_git_only_through_askpass_and_never_an_error(
+    tmp_path: Path, basic_auth_server: tuple[str, list[str]]
+) -> None:
+    """The URL's password is sent as HTTP basic auth, yet never appears in errors or repr."""
+    host, seen = basic_auth_server
+    password = GIT_PASSWORD
+    url = f"git+http://alice:{password}@{host}/team/ctx.git"
+    remote = open_remote(url, cache_dir=tmp_path / "cache")
+    with pytest.raises(RemoteError) as raised:
+        remote.list()
+    assert f"alice:{password}" in seen, seen
+    assert password not in str(raised.value) and password not in repr(remote)
+    assert "alice:***@" in repr(remote)
+    for path in (tmp_path / "cache").rglob("*"):
+        if path.is_file():
+            assert password.encode() not in path.read_bytes(), path
+
+
+# --- postgres -------------------------------------------------------------------------------
+
+
+def test_postgres_table_lives_outside_public_with_row_level_security(
+    pg_server: PostgresServer,
+) -> None:
+    """The table is context_sync.kv, not in Supabase's REST-exposed public schema, RLS on."""
+    url = fresh_database(pg_server)
+    open_remote(url).close()
+    with psycopg.connect(url) as conn:
+        row = conn.execute(
+            "SELECT relrowsecurity FROM pg_class WHERE oid = 'context_sync.kv'::regclass"
+        ).fetchone()
+        public = conn.execute(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
+        ).fetchone()
+    assert row == (True,) and public == (0,)
+
+
+def test_postgres_failed_batch_writes_nothing(pg_server: PostgresServer) -> None:
+    """A batch is one transaction: an ObjectConflict inside it rolls back the whole batch."""
+    with open_remote(fresh_database(pg_server)) as remote:
+        remote.put_if_absent(object_key(H), b"first")
+        many = {object_key(hashlib.sha256(b"%d" % i).hexdigest()): b"v" for i in range(200)}
+        with pytest.raises(ObjectConflict), remote.batch():
+            remote.put_many(many.items())
+            remote.put_many([(object_key(H), b"second")])
+        assert remote.list() == [object_key(H)]
+
+
+def test_postgres_connection_string_passes_through_with_its_options(
+    pg_server: PostgresServer,
+) -> None:
+    """libpq options in the URL are used as they are: sslmode=require fails on a non-TLS server."""
+    url = fresh_database(pg_server)
+    with open_remote(f"{url}?sslmode=disable&application_name=ctx-test") as remote:
+        remote.cas(head_key("m1"), b"h", None)
+    with pytest.raises(RemoteError, match="SSL"):
+        open_remote(f"{url}?sslmode=require")
+
+
+def test_postgres_wrong_password_error_never_shows_the_password(pg_server: PostgresServer) -> None:
+    """Authentication failures are RemoteErrors naming the host, never the password."""
+    url = pg_server.url().replace(f":{pg_server.password}@", ":Wr0ng-Secret-Pw@")
+    with pytest.raises(RemoteError) as raised:
+        open_remote(url)
+    assert "Wr0ng-Secret-Pw" not in str(raised.value)
+    assert "password authentication failed" in str(raised.value)
+    with open_remote(pg_server.url()) as remote:
+        assert pg_server.password not in repr(remote)
+
+
+# --- azure-blob -----------------------------------------------------------------------------
+
+
+def test_azure_remote_keeps_keys_under_the_url_prefix(azurite: AzuriteServer) -> None:
+    """azure-blob://<container>/<prefix> stores blobs under the prefix and lists keys without it."""
+    env = {"CTX_BLOB": azurite.connection_string}
+    with open_remote("azure-blob://ctx-prefix/users/alice?env=CTX_BLOB", environ=env) as remote:
+        remote.cas(head_key("m1"), b"h", None)
+        remote.put_if_absent(object_key(H), b"x")
+        assert remote.list() == [head_key("m1"), object_key(H)]
+        assert repr(remote) == "<AzureBlobRemote azure-blob://ctx-prefix/users/alice?env=CTX_BLOB>"
+    container = ContainerClient.from_connection_string(azurite.connection_string, "ctx-prefix")
+    with container:
+        names = sorted(container.list_blob_names())
+    assert names == [f"users/alice/{head_key('m1')}", f"users/alice/{object_key(H)}"]
+
+
+def test_azure_wrong_account_key_error_never_shows_the_key(azurite: AzuriteServer) -> None:
+    """A rejected key is a RemoteError without the key in it."""
+    wrong = base64.b64encode(b"w" * 64).decode()
+    env = {DEFAULT_ENV: azurite.connection_string.replace(AZURITE_ACCOUNT_KEY, wrong)}
+    with pytest.raises(RemoteError) as raised:
+        open_remote("azure-blob://ctx-wrongkey", environ=env)
+    assert wrong not in str(raised.value) and AZURITE_ACCOUNT_KEY not in str(raised.value)
+
+
+def test_azure_missing_connection_string_names_the_variable() -> None:
+    """Without the variable, the error names it and the secrets file it belongs in."""
+    with pytest.raises(ConfigError, match=r"AZURE_STORAGE_CONNECTION_STRING is not set.*secrets"):
+        open_remote("azure-blob://ctx", environ={})
+
+
+def test_azure_remote_pushes_like_any_other(azurite: AzuriteServer) -> None:
+    """A push protocol round on Azurite: objects, snapshot, head, then a stale head is refused."""
+    env = {DEFAULT_ENV: azurite.connection_string}
+    with open_remote("azure-blob://ctx-push", environ=env) as remote:
+        etag = push(remote, "m1", 0, objects_of("m1", 0, b"s"), None)
+        push(remote, "m1", 1, objects_of("m1", 1, b"s"), etag)
+        with pytest.raises(CasConflict):
+            push(remote, "m1", 2, objects_of("m1", 2, b"s"), etag)

@@ -1,0 +1,129 @@
+"""The key layout and key validation shared by every backend."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from agents.core.errors import InputError
+from agents.sync.keys import (
+    META_KEY,
+    KeyKind,
+    ParsedKey,
+    audit_key,
+    blob_key,
+    head_key,
+    is_conflict_copy,
+    is_mutable,
+    object_key,
+    parse_key,
+    snapshot_key,
+    validate_key,
+    validate_prefix,
+)
+
+H = hashlib.sha256(b"doc").hexdigest()
+U = "01JDQ8Z5X3M4N6P7Q8R9S0T1V2"
+
+
+def test_layout_helpers_build_the_documented_keys() -> None:
+    """Each helper gives the §5.4 path; a sha256: prefix on hashes is accepted."""
+    assert object_key(H) == f"objects/sha256/{H[:2]}/{H}"
+    assert object_key(f"sha256:{H}") == object_key(H)
+    assert blob_key(H) == f"blobs/sha256/{H[:2]}/{H}"
+    assert snapshot_key("m-7f3a", U) == f"snapshots/m-7f3a/{U}.json"
+    assert audit_key("laptop_1", U) == f"audit/laptop_1/{U}.jsonl"
+    assert head_key("m-7f3a") == "heads/m-7f3a.json"
+    assert META_KEY == "meta/store.json"
+
+
+@pytest.mark.parametrize(
+    ("helper", "args"),
+    [
+        (object_key, ("abc",)),
+        (object_key, (H.upper(),)),
+        (blob_key, ("sha1:" + H,)),
+        (head_key, ("../etc",)),
+        (head_key, ("",)),
+        (head_key, ("-m",)),
+        (head_key, ("a.b",)),
+        (snapshot_key, ("m1", "not-a-ulid")),
+        (snapshot_key, ("m1", U.lower())),
+        (audit_key, ("m/1", U)),
+    ],
+)
+def test_layout_helpers_refuse_malformed_parts(helper: object, args: tuple[str, ...]) -> None:
+    """Hashes, machine ids and ULIDs are checked before they become part of a key."""
+    with pytest.raises(InputError):
+        helper(*args)  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "",
+        "/heads/m1.json",
+        "../heads/m1.json",
+        "heads/../m1.json",
+        "heads//m1.json",
+        "heads/./m1.json",
+        "heads/.m1.json",
+        "heads/m1.json/",
+        "heads\\m1.json",
+        "heads/m 1.json",
+        "heads/m1.sync-conflict-20261125-101010-ABCDEFG.json",
+        "heads/m1 (conflicted copy).json",
+        "x" * 600,
+    ],
+)
+def test_malformed_keys_are_refused(key: str) -> None:
+    """No absolute paths, no '..', no empty or hidden segments, no conflict copies."""
+    with pytest.raises(InputError, match="invalid remote key"):
+        validate_key(key)
+
+
+def test_prefixes_may_end_with_a_slash_or_be_empty() -> None:
+    """list accepts '', a folder ('objects/') or a partial name ('heads/m1')."""
+    assert validate_prefix("") == ""
+    assert validate_prefix("objects/") == "objects/"
+    assert validate_prefix("heads/m1") == "heads/m1"
+    for bad in ("/", "../", "a//"):
+        with pytest.raises(InputError):
+            validate_prefix(bad)
+
+
+def test_parse_key_splits_every_kind_and_refuses_foreign_keys() -> None:
+    """parse_key gives kind, machine and id; keys outside the layout are refused."""
+    assert parse_key(object_key(H)) == ParsedKey(KeyKind.OBJECT, None, H)
+    assert parse_key(blob_key(H)) == ParsedKey(KeyKind.BLOB, None, H)
+    assert parse_key(snapshot_key("m1", U)) == ParsedKey(KeyKind.SNAPSHOT, "m1", U)
+    assert parse_key(audit_key("m1", U)) == ParsedKey(KeyKind.AUDIT, "m1", U)
+    assert parse_key(head_key("m1")) == ParsedKey(KeyKind.HEAD, "m1", None)
+    assert parse_key(META_KEY) == ParsedKey(KeyKind.META, None, None)
+    for foreign in ("README.md", f"objects/sha256/zz/{H}", "heads/a/b.json", "snapshots/m1/x.json"):
+        with pytest.raises(InputError, match="not part of the key layout"):
+            parse_key(foreign)
+
+
+def test_only_heads_and_meta_are_mutable() -> None:
+    """Everything but heads/ and meta/ is write-once."""
+    assert is_mutable(head_key("m1")) and is_mutable(META_KEY)
+    assert not any(
+        is_mutable(k) for k in (object_key(H), blob_key(H), snapshot_key("m", U), audit_key("m", U))
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "conflict"),
+    [
+        ("m1.sync-conflict-20261125-101010-ABCDEFG.json", True),
+        ("m1 (Alice's conflicted copy 2026-11-25).json", True),
+        ("m1 (1).json", True),
+        ("m1.json", False),
+        ("conflicts.json", False),
+    ],
+)
+def test_conflict_copies_of_common_sync_tools_are_recognised(name: str, conflict: bool) -> None:
+    """Syncthing, Dropbox and Drive loser names are spotted; ordinary names are not."""
+    assert is_conflict_copy(name) is conflict

@@ -1,0 +1,103 @@
+"""open_remote(url): which backend each URL opens, and the errors bad URLs get."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agents.core.errors import ConfigError
+from agents.sync.dir_remote import DirRemote
+from agents.sync.git_remote import GitRemote, blob_id
+from agents.sync.remote import open_remote, redact_url
+
+
+def test_a_plain_path_and_a_dir_url_open_a_dir_remote(tmp_path: Path) -> None:
+    """'/abs/path', 'dir:///abs/path' and percent-escapes all name the same folder."""
+    (tmp_path / "a b").mkdir()
+    for url in (str(tmp_path / "a b"), f"dir://{tmp_path}/a%20b", f"  dir://{tmp_path}/a b  "):
+        remote = open_remote(url)
+        assert isinstance(remote, DirRemote) and remote.root == tmp_path / "a b"
+
+
+def test_git_urls_open_a_git_remote_with_a_cache_clone(tmp_path: Path) -> None:
+    """git+file/ssh/https/http URLs open a GitRemote; the branch comes from #branch=."""
+    remote = open_remote(
+        "git+ssh://git@example.com/org/ctx.git#branch=sync", cache_dir=tmp_path / "c"
+    )
+    assert isinstance(remote, GitRemote)
+    assert remote.url == "ssh://git@example.com/org/ctx.git" and remote.branch == "sync"
+    assert (tmp_path / "c" / "HEAD").is_file()
+    https = open_remote("git+https://example.com/ctx.git", cache_dir=tmp_path / "d")
+    assert isinstance(https, GitRemote) and https.branch == "main"
+
+
+def test_git_etag_is_the_blob_id_git_computes() -> None:
+    """The git backend's etag equals `git hash-object` of the value."""
+    assert blob_id(b"hello\n") == "ce013625030ba8dba906f756967f9e9ca394464a"
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("", "is empty"),
+        ("   ", "is empty"),
+        ("s3://bucket", "is not a remote URL"),
+        ("https://github.com/me/ctx.git", r"git\+https://"),
+        ("azure://ctx", "azure-blob://<container>"),
+        ("relative/path", "is not a remote URL"),
+        ("dir:relative", "absolute path"),
+        ("dir://host/path", "three slashes"),
+        ("git+ssh://git@github.com:me/ctx.git", "not the ':'"),
+        ("git+ssh://me:pw@host/ctx.git", "use an SSH key"),
+        ("git+file://host/srv/ctx.git", "git\\+file:///absolute"),
+        ("git+https:///ctx.git", "needs a host"),
+        ("git+file:///srv/ctx.git#main", "#branch=<name>"),
+        ("git+file:///srv/ctx.git#branch=bad..name", "not a valid git branch"),
+        ("postgresql://host/db?nosuchoption=1", "not a valid PostgreSQL connection string"),
+        ("azure-blob://Bad_Container", "not an Azure container name"),
+        ("azure-blob://user:key@ctx", "carries no credentials"),
+        ("azure-blob://ctx?AccountKey=abc", "(?i)never put the connection string"),
+        ("azure-blob://ctx?sig=abc", "(?i)never put the connection string"),
+    ],
+)
+def test_bad_urls_get_a_config_error_that_says_what_to_write(
+    url: str, message: str, tmp_path: Path
+) -> None:
+    """Every malformed URL is a ConfigError naming the right form, never a traceback."""
+    with pytest.raises(ConfigError, match=message) as raised:
+        open_remote(url, cache_dir=tmp_path / "c", environ={})
+    assert "abc" not in str(raised.value)
+
+
+def test_errors_about_a_url_never_repeat_its_password(tmp_path: Path) -> None:
+    """A ConfigError about a URL with a password shows the URL redacted."""
+    with pytest.raises(ConfigError) as raised:
+        open_remote("mysql://root:hunter2@db/ctx")
+    assert "hunter2" not in str(raised.value) and "root:***@db" in str(raised.value)
+    with pytest.raises(ConfigError) as raised:
+        open_remote("postgresql://u:hunter2@db/ctx?nosuchoption=1")
+    assert "hunter2" not in str(raised.value)
+
+
+def test_a_git_remote_keeps_the_password_out_of_its_url_and_repr(tmp_path: Path) -> None:
+    """The password of a git+https URL is held for askpass only; repr and url are clean."""
+    remote = open_remote("git+https://bob:t0ken-xyz@example.com/ctx.git", cache_dir=tmp_path / "c")
+    assert isinstance(remote, GitRemote)
+    assert remote.url == "https://bob@example.com/ctx.git"
+    assert repr(remote) == "<GitRemote git+https://bob:***@example.com/ctx.git>"
+    assert "t0ken-xyz" not in (tmp_path / "c" / "askpass.sh").read_text()
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://u:p%40ss@h:5432/db?sslmode=require", "postgresql://u:***@h:5432/db?sslmode=require"),
+        ("postgresql://u@h/db", "postgresql://u@h/db"),
+        ("postgres://h/db?password=pw&sslmode=verify-full", "postgres://h/db?password=***&sslmode=verify-full"),
+        ("https://acct.blob.core.windows.net/c?sv=2024&sig=abc%2F", "https://acct.blob.core.windows.net/c?sv=2024&sig=***"),
+    ],
+)  # fmt: skip
+def test_redact_url_hides_passwords_and_secret_parameters(url: str, shown: str) -> None:
+    """Passwords in the user info and secret-looking query values become ***."""
+    assert redact_url(url) == shown
