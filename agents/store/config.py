@@ -18,6 +18,9 @@ class StoreSettings(SettingsModel):
 
     dir: str | None = Field(default=None, alias="CONTEXT_DIR")
     synchronous: Literal["FULL", "NORMAL"] = Field(default="FULL", alias="CONTEXT_SYNCHRONOUS")
+    record_synchronous: Literal["FULL", "NORMAL"] = Field(
+        default="NORMAL", alias="CONTEXT_RECORD_SYNCHRONOUS"
+    )
     busy_timeout: float = Field(default=10.0, alias="CONTEXT_BUSY_TIMEOUT", gt=0, le=600)
     blob_threshold: int = Field(default=16384, alias="CONTEXT_BLOB_THRESHOLD", ge=256)
     record: bool = Field(default=True, alias="CONTEXT_RECORD")
@@ -34,8 +37,11 @@ def store_dir(layers: EnvLayers, settings: StoreSettings | None = None) -> Path:
     return path if path.is_absolute() else layers.root / path
 
 
-def open_store(layers: EnvLayers, actor: str = "cli") -> ContextStore:
-    """Open the store of ``layers``' environment as ``actor``.
+def open_store(
+    layers: EnvLayers, actor: str = "cli", *, recorder: bool = False
+) -> ContextStore:
+    """Open the store of ``layers``' environment as ``actor``; an agent's ``recorder``
+    connection uses ``CONTEXT_RECORD_SYNCHRONOUS``, every other ``CONTEXT_SYNCHRONOUS``.
 
     Raises:
         ConfigError: A ``CONTEXT_*`` variable is invalid.
@@ -45,6 +51,6 @@ def open_store(layers: EnvLayers, actor: str = "cli") -> ContextStore:
     return ContextStore(
         store_dir(layers, cfg),
         actor=actor,
-        synchronous=cfg.synchronous,
+        synchronous=cfg.record_synchronous if recorder else cfg.synchronous,
         busy_timeout=cfg.busy_timeout,
     )

@@ -116,8 +116,10 @@ class StoreRecorder:
         blob_threshold: int,
         state_interval: float,
         env: str | None = None,
+        on_loop: bool = True,
     ) -> None:
         self.store = store
+        self.on_loop = on_loop
         self.env = env
         self.agent = agent
         self.blob_threshold = blob_threshold
@@ -137,11 +139,12 @@ class StoreRecorder:
     async def record(self, call: ToolCall) -> None:
         """Record ``call``; returns once it is committed.
 
-        A short write runs on the event loop when the lock is free at once (a hop to a worker
-        thread costs about as much as the write); a blob or a wait for the lock runs in a
-        worker thread, so the loop never waits on another process.
+        A short write without fsync runs on the event loop when the lock is free at once (a
+        hop to a worker thread costs about as much as the write); a blob, an fsync
+        (``CONTEXT_RECORD_SYNCHRONOUS=FULL``) or a wait for the lock runs in a worker thread,
+        so the loop never waits on the disk or another process.
         """
-        if not self._large(call.output):
+        if self.on_loop and not self._large(call.output):
             try:
                 self.write(call, wait=False)
                 return
@@ -188,9 +191,10 @@ def open_store_recorder(layers: EnvLayers, agent: str) -> StoreRecorder | None:
     if not cfg.record:
         return None
     return StoreRecorder(
-        open_store(layers, actor=f"agent:{agent}"),
+        open_store(layers, actor=f"agent:{agent}", recorder=True),
         agent,
         blob_threshold=cfg.blob_threshold,
         state_interval=cfg.state_interval,
         env=layers.env,
+        on_loop=cfg.record_synchronous == "NORMAL",
     )

@@ -152,3 +152,29 @@ def test_secret_named_keys_are_masked_in_outputs_and_others_kept() -> None:
         "items": [{"password": "[redacted]", "name": "n"}],
         "primaryKey": "id-1",
     }
+
+
+def test_agents_record_with_their_own_synchronous_setting_and_people_write_with_full(
+    tmp_path: Path,
+) -> None:
+    """CONTEXT_RECORD_SYNCHRONOUS (NORMAL) for agent records, CONTEXT_SYNCHRONOUS (FULL) else."""
+    from agents.core.settings import EnvLayers
+    from agents.store.config import open_store
+    from agents.store.recorder import open_store_recorder
+
+    layers = EnvLayers(root=tmp_path, env="dev", values={"CONTEXT_DIR": str(tmp_path / "ctx")})
+    recorder = open_store_recorder(layers, "notion")
+    assert recorder is not None and recorder.on_loop
+    cli = open_store(layers)
+    try:
+        with recorder.store.reading() as conn:
+            assert conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+        with cli.reading() as conn:
+            assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    finally:
+        recorder.store.close()
+        cli.close()
+    layers.values["CONTEXT_RECORD_SYNCHRONOUS"] = "FULL"
+    full = open_store_recorder(layers, "notion")
+    assert full is not None and not full.on_loop
+    full.store.close()
