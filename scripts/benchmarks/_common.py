@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from agents.catalog import AGENTS
 from agents.core.testing import Project, free_port_block
 from agents.supervisor.probe import probe_ready
 
@@ -56,9 +57,9 @@ def wait_answering(ports: list[int], timeout: float = 60) -> None:
 
 
 class BareSupervisor:
-    """supervisord running ``n`` bare SDK servers."""
+    """supervisord running ``n`` bare SDK servers (as many as we have agents by default)."""
 
-    def __init__(self, tmp: Path, n: int = 3) -> None:
+    def __init__(self, tmp: Path, n: int = len(AGENTS)) -> None:
         self.dir = tmp / "bare"
         self.dir.mkdir(parents=True, exist_ok=True)
         base = free_port_block(n)

@@ -1,4 +1,4 @@
-"""`scripts/bench memory`: idle RSS of the three agents against three bare SDK servers under the
+"""`scripts/bench memory`: idle RSS of the agents against as many bare SDK servers under the
 same supervisord. Goal: ratio <= 1.3."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """`scripts/bench startup`: `start-all-agents local` until every agent answers, divided by the
-same supervisord starting three bare MCP SDK servers. Goal: ratio <= 1.3."""
+same supervisord starting as many bare MCP SDK servers. Goal: ratio <= 1.3."""
 
 from __future__ import annotations
 
