@@ -37,9 +37,7 @@ def store_dir(layers: EnvLayers, settings: StoreSettings | None = None) -> Path:
     return path if path.is_absolute() else layers.root / path
 
 
-def open_store(
-    layers: EnvLayers, actor: str = "cli", *, recorder: bool = False
-) -> ContextStore:
+def open_store(layers: EnvLayers, actor: str = "cli", *, recorder: bool = False) -> ContextStore:
     """Open the store of ``layers``' environment as ``actor``; an agent's ``recorder``
     connection uses ``CONTEXT_RECORD_SYNCHRONOUS``, every other ``CONTEXT_SYNCHRONOUS``.
 
