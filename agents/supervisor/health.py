@@ -31,6 +31,9 @@ log = get_logger("agents.health")
 GROUP = "agents"
 
 
+_LIVE = frozenset({"STARTING", "RUNNING", "STOPPING"})
+
+
 def probe(port: int) -> bool:
     """True when the agent on ``port`` answers /readyz at all (200 or 503)."""
     return probe_ready(port, timeout=2.0)[0]
@@ -114,7 +117,9 @@ class HealthMonitor:
             info = infos.get(agent.name, {})
             state = str(info.get("statename", "UNKNOWN"))
             entry: dict[str, Any] = {"port": agent.port, "state": state}
-            if state == "RUNNING":
+            if state in _LIVE:
+                # STARTING and STOPPING have a process too; its own entry says whether it is
+                # ready, so only a process that is gone has its readiness cleared
                 entry["pid"] = info.get("pid")
                 entry["started_at"] = time.strftime(
                     "%Y-%m-%dT%H:%M:%SZ", time.gmtime(float(info.get("start", 0)))
