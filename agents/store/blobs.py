@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +19,14 @@ from pathlib import Path
 from agents.core.errors import NotFoundError, StoreError
 from agents.store.canonical import HASH_PREFIX, is_hash
 
-__all__ = ["BlobStore"]
+__all__ = ["BlobStore", "blob_refs"]
+
+BLOB_REF = re.compile(r'"blob":"(sha256:[0-9a-f]{64})"')
+
+
+def blob_refs(envelope_text: str) -> set[str]:
+    """The blob references in a serialized envelope (``{"blob": "sha256:…", …}`` objects)."""
+    return set(BLOB_REF.findall(envelope_text)) if '"blob":"sha256:' in envelope_text else set()
 
 
 def _write_all(fd: int, data: bytes) -> None:

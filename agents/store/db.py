@@ -99,6 +99,12 @@ CREATE TABLE IF NOT EXISTS sync_base(
     hash TEXT NOT NULL,
     PRIMARY KEY(remote, doc_id)
 );
+CREATE TABLE IF NOT EXISTS sync_state(
+    remote TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY(remote, key)
+);
 CREATE TABLE IF NOT EXISTS applied(
     target_path TEXT PRIMARY KEY,
     doc_id TEXT,

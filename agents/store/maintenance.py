@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from agents.core.errors import InputError, StoreError
 from agents.store import audit
+from agents.store.blobs import blob_refs
 from agents.store.canonical import iso_of
 from agents.store.db import FORMAT_VERSION
 from agents.store.store import ContextStore
 
 __all__ = ["CompactResult", "check", "compact"]
 
-_BLOB_REF = re.compile(r'"blob":"(sha256:[0-9a-f]{64})"')
 # A blob younger than this may belong to a record whose transaction has not committed yet.
 _BLOB_GRACE_SECONDS = 3600.0
 
@@ -96,7 +95,7 @@ def compact(
             for (text,) in conn.execute(
                 'SELECT envelope FROM revisions WHERE instr(envelope, \'"blob":"sha256:\') > 0'
             )
-            for ref in _BLOB_REF.findall(text)
+            for ref in blob_refs(text)
         }
     result.blobs = store.blobs.remove_unreferenced(referenced, _BLOB_GRACE_SECONDS)
     if prune_audit:

@@ -8,27 +8,84 @@ it; receiving a revision without moving a head names it in ``detail`` instead.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
-from agents.core.errors import InputError, NotFoundError
+from agents.core.errors import InputError
 from agents.store.canonical import canonical, now_iso, sha256_of
 from agents.store.envelope import Envelope, content_hash_of
 from agents.store.schemas import InvalidDocumentError, check_envelope
 from agents.store.store import ContextStore
 
 __all__ = [
-    "Conflict",
-    "add_conflict",
+    "Received",
     "applied",
-    "conflicts",
     "move_head",
+    "point_head",
+    "receive_many",
     "receive_revision",
-    "resolve_conflict",
     "set_applied",
     "set_sync_base",
     "sync_base",
+    "validate_envelope",
 ]
+
+
+def validate_envelope(envelope: Any) -> None:
+    """Check a foreign envelope: its schema, its body's schema, and its content hash.
+
+    Raises:
+        InvalidDocumentError: It breaks a rule, or its content_hash does not match its content.
+    """
+    if not isinstance(envelope, dict):
+        raise InvalidDocumentError(
+            "a revision must be a JSON object", path="/", schema_path="envelope.json#/type"
+        )
+    try:
+        check_envelope(envelope)
+    except InputError as exc:  # an unknown kind (from a newer version of agents)
+        raise InvalidDocumentError(str(exc), path="/kind", schema_path="") from None
+    expected = content_hash_of(
+        envelope["kind"],
+        envelope["scope"],
+        envelope["deleted"],
+        envelope["body"],
+        envelope["secret_refs"],
+    )
+    if expected != envelope["content_hash"]:
+        raise InvalidDocumentError(
+            f"envelope {envelope['id']!r} refused: its content_hash does not match its content",
+            path="/content_hash",
+            schema_path="",
+        )
+
+
+def _quarantine(
+    store: ContextStore,
+    conn: sqlite3.Connection,
+    text: str,
+    error: str,
+    path: str,
+    *,
+    source: str,
+    actor: str,
+    doc_id: str | None,
+) -> None:
+    conn.execute(
+        "INSERT INTO quarantine(received_at, source, envelope, error) VALUES (?, ?, ?, ?)",
+        (now_iso(), source, text, error),
+    )
+    store.audit(
+        conn,
+        actor=actor,
+        op="quarantine",
+        doc_id=doc_id,
+        remote=source,
+        result="refused",
+        detail={"path": path},
+    )
 
 
 def receive_revision(
@@ -43,51 +100,24 @@ def receive_revision(
         InvalidDocumentError: The envelope is invalid (it was quarantined).
     """
     try:
-        check_envelope(envelope)
-        expected = content_hash_of(
-            envelope["kind"],
-            envelope["scope"],
-            envelope["deleted"],
-            envelope["body"],
-            envelope["secret_refs"],
-        )
-        if expected != envelope["content_hash"]:
-            raise InvalidDocumentError(
-                f"envelope {envelope['id']!r} refused: its content_hash does not match its content",
-                path="/content_hash",
-                schema_path="",
-            )
+        validate_envelope(envelope)
     except InvalidDocumentError as exc:
         with store.transaction() as conn:
-            conn.execute(
-                "INSERT INTO quarantine(received_at, source, envelope, error) VALUES (?, ?, ?, ?)",
-                (now_iso(), source, canonical(envelope).decode(), str(exc)),
-            )
-            store.audit(
+            _quarantine(
+                store,
                 conn,
+                canonical(envelope).decode(),
+                str(exc),
+                exc.path,
+                source=source,
                 actor=actor,
-                op="quarantine",
-                doc_id=envelope.get("id"),
-                remote=source,
-                result="refused",
-                detail={"path": exc.path},
+                doc_id=envelope.get("id") if isinstance(envelope, dict) else None,
             )
         raise
     data = Envelope.from_dict(envelope).to_bytes()
     digest = sha256_of(data)
     with store.transaction() as conn:
-        inserted = conn.execute(
-            "INSERT OR IGNORE INTO revisions VALUES (?, ?, ?, ?, ?, ?)",
-            (
-                digest,
-                envelope["id"],
-                envelope["kind"],
-                envelope["content_hash"],
-                data.decode(),
-                now_iso(),
-            ),
-        ).rowcount
-        if inserted:
+        if _insert(conn, digest, envelope, data.decode()):
             store.audit(
                 conn,
                 actor=actor,
@@ -97,6 +127,130 @@ def receive_revision(
                 detail={"revision": digest},
             )
     return digest
+
+
+def _insert(conn: sqlite3.Connection, digest: str, envelope: dict[str, Any], text: str) -> bool:
+    return bool(
+        conn.execute(
+            "INSERT OR IGNORE INTO revisions VALUES (?, ?, ?, ?, ?, ?)",
+            (digest, envelope["id"], envelope["kind"], envelope["content_hash"], text, now_iso()),
+        ).rowcount
+    )
+
+
+@dataclass
+class Received:
+    """What :func:`receive_many` stored and refused."""
+
+    stored: list[str] = field(default_factory=list)
+    refused: dict[str, str] = field(default_factory=dict)
+
+
+def receive_many(
+    store: ContextStore,
+    items: Iterable[tuple[str, bytes]],
+    *,
+    source: str,
+    actor: str = "sync",
+    chunk: int = 2000,
+) -> Received:
+    """Store many revisions fetched from a remote, each given as (its hash, its bytes).
+
+    A revision whose bytes do not hash to its name, are not canonical JSON, or fail
+    :func:`validate_envelope` is quarantined and listed in ``refused`` (hash → reason); the
+    others are stored in one transaction per ``chunk``, with one audit row each chunk.
+    """
+    out = Received()
+    todo = list(items)
+    for i in range(0, len(todo), chunk):
+        good: list[tuple[str, dict[str, Any], str]] = []
+        bad: list[tuple[str, str, str, str, str | None]] = []
+        for digest, data in todo[i : i + chunk]:
+            text = data.decode("utf-8", "replace")
+            try:
+                if sha256_of(data) != digest:
+                    raise InvalidDocumentError(
+                        f"object {digest} is corrupt: its bytes do not hash to its name",
+                        path="/",
+                        schema_path="",
+                    )
+                envelope = json.loads(data)
+                validate_envelope(envelope)
+                if canonical(envelope) != data:
+                    raise InvalidDocumentError(
+                        f"object {digest} is not canonical JSON", path="/", schema_path=""
+                    )
+            except (InvalidDocumentError, ValueError) as exc:
+                path = exc.path if isinstance(exc, InvalidDocumentError) else "/"
+                doc = envelope.get("id") if isinstance(envelope, dict) else None
+                bad.append((digest, text, str(exc), path, doc))
+                envelope = None
+                continue
+            good.append((digest, envelope, text))
+        with store.transaction() as conn:
+            fresh = [g for g in good if _insert(conn, g[0], g[1], g[2])]
+            if fresh:
+                store.audit(
+                    conn,
+                    actor=actor,
+                    op="receive",
+                    remote=source,
+                    detail={"revisions": len(fresh)},
+                )
+            for digest, text, error, path, doc in bad:
+                _quarantine(store, conn, text, error, path, source=source, actor=actor, doc_id=doc)
+                out.refused[digest] = error
+        out.stored += [g[0] for g in good]
+    return out
+
+
+def point_head(
+    store: ContextStore,
+    conn: sqlite3.Connection,
+    new_hash: str,
+    *,
+    expect: str | None,
+    actor: str = "sync",
+    op: str = "fast_forward",
+    remote: str | None = None,
+) -> Envelope:
+    """Inside ``conn``'s transaction: point a document's head at the stored revision
+    ``new_hash`` if the head is still ``expect`` (None: the document must not exist here).
+
+    Raises:
+        NotFoundError: ``new_hash`` is not stored here.
+        InputError: The head moved meanwhile (read again and retry).
+    """
+    envelope = store.revision(new_hash, conn)
+    head = store.head_info(envelope.id, conn)
+    if (head.head if head else None) != expect:
+        raise InputError(f"head of {envelope.id!r} is {head.head if head else None}, not {expect}")
+    conn.execute(
+        "INSERT INTO docs(id, kind, head, content_hash, vv, hlc, deleted, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET head = excluded.head, "
+        "content_hash = excluded.content_hash, vv = excluded.vv, hlc = excluded.hlc, "
+        "deleted = excluded.deleted, updated_at = excluded.updated_at",
+        (
+            envelope.id,
+            envelope.kind,
+            new_hash,
+            envelope.content_hash,
+            json.dumps(envelope.vv),
+            envelope.hlc,
+            int(envelope.deleted),
+            now_iso(),
+        ),
+    )
+    store.audit(
+        conn,
+        actor=actor,
+        op=op,
+        doc_id=envelope.id,
+        old_hash=expect,
+        new_hash=new_hash,
+        remote=remote,
+    )
+    return envelope
 
 
 def move_head(
@@ -121,130 +275,7 @@ def move_head(
         envelope = store.revision(new_hash, conn)
         if envelope.id != doc_id:
             raise InputError(f"revision {new_hash} belongs to {envelope.id!r}, not {doc_id!r}")
-        head = store.head_info(doc_id, conn)
-        if (head.head if head else None) != expect:
-            raise InputError(f"head of {doc_id!r} is {head.head if head else None}, not {expect}")
-        conn.execute(
-            "INSERT INTO docs(id, kind, head, content_hash, vv, hlc, deleted, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET head = excluded.head, "
-            "content_hash = excluded.content_hash, vv = excluded.vv, hlc = excluded.hlc, "
-            "deleted = excluded.deleted, updated_at = excluded.updated_at",
-            (
-                doc_id,
-                envelope.kind,
-                new_hash,
-                envelope.content_hash,
-                json.dumps(envelope.vv),
-                envelope.hlc,
-                int(envelope.deleted),
-                now_iso(),
-            ),
-        )
-        store.audit(
-            conn,
-            actor=actor,
-            op=op,
-            doc_id=doc_id,
-            old_hash=expect,
-            new_hash=new_hash,
-            remote=remote,
-        )
-
-
-@dataclass
-class Conflict:
-    """Two concurrent revisions of one document, and how they were settled."""
-
-    id: int
-    doc_id: str
-    local_hash: str
-    remote_hash: str
-    base_hash: str | None
-    policy: str
-    status: str
-    detected_at: str
-    resolved_hash: str | None
-    resolved_at: str | None
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return asdict(self)
-
-
-def add_conflict(
-    store: ContextStore,
-    doc_id: str,
-    local_hash: str,
-    remote_hash: str,
-    base_hash: str | None,
-    *,
-    policy: str,
-    status: str = "needs_review",
-    resolved_hash: str | None = None,
-    actor: str = "sync",
-) -> int:
-    """Record a conflict (``status`` ``needs_review`` or ``auto_resolved``); return its id."""
-    with store.transaction() as conn:
-        cur = conn.execute(
-            "INSERT INTO conflicts(doc_id, local_hash, remote_hash, base_hash, policy, status, "
-            "detected_at, resolved_hash, resolved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                doc_id,
-                local_hash,
-                remote_hash,
-                base_hash,
-                policy,
-                status,
-                now_iso(),
-                resolved_hash,
-                now_iso() if resolved_hash else None,
-            ),
-        )
-        store.audit(
-            conn,
-            actor=actor,
-            op="conflict",
-            doc_id=doc_id,
-            old_hash=local_hash,
-            detail={"remote": remote_hash, "policy": policy, "status": status},
-        )
-        return int(cur.lastrowid or 0)
-
-
-def conflicts(store: ContextStore, status: str | None = "needs_review") -> list[Conflict]:
-    """Conflicts with ``status`` (None: all), oldest first."""
-    sql = "SELECT * FROM conflicts" + (" WHERE status = ?" if status else "") + " ORDER BY id"
-    with store.reading() as conn:
-        rows = conn.execute(sql, (status,) if status else ()).fetchall()
-    return [Conflict(*r) for r in rows]
-
-
-def resolve_conflict(
-    store: ContextStore, conflict_id: int, resolved_hash: str, *, actor: str = "cli"
-) -> None:
-    """Mark conflict ``conflict_id`` resolved by revision ``resolved_hash``.
-
-    Raises:
-        NotFoundError: No such open conflict.
-    """
-    with store.transaction() as conn:
-        row = conn.execute(
-            "SELECT doc_id FROM conflicts WHERE id = ? AND status != 'resolved'", (conflict_id,)
-        ).fetchone()
-        if row is None:
-            raise NotFoundError(f"no open conflict {conflict_id}")
-        conn.execute(
-            "UPDATE conflicts SET status = 'resolved', resolved_hash = ?, "
-            "resolved_at = ? WHERE id = ?",
-            (resolved_hash, now_iso(), conflict_id),
-        )
-        store.audit(
-            conn,
-            actor=actor,
-            op="resolve",
-            doc_id=row[0],
-            detail={"conflict": conflict_id, "revision": resolved_hash},
-        )
+        point_head(store, conn, new_hash, expect=expect, actor=actor, op=op, remote=remote)
 
 
 def sync_base(store: ContextStore, remote: str) -> dict[str, str]:

@@ -69,11 +69,12 @@ class ContextStore(StoreBase):
         op: str = "put",
         detail: dict[str, Any] | None = None,
         serialized: bytes | None = None,
+        force: bool = False,
     ) -> Envelope:
         """Inside ``conn``'s transaction, where ``head`` is the current head: store
         ``envelope``, move the head to it, append the audit row. Writing what the head already
-        says is a no-op returning the head."""
-        if head is not None and head.content_hash == envelope.content_hash:
+        says is a no-op returning the head, unless ``force`` (a new lineage, e.g. a merge)."""
+        if not force and head is not None and head.content_hash == envelope.content_hash:
             return self.revision(head.head, conn)
         data = serialized if serialized is not None else envelope.to_bytes()
         digest = sha256_of(data)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from agents.core.errors import InputError, NotFoundError
-from agents.store import audit, replication
+from agents.store import audit, conflicts, replication
 from agents.store.schemas import InvalidDocumentError
 from agents.store.store import ContextStore
 from tests.unit.store.conftest import pref
@@ -56,13 +56,13 @@ def test_conflicts_sync_bases_and_applied_files_are_recorded(store: ContextStore
     """The bookkeeping sync and apply need, with audit rows."""
     a = store.put("preference:theme", "preference", pref("dark"))
     b = store.put("preference:theme", "preference", pref("light"))
-    cid = replication.add_conflict(store, "preference:theme", b.hash, a.hash, None, policy="lww")
-    assert [c.id for c in replication.conflicts(store)] == [cid]
-    replication.resolve_conflict(store, cid, b.hash)
-    assert replication.conflicts(store) == []
-    assert replication.conflicts(store, None)[0].resolved_hash == b.hash
+    cid = conflicts.add_conflict(store, "preference:theme", b.hash, a.hash, None, policy="lww")
+    assert [c.id for c in conflicts.conflicts(store)] == [cid]
+    conflicts.resolve_conflict(store, cid, b.hash)
+    assert conflicts.conflicts(store) == []
+    assert conflicts.conflicts(store, None)[0].resolved_hash == b.hash
     with pytest.raises(NotFoundError):
-        replication.resolve_conflict(store, cid, b.hash)
+        conflicts.resolve_conflict(store, cid, b.hash)
     replication.set_sync_base(store, "git:origin", {"preference:theme": b.hash})
     assert replication.sync_base(store, "git:origin") == {"preference:theme": b.hash}
     replication.set_applied(store, "~/.claude/CLAUDE.md", "sha256:" + "a" * 64, None)

@@ -1,0 +1,164 @@
+"""Conflicts: pairs of concurrent revisions sync found, how each was settled, and resolving.
+
+A conflict row is ``needs_review`` (nothing was settled: the local head was kept and the
+remote revision stored beside it) or ``auto_resolved`` (a rule settled it; the losing
+revision stays addressable), until someone resolves it. Every change is audited.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from agents.core.errors import NotFoundError
+from agents.store.canonical import now_iso
+from agents.store.store import ContextStore
+
+__all__ = ["Conflict", "add_conflict", "conflicts", "record_conflict", "resolve_conflict"]
+
+
+@dataclass
+class Conflict:
+    """Two concurrent revisions of one document, and how they were settled."""
+
+    id: int
+    doc_id: str
+    local_hash: str
+    remote_hash: str
+    base_hash: str | None
+    policy: str
+    status: str
+    detected_at: str
+    resolved_hash: str | None
+    resolved_at: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return asdict(self)
+
+
+def record_conflict(
+    store: ContextStore,
+    conn: sqlite3.Connection,
+    doc_id: str,
+    local_hash: str,
+    remote_hash: str,
+    base_hash: str | None,
+    *,
+    policy: str,
+    status: str = "needs_review",
+    resolved_hash: str | None = None,
+    actor: str = "sync",
+) -> int | None:
+    """Inside ``conn``'s transaction, record a conflict (``status`` ``needs_review`` or
+    ``auto_resolved``) with its audit row; return its id, or None when the same pair is
+    already recorded and open (a pull that sees it again adds nothing)."""
+    seen = conn.execute(
+        "SELECT id FROM conflicts WHERE doc_id = ? AND local_hash = ? AND remote_hash = ? "
+        "AND status = ?",
+        (doc_id, local_hash, remote_hash, status),
+    ).fetchone()
+    if seen is not None:
+        return None
+    cur = conn.execute(
+        "INSERT INTO conflicts(doc_id, local_hash, remote_hash, base_hash, policy, status, "
+        "detected_at, resolved_hash, resolved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            doc_id,
+            local_hash,
+            remote_hash,
+            base_hash,
+            policy,
+            status,
+            now_iso(),
+            resolved_hash,
+            now_iso() if resolved_hash else None,
+        ),
+    )
+    store.audit(
+        conn,
+        actor=actor,
+        op="conflict",
+        doc_id=doc_id,
+        old_hash=local_hash,
+        detail={
+            "remote": remote_hash,
+            "policy": policy,
+            "status": status,
+            **({"resolved": resolved_hash} if resolved_hash else {}),
+        },
+    )
+    return int(cur.lastrowid or 0)
+
+
+def add_conflict(
+    store: ContextStore,
+    doc_id: str,
+    local_hash: str,
+    remote_hash: str,
+    base_hash: str | None,
+    *,
+    policy: str,
+    status: str = "needs_review",
+    resolved_hash: str | None = None,
+    actor: str = "sync",
+) -> int:
+    """Record a conflict (``status`` ``needs_review`` or ``auto_resolved``); return its id."""
+    with store.transaction() as conn:
+        found = record_conflict(
+            store,
+            conn,
+            doc_id,
+            local_hash,
+            remote_hash,
+            base_hash,
+            policy=policy,
+            status=status,
+            resolved_hash=resolved_hash,
+            actor=actor,
+        )
+        if found is None:
+            row = conn.execute(
+                "SELECT id FROM conflicts WHERE doc_id = ? AND local_hash = ? AND "
+                "remote_hash = ? AND status = ?",
+                (doc_id, local_hash, remote_hash, status),
+            ).fetchone()
+            return int(row[0])
+        return found
+
+
+def conflicts(store: ContextStore, status: str | None = "needs_review") -> list[Conflict]:
+    """Conflicts with ``status`` (None: all), oldest first."""
+    sql = "SELECT * FROM conflicts" + (" WHERE status = ?" if status else "") + " ORDER BY id"
+    with store.reading() as conn:
+        rows = conn.execute(sql, (status,) if status else ()).fetchall()
+    return [Conflict(*r) for r in rows]
+
+
+def resolve_conflict(
+    store: ContextStore, conflict_id: int, resolved_hash: str, *, actor: str = "cli"
+) -> None:
+    """Mark conflict ``conflict_id`` resolved by revision ``resolved_hash``.
+
+    Raises:
+        NotFoundError: No such open conflict.
+    """
+    with store.transaction() as conn:
+        row = conn.execute(
+            "SELECT doc_id FROM conflicts WHERE id = ? AND status != 'resolved'", (conflict_id,)
+        ).fetchone()
+        if row is None:
+            raise NotFoundError(f"no open conflict {conflict_id}")
+        conn.execute(
+            "UPDATE conflicts SET status = 'resolved', resolved_hash = ?, "
+            "resolved_at = ? WHERE id = ?",
+            (resolved_hash, now_iso(), conflict_id),
+        )
+        store.audit(
+            conn,
+            actor=actor,
+            op="resolve",
+            doc_id=row[0],
+            detail={"conflict": conflict_id, "revision": resolved_hash},
+        )
