@@ -17,7 +17,16 @@ from typing import Any
 
 from agents.store.canonical import canonical, now_iso, sha256_of
 
-__all__ = ["GENESIS", "AuditEntry", "AuditReport", "append", "prune_before", "query", "verify"]
+__all__ = [
+    "GENESIS",
+    "AuditEntry",
+    "AuditReport",
+    "after",
+    "append",
+    "prune_before",
+    "query",
+    "verify",
+]
 
 GENESIS = "sha256:" + "0" * 64
 _CHAINED = (
@@ -200,6 +209,15 @@ def query(
     rows = conn.execute(
         f"SELECT {', '.join(_COLUMNS)} FROM audit {where} ORDER BY seq DESC LIMIT ?",
         (*args, limit),
+    )
+    return [AuditEntry(*row) for row in rows]
+
+
+def after(conn: sqlite3.Connection, seq: int, limit: int = 5000) -> list[AuditEntry]:
+    """Rows with a seq above ``seq``, oldest first (what sync uploads next)."""
+    rows = conn.execute(
+        f"SELECT {', '.join(_COLUMNS)} FROM audit WHERE seq > ? ORDER BY seq LIMIT ?",
+        (seq, limit),
     )
     return [AuditEntry(*row) for row in rows]
 

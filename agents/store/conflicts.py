@@ -13,9 +13,19 @@ from typing import Any
 
 from agents.core.errors import NotFoundError
 from agents.store.canonical import now_iso
+from agents.store.clock import vv_compare
 from agents.store.store import ContextStore
 
-__all__ = ["Conflict", "add_conflict", "conflicts", "record_conflict", "resolve_conflict"]
+__all__ = [
+    "Conflict",
+    "add_conflict",
+    "close_conflicts",
+    "close_superseded",
+    "conflicts",
+    "open_conflicts",
+    "record_conflict",
+    "resolve_conflict",
+]
 
 
 @dataclass
@@ -136,6 +146,64 @@ def conflicts(store: ContextStore, status: str | None = "needs_review") -> list[
     return [Conflict(*r) for r in rows]
 
 
+def _close(
+    store: ContextStore, conn: sqlite3.Connection, ids: list[int], doc_id: str, digest: str, actor: str
+) -> None:
+    now = now_iso()
+    for cid in ids:
+        conn.execute(
+            "UPDATE conflicts SET status = 'resolved', resolved_hash = ?, resolved_at = ? "
+            "WHERE id = ?",
+            (digest, now, cid),
+        )
+        store.audit(
+            conn,
+            actor=actor,
+            op="resolve",
+            doc_id=doc_id,
+            detail={"conflict": cid, "revision": digest},
+        )
+
+
+def open_conflicts(
+    store: ContextStore, doc_id: str, conn: sqlite3.Connection | None = None
+) -> list[Conflict]:
+    """The conflicts of ``doc_id`` not resolved yet, oldest first."""
+    sql = "SELECT * FROM conflicts WHERE doc_id = ? AND status != 'resolved' ORDER BY id"
+    if conn is not None:
+        return [Conflict(*r) for r in conn.execute(sql, (doc_id,)).fetchall()]
+    with store.reading() as c:
+        return [Conflict(*r) for r in c.execute(sql, (doc_id,)).fetchall()]
+
+
+def close_conflicts(
+    store: ContextStore, conn: sqlite3.Connection, doc_id: str, digest: str, *, actor: str
+) -> int:
+    """Inside ``conn``'s transaction, mark every open conflict of ``doc_id`` resolved by
+    revision ``digest``; return how many."""
+    ids = [c.id for c in open_conflicts(store, doc_id, conn)]
+    _close(store, conn, ids, doc_id, digest, actor)
+    return len(ids)
+
+
+def close_superseded(
+    store: ContextStore, conn: sqlite3.Connection, doc_id: str, digest: str, *, actor: str
+) -> int:
+    """Inside ``conn``: close the conflicts of ``doc_id`` waiting for review that the head
+    ``digest`` descends from on both sides (another machine resolved them); return how many.
+    Auto-resolved ones stay listed until someone has looked at them."""
+    head = store.revision(digest, conn)
+    done = []
+    for c in open_conflicts(store, doc_id, conn):
+        if c.status != "needs_review":
+            continue
+        sides = [store.revision(h, conn).vv for h in (c.local_hash, c.remote_hash)]
+        if all(vv_compare(vv, head.vv) in ("before", "equal") for vv in sides):
+            done.append(c.id)
+    _close(store, conn, done, doc_id, digest, actor)
+    return len(done)
+
+
 def resolve_conflict(
     store: ContextStore, conflict_id: int, resolved_hash: str, *, actor: str = "cli"
 ) -> None:
@@ -150,15 +218,4 @@ def resolve_conflict(
         ).fetchone()
         if row is None:
             raise NotFoundError(f"no open conflict {conflict_id}")
-        conn.execute(
-            "UPDATE conflicts SET status = 'resolved', resolved_hash = ?, "
-            "resolved_at = ? WHERE id = ?",
-            (resolved_hash, now_iso(), conflict_id),
-        )
-        store.audit(
-            conn,
-            actor=actor,
-            op="resolve",
-            doc_id=row[0],
-            detail={"conflict": conflict_id, "revision": resolved_hash},
-        )
+        _close(store, conn, [conflict_id], row[0], resolved_hash, actor)

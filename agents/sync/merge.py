@@ -3,13 +3,15 @@
 :func:`reconcile` compares the local and the remote head by version vector: a descendant
 wins outright (fast-forward or keep); concurrent revisions go to their kind's policy:
 
-| policy | kinds | concurrent edits |
-|---|---|---|
-| ``single_writer`` | machine_state, sync_record | the owning machine's revision (then the later HLC) |
-| ``append_only`` | agent_output, transcript_archive | immutable records: the later HLC, the other kept |
-| ``json3`` | preference, mcp_server, project, session, JSON claude_file | field-level 3-way merge, HLC tiebreak |
-| ``text3`` | markdown/text claude_file | line 3-way merge; a conflict keeps local, needs review |
-| ``skill`` | skill | per file: text files 3-way, others must not both change |
+- ``single_writer`` (machine_state, sync_record): the owning machine's revision, then the
+  later HLC;
+- ``append_only`` (agent_output, transcript_archive): immutable records; the later HLC, the
+  other kept;
+- ``json3`` (preference, mcp_server, project, session, JSON claude_file): field-level 3-way
+  merge, the later HLC where both sides changed a field;
+- ``text3`` (markdown and text claude_file): line 3-way merge; a conflict keeps the local
+  head and needs review;
+- ``skill``: per file, text files 3-way; other files must not both change.
 
 An automatic resolution is a **merge revision** built deterministically from the two inputs
 (vector = pointwise max, parents = both hashes sorted, clock fields of the later side), so
@@ -190,8 +192,10 @@ def _text_merge(base: Any, a: Any, b: Any) -> tuple[Any, bool]:
     """3-way merge of two text claude_file (or skill file) bodies' ``text``; (merge, clean)."""
     if not (isinstance(a, dict) and isinstance(b, dict)):
         return None, False
+    if _same(a, b):
+        return a, True
     if "text" not in a or "text" not in b:
-        return None, _same(a, b)
+        return None, False
     old = base if isinstance(base, dict) and "text" in base else None
     if old is None:
         return None, False
@@ -258,7 +262,9 @@ def reconcile(
         return Resolution("keep", policy)
     local_later = _later(local, local_hash, remote, remote_hash)
 
-    def merged(body: Any, status: Status | None = None, ties: list[str] | None = None) -> Any:
+    def merged(
+        body: Any, status: Status | None = None, ties: list[str] | None = None
+    ) -> Resolution:
         deleted = body is _ABSENT
         env = merge_envelope(
             local, local_hash, remote, remote_hash, {} if deleted else body, deleted=deleted

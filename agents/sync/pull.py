@@ -1,0 +1,304 @@
+"""Pull: bring every other machine's newest snapshot into the local store (design §5.4).
+
+For each machine whose head moved since we last integrated it, read its manifest, fetch
+the revisions (and blobs) we lack in bulk, validate them (a bad one is quarantined, never
+applied), then settle each document that changed on that machine with
+:func:`agents.sync.merge.reconcile`: fast-forward, keep, merge, or record a conflict.
+Documents are settled in short transactions, each head moved by compare-and-swap against
+the head it was decided on, so agents keep writing meanwhile and nothing they write is lost.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
+
+from agents.core.errors import NotFoundError
+from agents.core.logs import get_logger
+from agents.store.blobs import blob_refs
+from agents.store.canonical import sha256_of
+from agents.store.conflicts import close_superseded, record_conflict
+from agents.store.envelope import Envelope
+from agents.store.replication import point_head, receive_many
+from agents.store.store import ContextStore
+from agents.sync.keys import blob_key, object_key
+from agents.sync.merge import reconcile
+from agents.sync.remote import Remote
+from agents.sync.state import LocalState, Manifest, read_heads, read_manifest
+
+__all__ = ["Progress", "PullReport", "SyncContext", "no_progress", "pull"]
+
+log = get_logger("agents.sync")
+CHUNK = 500
+FETCH = 1000
+MAX_LISTED = 100  # changes and conflicts listed by name in a report (the rest are counted)
+
+
+class Progress(Protocol):
+    """Opens a progress display for ``total`` items of a phase; yields an ``advance(n)``."""
+
+    def __call__(self, phase: str, total: int) -> AbstractContextManager[Callable[[int], None]]: ...
+
+
+def no_progress(phase: str, total: int) -> AbstractContextManager[Callable[[int], None]]:
+    """A progress display that shows nothing."""
+    return nullcontext(lambda n: None)
+
+
+@dataclass
+class SyncContext:
+    """One sync's store, remote and bookkeeping."""
+
+    store: ContextStore
+    remote: Remote
+    state: LocalState
+    progress: Progress = no_progress
+    actor: str = "sync"
+
+    @property
+    def source(self) -> str:
+        """The remote as audit rows and records name it (no secrets)."""
+        return self.remote.display_url
+
+
+@dataclass
+class PullReport:
+    """What a pull did."""
+
+    machines: list[str] = field(default_factory=list)
+    received: int = 0
+    blobs: int = 0
+    fast_forwarded: int = 0
+    merged: int = 0
+    kept: int = 0
+    refused: dict[str, str] = field(default_factory=dict)
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
+    added: list[dict[str, Any]] = field(default_factory=list)
+    modified: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def changed(self) -> int:
+        """Documents whose head moved here."""
+        return self.fast_forwarded + self.merged
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {**asdict(self), "changed": self.changed}
+
+    def note(self, bucket: list[dict[str, Any]], entry: dict[str, Any]) -> None:
+        """List ``entry`` unless the bucket is full (counts stay exact)."""
+        if len(bucket) < MAX_LISTED:
+            bucket.append(entry)
+
+
+def pull(ctx: SyncContext) -> PullReport:
+    """Integrate every machine's newest snapshot; our own head too, when another copy of
+    this store wrote it."""
+    report = PullReport()
+    me = ctx.store.machine_id
+    for machine, head in sorted(read_heads(ctx.remote).items()):
+        if machine == me and head.etag == ctx.state.get("head_etag"):
+            continue
+        if head.snapshot == ctx.state.get(f"peer:{machine}"):
+            continue
+        integrate(ctx, read_manifest(ctx.remote, head.snapshot), report)
+        report.machines.append(machine)
+    return report
+
+
+def _present(conn: sqlite3.Connection, hashes: list[str]) -> set[str]:
+    found: set[str] = set()
+    for i in range(0, len(hashes), FETCH):
+        part = hashes[i : i + FETCH]
+        marks = ",".join("?" * len(part))
+        rows = conn.execute(f"SELECT hash FROM revisions WHERE hash IN ({marks})", part)
+        found.update(r[0] for r in rows)
+    return found
+
+
+def _fetch(ctx: SyncContext, hashes: list[str], report: PullReport) -> None:
+    """Fetch, check and store revisions ``hashes`` and the blobs they reference."""
+    missing_blobs: set[str] = set()
+    with ctx.progress("fetch", len(hashes)) as advance:
+        for i in range(0, len(hashes), FETCH):
+            part = hashes[i : i + FETCH]
+            found = ctx.remote.get_many(object_key(h) for h in part)
+            items = []
+            for h in part:
+                entry = found.get(object_key(h))
+                if entry is None:
+                    report.refused[h] = f"object {h} is missing from the remote"
+                    continue
+                items.append((h, entry.data))
+                for ref in blob_refs(entry.data.decode("utf-8", "replace")):
+                    if not ctx.store.blobs.path_of(ref).exists():
+                        missing_blobs.add(ref)
+            got = receive_many(ctx.store, items, source=ctx.source, actor=ctx.actor)
+            report.received += len(got.stored)
+            report.refused.update(got.refused)
+            advance(len(part))
+    refs = sorted(missing_blobs)
+    for i in range(0, len(refs), FETCH):
+        found = ctx.remote.get_many(blob_key(r) for r in refs[i : i + FETCH])
+        for ref in refs[i : i + FETCH]:
+            entry = found.get(blob_key(ref))
+            if entry is not None and sha256_of(entry.data) == ref:
+                ctx.store.blobs.put(entry.data)
+                report.blobs += 1
+            else:
+                log.warning("sync_blob_unavailable", blob=ref, remote=ctx.source)
+
+
+def _parents(conn: sqlite3.Connection, digest: str) -> list[str]:
+    row = conn.execute(
+        "SELECT json_extract(envelope, '$.rev.parents') FROM revisions WHERE hash = ?", (digest,)
+    ).fetchone()
+    if row is None or row[0] is None:
+        return []
+    return [str(p) for p in json.loads(row[0])]
+
+
+def _ancestry(conn: sqlite3.Connection, start: str | None, limit: int = 5000) -> Iterator[str]:
+    """``start`` and its ancestors held here, nearest first."""
+    if start is None:
+        return
+    seen, queue = {start}, [start]
+    while queue and len(seen) <= limit:
+        digest = queue.pop(0)
+        yield digest
+        for parent in _parents(conn, digest):
+            if parent not in seen:
+                seen.add(parent)
+                queue.append(parent)
+
+
+def find_base(
+    store: ContextStore, conn: sqlite3.Connection, local: str, remote: str, hint: str | None
+) -> Envelope | None:
+    """The nearest common ancestor of two revisions held here; else ``hint`` (the revision
+    last integrated from that machine, an ancestor of both by construction)."""
+    mine = set(_ancestry(conn, local))
+    for digest in (*_ancestry(conn, remote), *_ancestry(conn, hint)):
+        if digest in mine or digest == hint:
+            try:
+                return store.revision(digest, conn)
+            except NotFoundError:
+                continue
+    return None
+
+
+def integrate(ctx: SyncContext, manifest: Manifest, report: PullReport) -> None:
+    """Settle every document that changed in ``manifest`` since we last integrated its
+    machine, then remember the manifest as integrated."""
+    store, machine = ctx.store, manifest.machine
+    base = ctx.state.base(machine)
+    local = store.heads()
+    agreed: dict[str, str] = {}
+    todo: dict[str, str] = {}
+    for doc, digest in manifest.docs.items():
+        if base.get(doc) == digest:
+            continue
+        if local.get(doc) == digest or (doc not in local and doc in base):
+            agreed[doc] = digest  # the same here already, or compacted here since
+        else:
+            todo[doc] = digest
+    with store.reading() as conn:
+        held = _present(conn, sorted(set(todo.values())))
+    _fetch(ctx, sorted(set(todo.values()) - held), report)
+    docs = sorted(todo)
+    with ctx.progress("merge", len(docs)) as advance:
+        for i in range(0, len(docs), CHUNK):
+            with store.transaction() as conn:
+                for doc in docs[i : i + CHUNK]:
+                    if todo[doc] in report.refused:
+                        continue
+                    if _settle(ctx, conn, doc, todo[doc], base.get(doc), report):
+                        agreed[doc] = todo[doc]
+                ctx.state.set_base(conn, machine, agreed)
+                agreed = {}
+            advance(len(docs[i : i + CHUNK]))
+    with store.transaction() as conn:
+        ctx.state.set_base(conn, machine, agreed)
+        ctx.state.put(conn, **{f"peer:{machine}": manifest.key})
+
+
+def _settle(
+    ctx: SyncContext,
+    conn: sqlite3.Connection,
+    doc: str,
+    digest: str,
+    hint: str | None,
+    report: PullReport,
+) -> bool:
+    """Settle one document inside ``conn``; True when the local head now descends from
+    ``digest`` (so it becomes the base for that machine)."""
+    store = ctx.store
+    head = store.head_info(doc, conn)
+    remote = store.revision(digest, conn)
+    if head is None:
+        point_head(store, conn, digest, expect=None, actor=ctx.actor, remote=ctx.source)
+        report.fast_forwarded += 1
+        report.note(report.added, {"doc_id": doc, "new_hash": digest})
+        return True
+    local = store.revision(head.head, conn)
+    base = find_base(store, conn, head.head, digest, hint)
+    res = reconcile(local, head.head, remote, digest, base)
+    if res.action == "same":
+        return True
+    if res.action == "keep":
+        report.kept += 1
+        return True
+    if res.action == "fast_forward":
+        point_head(store, conn, digest, expect=head.head, actor=ctx.actor, remote=ctx.source)
+        close_superseded(store, conn, doc, digest, actor=ctx.actor)
+        report.fast_forwarded += 1
+        report.note(report.modified, {"doc_id": doc, "old_hash": head.head, "new_hash": digest})
+        return True
+    base_hash = base.hash if base is not None else None
+    entry: dict[str, Any] = {
+        "doc_id": doc,
+        "conflict_type": "concurrent_edit",
+        "resolution_strategy": res.policy,
+        "local_hash": head.head,
+        "remote_hash": digest,
+        "base_hash": base_hash,
+    }
+    if res.action == "conflict":
+        record_conflict(
+            store, conn, doc, head.head, digest, base_hash, policy=res.policy, actor=ctx.actor
+        )
+        report.note(report.conflicts, {**entry, "resolution": "needs_review"})
+        return False
+    assert res.merged is not None
+    merged = store.apply(
+        conn,
+        res.merged,
+        head,
+        actor=ctx.actor,
+        op="merge",
+        force=True,
+        detail={"remote": digest, "policy": res.policy, "fields": list(res.fields)[:20]},
+    )
+    result = merged.hash
+    close_superseded(store, conn, doc, result, actor=ctx.actor)
+    report.merged += 1
+    report.note(report.modified, {"doc_id": doc, "old_hash": head.head, "new_hash": result})
+    if res.status == "auto_resolved":
+        record_conflict(
+            store,
+            conn,
+            doc,
+            head.head,
+            digest,
+            base_hash,
+            policy=res.policy,
+            status="auto_resolved",
+            resolved_hash=result,
+            actor=ctx.actor,
+        )
+        report.note(report.conflicts, {**entry, "resolution": "merge", "result_hash": result})
+    return True

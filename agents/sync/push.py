@@ -1,0 +1,178 @@
+"""Push: publish this machine's documents as a new snapshot (design §5.4).
+
+1. Write the revisions the remote lacks, and their blobs (write-once keys).
+2. Write the snapshot manifest (write-once).
+3. Move ``heads/<this machine>.json`` to it by compare-and-swap against the etag we last
+   wrote. The CAS is a durability point, so the head never names data that is not there.
+4. Upload the audit rows written since the last push, as one append-only chunk.
+
+A crash anywhere before step 3 leaves only orphans (gc removes them); after it, the next
+push re-sends whatever was not recorded locally. Only this machine writes its head, so
+concurrent pushes from several machines never touch each other's snapshots.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from agents.core.logs import get_logger
+from agents.store import audit
+from agents.store.blobs import blob_refs
+from agents.store.canonical import canonical
+from agents.sync.keys import audit_key, blob_key, head_key, object_key
+from agents.sync.pull import FETCH, SyncContext
+from agents.sync.remote import ObjectConflict
+from agents.sync.state import Head, Manifest, read_heads
+
+__all__ = ["PushReport", "pending", "push", "upload_audit"]
+
+log = get_logger("agents.sync")
+AUDIT_CHUNK = 5000
+
+
+@dataclass
+class PushReport:
+    """What a push did."""
+
+    pushed: bool = False
+    snapshot: str | None = None
+    documents: int = 0
+    changed: int = 0
+    objects: int = 0
+    blobs: int = 0
+    bytes: int = 0
+    audit_rows: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return asdict(self)
+
+
+def pending(ctx: SyncContext) -> tuple[dict[str, str], dict[str, str], list[str]]:
+    """(every head here, the heads not pushed yet, the documents pushed but gone here)."""
+    pushed = ctx.state.base(ctx.store.machine_id)
+    heads = ctx.store.heads()
+    changed = {d: h for d, h in heads.items() if pushed.get(d) != h}
+    dropped = [d for d in pushed if d not in heads]
+    return heads, changed, dropped
+
+
+def _known(ctx: SyncContext, heads_now: dict[str, Head]) -> set[str]:
+    """Revisions in a snapshot that is some machine's current head: present, and kept by gc."""
+    me = ctx.store.machine_id
+    known = set(ctx.state.base(me).values())
+    for machine, head in heads_now.items():
+        if machine != me and ctx.state.get(f"peer:{machine}") == head.snapshot:
+            known |= set(ctx.state.base(machine).values())
+    return known
+
+
+def _payload(ctx: SyncContext, hashes: list[str]) -> tuple[list[tuple[str, bytes]], set[str]]:
+    """(object key, bytes) of ``hashes`` read from the store, and the blobs they reference."""
+    items: list[tuple[str, bytes]] = []
+    refs: set[str] = set()
+    with ctx.store.reading() as conn:
+        for i in range(0, len(hashes), FETCH):
+            part = hashes[i : i + FETCH]
+            marks = ",".join("?" * len(part))
+            for digest, text in conn.execute(
+                f"SELECT hash, envelope FROM revisions WHERE hash IN ({marks})", part
+            ):
+                items.append((object_key(digest), text.encode()))
+                refs |= blob_refs(text)
+    return items, refs
+
+
+class HeadMoved(Exception):  # noqa: N818 - a state the caller settles, not a failure
+    """Our head on the remote is not the one we last wrote (another copy of this store)."""
+
+    def __init__(self, etag: str | None) -> None:
+        super().__init__(etag)
+        self.etag = etag
+
+
+def push(ctx: SyncContext) -> PushReport:
+    """Publish the local heads as a snapshot (a no-op when nothing changed since the last).
+
+    Raises:
+        HeadMoved: Our head on the remote moved; pull it, then push again.
+        RemoteError: The remote failed; nothing the head names is missing.
+    """
+    store, remote, me = ctx.store, ctx.remote, ctx.store.machine_id
+    report = PushReport()
+    heads, changed, dropped = pending(ctx)
+    etag = ctx.state.get("head_etag")
+    if not changed and not dropped and etag is not None:
+        report.documents = len(heads)
+        report.audit_rows = upload_audit(ctx)
+        return report
+    heads_now = read_heads(remote)
+    current = heads_now.get(me)
+    if (current.etag if current else None) != etag:
+        raise HeadMoved(current.etag if current else None)
+    known = _known(ctx, heads_now)
+    items, refs = _payload(ctx, sorted({h for h in changed.values() if h not in known}))
+    blobs = []
+    for ref in sorted(refs):
+        path = store.blobs.path_of(ref)
+        if path.exists():
+            blobs.append((blob_key(ref), store.blobs.get(ref)))
+        else:
+            log.warning("sync_blob_missing_here", blob=ref)
+    seq = int(ctx.state.get("seq") or 0) + 1
+    manifest = Manifest.new(me, seq, ctx.state.get("snapshot"), heads)
+    payload = [*items, *blobs]
+    with remote.batch(), ctx.progress("push", len(payload)) as advance:
+        for i in range(0, len(payload), FETCH):
+            remote.put_many(payload[i : i + FETCH])
+            advance(len(payload[i : i + FETCH]))
+        remote.put_if_absent(manifest.key, manifest.to_bytes())
+        new_etag = remote.cas(head_key(me), manifest.head().to_bytes(), etag)
+    with store.transaction() as conn:
+        ctx.state.set_base(conn, me, changed, dropped)
+        ctx.state.put(conn, head_etag=new_etag, seq=seq, snapshot=manifest.key)
+        store.audit(
+            conn,
+            actor=ctx.actor,
+            op="push",
+            remote=ctx.source,
+            detail={"snapshot": manifest.key, "documents": len(heads), "objects": len(items)},
+        )
+    report = PushReport(
+        pushed=True,
+        snapshot=manifest.key,
+        documents=len(heads),
+        changed=len(changed) + len(dropped),
+        objects=len(items),
+        blobs=len(blobs),
+        bytes=sum(len(v) for _, v in payload),
+    )
+    report.audit_rows = upload_audit(ctx)
+    return report
+
+
+def upload_audit(ctx: SyncContext) -> int:
+    """Upload the audit rows not uploaded yet, as write-once chunks named by their first seq
+    (so a chunk re-sent after a crash lands on the same key); return how many rows."""
+    me, sent = ctx.store.machine_id, 0
+    done = int(ctx.state.get("audit_seq") or 0)
+    while True:
+        with ctx.store.reading() as conn:
+            rows = audit.after(conn, done, AUDIT_CHUNK)
+        if not rows:
+            return sent
+        key = audit_key(me, f"{rows[0].seq:026d}")
+        data = b"".join(canonical(r.as_dict()) + b"\n" for r in rows)
+        try:
+            ctx.remote.put_if_absent(key, data)
+            last = rows[-1].seq
+        except ObjectConflict:  # an earlier push sent a shorter chunk from this seq
+            entry = ctx.remote.get(key)
+            lines = entry.data.splitlines() if entry else []
+            last = int(json.loads(lines[-1])["seq"]) if lines else rows[-1].seq
+        with ctx.store.transaction() as conn:
+            ctx.state.put(conn, audit_seq=last)
+        sent += sum(1 for r in rows if r.seq <= last)
+        done = last

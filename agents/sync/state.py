@@ -1,0 +1,278 @@
+"""What a machine keeps about one remote, and the JSON objects sync writes there.
+
+Local (in the store's SQLite, keyed by the remote's id from ``meta/store.json``, so a changed
+URL or password does not lose it):
+
+- ``sync_state``: our head's etag and seq, the snapshot last integrated from each machine,
+  the audit rows already uploaded, gc marks;
+- ``sync_base`` under ``<remote id>/<machine>``: for every document, the revision that
+  machine's snapshot held when we last integrated it (ours: what we last pushed). It is a
+  common ancestor of both sides, the base of the 3-way merges.
+
+On the remote: ``meta/store.json`` (format and id), ``heads/<machine>.json`` (a pointer to the
+machine's newest snapshot), ``snapshots/<machine>/<ulid>.json`` (doc id → revision hash).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from agents.core.errors import StoreError
+from agents.store.canonical import canonical, now_iso, ulid
+from agents.store.store import ContextStore
+from agents.sync.keys import META_KEY, head_key, snapshot_key
+from agents.sync.remote import CasConflict, Entry, Remote, RemoteError
+
+__all__ = [
+    "Head",
+    "LocalState",
+    "Manifest",
+    "read_heads",
+    "read_manifest",
+    "remote_id",
+    "sync_lock",
+]
+
+REMOTE_FORMAT = "ctx-remote/1"
+HEAD_FORMAT = "ctx-head/1"
+SNAPSHOT_FORMAT = "ctx-snapshot/1"
+
+
+def _json(entry: Entry, key: str) -> dict[str, Any]:
+    try:
+        data = json.loads(entry.data)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        raise RemoteError(f"remote key {key!r} is not a JSON object: the remote is damaged")
+    return data
+
+
+def remote_id(remote: Remote, *, create: bool) -> str | None:
+    """The id in the remote's ``meta/store.json``; with ``create``, the first writer makes it.
+
+    Raises:
+        RemoteError: The remote holds another format (a newer version of agents, or not a
+            context remote).
+    """
+    entry = remote.get(META_KEY)
+    if entry is None:
+        if not create:
+            return None
+        meta = {"format": REMOTE_FORMAT, "id": ulid(), "created_at": now_iso()}
+        try:
+            remote.cas(META_KEY, canonical(meta), None)
+        except CasConflict:
+            entry = remote.get(META_KEY)
+        if entry is None:
+            return str(meta["id"])
+    meta = _json(entry, META_KEY)
+    if meta.get("format") != REMOTE_FORMAT or not isinstance(meta.get("id"), str):
+        raise RemoteError(
+            f"{remote.display_url} holds format {meta.get('format')!r}, not {REMOTE_FORMAT}: it "
+            "was written by a newer version of agents (upgrade), or it is not a context remote"
+        )
+    return str(meta["id"])
+
+
+@dataclass(frozen=True)
+class Head:
+    """``heads/<machine>.json``: the machine's newest snapshot."""
+
+    machine: str
+    snapshot: str
+    seq: int
+    updated_at: str
+    documents: int
+    etag: str
+
+    def to_bytes(self) -> bytes:
+        """The head as stored."""
+        return canonical(
+            {
+                "format": HEAD_FORMAT,
+                "machine": self.machine,
+                "snapshot": self.snapshot,
+                "seq": self.seq,
+                "updated_at": self.updated_at,
+                "documents": self.documents,
+            }
+        )
+
+
+def read_heads(remote: Remote) -> dict[str, Head]:
+    """Every machine's head on ``remote``."""
+    keys = remote.list("heads/")
+    out: dict[str, Head] = {}
+    for key, entry in remote.get_many(keys).items():
+        data = _json(entry, key)
+        machine = key.removeprefix("heads/").removesuffix(".json")
+        if data.get("format") != HEAD_FORMAT or data.get("machine") != machine:
+            raise RemoteError(f"remote key {key!r} is not a {HEAD_FORMAT} head of {machine!r}")
+        out[machine] = Head(
+            machine,
+            str(data["snapshot"]),
+            int(data["seq"]),
+            str(data["updated_at"]),
+            int(data.get("documents", 0)),
+            entry.etag,
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """``snapshots/<machine>/<ulid>.json``: every document's revision on that machine."""
+
+    key: str
+    machine: str
+    seq: int
+    parent: str | None
+    created_at: str
+    docs: dict[str, str]
+
+    @classmethod
+    def new(cls, machine: str, seq: int, parent: str | None, docs: dict[str, str]) -> Manifest:
+        """A new manifest of ``docs`` (its key is a fresh ULID)."""
+        return cls(snapshot_key(machine, ulid()), machine, seq, parent, now_iso(), docs)
+
+    def to_bytes(self) -> bytes:
+        """The manifest as stored."""
+        return canonical(
+            {
+                "format": SNAPSHOT_FORMAT,
+                "machine": self.machine,
+                "seq": self.seq,
+                "parent": self.parent,
+                "created_at": self.created_at,
+                "docs": self.docs,
+            }
+        )
+
+    def head(self, etag: str = "") -> Head:
+        """The head that points at this manifest."""
+        return Head(self.machine, self.key, self.seq, now_iso(), len(self.docs), etag)
+
+
+def read_manifest(remote: Remote, key: str) -> Manifest:
+    """The snapshot manifest at ``key``.
+
+    Raises:
+        RemoteError: Missing or damaged (a head must never point at a missing snapshot).
+    """
+    entry = remote.get(key)
+    if entry is None:
+        raise RemoteError(f"snapshot {key!r} is missing from the remote: a head points at it")
+    data = _json(entry, key)
+    docs = data.get("docs")
+    if data.get("format") != SNAPSHOT_FORMAT or not isinstance(docs, dict):
+        raise RemoteError(f"remote key {key!r} is not a {SNAPSHOT_FORMAT} manifest")
+    return Manifest(
+        key,
+        str(data["machine"]),
+        int(data["seq"]),
+        data.get("parent"),
+        str(data["created_at"]),
+        {str(k): str(v) for k, v in docs.items()},
+    )
+
+
+class LocalState:
+    """This machine's bookkeeping about the remote ``rid``, in the store."""
+
+    def __init__(self, store: ContextStore, rid: str) -> None:
+        self.store = store
+        self.rid = rid
+
+    def get(self, key: str) -> str | None:
+        """A value of ``sync_state``."""
+        with self.store.reading() as conn:
+            row = conn.execute(
+                "SELECT value FROM sync_state WHERE remote = ? AND key = ?", (self.rid, key)
+            ).fetchone()
+        return str(row[0]) if row else None
+
+    def put(self, conn: Any, **values: str | int | None) -> None:
+        """Set (or, with None, clear) values inside ``conn``'s transaction."""
+        for key, value in values.items():
+            if value is None:
+                conn.execute("DELETE FROM sync_state WHERE remote = ? AND key = ?", (self.rid, key))
+            else:
+                conn.execute(
+                    "INSERT INTO sync_state VALUES (?, ?, ?) ON CONFLICT(remote, key) DO "
+                    "UPDATE SET value = excluded.value",
+                    (self.rid, key, str(value)),
+                )
+
+    def base(self, machine: str) -> dict[str, str]:
+        """``{doc id: revision}`` of ``machine``'s snapshot as last integrated (or pushed)."""
+        with self.store.reading() as conn:
+            rows = conn.execute(
+                "SELECT doc_id, hash FROM sync_base WHERE remote = ?", (f"{self.rid}/{machine}",)
+            ).fetchall()
+        return dict(rows)
+
+    def set_base(
+        self, conn: Any, machine: str, docs: dict[str, str], drop: Iterable[str] = ()
+    ) -> None:
+        """Record ``docs`` (and forget ``drop``) in ``machine``'s base, inside ``conn``."""
+        name = f"{self.rid}/{machine}"
+        conn.executemany(
+            "INSERT INTO sync_base VALUES (?, ?, ?) ON CONFLICT(remote, doc_id) DO UPDATE SET "
+            "hash = excluded.hash",
+            [(name, d, h) for d, h in docs.items()],
+        )
+        conn.executemany(
+            "DELETE FROM sync_base WHERE remote = ? AND doc_id = ?", [(name, d) for d in drop]
+        )
+
+    def known(self) -> set[str]:
+        """Revisions known to be in some machine's snapshot on the remote (no upload needed)."""
+        with self.store.reading() as conn:
+            rows = conn.execute(
+                "SELECT DISTINCT hash FROM sync_base WHERE substr(remote, 1, ?) = ?",
+                (len(self.rid) + 1, f"{self.rid}/"),
+            ).fetchall()
+        return {r[0] for r in rows}
+
+
+@contextlib.contextmanager
+def sync_lock(store: ContextStore, timeout: float = 600.0) -> Iterator[None]:
+    """One sync at a time per store (the CLI, the periodic program, the context agent).
+
+    Raises:
+        StoreError: Another sync held the lock for ``timeout`` seconds.
+    """
+    path = store.directory / "sync.lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+                    raise StoreError(
+                        f"another sync of {store.directory} (pid {holder}) has run for more "
+                        f"than {timeout:g}s; wait for it, or stop it"
+                    ) from None
+                time.sleep(0.05)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.close(fd)
+
+
+def head_of(machine: str) -> str:
+    """``heads/<machine>.json``."""
+    return head_key(machine)
