@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from agents.cli.run import print_table
+from agents.cli.common import common_parser, emit, table
 from agents.core.errors import InputError
 from agents.core.settings import find_root, load_layers
 from agents.store import audit, maintenance, sessions, snapshots, views
@@ -22,22 +21,6 @@ __all__ = ["add_parsers"]
 
 def _store(args: argparse.Namespace) -> ContextStore:
     return open_store(load_layers(find_root(), args.env), actor="cli")
-
-
-def _emit(args: argparse.Namespace, data: Any, text: str | None = None) -> None:
-    if args.json or text is None:
-        print(json.dumps(data, indent=2, ensure_ascii=False))
-    else:
-        print(text)
-
-
-def _table(args: argparse.Namespace, rows: list[dict[str, Any]], columns: list[str]) -> None:
-    if args.json:
-        _emit(args, rows)
-    elif rows:
-        print_table(rows, columns)
-    else:
-        print("(none)")
 
 
 def _short(digest: str | None) -> str | None:
@@ -55,7 +38,7 @@ def cmd_info(args: argparse.Namespace, store: ContextStore) -> int:
             "documents": store.counts(),
         }
     )
-    _emit(args, data, "\n".join(f"{k}: {v}" for k, v in data.items()))
+    emit(args, data, "\n".join(f"{k}: {v}" for k, v in data.items()))
     return 0 if data.get("ok", True) else 1
 
 
@@ -64,7 +47,7 @@ def cmd_get(args: argparse.Namespace, store: ContextStore) -> int:
     envelope = store.get(args.id, args.at, deleted=args.at is not None)
     doc = views.document(envelope)
     body = json.dumps(envelope.body, indent=2, ensure_ascii=False)
-    _emit(
+    emit(
         args,
         doc,
         f"{doc['id']} ({doc['kind']}) revision {doc['revision']}\n"
@@ -85,7 +68,7 @@ def cmd_list(args: argparse.Namespace, store: ContextStore) -> int:
     rows = [dict(views.summary(e), revision=_short(e.hash)) for e in found]
     if args.json:
         rows = [views.summary(e) for e in found]
-    _table(args, rows, ["id", "kind", "title", "updated_at", "revision"])
+    table(args, rows, ["id", "kind", "title", "updated_at", "revision"])
     return 0
 
 
@@ -105,14 +88,14 @@ def _read_body(args: argparse.Namespace) -> Any:
 def cmd_put(args: argparse.Namespace, store: ContextStore) -> int:
     """Create or replace a document."""
     envelope = store.put(args.id, args.kind, _read_body(args), expect_head=args.expect)
-    _emit(args, views.summary(envelope), f"{envelope.id} -> {envelope.hash}")
+    emit(args, views.summary(envelope), f"{envelope.id} -> {envelope.hash}")
     return 0
 
 
 def cmd_delete(args: argparse.Namespace, store: ContextStore) -> int:
     """Tombstone a document."""
     envelope = store.delete(args.id)
-    _emit(args, views.summary(envelope), f"{envelope.id} deleted (revision {envelope.hash})")
+    emit(args, views.summary(envelope), f"{envelope.id} deleted (revision {envelope.hash})")
     return 0
 
 
@@ -125,14 +108,14 @@ def cmd_history(args: argparse.Namespace, store: ContextStore) -> int:
             dict(r, hash=_short(r["hash"]), parents=",".join(str(_short(p)) for p in r["parents"]))
             for r in rows
         ]
-    _table(args, rows, ["hash", "created_at", "head", "deleted", "origin_machine", "parents"])
+    table(args, rows, ["hash", "created_at", "head", "deleted", "origin_machine", "parents"])
     return 0
 
 
 def cmd_snapshot(args: argparse.Namespace, store: ContextStore) -> int:
     """Record the current heads."""
     snap = snapshots.create_snapshot(store, args.label)
-    _emit(args, snap.as_dict(), f"snapshot {snap.id} ({len(snap.manifest)} documents)")
+    emit(args, snap.as_dict(), f"snapshot {snap.id} ({len(snap.manifest)} documents)")
     return 0
 
 
@@ -141,7 +124,7 @@ def cmd_log(args: argparse.Namespace, store: ContextStore) -> int:
     rows = [s.as_dict() for s in snapshots.log(store, args.limit)]
     if not args.json:
         rows = [dict(r, id=_short(r["id"])) for r in rows]
-    _table(args, rows, ["seq", "id", "created_at", "documents", "label"])
+    table(args, rows, ["seq", "id", "created_at", "documents", "label"])
     return 0
 
 
@@ -151,7 +134,7 @@ def cmd_diff(args: argparse.Namespace, store: ContextStore) -> int:
         store, args.a, args.b, kinds=set(args.kind) or None, ids=set(args.id) or None
     )
     if args.json:
-        _emit(args, [dict(d.as_dict(), text=d.text) for d in found])
+        emit(args, [dict(d.as_dict(), text=d.text) for d in found])
     elif not found:
         print(f"no differences between {args.a} and {args.b}")
     else:
@@ -167,7 +150,7 @@ def cmd_rollback(args: argparse.Namespace, store: ContextStore) -> int:
         store, args.target, kinds=set(args.kind) or None, ids=set(args.id) or None
     )
     data = result.as_dict()
-    _emit(
+    emit(
         args,
         data,
         f"rolled back to {result.target}: {len(result.restored)} restored, "
@@ -186,7 +169,7 @@ def cmd_audit_verify(args: argparse.Namespace, store: ContextStore) -> int:
         if report.ok
         else "audit chain BROKEN:\n" + "\n".join(f"  {p}" for p in report.problems)
     )
-    _emit(args, report.as_dict(), text)
+    emit(args, report.as_dict(), text)
     return 0 if report.ok else 1
 
 
@@ -206,7 +189,7 @@ def cmd_audit_list(args: argparse.Namespace, store: ContextStore) -> int:
         ]
     if not args.json:
         rows = [dict(r, new_hash=_short(r["new_hash"])) for r in rows]
-    _table(args, rows, ["seq", "ts", "actor", "op", "doc_id", "new_hash", "result"])
+    table(args, rows, ["seq", "ts", "actor", "op", "doc_id", "new_hash", "result"])
     return 0
 
 
@@ -214,7 +197,7 @@ def cmd_compact(args: argparse.Namespace, store: ContextStore) -> int:
     """Retention."""
     result = maintenance.compact(store, args.keep_days, prune_audit=args.prune_audit)
     data = result.as_dict()
-    _emit(args, data, ", ".join(f"{k}: {v}" for k, v in data.items()))
+    emit(args, data, ", ".join(f"{k}: {v}" for k, v in data.items()))
     return 0
 
 
@@ -235,14 +218,14 @@ def cmd_session_save(args: argparse.Namespace, store: ContextStore) -> int:
         "interface": "cli" if not args.id else None,
     }
     envelope = sessions.save_session(store, fields, ref=args.id, append=args.append)
-    _emit(args, views.document(envelope), f"saved {envelope.id}")
+    emit(args, views.document(envelope), f"saved {envelope.id}")
     return 0
 
 
 def cmd_session_restore(args: argparse.Namespace, store: ContextStore) -> int:
     """Print a session to continue from."""
     envelope = sessions.find_session(store, args.id)
-    _emit(args, views.document(envelope), sessions.render_session(envelope).rstrip())
+    emit(args, views.document(envelope), sessions.render_session(envelope).rstrip())
     return 0
 
 
@@ -251,7 +234,7 @@ def cmd_session_list(args: argparse.Namespace, store: ContextStore) -> int:
     where = {"status": args.status} if args.status else None
     found = store.list("session", where=where, limit=args.limit)
     rows = [dict(views.summary(e), status=e.body["status"]) for e in found]
-    _table(args, rows, ["id", "title", "status", "updated_at"])
+    table(args, rows, ["id", "title", "status", "updated_at"])
     return 0
 
 
@@ -263,7 +246,7 @@ def cmd_outputs(args: argparse.Namespace, store: ContextStore) -> int:
         if v
     }
     rows = [views.output_view(e) for e in store.list("agent_output", where=where, limit=args.limit)]
-    _table(args, rows, ["started_at", "agent", "handler", "status", "duration_ms", "error"])
+    table(args, rows, ["started_at", "agent", "handler", "status", "duration_ms", "error"])
     return 0
 
 
@@ -278,14 +261,7 @@ def _run(func: Any) -> Any:
 
 def add_parsers(sub: Any) -> None:
     """Register ``context`` and its verbs."""
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--env",
-        "-e",
-        default=os.environ.get("AGENT_ENV", "local"),
-        help="environment (default: $AGENT_ENV or local)",
-    )
-    common.add_argument("--json", action="store_true", help="print JSON")
+    common = common_parser()
     top = sub.add_parser(
         "context", help="the shared context store: documents, sessions, snapshots, audit"
     )

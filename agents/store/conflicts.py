@@ -147,7 +147,12 @@ def conflicts(store: ContextStore, status: str | None = "needs_review") -> list[
 
 
 def _close(
-    store: ContextStore, conn: sqlite3.Connection, ids: list[int], doc_id: str, digest: str, actor: str
+    store: ContextStore,
+    conn: sqlite3.Connection,
+    ids: list[int],
+    doc_id: str,
+    digest: str,
+    actor: str,
 ) -> None:
     now = now_iso()
     for cid in ids:

@@ -1,0 +1,61 @@
+"""The sync settings of an environment (``CONTEXT_REMOTE``, ``SYNC_INTERVAL`` …) and opening
+its store and remote from them."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from pydantic import Field
+
+from agents.core.errors import ConfigError
+from agents.core.settings import EnvLayers, SettingsModel
+from agents.sync.remote import URL_FORMS, Remote, open_remote, redact_url
+
+__all__ = ["SyncSettings", "open_configured_remote", "remote_url"]
+
+
+class SyncSettings(SettingsModel):
+    """Where and how often the context store syncs (``environments/.env.<env>``)."""
+
+    remote: str | None = Field(default=None, alias="CONTEXT_REMOTE")
+    interval: float | None = Field(default=None, alias="SYNC_INTERVAL", ge=10)
+    keep_snapshots: int = Field(default=10, alias="SYNC_KEEP_SNAPSHOTS", ge=1)
+
+
+def remote_url(layers: EnvLayers, override: str | None = None) -> str:
+    """The remote URL: ``override`` (``--remote``), else ``CONTEXT_REMOTE``.
+
+    Raises:
+        ConfigError: None is set, or a URL with a password sits in the committed file.
+    """
+    if override:
+        return override
+    url = layers.model(SyncSettings).remote
+    if not url:
+        raise ConfigError(
+            f"CONTEXT_REMOTE is not set: add it to {layers.rel(layers.public_file)} "
+            f"(or, with a password in it, {layers.rel(layers.secrets_file)}), or pass "
+            f"--remote URL; forms: {URL_FORMS}"
+        )
+    try:
+        has_password = bool(urlsplit(url).password)
+    except ValueError:
+        has_password = False
+    if has_password and layers.where("CONTEXT_REMOTE") == layers.rel(layers.public_file):
+        raise ConfigError(
+            f"CONTEXT_REMOTE ({redact_url(url)}) holds a password but is set in "
+            f"{layers.rel(layers.public_file)}, which is committed: move that line to "
+            f"{layers.rel(layers.secrets_file)}"
+        )
+    return url
+
+
+def open_configured_remote(layers: EnvLayers, override: str | None = None) -> Remote:
+    """Open the environment's remote (secrets such as the Azure connection string are read
+    from its layers, the secrets file included).
+
+    Raises:
+        ConfigError: No remote configured, or an invalid URL.
+        RemoteError: The remote cannot be reached.
+    """
+    return open_remote(remote_url(layers, override), environ=layers.values)
