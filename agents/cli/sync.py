@@ -22,12 +22,12 @@ from agents.store.config import open_store
 from agents.store.conflicts import conflicts
 from agents.store.store import ContextStore
 from agents.sync.config import SyncSettings, open_configured_remote
-from agents.sync.engine import Syncer, SyncReport, resolve
+from agents.sync.engine import Syncer, resolve
 from agents.sync.gc import gc
 from agents.sync.pull import Progress, no_progress
 from agents.sync.remote import Remote
 
-__all__ = ["add_parsers", "progress_bars", "summary"]
+__all__ = ["add_parsers", "progress_bars"]
 
 PROGRESS_MIN = 200  # fewer items than this finish too fast for a bar to help
 
@@ -70,39 +70,11 @@ def _syncer(args: argparse.Namespace, store: ContextStore, remote: Remote) -> Sy
     return Syncer(store, remote, progress=progress_bars(show))
 
 
-def summary(report: SyncReport) -> str:
-    """One readable paragraph of what a pull, push or sync did."""
-    lines = []
-    if report.pull is not None:
-        p = report.pull
-        lines.append(
-            f"pulled from {len(p.machines)} machine(s): {p.fast_forwarded} fast-forwarded, "
-            f"{p.merged} merged, {p.kept} kept ({p.received} revisions, {p.blobs} blobs fetched)"
-        )
-        review = [c for c in p.conflicts if c["resolution"] == "needs_review"]
-        if review:
-            lines.append(
-                f"{len(review)} conflict(s) need review: `agents sync conflicts` lists them, "
-                "`agents sync resolve <doc> --take local|remote` settles one"
-            )
-        if p.refused:
-            lines.append(f"{len(p.refused)} revision(s) refused and quarantined")
-    if report.push is not None:
-        s = report.push
-        lines.append(
-            f"pushed {s.changed} change(s) as {s.snapshot} ({s.objects} objects, {s.blobs} blobs)"
-            if s.pushed
-            else "nothing to push"
-        )
-    lines += report.notes
-    return "\n".join(lines) or "nothing to do"
-
-
 def _operation(name: str) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         with _opened(args) as (_, store, remote):
             report = getattr(_syncer(args, store, remote), name)()
-        emit(args, report.as_dict(), summary(report))
+        emit(args, report.as_dict(), report.summary())
         return 0
 
     return run

@@ -261,3 +261,8 @@ async def list_snapshots(ctx: Context, limit: Limit = 20) -> SnapshotList:
     """List snapshots, newest first."""
     found = await _run(ctx, lambda s: snapshots.log(s, limit))
     return SnapshotList(snapshots=[SnapshotInfo(**x.as_dict()) for x in found])
+
+
+# isort: off
+from agents.context import syncing  # noqa: E402  (registers the sync tools)
+# isort: on

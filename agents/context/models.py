@@ -7,6 +7,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 __all__ = [
+    "ConflictEntry",
+    "ConflictList",
     "Diff",
     "DiffEntry",
     "Document",
@@ -14,11 +16,14 @@ __all__ = [
     "DocumentSummary",
     "History",
     "HistoryEntry",
+    "MachineHead",
     "OutputList",
     "OutputSummary",
     "SessionView",
     "SnapshotInfo",
     "SnapshotList",
+    "SyncOutcome",
+    "SyncStatus",
 ]
 
 
@@ -143,3 +148,59 @@ class SnapshotList(BaseModel):
     """Snapshots, newest first."""
 
     snapshots: list[SnapshotInfo]
+
+
+class MachineHead(BaseModel):
+    """One machine's newest snapshot on the remote."""
+
+    machine: str
+    this: bool = Field(description="True for this machine")
+    seq: int
+    updated_at: str
+    documents: int
+    integrated: bool = Field(description="True when this machine has pulled that snapshot")
+
+
+class SyncStatus(BaseModel):
+    """This machine against the remote."""
+
+    remote: str = Field(description="The remote, with any password hidden")
+    machine: str
+    documents: int
+    unpushed: int = Field(description="Documents changed here since the last push")
+    conflicts: int = Field(description="Conflicts waiting for review")
+    machines: list[MachineHead]
+    behind: list[str] = Field(default_factory=list, description="Machines not pulled yet")
+
+
+class SyncOutcome(BaseModel):
+    """What a pull, push or sync did."""
+
+    operation: str
+    summary: str = Field(description="What happened, in words")
+    pulled: int = Field(description="Documents whose head moved here")
+    merged: int
+    needs_review: list[str] = Field(description="Documents left in conflict for review")
+    pushed: int = Field(description="Documents published")
+    snapshot: str | None
+    record: str | None = Field(description="The sync_record document of this operation")
+
+
+class ConflictEntry(BaseModel):
+    """Two concurrent revisions of one document."""
+
+    id: int
+    doc_id: str
+    policy: str
+    status: str = Field(description="needs_review, auto_resolved or resolved")
+    local_hash: str
+    remote_hash: str
+    base_hash: str | None
+    detected_at: str
+    resolved_hash: str | None
+
+
+class ConflictList(BaseModel):
+    """Conflicts, oldest first."""
+
+    conflicts: list[ConflictEntry]

@@ -14,6 +14,7 @@ from string import Template
 from agents.catalog import AGENTS, CatalogEntry, port_of
 from agents.core.errors import ConfigError
 from agents.core.settings import CoreSettings, EnvLayers
+from agents.sync.config import SyncSettings
 
 __all__ = [
     "STARTSECS",
@@ -147,6 +148,21 @@ def render_conf(
         str(core.crash_loop_window),
     ]
     health += [f"--agent={entry.name}={port}" for entry, port in ports]
+    sync = layers.model(SyncSettings)
+    if sync.remote and sync.interval:
+        # periodic sync of the context store: not an MCP agent, so outside the group the
+        # health listener probes; it logs one JSON line per run
+        sections.append(
+            program.substitute(
+                name="sync",
+                command=_command([py, "-m", "agents.sync", "run", "--env", paths.env]),
+                root=root,
+                logfile=_logfile(paths.log_of("sync")),
+                priority="200",
+                startsecs=str(STARTSECS),
+                stopwaitsecs=str(STOPWAITSECS),
+            )
+        )
     head = Template((_TEMPLATES / "supervisord.conf").read_text()).substitute(
         env=paths.env,
         root=root,

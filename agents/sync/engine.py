@@ -50,6 +50,35 @@ class SyncReport:
             "notes": self.notes,
         }
 
+    def summary(self) -> str:
+        """What the operation did, in a few lines."""
+        lines = []
+        if self.pull is not None:
+            p = self.pull
+            lines.append(
+                f"pulled from {len(p.machines)} machine(s): {p.fast_forwarded} fast-forwarded, "
+                f"{p.merged} merged, {p.kept} kept "
+                f"({p.received} revisions, {p.blobs} blobs fetched)"
+            )
+            review = [c for c in p.conflicts if c["resolution"] == "needs_review"]
+            if review:
+                lines.append(
+                    f"{len(review)} conflict(s) need review: `agents sync conflicts` lists them, "
+                    "`agents sync resolve <doc> --take local|remote` settles one"
+                )
+            if p.refused:
+                lines.append(f"{len(p.refused)} revision(s) refused and quarantined")
+        if self.push is not None:
+            s = self.push
+            lines.append(
+                f"pushed {s.changed} change(s) as {s.snapshot} "
+                f"({s.objects} objects, {s.blobs} blobs)"
+                if s.pushed
+                else "nothing to push"
+            )
+        lines += self.notes
+        return "\n".join(lines) or "nothing to do"
+
 
 class Syncer:
     """Sync ``store`` with ``remote``."""
