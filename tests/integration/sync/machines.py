@@ -1,0 +1,83 @@
+"""Simulated machines for the sync engine tests: one context store each, one shared remote.
+
+Functions here also run in child processes (multiprocessing, spawn), so they take plain
+arguments and open everything themselves.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from agents.store import audit
+from agents.store.store import ContextStore
+from agents.sync.engine import Syncer
+from agents.sync.remote import Remote
+from tests.integration.sync.workers import Target
+
+
+def store_of(scratch: str, machine: str) -> ContextStore:
+    """The context store of ``machine`` (created on first use)."""
+    return ContextStore(Path(scratch, "stores", machine), machine_id=machine, actor="cli")
+
+
+def sync(target: Target, store: ContextStore, operation: str = "sync") -> Any:
+    """One pull, push or sync of ``store`` through its own connection to the remote."""
+    with target.open(store.machine_id) as remote:
+        return getattr(Syncer(store, remote), operation)()
+
+
+def pref(value: Any, key: str = "theme") -> dict[str, Any]:
+    """A preference body."""
+    return {"key": key, "value": value}
+
+
+def user_heads(store: ContextStore) -> dict[str, str]:
+    """Heads of every document, sync records and machine state included."""
+    return store.heads()
+
+
+def audit_ok(store: ContextStore) -> bool:
+    """True when the store's audit chain verifies."""
+    with store.reading() as conn:
+        return audit.verify(conn).ok
+
+
+def writer(target: Target, scratch: str, machine: str, docs: int, rounds: int) -> int:
+    """Write ``docs`` documents per round and sync after each round; return the syncs."""
+    with store_of(scratch, machine) as store:
+        for r in range(rounds):
+            for i in range(docs):
+                store.put(f"preference:{machine}-{r}-{i}", "preference", pref(i, f"{machine}.{r}"))
+            store.update(
+                "session:shared",
+                "session",
+                lambda cur, r=r: {
+                    "title": "shared",
+                    "status": "active",
+                    "current_tasks": [*(cur or {}).get("current_tasks", []), f"{machine}-{r}"],
+                },
+            )
+            sync(target, store)
+    return rounds
+
+
+def crash_during_push(target: Target, scratch: str, machine: str, where: str) -> None:
+    """Write a document, then push and die (exit 9, as a kill -9) at ``where``: after the
+    first object write, or after every object and the manifest but before the head CAS."""
+    with store_of(scratch, machine) as store:
+        for i in range(5):
+            store.put(f"preference:crash-{i}", "preference", pref(i, f"crash{i}"))
+        remote: Remote = target.open(machine)
+        if where == "before-head":
+            remote.cas = lambda *a, **k: os._exit(9)  # type: ignore[method-assign]
+        else:
+            real = remote.put_many
+
+            def first_then_die(items: Any) -> None:
+                real(list(items)[:1])
+                os._exit(9)
+
+            remote.put_many = first_then_die  # type: ignore[method-assign]
+        Syncer(store, remote).push()
