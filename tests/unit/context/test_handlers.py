@@ -43,10 +43,17 @@ async def test_put_get_list_search_history_and_delete(server: Any) -> None:
     """The document verbs, end to end through MCP."""
     async with Client(server) as client:
         body = {"key": "editor", "value": "helix"}
-        first = await call(client, "put_document", id="preference:editor", kind="preference",
-                           body=body)
-        await call(client, "put_document", id="preference:editor", kind="preference",
-                   body={**body, "value": "vim"}, expect_revision=first["revision"])
+        first = await call(
+            client, "put_document", id="preference:editor", kind="preference", body=body
+        )
+        await call(
+            client,
+            "put_document",
+            id="preference:editor",
+            kind="preference",
+            body={**body, "value": "vim"},
+            expect_revision=first["revision"],
+        )
         doc = await call(client, "get_document", id="preference:editor")
         assert doc["body"]["value"] == "vim" and doc["parents"] == [first["revision"]]
         old = await call(client, "get_document", id="preference:editor", at=first["revision"])
@@ -75,10 +82,18 @@ async def test_invalid_documents_and_unknown_ids_are_tool_errors(server: Any) ->
 async def test_sessions_are_saved_and_restored_as_markdown(server: Any) -> None:
     """save_session then restore_session('latest') gives Claude what to continue from."""
     async with Client(server) as client:
-        saved = await call(client, "save_session", title="Issue 3", summary="store works",
-                           key_decisions=["WAL"], current_tasks=["bench"], project="agents")
-        await call(client, "save_session", session_id=saved["id"], current_tasks=["docs"],
-                   append=True)
+        saved = await call(
+            client,
+            "save_session",
+            title="Issue 3",
+            summary="store works",
+            key_decisions=["WAL"],
+            current_tasks=["bench"],
+            project="agents",
+        )
+        await call(
+            client, "save_session", session_id=saved["id"], current_tasks=["docs"], append=True
+        )
         restored = await call(client, "restore_session")
         listed = await call(client, "list_sessions", status="active")
     assert restored["id"] == saved["id"]
@@ -90,11 +105,21 @@ async def test_sessions_are_saved_and_restored_as_markdown(server: Any) -> None:
 async def test_recent_outputs_lists_recorded_calls_and_diff_shows_changes(server: Any) -> None:
     """The server's own calls are recorded; diff against a snapshot reads like a patch."""
     async with Client(server) as client:
-        await call(client, "put_document", id="preference:a", kind="preference",
-                   body={"key": "a", "value": 1})
+        await call(
+            client,
+            "put_document",
+            id="preference:a",
+            kind="preference",
+            body={"key": "a", "value": 1},
+        )
         snap = await call(client, "snapshot", label="one")
-        await call(client, "put_document", id="preference:a", kind="preference",
-                   body={"key": "a", "value": 2})
+        await call(
+            client,
+            "put_document",
+            id="preference:a",
+            kind="preference",
+            body={"key": "a", "value": 2},
+        )
         changed = await call(client, "diff", a="one")
         snaps = await call(client, "list_snapshots")
         outputs = await call(client, "recent_outputs", agent="context", limit=3)
@@ -103,6 +128,5 @@ async def test_recent_outputs_lists_recorded_calls_and_diff_shows_changes(server
     assert snaps["snapshots"][0]["id"] == snap["id"]
     entry = changed["documents"][0]
     assert entry["status"] == "modified" and "+/value: 2" in entry["text"]
-    assert [o["handler"] for o in outputs["outputs"]] == ["list_snapshots", "diff",
-                                                         "put_document"]
+    assert [o["handler"] for o in outputs["outputs"]] == ["list_snapshots", "diff", "put_document"]
     assert failed["outputs"] == [] and default["outputs"] == []

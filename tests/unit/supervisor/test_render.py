@@ -111,3 +111,31 @@ def test_a_socket_path_too_long_for_af_unix_moves_to_the_temp_dir() -> None:
     sock = EnvPaths(deep, "production").socket
     assert len(str(sock)) <= 100
     assert sock != EnvPaths(deep, "staging").socket
+
+
+def test_a_sync_interval_with_a_remote_adds_a_supervised_sync_program(tmp_path: Path) -> None:
+    """SYNC_INTERVAL runs `python -m agents.sync run`; without a remote there is nothing to run."""
+    from supervisor.options import ServerOptions
+
+    tmp_path.mkdir(exist_ok=True)
+    base = {"AGENTS_PORT_BASE": "8700", "SYNC_INTERVAL": "300"}
+    paths = EnvPaths(tmp_path, "local")
+    alone = layers_for(tmp_path, "local", **base)
+    assert "[program:sync]" not in render_conf(paths, alone, alone.model(CoreSettings))
+    layers = layers_for(tmp_path, "local", **base, CONTEXT_REMOTE="git+ssh://git@host/ctx.git")
+    write_conf(paths, render_conf(paths, layers, layers.model(CoreSettings), python="/py"))
+    opts = ServerOptions()
+    opts.realize(args=["-c", str(paths.conf)])
+    [sync] = [p for p in opts.process_group_configs if p.name == "sync"]
+    [program] = sync.process_configs
+    assert shlex.split(program.command) == ["/py", "-m", "agents.sync", "run", "--env", "local"]
+    assert "git@host" not in paths.conf.read_text()
+
+
+def test_every_sync_variable_is_documented_in_the_env_template() -> None:
+    """environments/.env.template lists each variable the sync settings read."""
+    from agents.sync.config import SyncSettings
+
+    template = (Path(__file__).parents[3] / "environments" / ".env.template").read_text()
+    for field in SyncSettings.model_fields.values():
+        assert f"\n{field.alias}=" in template, field.alias
