@@ -58,9 +58,13 @@ class _Follower:
 def cmd_logs(args: argparse.Namespace) -> int:
     """Print the last lines of each agent's log, then follow with ``-f``."""
     ctx = load_env(args.env)
-    names = (
-        [by_name(args.agent).name] if args.agent else [e.name for e, _ in ctx.ports] + ["health"]
-    )
+    programs = ["health", "sync"]  # supervised beside the agents
+    if args.agent in programs:
+        names = [args.agent]
+    elif args.agent:
+        names = [by_name(args.agent).name]
+    else:
+        names = [e.name for e, _ in ctx.ports] + programs
     import structlog
 
     renderer = structlog.dev.ConsoleRenderer(colors=sys.stdout.isatty())

@@ -25,7 +25,7 @@ def print_table(rows: list[dict[str, Any]], columns: list[str]) -> None:
         print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
 
 
-def _show(rows: list[AgentStatus], as_json: bool) -> None:
+def _show(rows: list[AgentStatus], as_json: bool, ctx: EnvContext | None = None) -> None:
     if as_json:
         json.dump([r.as_dict() for r in rows], sys.stdout, indent=2)
         print()
@@ -35,6 +35,12 @@ def _show(rows: list[AgentStatus], as_json: bool) -> None:
     for r in rows:
         if not r.ready and r.reason:
             print(f"  {r.agent}: {r.reason}")
+    sync = ctx.supervisor.program("sync") if ctx else None
+    if ctx is not None and sync is not None:
+        print(
+            f"sync: {sync['statename']}, pid {sync['pid'] or '-'} "
+            f"(`agents logs {ctx.env} sync`, `agents sync status --env {ctx.env}`)"
+        )
 
 
 def render(ctx: EnvContext) -> bool:
@@ -64,7 +70,7 @@ def cmd_start(args: argparse.Namespace) -> int:
     else:
         sup.launch()
     rows = sup.wait_answering(ctx.ports, ctx.core.ready_timeout)
-    _show(rows, args.json)
+    _show(rows, args.json, ctx)
     if args.strict and not all(r.ready for r in rows):
         return 1
     return 0
@@ -86,7 +92,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     """``agents status <env>``: exit 0 when every agent answers, 1 otherwise."""
     ctx = load_env(args.env)
     rows = ctx.supervisor.status(ctx.ports)
-    _show(rows, args.json)
+    _show(rows, args.json, ctx)
     return 0 if all(r.answering for r in rows) else 1
 
 

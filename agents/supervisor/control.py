@@ -131,6 +131,16 @@ class Supervisor:
             i["name"]: i for i in self.rpc.supervisor.getAllProcessInfo() if i["group"] == GROUP
         }
 
+    def program(self, name: str) -> dict[str, Any] | None:
+        """Process info of a program outside the agents group (``sync``), or None."""
+        if not self.is_running():
+            return None
+        try:
+            info: dict[str, Any] = self.rpc.supervisor.getProcessInfo(f"{name}:{name}")
+        except xmlrpc.client.Fault:
+            return None
+        return info
+
     def start_agents(self, names: list[str] | None = None) -> None:
         """Start the named agents (all when None) without waiting for startsecs."""
         if names is None:

@@ -101,3 +101,42 @@ def test_the_machine_state_holds_every_agent_from_agents_and_the_health_listener
     assert body["agents"]["context"]["ready"] is True
     assert body["versions"]["agents"] and body["host"]
     assert cli(project, "audit", "verify")["ok"] is True
+
+
+def test_with_a_remote_and_an_interval_a_supervised_program_syncs_both_ways(
+    project: Project, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """SYNC_INTERVAL adds the `sync` program: it pushes this machine and pulls another's."""
+    from agents.store.store import ContextStore
+    from agents.sync import open_remote
+    from agents.sync.engine import Syncer
+    from agents.sync.state import read_heads
+
+    remote_dir = tmp_path_factory.mktemp("sync-remote") / "remote"
+    url = f"dir://{remote_dir}"
+    machine = cli(project, "info")["machine_id"]
+    with ContextStore(tmp_path_factory.mktemp("other") / "ctx", machine_id="other") as other:
+        other.put("preference:from-other", "preference", {"key": "from-other", "value": 1})
+        Syncer(other, open_remote(url)).push()
+    project.set_env("local", CONTEXT_REMOTE=url, SYNC_INTERVAL="10")
+    try:
+        out = project.run("scripts/start-all-agents", "local", timeout=240).stdout
+        assert "sync: " in out
+        wait_for(lambda: machine in read_heads(open_remote(url)), 60, "the sync program's push")
+        doc = wait_for(
+            lambda: (
+                project.run(
+                    "agents", "context", "get", "preference:from-other", "--json", check=False
+                ).returncode
+                == 0
+            ),
+            60,
+            "the sync program's pull",
+        )
+        assert doc
+        log = project.run("agents", "logs", "local", "sync").stdout
+        assert "sync_done" in log
+    finally:
+        project.set_env("local", CONTEXT_REMOTE="", SYNC_INTERVAL="")
+        project.run("scripts/start-all-agents", "local", timeout=240)
+    assert "sync: " not in project.run("agents", "status", "local").stdout
