@@ -12,8 +12,9 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 _hash="$(sha256sum < "$ROOT/pyproject.toml" | cut -c1-16)"
 _stamp="$VENV/.installed-$_hash${_extras//[^a-z]/-}"
-# the [dev] install is a superset of the plain one
-if [ ! -f "$_stamp" ] && ! { [ -z "$_extras" ] && compgen -G "$VENV/.installed-$_hash-*" >/dev/null; }; then
+# the [dev] install is a superset of the plain one; AGENTS_SKIP_INSTALL=1 (the integration
+# tests' copies of the repository share this venv) never reinstalls it
+if [ -z "${AGENTS_SKIP_INSTALL:-}" ] && [ ! -f "$_stamp" ] && ! { [ -z "$_extras" ] && compgen -G "$VENV/.installed-$_hash-*" >/dev/null; }; then
     echo "installing the project into $VENV" >&2
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$ROOT$_extras"
     rm -f "$VENV"/.installed-*

@@ -148,6 +148,7 @@ class Project:
         """The environment the project's commands run with."""
         env = {k: v for k, v in os.environ.items() if not k.endswith("_AGENT_TOKEN")}
         env["AGENTS_HOME"] = str(self.root)
+        env["AGENTS_SKIP_INSTALL"] = "1"  # the copy shares the venv: never repoint it
         return env
 
     def run(

@@ -23,6 +23,7 @@ __all__ = [
     "AuditReport",
     "after",
     "append",
+    "append_many",
     "prune_before",
     "query",
     "verify",
@@ -98,31 +99,57 @@ def append(
     ts: str | None = None,
 ) -> int:
     """Append one row inside the caller's transaction; return its seq."""
+    return append_many(
+        conn,
+        machine=machine,
+        actor=actor,
+        rows=[(op, doc_id, old_hash, new_hash, remote, result, detail)],
+        ts=ts,
+    )
+
+
+# op, doc_id, old_hash, new_hash, remote, result, detail
+Row = tuple[str, str | None, str | None, str | None, str | None, str, dict[str, Any] | None]
+
+
+def append_many(
+    conn: sqlite3.Connection,
+    *,
+    machine: str,
+    actor: str,
+    rows: list[Row],
+    ts: str | None = None,
+) -> int:
+    """Append ``rows`` (op, doc_id, old_hash, new_hash, remote, result, detail) in order, in
+    the caller's transaction, chained as one :func:`append` each would; return the last seq."""
     seq, prev = _pair(conn, "audit_head") or _pair(conn, "audit_anchor") or (0, GENESIS)
-    values = (
-        seq + 1,
-        ts or now_iso(),
-        machine,
-        actor,
-        op,
-        doc_id,
-        old_hash,
-        new_hash,
-        remote,
-        result,
-        canonical(detail).decode() if detail else None,
-        prev,
-    )
-    digest = _hash(values)
-    conn.execute(
-        "INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (*values, digest)
-    )
+    stamp = ts or now_iso()
+    out = []
+    for op, doc_id, old_hash, new_hash, remote, result, detail in rows:
+        seq += 1
+        values = (
+            seq,
+            stamp,
+            machine,
+            actor,
+            op,
+            doc_id,
+            old_hash,
+            new_hash,
+            remote,
+            result,
+            canonical(detail).decode() if detail else None,
+            prev,
+        )
+        prev = _hash(values)
+        out.append((*values, prev))
+    conn.executemany("INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", out)
     conn.execute(
         "INSERT INTO meta(key, value) VALUES ('audit_head', ?) "
         "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        (f"{seq + 1} {digest}",),
+        (f"{seq} {prev}",),
     )
-    return seq + 1
+    return seq
 
 
 @dataclass

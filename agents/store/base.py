@@ -92,6 +92,7 @@ class StoreBase:
         self.path = directory / DB_NAME
         self.actor = actor
         self.busy_timeout = busy_timeout
+        self.synchronous = synchronous
         self.blobs = BlobStore(directory / "blobs")
         self._lock = threading.RLock()
         self._conn = connect(self.path, synchronous=synchronous, busy_timeout=busy_timeout)
@@ -148,6 +149,20 @@ class StoreBase:
             raise explain(exc, self.path, self.busy_timeout) from exc
         finally:
             self._lock.release()
+
+    @contextlib.contextmanager
+    def deferred_sync(self) -> Iterator[None]:
+        """Commits inside skip their fsync (``synchronous=NORMAL``): for a bulk load whose
+        last transaction, after this block, commits at the configured level and so makes
+        everything before it durable too. A crash before that loses only work the caller
+        redoes (a pull re-fetches what it had not recorded as integrated)."""
+        with self._guard() as conn:
+            conn.execute("PRAGMA synchronous=NORMAL")
+        try:
+            yield
+        finally:
+            with self._guard() as conn:
+                conn.execute(f"PRAGMA synchronous={self.synchronous}")
 
     @contextlib.contextmanager
     def reading(self) -> Iterator[sqlite3.Connection]:

@@ -10,13 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from agents.store.canonical import canonical, sha256_of
+from agents.store.canonical import canonical, canonical_text, sha256_of
 
 __all__ = [
     "DEFAULT_LEVEL",
     "ENVELOPE_SCHEMA",
     "Envelope",
     "Level",
+    "canonical_and_content_hash",
     "content_hash_of",
     "scope_for",
 ]
@@ -42,6 +43,25 @@ def scope_for(
         "project_id": project_id if lvl == "project" else None,
         "machine_id": machine_id if lvl == "machine" else None,
     }
+
+
+def canonical_and_content_hash(envelope: dict[str, Any]) -> tuple[bytes, str]:
+    """The canonical bytes of an envelope dict and the content hash of what it says, from one
+    serialization of each field (receiving many revisions pays for one, not two).
+
+    Raises:
+        ValueError: A field is not JSON.
+        KeyError: A content field is missing.
+    """
+    body = canonical_text(envelope["body"])
+    rest = {k: v for k, v in envelope.items() if k != "body"}
+    if rest and min(rest) > "body":  # "body" sorts first among the envelope's keys
+        text = f'{{"body":{body},{canonical_text(rest)[1:]}'
+    else:
+        text = canonical_text(envelope)
+    small = canonical_text({k: envelope[k] for k in ("deleted", "kind", "scope", "secret_refs")})
+    content = f'{{"body":{body},{small[1:]}'
+    return text.encode("utf-8"), sha256_of(content.encode("utf-8"))
 
 
 def content_hash_of(

@@ -15,7 +15,7 @@ from typing import Any
 
 from agents.core.errors import InputError
 from agents.store.canonical import canonical, now_iso, sha256_of
-from agents.store.envelope import Envelope, content_hash_of
+from agents.store.envelope import Envelope, canonical_and_content_hash, content_hash_of
 from agents.store.schemas import InvalidDocumentError, check_envelope
 from agents.store.store import ContextStore
 
@@ -33,8 +33,9 @@ __all__ = [
 ]
 
 
-def validate_envelope(envelope: Any) -> None:
-    """Check a foreign envelope: its schema, its body's schema, and its content hash.
+def validate_envelope(envelope: Any, content_hash: str | None = None) -> None:
+    """Check a foreign envelope: its schema, its body's schema, and its content hash
+    (``content_hash``: what it should be, when the caller computed it already).
 
     Raises:
         InvalidDocumentError: It breaks a rule, or its content_hash does not match its content.
@@ -47,7 +48,7 @@ def validate_envelope(envelope: Any) -> None:
         check_envelope(envelope)
     except InputError as exc:  # an unknown kind (from a newer version of agents)
         raise InvalidDocumentError(str(exc), path="/kind", schema_path="") from None
-    expected = content_hash_of(
+    expected = content_hash or content_hash_of(
         envelope["kind"],
         envelope["scope"],
         envelope["deleted"],
@@ -167,6 +168,7 @@ def receive_many(
         bad: list[tuple[str, str, str, str, str | None]] = []
         for digest, data in todo[i : i + chunk]:
             text = data.decode("utf-8", "replace")
+            envelope: Any = None
             try:
                 if sha256_of(data) != digest:
                     raise InvalidDocumentError(
@@ -175,16 +177,22 @@ def receive_many(
                         schema_path="",
                     )
                 envelope = json.loads(data)
-                validate_envelope(envelope)
-                if canonical(envelope) != data:
+                if not isinstance(envelope, dict):
+                    raise ValueError("not a JSON object")
+                try:
+                    serialized, content = canonical_and_content_hash(envelope)
+                except KeyError:
+                    validate_envelope(envelope)  # says which field is missing
+                    raise
+                validate_envelope(envelope, content)
+                if serialized != data:
                     raise InvalidDocumentError(
                         f"object {digest} is not canonical JSON", path="/", schema_path=""
                     )
-            except (InvalidDocumentError, ValueError) as exc:
+            except (InvalidDocumentError, ValueError, KeyError) as exc:
                 path = exc.path if isinstance(exc, InvalidDocumentError) else "/"
                 doc = envelope.get("id") if isinstance(envelope, dict) else None
                 bad.append((digest, text, str(exc), path, doc))
-                envelope = None
                 continue
             good.append((digest, envelope, text))
         with store.transaction() as conn:

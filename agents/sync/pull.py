@@ -19,8 +19,9 @@ from typing import Any, Protocol
 
 from agents.core.errors import NotFoundError
 from agents.core.logs import get_logger
+from agents.store import audit
 from agents.store.blobs import blob_refs
-from agents.store.canonical import sha256_of
+from agents.store.canonical import now_iso, sha256_of
 from agents.store.conflicts import close_superseded, record_conflict
 from agents.store.envelope import Envelope
 from agents.store.replication import point_head, receive_many
@@ -33,8 +34,9 @@ from agents.sync.state import LocalState, Manifest, read_heads, read_manifest
 __all__ = ["Progress", "PullReport", "SyncContext", "no_progress", "pull"]
 
 log = get_logger("agents.sync")
-CHUNK = 500
+CHUNK = 2000
 FETCH = 1000
+SCAN_FROM = 2000  # revisions to fetch from which reading the whole prefix is cheaper
 MAX_LISTED = 100  # changes and conflicts listed by name in a report (the rest are counted)
 
 
@@ -120,27 +122,48 @@ def _present(conn: sqlite3.Connection, hashes: list[str]) -> set[str]:
     return found
 
 
+def _objects(ctx: SyncContext, hashes: list[str]) -> Iterator[list[tuple[str, bytes | None]]]:
+    """The bytes of revisions ``hashes`` (None when missing), in batches of ``FETCH``.
+
+    Many at once (a restore) stream the whole ``objects/`` prefix, the backends' bulk read
+    (PostgreSQL: pages of binary COPY), and keep what is wanted; a few are read by key.
+    """
+    wanted = {object_key(h): h for h in hashes}
+    if len(hashes) >= SCAN_FROM:
+        batch: list[tuple[str, bytes | None]] = []
+        for key, entry in ctx.remote.scan("objects/"):
+            digest = wanted.pop(key, None)
+            if digest is not None:
+                batch.append((digest, entry.data))
+                if len(batch) >= FETCH:
+                    yield batch
+                    batch = []
+        if batch:
+            yield batch
+    rest = list(wanted)
+    for i in range(0, len(rest), FETCH):
+        found = ctx.remote.get_many(rest[i : i + FETCH])
+        yield [(wanted[k], found[k].data if k in found else None) for k in rest[i : i + FETCH]]
+
+
 def _fetch(ctx: SyncContext, hashes: list[str], report: PullReport) -> None:
     """Fetch, check and store revisions ``hashes`` and the blobs they reference."""
     missing_blobs: set[str] = set()
     with ctx.progress("fetch", len(hashes)) as advance:
-        for i in range(0, len(hashes), FETCH):
-            part = hashes[i : i + FETCH]
-            found = ctx.remote.get_many(object_key(h) for h in part)
+        for batch in _objects(ctx, hashes):
             items = []
-            for h in part:
-                entry = found.get(object_key(h))
-                if entry is None:
+            for h, data in batch:
+                if data is None:
                     report.refused[h] = f"object {h} is missing from the remote"
                     continue
-                items.append((h, entry.data))
-                for ref in blob_refs(entry.data.decode("utf-8", "replace")):
+                items.append((h, data))
+                for ref in blob_refs(data.decode("utf-8", "replace")):
                     if not ctx.store.blobs.path_of(ref).exists():
                         missing_blobs.add(ref)
             got = receive_many(ctx.store, items, source=ctx.source, actor=ctx.actor)
             report.received += len(got.stored)
             report.refused.update(got.refused)
-            advance(len(part))
+            advance(len(batch))
     refs = sorted(missing_blobs)
     for i in range(0, len(refs), FETCH):
         found = ctx.remote.get_many(blob_key(r) for r in refs[i : i + FETCH])
@@ -208,22 +231,88 @@ def integrate(ctx: SyncContext, manifest: Manifest, report: PullReport) -> None:
             todo[doc] = digest
     with store.reading() as conn:
         held = _present(conn, sorted(set(todo.values())))
-    _fetch(ctx, sorted(set(todo.values()) - held), report)
+    with store.deferred_sync():
+        _fetch(ctx, sorted(set(todo.values()) - held), report)
+        _merge(ctx, manifest.machine, todo, base, agreed, report)
+    with store.transaction() as conn:  # at the store's own durability: everything above too
+        ctx.state.set_base(conn, machine, agreed)
+        ctx.state.put(conn, **{f"peer:{machine}": manifest.key})
+
+
+def _merge(
+    ctx: SyncContext,
+    machine: str,
+    todo: dict[str, str],
+    base: dict[str, str],
+    agreed: dict[str, str],
+    report: PullReport,
+) -> None:
+    """Settle the documents of ``todo`` in chunks, one transaction each."""
+    store = ctx.store
     docs = sorted(todo)
     with ctx.progress("merge", len(docs)) as advance:
         for i in range(0, len(docs), CHUNK):
+            part = [d for d in docs[i : i + CHUNK] if todo[d] not in report.refused]
             with store.transaction() as conn:
-                for doc in docs[i : i + CHUNK]:
-                    if todo[doc] in report.refused:
-                        continue
-                    if _settle(ctx, conn, doc, todo[doc], base.get(doc), report):
+                held = _heads(conn, part)
+                fresh = [d for d in part if d not in held]
+                agreed.update(_adopt(ctx, conn, {d: todo[d] for d in fresh}, report))
+                for doc in part:
+                    if doc in held and _settle(ctx, conn, doc, todo[doc], base.get(doc), report):
                         agreed[doc] = todo[doc]
                 ctx.state.set_base(conn, machine, agreed)
-                agreed = {}
+                agreed.clear()
             advance(len(docs[i : i + CHUNK]))
-    with store.transaction() as conn:
-        ctx.state.set_base(conn, machine, agreed)
-        ctx.state.put(conn, **{f"peer:{machine}": manifest.key})
+
+
+def _heads(conn: sqlite3.Connection, docs: list[str]) -> set[str]:
+    found: set[str] = set()
+    for i in range(0, len(docs), FETCH):
+        part = docs[i : i + FETCH]
+        marks = ",".join("?" * len(part))
+        found.update(r[0] for r in conn.execute(f"SELECT id FROM docs WHERE id IN ({marks})", part))
+    return found
+
+
+def _adopt(
+    ctx: SyncContext, conn: sqlite3.Connection, fresh: dict[str, str], report: PullReport
+) -> dict[str, str]:
+    """Fast-forward documents that do not exist here yet, in bulk (a restore is all of
+    them); return the ones adopted. A revision of another document than the manifest says
+    is refused."""
+    if not fresh:
+        return {}
+    owner: dict[str, str] = {}
+    hashes = sorted(set(fresh.values()))
+    for i in range(0, len(hashes), FETCH):
+        part = hashes[i : i + FETCH]
+        marks = ",".join("?" * len(part))
+        owner.update(
+            conn.execute(f"SELECT hash, doc_id FROM revisions WHERE hash IN ({marks})", part)
+        )
+    adopted = {d: h for d, h in fresh.items() if owner.get(h) == d}
+    for doc, digest in fresh.items():
+        if doc not in adopted:
+            report.refused[digest] = (
+                f"the manifest names {digest} for {doc!r}, a revision of another document"
+            )
+    conn.executemany(
+        "INSERT INTO docs(id, kind, head, content_hash, vv, hlc, deleted, updated_at) "
+        "SELECT doc_id, kind, hash, content_hash, json_extract(envelope, '$.rev.vv'), "
+        "json_extract(envelope, '$.hlc'), json_extract(envelope, '$.deleted'), ? "
+        "FROM revisions WHERE hash = ?",
+        [(now_iso(), h) for h in adopted.values()],
+    )
+    audit.append_many(
+        conn,
+        machine=ctx.store.machine_id,
+        actor=ctx.actor,
+        rows=[("fast_forward", d, None, h, ctx.source, "ok", None) for d, h in adopted.items()],
+    )
+    report.fast_forwarded += len(adopted)
+    for doc, digest in adopted.items():
+        report.note(report.added, {"doc_id": doc, "new_hash": digest})
+    return adopted
 
 
 def _settle(
@@ -239,6 +328,11 @@ def _settle(
     store = ctx.store
     head = store.head_info(doc, conn)
     remote = store.revision(digest, conn)
+    if remote.id != doc:
+        report.refused[digest] = (
+            f"the manifest names {digest} for {doc!r}, a revision of {remote.id!r}"
+        )
+        return False
     if head is None:
         point_head(store, conn, digest, expect=None, actor=ctx.actor, remote=ctx.source)
         report.fast_forwarded += 1

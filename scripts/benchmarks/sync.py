@@ -1,0 +1,130 @@
+"""`scripts/bench sync`: restore N documents (default 10 000, about 50 MB) into an empty store
+from a git remote and from PostgreSQL, against moving the same bytes with the plain tool.
+
+- git: ``agents`` pull into an empty store (fresh clone cache: fetch, read every object,
+  validate, store, settle) ÷ ``git clone file://…`` of the same repository.
+- postgres: the same pull ÷ ``COPY (SELECT key, value FROM context_sync.kv) TO STDOUT`` of
+  the same rows.
+
+The source store is pushed once first (not timed). Servers start as the tests start them.
+Each restore is checked after the clock stops: every document, same revision.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg
+from _common import ratio_line
+
+from agents.store.store import ContextStore
+from agents.sync.engine import Syncer
+from agents.sync.remote import Remote, open_remote
+from agents.sync.testing import bare_git_repo, find_pg_bindir, postgres_server
+
+
+def source_store(path: Path, n: int, size: int) -> ContextStore:
+    """A store of ``n`` documents of about ``size`` bytes: markdown files, sessions, skills."""
+    store = ContextStore(path, machine_id="laptop", synchronous="NORMAL")
+    with store.transaction() as conn:
+        for i in range(n):
+            text = f"# Note {i}\n\n" + "\n".join(
+                os.urandom(36).hex() for _ in range(max(1, size // 73))
+            )
+            if i % 10 == 0:
+                body = {
+                    "title": f"Session {i}",
+                    "status": "paused",
+                    "summary": text[:2000],
+                    "current_tasks": [f"task {j}" for j in range(5)],
+                }
+                store.commit(conn, f"session:{i:06d}", "session", body)
+            else:
+                path_ = f"rules/note-{i}.md"
+                body = {"path": path_, "format": "markdown", "text": text}
+                store.commit(conn, f"claude_file:user/{path_}", "claude_file", body)
+    return store
+
+
+def restore(remote: Remote, tmp: Path, expected: dict[str, str]) -> float:
+    """Seconds to pull everything into an empty store; checked afterwards."""
+    with ContextStore(tmp, machine_id="newbox") as store:
+        t0 = time.perf_counter()
+        Syncer(store, remote).pull()
+        seconds = time.perf_counter() - t0
+        heads = store.heads()
+    missing = [d for d, h in expected.items() if heads.get(d) != h]
+    assert not missing, f"{len(missing)} documents not restored, e.g. {missing[:3]}"
+    return seconds
+
+
+def bench_git(tmp: Path, store: ContextStore, expected: dict[str, str], runs: int) -> None:
+    url = bare_git_repo(tmp / "ctx.git")
+    Syncer(store, open_remote(url, cache_dir=tmp / "cache-src")).push()
+    ours, base = [], []
+    for r in range(runs):  # interleaved, so load on the box hits both alike
+        remote = open_remote(url, cache_dir=tmp / f"cache-{r}")
+        ours.append(restore(remote, tmp / f"git-restore-{r}", expected))
+        remote.close()
+        t0 = time.perf_counter()
+        subprocess.run(
+            ["git", "clone", "-q", f"file://{tmp / 'ctx.git'}", str(tmp / f"clone-{r}")],
+            check=True,
+        )
+        base.append(time.perf_counter() - t0)
+    print(ratio_line("git restore", min(ours), min(base), "s", "<= 2"))
+
+
+def bench_postgres(tmp: Path, store: ContextStore, expected: dict[str, str], runs: int) -> None:
+    bindir = find_pg_bindir()
+    if bindir is None:
+        print("postgres: skipped, no PostgreSQL server installed (apt-get install postgresql)")
+        return
+    with postgres_server(bindir) as server:
+        remote = open_remote(server.url())
+        Syncer(store, remote).push()
+        ours, base = [], []
+        with psycopg.connect(server.url(), autocommit=True) as conn:
+            for r in range(runs):
+                ours.append(restore(remote, tmp / f"pg-restore-{r}", expected))
+                t0 = time.perf_counter()
+                total = 0
+                sql = "COPY (SELECT key, value FROM context_sync.kv) TO STDOUT (FORMAT BINARY)"
+                with conn.cursor() as cur, cur.copy(sql) as cp:
+                    for block in cp:
+                        total += len(block)
+                base.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            fetched = sum(1 for _ in remote.scan("objects/"))
+            scan = time.perf_counter() - t0
+            assert fetched >= len(expected)
+        remote.close()
+    print(ratio_line("postgres restore", min(ours), min(base), "s", "<= 2"))
+    print(ratio_line("  of which the fetch (scan)", scan, min(base), "s", "-"))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--docs", type=int, default=10_000)
+    ap.add_argument("--size", type=int, default=5_000, help="bytes per document")
+    ap.add_argument("--runs", type=int, default=3, help="restores per backend (best is kept)")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        store = source_store(root / "source", args.docs, args.size)
+        expected = store.heads()
+        with store.reading() as conn:
+            mb = conn.execute("SELECT sum(length(envelope)) FROM revisions").fetchone()[0] / 1e6
+        print(f"sync: restore {len(expected)} documents, {mb:.1f} MB of revisions")
+        bench_git(root, store, expected, args.runs)
+        bench_postgres(root, store, expected, args.runs)
+        store.close()
+
+
+if __name__ == "__main__":
+    main()
