@@ -23,6 +23,18 @@ def _reset_logging() -> Iterator[None]:
     root.setLevel(level)
 
 
+@pytest.fixture(autouse=True)
+def _no_os_keyring() -> Iterator[None]:
+    """No test touches the developer's real keyring: secrets go to the vault's 0600 file."""
+    import keyring
+    from keyring.backends import fail
+
+    before = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    yield
+    keyring.set_keyring(before)
+
+
 @pytest.fixture(name="repo")
 def _repo() -> Path:
     return REPO

@@ -298,6 +298,8 @@ def _file_mode(path: Path, changes: list[Change]) -> int:
                 mode = c.mode
             elif c.action == "update" and c.mode is not None and not (c.unit and c.unit.pointer):
                 mode = (mode & ~0o111) | (c.mode & 0o111)
+        if any(c.uses_secrets and c.action in ("create", "update") for c in changes):
+            mode &= ~0o077  # now holds a secret value: no longer readable by others
         return mode
     given = next((c.mode for c in changes if c.mode is not None), None)
     if any(c.uses_secrets for c in changes):

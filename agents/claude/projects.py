@@ -128,6 +128,43 @@ def project_draft(pid: str, path: Path, machine_id: str) -> Draft:
     return Draft(f"project:{pid}", "project", body, Scope("project", project_id=pid))
 
 
+_SKIP_WALK = frozenset({"node_modules", "__pycache__", ".venv", "venv", "Library", "AppData"})
+
+
+def find_checkouts(
+    home: Path, wanted: Iterable[str], *, depth: int = 4, limit: int = 20_000
+) -> dict[str, Path]:
+    """Git checkouts under ``home`` (at most ``depth`` levels, ``limit`` directories) whose
+    project id is one of ``wanted``: how a new machine maps projects it has cloned but not
+    yet opened in Claude Code. The first found (shallowest) wins."""
+    todo = set(wanted)
+    found: dict[str, Path] = {}
+    level = [home]
+    seen = 0
+    for _ in range(depth):
+        nxt: list[Path] = []
+        for folder in level:
+            try:
+                children = sorted(p for p in folder.iterdir() if p.is_dir() and not p.is_symlink())
+            except OSError:
+                continue
+            for child in children:
+                seen += 1
+                if seen > limit or not todo:
+                    return found
+                if child.name.startswith(".") or child.name in _SKIP_WALK:
+                    continue
+                if (child / ".git").exists():
+                    pid = project_id(child, home)
+                    if pid in todo:
+                        found[pid] = child
+                        todo.discard(pid)
+                    continue
+                nxt.append(child)
+        level = nxt
+    return found
+
+
 def project_paths(drafts: Iterable[Draft], machine_id: str, home: Path) -> dict[str, Path]:
     """The path map of this machine from ``project`` documents: the path recorded for
     ``machine_id``, else ``~/…`` ids under this home."""

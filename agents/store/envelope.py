@@ -30,6 +30,8 @@ DEFAULT_LEVEL: dict[str, Level] = {
     "machine_state": "machine",
     "agent_output": "machine",
     "sync_record": "machine",
+    "machine_key": "machine",
+    "secrets_bundle": "machine",
 }
 
 

@@ -78,17 +78,18 @@ def _bob(tmp_path: Path) -> Machine:
     return Machine(home, "linux", "m-bob", {"github.com/acme/api": api, "~/notes": home / "notes"})
 
 
+def as_on_bob(alice: Machine, bob: Machine, text: str) -> str:
+    """Alice's fixture text as it should read on bob's machine."""
+    api = str(bob.project_paths["github.com/acme/api"])
+    for old, new in ((str(alice.home / "src" / "api"), api), (str(alice.home), str(bob.home))):
+        text = re.sub(re.escape(old) + r"(?![A-Za-z0-9_-])", new, text)
+    return text
+
+
 @pytest.fixture(name="same_as_alice")
 def _same_as_alice() -> Callable[[Machine, Machine, str], str]:
     """Alice's fixture text as it should read on bob's machine."""
-
-    def convert(alice: Machine, bob: Machine, text: str) -> str:
-        api = str(bob.project_paths["github.com/acme/api"])
-        for old, new in ((str(alice.home / "src" / "api"), api), (str(alice.home), str(bob.home))):
-            text = re.sub(re.escape(old) + r"(?![A-Za-z0-9_-])", new, text)
-        return text
-
-    return convert
+    return as_on_bob
 
 
 def read(path: Path) -> str:

@@ -1,0 +1,145 @@
+"""``agents restore --from <remote>``: a new machine picks up where the last one was.
+
+Pull everything, open the secrets other machines sealed to this one, write the Claude files
+(dry-run diff first; never over a file changed here), register the MCP servers (the synced
+ones and this environment's own agents), publish this machine, and end with what changed and
+which secrets are still needed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from agents.catalog import AGENTS
+from agents.cli.claude import plan_for, run_apply
+from agents.cli.common import common_parser, emit
+from agents.cli.env import EnvContext, load_env
+from agents.core.errors import AgentError
+from agents.core.settings import ensure_tokens
+
+__all__ = ["add_parsers", "agent_drafts"]
+
+
+def agent_drafts(ctx: EnvContext) -> list[Any]:
+    """Claude Code (user scope) registrations of this environment's agents, tokens as
+    ``secret://agents/<env>/<VAR>`` references resolved from the secrets file on apply."""
+    from agents.claude.drafts import Draft, SecretRef
+
+    out = []
+    for entry, port in ctx.ports:
+        name = entry.server_name if ctx.env == "local" else f"{entry.server_name}-{ctx.env}"
+        ref = SecretRef("/headers/Authorization", f"agents/{ctx.env}/{entry.token_var}", "uri")
+        body = {
+            "name": name,
+            "source": "claude_code_user",
+            "project_id": None,
+            "transport": "http",
+            "url": f"http://127.0.0.1:{port}/mcp",
+            "headers": {"Authorization": f"Bearer {ref.ref}"},
+        }
+        out.append(Draft(f"mcp_server:{name}", "mcp_server", body, secret_refs=(ref,)))
+    return out
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    """Pull, receive secrets, apply, register, publish; then say what is left to do."""
+    from agents.claude.bridge import machine_for, publish_key, receive_secrets, vault_of
+    from agents.cli.sync import progress_bars
+    from agents.store.config import open_store
+    from agents.sync.config import open_configured_remote
+    from agents.sync.engine import Syncer
+
+    ctx = load_env(args.env)
+    remote = open_configured_remote(ctx.layers, args.from_)
+    notes: list[str] = []
+    try:
+        with open_store(ctx.layers, actor="cli") as store:
+            show = not args.json and sys.stderr.isatty()
+            syncer = Syncer(store, remote, progress=progress_bars(show))
+            pulled = syncer.pull()
+            if not args.json:
+                print(pulled.summary())
+            vault = vault_of(store)
+            publish_key(store, vault)
+            secrets = receive_secrets(store, vault)
+            extra = []
+            if not args.no_register:
+                if ctx.env == "local":
+                    ensure_tokens(ctx.layers, [e.token_var for e in AGENTS])
+                extra = agent_drafts(ctx)
+            prefix = f"agents/{ctx.env}/"
+
+            def lookup(name: str) -> str | None:
+                if name.startswith(prefix):
+                    return ctx.layers.get(name.removeprefix(prefix)) or None
+                return vault.get(name)
+
+            machine = machine_for(store, _home(args))
+            plan = plan_for(store, machine, extra=extra, secrets=lookup)
+            applied = run_apply(args, store, plan, "Write these files and registrations?")
+            if applied["written"] and not args.dry_run and not args.no_push:
+                try:
+                    syncer.push()
+                except AgentError as exc:  # a read-only remote still restores
+                    notes.append(f"not pushed ({exc}); other machines learn this one later")
+    finally:
+        remote.close()
+    needed = applied["missing_secrets"]
+    if needed:
+        notes.append(
+            "secrets still needed: " + ", ".join(needed) + ". On a machine that has them run "
+            "`agents claude secrets share` and `agents sync push`, then `agents restore` here "
+            "again (or put the values with `agents claude apply` once they are in the vault)"
+        )
+    if secrets["waiting"]:
+        notes.append(
+            "secret bundles not sealed to this machine yet: " + ", ".join(secrets["waiting"])
+        )
+    blocked = [b["reason"] for b in applied["blocked"] if "project" in b["reason"]]
+    if blocked:
+        notes.append(
+            f"{len(blocked)} document(s) wait for a project to be cloned here: "
+            + "; ".join(sorted(set(blocked))[:5])
+        )
+    if not ctx.layers.get("CONTEXT_REMOTE") and args.from_:
+        notes.append(
+            f"to keep syncing, add CONTEXT_REMOTE={args.from_} to "
+            f"{ctx.layers.rel(ctx.layers.public_file)} (a URL with a password: the .secrets file)"
+        )
+    data = {
+        "pull": pulled.pull.as_dict() if pulled.pull else {},
+        "apply": applied,
+        "secrets_received": secrets["added"],
+        "registered": [d.body["name"] for d in extra],
+        "notes": notes,
+    }
+    emit(args, data, "\n".join(notes) if notes else "restored: nothing left to do")
+    return 0
+
+
+def _home(args: argparse.Namespace) -> Any:
+    from pathlib import Path
+
+    return Path(args.home).expanduser() if args.home else None
+
+
+def add_parsers(sub: Any) -> None:
+    """Register ``restore``."""
+    p = sub.add_parser(
+        "restore",
+        help="restore this machine's Claude context from a remote",
+        parents=[common_parser()],
+    )
+    p.add_argument(
+        "--from", dest="from_", metavar="REMOTE", help="remote URL (default: CONTEXT_REMOTE)"
+    )
+    p.add_argument("--home", help="restore into this home directory instead of yours")
+    p.add_argument("--dry-run", action="store_true", help="pull and show, write no file")
+    p.add_argument("--yes", "-y", action="store_true", help="write without asking")
+    p.add_argument(
+        "--no-register", action="store_true", help="do not register this environment's agents"
+    )
+    p.add_argument("--no-push", action="store_true", help="do not publish this machine afterwards")
+    p.set_defaults(func=cmd_restore)
