@@ -2,8 +2,12 @@
 skills, MCP servers with secrets, three projects) divided by `cp -r` of the same files.
 
 Restore = plan (render placeholders, resolve secrets, the changed-since-applied guard) plus
-execute (splice JSON members, atomic writes) into an empty home on the same disk. The store and
-the remote are not part of this figure."""
+execute (splice JSON members, atomic writes) into an empty home on the same disk.
+
+Restore from a remote = what `agents restore` does on a new machine: pull every document from
+a git remote into an empty store (fresh clone), then plan and apply into an empty home and
+record what was applied. The new machine's vault already holds the secret values (as after
+receiving a secrets bundle)."""
 
 from __future__ import annotations
 
@@ -18,8 +22,14 @@ import time
 from pathlib import Path
 
 from agents.claude.apply import execute, plan_apply
+from agents.claude.bridge import import_capture, save_applied, vault_of
 from agents.claude.capture import capture
 from agents.claude.machine import Machine
+from agents.cli.claude import plan_for
+from agents.store.store import ContextStore
+from agents.sync.engine import Syncer
+from agents.sync.remote import open_remote
+from agents.sync.testing import bare_git_repo
 
 PNG = bytes(range(256)) * 8
 
@@ -156,6 +166,38 @@ def main() -> None:
             shutil.rmtree(bob.home)
             return took
 
+        url = bare_git_repo(root / "ctx.git")
+        with ContextStore(root / "store-alice", machine_id="m-alice") as source:
+            import_capture(source, cap, vault_of(source), alice)
+            Syncer(source, open_remote(url, cache_dir=root / "cache-alice")).push()
+
+        def from_remote() -> float:
+            nonlocal n
+            n += 1
+            home = root / f"carol{n}"
+            with ContextStore(root / f"store-carol{n}", machine_id="m-carol") as store:
+                vault_of(store).update(cap.secrets)
+                for pid, path in paths.items():
+                    (home / path.name).mkdir(parents=True)
+                    store.put(
+                        f"project:{pid}",
+                        "project",
+                        {"name": path.name, "paths": {"m-carol": str(home / path.name)}},
+                    )
+                t0 = time.perf_counter()
+                remote = open_remote(url, cache_dir=root / f"cache-carol{n}")
+                Syncer(store, remote).pull()
+                bob = Machine(home, "linux", "m-carol").with_projects(
+                    {pid: home / p.name for pid, p in paths.items()}
+                )
+                plan = plan_for(store, bob)
+                done = execute(plan)
+                save_applied(store, done.applied)
+                took = time.perf_counter() - t0
+            assert not plan.conflicts and not plan.by_action("blocked"), plan.summary()
+            shutil.rmtree(home)
+            return took
+
         def capture_once() -> float:
             t0 = time.perf_counter()
             capture(alice)
@@ -170,10 +212,14 @@ def main() -> None:
             return took
 
         # interleaved, so load from other processes hits both sides alike
-        runs = [(cp_r(), restore(), capture_once()) for _ in range(args.runs)]
+        runs = [(cp_r(), restore(), capture_once(), from_remote()) for _ in range(args.runs)]
     base = statistics.median(r[0] for r in runs)
     print(f"claude context, {files} files ({len(cap.drafts)} documents), median of {args.runs}")
-    for name, i in (("restore (plan + apply)", 1), ("capture", 2)):
+    for name, i in (
+        ("restore (plan + apply)", 1),
+        ("capture", 2),
+        ("restore from git remote", 3),
+    ):
         ours = statistics.median(r[i] for r in runs)
         ratio = statistics.median(r[i] / r[0] for r in runs)
         print(
