@@ -143,9 +143,12 @@ def cmd_import(args: argparse.Namespace) -> int:
         recipients = [publish_key(store, vault)] if args.transcripts else None
         old = drafts_of(store)
         cap = capture(machine, transcripts_to=recipients, previous=old)
-        ours = {f"mcp_server:{e.server_name}" for e in AGENTS}  # per machine: not shared
+        # this environment's agents (any env suffix): their port and token are per machine
+        ours = tuple(f"mcp_server:{e.server_name}" for e in AGENTS)
         drafts = [
-            d for d in cap.drafts if d.id not in ours and (not args.only or d.id in args.only)
+            d
+            for d in cap.drafts
+            if not d.id.startswith(ours) and (not args.only or d.id in args.only)
         ]
         changed = [
             d for d in drafts if d.id not in old or old[d.id].content_hash() != d.content_hash()

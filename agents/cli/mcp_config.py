@@ -11,10 +11,11 @@ from typing import Any
 from agents.catalog import CatalogEntry
 from agents.cli.env import EnvContext, load_env
 
-__all__ = ["add_parsers", "claude_code_lines", "desktop_config", "mcp_json"]
+__all__ = ["add_parsers", "claude_code_lines", "desktop_config", "mcp_json", "server_name"]
 
 
-def _server_name(entry: CatalogEntry, env: str) -> str:
+def server_name(entry: CatalogEntry, env: str) -> str:
+    """The name a client registers the agent under (non-local environments get a suffix)."""
     return entry.server_name if env == "local" else f"{entry.server_name}-{env}"
 
 
@@ -42,7 +43,7 @@ def claude_code_lines(ctx: EnvContext, *, inline: bool = False, scope: str = "us
             "http",
             "--scope",
             scope,
-            _server_name(entry, ctx.env),
+            server_name(entry, ctx.env),
             f"http://127.0.0.1:{port}/mcp",
             "--header",
             f"Authorization: {_bearer(ctx, entry, inline)}",
@@ -55,7 +56,7 @@ def mcp_json(ctx: EnvContext, *, inline: bool = False) -> dict[str, Any]:
     """A project ``.mcp.json`` with one HTTP entry per agent; tokens as ``${VAR}`` references."""
     return {
         "mcpServers": {
-            _server_name(entry, ctx.env): {
+            server_name(entry, ctx.env): {
                 "type": "http",
                 "url": f"http://127.0.0.1:{port}/mcp",
                 "headers": {"Authorization": _bearer(ctx, entry, inline)},
@@ -71,7 +72,7 @@ def desktop_config(ctx: EnvContext, python: str | None = None) -> dict[str, Any]
     py = python or sys.executable
     return {
         "mcpServers": {
-            _server_name(entry, ctx.env): {
+            server_name(entry, ctx.env): {
                 "command": py,
                 "args": ["-m", entry.module, "--env", ctx.env, "--transport", "stdio"],
                 "env": {"AGENTS_HOME": str(ctx.root)},

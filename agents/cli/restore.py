@@ -16,6 +16,7 @@ from agents.catalog import AGENTS
 from agents.cli.claude import plan_for, run_apply
 from agents.cli.common import common_parser, emit
 from agents.cli.env import EnvContext, load_env
+from agents.cli.mcp_config import server_name
 from agents.core.errors import AgentError
 from agents.core.settings import ensure_tokens
 
@@ -29,7 +30,7 @@ def agent_drafts(ctx: EnvContext) -> list[Any]:
 
     out = []
     for entry, port in ctx.ports:
-        name = entry.server_name if ctx.env == "local" else f"{entry.server_name}-{ctx.env}"
+        name = server_name(entry, ctx.env)
         ref = SecretRef("/headers/Authorization", f"agents/{ctx.env}/{entry.token_var}", "uri")
         body = {
             "name": name,
