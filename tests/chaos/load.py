@@ -19,9 +19,11 @@ from agents.core.testing import mcp_client
 from agents.store import audit
 from agents.store.store import ContextStore
 from agents.supervisor.probe import probe_ready
+from agents.sync import open_remote
+from agents.sync.engine import Syncer
 from tests.chaos.conftest import System
 
-__all__ = ["Caller", "Killer", "open_store", "verify_audit"]
+__all__ = ["Caller", "Killer", "Storm", "open_store", "verify_audit", "write_storm"]
 
 
 @dataclass
@@ -116,3 +118,92 @@ def verify_audit(store: ContextStore) -> audit.AuditReport:
     """Verify the store's hash-chained audit log."""
     with store.reading() as conn:
         return audit.verify(conn)
+
+
+@dataclass
+class Storm:
+    """What :func:`write_storm` wrote: every id that must be present, and the counts."""
+
+    expected: list[str]
+    outputs_before: int
+    callers: list[Caller]
+    seconds: float
+
+
+def write_storm(
+    system: System,
+    scratch: Path,
+    *,
+    mcp_callers: int = 3,
+    mcp_each: int = 1000,
+    cli_writes: int = 2000,
+    cli_processes: int = 10,
+    synced: int = 2200,
+) -> Storm:
+    """Write through every door of the store at once: ``put_document`` over MCP (each call
+    also recorded as an agent_output), the store API as the CLI uses it, real ``agents
+    context put`` processes, and ``agents sync pull`` of documents another machine pushed."""
+    run = f"load{time.time_ns()}"
+    remote = f"dir://{scratch / 'remote'}"
+    with ContextStore(scratch / "laptop", machine_id="laptop") as laptop:
+        with laptop.transaction() as conn:
+            for i in range(synced):
+                body = {"key": f"{run}-sync-{i}", "value": i}
+                laptop.commit(conn, f"preference:{run}-sync-{i}", "preference", body)
+        Syncer(laptop, open_remote(remote)).push()
+    with open_store(system.root) as store:
+        outputs_before = store.counts().get("agent_output", 0)
+    callers = [
+        Caller(
+            system,
+            "context",
+            "put_document",
+            lambda n, c=c: {
+                "id": f"preference:{run}-mcp{c}-{n}",
+                "kind": "preference",
+                "body": {"key": f"{run}-mcp{c}-{n}", "value": n},
+            },
+            limit=mcp_each,
+        )
+        for c in range(mcp_callers)
+    ]
+
+    def cli_writer() -> None:
+        with open_store(system.root) as store:
+            for i in range(cli_writes):
+                store.put(f"preference:{run}-cli-{i}", "preference", {"key": "k", "value": i})
+
+    def cli_runs() -> None:
+        for i in range(cli_processes):
+            body = f'{{"key": "k", "value": {i}}}'
+            system.project.run(
+                "agents",
+                "context",
+                "put",
+                f"preference:{run}-proc-{i}",
+                "--kind",
+                "preference",
+                "--body",
+                body,
+            )
+
+    def sync_pull() -> None:
+        system.project.run("agents", "sync", "pull", "--remote", remote, "--json")
+
+    t0 = time.monotonic()
+    threads = [threading.Thread(target=f) for f in (cli_writer, cli_runs, sync_pull)]
+    for caller in callers:
+        caller.start()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(600)
+    for caller in callers:
+        caller.join(600)
+    seconds = time.monotonic() - t0
+    expected = [f"preference:{run}-cli-{i}" for i in range(cli_writes)]
+    expected += [f"preference:{run}-proc-{i}" for i in range(cli_processes)]
+    expected += [f"preference:{run}-sync-{i}" for i in range(synced)]
+    for caller in callers:
+        expected += [str(args["id"]) for args in caller.acked]
+    return Storm(expected, outputs_before, callers, seconds)
