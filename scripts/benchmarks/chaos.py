@@ -1,0 +1,138 @@
+"""`scripts/bench chaos`: the fault and load figures of the running system, each against a
+baseline measured in the same run (the suite that proves the behaviour is tests/chaos/).
+
+- recovery: seconds from `kill -9` of an agent until its new process answers /readyz
+  (supervisord respawns it) ÷ a clean start of the same agent (stopped, then started).
+- write storm: writes/s of 10 000+ writes at once through MCP, the CLI and sync
+  ÷ one writer alone putting documents through the store API (the CLI's path).
+- fuzz: malformed tool calls/s per agent ÷ valid `agent_info` calls/s on the same
+  connection, and the agent's RSS after ÷ after warm-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+
+from _common import ratio_line  # noqa: E402
+
+from agents.core.testing import free_port_block  # noqa: E402
+from agents.supervisor.control import Supervisor  # noqa: E402
+from agents.supervisor.probe import probe_ready  # noqa: E402
+from agents.supervisor.render import EnvPaths  # noqa: E402
+from tests.chaos.conftest import FAKE_SECRETS, System  # noqa: E402
+from tests.chaos.load import Killer, open_store, write_storm  # noqa: E402
+from tests.integration.conftest import make_project  # noqa: E402
+
+AGENTS = ("notion", "fizzy", "lokka", "context")
+
+
+def start_system(tmp: Path) -> System:
+    """The same system tests/chaos runs against."""
+    project = make_project(tmp, REPO)
+    project.set_env(
+        "local",
+        AGENTS_PORT_BASE=str(free_port_block(6)),
+        CRASH_LOOP_EXITS="1000",
+        NOTION_BASE_URL="http://127.0.0.1:9",
+        FIZZY_URL="http://127.0.0.1:9",
+        FIZZY_ACCOUNT="897362094",
+        AZURE_TENANT_ID="00000000-0000-0000-0000-000000000001",
+        AZURE_CLIENT_ID="00000000-0000-0000-0000-000000000002",
+    )
+    project.set_secrets("local", **FAKE_SECRETS)
+    project.run("scripts/start-all-agents", "local", timeout=300)
+    return System(project)
+
+
+def clean_start(system: System, agent: str) -> float:
+    """Seconds from starting a stopped agent (not waiting for startsecs) until it answers
+    /readyz."""
+    sup = Supervisor(EnvPaths(system.root, "local"))
+    sup.stop_agents([agent])
+    port = system.status()[agent]["port"]
+    t0 = time.monotonic()
+    sup.start_agents([agent])
+    while not probe_ready(port, 0.5)[0]:
+        time.sleep(0.02)
+    return time.monotonic() - t0
+
+
+def bench_recovery(system: System, rounds: int) -> None:
+    killer = Killer(system)
+    for _ in range(rounds):  # interleaved, so load on the box hits both alike
+        for agent in AGENTS:
+            killer.kill_and_wait(agent)
+            base = clean_start(system, agent)
+            killer.recoveries.setdefault(f"{agent}:clean", []).append(base)
+    for agent in AGENTS:
+        ours = statistics.median(killer.recoveries[agent])
+        base = statistics.median(killer.recoveries[f"{agent}:clean"])
+        print(ratio_line(f"recovery {agent} (median)", ours, base, "s", "-"))
+        worst = max(killer.recoveries[agent])
+        print(f"{'':<28} worst {worst:.2f} s over {rounds} kills")
+
+
+def bench_storm(system: System, tmp: Path) -> None:
+    storm = write_storm(system, tmp)
+    with open_store(system.root) as store:
+        outputs = store.counts().get("agent_output", 0) - storm.outputs_before
+        total = len(storm.expected) + outputs
+        n = 2000
+        t0 = time.monotonic()
+        for i in range(n):
+            store.put(
+                f"preference:alone-{time.time_ns()}-{i}", "preference", {"key": "k", "value": i}
+            )
+        alone = n / (time.monotonic() - t0)
+    rate = total / storm.seconds
+    print(ratio_line("write storm (writes/s)", rate, alone, "/s", "-"))
+    print(f"{'':<28} {total} writes in {storm.seconds:.1f} s; none lost (tests/chaos)")
+
+
+def bench_fuzz(system: System, calls: int) -> None:
+    try:
+        from tests.chaos.fuzzing import fuzz_agent  # type: ignore[import-not-found]
+    except ImportError:
+        print("fuzz: tests/chaos/fuzzing.py not found")
+        return
+    for agent in AGENTS:
+        got = fuzz_agent(system, agent, calls)
+        valid = got.get("valid_calls_per_s")
+        fuzz_rate = got["calls"] / got["seconds"]
+        if valid:
+            print(ratio_line(f"fuzz {agent} (calls/s)", fuzz_rate, valid, "/s", "-"))
+        else:
+            print(f"fuzz {agent:<23} {fuzz_rate:9.1f} calls/s")
+        rss = got["rss_after_kb"] / got["rss_before_kb"]
+        print(
+            f"{'':<28} RSS {got['rss_before_kb'] / 1024:.1f} -> {got['rss_after_kb'] / 1024:.1f} "
+            f"MB (ratio {rss:.3f}), {got['errors']} tool errors of {got['calls']} calls"
+        )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--rounds", type=int, default=3, help="kill -9 per agent")
+    ap.add_argument("--fuzz-calls", type=int, default=1000, help="malformed calls per agent")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        system = start_system(Path(tmp) / "system")
+        try:
+            print("chaos: one supervised system, 4 agents, fake upstream credentials")
+            bench_recovery(system, args.rounds)
+            bench_storm(system, Path(tmp))
+            bench_fuzz(system, args.fuzz_calls)
+        finally:
+            system.project.run("stop-all-agents", "local", check=False)
+
+
+if __name__ == "__main__":
+    main()
