@@ -48,6 +48,18 @@ class Conflict:
         return asdict(self)
 
 
+def _recorded(
+    conn: sqlite3.Connection, doc_id: str, local_hash: str, remote_hash: str, status: str
+) -> int | None:
+    """The id of the conflict already recorded for this pair with ``status``, if any."""
+    row = conn.execute(
+        "SELECT id FROM conflicts WHERE doc_id = ? AND local_hash = ? AND remote_hash = ? "
+        "AND status = ?",
+        (doc_id, local_hash, remote_hash, status),
+    ).fetchone()
+    return int(row[0]) if row else None
+
+
 def record_conflict(
     store: ContextStore,
     conn: sqlite3.Connection,
@@ -64,12 +76,7 @@ def record_conflict(
     """Inside ``conn``'s transaction, record a conflict (``status`` ``needs_review`` or
     ``auto_resolved``) with its audit row; return its id, or None when the same pair is
     already recorded and open (a pull that sees it again adds nothing)."""
-    seen = conn.execute(
-        "SELECT id FROM conflicts WHERE doc_id = ? AND local_hash = ? AND remote_hash = ? "
-        "AND status = ?",
-        (doc_id, local_hash, remote_hash, status),
-    ).fetchone()
-    if seen is not None:
+    if _recorded(conn, doc_id, local_hash, remote_hash, status) is not None:
         return None
     cur = conn.execute(
         "INSERT INTO conflicts(doc_id, local_hash, remote_hash, base_hash, policy, status, "
@@ -129,12 +136,7 @@ def add_conflict(
             actor=actor,
         )
         if found is None:
-            row = conn.execute(
-                "SELECT id FROM conflicts WHERE doc_id = ? AND local_hash = ? AND "
-                "remote_hash = ? AND status = ?",
-                (doc_id, local_hash, remote_hash, status),
-            ).fetchone()
-            return int(row[0])
+            return _recorded(conn, doc_id, local_hash, remote_hash, status) or 0
         return found
 
 

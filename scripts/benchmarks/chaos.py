@@ -23,33 +23,13 @@ sys.path.insert(0, str(REPO))
 
 from _common import ratio_line  # noqa: E402
 
-from agents.core.testing import free_port_block  # noqa: E402
 from agents.supervisor.control import Supervisor  # noqa: E402
 from agents.supervisor.probe import probe_ready  # noqa: E402
 from agents.supervisor.render import EnvPaths  # noqa: E402
-from tests.chaos.conftest import FAKE_SECRETS, System  # noqa: E402
+from tests.chaos.conftest import System, start_system  # noqa: E402
 from tests.chaos.load import Killer, open_store, write_storm  # noqa: E402
-from tests.integration.conftest import make_project  # noqa: E402
 
 AGENTS = ("notion", "fizzy", "lokka", "context")
-
-
-def start_system(tmp: Path) -> System:
-    """The same system tests/chaos runs against."""
-    project = make_project(tmp, REPO)
-    project.set_env(
-        "local",
-        AGENTS_PORT_BASE=str(free_port_block(6)),
-        CRASH_LOOP_EXITS="1000",
-        NOTION_BASE_URL="http://127.0.0.1:9",
-        FIZZY_URL="http://127.0.0.1:9",
-        FIZZY_ACCOUNT="897362094",
-        AZURE_TENANT_ID="00000000-0000-0000-0000-000000000001",
-        AZURE_CLIENT_ID="00000000-0000-0000-0000-000000000002",
-    )
-    project.set_secrets("local", **FAKE_SECRETS)
-    project.run("scripts/start-all-agents", "local", timeout=300)
-    return System(project)
 
 
 def clean_start(system: System, agent: str) -> float:

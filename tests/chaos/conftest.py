@@ -60,10 +60,11 @@ class System:
         return self.project.root
 
 
-@pytest.fixture(name="system", scope="package")
-def _system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+def start_system(root: Path) -> System:
+    """Copy the repository to ``root``, configure ``local`` with the fake credentials and
+    crash-loop detection out of the way, and start every agent."""
     repo = Path(__file__).resolve().parents[2]
-    project = make_project(tmp_path_factory.mktemp("chaos"), repo)
+    project = make_project(root, repo)
     project.set_env(
         "local",
         AGENTS_PORT_BASE=str(free_port_block(6)),
@@ -77,5 +78,11 @@ def _system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     )
     project.set_secrets("local", **FAKE_SECRETS)
     project.run("scripts/start-all-agents", "local", timeout=300)
-    yield System(project)
-    project.run("stop-all-agents", "local", check=False)
+    return System(project)
+
+
+@pytest.fixture(name="system", scope="package")
+def _system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+    system = start_system(tmp_path_factory.mktemp("chaos"))
+    yield system
+    system.project.run("stop-all-agents", "local", check=False)
