@@ -27,7 +27,7 @@ from typing import Any
 from agents.core.errors import StoreError
 from agents.store.canonical import canonical, now_iso, ulid
 from agents.store.store import ContextStore
-from agents.sync.keys import META_KEY, head_key, snapshot_key
+from agents.sync.keys import META_KEY, snapshot_key
 from agents.sync.remote import CasConflict, Entry, Remote, RemoteError
 
 __all__ = [
@@ -271,8 +271,3 @@ def sync_lock(store: ContextStore, timeout: float = 600.0) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
-
-
-def head_of(machine: str) -> str:
-    """``heads/<machine>.json``."""
-    return head_key(machine)
