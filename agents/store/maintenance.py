@@ -25,6 +25,7 @@ class CompactResult:
 
     cutoff: str
     outputs: int = 0
+    records: int = 0
     revisions: int = 0
     blobs: int = 0
     audit_rows: int = 0
@@ -48,33 +49,14 @@ def compact(
     actor: str | None = None,
     batch: int = 2000,
 ) -> CompactResult:
-    """Drop agent outputs and superseded machine-state revisions older than ``keep_days``,
-    then blobs nothing references; with ``prune_audit``, also the audit rows older than that
-    (the chain stays verifiable from its new anchor). Works in short transactions so agents
+    """Drop agent outputs, sync records and superseded machine-state revisions older than
+    ``keep_days``, then blobs nothing references; with ``prune_audit``, also the audit rows
+    older than that (the chain stays verifiable from its new anchor). Works in short transactions so agents
     keep recording meanwhile; each one carries its own ``compact`` audit row."""
     result = CompactResult(cutoff=_cutoff(keep_days))
-    while True:
-        with store.transaction() as conn:
-            ids = [
-                r[0]
-                for r in conn.execute(
-                    "SELECT id FROM docs WHERE kind = 'agent_output' AND updated_at < ? LIMIT ?",
-                    (result.cutoff, batch),
-                )
-            ]
-            if not ids:
-                break
-            marks = ", ".join("?" for _ in ids)
-            conn.execute(f"DELETE FROM docs WHERE id IN ({marks})", ids)
-            revs = conn.execute(f"DELETE FROM revisions WHERE doc_id IN ({marks})", ids).rowcount
-            store.audit(
-                conn,
-                actor=actor or store.actor,
-                op="compact",
-                detail={"kind": "agent_output", "documents": len(ids), "cutoff": result.cutoff},
-            )
-        result.outputs += len(ids)
-        result.revisions += revs
+    # logs, not state: sync never brings a compacted one back (it was integrated before)
+    for kind in ("agent_output", "sync_record"):
+        _drop_old(store, kind, result, actor, batch)
     with store.transaction() as conn:
         revs = conn.execute(
             "DELETE FROM revisions WHERE kind = 'machine_state' AND created_at < ? AND hash NOT IN"
@@ -115,6 +97,36 @@ def compact(
                 detail={"kind": "audit", "rows": result.audit_rows, "cutoff": result.cutoff},
             )
     return result
+
+
+def _drop_old(
+    store: ContextStore, kind: str, result: CompactResult, actor: str | None, batch: int
+) -> None:
+    while True:
+        with store.transaction() as conn:
+            ids = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT id FROM docs WHERE kind = ? AND updated_at < ? LIMIT ?",
+                    (kind, result.cutoff, batch),
+                )
+            ]
+            if not ids:
+                return
+            marks = ", ".join("?" for _ in ids)
+            conn.execute(f"DELETE FROM docs WHERE id IN ({marks})", ids)
+            revs = conn.execute(f"DELETE FROM revisions WHERE doc_id IN ({marks})", ids).rowcount
+            store.audit(
+                conn,
+                actor=actor or store.actor,
+                op="compact",
+                detail={"kind": kind, "documents": len(ids), "cutoff": result.cutoff},
+            )
+        if kind == "agent_output":
+            result.outputs += len(ids)
+        else:
+            result.records += len(ids)
+        result.revisions += revs
 
 
 def check(store: ContextStore) -> dict[str, Any]:

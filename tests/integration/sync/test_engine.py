@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+from pathlib import Path
 
 import pytest
 
 from agents.store.conflicts import conflicts
+from agents.store.maintenance import compact
 from agents.store.store import ContextStore
 from agents.sync.engine import Syncer, resolve
 from agents.sync.gc import gc
@@ -237,11 +239,9 @@ def test_status_says_what_is_unpushed_and_which_machines_are_not_pulled(target: 
         assert data["unpushed"] == 0 and data["behind"] == []
 
 
-def test_a_corrupt_object_is_quarantined_and_blocks_nothing_else(tmp_path: object) -> None:
+def test_a_corrupt_object_is_quarantined_and_blocks_nothing_else(tmp_path: Path) -> None:
     """A revision whose bytes do not match its name never reaches the store."""
-    from pathlib import Path
-
-    root = Path(str(tmp_path))
+    root = tmp_path
     target = Target("dir", f"dir://{root / 'remote'}", {}, str(root))
     with store_of(target.scratch, "a") as a, store_of(target.scratch, "b") as b:
         bad = a.put("preference:bad", "preference", pref(1, "bad"))
@@ -278,3 +278,38 @@ def test_gc_keeps_recent_snapshots_and_deletes_older_ones_only_after_the_grace(
         with store_of(target.scratch, "late") as late:
             sync(target, late)
             assert late.get("preference:n").body["value"] == 3
+
+
+def store_record_is_new(store: ContextStore, doc_id: str) -> bool:
+    """True for a sync record written after the last compaction (none came back from a)."""
+    return store.get(doc_id).origin_machine == store.machine_id
+
+
+def test_logs_compacted_on_one_machine_are_not_pulled_back_from_another(tmp_path: Path) -> None:
+    """compact drops old agent outputs and sync records here; the next sync leaves them out."""
+    target = Target("dir", f"dir://{tmp_path / 'remote'}", {}, str(tmp_path))
+    with store_of(target.scratch, "a") as a, store_of(target.scratch, "b") as b:
+        a.put(
+            "agent_output:01JOLD0000000000000000000X",
+            "agent_output",
+            {
+                "agent": "notion",
+                "handler": "agent_info",
+                "status": "ok",
+                "outcome": "ok",
+                "input": {},
+                "duration_ms": 1.0,
+                "started_at": "2026-12-01T00:00:00Z",
+            },
+        )
+        sync(target, a)
+        sync(target, b)
+        assert "agent_output:01JOLD0000000000000000000X" in b.heads()
+        done = compact(b, 0)
+        assert done.outputs == 1 and done.records >= 1
+        sync(target, b)
+        assert "agent_output:01JOLD0000000000000000000X" not in b.heads()
+        pulled_back = [d for d in b.heads() if d.startswith("sync_record:")]
+        assert all(store_record_is_new(b, d) for d in pulled_back)
+        sync(target, a)
+        assert "agent_output:01JOLD0000000000000000000X" in a.heads()  # a keeps its own
