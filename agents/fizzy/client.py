@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from agents import __version__
 from agents.core.errors import InputError, NotConfiguredError, UpstreamError
 from agents.core.recorder import call_annotations
+from agents.core.upstream import broken_answer, not_json, reached, timed_out
 from agents.fizzy.errors import http_error, retry_after
 from agents.fizzy.models import Identity, Page
 
@@ -63,6 +64,7 @@ class FizzyClient:
         base_url: Fizzy's origin, e.g. ``https://app.fizzy.do``.
         account: Default account slug; discovered from ``/my/identity`` when None.
         token_home: Where FIZZY_TOKEN is set, for error messages.
+        timeout: Seconds one request may take (connecting takes at most 10 of them).
         max_attempts: Attempts for idempotent requests on 429/5xx/network errors.
         max_wait: Longest ``Retry-After`` honoured by waiting; longer ones fail at once.
         backoff: First wait when Fizzy sends no ``Retry-After``; doubled per attempt.
@@ -76,6 +78,7 @@ class FizzyClient:
         account: str | None = None,
         *,
         token_home: str = "the secrets file",
+        timeout: float = 30.0,
         max_attempts: int = 3,
         max_wait: float = 30.0,
         backoff: float = 0.5,
@@ -85,6 +88,7 @@ class FizzyClient:
         self._base_path = urlsplit(self.base_url).path.rstrip("/")
         self._account = normalize_slug(account, name="FIZZY_ACCOUNT") if account else None
         self._token_home = token_home
+        self.timeout = timeout
         self._lock: anyio.Lock | None = None
         self.max_attempts = max_attempts
         self.max_wait = max_wait
@@ -97,7 +101,7 @@ class FizzyClient:
                 "User-Agent": f"claude-agents-fizzy/{__version__}",
                 **({"Authorization": f"Bearer {token}"} if token else {}),
             },
-            timeout=httpx.Timeout(30.0, connect=10.0),
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             follow_redirects=False,
         )
 
@@ -302,10 +306,7 @@ class FizzyClient:
                 if retry and attempt < self.max_attempts:
                     await self.sleep(self.backoff * 2 ** (attempt - 1))
                     continue
-                unsure = "" if method == "GET" else "; check whether the change was made first"
-                raise UpstreamError(
-                    f"cannot reach Fizzy at {self.base_url} ({type(exc).__name__}: {exc}){unsure}"
-                ) from exc
+                raise self._transport_error(exc, what, attempt, retry) from exc
             if retry and attempt < self.max_attempts and resp.status_code in RETRY_STATUSES:
                 wait = retry_after(resp)
                 wait = self.backoff * 2 ** (attempt - 1) if wait is None else wait
@@ -326,7 +327,25 @@ class FizzyClient:
                 forbidden=forbidden,
                 token_home=self._token_home,
                 base_url=self.base_url,
+                idempotent=retry,
             )
+
+    def _transport_error(
+        self, exc: httpx.TransportError, what: str, attempts: int, idempotent: bool
+    ) -> UpstreamError:
+        """No answer: Fizzy unreachable, too slow, or the connection broke mid-answer."""
+        about = f"for {what}" + (f" after {attempts} attempts" if attempts > 1 else "")
+        if not reached(exc):
+            return UpstreamError(
+                f"cannot reach Fizzy at {self.base_url} ({type(exc).__name__}: {exc}); check "
+                "FIZZY_URL and the network, then try again",
+                code="network",
+            )
+        if isinstance(exc, httpx.TimeoutException):
+            return timed_out(
+                "Fizzy", self.timeout, "FIZZY_TIMEOUT_SECONDS", about, write=not idempotent
+            )
+        return broken_answer("Fizzy", exc, about, write=not idempotent)
 
     def _parse_token(self, token: str, path: str) -> tuple[str, int]:
         url, _, fragment = token.partition("#skip=")
@@ -350,8 +369,13 @@ class FizzyClient:
     def _json(resp: httpx.Response, what: str) -> Any:
         try:
             return resp.json()
-        except ValueError:
+        except ValueError as exc:
             kind = resp.headers.get("content-type", "no content type")
+            if "json" in kind:  # a JSON answer cut short or garbled, not another server
+                write = resp.request.method not in ("GET", "HEAD")
+                raise not_json(
+                    "Fizzy", exc, f"for {what}", status=resp.status_code, write=write
+                ) from None
             raise UpstreamError(
                 f"Fizzy answered {what} with non-JSON content ({kind}): check that FIZZY_URL "
                 "points at a Fizzy instance",

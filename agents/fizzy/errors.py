@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from agents.core.errors import AgentError, NotConfiguredError, NotFoundError, UpstreamError
+from agents.core.upstream import WRITE_DOUBT
 
 __all__ = ["http_error", "retry_after"]
 
@@ -109,8 +110,13 @@ def http_error(
     forbidden: str | None,
     token_home: str,
     base_url: str,
+    idempotent: bool = True,
 ) -> AgentError:
-    """The error for Fizzy's answer ``resp`` (status 300 or more) to a request about ``what``."""
+    """The error for Fizzy's answer ``resp`` (status 300 or more) to a request about ``what``.
+
+    ``idempotent`` False (a create, a toggle) warns that a server error may have come after
+    the change was made.
+    """
     status, method = resp.status_code, resp.request.method
     if 300 <= status < 400:
         return _redirect(resp, what, token_home, base_url)
@@ -161,8 +167,12 @@ def http_error(
         )
     detail = data.get("error") or data.get("message") or _field_errors(data)
     tried = f" after {attempts} attempts" if attempts > 1 else ""
+    advice = ""
+    if status >= 500:
+        advice = "; " + ("try again later" if idempotent else WRITE_DOUBT)
     return UpstreamError(
         f"Fizzy answered {status} {resp.reason_phrase} for {what}{tried}"
-        + (f": {detail}" if isinstance(detail, str) and detail else ""),
+        + (f": {detail}" if isinstance(detail, str) and detail else "")
+        + advice,
         status=status,
     )

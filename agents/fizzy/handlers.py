@@ -51,6 +51,7 @@ class FizzySettings(SettingsModel):
     token: SecretStr = Field(alias="FIZZY_TOKEN")
     url: str = Field(default="https://app.fizzy.do", alias="FIZZY_URL")
     account: str | None = Field(default=None, alias="FIZZY_ACCOUNT")
+    timeout_seconds: float = Field(default=30.0, gt=0, le=300, alias="FIZZY_TIMEOUT_SECONDS")
 
     @field_validator("token")
     @classmethod
@@ -90,6 +91,7 @@ def connect(layers: EnvLayers) -> FizzyClient:
         settings.url,
         settings.account,
         token_home=layers.home_of(FizzySettings, "FIZZY_TOKEN"),
+        timeout=settings.timeout_seconds,
     )
 
 

@@ -2,7 +2,8 @@
 
 Everything heavy (azure.identity, msgraph, kiota) is imported on the first call. Reads go
 through the SDK's retry middleware, which honours 429/503 ``Retry-After``; writes switch it
-off per request, so a POST or PATCH reaches Graph exactly once.
+off per request, so a POST or PATCH reaches Graph exactly once. Timeouts, answers that break
+off and answers that are not JSON are never retried, and say so.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import anyio
 import httpx
 
 from agents.core.errors import InputError, UpstreamError
+from agents.core.upstream import not_json
 from agents.lokka.auth import AsyncCredential, build_credential
 from agents.lokka.errors import api_error, graph_error, transport_error, transport_errors
 from agents.lokka.models import Page, SentRequest
@@ -185,17 +187,22 @@ class Lokka:
             ri.set_stream_content(json.dumps(req.body).encode(), "application/json")
         if write:
             ri.add_request_options([RetryHandlerOption(max_retries=0, should_retry=False)])
+        about = f"to {req.method} {urlsplit(req.url).path}"
         try:
             adapter: Any = self.adapter
             raw = await adapter.send_primitive_async(ri, "bytes", {"XXX": ODataError})
         except ODataError as exc:
-            raise graph_error(exc) from None
+            raise graph_error(exc, write=write) from None
         except APIError as exc:
             status = exc.response_status_code or 0
-            raise api_error(status, None, str(exc), None, "Microsoft Graph") from None
+            raise api_error(status, None, str(exc), None, "Microsoft Graph", write=write) from None
         except transport_errors() as exc:
-            raise transport_error(exc, "Microsoft Graph", self.settings) from exc
-        return json.loads(raw) if raw else None
+            graph = "Microsoft Graph"
+            raise transport_error(exc, graph, self.settings, about=about, write=write) from exc
+        try:
+            return json.loads(raw) if raw else None
+        except ValueError as exc:  # a 2xx body cut mid-JSON (or mid-character)
+            raise not_json("Microsoft Graph", exc, about, write=write) from None
 
     async def get(self, url: str, *, eventual: bool = False) -> Any:
         """GET an absolute Graph URL (retried on 429/503 as Retry-After says)."""
@@ -289,6 +296,7 @@ class Lokka:
             AgentError: ARM refused or failed; the message carries code and request id.
         """
         s = self.settings
+        about = f"to {method} {urlsplit(url).path}"
         try:
             token = await self.credential.get_token(f"{s.arm_url}/.default")
             client = await self._arm_client()
@@ -301,15 +309,20 @@ class Lokka:
                     break
                 await anyio.sleep(wait)
         except transport_errors() as exc:
-            raise transport_error(exc, "Azure Resource Manager", s) from exc
+            raise transport_error(exc, "Azure Resource Manager", s, about=about) from exc
         if resp.status_code >= 400:
             try:
                 err = resp.json().get("error") or {}
             except ValueError:
                 err = {}
             rid = resp.headers.get("x-ms-request-id")
-            raise api_error(resp.status_code, err.get("code"), err.get("message"), rid, "ARM")
-        return resp.json() if resp.content else None
+            after = resp.headers.get("retry-after")
+            code, message = err.get("code"), err.get("message")
+            raise api_error(resp.status_code, code, message, rid, "ARM", retry_after=after)
+        try:
+            return resp.json() if resp.content else None
+        except ValueError as exc:  # a 2xx body cut mid-JSON; ARM calls only read
+            raise not_json("ARM", exc, about, status=resp.status_code, write=False) from None
 
     def arm_url(self, path: str, api_version: str, query: dict[str, Any] | None = None) -> str:
         """The absolute ARM URL of a validated path, always with its api-version."""

@@ -7,14 +7,27 @@ from typing import Any
 import httpx
 
 from agents.core.errors import AgentError, NotFoundError, UpstreamError
+from agents.core.upstream import WRITE_DOUBT, broken_answer, reached, timed_out
 from agents.lokka.settings import LokkaSettings
 
 __all__ = ["api_error", "graph_error", "transport_error", "transport_errors"]
 
 
+URL_SETTINGS = {"Microsoft Graph": "LOKKA_GRAPH_URL", "Azure Resource Manager": "LOKKA_ARM_URL"}
+
+
 def api_error(
-    status: int, code: str | None, message: str | None, rid: str | None, api: str
+    status: int,
+    code: str | None,
+    message: str | None,
+    rid: str | None,
+    api: str,
+    *,
+    retry_after: str | None = None,
+    write: bool = False,
 ) -> AgentError:
+    """An error answer as a tool error; a throttled or failed one says when to retry, and a
+    failed write that it may have been applied."""
     text = f"{api} answered {status} {code or 'error'}: {message or 'no message'}"
     text += f" (request-id {rid or 'none'})"
     if status in (401, 403):
@@ -24,10 +37,16 @@ def api_error(
         )
     if status == 404:
         return NotFoundError(text)
+    if retry_after:
+        text += f"; throttled: retry after {retry_after} s"
+    elif status == 429:
+        text += "; throttled: retry later"
+    if status >= 500 and (write or not retry_after):
+        text += "; " + (WRITE_DOUBT if write else "try again later")
     return UpstreamError(text, status=status, code=code)
 
 
-def graph_error(exc: Any) -> AgentError:
+def graph_error(exc: Any, *, write: bool = False) -> AgentError:
     """An ``ODataError`` as a tool error with status, code, message and request-id."""
     headers = {k.lower(): v for k, v in (exc.response_headers or {}).items()}
     err = exc.error
@@ -35,14 +54,23 @@ def graph_error(exc: Any) -> AgentError:
     message = getattr(err, "message", None) or exc.message
     inner = getattr(err, "inner_error", None)
     rid = getattr(inner, "request_id", None) or headers.get("request-id")
-    out = api_error(exc.response_status_code or 0, code, message, rid, "Microsoft Graph")
-    if headers.get("retry-after"):
-        out.args = (f"{out.args[0]}; throttled: retry after {headers['retry-after']} s",)
-    return out
+    return api_error(
+        exc.response_status_code or 0,
+        code,
+        message,
+        rid,
+        "Microsoft Graph",
+        retry_after=headers.get("retry-after"),
+        write=write,
+    )
 
 
-def transport_error(exc: Exception, api: str, s: LokkaSettings) -> AgentError:
-    """A failure below HTTP (token, connection, TLS) as a tool error naming what to check."""
+def transport_error(
+    exc: Exception, api: str, s: LokkaSettings, *, about: str = "", write: bool = False
+) -> AgentError:
+    """A failure below HTTP (token, connection, TLS, a timeout, an answer that broke off) as a
+    tool error naming what to check; ``about`` names the request, e.g. ``to GET /v1.0/users``.
+    """
     from azure.core.exceptions import AzureError, ClientAuthenticationError
 
     if isinstance(exc, AzureError):
@@ -57,7 +85,15 @@ def transport_error(exc: Exception, api: str, s: LokkaSettings) -> AgentError:
             f"{s.client_id}): {first}; {hint} (docs/lokka.md)",
             code="authentication_failed",
         )
-    return UpstreamError(f"cannot reach {api}: {type(exc).__name__}: {exc}", code="unreachable")
+    if isinstance(exc, httpx.TransportError) and reached(exc):
+        if isinstance(exc, httpx.TimeoutException):
+            return timed_out(api, s.timeout, "LOKKA_TIMEOUT", about, write=write)
+        return broken_answer(api, exc, about, write=write)
+    return UpstreamError(
+        f"cannot reach {api}: {type(exc).__name__}: {exc}; check the network and "
+        f"{URL_SETTINGS.get(api, 'the API URL')}, then try again",
+        code="unreachable",
+    )
 
 
 def transport_errors() -> tuple[type[Exception], ...]:

@@ -4,14 +4,16 @@ Every HTTP request, the SDK's own retries included, passes an httpx request hook
 for a slot of the token's throttle (about 3 requests/s on average, as Notion asks of each
 integration). A 429 pushes the throttle back by its ``Retry-After`` for every caller of that
 token; the SDK then retries it (a 429 was not applied, so retrying even a POST is safe). The
-SDK retries 500/503 only for GET and DELETE and never retries a timeout, so a write is never
-sent twice blindly.
+SDK retries 500/503 only for GET and DELETE and never retries a timeout or an answer that
+broke off or is not JSON, so a write is never sent twice blindly; those errors say that a
+write may have been applied.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import logging
 import math
 import time
@@ -34,6 +36,7 @@ from notion_client import (
 )
 
 from agents.core.errors import AgentError, InputError, NotFoundError, UpstreamError
+from agents.core.upstream import broken_answer, not_json, reached
 
 __all__ = [
     "Listing",
@@ -200,7 +203,11 @@ class Notion:
             raise InputError(f"{what}: the ID contains characters an ID cannot have") from exc
         except RateLimitedError as exc:
             raise _rate_limited(exc.retry_after) from exc
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:  # a 2xx body cut mid-JSON
+            raise not_json("Notion", exc, f"while working on {what}", write=None) from exc
         except httpx.TransportError as exc:
+            if reached(exc):
+                raise broken_answer("Notion", exc, f"while working on {what}", write=None) from exc
             raise UpstreamError(
                 f"cannot reach Notion at {self.base_url} ({type(exc).__name__}: {exc}); "
                 "check the network or NOTION_BASE_URL",

@@ -12,6 +12,16 @@ from tests.fakes.base import FakeServer, Recorded, Reply
 SUB_A = "aaaaaaaa-0000-0000-0000-000000000001"
 SUB_B = "aaaaaaaa-0000-0000-0000-000000000002"
 SUB_C = "aaaaaaaa-0000-0000-0000-000000000003"
+# ARM's codes for the statuses tests inject (learn.microsoft.com/azure/azure-resource-manager)
+FAULTS = {
+    429: (
+        "TooManyRequests",
+        "The request is being throttled as the limit has been reached for operation type.",
+    ),
+    500: ("InternalServerError", "Encountered internal server error. Please try again."),
+    503: ("ServiceUnavailable", "The service is currently unavailable. Please try again later."),
+    504: ("GatewayTimeout", "The gateway did not receive a response within the specified time."),
+}
 
 
 def _rg(sub: str, name: str, **tags: str) -> dict[str, Any]:
@@ -72,12 +82,8 @@ class FakeArm(FakeServer):
         return {"x-ms-request-id": str(uuid.uuid4())}
 
     def error_body(self, status: int) -> Any:
-        return {
-            "error": {
-                "code": "TooManyRequests" if status == 429 else "ServerError",
-                "message": "injected fault",
-            }
-        }
+        code, message = FAULTS.get(status, ("ServerError", "The server had an error."))
+        return {"error": {"code": code, "message": message}}
 
     def _error(self, status: int, code: str, message: str) -> Reply:
         return status, self.base_headers(), {"error": {"code": code, "message": message}}

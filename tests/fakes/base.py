@@ -1,4 +1,8 @@
-"""A loopback HTTP(S) server for fakes: request log, fault injection, JSON replies."""
+"""A loopback HTTP(S) server for fakes: request log, fault injection, JSON replies.
+
+``fail()`` answers with the vendor's error body and headers (subclasses shape them);
+``slow()`` and ``truncate()`` (:mod:`tests.fakes.faults`) disturb the answer on the wire.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,15 @@ import json
 import re
 import ssl
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from tests.fakes.faults import InjectsWireFaults, WireFaults, send_answer
 
 Reply = tuple[int, dict[str, str], Any]
 
@@ -26,6 +33,7 @@ class Recorded:
     headers: dict[str, str]
     body: Any
     raw_query: str = ""
+    at: float = field(default_factory=time.monotonic)  # when it arrived
 
     @property
     def target(self) -> str:
@@ -45,12 +53,13 @@ class Fault:
     body: Any = None
 
 
-class FakeServer:
+class FakeServer(InjectsWireFaults):
     """Base of every fake: subclasses implement :meth:`route`."""
 
     def __init__(self, tls: tuple[Path, Path] | None = None) -> None:
         self.requests: list[Recorded] = []
         self.faults: list[Fault] = []
+        self.wire = WireFaults()
         self._lock = threading.Lock()
         fake = self
 
@@ -67,14 +76,10 @@ class FakeServer:
                     self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, raw
                 )
                 data = b"" if body is None else json.dumps(body).encode()
-                self.send_response(status)
-                for k, v in headers.items():
-                    self.send_header(k, v)
                 if data:
-                    self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                    headers = {**headers, "Content-Type": "application/json"}
+                wire = fake.wire.take(self.command, urlsplit(self.path).path)
+                send_answer(self, status, headers, data, wire)
 
             do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _handle  # noqa: N815  http.server names
 
@@ -109,6 +114,12 @@ class FakeServer:
         """Queue a fault for requests to ``path`` (a prefix of the collapsed path)."""
         self.faults.append(Fault(method, path, status, **kwargs))
 
+    def clear_faults(self) -> None:
+        """Drop every queued fault, status and wire alike."""
+        with self._lock:
+            self.faults.clear()
+        self.wire.clear()
+
     def sent(self, method: str | None = None, path: str | None = None) -> list[Recorded]:
         """Recorded requests, optionally only those with this method and path prefix."""
         return [
@@ -136,11 +147,7 @@ class FakeServer:
             for f in self.faults:
                 if f.times > 0 and f.method == method and path.startswith(f.path):
                     f.times -= 1
-                    return (
-                        f.status,
-                        {**self.base_headers(), **f.headers},
-                        f.body or self.error_body(f.status),
-                    )
+                    return self.fault_reply(f)
         return self.route(rec)
 
     def base_headers(self) -> dict[str, str]:
@@ -150,6 +157,15 @@ class FakeServer:
     def error_body(self, status: int) -> Any:
         """The body of an injected fault."""
         return {"error": {"code": str(status), "message": "injected"}}
+
+    def fault_reply(self, fault: Fault) -> Reply:
+        """The answer to a request hit by ``fault``: the vendor's headers and error body, with
+        the fault's own headers (``Retry-After``) and body when it has them."""
+        return (
+            fault.status,
+            {**self.base_headers(), **fault.headers},
+            fault.body or self.error_body(fault.status),
+        )
 
     def route(self, req: Recorded) -> Reply:
         """Answer ``req``."""

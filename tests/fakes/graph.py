@@ -15,13 +15,20 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
-from tests.fakes.base import FakeServer, Recorded, Reply
+from tests.fakes.base import FakeServer, Fault, Recorded, Reply
 from tests.fakes.graph_data import seed
 from tests.fakes.odata import ODataQueryError, apply_filter, apply_search, needs_advanced, project
 
 DIRECTORY = {"users", "groups", "devices", "applications", "servicePrincipals", "directoryRoles"}
 PAGE_SIZE = 100
 ROLE_BY_TEMPLATE = re.compile(r"^directoryRoles\(roleTemplateId='([^']+)'\)$")
+# Graph's codes and messages for the statuses tests inject (learn.microsoft.com/graph/errors)
+FAULTS = {
+    429: ("TooManyRequests", "Please retry again later."),
+    500: ("generalException", "An unspecified error occurred."),
+    503: ("serviceNotAvailable", "The service is temporarily unavailable. Please retry later."),
+    504: ("gatewayTimeout", "The gateway did not receive a timely response."),
+}
 
 
 class GraphError(Exception):
@@ -44,8 +51,18 @@ class FakeGraph(FakeServer):
     # --- plumbing ----------------------------------------------------------------------
 
     def error_body(self, status: int) -> Any:
-        code = {429: "TooManyRequests", 503: "serviceNotAvailable", 504: "gatewayTimeout"}
-        return self._error(status, code.get(status, "generalException"), "injected fault")[2]
+        return self._injected(status)[2]
+
+    def fault_reply(self, fault: Fault) -> Reply:
+        """Graph's ODataError for the status, its ``request-id`` header matching the body's."""
+        if fault.body is not None:
+            return super().fault_reply(fault)
+        status, headers, body = self._injected(fault.status)
+        return status, {**headers, **fault.headers}, body
+
+    def _injected(self, status: int) -> Reply:
+        code, message = FAULTS.get(status, ("generalException", "An unspecified error occurred."))
+        return self._error(status, code, message)
 
     def _error(self, status: int, code: str, message: str) -> Reply:
         rid = str(uuid.uuid4())

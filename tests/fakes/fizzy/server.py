@@ -4,7 +4,8 @@ It follows shared/reference/fizzy-api.md, not our convenience: the account slug 
 path (unknown slug: 302 to the account menu), no credentials get a 302 to the login page, a bad
 or read-only-for-a-write token or a non-JSON request gets 401, deactivated users 403; lists are
 paged 15/30/50/100 with ``Link: rel=next`` and ``X-Total-Count``; errors have Rails' bodies.
-``fail()`` injects 429/5xx answers with ``Retry-After`` to exercise client retries.
+``fail()`` injects 429/5xx answers with ``Retry-After`` to exercise client retries;
+``slow()`` and ``truncate()`` (:mod:`tests.fakes.faults`) disturb answers on the wire.
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from tests.fakes.faults import InjectsWireFaults, WireFaults, send_answer
 from tests.fakes.fizzy.state import AccessToken, Account, Clock, Identity, User, new_id
 from tests.fakes.fizzy.views import Views
 
@@ -29,6 +32,10 @@ MEMBER_TOKEN = "fizzy-write-token-kevin"
 INACTIVE_TOKEN = "fizzy-write-token-former"
 PAGE_SIZES = (15, 30, 50, 100)
 NOT_FOUND = {"status": 404, "error": "Not Found"}
+# Injected faults: a rate limit answers {"message"} as Fizzy's rate_limit does; anything else
+# comes from Rails' PublicExceptions, {"status", "error"} for a JSON request.
+RATE_LIMITED = {"message": "Try again later."}
+REASONS = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
 BAD_REQUEST = {"status": 400, "error": "Bad Request"}
 
 
@@ -136,6 +143,7 @@ class Seen:
     status: int
     body: dict[str, Any]
     headers: dict[str, str]
+    at: float = field(default_factory=time.monotonic)  # when it arrived
 
 
 @dataclass
@@ -148,7 +156,7 @@ class Fault:
     location: str | None = None
 
 
-class FakeFizzy:
+class FakeFizzy(InjectsWireFaults):
     """The fake's world (two accounts, people, boards, tokens) and its HTTP server."""
 
     def __init__(self) -> None:
@@ -158,6 +166,7 @@ class FakeFizzy:
         self.lock = threading.RLock()
         self.seen: list[Seen] = []
         self.faults: list[Fault] = []
+        self.wire = WireFaults()
         self.create_bodies = True
         self.sso_only = False  # a self-hosted server where only SSO sign-in is allowed
         self.url = ""
@@ -206,7 +215,14 @@ class FakeFizzy:
     ) -> None:
         """Answer the next ``times`` matching requests with ``status`` (a proxy's 429/503, or a
         redirect to ``location``)."""
-        self.faults.append(Fault(status, times, retry_after, method, path, location))
+        with self.lock:
+            self.faults.append(Fault(status, times, retry_after, method, path, location))
+
+    def clear_faults(self) -> None:
+        """Drop every queued fault, status and wire alike."""
+        with self.lock:
+            self.faults.clear()
+        self.wire.clear()
 
     def requests(self, method: str | None = None, path: str | None = None) -> list[Seen]:
         """Requests seen, optionally only one method and paths containing ``path``."""
@@ -238,7 +254,13 @@ class FakeFizzy:
                 if fault.location:
                     return Response(fault.status, None, {"Location": fault.location})
                 headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
-                return Response(fault.status, {"message": "Try again later."}, headers)
+                reason = REASONS.get(fault.status, "Service Unavailable")
+                body = (
+                    RATE_LIMITED
+                    if fault.status == 429
+                    else {"status": fault.status, "error": reason}
+                )
+                return Response(fault.status, dict(body), headers)
         return None
 
     def _dispatch(
@@ -344,13 +366,9 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {k.lower(): v for k, v in self.headers.items()}
         response = self.server.fake.handle(self.command, self.path, headers, raw)
         payload = response.encoded()
-        self.send_response(response.status)
-        for name, value in response.headers.items():
-            self.send_header(name, value)
-        if response.status not in (204, 304):
-            self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
+        wire = self.server.fake.wire.take(self.command, urlsplit(self.path).path)
+        bodied = response.status not in (204, 304)
+        send_answer(self, response.status, response.headers, payload, wire, length=bodied)
 
     # http.server dispatches to do_<METHOD>.
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve  # noqa: N815

@@ -2,7 +2,8 @@
 
 ``FakeNotion`` runs a small Starlette app under uvicorn on a free 127.0.0.1 port in a thread.
 It answers with Notion's JSON shapes, cursor pagination and error bodies, enforces Notion's
-size limits, can rate limit like Notion (429 + Retry-After) and can inject faults.
+size limits, can rate limit like Notion (429 + Retry-After) and can inject faults: error
+answers (``fail_next``) and late or truncated answers (``slow``, ``truncate``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 import uvicorn
 
 from agents.core.testing import free_port
+from tests.fakes.faults import InjectsWireFaults
 from tests.fakes.notion.app import Api, Fault, Limiter, Seen, build_app
 from tests.fakes.notion.store import Obj, new_id, url_of
 from tests.fakes.notion.workspace import Workspace
@@ -51,7 +53,7 @@ def todo(text: str, checked: bool = False) -> Obj:
     return {"type": "to_do", "to_do": {"rich_text": _text(text), "checked": checked}}
 
 
-class FakeNotion:
+class FakeNotion(InjectsWireFaults):
     """The fake server plus helpers to seed and inspect its workspace."""
 
     def __init__(self, token: str | None = None, rate: float | None = None, burst: int = 3) -> None:
@@ -59,6 +61,7 @@ class FakeNotion:
         self.token = token or f"secret_fake_{new_id().replace('-', '')}"
         self.ws = Workspace()
         self.api = Api(self.ws, self.token, Limiter(rate, burst) if rate else None)
+        self.wire = self.api.wire
         self.port = free_port()
         config = uvicorn.Config(
             build_app(self.api),
@@ -127,9 +130,14 @@ class FakeNotion:
     def slow_next(
         self, seconds: float, *, method: str | None = None, path: str | None = None
     ) -> None:
-        """Delay the next matching request by ``seconds``."""
+        """Answer the next matching request ``seconds`` late (after handling it)."""
+        self.slow(seconds, method=method, path=path)
+
+    def clear_faults(self) -> None:
+        """Drop every queued fault, error and wire alike."""
         with self.api.lock:
-            self.api.faults.append(Fault(0, None, 1, method, path, delay=seconds))
+            self.api.faults.clear()
+        self.wire.clear()
 
     def children(self, parent_id: str) -> list[Obj]:
         """The live child blocks of a page or block."""

@@ -1,4 +1,8 @@
-"""The fake Notion HTTP API: routes, auth, versions, pagination, errors, rate limit, faults."""
+"""The fake Notion HTTP API: routes, auth, versions, pagination, errors, rate limit, faults.
+
+Status faults answer with Notion's error body (and ``Retry-After`` when given); wire faults
+(:mod:`tests.fakes.faults`) delay or cut the answer after the request was handled.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +21,9 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
+from tests.fakes.faults import Cut, WireFaults, cut_body
 from tests.fakes.notion.query import matches, sort_rows
 from tests.fakes.notion.store import ApiError, Obj, invalid, norm_id
 from tests.fakes.notion.workspace import Workspace, title_of
@@ -48,7 +54,6 @@ class Fault:
     path: str | None = None
     retry_after: int | None = None
     raw_body: str | None = None
-    delay: float = 0.0
 
     def hits(self, method: str, path: str) -> bool:
         return (self.method in (None, method)) and (self.path is None or self.path in path)
@@ -112,6 +117,7 @@ class Api:
     limiter: Limiter | None = None
     seen: list[Seen] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
+    wire: WireFaults = field(default_factory=WireFaults)
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     def routes(self) -> list[tuple[str, re.Pattern[str], Callable[..., Obj]]]:
@@ -185,9 +191,9 @@ class Api:
 
     # --- the HTTP layer ----------------------------------------------------------------
 
-    def _fault(self, method: str, path: str, *, delay: bool = False) -> Fault | None:
+    def _fault(self, method: str, path: str) -> Fault | None:
         for fault in self.faults:
-            if fault.times > 0 and fault.hits(method, path) and bool(fault.delay) == delay:
+            if fault.times > 0 and fault.hits(method, path):
                 fault.times -= 1
                 return fault
         return None
@@ -254,22 +260,29 @@ def error(status: int, code: str, message: str, retry_after: int | None = None) 
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+class CutResponse(Response):
+    """``response`` cut short on the wire (see :func:`tests.fakes.faults.cut_body`)."""
+
+    def __init__(self, response: Response, how: Cut) -> None:
+        sent, declared = cut_body(bytes(response.body), how)
+        super().__init__(sent, status_code=response.status_code, media_type=response.media_type)
+        self.headers["content-length"] = str(declared)
+        self.complete = how == "cut"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send(
+            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+        )
+        # "short": the body never completes, so uvicorn closes the connection mid-answer
+        await send(
+            {"type": "http.response.body", "body": self.body, "more_body": not self.complete}
+        )
+
+
 def build_app(api: Api) -> Starlette:
     async def endpoint(request: Request) -> Response:
         raw = await request.body()
         path = request.url.path
-        fault_delay = next(
-            (
-                f.delay
-                for f in api.faults
-                if f.delay and f.times > 0 and f.hits(request.method, path)
-            ),
-            0.0,
-        )
-        if fault_delay:
-            with api.lock:
-                api._fault(request.method, path, delay=True)
-            await asyncio.sleep(fault_delay)
         with api.lock:
             response = api.answer(
                 request.method, path, request.headers, raw, dict(request.query_params)
@@ -281,6 +294,11 @@ def build_app(api: Api) -> Starlette:
             api.seen.append(
                 Seen(request.method, path, body, response.status_code, time.monotonic())
             )
+        wire = api.wire.take(request.method, path)
+        if wire is not None and wire.delay:
+            await asyncio.sleep(wire.delay)
+        if wire is not None and wire.truncate:
+            return CutResponse(response, wire.truncate)
         return response
 
     methods = ["GET", "POST", "PATCH", "DELETE", "PUT"]
