@@ -34,6 +34,8 @@ from agents.store.store import ContextStore
 registry = HandlerRegistry("context")
 T = TypeVar("T")
 
+# Labels come back in every list_snapshots answer: a megabyte one would weigh on all of them.
+MAX_LABEL = 200
 Limit = Annotated[int, Field(description="Maximum number of results", ge=1, le=500)]
 Kind = Annotated[
     str, Field(description="Only this kind (session, preference…); agent outputs only if named")
@@ -203,9 +205,7 @@ async def list_sessions(
 @registry.handler(read_only=True)
 async def recent_outputs(
     ctx: Context,
-    agent: Annotated[
-        str, Field(description="Only this agent, e.g. notion")
-    ] = "",
+    agent: Annotated[str, Field(description="Only this agent, e.g. notion")] = "",
     status: Annotated[Literal["", "ok", "error"], Field(description="Only this status")] = "",
     handler: Annotated[str, Field(description="Only this tool")] = "",
     limit: Limit = 20,
@@ -249,7 +249,8 @@ async def diff(
 
 @registry.handler()
 async def snapshot(
-    ctx: Context, label: Annotated[str, Field(description="Optional label")] = ""
+    ctx: Context,
+    label: Annotated[str, Field(description="Optional label", max_length=MAX_LABEL)] = "",
 ) -> SnapshotInfo:
     """Take a snapshot of every document's current revision (cheap; for diff and rollback)."""
     snap = await _run(ctx, lambda s: snapshots.create_snapshot(s, label or None))
@@ -264,5 +265,5 @@ async def list_snapshots(ctx: Context, limit: Limit = 20) -> SnapshotList:
 
 
 # isort: off
-from agents.context import syncing  # noqa: E402  (registers the sync tools)
+from agents.context import syncing  # noqa: E402, F401  (registers the sync tools)
 # isort: on

@@ -75,7 +75,9 @@ async def sync_now(
         summary=report.summary(),
         pulled=p.changed if p else 0,
         merged=p.merged if p else 0,
-        needs_review=[c["doc_id"] for c in (p.conflicts if p else []) if c["resolution"] == "needs_review"],
+        needs_review=[
+            c["doc_id"] for c in (p.conflicts if p else []) if c["resolution"] == "needs_review"
+        ],
         pushed=s.changed if s and s.pushed else 0,
         snapshot=s.snapshot if s else None,
         record=report.record,

@@ -28,6 +28,13 @@ _QUIET = {
 }
 
 
+# Tracebacks as dicts, without the frames' local variables: those hold tool arguments, which
+# may be secrets (a password being reset) and are never logged.
+_DICT_TRACEBACKS = structlog.processors.ExceptionRenderer(
+    structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
+)
+
+
 class _NamedWriteLogger(structlog.WriteLogger):
     """A WriteLogger that knows its module name, for ``add_logger_name``."""
 
@@ -66,7 +73,7 @@ def configure_logging(
     out = stream if stream is not None else sys.stdout
     as_json = (not out.isatty()) if json is None else json
     renderer: list[Processor] = (
-        [structlog.processors.dict_tracebacks, structlog.processors.JSONRenderer()]
+        [_DICT_TRACEBACKS, structlog.processors.JSONRenderer()]
         if as_json
         else [structlog.dev.ConsoleRenderer()]
     )

@@ -25,9 +25,13 @@ from agents.core.logs import get_logger
 from agents.core.recorder import Outcome, ToolCall, call_annotations, redact
 from agents.core.runtime import AgentRuntime
 
-__all__ = ["AgentInfo", "AgentServer", "StaticTokenVerifier", "build_server"]
+__all__ = ["MAX_ERROR_CHARS", "AgentInfo", "AgentServer", "StaticTokenVerifier", "build_server"]
 
 log = get_logger(__name__)
+
+# Errors quote the caller's values (``page {page_id!r} not found``): a 1 MB argument must not
+# come back, and be recorded, as a 1 MB error.
+MAX_ERROR_CHARS = 2000
 
 
 class StaticTokenVerifier:
@@ -54,6 +58,16 @@ class AgentInfo(BaseModel):
     upstream_configured: bool = Field(description="Whether upstream credentials are set")
     reason: str | None = Field(default=None, description="Why the upstream is not configured")
     uptime_seconds: float = Field(description="Seconds since the agent started")
+
+
+def _clip(message: str) -> str:
+    """``message``, cut in the middle when longer than ``MAX_ERROR_CHARS`` (head and tail kept:
+    what failed comes first, what to do last)."""
+    if len(message) <= MAX_ERROR_CHARS:
+        return message
+    head, tail = MAX_ERROR_CHARS * 2 // 3, MAX_ERROR_CHARS // 4
+    cut = len(message) - head - tail
+    return f"{message[:head]} … [{cut} characters left out] … {message[-tail:]}"
 
 
 def _summary(result: CallToolResult) -> Any:
@@ -106,7 +120,7 @@ class AgentServer(MCPServer[AgentRuntime[Any]]):
         except UnexpectedToolError as exc:
             cause = exc.__cause__
             if isinstance(cause, AgentError):
-                outcome, error = "error", str(cause)
+                outcome, error = "error", _clip(str(cause))
                 raise ToolError(error) from cause
             outcome, error = "crash", f"unexpected {type(cause).__name__}; see the agent log"
             raise

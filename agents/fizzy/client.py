@@ -40,7 +40,7 @@ def normalize_slug(value: str, *, name: str) -> str:
         InputError: Not a Fizzy account slug (digits).
     """
     slug = value.strip().lstrip("/")
-    if not slug.isdigit():
+    if not (slug.isascii() and slug.isdigit()):
         raise InputError(
             f"{name} {value!r} is not a Fizzy account slug: use the digits of the account URL "
             "(https://app.fizzy.do/897362094/...), as get_identity lists them"
@@ -302,6 +302,11 @@ class FizzyClient:
             attempt += 1
             try:
                 resp = await self._http.request(method, url, params=params, json=json)
+            except httpx.InvalidURL as exc:  # an id or text of the call cannot go in a URL
+                raise InputError(
+                    f"cannot ask Fizzy for {what}: {exc}; an id, account or text in this call is "
+                    "too long for a URL or holds characters a URL cannot carry"
+                ) from exc
             except httpx.TransportError as exc:
                 if retry and attempt < self.max_attempts:
                     await self.sleep(self.backoff * 2 ** (attempt - 1))

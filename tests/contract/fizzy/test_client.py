@@ -162,6 +162,23 @@ async def test_a_page_token_must_come_from_the_same_list(agent: Agent) -> None:
     assert agent.fake.seen == []
 
 
+async def test_an_id_too_long_for_a_url_is_a_clear_input_error_sent_nowhere(agent: Agent) -> None:
+    """A 100 KB project id or account (digits) cannot make a URL: a tool error, not a crash."""
+    message = await agent.fail("get_project", project_id="a" * 100_000)
+    assert message.startswith("cannot ask Fizzy for") and "URL too long" in message
+    message = await agent.fail("list_projects", account="9" * 100_000)
+    assert "too long for a URL" in message
+    assert all(len(seen.path) < 1000 for seen in agent.fake.seen)
+
+
+async def test_an_account_of_non_ascii_digits_is_not_a_slug(agent: Agent) -> None:
+    """Superscript or Arabic-Indic digits are digits to Python, not to Fizzy's URLs."""
+    for account in ("\u00b9\u00b2", "\u0661\u0662\u0663"):
+        message = await agent.fail("list_projects", account=account)
+        assert "is not a Fizzy account slug" in message
+    assert agent.fake.seen == []
+
+
 async def test_link_urls_on_another_host_are_followed_on_fizzy_url(agent: Agent) -> None:
     """The bearer token only ever goes to FIZZY_URL: Link is reduced to its path and query."""
     for i in range(20):

@@ -102,6 +102,18 @@ async def test_sessions_are_saved_and_restored_as_markdown(server: Any) -> None:
     assert [d["id"] for d in listed["documents"]] == [saved["id"]]
 
 
+async def test_a_snapshot_label_longer_than_200_characters_is_refused_naming_it(
+    server: Any,
+) -> None:
+    """Labels come back in every listing: a huge one is an argument error, and not stored."""
+    async with Client(server) as client:
+        result = await client.call_tool("snapshot", {"label": "x" * 201})
+        snaps = await call(client, "list_snapshots")
+    assert result.is_error and "label" in result.content[0].text
+    assert "at most 200 characters" in result.content[0].text
+    assert snaps["snapshots"] == []
+
+
 async def test_recent_outputs_lists_recorded_calls_and_diff_shows_changes(server: Any) -> None:
     """The server's own calls are recorded; diff against a snapshot reads like a patch."""
     async with Client(server) as client:

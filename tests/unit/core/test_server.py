@@ -15,7 +15,7 @@ from agents.core.errors import InputError
 from agents.core.recorder import annotate_call
 from agents.core.registry import HandlerRegistry
 from agents.core.runtime import AgentRuntime
-from agents.core.server import build_server
+from agents.core.server import MAX_ERROR_CHARS, build_server
 from agents.core.testing import recording
 from tests.unit.core.util import runtime_for, server_for
 
@@ -71,6 +71,19 @@ async def test_a_user_fixable_error_becomes_a_tool_error_with_its_message() -> N
         result = await client.call_tool("refuse", {"page": "abc"})
     assert result.is_error
     assert result.content[0].text == "page 'abc' not found or not shared with the integration"
+
+
+async def test_an_error_quoting_a_huge_argument_is_clipped_keeping_its_head_and_tail() -> None:
+    """A 100 KB page id does not come back, nor get recorded, as a 100 KB error."""
+    rec = recording()
+    async with Client(server_for(demo_registry(), recorder=rec)) as client:
+        result = await client.call_tool("refuse", {"page": "x" * 100_000})
+    text = result.content[0].text
+    assert result.is_error
+    assert len(text) <= MAX_ERROR_CHARS + 60
+    assert text.startswith("page 'xxx") and text.endswith("not shared with the integration")
+    assert "characters left out" in text
+    assert rec.calls[-1].error == text
 
 
 async def test_a_crash_is_logged_with_traceback_and_returned_as_a_generic_error() -> None:
