@@ -32,6 +32,9 @@ __all__ = ["Lokka", "seg", "validate_path"]
 
 BAD_PATH = re.compile(r"//|\\|\.\.|[\x00-\x20]|^/*[a-z][a-z0-9+.-]*:", re.I)
 MAX_WAIT = 60.0
+# Longer URLs come only from pasted or generated junk; refused before any library parses
+# (urllib keeps the last 128 split URLs) or sends them.
+MAX_URL = 8192
 
 
 def validate_path(path: str, name: str = "path") -> str:
@@ -61,6 +64,20 @@ def seg(value: str, name: str) -> str:
     if not value or "/" in value or "\\" in value:
         raise InputError(f"{name} {value!r} must be a single id or name (no '/')")
     return quote(value, safe="@:'()=,$")
+
+
+def bounded(url: str, what: str = "request URL") -> str:
+    """``url``, if it is at most ``MAX_URL`` characters long.
+
+    Raises:
+        InputError: Longer: the message says which arguments make it long.
+    """
+    if len(url) > MAX_URL:
+        raise InputError(
+            f"the {what} would be {len(url)} characters long, more than the {MAX_URL} this agent "
+            "sends: shorten the ids, path, filter, search or select of this call"
+        )
+    return url
 
 
 def query_string(query: dict[str, Any] | None) -> str:
@@ -140,7 +157,7 @@ class Lokka:
         """The absolute Graph URL of a validated relative path."""
         url = f"{self.settings.graph_url}/{version or 'v1.0'}{validate_path(path)}"
         qs = query_string(query)
-        return f"{url}?{qs}" if qs else url
+        return bounded(f"{url}?{qs}" if qs else url)
 
     def check_cursor(self, cursor: str) -> str:
         """A nextLink handed back by an earlier call; it must point at the configured Graph.
@@ -153,7 +170,7 @@ class Lokka:
             raise InputError(
                 f"cursor must be a next_cursor returned by this agent (a {base}/v1.0/... link)"
             )
-        return cursor
+        return bounded(cursor, "cursor")
 
     def graph_request(
         self, method: str, url: str, body: Any = None, *, eventual: bool = False
@@ -327,13 +344,14 @@ class Lokka:
     def arm_url(self, path: str, api_version: str, query: dict[str, Any] | None = None) -> str:
         """The absolute ARM URL of a validated path, always with its api-version."""
         qs = query_string({"api-version": api_version, **(query or {})})
-        return f"{self.settings.arm_url}{validate_path(path)}?{qs}"
+        return bounded(f"{self.settings.arm_url}{validate_path(path)}?{qs}")
 
     async def arm_page(self, url: str, *, limit: int, cursor: str | None = None) -> Page:
         """Follow ARM ``nextLink`` (same host only) until ``limit`` items."""
         base = self.settings.arm_url
         if cursor and not cursor.startswith(base + "/"):
             raise InputError(f"cursor must be a next_cursor returned by this agent ({base}/...)")
+        bounded(cursor or url, "cursor")
         first = next_link = cursor or url
         limit = min(limit, self.settings.max_items)
         items: list[dict[str, Any]] = []

@@ -111,7 +111,7 @@ def fuzz_agent(
     *,
     hostile: int | None = None,
     warmup: int = 100,
-    concurrency: int = 16,
+    concurrency: int = 8,
     timeout: float = 60.0,
 ) -> dict[str, Any]:
     """Fuzz the running ``agent`` of ``system`` through one MCP client and check every answer.
@@ -120,9 +120,9 @@ def fuzz_agent(
     :func:`tests.chaos.fuzz_calls.malformed_calls`), then about ``hostile`` calls with soft
     faults only (default ``n // 10``, as many for every tool), ``concurrency`` at a time: many
     of those fit the schema and reach the handlers and the upstream, which may answer slowly.
-    A warm-up comes first and is not counted: ``warmup`` malformed calls and a hostile batch
-    as large as the measured one, so that the allocator has seen the same concurrency and
-    sizes before the memory is read. Then the agent must still answer ``agent_info`` under the
+    A warm-up comes first and is not counted: ``warmup`` malformed calls and the very hostile
+    batch measured afterwards, so that the allocator has seen the same concurrency and sizes
+    before the memory is read. Then the agent must still answer ``agent_info`` under the
     pid it had at the start.
 
     Returns the figures of the measured calls: ``calls``, ``errors`` (``is_error`` answers),
@@ -152,10 +152,10 @@ def fuzz_agent(
             counts["errors"] += is_error
             counts[judge(call, schemas.get(call.tool), is_error, text)] += 1
 
-        def malformed(count: int, salt: str) -> None:
+        def malformed(count: int, salt: str, calls: st.SearchStrategy[Call]) -> None:
             _explore(
                 lambda call: judged(call, portal.call(_send, client, call, timeout)),
-                malformed_calls(schemas),
+                calls,
                 count,
                 salt,
             )
@@ -179,12 +179,12 @@ def fuzz_agent(
             assert not failures, f"{len(failures)} hostile calls failed, first: {failures[:3]}"
 
         hostile = n // 10 if hostile is None else hostile
-        malformed(warmup, f"{agent} warm-up")
-        hostile_batch(hostile, f"{agent} hostile warm-up")
+        malformed(warmup, f"{agent} warm-up", malformed_calls(schemas))
+        hostile_batch(hostile, f"{agent} hostile")  # the very calls measured below
         rss_before = rss_kb(pid)
         counts.clear()
         started = time.perf_counter()
-        malformed(n, f"{agent} malformed")
+        malformed(n, f"{agent} malformed", malformed_calls(schemas))
         hostile_batch(hostile, f"{agent} hostile")
         seconds = time.perf_counter() - started
         rss_after = rss_kb(pid)

@@ -164,3 +164,19 @@ async def test_a_passthrough_path_that_leaves_graph_is_refused(
     text = await agent.error("list_users", cursor="https://evil.example/v1.0/users?$skiptoken=1")
     assert "cursor" in text
     assert graph.requests == []
+
+
+async def test_a_call_whose_url_would_pass_8192_characters_is_refused_before_any_request(
+    agent: Agent, graph: FakeGraph
+) -> None:
+    """A huge id, filter or cursor never becomes a huge URL: a clear error naming the limit."""
+    for tool, args in (
+        ("get_user", {"user": "a" * 100_000}),
+        ("list_users", {"filter": "startswith(displayName,'" + "A" * 9000 + "')"}),
+        ("list_users", {"cursor": f"{graph.url}/v1.0/users?$skiptoken=" + "x" * 9000}),
+        ("graph_request", {"path": "/users/" + "b" * 9000}),
+    ):
+        text = await agent.error(tool, **args)
+        assert "characters long, more than the 8192 this agent sends" in text, (tool, text)
+        assert len(text) < 2100
+    assert graph.requests == []
