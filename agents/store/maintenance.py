@@ -51,8 +51,9 @@ def compact(
 ) -> CompactResult:
     """Drop agent outputs, sync records and superseded machine-state revisions older than
     ``keep_days``, then blobs nothing references; with ``prune_audit``, also the audit rows
-    older than that (the chain stays verifiable from its new anchor). Works in short transactions so agents
-    keep recording meanwhile; each one carries its own ``compact`` audit row."""
+    older than that (the chain stays verifiable from its new anchor). Works in short
+    transactions so agents keep recording meanwhile; each one carries its own ``compact`` audit
+    row."""
     result = CompactResult(cutoff=_cutoff(keep_days))
     # logs, not state: sync never brings a compacted one back (it was integrated before)
     for kind in ("agent_output", "sync_record"):

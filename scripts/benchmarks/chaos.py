@@ -5,8 +5,8 @@ baseline measured in the same run (the suite that proves the behaviour is tests/
   (supervisord respawns it) ÷ a clean start of the same agent (stopped, then started).
 - write storm: writes/s of 10 000+ writes at once through MCP, the CLI and sync
   ÷ one writer alone putting documents through the store API (the CLI's path).
-- fuzz: malformed tool calls/s per agent ÷ valid `agent_info` calls/s on the same
-  connection, and the agent's RSS after ÷ after warm-up.
+- fuzz: malformed (and hostile) tool calls/s per agent ÷ valid `agent_info` calls/s one
+  after another on one connection, and the agent's RSS after the calls ÷ after warm-up.
 """
 
 from __future__ import annotations
@@ -77,24 +77,36 @@ def bench_storm(system: System, tmp: Path) -> None:
     print(f"{'':<28} {total} writes in {storm.seconds:.1f} s; none lost (tests/chaos)")
 
 
+def valid_rate(system: System, agent: str, n: int = 300) -> float:
+    """Valid ``agent_info`` calls/s, one after another on one connection (the baseline)."""
+    import anyio
+
+    from agents.core.testing import mcp_client
+
+    async def go() -> float:
+        url = system.status()[agent]["url"]
+        async with mcp_client(url, system.token(agent)) as client:
+            for _ in range(20):
+                await client.call_tool("agent_info", {})
+            t0 = time.perf_counter()
+            for _ in range(n):
+                await client.call_tool("agent_info", {})
+            return n / (time.perf_counter() - t0)
+
+    return anyio.run(go)
+
+
 def bench_fuzz(system: System, calls: int) -> None:
-    try:
-        from tests.chaos.fuzzing import fuzz_agent  # type: ignore[import-not-found]
-    except ImportError:
-        print("fuzz: tests/chaos/fuzzing.py not found")
-        return
+    from tests.chaos.fuzzing import fuzz_agent
+
     for agent in AGENTS:
         got = fuzz_agent(system, agent, calls)
-        valid = got.get("valid_calls_per_s")
-        fuzz_rate = got["calls"] / got["seconds"]
-        if valid:
-            print(ratio_line(f"fuzz {agent} (calls/s)", fuzz_rate, valid, "/s", "-"))
-        else:
-            print(f"fuzz {agent:<23} {fuzz_rate:9.1f} calls/s")
-        rss = got["rss_after_kb"] / got["rss_before_kb"]
+        rate = got["calls"] / got["seconds"]
+        print(ratio_line(f"fuzz {agent} (calls/s)", rate, valid_rate(system, agent), "/s", "-"))
+        before, after = got["rss_before_kb"] / 1024, got["rss_after_kb"] / 1024
         print(
-            f"{'':<28} RSS {got['rss_before_kb'] / 1024:.1f} -> {got['rss_after_kb'] / 1024:.1f} "
-            f"MB (ratio {rss:.3f}), {got['errors']} tool errors of {got['calls']} calls"
+            f"{'':<28} RSS {before:.1f} -> {after:.1f} MiB (ratio {after / before:.3f}); "
+            f"{got['errors']} tool errors of {got['calls']} calls, {got['malformed']} malformed"
         )
 
 
