@@ -75,7 +75,11 @@ def test_supervisord_reads_paths_with_spaces_and_percent_back_exactly(tmp_path: 
     ]
     assert notion.directory == str(root)
     assert notion.stdout_logfile == str(paths.logdir / "notion.log")
-    assert notion.environment == {"AGENTS_HOME": str(root), "PYTHONUNBUFFERED": "1"}
+    assert notion.environment == {
+        "AGENTS_HOME": str(root),
+        "PYTHONUNBUFFERED": "1",
+        "MALLOC_ARENA_MAX": "2",  # fewer malloc arenas: flat memory with worker threads
+    }
     assert (notion.stopsignal, notion.stopasgroup, notion.killasgroup) == (15, True, True)
     assert options.server_configs[0]["chmod"] == 0o700
     assert paths.conf.stat().st_mode & 0o777 == 0o600
