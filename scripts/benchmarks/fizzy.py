@@ -12,6 +12,7 @@ client's validation of the result against the tool's output schema.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -47,7 +48,9 @@ async def timed(fn: Callable[[], Awaitable[Any]], rounds: int) -> float:
 
 
 async def main(rounds: int) -> None:
-    configure_logging(level="WARNING")
+    # INFO, so the tool_call events (with their server-side durations) reach capture_logs;
+    # the lines themselves go nowhere
+    configure_logging(level="INFO", stream=open(os.devnull, "w"))  # noqa: SIM115
     with FakeFizzy() as fake:
         for i in range(300):
             fake.account.add_card(fake.board, f"Task {i}", fake.david)
