@@ -50,7 +50,7 @@ async def timed(fn: Callable[[], Awaitable[Any]], rounds: int) -> float:
 async def main(rounds: int) -> None:
     # INFO, so the tool_call events (with their server-side durations) reach capture_logs;
     # the lines themselves go nowhere
-    configure_logging(level="INFO", stream=open(os.devnull, "w"))  # noqa: SIM115
+    configure_logging(level="INFO", stream=open(os.devnull, "w"))
     with FakeFizzy() as fake:
         for i in range(300):
             fake.account.add_card(fake.board, f"Task {i}", fake.david)
