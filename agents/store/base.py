@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
 
-from agents.core.errors import NotFoundError, StoreError
+from agents.core.errors import InputError, NotFoundError, StoreError
 from agents.store import audit
 from agents.store.blobs import BlobStore
 from agents.store.canonical import now_iso
@@ -223,3 +223,91 @@ class StoreBase:
         if row is None:
             raise NotFoundError(f"no revision {digest} in this store (unknown or compacted)")
         return Envelope.from_dict(json.loads(row[0]))
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def history(self, doc_id: str) -> list[Revision]:
+        """Every revision of ``doc_id`` this store holds, oldest first.
+
+        Raises:
+            NotFoundError: No such document.
+        """
+        info = self.head_info(doc_id)
+        if info is None:
+            raise NotFoundError(f"no document {doc_id!r}")
+        with self.reading() as conn:
+            rows = conn.execute(
+                "SELECT hash, envelope, created_at FROM revisions WHERE doc_id = ? ORDER BY rowid",
+                (doc_id,),
+            ).fetchall()
+        return [
+            Revision(h, Envelope.from_dict(json.loads(e)), c, h == info.head) for h, e, c in rows
+        ]
+
+    def list(
+        self,
+        kind: str | None = None,
+        *,
+        prefix: str | None = None,
+        text: str | None = None,
+        where: dict[str, Any] | None = None,
+        deleted: bool = False,
+        since: str | None = None,
+        exclude: frozenset[str] | set[str] = frozenset(),
+        limit: int = 50,
+    ) -> list[Envelope]:
+        """Heads, newest first: of ``kind`` (not of the kinds in ``exclude``), ids starting with
+        ``prefix``, containing ``text`` (case-insensitive, anywhere in the document), with body
+        fields equal to ``where``."""
+        clauses: list[str] = []
+        args: list[Any] = []
+        if kind:
+            clauses.append("d.kind = ?")
+            args.append(kind)
+        if prefix:
+            clauses.append("substr(d.id, 1, ?) = ?")
+            args += [len(prefix), prefix]
+        if not deleted:
+            clauses.append("d.deleted = 0")
+        for name in sorted(exclude):
+            clauses.append("d.kind != ?")
+            args.append(name)
+        if since:
+            clauses.append("d.updated_at >= ?")
+            args.append(since)
+        if text:
+            clauses.append("instr(lower(r.envelope), lower(?)) > 0")
+            args.append(text)
+        for field, value in (where or {}).items():
+            if not field.replace("_", "").isalnum():
+                raise InputError(f"cannot filter on field {field!r}")
+            clauses.append(f"json_extract(r.envelope, '$.body.{field}') = ?")
+            args.append(value)
+        sql = (
+            "SELECT r.envelope FROM docs d JOIN revisions r ON r.hash = d.head "
+            f"{'WHERE ' + ' AND '.join(clauses) if clauses else ''} "
+            "ORDER BY d.updated_at DESC, d.hlc DESC LIMIT ?"
+        )
+        with self.reading() as conn:
+            rows = conn.execute(sql, (*args, limit)).fetchall()
+        return [Envelope.from_dict(json.loads(r[0])) for r in rows]
+
+    def heads(
+        self, kinds: set[str] | None = None, *, exclude: set[str] | None = None
+    ) -> dict[str, str]:
+        """``{doc_id: head hash}`` of every document (tombstones included)."""
+        with self.reading() as conn:
+            rows = conn.execute("SELECT id, kind, head FROM docs ORDER BY id").fetchall()
+        return {
+            i: h
+            for i, k, h in rows
+            if (kinds is None or k in kinds) and (exclude is None or k not in exclude)
+        }
+
+    def counts(self) -> dict[str, int]:
+        """Live documents per kind."""
+        with self.reading() as conn:
+            rows = conn.execute(
+                "SELECT kind, count(*) FROM docs WHERE deleted = 0 GROUP BY kind ORDER BY kind"
+            ).fetchall()
+        return {k: int(n) for k, n in rows}

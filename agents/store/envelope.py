@@ -20,6 +20,7 @@ __all__ = [
     "canonical_and_content_hash",
     "content_hash_of",
     "scope_for",
+    "serialize_new",
 ]
 
 ENVELOPE_SCHEMA = "ctx/1"
@@ -47,6 +48,17 @@ def scope_for(
     }
 
 
+def _content_hash(body_text: str, envelope: dict[str, Any]) -> str:
+    small = canonical_text({k: envelope[k] for k in ("deleted", "kind", "scope", "secret_refs")})
+    return sha256_of(f'{{"body":{body_text},{small[1:]}'.encode())
+
+
+def _with_body(body_text: str, rest: dict[str, Any]) -> str:
+    """Canonical JSON of ``rest`` plus ``"body"`` (already serialized), which sorts first
+    among an envelope's keys."""
+    return f'{{"body":{body_text},{canonical_text(rest)[1:]}'
+
+
 def canonical_and_content_hash(envelope: dict[str, Any]) -> tuple[bytes, str]:
     """The canonical bytes of an envelope dict and the content hash of what it says, from one
     serialization of each field (receiving many revisions pays for one, not two).
@@ -57,13 +69,22 @@ def canonical_and_content_hash(envelope: dict[str, Any]) -> tuple[bytes, str]:
     """
     body = canonical_text(envelope["body"])
     rest = {k: v for k, v in envelope.items() if k != "body"}
-    if rest and min(rest) > "body":  # "body" sorts first among the envelope's keys
-        text = f'{{"body":{body},{canonical_text(rest)[1:]}'
-    else:
-        text = canonical_text(envelope)
-    small = canonical_text({k: envelope[k] for k in ("deleted", "kind", "scope", "secret_refs")})
-    content = f'{{"body":{body},{small[1:]}'
-    return text.encode("utf-8"), sha256_of(content.encode("utf-8"))
+    text = _with_body(body, rest) if rest and min(rest) > "body" else canonical_text(envelope)
+    return text.encode("utf-8"), _content_hash(body, envelope)
+
+
+def serialize_new(envelope: dict[str, Any]) -> tuple[bytes, str]:
+    """A new envelope (without ``content_hash``) as canonical bytes with its content hash
+    filled in, and that hash: the body is serialized once (every recorded call pays this).
+
+    Raises:
+        ValueError: A field is not JSON.
+    """
+    body = canonical_text(envelope["body"])
+    digest = _content_hash(body, envelope)
+    rest = {k: v for k, v in envelope.items() if k != "body"}
+    rest["content_hash"] = digest
+    return _with_body(body, rest).encode("utf-8"), digest
 
 
 def content_hash_of(

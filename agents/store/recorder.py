@@ -4,6 +4,7 @@ result goes back to the client. Outputs larger than ``CONTEXT_BLOB_THRESHOLD`` g
 from __future__ import annotations
 
 import functools
+import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -101,7 +102,7 @@ def output_body(call: ToolCall, store: ContextStore, threshold: int) -> dict[str
             body["output_ref"] = {"blob": ref, "bytes": len(data), "media_type": "application/json"}
             body["output_preview"] = data[:PREVIEW].decode("utf-8", errors="ignore")
         else:
-            body["output"] = output
+            body["output"] = json.loads(data)  # plain JSON, as the store takes it
     return body
 
 
@@ -132,7 +133,7 @@ class StoreRecorder:
             StoreBusy: ``wait`` is False and the write lock is held elsewhere.
         """
         body = output_body(call, self.store, self.blob_threshold)
-        return self.store.put(
+        return self.store.add(
             f"agent_output:{ulid()}", "agent_output", body, actor=f"agent:{self.agent}", wait=wait
         )
 

@@ -17,7 +17,7 @@ from agents.core.errors import InputError, NotFoundError
 from agents.store.base import DOC_COLUMNS, DocInfo, Revision, StoreBase, StoreBusy
 from agents.store.canonical import canonical, is_hash, now_iso, sha256_of
 from agents.store.clock import vv_bump
-from agents.store.envelope import Envelope, Level, scope_for
+from agents.store.envelope import ENVELOPE_SCHEMA, Envelope, Level, scope_for, serialize_new
 from agents.store.schemas import check_body
 from agents.store.timeref import parse_time
 
@@ -209,6 +209,65 @@ class ContextStore(StoreBase):
                 serialized = None
             return self.apply(conn, ready, head, actor=actor, serialized=serialized)
 
+    def add(
+        self, doc_id: str, kind: str, body: Any, *, actor: str | None = None, wait: bool = True
+    ) -> Envelope:
+        """Write the first revision of a document that cannot exist yet (a fresh ULID id, as
+        every recorded call has): :meth:`put` without reading a head, and with the body
+        serialized once. ``body`` must be plain JSON data (dicts, lists, str, numbers).
+
+        Raises:
+            InputError: Bad id, unknown kind, schema refusal, or the id exists already.
+            StoreBusy: ``wait`` is False and the write lock is held elsewhere.
+            StoreError: The store is locked, full or corrupt; nothing was written.
+        """
+        _check_id(doc_id)
+        check_body(kind, body, doc_id)
+        now = now_iso()
+        envelope: dict[str, Any] = {
+            "schema": ENVELOPE_SCHEMA,
+            "id": doc_id,
+            "kind": kind,
+            "scope": scope_for(kind, self.machine_id),
+            "rev": {"vv": {self.machine_id: 1}, "parents": []},
+            "origin_machine": self.machine_id,
+            "updated_at": now,
+            "hlc": str(self.clock.now()),
+            "deleted": False,
+            "body": body,
+            "secret_refs": [],
+        }
+        try:
+            data, content = serialize_new(envelope)
+        except ValueError as exc:
+            raise InputError(f"document {doc_id!r}: the body is not JSON ({exc})") from None
+        digest = sha256_of(data)
+        with self.transaction(wait=wait) as conn:
+            try:
+                conn.execute(
+                    "INSERT INTO revisions VALUES (?, ?, ?, ?, ?, ?)",
+                    (digest, doc_id, kind, content, data.decode(), now),
+                )
+                conn.execute(
+                    f"INSERT INTO docs({DOC_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        doc_id,
+                        kind,
+                        digest,
+                        content,
+                        json.dumps(envelope["rev"]["vv"]),
+                        envelope["hlc"],
+                        0,
+                        now,
+                    ),
+                )
+            except sqlite3.IntegrityError:
+                raise InputError(f"document {doc_id!r} exists already; write it with put") from None
+            self.audit(
+                conn, actor=actor or self.actor, op="put", doc_id=doc_id, new_hash=digest, ts=now
+            )
+        return Envelope.from_dict({**envelope, "content_hash": content})
+
     def update(
         self,
         doc_id: str,
@@ -284,92 +343,6 @@ class ContextStore(StoreBase):
         if digest is None:
             raise NotFoundError(f"document {doc_id!r} did not exist at {moment}")
         return digest
-
-    def history(self, doc_id: str) -> list[Revision]:
-        """Every revision of ``doc_id`` this store holds, oldest first.
-
-        Raises:
-            NotFoundError: No such document.
-        """
-        info = self.head_info(doc_id)
-        if info is None:
-            raise NotFoundError(f"no document {doc_id!r}")
-        with self.reading() as conn:
-            rows = conn.execute(
-                "SELECT hash, envelope, created_at FROM revisions WHERE doc_id = ? ORDER BY rowid",
-                (doc_id,),
-            ).fetchall()
-        return [
-            Revision(h, Envelope.from_dict(json.loads(e)), c, h == info.head) for h, e, c in rows
-        ]
-
-    def list(
-        self,
-        kind: str | None = None,
-        *,
-        prefix: str | None = None,
-        text: str | None = None,
-        where: dict[str, Any] | None = None,
-        deleted: bool = False,
-        since: str | None = None,
-        exclude: frozenset[str] | set[str] = frozenset(),
-        limit: int = 50,
-    ) -> list[Envelope]:
-        """Heads, newest first: of ``kind`` (not of the kinds in ``exclude``), ids starting with
-        ``prefix``, containing ``text`` (case-insensitive, anywhere in the document), with body
-        fields equal to ``where``."""
-        clauses: list[str] = []
-        args: list[Any] = []
-        if kind:
-            clauses.append("d.kind = ?")
-            args.append(kind)
-        if prefix:
-            clauses.append("substr(d.id, 1, ?) = ?")
-            args += [len(prefix), prefix]
-        if not deleted:
-            clauses.append("d.deleted = 0")
-        for name in sorted(exclude):
-            clauses.append("d.kind != ?")
-            args.append(name)
-        if since:
-            clauses.append("d.updated_at >= ?")
-            args.append(since)
-        if text:
-            clauses.append("instr(lower(r.envelope), lower(?)) > 0")
-            args.append(text)
-        for field, value in (where or {}).items():
-            if not field.replace("_", "").isalnum():
-                raise InputError(f"cannot filter on field {field!r}")
-            clauses.append(f"json_extract(r.envelope, '$.body.{field}') = ?")
-            args.append(value)
-        sql = (
-            "SELECT r.envelope FROM docs d JOIN revisions r ON r.hash = d.head "
-            f"{'WHERE ' + ' AND '.join(clauses) if clauses else ''} "
-            "ORDER BY d.updated_at DESC, d.hlc DESC LIMIT ?"
-        )
-        with self.reading() as conn:
-            rows = conn.execute(sql, (*args, limit)).fetchall()
-        return [Envelope.from_dict(json.loads(r[0])) for r in rows]
-
-    def heads(
-        self, kinds: set[str] | None = None, *, exclude: set[str] | None = None
-    ) -> dict[str, str]:
-        """``{doc_id: head hash}`` of every document (tombstones included)."""
-        with self.reading() as conn:
-            rows = conn.execute("SELECT id, kind, head FROM docs ORDER BY id").fetchall()
-        return {
-            i: h
-            for i, k, h in rows
-            if (kinds is None or k in kinds) and (exclude is None or k not in exclude)
-        }
-
-    def counts(self) -> dict[str, int]:
-        """Live documents per kind."""
-        with self.reading() as conn:
-            rows = conn.execute(
-                "SELECT kind, count(*) FROM docs WHERE deleted = 0 GROUP BY kind ORDER BY kind"
-            ).fetchall()
-        return {k: int(n) for k, n in rows}
 
 
 _ID = re.compile(r"[a-z][a-z0-9_]*:[^\x00-\x1f]+")

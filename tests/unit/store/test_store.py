@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from agents.core.errors import InputError, NotFoundError
-from agents.store import snapshots
+from agents.store import audit, snapshots
+from agents.store.envelope import Envelope
 from agents.store.store import ContextStore
 from tests.unit.store.conftest import moment_passed, pref
 
@@ -120,3 +124,30 @@ def test_the_machine_id_is_generated_once_and_kept(tmp_path: object) -> None:
         first = a.machine_id
     with ContextStore(root) as b:
         assert b.machine_id == first and first.startswith("m-")
+
+
+def test_add_writes_the_same_revision_put_would_and_refuses_an_existing_id(
+    store: ContextStore, tmp_path: Path
+) -> None:
+    """The recorder's fast path: no head read, one serialization, identical envelope shape."""
+    body = {
+        "agent": "notion",
+        "handler": "agent_info",
+        "status": "ok",
+        "outcome": "ok",
+        "started_at": "2026-12-01T00:00:00Z",
+        "duration_ms": 1.5,
+        "input": {"query": "é"},
+        "output": {"a": [1, 2.5, None]},
+    }
+    added = store.add("agent_output:01JADD00000000000000000000", "agent_output", body)
+    stored = store.get("agent_output:01JADD00000000000000000000")
+    assert stored.hash == added.hash and stored.content_hash == added.content_hash
+    assert stored == Envelope.from_dict(json.loads(stored.to_bytes()))  # canonical
+    with ContextStore(tmp_path / "other", machine_id=store.machine_id) as other:
+        put = other.put("agent_output:01JADD00000000000000000000", "agent_output", body)
+    assert put.content_hash == added.content_hash and put.vv == added.vv == {"m-test": 1}
+    with pytest.raises(InputError, match="exists already"):
+        store.add("agent_output:01JADD00000000000000000000", "agent_output", body)
+    with store.reading() as conn:
+        assert audit.verify(conn).ok
