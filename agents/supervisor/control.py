@@ -177,7 +177,9 @@ class Supervisor:
         for entry, port in entries:
             info = infos.get(entry.name, {})
             state = info.get("statename", "NOT RUNNING" if not infos else "UNKNOWN")
-            running = state == "RUNNING"
+            # STARTING has a process too: it may answer long before supervisord's startsecs
+            # pass, and answering is what `start` waits for
+            running = state in ("STARTING", "RUNNING")
             answering, ready, reason = probe_ready(port) if running else (False, False, None)
             if not running:
                 reason = info.get("spawnerr") or (

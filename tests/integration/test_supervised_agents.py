@@ -46,7 +46,7 @@ def test_start_all_agents_brings_every_agent_up_and_a_client_calls_agent_info(
     assert secrets.stat().st_mode & 0o777 == 0o600
     for entry in AGENTS:
         row = rows[entry.name]
-        assert row["state"] == "RUNNING" and row["answering"]
+        assert row["state"] in ("STARTING", "RUNNING") and row["answering"]
         tools, info = call_agent_info(row["url"], project.secret("local", entry.token_var))
         assert "agent_info" in tools
         assert info["agent"] == entry.name and info["env"] == "local"
