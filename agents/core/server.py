@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import hmac
 import time
 from collections.abc import AsyncIterator
@@ -25,7 +26,15 @@ from agents.core.logs import get_logger
 from agents.core.recorder import Outcome, ToolCall, call_annotations, redact
 from agents.core.runtime import AgentRuntime
 
-__all__ = ["MAX_ERROR_CHARS", "AgentInfo", "AgentServer", "StaticTokenVerifier", "build_server"]
+__all__ = [
+    "MAX_ERROR_CHARS",
+    "AgentInfo",
+    "AgentServer",
+    "StaticTokenVerifier",
+    "UnknownArgumentsError",
+    "build_server",
+    "unknown_arguments_message",
+]
 
 log = get_logger(__name__)
 
@@ -70,6 +79,30 @@ def _clip(message: str) -> str:
     return f"{message[:head]} … [{cut} characters left out] … {message[-tail:]}"
 
 
+class UnknownArgumentsError(ToolError):
+    """A call passed parameters its tool does not take."""
+
+
+def unknown_arguments_message(tool: str, unknown: list[str], known: frozenset[str]) -> str:
+    """``tool`` does not take ``unknown``: say which, suggest the nearest known names, list
+    what it takes."""
+    shown = [k if len(k) <= 60 else f"{k[:60]}…" for k in unknown[:10]]
+    more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
+    noun = "parameter" if len(unknown) == 1 else "parameters"
+    message = f"{tool} has no {noun} {', '.join(repr(k) for k in shown)}{more}"
+    hints = {
+        k: close[0]
+        for k in unknown[:10]
+        if (close := difflib.get_close_matches(k, known, n=1, cutoff=0.75))
+    }
+    if hints:
+        pairs = ", ".join(f"{v!r} instead of {k!r}" for k, v in hints.items())
+        message += f"; did you mean {pairs}?"
+    else:
+        message += "."
+    return f"{message} It takes: {', '.join(sorted(known)) or 'no parameters'}"
+
+
 def _summary(result: CallToolResult) -> Any:
     if result.structured_content is not None:
         return result.structured_content
@@ -99,6 +132,22 @@ class AgentServer(MCPServer[AgentRuntime[Any]]):
                     log.info("agent_stopped")
 
         super().__init__(lifespan=lifespan, **kwargs)
+        self._parameters: dict[str, frozenset[str]] | None = None
+
+    async def _check_names(self, name: str, arguments: dict[str, Any]) -> None:
+        """Refuse arguments the tool does not take: the SDK's argument models would drop them
+        silently, so a misspelled ``confirm`` or ``filter`` would change what the call does."""
+        if self._parameters is None:
+            tools = await self.list_tools()
+            self._parameters = {
+                t.name: frozenset(t.input_schema.get("properties", {})) for t in tools
+            }
+        known = self._parameters.get(name)
+        if known is None:  # an unknown tool: the SDK says so
+            return
+        unknown = [k for k in arguments if k not in known]
+        if unknown:
+            raise UnknownArgumentsError(unknown_arguments_message(name, unknown, known))
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
@@ -111,6 +160,7 @@ class AgentServer(MCPServer[AgentRuntime[Any]]):
         meta: dict[str, Any] = {}
         reset = call_annotations().set(meta)
         try:
+            await self._check_names(name, arguments)
             result = await super().call_tool(name, arguments, context)
             if isinstance(result, CallToolResult):
                 output = _summary(result)
@@ -125,7 +175,10 @@ class AgentServer(MCPServer[AgentRuntime[Any]]):
             outcome, error = "crash", f"unexpected {type(cause).__name__}; see the agent log"
             raise
         except ToolError as exc:
-            outcome = "invalid_arguments" if isinstance(exc.__cause__, ValidationError) else "error"
+            invalid = isinstance(exc, UnknownArgumentsError) or isinstance(
+                exc.__cause__, ValidationError
+            )
+            outcome = "invalid_arguments" if invalid else "error"
             error = str(exc)
             raise
         finally:

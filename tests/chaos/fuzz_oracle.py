@@ -93,8 +93,7 @@ def offending(schema: dict[str, Any], arguments: dict[str, Any]) -> set[str]:
     """The parameters of a call that no lenient reading makes valid against the tool's input
     ``schema``: missing required ones, and those whose value fits no branch of their schema even
     after the SDK's JSON-in-a-string pre-parse and pydantic's lax conversions ("5" for 5, "true"
-    for true). Empty means the call is valid. Unknown properties are allowed by these schemas
-    (no ``additionalProperties: false``), as the agents ignore them."""
+    for true). Empty means the call is valid, unknown properties aside (see :func:`judge`)."""
     props: dict[str, Any] = schema.get("properties", {})
     bad = {name for name in schema.get("required", []) if name not in arguments}
     for name, value in arguments.items():
@@ -132,6 +131,12 @@ def judge(call: Call, schema: dict[str, Any] | None, is_error: bool, text: str) 
         assert "internal error" not in detail.lower(), f"a generic error: {where}"
     if schema is None:  # an unknown tool
         assert is_error and _names(text, call.tool), f"unknown tool not named: {where}"
+        return "malformed"
+    unknown = [name for name in call.arguments if name not in schema.get("properties", {})]
+    if unknown:  # refused before any other check, naming each as repr() shows it
+        assert is_error, f"a call with unknown parameters {unknown} succeeded: {where}"
+        shown = [repr(n if len(n) <= 60 else f"{n[:60]}…") for n in unknown[:10]]
+        assert all(s in text for s in shown), f"the error does not name {shown}: {where}"
         return "malformed"
     bad = offending(schema, call.arguments)
     if not bad:

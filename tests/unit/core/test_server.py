@@ -110,6 +110,27 @@ async def test_invalid_arguments_are_a_tool_error_not_a_crash() -> None:
     assert rec.calls[-1].outcome == "invalid_arguments"
 
 
+async def test_a_parameter_the_tool_does_not_take_is_refused_with_the_nearest_name() -> None:
+    """A misspelled name is not dropped silently (the handler would run without it): the
+    call is refused before the handler runs, naming it, the likely intent and what it takes."""
+    rec = recording()
+    async with Client(server_for(demo_registry(), recorder=rec)) as client:
+        typo = await client.call_tool("write", {"user": "ada", "usr": "bob"})
+        several = await client.call_tool("echo", {"text": "hi", "txt": "a", "x" * 100: 1})
+        fine = await client.call_tool("echo", {"text": "hi"})
+    assert typo.is_error
+    assert typo.content[0].text == (
+        "write has no parameter 'usr'; did you mean 'user' instead of 'usr'? It takes: user"
+    )
+    assert rec.calls[0].meta == {}  # write never ran, so never annotated its record
+    assert several.is_error
+    text = several.content[0].text
+    assert "has no parameters 'txt', '" + "x" * 60 + "…'" in text
+    assert text.endswith("It takes: api_key, text")
+    assert not fine.is_error
+    assert [c.outcome for c in rec.calls] == ["invalid_arguments", "invalid_arguments", "ok"]
+
+
 async def test_each_call_logs_one_event_with_tool_duration_and_outcome_and_no_values() -> None:
     """The log event never carries argument values."""
     async with Client(server_for(demo_registry())) as client:
