@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from agents.cli.common import common_parser, emit, table
-from agents.core.errors import InputError
+from agents.core.errors import InputError, NotFoundError
 from agents.core.settings import find_root, load_layers
 from agents.store import audit, maintenance, sessions, snapshots, views
 from agents.store.config import open_store
@@ -250,10 +250,21 @@ def cmd_outputs(args: argparse.Namespace, store: ContextStore) -> int:
     return 0
 
 
+# how to find what was not found, in this CLI's words (the agent names its tools)
+_HINTS = {
+    "document": "`agents context list` shows what exists",
+    "snapshot": "`agents context log` lists them",
+    "session": "save one with `agents context session save --title …`",
+}
+
+
 def _run(func: Any) -> Any:
     def runner(args: argparse.Namespace) -> int:
         with _store(args) as store:
-            code: int = func(args, store)
+            try:
+                code: int = func(args, store)
+            except NotFoundError as exc:
+                raise exc.hinted(_HINTS) from None
             return code
 
     return runner

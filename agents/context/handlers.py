@@ -24,6 +24,7 @@ from agents.context.models import (
     SnapshotInfo,
     SnapshotList,
 )
+from agents.core.errors import NotFoundError
 from agents.core.registry import HandlerRegistry
 from agents.core.runtime import AgentSpec
 from agents.core.settings import EnvLayers
@@ -66,9 +67,20 @@ def _noise(kind: str) -> set[str]:
     return set() if kind else {"agent_output"}
 
 
+# how to find what was not found, in this agent's tool names (the CLI names its verbs)
+_HINTS = {
+    "document": "list_documents or search_documents shows what exists",
+    "snapshot": "list_snapshots lists them",
+    "session": "save one with save_session",
+}
+
+
 async def _run(ctx: Context, fn: Callable[[ContextStore], T]) -> T:
     store = SPEC.client(ctx)
-    return await anyio.to_thread.run_sync(fn, store)
+    try:
+        return await anyio.to_thread.run_sync(fn, store)
+    except NotFoundError as exc:
+        raise exc.hinted(_HINTS) from None
 
 
 @registry.handler(read_only=True)

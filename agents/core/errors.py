@@ -37,7 +37,21 @@ class InputError(AgentError):
 
 
 class NotFoundError(AgentError):
-    """The named object does not exist (or is not visible with the configured credentials)."""
+    """The named object does not exist (or is not visible with the configured credentials).
+
+    ``what`` names the kind of object (``document``, ``snapshot``, ``session``) so that each
+    surface can say how to find one in its own words: the CLI names its verbs, an agent its
+    tools. The message itself names neither.
+    """
+
+    def __init__(self, message: str, *, what: str | None = None) -> None:
+        super().__init__(message)
+        self.what = what
+
+    def hinted(self, hints: dict[str, str]) -> NotFoundError:
+        """This error with the surface's hint for its kind appended (itself when none)."""
+        hint = hints.get(self.what or "")
+        return NotFoundError(f"{self}; {hint}", what=self.what) if hint else self
 
 
 class UpstreamError(AgentError):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import hmac
 import time
 from collections.abc import AsyncIterator
@@ -25,6 +24,11 @@ from agents.core.errors import AgentError
 from agents.core.logs import get_logger
 from agents.core.recorder import Outcome, ToolCall, call_annotations, redact
 from agents.core.runtime import AgentRuntime
+from agents.core.tool_errors import (
+    arguments_message,
+    unknown_arguments_message,
+    unknown_tool_message,
+)
 
 __all__ = [
     "MAX_ERROR_CHARS",
@@ -80,27 +84,7 @@ def _clip(message: str) -> str:
 
 
 class UnknownArgumentsError(ToolError):
-    """A call passed parameters its tool does not take."""
-
-
-def unknown_arguments_message(tool: str, unknown: list[str], known: frozenset[str]) -> str:
-    """``tool`` does not take ``unknown``: say which, suggest the nearest known names, list
-    what it takes."""
-    shown = [k if len(k) <= 60 else f"{k[:60]}…" for k in unknown[:10]]
-    more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
-    noun = "parameter" if len(unknown) == 1 else "parameters"
-    message = f"{tool} has no {noun} {', '.join(repr(k) for k in shown)}{more}"
-    hints = {
-        k: close[0]
-        for k in unknown[:10]
-        if (close := difflib.get_close_matches(k, known, n=1, cutoff=0.75))
-    }
-    if hints:
-        pairs = ", ".join(f"{v!r} instead of {k!r}" for k, v in hints.items())
-        message += f"; did you mean {pairs}?"
-    else:
-        message += "."
-    return f"{message} It takes: {', '.join(sorted(known)) or 'no parameters'}"
+    """A call named a tool the agent does not have, or parameters its tool does not take."""
 
 
 def _summary(result: CallToolResult) -> Any:
@@ -143,8 +127,8 @@ class AgentServer(MCPServer[AgentRuntime[Any]]):
                 t.name: frozenset(t.input_schema.get("properties", {})) for t in tools
             }
         known = self._parameters.get(name)
-        if known is None:  # an unknown tool: the SDK says so
-            return
+        if known is None:
+            raise UnknownArgumentsError(unknown_tool_message(name, self._parameters))
         unknown = [k for k in arguments if k not in known]
         if unknown:
             raise UnknownArgumentsError(unknown_arguments_message(name, unknown, known))
@@ -175,10 +159,13 @@ class AgentServer(MCPServer[AgentRuntime[Any]]):
             outcome, error = "crash", f"unexpected {type(cause).__name__}; see the agent log"
             raise
         except ToolError as exc:
-            invalid = isinstance(exc, UnknownArgumentsError) or isinstance(
-                exc.__cause__, ValidationError
-            )
-            outcome = "invalid_arguments" if invalid else "error"
+            if isinstance(exc.__cause__, ValidationError):
+                outcome, error = (
+                    "invalid_arguments",
+                    _clip(arguments_message(name, exc.__cause__, self._tool_input_schema(name))),
+                )
+                raise ToolError(error) from exc.__cause__
+            outcome = "invalid_arguments" if isinstance(exc, UnknownArgumentsError) else "error"
             error = str(exc)
             raise
         finally:

@@ -70,7 +70,7 @@ def find_session(store: ContextStore, ref: str = "latest") -> Envelope:
         "session", limit=1
     )
     if not found:
-        raise NotFoundError("no session saved yet: `agents context session save --title …`")
+        raise NotFoundError("no session saved yet", what="session")
     return found[0]
 
 

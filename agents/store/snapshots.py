@@ -145,7 +145,7 @@ def find_snapshot(store: ContextStore, ref: str, *, missing_ok: bool = False) ->
     if not found:
         if missing_ok:
             return None
-        raise NotFoundError(f"no snapshot {ref!r}; `agents context log` lists them")
+        raise NotFoundError(f"no snapshot {ref!r}", what="snapshot")
     return _row(found[0])
 
 
@@ -178,9 +178,9 @@ def resolve_point(store: ContextStore, ref: str) -> tuple[str, dict[str, str]]:
         return f"snapshot {snap.id[7:19]}", snap.manifest
     moment = parse_time(ref)
     if moment is None:
-        raise InputError(
-            f"{ref!r} is neither a snapshot, a time (2h, 2026-05-01T12:00Z) nor "
-            "'working'; `agents context log` lists snapshots"
+        raise NotFoundError(
+            f"{ref!r} is neither a snapshot, a time (2h, 2026-05-01T12:00Z) nor 'working'",
+            what="snapshot",
         )
     return moment, heads_at(store, moment)
 

@@ -312,7 +312,7 @@ class ContextStore(StoreBase):
         if at is None:
             info = self.head_info(doc_id)
             if info is None:
-                raise NotFoundError(f"no document {doc_id!r}; `list` shows what exists")
+                raise NotFoundError(f"no document {doc_id!r}", what="document")
             digest = info.head
         else:
             digest = self._at(doc_id, at)

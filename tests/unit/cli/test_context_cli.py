@@ -105,7 +105,9 @@ def test_user_errors_exit_1_with_one_clear_line(
     assert "is not JSON" in run(
         capsys, "put", "preference:x", "--kind", "preference", "--body", "{nope", code=1
     )
-    assert "no document 'preference:none'" in run(capsys, "get", "preference:none", code=1)
+    assert "no document 'preference:none'; `agents context list` shows what exists" in run(
+        capsys, "get", "preference:none", code=1
+    )
     assert "Traceback" not in out
 
 

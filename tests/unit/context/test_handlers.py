@@ -75,8 +75,13 @@ async def test_invalid_documents_and_unknown_ids_are_tool_errors(server: Any) ->
             "put_document", {"id": "session:x", "kind": "session", "body": {"title": "t"}}
         )
         missing = await client.call_tool("get_document", {"id": "session:nope"})
+        no_snapshot = await client.call_tool("diff", {"a": "nope"})
     assert bad.is_error and "'status' is a required property at /body" in bad.content[0].text
-    assert missing.is_error and "no document 'session:nope'" in missing.content[0].text
+    # the hint names this agent's tools, never a CLI verb
+    assert missing.is_error and missing.content[0].text == (
+        "no document 'session:nope'; list_documents or search_documents shows what exists"
+    )
+    assert no_snapshot.content[0].text.endswith("; list_snapshots lists them")
 
 
 async def test_sessions_are_saved_and_restored_as_markdown(server: Any) -> None:
