@@ -82,7 +82,9 @@ def unknown_tool_message(tool: str, known: Iterable[str]) -> str:
     """``tool`` does not exist: the nearest real names, then every tool of the agent."""
     names = sorted(known)
     hint = _did_you_mean(suggest(tool, names))
-    return f"unknown tool {_shown(tool)}{hint or '.'} Tools of this agent: {', '.join(names)}"
+    # as sent, not repr(): the caller recognises its own text, invisible characters included
+    shown = tool if len(tool) <= 100 else f"{tool[:100]}…"
+    return f"unknown tool '{shown}'{hint or '.'} Tools of this agent: {', '.join(names)}"
 
 
 def unknown_arguments_message(tool: str, unknown: list[str], known: frozenset[str]) -> str:
