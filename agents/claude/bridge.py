@@ -13,16 +13,12 @@ from __future__ import annotations
 import json
 import socket
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from agents.claude.capture import Capture
 from agents.claude.drafts import Draft, Scope, SecretRef
 from agents.claude.machine import Machine
 from agents.claude.projects import find_checkouts, project_id, project_paths
-from agents.claude.scan import assert_clean
-from agents.claude.targets import current_hashes
 from agents.claude.vault import MachineKey, SecretVault, seal, unseal
 from agents.core.errors import AgentError, NotFoundError
 from agents.store.canonical import now_iso
@@ -30,15 +26,12 @@ from agents.store.store import ContextStore
 
 __all__ = [
     "CLAUDE_KINDS",
-    "ImportResult",
     "applied_records",
     "drafts_of",
-    "import_capture",
     "machine_for",
     "publish_key",
     "receive_secrets",
     "record_path",
-    "save_applied",
     "share_secrets",
     "vault_of",
 ]
@@ -58,19 +51,25 @@ def _ref(entry: dict[str, Any]) -> SecretRef:
     return SecretRef(str(entry["path"]), ref.removeprefix("secret://"), "uri")
 
 
-def drafts_of(store: ContextStore, kinds: Iterable[str] = CLAUDE_KINDS) -> dict[str, Draft]:
+def drafts_of(
+    store: ContextStore,
+    kinds: Iterable[str] = CLAUDE_KINDS,
+    *,
+    heads: dict[str, str] | None = None,
+) -> dict[str, Draft]:
     """The store's heads of Claude's kinds as drafts, tombstones included (so apply removes
-    what they managed). Preferences that are not Claude settings keys are left out."""
+    what they managed). Preferences that are not Claude settings keys are left out. With
+    ``heads``, also fills it with each draft's revision hash, read at the same moment."""
     wanted = tuple(kinds)
     marks = ",".join("?" * len(wanted))
     with store.reading() as conn:
         rows = conn.execute(
-            "SELECT r.envelope FROM docs d JOIN revisions r ON r.hash = d.head "
+            "SELECT r.envelope, d.head FROM docs d JOIN revisions r ON r.hash = d.head "
             f"WHERE d.kind IN ({marks}) ORDER BY d.id",
             wanted,
         ).fetchall()
     out: dict[str, Draft] = {}
-    for (text,) in rows:
+    for text, head in rows:
         env = json.loads(text)
         body = env["body"]
         if env["kind"] == "preference" and not env["id"].startswith("pref:"):
@@ -84,6 +83,8 @@ def drafts_of(store: ContextStore, kinds: Iterable[str] = CLAUDE_KINDS) -> dict[
             tuple(_ref(r) for r in env["secret_refs"]),
             bool(env["deleted"]),
         )
+        if heads is not None:
+            heads[env["id"]] = head
     return out
 
 
@@ -138,89 +139,6 @@ def applied_records(store: ContextStore) -> dict[str, str]:
     """Applied-record key -> the hash apply last wrote there (chezmoi's guard)."""
     with store.reading() as conn:
         return dict(conn.execute("SELECT target_path, hash FROM applied").fetchall())
-
-
-def save_applied(
-    store: ContextStore, records: dict[str, str], *, actor: str = "cli", only: Iterable[str] = ()
-) -> None:
-    """Make the applied records ``records``: the whole set, or with ``only``, just those keys
-    (an import records what it read without forgetting the rest)."""
-    keys = set(only)
-    with store.transaction() as conn:
-        if not keys:
-            kept = set(records)
-            gone = [k for (k,) in conn.execute("SELECT target_path FROM applied") if k not in kept]
-            conn.executemany("DELETE FROM applied WHERE target_path = ?", [(k,) for k in gone])
-        now = now_iso()
-        conn.executemany(
-            "INSERT INTO applied VALUES (?, NULL, ?, ?) ON CONFLICT(target_path) DO UPDATE SET "
-            "hash = excluded.hash, applied_at = excluded.applied_at",
-            [(k, h, now) for k, h in records.items() if not keys or k in keys],
-        )
-        store.audit(conn, actor=actor, op="apply", detail={"units": len(records)})
-
-
-@dataclass
-class ImportResult:
-    """What an import wrote."""
-
-    written: list[str] = field(default_factory=list)
-    unchanged: int = 0
-    blobs: int = 0
-    secrets: int = 0
-    skipped: list[str] = field(default_factory=list)
-
-
-def import_capture(
-    store: ContextStore,
-    cap: Capture,
-    vault: SecretVault,
-    machine: Machine,
-    *,
-    only: Iterable[str] | None = None,
-    skip: Iterable[str] = (),
-    actor: str = "cli",
-) -> ImportResult:
-    """Write a capture into the store: secret values to the vault (never to a document),
-    blobs, one revision per changed draft, and the applied records of what was read.
-
-    Raises:
-        SecretLeakError: A draft still holds a known secret value or a token; nothing written.
-    """
-    chosen = [
-        d for d in cap.drafts if (only is None or d.id in set(only)) and d.id not in set(skip)
-    ]
-    assert_clean([d.to_json() for d in chosen], known=cap.secrets)
-    out = ImportResult(skipped=sorted(set(skip) & {d.id for d in cap.drafts}))
-    vault.update(cap.secrets)
-    out.secrets = len(cap.secrets)
-    for ref, data in cap.blobs.items():
-        if store.blobs.put(data) == ref:
-            out.blobs += 1
-    for d in chosen:
-        head = store.head_info(d.id)
-        if d.kind == "project" and head is not None and not head.deleted:
-            # paths are per machine: keep the other machines' entries
-            old = store.get(d.id).body.get("paths") or {}
-            d = replace(d, body={**d.body, "paths": {**old, **(d.body.get("paths") or {})}})
-        written = store.put(
-            d.id,
-            d.kind,
-            d.body,
-            level=d.scope.level if head is None else None,
-            project_id=d.scope.project_id if head is None else None,
-            secret_refs=[r.to_json() for r in d.secret_refs],
-            actor=actor,
-        )
-        if head is not None and written.content_hash == head.content_hash:
-            out.unchanged += 1
-        else:
-            out.written.append(d.id)
-    # the files now agree with the store: record them, so apply sees them as ours
-    observed = current_hashes(chosen, machine.with_projects(cap.projects))
-    if observed:
-        save_applied(store, observed, actor=actor, only=observed)
-    return out
 
 
 # --- shared secrets ----------------------------------------------------------------------------

@@ -87,6 +87,16 @@ class ApplyPlan:
     env_refs: dict[str, list[str]]  # ${NAME} left for Claude Code to expand -> draft ids
     files: list[FilePlan] = field(default_factory=list)
     known: dict[str, str] = field(default_factory=dict)
+    heads: dict[str, str] = field(default_factory=dict)  # draft id -> store revision planned
+
+    def settled(self, failed: Iterable[Change] = ()) -> dict[str, str]:
+        """Draft id -> revision, for the documents whose every unit this plan leaves equal
+        to the store (written, or unchanged) unless listed in ``failed``: the new file
+        bases of an executed plan."""
+        bad = {c.draft_id for c in failed}
+        bad |= {c.draft_id for c in self.changes if c.action in ("conflict", "blocked")}
+        ids = {c.draft_id for c in self.changes} - bad
+        return {d: self.heads[d] for d in sorted(ids) if d in self.heads}
 
     def by_action(self, *actions: Action) -> list[Change]:
         """The changes with one of ``actions``."""

@@ -22,6 +22,7 @@ from agents.store.config import open_store
 
 if TYPE_CHECKING:
     from agents.claude.drafts import Draft
+    from agents.claude.importer import ImportResult
     from agents.claude.machine import Machine
     from agents.claude.plan import ApplyPlan
     from agents.store.store import ContextStore
@@ -73,15 +74,38 @@ def plan_for(
     from agents.claude.vault import MachineKey
 
     vault = vault_of(store)
-    drafts = drafts_of(store)
+    heads: dict[str, str] = {}
+    drafts = drafts_of(store, heads=heads)
     drafts.update({d.id: d for d in extra or []})
-    return plan_apply(
+    plan = plan_apply(
         drafts.values(),
         machine,
         applied=applied_records(store),
         secrets=secrets or vault.get,
         blobs=_blobs(store),
         identities=[MachineKey.load_or_create(vault).identity],
+    )
+    plan.heads = heads
+    return plan
+
+
+def import_first(store: ContextStore, machine: Machine, ids: list[str]) -> ImportResult:
+    """Import this machine's edits of documents ``ids`` (the conflicts of an apply plan):
+    each on top of what this machine last saw of it, merged with the store or recorded as a
+    conflict. A file deleted here is imported as a deletion."""
+    from agents.claude.bridge import applied_records, drafts_of, vault_of
+    from agents.claude.capture import capture
+    from agents.claude.importer import deleted_here, import_capture, local_changes
+
+    cap = capture(machine)
+    applied = applied_records(store)
+    changed = local_changes(store, cap.select(ids), machine, applied)
+    stored = drafts_of(store)
+    gone = deleted_here(
+        {i: stored[i] for i in ids if i in stored}, {d.id for d in cap.drafts}, machine, applied
+    )
+    return import_capture(
+        store, cap, vault_of(store), machine, only=[d.id for d in changed], deletions=gone
     )
 
 
@@ -90,13 +114,11 @@ def run_apply(
 ) -> dict[str, Any]:
     """Show ``plan``, ask, carry it out (never over a changed file), record what was written."""
     from agents.claude.apply import execute
-    from agents.claude.bridge import import_capture, save_applied, vault_of
+    from agents.claude.importer import save_applied, set_file_bases
 
-    if plan.conflicts and getattr(args, "import_first", False):
-        from agents.claude.capture import capture
-
-        cap = capture(plan.machine)
-        import_capture(store, cap, vault_of(store), plan.machine, only=plan.conflict_ids)
+    imported = None
+    if plan.conflicts and getattr(args, "import_first", False) and not args.dry_run:
+        imported = import_first(store, plan.machine, plan.conflict_ids)
         plan = plan_for(store, plan.machine)
     writes = plan.by_action("create", "update", "delete", "chmod")
     if not args.json:
@@ -116,26 +138,56 @@ def run_apply(
         "env_refs": sorted(plan.env_refs),
         "written": [],
     }
+    if imported is not None:
+        result["imported"] = _import_report(imported)
     if writes and confirm(args, question):
         done = execute(plan, skip_conflicts=True)
-        save_applied(store, done.applied)
+        save_applied(store, done.applied, bases=plan.settled(done.changed_meanwhile))
         result["written"] = [str(p) for p in done.written]
         result["changed_meanwhile"] = [c.label for c in done.changed_meanwhile]
-    if plan.conflicts and not args.json:
-        print(
-            f"{len(plan.conflicts)} file(s) changed here since they were last written from the "
-            "store and were left alone: `agents claude import` them first (or apply "
-            "--import-first), then apply again"
-        )
+    elif not writes and not args.dry_run and plan.settled():
+        with store.transaction() as conn:  # files that already agree: remember it
+            set_file_bases(conn, plan.settled())
+    if not args.json:
+        if imported is not None and (imported.merged or imported.conflicts):
+            print(_import_text(imported))
+        if plan.conflicts:
+            print(
+                f"{len(plan.conflicts)} file(s) changed here since they were last written from "
+                "the store and were left alone: `agents claude apply --import-first` merges "
+                "them with the store first (see `agents sync conflicts` for any that overlap)"
+            )
     return result
+
+
+def _import_report(res: ImportResult) -> dict[str, Any]:
+    return {"written": res.written, "merged": res.merged, "conflicts": res.conflicts}
+
+
+def _import_text(res: ImportResult) -> str:
+    lines = []
+    if res.merged:
+        lines.append(
+            f"merged with other machines' edits: {', '.join(res.merged)} "
+            "(run `agents claude apply` to write the merged result)"
+        )
+    if res.conflicts:
+        lines.append(
+            f"edited here and on another machine, overlapping: {', '.join(res.conflicts)}; "
+            "your file is kept as it is and both versions are in the store: "
+            "`agents sync conflicts` lists them, `agents sync resolve ID --take local|remote` "
+            "settles one"
+        )
+    return "\n".join(lines)
 
 
 def cmd_import(args: argparse.Namespace) -> int:
     """Capture this machine's Claude files into the store (dry-run diff first)."""
     from agents.catalog import AGENTS
-    from agents.claude.bridge import drafts_of, import_capture, machine_for, publish_key, vault_of
+    from agents.claude.bridge import applied_records, drafts_of, machine_for, publish_key, vault_of
     from agents.claude.capture import capture
     from agents.claude.diff import diff_drafts
+    from agents.claude.importer import deleted_here, import_capture, last_seen, local_changes
 
     with _store(args) as store:
         machine = machine_for(store, _home(args))
@@ -150,26 +202,51 @@ def cmd_import(args: argparse.Namespace) -> int:
             for d in cap.drafts
             if not d.id.startswith(ours) and (not args.only or d.id in args.only)
         ]
-        changed = [
-            d for d in drafts if d.id not in old or old[d.id].content_hash() != d.content_hash()
-        ]
+        applied = applied_records(store)
+        seen = last_seen(store, [d.id for d in drafts])
+        changed = local_changes(store, drafts, machine, applied, seen)
+        stored = {
+            i: d
+            for i, d in old.items()
+            if (not args.only or i in args.only) and not i.startswith(ours)
+        }
+        gone = deleted_here(stored, {d.id for d in cap.drafts}, machine, applied)
+        # the diff against what this machine last saw, not against another machine's edit
+        before = {i: d for i, (d, _) in seen.items()} | {d.id: old[d.id] for d in gone}
         if not args.json:
-            print(diff_drafts(old, changed) or "nothing to import: the store already agrees")
+            text = diff_drafts(before, [*changed, *gone])
+            print(
+                text
+                or "nothing to import: no Claude file changed here since the last import or apply"
+            )
             for warning in cap.warnings:
                 print(f"warning: {warning}")
         data: dict[str, Any] = {
             "changed": [d.id for d in changed],
+            "deleted": [d.id for d in gone],
             "warnings": cap.warnings,
             "written": [],
         }
-        if changed and confirm(args, f"Import {len(changed)} document(s) into the store?"):
-            res = import_capture(store, cap, vault, machine, only=[d.id for d in changed])
-            data.update(written=res.written, secrets=res.secrets, blobs=res.blobs)
+        count = len(changed) + len(gone)
+        if count and confirm(args, f"Import {count} document(s) into the store?"):
+            res = import_capture(
+                store, cap, vault, machine, only=[d.id for d in changed], deletions=gone
+            )
+            data.update(
+                written=res.written,
+                merged=res.merged,
+                conflicts=res.conflicts,
+                secrets=res.secrets,
+                blobs=res.blobs,
+            )
             if not args.json:
                 print(
-                    f"imported {len(res.written)} document(s); {res.secrets} secret value(s) "
-                    f"kept in {vault.where}, none in the store"
+                    f"imported {len(res.written) + len(res.merged) + len(res.conflicts)} "
+                    f"document(s); {res.secrets} secret value(s) kept in {vault.where}, none in "
+                    "the store"
                 )
+                if res.merged or res.conflicts:
+                    print(_import_text(res))
     if args.json:
         emit(args, data)
     return 0

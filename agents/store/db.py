@@ -26,7 +26,7 @@ __all__ = [
     "immediate",
 ]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: file_bases
 APPLICATION_ID = 0x63747831  # "ctx1": marks the file as a context store
 Synchronous = Literal["FULL", "NORMAL"]
 _NETWORK_FS = {"nfs", "nfs4", "cifs", "smb3", "smbfs", "fuse.sshfs", "9p", "afs", "ceph"}
@@ -108,6 +108,11 @@ CREATE TABLE IF NOT EXISTS applied(
     doc_id TEXT,
     hash TEXT NOT NULL,
     applied_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS file_bases(
+    doc_id TEXT PRIMARY KEY,
+    hash TEXT NOT NULL,
+    at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS quarantine(
     id INTEGER PRIMARY KEY,

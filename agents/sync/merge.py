@@ -36,6 +36,7 @@ __all__ = [
     "merge_json",
     "policy_of",
     "reconcile",
+    "settle",
 ]
 
 Action = Literal["same", "fast_forward", "keep", "merge", "conflict"]
@@ -262,6 +263,20 @@ def reconcile(
         return Resolution("fast_forward", policy)
     if order == "after":
         return Resolution("keep", policy)
+    return settle(local, local_hash, remote, remote_hash, base)
+
+
+def settle(
+    local: Envelope,
+    local_hash: str,
+    remote: Envelope,
+    remote_hash: str,
+    base: Envelope | None,
+) -> Resolution:
+    """Two revisions known to be concurrent (neither descends from the other), settled by
+    their kind's policy against their common ancestor ``base`` (None when unknown: then only
+    identical or JSON-mergeable content settles without review)."""
+    policy = policy_of(local)
     local_later = _later(local, local_hash, remote, remote_hash)
 
     def merged(

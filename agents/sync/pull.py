@@ -27,6 +27,7 @@ from agents.store.envelope import Envelope
 from agents.store.replication import point_head, receive_many
 from agents.store.store import ContextStore
 from agents.sync.keys import blob_key, object_key
+from agents.sync.local import write_merge
 from agents.sync.merge import reconcile
 from agents.sync.remote import Remote
 from agents.sync.state import LocalState, Manifest, read_heads, read_manifest
@@ -367,32 +368,18 @@ def _settle(
         )
         report.note(report.conflicts, {**entry, "resolution": "needs_review"})
         return False
-    assert res.merged is not None
-    merged = store.apply(
+    result = write_merge(
+        store,
         conn,
-        res.merged,
         head,
+        res,
+        local_hash=head.head,
+        remote_hash=digest,
+        base_hash=base_hash,
         actor=ctx.actor,
-        op="merge",
-        force=True,
-        detail={"remote": digest, "policy": res.policy, "fields": list(res.fields)[:20]},
     )
-    result = merged.hash
-    close_superseded(store, conn, doc, result, actor=ctx.actor)
     report.merged += 1
     report.note(report.modified, {"doc_id": doc, "old_hash": head.head, "new_hash": result})
     if res.status == "auto_resolved":
-        record_conflict(
-            store,
-            conn,
-            doc,
-            head.head,
-            digest,
-            base_hash,
-            policy=res.policy,
-            status="auto_resolved",
-            resolved_hash=result,
-            actor=ctx.actor,
-        )
         report.note(report.conflicts, {**entry, "resolution": "merge", "result_hash": result})
     return True

@@ -22,8 +22,9 @@ import time
 from pathlib import Path
 
 from agents.claude.apply import execute, plan_apply
-from agents.claude.bridge import import_capture, save_applied, vault_of
+from agents.claude.bridge import vault_of
 from agents.claude.capture import capture
+from agents.claude.importer import import_capture, save_applied
 from agents.claude.machine import Machine
 from agents.cli.claude import plan_for
 from agents.store.store import ContextStore
