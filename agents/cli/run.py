@@ -9,7 +9,7 @@ from typing import Any
 
 from agents.catalog import AGENTS, resolve_token
 from agents.cli.env import EnvContext, load_env
-from agents.core.errors import AgentError
+from agents.core.errors import AgentError, ConfigError
 from agents.supervisor.control import AgentStatus
 from agents.supervisor.render import render_conf, write_conf
 
@@ -43,11 +43,25 @@ def _show(rows: list[AgentStatus], as_json: bool, ctx: EnvContext | None = None)
         )
 
 
-def render(ctx: EnvContext) -> bool:
-    """Make sure tokens exist, then write the conf; return whether it changed."""
+def render(ctx: EnvContext, *, new_instance: bool = False) -> bool:
+    """Make sure tokens exist, then write the conf; return whether it changed.
+
+    ``new_instance``: supervisord is about to start, so its agents get a fresh nonce.
+    """
+    missing = []
     for entry in AGENTS:
-        resolve_token(ctx.layers, ctx.core, entry.name)
-    return write_conf(ctx.paths, render_conf(ctx.paths, ctx.layers, ctx.core))
+        try:
+            resolve_token(ctx.layers, ctx.core, entry.name)
+        except ConfigError:
+            missing.append(entry.token_var)
+    if missing:  # every one at once, not one per attempt
+        raise ConfigError(
+            f"{', '.join(missing)} missing: set {'it' if len(missing) == 1 else 'them'} in "
+            f"{ctx.layers.rel(ctx.layers.secrets_file)} (AGENTS_GENERATE_TOKENS is off for "
+            f"{ctx.env!r}, so no token is generated)"
+        )
+    instance = ctx.paths.instance(new=new_instance)
+    return write_conf(ctx.paths, render_conf(ctx.paths, ctx.layers, ctx.core, instance=instance))
 
 
 def cmd_render(args: argparse.Namespace) -> int:
@@ -61,9 +75,11 @@ def cmd_render(args: argparse.Namespace) -> int:
 def cmd_start(args: argparse.Namespace) -> int:
     """``start-all-agents <env>``: render, start supervisord if needed, wait, show the table."""
     ctx = load_env(args.env)
-    changed = render(ctx)
     sup = ctx.supervisor
-    if sup.is_running():
+    running = sup.is_running()
+    changed = render(ctx, new_instance=not running)
+    sup.preflight(ctx.ports, ctx.layers)
+    if running:
         if changed:
             sup.apply_conf()
         sup.start_agents()
@@ -71,7 +87,10 @@ def cmd_start(args: argparse.Namespace) -> int:
         sup.launch()
     rows = sup.wait_answering(ctx.ports, ctx.core.ready_timeout)
     _show(rows, args.json, ctx)
-    if args.strict and not all(r.ready for r in rows):
+    not_ready = [r for r in rows if not r.ready]
+    if args.strict and not_ready:
+        for r in not_ready:
+            print(f"error: --strict: {r.agent} is not ready: {r.reason}", file=sys.stderr)
         return 1
     return 0
 
@@ -105,6 +124,7 @@ def cmd_restart(args: argparse.Namespace) -> int:
     selected = ctx.select(args.agent)
     names = [e.name for e, _ in selected]
     sup.stop_agents(names)
+    sup.preflight(selected, ctx.layers)
     sup.start_agents(names)
     _show(sup.wait_answering(selected, ctx.core.ready_timeout), args.json)
     return 0

@@ -16,6 +16,7 @@ from agents.core.recorder import open_recorder
 from agents.core.runtime import AgentRuntime, AgentSpec
 from agents.core.server import build_server
 from agents.core.settings import CoreSettings, find_root, load_layers
+from agents.supervisor.probe import INSTANCE_ENV
 
 __all__ = ["run"]
 
@@ -53,7 +54,9 @@ def run(spec: AgentSpec[Any], argv: list[str] | None = None) -> None:
         _fail(exc)
     configure_logging(stream=stream, level=core.log_level, agent=spec.name, env=args.env)
     runtime = AgentRuntime.start(spec, layers, core, None if stdio else port, recorder)
-    server = build_server(runtime, token=token, port=port, owns_runtime=True)
+    server = build_server(
+        runtime, token=token, port=port, owns_runtime=True, instance=os.environ.get(INSTANCE_ENV)
+    )
     log.info(
         "agent_starting",
         transport=args.transport,

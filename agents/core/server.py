@@ -29,6 +29,7 @@ from agents.core.tool_errors import (
     unknown_arguments_message,
     unknown_tool_message,
 )
+from agents.supervisor.probe import AGENT_HEADER, INSTANCE_HEADER
 
 __all__ = [
     "MAX_ERROR_CHARS",
@@ -214,14 +215,21 @@ def _annotations(read_only: bool, destructive: bool, idempotent: bool) -> ToolAn
 
 
 def build_server(
-    runtime: AgentRuntime[Any], *, token: str | None, port: int | None, owns_runtime: bool = False
+    runtime: AgentRuntime[Any],
+    *,
+    token: str | None,
+    port: int | None,
+    owns_runtime: bool = False,
+    instance: str | None = None,
 ) -> AgentServer:
     """The MCP server of ``runtime``'s agent: its handlers, ``agent_info``, /healthz, /readyz.
 
     With ``token`` set, /mcp requires ``Authorization: Bearer <token>`` (checked by the SDK's
     token verifier); the health routes never need it and reveal no secrets. With
     ``owns_runtime`` the server closes the runtime when its lifespan ends (a real process;
-    tests connecting several in-memory clients leave it False).
+    tests connecting several in-memory clients leave it False). /readyz names the agent and
+    ``instance`` (the nonce of this supervisord start) in headers, so that `start` never takes
+    another server on the port for this agent.
     """
     spec = runtime.spec
     auth: dict[str, Any] = {}
@@ -276,7 +284,8 @@ def build_server(
         body: dict[str, Any] = {"ready": runtime.ready, "agent": spec.name, "env": runtime.env}
         if not runtime.ready:
             body["reason"] = runtime.reason
-        return JSONResponse(body, status_code=200 if runtime.ready else 503)
+        identity = {AGENT_HEADER: spec.name, INSTANCE_HEADER: instance or ""}
+        return JSONResponse(body, status_code=200 if runtime.ready else 503, headers=identity)
 
     server.custom_route("/healthz", methods=["GET"], include_in_schema=False)(healthz)
     server.custom_route("/readyz", methods=["GET"], include_in_schema=False)(readyz)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -15,10 +17,12 @@ from typing import Any
 
 from agents.catalog import CatalogEntry
 from agents.core.errors import AgentError
+from agents.core.settings import EnvLayers
+from agents.supervisor.ports import describe_holder, holder_of, port_in_use
 from agents.supervisor.probe import probe_ready
 from agents.supervisor.render import EnvPaths
 
-__all__ = ["AgentStatus", "StartError", "Supervisor", "tail_lines"]
+__all__ = ["AgentStatus", "StartError", "Supervisor", "last_error", "tail_lines"]
 
 GROUP = "agents"
 
@@ -44,6 +48,31 @@ class AgentStatus:
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return asdict(self)
+
+
+_EXCEPTION_LINE = re.compile(r"^(?:[A-Za-z_][\w.]*)?(?:Error|Exception|Exit|Interrupt)\b.*")
+_ERROR_LEVELS = frozenset({"error", "critical", "exception", "fatal"})
+
+
+def last_error(lines: list[str]) -> str | None:
+    """The cause of a crash from an agent's last log lines: the newest error event (its
+    ``error`` or ``exception`` text), or a traceback's final ``SomeError: ...`` line."""
+    for line in reversed(lines):
+        text = line.strip()
+        try:
+            event = json.loads(text)
+        except ValueError:
+            event = None
+        if isinstance(event, dict):
+            if str(event.get("level", "")).lower() not in _ERROR_LEVELS:
+                continue
+            exception = str(event.get("exception") or "").strip().splitlines()
+            detail = event.get("error") or (exception[-1] if exception else None)
+            what = str(event.get("event", ""))
+            return f"{what}: {detail}" if detail and what else str(detail or what) or None
+        if _EXCEPTION_LINE.match(text):
+            return text
+    return None
 
 
 def tail_lines(path: Path, count: int = 10) -> list[str]:
@@ -169,9 +198,39 @@ class Supervisor:
                 time.sleep(0.05)
         return pid
 
-    def status(self, entries: list[tuple[CatalogEntry, int]]) -> list[AgentStatus]:
-        """State, pid, port and readiness of each agent."""
+    @property
+    def instance(self) -> str | None:
+        """The nonce the running supervisord gave its agents (None before the first start)."""
+        try:
+            return self.paths.instance_file.read_text().strip() or None
+        except FileNotFoundError:
+            return None
+
+    def preflight(self, entries: list[tuple[CatalogEntry, int]], layers: EnvLayers) -> None:
+        """Before starting agents: refuse when something else holds one of their ports.
+
+        Raises:
+            StartError: One line per taken port, naming the agent, the port and its holder.
+        """
         infos = self.processes() if self.is_running() else {}
+        taken = []
+        for entry, port in entries:
+            if infos.get(entry.name, {}).get("statename") in ("STARTING", "RUNNING", "STOPPING"):
+                continue  # its own port, checked by the probe
+            if port_in_use(port):
+                where = layers.rel(layers.public_file)
+                taken.append(
+                    f"agent {entry.name!r} cannot start: {describe_holder(port)}; stop it, or "
+                    f"set {entry.port_var} (or AGENTS_PORT_BASE) in {where}"
+                )
+        if taken:
+            raise StartError("\n".join(taken))
+
+    def status(self, entries: list[tuple[CatalogEntry, int]]) -> list[AgentStatus]:
+        """State, pid, port and readiness of each agent; for one that is down, the cause from
+        its log rather than supervisord's "Exited too quickly"."""
+        infos = self.processes() if self.is_running() else {}
+        instance = self.instance
         rows = []
         now = time.time()
         for entry, port in entries:
@@ -180,11 +239,17 @@ class Supervisor:
             # STARTING has a process too: it may answer long before supervisord's startsecs
             # pass, and answering is what `start` waits for
             running = state in ("STARTING", "RUNNING")
-            answering, ready, reason = probe_ready(port) if running else (False, False, None)
-            if not running:
-                reason = info.get("spawnerr") or (
-                    f"exit status {info['exitstatus']}" if info.get("exitstatus") else None
-                )
+            answering, ready, reason = (
+                probe_ready(port, expect=(entry.name, instance))
+                if running
+                else (False, False, None)
+            )
+            if not running and infos:
+                reason = self._cause(entry.name, port, info)
+            elif running and not answering and port_in_use(port):
+                holder = holder_of(port)
+                if holder is not None and holder.pid != info.get("pid"):
+                    reason = f"{reason}; {holder}"
             rows.append(
                 AgentStatus(
                     agent=entry.name,
@@ -228,12 +293,27 @@ class Supervisor:
                 )
             time.sleep(0.05)
 
+    def _cause(self, agent: str, port: int, info: dict[str, Any]) -> str | None:
+        """Why a down agent is down: the error in its log, and who holds its port."""
+        if info.get("statename") in ("STOPPED", "EXITED") and not info.get("exitstatus"):
+            return None  # stopped on purpose
+        cause = last_error(tail_lines(self.paths.log_of(agent), 200))
+        fallback = info.get("spawnerr") or (
+            f"exit status {info['exitstatus']}" if info.get("exitstatus") else None
+        )
+        if port_in_use(port):
+            return f"{cause or fallback}; {describe_holder(port)}"
+        return cause or fallback
+
     def _tail(self, agent: str) -> list[str]:
         return tail_lines(self.paths.log_of(agent), 8)
 
     def _explain(self, row: AgentStatus, what: str) -> str:
         lines = "\n".join(f"    {line}" for line in self._tail(row.agent))
         reason = f" ({row.reason})" if row.reason else ""
+        holder = holder_of(row.port)
+        if holder is not None and (holder.pid is None or holder.pid != row.pid):
+            reason += f"; {holder}"
         log = self.paths.log_of(row.agent)
         return f"agent {row.agent!r} {what}{reason}; last log lines of {log}:\n{lines}"
 

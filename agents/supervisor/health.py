@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from agents.core.logs import configure_logging, get_logger
-from agents.supervisor.probe import probe_ready
+from agents.supervisor.probe import INSTANCE_ENV, probe_ready
 
 __all__ = ["HealthMonitor", "main"]
 
@@ -250,9 +250,17 @@ def main(argv: list[str] | None = None) -> None:
     from supervisor import childutils
 
     ports = {name: int(port) for name, port in (a.split("=", 1) for a in args.agent)}
+    names = {port: name for name, port in ports.items()}
+    instance = os.environ.get(INSTANCE_ENV) or None
+
+    def ours(port: int) -> bool:
+        # another server on the port (the agent died, something else bound it) is a miss
+        return probe_ready(port, timeout=2.0, expect=(names[port], instance))[0]
+
     monitor = HealthMonitor(
         childutils.getRPCInterface(os.environ),
         ports,
+        probe=ours,
         misses=args.misses,
         grace=args.grace,
         crash_exits=args.crash_exits,

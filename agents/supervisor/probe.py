@@ -6,22 +6,42 @@ import json
 import urllib.error
 import urllib.request
 
-__all__ = ["probe_ready"]
+__all__ = ["AGENT_HEADER", "INSTANCE_ENV", "INSTANCE_HEADER", "probe_ready"]
+
+# /readyz names the agent and the start it belongs to: the supervisord conf passes each agent a
+# fresh nonce per supervisord start, so a foreign server (or a stale agent of an earlier start)
+# on the port is never taken for ours.
+AGENT_HEADER = "X-Agent"
+INSTANCE_HEADER = "X-Agent-Instance"
+INSTANCE_ENV = "AGENT_INSTANCE"
 
 
-def probe_ready(port: int, timeout: float = 1.0) -> tuple[bool, bool, str | None]:
+def probe_ready(
+    port: int, timeout: float = 1.0, *, expect: tuple[str, str | None] | None = None
+) -> tuple[bool, bool, str | None]:
     """(answering, ready, reason) from ``GET http://127.0.0.1:<port>/readyz``.
 
-    Answering means any HTTP answer: a 503 agent is alive but not configured.
+    Answering means an HTTP answer from the agent: a 503 agent is alive but not configured.
+    With ``expect=(agent, instance)`` an answer counts only when its headers name that agent
+    (and that instance, when given); anything else on the port is not answering, and the
+    reason says so.
     """
     url = f"http://127.0.0.1:{port}/readyz"
     try:
         with urllib.request.urlopen(url, timeout=timeout) as resp:
-            status, raw = resp.status, resp.read()
+            status, raw, headers = resp.status, resp.read(), resp.headers
     except urllib.error.HTTPError as exc:
-        status, raw = exc.code, exc.read()
+        status, raw, headers = exc.code, exc.read(), exc.headers
     except (OSError, TimeoutError) as exc:
         return False, False, f"no answer on port {port} ({type(exc).__name__})"
+    if expect is not None:
+        agent, instance = expect
+        if headers.get(AGENT_HEADER) != agent or (
+            instance is not None and headers.get(INSTANCE_HEADER) != instance
+        ):
+            seen = headers.get(AGENT_HEADER)
+            what = f"the {seen} agent of another start" if seen else f"HTTP {status}"
+            return False, False, f"port {port} is answered by something else ({what})"
     try:
         reason = json.loads(raw).get("reason")
     except (ValueError, AttributeError):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import secrets
 import shlex
 import sys
 import tempfile
@@ -74,6 +76,25 @@ class EnvPaths:
         digest = hashlib.sha256(f"{self.root}\0{self.env}".encode()).hexdigest()[:16]
         return Path(tempfile.gettempdir()) / f"agents-{self.env}-{digest}.sock"
 
+    @property
+    def instance_file(self) -> Path:
+        """The nonce of the current supervisord start (``/readyz`` answers with it)."""
+        return self.dir / "instance"
+
+    def instance(self, *, new: bool = False) -> str:
+        """The nonce of this start: a fresh one when ``new`` (supervisord is about to start),
+        else the one the running supervisord was started with."""
+        if not new:
+            with contextlib.suppress(FileNotFoundError):
+                if text := self.instance_file.read_text().strip():
+                    return text
+        nonce = secrets.token_hex(8)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        tmp = self.instance_file.with_suffix(".tmp")
+        tmp.write_text(nonce + "\n")
+        os.replace(tmp, self.instance_file)
+        return nonce
+
     def log_of(self, name: str) -> Path:
         """The log file of program ``name`` (an agent, ``health`` or ``supervisord``)."""
         return self.logdir / f"{name}.log"
@@ -112,9 +133,14 @@ def agent_ports(layers: EnvLayers, core: CoreSettings) -> list[tuple[CatalogEntr
 
 
 def render_conf(
-    paths: EnvPaths, layers: EnvLayers, core: CoreSettings, python: str | None = None
+    paths: EnvPaths,
+    layers: EnvLayers,
+    core: CoreSettings,
+    python: str | None = None,
+    instance: str = "",
 ) -> str:
-    """The text of ``supervisord.conf`` for ``paths.env``."""
+    """The text of ``supervisord.conf`` for ``paths.env``; every agent and the health listener
+    get ``instance`` (the nonce of this supervisord start) as ``AGENT_INSTANCE``."""
     py = python or sys.executable
     root = _value(str(paths.root), "project path")
     logdir = _value(str(paths.logdir), "log path")
@@ -129,6 +155,7 @@ def render_conf(
             priority=str(100 + entry.offset),
             startsecs=str(STARTSECS),
             stopwaitsecs=str(STOPWAITSECS),
+            instance=_value(instance, "instance"),
         )
         for entry, port in ports
     ]
@@ -161,6 +188,7 @@ def render_conf(
                 priority="200",
                 startsecs=str(STARTSECS),
                 stopwaitsecs=str(STOPWAITSECS),
+                instance=_value(instance, "instance"),
             )
         )
     head = Template((_TEMPLATES / "supervisord.conf").read_text()).substitute(
@@ -172,6 +200,7 @@ def render_conf(
         programs=",".join(entry.name for entry, _ in ports),
         health_command=_command(health),
         health_log=_logfile(paths.log_of("health")),
+        instance=_value(instance, "instance"),
     )
     return head + "".join(sections)
 

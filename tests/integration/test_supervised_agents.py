@@ -6,6 +6,8 @@ import json
 import os
 import signal
 import socket
+import subprocess
+import sys
 from typing import Any
 
 import anyio
@@ -134,9 +136,11 @@ def test_two_environments_run_side_by_side_and_stop_independently(project: Proje
     """staging has its own socket, ports and tokens; stopping it leaves local untouched."""
     refused = project.run("scripts/start-all-agents", "staging", check=False)
     assert refused.returncode == 1
-    assert "NOTION_AGENT_TOKEN missing: set it in environments/.env.staging.secrets" in (
-        refused.stderr
-    )
+    # every missing token at once, not one per attempt
+    assert (
+        "NOTION_AGENT_TOKEN, FIZZY_AGENT_TOKEN, LOKKA_AGENT_TOKEN, CONTEXT_AGENT_TOKEN missing: "
+        "set them in environments/.env.staging.secrets"
+    ) in refused.stderr
     project.set_secrets("staging", **{a.token_var: f"staging-{a.name}-token" for a in AGENTS})
     local_before = {name: row["pid"] for name, row in status(project).items()}
     with project.started("staging"):
@@ -150,19 +154,113 @@ def test_two_environments_run_side_by_side_and_stop_independently(project: Proje
     assert {name: row["pid"] for name, row in status(project).items()} == local_before
 
 
-def test_an_agent_that_cannot_start_fails_start_naming_it_with_its_log(project: Project) -> None:
-    """Port taken: start fails with the agent's name, its state and its last log lines."""
-    port = status(project, "local")["lokka"]["port"]
+def foreign_web_server(port: int) -> subprocess.Popen[bytes]:
+    """`python -m http.server` on ``port``: it answers /readyz too (with a 404)."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_for(lambda: socket_answers(port), 30, f"http.server on {port}")
+    return server
+
+
+def socket_answers(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_a_port_held_by_another_web_server_fails_start_naming_agent_port_and_holder(
+    project: Project,
+) -> None:
+    """Not a success with `fizzy STARTING ... no`: start exits 1 before launching anything."""
+    port = status(project, "local")["fizzy"]["port"]
     project.run("stop-all-agents", "local")
-    with socket.socket() as blocker:
-        blocker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        blocker.bind(("127.0.0.1", port))
-        blocker.listen()
+    server = foreign_web_server(port)
+    try:
         failed = project.run("scripts/start-all-agents", "local", check=False)
-    project.run("stop-all-agents", "local")
+    finally:
+        server.kill()
+        server.wait()
     assert failed.returncode == 1
-    assert "agent 'lokka'" in failed.stderr
-    assert "address already in use" in failed.stderr
+    assert (
+        f"agent 'fizzy' cannot start: port {port} is taken by pid {server.pid} "
+        f"({sys.executable} -m http.server --bind 127.0.0.1 {port})"
+    ) in failed.stderr
+    assert "set FIZZY_PORT (or AGENTS_PORT_BASE) in environments/.env.local" in failed.stderr
+
+
+def test_status_gives_the_cause_of_a_crash_from_the_log_not_supervisords_text(
+    project: Project,
+) -> None:
+    """The port is taken while fizzy is down: restart fails naming the holder, and status shows
+    the bind error from fizzy's log instead of "Exited too quickly"."""
+    project.run("scripts/start-all-agents", "local")
+    port = status(project)["fizzy"]["port"]
+    project.run(
+        "supervisorctl", "-c", "supervisor.d/local/supervisord.conf", "stop", "agents:fizzy"
+    )
+    server = foreign_web_server(port)
+    try:
+        project.run(
+            "supervisorctl",
+            "-c",
+            "supervisor.d/local/supervisord.conf",
+            "start",
+            "agents:fizzy",
+            check=False,
+        )
+        wait_for(
+            lambda: status(project)["fizzy"]["state"] == "FATAL",
+            90,
+            "fizzy to give up binding",
+        )
+        shown = project.run("agents", "status", "local", check=False)
+    finally:
+        server.kill()
+        server.wait()
+    assert shown.returncode == 1
+    line = next(x for x in shown.stdout.splitlines() if x.startswith("  fizzy: "))
+    assert "address already in use" in line and f"port {port} is taken by pid {server.pid}" in line
+    assert "Exited too quickly" not in shown.stdout
+    project.run("agents", "restart", "local", "fizzy")
+
+
+def test_strict_start_says_which_agents_are_not_ready_and_why(project: Project) -> None:
+    project.run("scripts/start-all-agents", "local")
+    strict = project.run("scripts/start-all-agents", "local", "--strict", check=False)
+    assert strict.returncode == 1
+    assert (
+        "error: --strict: notion is not ready: NOTION_TOKEN missing: set it in "
+        "environments/.env.local.secrets"
+    ) in strict.stderr.splitlines()
+
+
+def test_tool_errors_through_a_real_client_suggest_names_and_explain_types(
+    project: Project,
+) -> None:
+    """Over HTTP with the bearer token, as Claude Code sees them."""
+    rows = status(project)
+
+    async def go(agent: str, calls: list[tuple[str, dict[str, Any]]]) -> list[str]:
+        token = project.secret("local", f"{agent.upper()}_AGENT_TOKEN")
+        async with mcp_client(rows[agent]["url"], token) as client:
+            return [(await client.call_tool(t, a)).content[0].text for t, a in calls]
+
+    search, parent = anyio.run(
+        go,
+        "notion",
+        [("search", {"query": "x"}), ("create_page", {"title": "t", "parent": "p"})],
+    )
+    assert search.startswith("unknown tool 'search'; did you mean 'search_workspace'")
+    assert "did you mean 'parent_page_id' instead of 'parent'?" in parent
+    (missing,) = anyio.run(go, "context", [("get_document", {"id": "session:none"})])
+    assert missing == (
+        "no document 'session:none'; list_documents or search_documents shows what exists"
+    )
+    (limit,) = anyio.run(go, "context", [("list_documents", {"limit": "lots"})])
+    assert limit.startswith("list_documents: invalid arguments: parameter 'limit' should be")
+    assert "(expects integer ≥ 1, ≤ 500, got string)" in limit and "pydantic" not in limit
 
 
 def test_stop_all_agents_leaves_no_process_behind(project: Project) -> None:

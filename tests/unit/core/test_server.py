@@ -178,8 +178,10 @@ async def test_a_handler_of_an_unconfigured_agent_gets_a_not_configured_error() 
     )
 
 
-async def asgi_get(runtime: AgentRuntime[Any], path: str) -> httpx.Response:
-    server = build_server(runtime, token="t0ken", port=9)
+async def asgi_get(
+    runtime: AgentRuntime[Any], path: str, instance: str | None = None
+) -> httpx.Response:
+    server = build_server(runtime, token="t0ken", port=9, instance=instance)
     app = server.streamable_http_app(stateless_http=True, host="127.0.0.1")
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
@@ -195,6 +197,13 @@ async def test_readyz_is_503_with_the_reason_until_the_upstream_is_configured() 
     assert ready.status_code == 200 and ready.json()["ready"] is True
     live = await asgi_get(runtime_for(demo_registry(), client=None), "/healthz")
     assert live.json() == {"status": "ok"}
+
+
+async def test_readyz_names_the_agent_and_the_start_it_belongs_to() -> None:
+    """The probe tells this agent from any other server on its port by these headers."""
+    answer = await asgi_get(runtime_for(demo_registry()), "/readyz", instance="n0nce")
+    assert answer.headers["X-Agent"] == "demo"
+    assert answer.headers["X-Agent-Instance"] == "n0nce"
 
 
 async def test_mcp_without_the_bearer_token_is_401() -> None:

@@ -43,6 +43,7 @@ def test_rendered_conf_matches_the_golden_file(
         layers,
         layers.model(CoreSettings),
         python=f"{root}/.venv/bin/python",
+        instance="0123456789abcdef",
     )
     golden = GOLDEN / f"{case}.conf"
     if os.environ.get("UPDATE_GOLDEN"):
@@ -59,7 +60,8 @@ def test_supervisord_reads_paths_with_spaces_and_percent_back_exactly(tmp_path: 
     layers = layers_for(root, "local", AGENTS_PORT_BASE="8700")
     paths = EnvPaths(root, "local")
     python = str(root / "venv dir" / "python")
-    write_conf(paths, render_conf(paths, layers, layers.model(CoreSettings), python=python))
+    text = render_conf(paths, layers, layers.model(CoreSettings), python=python, instance="n0nce")
+    write_conf(paths, text)
     options = ServerOptions()
     options.realize(args=["-c", str(paths.conf)])
     programs = {g.name: g for g in options.process_group_configs}
@@ -77,6 +79,7 @@ def test_supervisord_reads_paths_with_spaces_and_percent_back_exactly(tmp_path: 
     assert notion.stdout_logfile == str(paths.logdir / "notion.log")
     assert notion.environment == {
         "AGENTS_HOME": str(root),
+        "AGENT_INSTANCE": "n0nce",  # the nonce /readyz answers with, per supervisord start
         "PYTHONUNBUFFERED": "1",
         "MALLOC_ARENA_MAX": "2",  # fewer malloc arenas: flat memory with worker threads
     }
