@@ -145,14 +145,28 @@ def cmd_diff(args: argparse.Namespace, store: ContextStore) -> int:
 
 
 def cmd_rollback(args: argparse.Namespace, store: ContextStore) -> int:
-    """Forward-only rollback to a snapshot or a time."""
-    result = snapshots.rollback(
-        store, args.target, kinds=set(args.kind) or None, ids=set(args.id) or None
-    )
-    data = result.as_dict()
+    """Forward-only rollback to a snapshot or a time: shows what changes, asks, writes."""
+    from agents.cli.claude import confirm
+
+    kinds, ids = set(args.kind) or None, set(args.id) or None
+    plan = snapshots.rollback_preview(store, args.target, kinds=kinds, ids=ids)
+    if not plan.restored and not plan.deleted:
+        emit(args, plan.as_dict(), f"nothing to roll back: the store already says {plan.target}")
+        return 0
+    if not args.json:
+        print(f"rollback to {plan.target} writes a new revision of each of these:")
+        for doc_id in plan.restored:
+            print(f"  restore  {doc_id}")
+        for doc_id in plan.deleted:
+            print(f"  delete   {doc_id}")
+    count = len(plan.restored) + len(plan.deleted)
+    if not confirm(args, f"Roll back {count} document(s)?"):
+        emit(args, {**plan.as_dict(), "written": False}, "nothing written")
+        return 0
+    result = snapshots.rollback(store, args.target, kinds=kinds, ids=ids)
     emit(
         args,
-        data,
+        {**result.as_dict(), "written": True},
         f"rolled back to {result.target}: {len(result.restored)} restored, "
         f"{len(result.deleted)} deleted; undo with "
         f"`agents context rollback {result.before_snapshot[7:19]}`",
@@ -311,6 +325,8 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("a")
     p.add_argument("b", nargs="?", default="working")
     back = verb("rollback", cmd_rollback, "forward-only rollback to a snapshot or time")
+    back.add_argument("--yes", "-y", action="store_true", help="write without asking")
+    back.add_argument("--dry-run", action="store_true", help="only show what would change")
     back.add_argument("target", help="a snapshot (id, label, latest) or a time (2h, ISO)")
     for parser in (p, back):
         parser.add_argument("--kind", action="append", default=[], help="only this kind")

@@ -17,7 +17,7 @@ from agents.cli.claude import plan_for, run_apply
 from agents.cli.common import common_parser, emit
 from agents.cli.env import EnvContext, load_env
 from agents.cli.mcp_config import server_name
-from agents.core.errors import AgentError
+from agents.core.errors import AgentError, InputError
 from agents.core.settings import ensure_tokens
 
 __all__ = ["add_parsers", "agent_drafts"]
@@ -51,8 +51,11 @@ def cmd_restore(args: argparse.Namespace) -> int:
     from agents.store.config import open_store
     from agents.sync.config import open_configured_remote
     from agents.sync.engine import Syncer
+    from agents.sync.remote import redact_url
 
     ctx = load_env(args.env)
+    raw_url = args.from_ or ctx.layers.get("CONTEXT_REMOTE") or ""
+    url = redact_url(raw_url)  # shown in messages: never a password
     remote = open_configured_remote(ctx.layers, args.from_)
     notes: list[str] = []
     try:
@@ -79,20 +82,33 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
             machine = machine_for(store, _home(args))
             plan = plan_for(store, machine, extra=extra, secrets=lookup)
-            applied = run_apply(args, store, plan, "Write these files and registrations?")
-            if applied["written"] and not args.dry_run and not args.no_push:
+            pulled_here = (
+                f"{_pulled_count(pulled)} document(s) from {url} are now in this machine's "
+                f"store ({store.directory})"
+            )
+            try:
+                applied = run_apply(args, store, plan, "Write these files and registrations?")
+            except InputError as exc:
+                raise InputError(f"{pulled_here}; no file was written. {exc}") from None
+            if args.dry_run:
+                notes.append(f"{pulled_here}; dry run: no file was written")
+            elif not args.no_push:  # publish this machine (and its key) even if nothing was written
                 try:
                     syncer.push()
                 except AgentError as exc:  # a read-only remote still restores
                     notes.append(f"not pushed ({exc}); other machines learn this one later")
+            this_machine = store.machine_id
     finally:
         remote.close()
     needed = applied["missing_secrets"]
     if needed:
+        flag = "" if ctx.layers.get("CONTEXT_REMOTE") == raw_url else f" --remote {url}"
         notes.append(
-            "secrets still needed: " + ", ".join(needed) + ". On a machine that has them run "
-            "`agents claude secrets share` and `agents sync push`, then `agents restore` here "
-            "again (or put the values with `agents claude apply` once they are in the vault)"
+            "secrets still needed: "
+            + ", ".join(needed)
+            + f". This machine is {this_machine}. On a machine that has them run "
+            f"`agents sync pull{flag} && agents claude secrets share && agents sync push{flag}`, "
+            f"then here `agents restore --from {url}` again"
         )
     if secrets["waiting"]:
         notes.append(
@@ -106,7 +122,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
         )
     if not ctx.layers.get("CONTEXT_REMOTE") and args.from_:
         notes.append(
-            f"to keep syncing, add CONTEXT_REMOTE={args.from_} to "
+            f"to keep syncing, add CONTEXT_REMOTE={url} to "
             f"{ctx.layers.rel(ctx.layers.public_file)} (a URL with a password: the .secrets file)"
         )
     data = {
@@ -118,6 +134,11 @@ def cmd_restore(args: argparse.Namespace) -> int:
     }
     emit(args, data, "\n".join(notes) if notes else "restored: nothing left to do")
     return 0
+
+
+def _pulled_count(report: Any) -> int:
+    p = report.pull
+    return int(p.fast_forwarded + p.merged) if p is not None else 0
 
 
 def _home(args: argparse.Namespace) -> Any:

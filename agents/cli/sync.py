@@ -183,8 +183,14 @@ def add_parsers(sub: Any) -> None:
     common = common_parser()
     common.add_argument("--remote", help="a remote URL instead of CONTEXT_REMOTE")
     common.add_argument("--no-progress", action="store_true", help="no progress bars")
-    top = sub.add_parser("sync", help="sync the context store with its remote (CONTEXT_REMOTE)")
-    verbs = top.add_subparsers(dest="verb", required=True, metavar="VERB")
+    top = sub.add_parser(
+        "sync",
+        help="sync the context store with its remote (CONTEXT_REMOTE)",
+        description="Without a verb: pull, then push (the same as `agents sync sync`).",
+        parents=[common],
+    )
+    top.set_defaults(func=_operation("sync"))
+    verbs = top.add_subparsers(dest="verb", required=False, metavar="VERB")
 
     def verb(name: str, func: Any, help: str) -> argparse.ArgumentParser:
         p: argparse.ArgumentParser = verbs.add_parser(name, help=help, parents=[common])

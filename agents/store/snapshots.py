@@ -9,6 +9,7 @@ time), or ``working`` (the current heads).
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +32,7 @@ __all__ = [
     "log",
     "resolve_point",
     "rollback",
+    "rollback_preview",
 ]
 
 NOT_SNAPSHOTTED = frozenset({"agent_output", "machine_state"})
@@ -281,6 +283,51 @@ class RollbackResult:
         }
 
 
+def _rollback_changes(
+    store: ContextStore,
+    conn: sqlite3.Connection,
+    manifest: dict[str, str],
+    kinds: set[str] | None,
+    ids: set[str] | None,
+) -> list[tuple[str, str, Envelope | None]]:
+    """(doc id, kind, the revision to restore or None to delete) for every selected document
+    a rollback to ``manifest`` would change."""
+    rows = conn.execute("SELECT id, kind FROM docs").fetchall()
+    current_kinds = {i: k for i, k in rows if k not in NOT_SNAPSHOTTED}
+    out: list[tuple[str, str, Envelope | None]] = []
+    for doc_id in sorted(current_kinds.keys() | manifest.keys()):
+        head = store.head_info(doc_id, conn)
+        wanted = store.revision(manifest[doc_id], conn) if doc_id in manifest else None
+        kind = wanted.kind if wanted else current_kinds[doc_id]
+        if not _selected(doc_id, kind, kinds, ids):
+            continue
+        if wanted is None or wanted.deleted:
+            if head is not None and not head.deleted:
+                out.append((doc_id, kind, None))
+        elif head is None or head.content_hash != wanted.content_hash:
+            out.append((doc_id, kind, wanted))
+    return out
+
+
+def rollback_preview(
+    store: ContextStore,
+    target: str,
+    *,
+    kinds: set[str] | None = None,
+    ids: set[str] | None = None,
+) -> RollbackResult:
+    """What :func:`rollback` would change, without writing anything (``before_snapshot`` is
+    empty)."""
+    name, manifest = resolve_point(store, target)
+    if target in WORKING:
+        raise InputError("rollback needs a snapshot or a time, not the working state")
+    result = RollbackResult(target=name, before_snapshot="")
+    with store.reading() as conn:
+        for doc_id, _, wanted in _rollback_changes(store, conn, manifest, kinds, ids):
+            (result.deleted if wanted is None else result.restored).append(doc_id)
+    return result
+
+
 def rollback(
     store: ContextStore,
     target: str,
@@ -298,30 +345,21 @@ def rollback(
     before = create_snapshot(store, f"before rollback to {name}", actor=actor)
     result = RollbackResult(target=name, before_snapshot=before.id)
     with store.transaction() as conn:
-        rows = conn.execute("SELECT id, kind FROM docs").fetchall()
-        current_kinds = {i: k for i, k in rows if k not in NOT_SNAPSHOTTED}
-        for doc_id in sorted(current_kinds.keys() | manifest.keys()):
+        for doc_id, kind, wanted in _rollback_changes(store, conn, manifest, kinds, ids):
             head = store.head_info(doc_id, conn)
-            wanted = store.revision(manifest[doc_id], conn) if doc_id in manifest else None
-            kind = wanted.kind if wanted else current_kinds[doc_id]
-            if not _selected(doc_id, kind, kinds, ids):
-                continue
-            if wanted is None or wanted.deleted:
-                if head is not None and not head.deleted:
-                    store.commit(
-                        conn,
-                        doc_id,
-                        kind,
-                        {},
-                        deleted=True,
-                        actor=actor,
-                        op="rollback",
-                        head=head,
-                        detail={"to": name[:40]},
-                    )
-                    result.deleted.append(doc_id)
-                continue
-            if head is not None and head.content_hash == wanted.content_hash:
+            if wanted is None:
+                store.commit(
+                    conn,
+                    doc_id,
+                    kind,
+                    {},
+                    deleted=True,
+                    actor=actor,
+                    op="rollback",
+                    head=head,
+                    detail={"to": name[:40]},
+                )
+                result.deleted.append(doc_id)
                 continue
             body = store.normalize(kind, wanted.body, doc_id)
             store.commit(

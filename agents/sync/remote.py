@@ -283,6 +283,8 @@ def redact_url(url: str) -> str:
         query = urlencode(
             [(k, "***" if _SECRET_PARAM.search(k) else v) for k, v in pairs], safe="*/:"
         )
+    if netloc == parts.netloc and query == parts.query:
+        return url  # nothing to hide: as written (urlunsplit would drop an empty authority)
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
@@ -364,4 +366,19 @@ def _dir_path(text: str) -> Path:
         raise ConfigError(
             f"CONTEXT_REMOTE {text!r}: a dir remote needs an absolute path, e.g. dir:///srv/ctx"
         )
+    if _is_git_repository(path):
+        raise ConfigError(
+            f"CONTEXT_REMOTE {text!r} is a git repository: a folder remote would write the "
+            f"store's files into it. Use git+file://{path} to sync through git"
+        )
     return path
+
+
+def _is_git_repository(path: Path) -> bool:
+    """True for a git working tree (``.git`` inside) or a bare repository."""
+    try:
+        if (path / ".git").exists():
+            return True
+        return all((path / name).exists() for name in ("HEAD", "objects", "refs"))
+    except OSError:
+        return False

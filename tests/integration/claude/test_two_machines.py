@@ -183,3 +183,38 @@ def test_overlapping_edits_are_listed_on_both_machines_and_no_file_is_overwritte
     a.claude("apply", "--yes")
     assert a.json("sync", "conflicts") == [] and b.json("sync", "conflicts") == []
     assert a.claude_md.read_text() == b_text == b.claude_md.read_text()
+
+
+def test_a_new_machine_is_told_what_restore_already_did_and_what_to_run_elsewhere(
+    tmp_path: Path,
+) -> None:
+    """Without --yes (no terminal) restore says the documents are in the store and no file
+    was written; with --yes the secrets hint names commands that work on the old machine even
+    without CONTEXT_REMOTE there; `agents sync` with no verb syncs."""
+    if not shutil.which("git"):
+        pytest.skip("git not installed: apt-get install git")
+    remote = bare_git_repo(tmp_path / "ctx.git")
+    a = _machine(tmp_path, "a", remote, 8700)
+    b = _machine(tmp_path, "b", "", 8800)
+    a.claude_md.write_text(LINES)
+    (a.home / ".claude" / "settings.json").write_text(
+        '{"env": {"API_TOKEN": "sk-ant-api03-' + "x" * 40 + '"}}\n'
+    )
+    a.claude("import", "--yes")
+    assert "pushed" in a.agents("sync")  # no verb: pull, then push
+
+    out = b.agents("restore", "--from", remote, "--home", str(b.home), code=1)
+    assert "are now in this machine's store" in out and "no file was written" in out
+    assert "add --yes" in out and not b.claude_md.exists()
+
+    done = b.json("restore", "--from", remote, "--home", str(b.home), "--yes")
+    hint = next(n for n in done["notes"] if n.startswith("secrets still needed"))
+    assert f"agents sync pull --remote {remote}" in hint
+    assert f"agents sync push --remote {remote}" in hint
+    # followed literally on A (which has CONTEXT_REMOTE; the flag works there too)
+    a.agents("sync", "pull", "--remote", remote)
+    assert a.json("claude", "secrets", "share")["recipients"] == 2
+    a.agents("sync", "push", "--remote", remote)
+    again = b.json("restore", "--from", remote, "--home", str(b.home), "--yes")
+    assert again["apply"]["missing_secrets"] == [], again
+    assert "sk-ant-api03-" in (b.home / ".claude" / "settings.json").read_text()

@@ -58,8 +58,13 @@ def test_put_snapshot_change_diff_and_rollback_from_the_shell(
     )
     out = run(capsys, "diff", "good")
     assert "modified preference:theme" in out and '+/value: "light"' in out
-    result = as_json(capsys, "rollback", "good")
-    assert result["restored"] == ["preference:theme"]
+    refused = run(capsys, "rollback", "good", code=1)  # no terminal, no --yes: nothing written
+    assert "restore  preference:theme" in refused and "add --yes" in refused
+    preview = as_json(capsys, "rollback", "good", "--dry-run")
+    assert preview == {**preview, "restored": ["preference:theme"], "written": False}
+    assert as_json(capsys, "get", "preference:theme")["body"]["value"] == "light"
+    result = as_json(capsys, "rollback", "good", "--yes")
+    assert result["restored"] == ["preference:theme"] and result["written"] is True
     assert as_json(capsys, "get", "preference:theme")["body"]["value"] == "dark"
     assert as_json(capsys, "get", "preference:theme", "--at", snap["id"])["body"]["value"] == (
         "dark"

@@ -20,6 +20,25 @@ def test_a_plain_path_and_a_dir_url_open_a_dir_remote(tmp_path: Path) -> None:
         assert isinstance(remote, DirRemote) and remote.root == tmp_path / "a b"
 
 
+@pytest.mark.parametrize("kind", ["bare", "checkout"])
+def test_a_plain_path_to_a_git_repository_is_refused_with_the_url_to_use(
+    tmp_path: Path, kind: str
+) -> None:
+    """A folder remote there would write the store's objects into the repository."""
+    import subprocess
+
+    repo = tmp_path / "ctx.git"
+    subprocess.run(
+        ["git", "init", "-q", *(["--bare"] if kind == "bare" else []), str(repo)], check=True
+    )
+    for url in (str(repo), f"dir://{repo}"):
+        with pytest.raises(ConfigError, match=f"is a git repository.*git\\+file://{repo}"):
+            open_remote(url)
+    assert sorted(p.name for p in repo.iterdir() if p.name.startswith("objects")) == (
+        ["objects"] if kind == "bare" else []
+    )
+
+
 def test_git_urls_open_a_git_remote_with_a_cache_clone(tmp_path: Path) -> None:
     """git+file/ssh/https/http URLs open a GitRemote; the branch comes from #branch=."""
     remote = open_remote(
