@@ -10,8 +10,9 @@ from typing import Any
 from agents.catalog import AGENTS, resolve_token
 from agents.cli.env import EnvContext, load_env
 from agents.core.errors import AgentError, ConfigError
-from agents.supervisor.control import AgentStatus
-from agents.supervisor.render import render_conf, write_conf
+from agents.core.settings import ENV_NAME, find_root
+from agents.supervisor.control import AgentStatus, Supervisor
+from agents.supervisor.render import EnvPaths, render_conf, write_conf
 
 __all__ = ["add_parsers", "print_table"]
 
@@ -48,6 +49,7 @@ def render(ctx: EnvContext, *, new_instance: bool = False) -> bool:
 
     ``new_instance``: supervisord is about to start, so its agents get a fresh nonce.
     """
+    ctx.layers.refuse_committed_secrets()
     missing = []
     for entry in AGENTS:
         try:
@@ -97,13 +99,15 @@ def cmd_start(args: argparse.Namespace) -> int:
 
 def cmd_stop(args: argparse.Namespace) -> int:
     """``stop-all-agents <env>``."""
-    ctx = load_env(args.env)
-    sup = ctx.supervisor
+    # only the paths: a broken env file must never keep you from stopping what runs
+    if not ENV_NAME.match(args.env):
+        raise ConfigError(f"environment name {args.env!r} is invalid")
+    sup = Supervisor(EnvPaths(find_root(), args.env))
     if not sup.is_running() and sup.pid() is None:
-        print(f"{ctx.env}: not running")
+        print(f"{args.env}: not running")
         return 0
     pid = sup.shutdown()
-    print(f"{ctx.env}: stopped supervisord (pid {pid}) and its agents")
+    print(f"{args.env}: stopped supervisord (pid {pid}) and its agents")
     return 0
 
 
@@ -121,6 +125,7 @@ def cmd_restart(args: argparse.Namespace) -> int:
     sup = ctx.supervisor
     if not sup.is_running():
         raise AgentError(f"{ctx.env} is not running: run `start-all-agents {ctx.env}`")
+    ctx.layers.refuse_committed_secrets()
     selected = ctx.select(args.agent)
     names = [e.name for e, _ in selected]
     sup.stop_agents(names)

@@ -46,6 +46,7 @@ def run(spec: AgentSpec[Any], argv: list[str] | None = None) -> None:
     configure_logging(stream=stream, agent=spec.name, env=args.env)
     try:
         layers = load_layers(find_root(), args.env)
+        layers.refuse_committed_secrets()
         core = layers.model(CoreSettings)
         port = args.port or port_of(by_name(spec.name), layers, core)
         token = None if stdio else resolve_token(layers, core, spec.name)

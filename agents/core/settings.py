@@ -27,6 +27,7 @@ from typing import Literal, TypeVar
 from dotenv import dotenv_values
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
+from agents.core.envfile import committed_secrets, read_env_file
 from agents.core.errors import ConfigError
 
 __all__ = [
@@ -79,6 +80,7 @@ class EnvLayers:
     env: str
     values: dict[str, str] = field(default_factory=dict)
     origins: dict[str, str] = field(default_factory=dict)
+    committed_secrets: list[str] = field(default_factory=list)
 
     @property
     def public_file(self) -> Path:
@@ -96,6 +98,21 @@ class EnvLayers:
             return str(path.relative_to(self.root))
         except ValueError:
             return str(path)
+
+    def refuse_committed_secrets(self) -> None:
+        """Refuse to run with a secret in the committed file, whatever reads it.
+
+        Raises:
+            ConfigError: Names each such variable and the file to move it to.
+        """
+        if self.committed_secrets:
+            names = ", ".join(self.committed_secrets)
+            raise ConfigError(
+                f"{names} {'is a secret' if len(self.committed_secrets) == 1 else 'are secrets'}"
+                f" but set in {self.rel(self.public_file)}, which is committed: move "
+                f"{'it' if len(self.committed_secrets) == 1 else 'them'} to "
+                f"{self.rel(self.secrets_file)} (mode 0600), and rotate any that were pushed"
+            )
 
     def where(self, name: str) -> str:
         """The file (or process environment) that set ``name``."""
@@ -164,7 +181,8 @@ def load_layers(root: Path, env: str, environ: Mapping[str, str] | None = None) 
     """Read the layers of ``env`` under ``root`` in precedence order.
 
     Raises:
-        ConfigError: Unknown environment, unreadable file, or a secrets file not at 0600.
+        ConfigError: Unknown environment, a line of an env file that does not parse (every
+            one, as ``file:line``), or a secrets file not at 0600.
     """
     if not ENV_NAME.match(env):
         raise ConfigError(
@@ -181,12 +199,13 @@ def load_layers(root: Path, env: str, environ: Mapping[str, str] | None = None) 
             f"{layers.rel(layers.public_file)} not found: known environments are "
             f"{', '.join(known) or 'none'}; copy environments/.env.template to create {env!r}"
         )
-    sources: list[tuple[str, Mapping[str, str | None]]] = [
-        (layers.rel(layers.public_file), dotenv_values(layers.public_file)),
-    ]
+    public = read_env_file(layers.public_file, layers.rel(layers.public_file))
+    layers.committed_secrets = committed_secrets(public)
+    sources: list[tuple[str, Mapping[str, str | None]]] = [(layers.rel(layers.public_file), public)]
     if layers.secrets_file.exists():
-        _check_secret_mode(layers.secrets_file, layers.rel(layers.secrets_file))
-        sources.append((layers.rel(layers.secrets_file), dotenv_values(layers.secrets_file)))
+        shown = layers.rel(layers.secrets_file)
+        _check_secret_mode(layers.secrets_file, shown)
+        sources.append((shown, read_env_file(layers.secrets_file, shown, secret=True)))
     sources.append((PROCESS_ENV, os.environ if environ is None else environ))
     for origin, values in sources:
         for key, value in values.items():

@@ -226,6 +226,33 @@ def test_status_gives_the_cause_of_a_crash_from_the_log_not_supervisords_text(
     project.run("agents", "restart", "local", "fizzy")
 
 
+@pytest.mark.parametrize(
+    ("line", "error"),
+    [
+        ("LOG_LEVEL INFO", "environments/.env.local:{n}: expected NAME=value: 'LOG_LEVEL INFO'"),
+        ('FIZZY_URL="https://app.fizzy.do', "environments/.env.local:{n}: the value of FIZZY_URL"),
+        (
+            "NOTION_TOKEN=ntn_committed_by_mistake",
+            "NOTION_TOKEN is a secret but set in environments/.env.local, which is committed",
+        ),
+    ],
+)
+def test_a_bad_or_secret_line_in_the_committed_env_file_refuses_start(
+    project: Project, line: str, error: str
+) -> None:
+    """Not a warning without a file name, nor a start that exits 0."""
+    path = project.root / "environments" / ".env.local"
+    before = path.read_text()
+    path.write_text(before + line + "\n")
+    try:
+        refused = project.run("scripts/start-all-agents", "local", check=False)
+    finally:
+        path.write_text(before)
+    assert refused.returncode == 1
+    assert error.format(n=len(before.splitlines()) + 1) in refused.stderr
+    assert "ntn_committed_by_mistake" not in refused.stderr + refused.stdout
+
+
 def test_strict_start_says_which_agents_are_not_ready_and_why(project: Project) -> None:
     project.run("scripts/start-all-agents", "local")
     strict = project.run("scripts/start-all-agents", "local", "--strict", check=False)
