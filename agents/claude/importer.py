@@ -19,7 +19,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from agents.claude.capture import Capture
+from agents.claude.bridge import applied_records, drafts_of
+from agents.claude.capture import Capture, capture
+from agents.claude.diff import diff_drafts
 from agents.claude.drafts import Draft
 from agents.claude.machine import Machine
 from agents.claude.scan import assert_clean
@@ -31,12 +33,15 @@ from agents.store.store import ContextStore
 from agents.sync.local import commit_local
 
 __all__ = [
+    "ImportPlan",
     "ImportResult",
     "deleted_here",
     "file_bases",
     "import_capture",
     "last_seen",
     "local_changes",
+    "plan_import",
+    "run_import",
     "save_applied",
     "set_file_bases",
 ]
@@ -262,3 +267,68 @@ def _units(d: Draft, machine: Machine) -> list[Any]:
         return units(d, machine)
     except BlockedError:
         return []
+
+
+@dataclass
+class ImportPlan:
+    """The dry run of an import: the capture, the drafts that are edits made here
+    (``changed``), the deletions made here (``gone``), and what this machine last saw of each
+    (``before``), which :meth:`diff` compares them with."""
+
+    machine: Machine
+    cap: Capture
+    changed: list[Draft]
+    gone: list[Draft]
+    before: dict[str, Draft]
+
+    @property
+    def count(self) -> int:
+        """How many documents the import would write."""
+        return len(self.changed) + len(self.gone)
+
+    def diff(self) -> str:
+        """What the import would change, against what this machine last saw of each file
+        (never against another machine's newer edit, which the import merges with)."""
+        return diff_drafts(self.before, [*self.changed, *self.gone])
+
+
+def plan_import(
+    store: ContextStore,
+    machine: Machine,
+    *,
+    only: Iterable[str] | None = None,
+    exclude: tuple[str, ...] = (),
+    transcripts_to: list[str] | None = None,
+) -> ImportPlan:
+    """Capture ``machine`` and find its local edits and deletions (of the documents ``only``,
+    default all; never ids starting with one of ``exclude``)."""
+    picked = None if only is None else set(only)
+
+    def wanted(doc_id: str) -> bool:
+        return (picked is None or doc_id in picked) and not doc_id.startswith(exclude)
+
+    old = drafts_of(store)
+    cap = capture(machine, transcripts_to=transcripts_to, previous=old)
+    drafts = [d for d in cap.drafts if wanted(d.id)]
+    applied = applied_records(store)
+    seen = last_seen(store, [d.id for d in drafts])
+    changed = local_changes(store, drafts, machine, applied, seen)
+    stored = {i: d for i, d in old.items() if wanted(i)}
+    gone = deleted_here(stored, {d.id for d in cap.drafts}, machine, applied)
+    before = {i: d for i, (d, _) in seen.items()} | {d.id: old[d.id] for d in gone}
+    return ImportPlan(machine, cap, changed, gone, before)
+
+
+def run_import(
+    store: ContextStore, plan: ImportPlan, vault: SecretVault, *, actor: str = "cli"
+) -> ImportResult:
+    """Carry out ``plan`` (see :func:`import_capture`)."""
+    return import_capture(
+        store,
+        plan.cap,
+        vault,
+        plan.machine,
+        only=[d.id for d in plan.changed],
+        deletions=plan.gone,
+        actor=actor,
+    )

@@ -89,24 +89,12 @@ def plan_for(
     return plan
 
 
-def import_first(store: ContextStore, machine: Machine, ids: list[str]) -> ImportResult:
-    """Import this machine's edits of documents ``ids`` (the conflicts of an apply plan):
-    each on top of what this machine last saw of it, merged with the store or recorded as a
-    conflict. A file deleted here is imported as a deletion."""
-    from agents.claude.bridge import applied_records, drafts_of, vault_of
-    from agents.claude.capture import capture
-    from agents.claude.importer import deleted_here, import_capture, local_changes
+def _ours() -> tuple[str, ...]:
+    """Ids of this environment's own agents (any env suffix): their port and token are per
+    machine, so they are never imported."""
+    from agents.catalog import AGENTS
 
-    cap = capture(machine)
-    applied = applied_records(store)
-    changed = local_changes(store, cap.select(ids), machine, applied)
-    stored = drafts_of(store)
-    gone = deleted_here(
-        {i: stored[i] for i in ids if i in stored}, {d.id for d in cap.drafts}, machine, applied
-    )
-    return import_capture(
-        store, cap, vault_of(store), machine, only=[d.id for d in changed], deletions=gone
-    )
+    return tuple(f"mcp_server:{e.server_name}" for e in AGENTS)
 
 
 def run_apply(
@@ -114,11 +102,14 @@ def run_apply(
 ) -> dict[str, Any]:
     """Show ``plan``, ask, carry it out (never over a changed file), record what was written."""
     from agents.claude.apply import execute
-    from agents.claude.importer import save_applied, set_file_bases
+    from agents.claude.bridge import vault_of
+    from agents.claude.importer import plan_import, run_import, save_applied, set_file_bases
 
     imported = None
     if plan.conflicts and getattr(args, "import_first", False) and not args.dry_run:
-        imported = import_first(store, plan.machine, plan.conflict_ids)
+        # this machine's edits of those files, merged with the store (or listed as conflicts)
+        todo = plan_import(store, plan.machine, only=plan.conflict_ids, exclude=_ours())
+        imported = run_import(store, todo, vault_of(store))
         plan = plan_for(store, plan.machine)
     writes = plan.by_action("create", "update", "delete", "chmod")
     if not args.json:
@@ -183,55 +174,31 @@ def _import_text(res: ImportResult) -> str:
 
 def cmd_import(args: argparse.Namespace) -> int:
     """Capture this machine's Claude files into the store (dry-run diff first)."""
-    from agents.catalog import AGENTS
-    from agents.claude.bridge import applied_records, drafts_of, machine_for, publish_key, vault_of
-    from agents.claude.capture import capture
-    from agents.claude.diff import diff_drafts
-    from agents.claude.importer import deleted_here, import_capture, last_seen, local_changes
+    from agents.claude.bridge import machine_for, publish_key, vault_of
+    from agents.claude.importer import plan_import, run_import
 
     with _store(args) as store:
         machine = machine_for(store, _home(args))
         vault = vault_of(store)
         recipients = [publish_key(store, vault)] if args.transcripts else None
-        old = drafts_of(store)
-        cap = capture(machine, transcripts_to=recipients, previous=old)
-        # this environment's agents (any env suffix): their port and token are per machine
-        ours = tuple(f"mcp_server:{e.server_name}" for e in AGENTS)
-        drafts = [
-            d
-            for d in cap.drafts
-            if not d.id.startswith(ours) and (not args.only or d.id in args.only)
-        ]
-        applied = applied_records(store)
-        seen = last_seen(store, [d.id for d in drafts])
-        changed = local_changes(store, drafts, machine, applied, seen)
-        stored = {
-            i: d
-            for i, d in old.items()
-            if (not args.only or i in args.only) and not i.startswith(ours)
-        }
-        gone = deleted_here(stored, {d.id for d in cap.drafts}, machine, applied)
-        # the diff against what this machine last saw, not against another machine's edit
-        before = {i: d for i, (d, _) in seen.items()} | {d.id: old[d.id] for d in gone}
+        todo = plan_import(
+            store, machine, only=args.only, exclude=_ours(), transcripts_to=recipients
+        )
         if not args.json:
-            text = diff_drafts(before, [*changed, *gone])
             print(
-                text
+                todo.diff()
                 or "nothing to import: no Claude file changed here since the last import or apply"
             )
-            for warning in cap.warnings:
+            for warning in todo.cap.warnings:
                 print(f"warning: {warning}")
         data: dict[str, Any] = {
-            "changed": [d.id for d in changed],
-            "deleted": [d.id for d in gone],
-            "warnings": cap.warnings,
+            "changed": [d.id for d in todo.changed],
+            "deleted": [d.id for d in todo.gone],
+            "warnings": todo.cap.warnings,
             "written": [],
         }
-        count = len(changed) + len(gone)
-        if count and confirm(args, f"Import {count} document(s) into the store?"):
-            res = import_capture(
-                store, cap, vault, machine, only=[d.id for d in changed], deletions=gone
-            )
+        if todo.count and confirm(args, f"Import {todo.count} document(s) into the store?"):
+            res = run_import(store, todo, vault)
             data.update(
                 written=res.written,
                 merged=res.merged,
