@@ -315,7 +315,8 @@ def plan_import(
     changed = local_changes(store, drafts, machine, applied, seen)
     stored = {i: d for i, d in old.items() if wanted(i)}
     gone = deleted_here(stored, {d.id for d in cap.drafts}, machine, applied)
-    before = {i: d for i, (d, _) in seen.items()} | {d.id: old[d.id] for d in gone}
+    before = {d.id: seen[d.id][0] for d in changed if d.id in seen}
+    before.update({d.id: old[d.id] for d in gone})
     return ImportPlan(machine, cap, changed, gone, before)
 
 

@@ -141,7 +141,7 @@ def run_apply(
             set_file_bases(conn, plan.settled())
     if not args.json:
         if imported is not None and (imported.merged or imported.conflicts):
-            print(_import_text(imported))
+            print(_import_text(imported, applying=True))
         if plan.conflicts:
             print(
                 f"{len(plan.conflicts)} file(s) changed here since they were last written from "
@@ -155,13 +155,11 @@ def _import_report(res: ImportResult) -> dict[str, Any]:
     return {"written": res.written, "merged": res.merged, "conflicts": res.conflicts}
 
 
-def _import_text(res: ImportResult) -> str:
+def _import_text(res: ImportResult, *, applying: bool = False) -> str:
     lines = []
     if res.merged:
-        lines.append(
-            f"merged with other machines' edits: {', '.join(res.merged)} "
-            "(run `agents claude apply` to write the merged result)"
-        )
+        then = "" if applying else " (run `agents claude apply` to write the merged result)"
+        lines.append(f"merged with other machines' edits: {', '.join(res.merged)}{then}")
     if res.conflicts:
         lines.append(
             f"edited here and on another machine, overlapping: {', '.join(res.conflicts)}; "
