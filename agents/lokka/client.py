@@ -21,8 +21,15 @@ import httpx
 from agents.core.errors import InputError, UpstreamError
 from agents.core.upstream import not_json
 from agents.lokka.auth import AsyncCredential, build_credential
-from agents.lokka.errors import api_error, graph_error, transport_error, transport_errors
+from agents.lokka.errors import (
+    api_error,
+    graph_error,
+    refuse_if_read_only,
+    transport_error,
+    transport_errors,
+)
 from agents.lokka.models import Page, SentRequest
+from agents.lokka.paths import GraphPath, parse_path
 from agents.lokka.settings import LokkaSettings
 
 if TYPE_CHECKING:
@@ -153,9 +160,19 @@ class Lokka:
             self._adapter = adapter
         return self._adapter
 
-    def graph_url(self, path: str, query: dict[str, Any] | None = None, version: str = "") -> str:
-        """The absolute Graph URL of a validated relative path."""
-        url = f"{self.settings.graph_url}/{version or 'v1.0'}{validate_path(path)}"
+    def graph_url(
+        self, path: str | GraphPath, query: dict[str, Any] | None = None, version: str = ""
+    ) -> str:
+        """The absolute Graph URL of a relative path, decoded and normalised once
+        (:func:`agents.lokka.paths.parse_path`) and sent in that form.
+
+        Raises:
+            InputError: The path is not a plain relative Graph path, or names another version.
+        """
+        gp = parse_path(bounded(path, "path")) if isinstance(path, str) else path
+        if version and gp.version and version != gp.version:
+            raise InputError(f"path names {gp.version} but the call asks for {version}")
+        url = f"{self.settings.graph_url}/{version or gp.version or 'v1.0'}{gp.encoded()}"
         qs = query_string(query)
         return bounded(f"{url}?{qs}" if qs else url)
 
@@ -306,10 +323,15 @@ class Lokka:
             )
         return self._arm
 
-    async def arm(self, method: str, url: str, body: Any = None) -> Any:
-        """One ARM call; 429/503 answers are retried as ``Retry-After`` says (reads only).
+    async def arm(self, method: str, url: str, body: Any = None, *, write: bool = False) -> Any:
+        """One ARM call; 429/503 answers are retried as ``Retry-After`` says.
+
+        ``write``: the call changes something, so every attempt, retries included, asks the
+        write guard's read-only switch first (:meth:`_arm_attempt`); a retry policy around the
+        attempts can never send a write the switch forbids.
 
         Raises:
+            WriteRefusedError: A write while ``LOKKA_READ_ONLY=true``.
             AgentError: ARM refused or failed; the message carries code and request id.
         """
         s = self.settings
@@ -318,9 +340,7 @@ class Lokka:
             token = await self.credential.get_token(f"{s.arm_url}/.default")
             client = await self._arm_client()
             for attempt in range(s.max_retries + 1):
-                resp = await client.request(
-                    method, url, json=body, headers={"Authorization": f"Bearer {token.token}"}
-                )
+                resp = await self._arm_attempt(client, method, url, body, token.token, write)
                 wait = _retry_after(resp)
                 if resp.status_code not in (429, 503) or attempt == s.max_retries or wait is None:
                     break
@@ -340,6 +360,16 @@ class Lokka:
             return resp.json() if resp.content else None
         except ValueError as exc:  # a 2xx body cut mid-JSON; ARM calls only read
             raise not_json("ARM", exc, about, status=resp.status_code, write=False) from None
+
+    async def _arm_attempt(
+        self, client: httpx.AsyncClient, method: str, url: str, body: Any, token: str, write: bool
+    ) -> httpx.Response:
+        """One ARM request; a write is checked against LOKKA_READ_ONLY right before it leaves."""
+        if write:
+            refuse_if_read_only(self.settings, f"ARM {method} {urlsplit(url).path}")
+        return await client.request(
+            method, url, json=body, headers={"Authorization": f"Bearer {token}"}
+        )
 
     def arm_url(self, path: str, api_version: str, query: dict[str, Any] | None = None) -> str:
         """The absolute ARM URL of a validated path, always with its api-version."""

@@ -7,10 +7,36 @@ from typing import Any
 import httpx
 
 from agents.core.errors import AgentError, NotFoundError, UpstreamError
+from agents.core.recorder import annotate_call
 from agents.core.upstream import WRITE_DOUBT, broken_answer, reached, timed_out
 from agents.lokka.settings import LokkaSettings
 
-__all__ = ["api_error", "graph_error", "transport_error", "transport_errors"]
+__all__ = [
+    "WriteRefusedError",
+    "api_error",
+    "graph_error",
+    "refuse_if_read_only",
+    "transport_error",
+    "transport_errors",
+]
+
+
+class WriteRefusedError(AgentError):
+    """The guard refused a write (read-only mode, a protected or an unresolvable target)."""
+
+
+def refuse_if_read_only(s: LokkaSettings, action: str) -> None:
+    """Raise unless writes are allowed; called before every write attempt, retries included.
+
+    Raises:
+        WriteRefusedError: ``LOKKA_READ_ONLY=true``.
+    """
+    if s.read_only:
+        annotate_call(refused="read_only")
+        raise WriteRefusedError(
+            f"{action} refused: LOKKA_READ_ONLY=true for this environment, so the agent makes no "
+            "changes; set LOKKA_READ_ONLY=false in environments/.env.<env> to allow writes"
+        )
 
 
 URL_SETTINGS = {"Microsoft Graph": "LOKKA_GRAPH_URL", "Azure Resource Manager": "LOKKA_ARM_URL"}

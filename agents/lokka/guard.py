@@ -4,6 +4,7 @@ Every write handler hands :func:`guarded_write` a ``plan``: an async function th
 the targets (reads only) and returns the exact requests the write would send. The guard
 refuses in read-only mode before planning, refuses protected targets even with confirm,
 returns the plan untouched as a dry run, or sends each request once (no automatic retry).
+A target that cannot be read back is refused too: the guard cannot check what it cannot see.
 """
 
 from __future__ import annotations
@@ -17,19 +18,31 @@ from typing import Any
 from agents.core.errors import AgentError, InputError, NotFoundError, UpstreamError
 from agents.core.recorder import annotate_call
 from agents.lokka.client import Lokka, seg
+from agents.lokka.errors import WriteRefusedError, refuse_if_read_only
 from agents.lokka.models import SentRequest, WriteResult
+from agents.lokka.paths import (
+    GUID,
+    GraphPath,
+    Ref,
+    batch_parts,
+    normal_name,
+    object_refs,
+    parse_path,
+)
 
 __all__ = [
+    "GUID",
     "Plan",
     "Target",
     "WriteRefusedError",
     "guarded_write",
     "protected_match",
+    "request_targets",
     "resolve",
     "target_of",
+    "write_parts",
 ]
 
-GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 NAME_FIELDS = (
     "id",
     "userPrincipalName",
@@ -44,27 +57,11 @@ SELECT = {
     "users": "id,userPrincipalName,displayName,mail,usageLocation,accountEnabled",
     "groups": "id,displayName,mail,mailNickname",
     "directoryRoles": "id,displayName,roleTemplateId",
-    "deviceManagement/managedDevices": "id,deviceName,userPrincipalName,operatingSystem",
+    "managedDevices": "id,deviceName,userPrincipalName,operatingSystem",
 }
-MAX_RESOLVE = 20
-GUID_IN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
-REF_SEGMENTS = {
-    "users",
-    "groups",
-    "directoryRoles",
-    "servicePrincipals",
-    "applications",
-    "devices",
-    "directoryObjects",
-    "roleDefinitions",
-    "managedDevices",
-    "members",
-    "owners",
-}
-
-
-class WriteRefusedError(AgentError):
-    """The guard refused a write (read-only mode, or a protected target)."""
+MAX_RESOLVE = 40
+UPN = re.compile(r"^[^@\s/]+@[^@\s/]+\.[^@\s/]+$")
+REFERENCE_KEYS = ("@odata.id", "@odata.bind")
 
 
 @dataclass(frozen=True)
@@ -75,6 +72,7 @@ class Target:
     id: str
     names: tuple[str, ...]
     data: dict[str, Any] = field(default_factory=dict, compare=False)
+    unresolved: str | None = None  # why it could not be read back (the write is refused)
 
     @property
     def label(self) -> str:
@@ -91,13 +89,18 @@ class Plan:
     note: str | None = None
 
 
-def target_of(kind: str, data: dict[str, Any]) -> Target:
-    """A target from an object as Graph returned it."""
+def target_of(kind: str, data: dict[str, Any], *also: str) -> Target:
+    """A target from an object as Graph returned it (``also``: names it was addressed by)."""
     names = [str(data[f]) for f in NAME_FIELDS[1:] if data.get(f)]
     kind = str(data.get("@odata.type") or kind).rsplit(".", 1)[-1]
-    return Target(
-        kind=kind, id=str(data.get("id", "")), names=(*names, str(data.get("id"))), data=data
-    )
+    oid = str(data.get("id", ""))
+    return Target(kind=kind, id=oid, names=(*names, oid, *also), data=data)
+
+
+def _readable(kind: str, data: Any, ref: str) -> Target:
+    if not isinstance(data, dict) or not isinstance(data.get("id"), str) or not data["id"]:
+        return Target(kind, ref, (ref,), unresolved="Graph's answer names no object id")
+    return target_of(kind, data, ref)
 
 
 async def resolve(client: Lokka, collection: str, ref: str, name: str) -> Target:
@@ -105,23 +108,28 @@ async def resolve(client: Lokka, collection: str, ref: str, name: str) -> Target
 
     Raises:
         NotFoundError: No such object; the message names the parameter.
+        WriteRefusedError: Graph's answer names no object, so there is nothing to check.
     """
     kind = collection.rsplit("/", 1)[-1].removesuffix("s")
     # directoryObjects: no $select, so the derived type's names (UPN, mail) come back too
-    select = SELECT.get(collection)
+    select = SELECT.get(collection.rsplit("/", 1)[-1])
     url = client.graph_url(f"/{collection}/{seg(ref, name)}", {"$select": select})
     try:
         data = await client.get(url)
     except NotFoundError as exc:
         raise NotFoundError(f"{name}={ref!r}: no such {kind} in tenant {client.tenant}") from exc
-    return target_of(kind, data)
+    target = _readable(kind, data, ref)
+    if target.unresolved:
+        raise WriteRefusedError(f"{name}={ref!r}: {target.unresolved}; nothing was changed")
+    return target
 
 
 def protected_match(patterns: tuple[str, ...], target: Target) -> str | None:
-    """The first protection pattern matching any name of ``target`` (case-insensitive)."""
-    names = [n.casefold() for n in (target.id, *target.names)]
+    """The first protection pattern matching any name of ``target``: names and patterns both
+    percent-decoded, trimmed and casefolded (:func:`agents.lokka.paths.normal_name`)."""
+    names = {normal_name(n) for n in (target.id, *target.names) if n}
     for pattern in patterns:
-        p = pattern.casefold()
+        p = normal_name(pattern)
         if any(fnmatchcase(n, p) for n in names):
             return pattern
     return None
@@ -153,18 +161,23 @@ async def guarded_write(
     """Run a write through the guard (see the module docstring).
 
     Raises:
-        WriteRefusedError: Read-only mode, or a protected target.
+        WriteRefusedError: Read-only mode, a protected target, or a target that could not be
+            read back (the message says why).
         AgentError: Planning or sending failed; a partial multi-request write says how far it got.
     """
     s = client.settings
     annotate_call(write=True, action=action, confirmed=confirm, actor=s.actor)
-    if s.read_only:
-        annotate_call(refused="read_only")
+    refuse_if_read_only(s, action)
+    try:
+        p = await plan()
+    except (InputError, WriteRefusedError):
+        raise
+    except AgentError as exc:  # the target could not be read: nothing to check it against
+        annotate_call(refused="unresolved")
         raise WriteRefusedError(
-            f"{action} refused: LOKKA_READ_ONLY=true for this environment, so the agent makes no "
-            "changes; set LOKKA_READ_ONLY=false in environments/.env.<env> to allow writes"
-        )
-    p = await plan()
+            f"{action} refused: its target could not be resolved, so the guard cannot check it "
+            f"against LOKKA_PROTECTED: {exc}"
+        ) from exc
     label = ", ".join(t.label for t in p.targets) or "tenant"
     annotate_call(target=label, requests=[f"{r.method} {r.url}" for r in p.requests])
     for t in p.targets:
@@ -175,6 +188,14 @@ async def guarded_write(
                 f"{action} refused: {t.label} is protected (matches {pattern!r} in "
                 "LOKKA_PROTECTED); protected accounts, groups and roles are never modified "
                 "by this agent, confirmed or not"
+            )
+    for t in p.targets:
+        if t.unresolved:
+            annotate_call(refused="unresolved")
+            raise WriteRefusedError(
+                f"{action} refused: cannot resolve {t.kind} {t.id!r} ({t.unresolved}); the guard "
+                "reads back every object a write names to check it against LOKKA_PROTECTED, "
+                "and refuses a write it cannot check"
             )
     shown_requests = [shown(r) for r in p.requests]
     result = WriteResult(
@@ -201,47 +222,108 @@ async def guarded_write(
     return result
 
 
-async def request_targets(client: Lokka, path: str, body: Any) -> list[Target]:
-    """The directory objects a passthrough write names in its path or body, resolved.
+async def _lookup(client: Lokka, ref: Ref, *, strict: bool) -> Target:
+    """Read back the object ``ref`` names. ``strict``: a 404 leaves it unresolved; otherwise
+    a value Graph does not know as an object (a SKU id, a role template id) is checked as given.
+    """
+    key = ref.key.rpartition("=")[2].strip("'\"")
+    if ref.member or ref.collection == "object":
+        coll = "users" if UPN.match(key) else "directoryObjects"
+        path = GraphPath((coll, key))
+    else:
+        coll, path = ref.collection, GraphPath(ref.lookup)
+    kind = coll.removesuffix("s")
+    url = client.graph_url(path, {"$select": SELECT.get(coll)})
+    try:
+        data = await client.get(url)
+    except NotFoundError:
+        if strict:
+            return Target(kind, key, (key,), unresolved=f"Graph has no {path.text}")
+        return Target("object", key, (key,))
+    except AgentError as exc:
+        return Target(kind, key, (key,), unresolved=f"reading {path.text} failed: {exc}")
+    return _readable(kind, data, key)
 
-    Every GUID in the path, the segment after ``users``, ``groups``, ``members`` and the
-    like, and every GUID, UPN or ``@odata.id`` in the body are looked up, so a protected object
-    cannot be reached through another of its names. Values that are no directory object are
-    checked as given.
+
+def _body_refs(body: Any) -> tuple[list[Ref], list[str]]:
+    """Objects a JSON body names: by reference (``@odata.id``, ``...@odata.bind``: strict)
+    and GUID or UPN values anywhere (checked as given when Graph knows no such object).
 
     Raises:
-        InputError: More objects than the guard resolves in one call.
+        InputError: A reference is not a Graph path (see :func:`agents.lokka.paths.parse_path`).
     """
-    refs: list[str] = GUID_IN.findall(path)
-    parts = [p for p in path.split("/") if p]
-    for i, part in enumerate(parts[:-1]):
-        if part in REF_SEGMENTS and not parts[i + 1].startswith("$"):
-            refs.append(parts[i + 1])
+    strict: list[Ref] = []
+    loose: list[str] = []
 
-    def walk(value: Any) -> None:
+    def walk(value: Any, key: str) -> None:
         if isinstance(value, dict):
-            for v in value.values():
-                walk(v)
+            for k, v in value.items():
+                walk(v, str(k))
         elif isinstance(value, list):
             for v in value:
-                walk(v)
+                walk(v, key)
         elif isinstance(value, str):
-            tail = value.rstrip("/").rsplit("/", 1)[-1] if value.startswith("http") else value
-            if GUID.match(tail) or ("@" in tail and "." in tail and " " not in tail):
-                refs.append(tail)
+            if key.endswith(REFERENCE_KEYS):
+                refs = object_refs(parse_path(value, name=key, query=True, any_origin=True))
+                strict.extend(refs or [Ref((value,), value, "object")])
+                return
+            text = normal_name(value)
+            if "://" in text or text.startswith("/"):
+                try:
+                    loose.extend(r.key for r in object_refs(parse_path(value, any_origin=True)))
+                except InputError:
+                    pass
+            elif GUID.match(text) or UPN.match(text):
+                loose.append(text)
 
-    walk(body)
-    unique = list(dict.fromkeys(refs))
-    if len(unique) > MAX_RESOLVE:
+    walk(body, "")
+    return strict, loose
+
+
+async def request_targets(client: Lokka, parts: list[tuple[str, GraphPath, Any]]) -> list[Target]:
+    """The directory objects named by the writes in ``parts`` (method, path, body), resolved.
+
+    Every object a path addresses (``/users/{x}``, ``/groups('x')``, ``/me``, a member key,
+    any GUID segment) and every ``@odata.id`` in a body must be read back; GUIDs and UPNs
+    elsewhere in a body are looked up too, and checked as given when no object has them. So
+    a protected object cannot be reached through another of its names, and a write naming
+    an object the guard cannot read is refused (its target says why).
+
+    Raises:
+        InputError: More objects than the guard resolves in one call, or a bad reference.
+    """
+    strict: dict[tuple[str, ...], Ref] = {}
+    loose: list[str] = []
+    for method, path, body in parts:
+        if method == "GET":
+            continue
+        for ref in object_refs(path):
+            strict.setdefault(ref.lookup, ref)
+        by_ref, by_value = _body_refs(body)
+        for ref in by_ref:
+            strict.setdefault(ref.lookup, ref)
+        loose.extend(by_value)
+    keys = {normal_name(r.key) for r in strict.values()}
+    loose = [v for v in dict.fromkeys(loose) if v not in keys]
+    if len(strict) + len(loose) > MAX_RESOLVE:
         raise InputError(
-            f"this write names {len(unique)} directory objects; the guard checks at most "
-            f"{MAX_RESOLVE} per call: split it"
+            f"this write names {len(strict) + len(loose)} directory objects; the guard checks "
+            f"at most {MAX_RESOLVE} per call: split it"
         )
-    targets: list[Target] = []
-    for ref in unique:
-        collection = "users" if "@" in ref else "directoryObjects"
-        try:
-            targets.append(await resolve(client, collection, ref, "path"))
-        except AgentError:  # not a directory object (or unreadable): match it as given
-            targets.append(Target(kind="object", id=ref, names=(ref,)))
+    targets = [await _lookup(client, r, strict=True) for r in strict.values()]
+    targets += [await _lookup(client, Ref((v,), v, "object"), strict=False) for v in loose]
     return targets
+
+
+def write_parts(
+    client: Lokka, method: str, path: GraphPath, body: Any
+) -> tuple[Any, list[tuple[str, GraphPath, Any]]]:
+    """The body to send and the writes to check: the call itself, or each ``$batch`` request.
+
+    Raises:
+        InputError: A malformed ``$batch`` (see :func:`agents.lokka.paths.batch_parts`).
+    """
+    if not path.is_batch():
+        return body, [(method, path, body)]
+    rebuilt, subs = batch_parts(body, client.settings.graph_url)
+    return rebuilt, [(r.method, r.path, r.body) for r in subs]

@@ -9,9 +9,10 @@ from pydantic import Field
 
 from agents.core.errors import InputError
 from agents.lokka.app import lokka, registry
-from agents.lokka.client import validate_path
-from agents.lokka.guard import Plan, guarded_write, request_targets
+from agents.lokka.client import bounded
+from agents.lokka.guard import Plan, guarded_write, request_targets, write_parts
 from agents.lokka.models import Confirm, Cursor, Item, Limit, Page, WriteResult
+from agents.lokka.paths import parse_path
 
 
 @registry.handler(destructive=True)
@@ -41,15 +42,18 @@ async def graph_request(
     confirm: Confirm = False,
 ) -> Page | Item | WriteResult:
     """Call any Microsoft Graph endpoint. GET returns a page (collections) or the object;
-    any other method is a write: a dry run showing the exact request unless confirm=true."""
+    any other method is a write: a dry run showing the exact request unless confirm=true.
+    A write to /$batch is checked request by request, and refused unless every one passes."""
     client = lokka(ctx)
-    path = validate_path(path)
-    ver = version or client.settings.graph_version
+    gpath = parse_path(bounded(path, "path"))
+    if version and gpath.version and version != gpath.version:
+        raise InputError(f"path names {gpath.version} but version is {version}: pass one")
+    ver = version or gpath.version or client.settings.graph_version
     query = dict(query or {})
     if method == "GET":
         if body is not None:
             raise InputError("body is only for POST, PATCH and PUT")
-        url = client.check_cursor(cursor) if cursor else client.graph_url(path, query, ver)
+        url = client.check_cursor(cursor) if cursor else client.graph_url(gpath, query, ver)
         data = await client.get(url, eventual=consistency_eventual)
         if isinstance(data, dict) and isinstance(data.get("value"), list):
             return await client.collect(url, data, limit=limit, eventual=consistency_eventual)
@@ -59,10 +63,12 @@ async def graph_request(
         raise InputError("DELETE takes no body")
 
     async def plan() -> Plan:
-        url = client.graph_url(path, query, ver)
-        req = client.graph_request(method, url, body, eventual=consistency_eventual)
+        url = client.graph_url(gpath, query, ver)
+        sent, parts = write_parts(client, method, gpath, body)
+        req = client.graph_request(method, url, sent, eventual=consistency_eventual)
         if method in ("POST", "PATCH", "PUT") and body is None:
             req.body = {} if method != "POST" else None
-        return Plan(await request_targets(client, path, body), [req])
+        return Plan(await request_targets(client, parts), [req])
 
-    return await guarded_write(client, action=f"graph {method} {path}", confirm=confirm, plan=plan)
+    action = f"graph {method} {gpath.text}"
+    return await guarded_write(client, action=action, confirm=confirm, plan=plan)

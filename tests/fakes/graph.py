@@ -211,7 +211,7 @@ class FakeGraph(FakeServer):
     def _object(self, oid: str) -> dict[str, Any]:
         for coll in ("users", "groups", "servicePrincipals", "devices", "directoryRoles"):
             for obj in self.data[coll]:
-                if obj["id"] == oid:
+                if obj["id"].casefold() == oid.casefold():  # Graph ids are case-insensitive
                     return obj
         raise GraphError(
             404,
