@@ -126,8 +126,9 @@ class ApplyPlan:
             out.append(text_diff(_show(c.current), _show(c.desired), c.label, self.known))
         return "".join(out)
 
-    def summary(self) -> str:
-        """One line per action and what is still needed."""
+    def summary(self, *, secrets: bool = True) -> str:
+        """One line per action and what is still needed (``secrets``: with the line naming
+        missing secrets; a caller that explains them itself leaves it out)."""
         lines = []
         for action in ("create", "update", "delete", "chmod", "unchanged"):
             n = len(self.by_action(action))
@@ -135,7 +136,7 @@ class ApplyPlan:
                 lines.append(f"{action}: {n}")
         lines += [f"conflict: {c.label}: {c.reason}" for c in self.conflicts]
         lines += [f"blocked: {c.label}: {c.reason}" for c in self.by_action("blocked")]
-        if self.missing_secrets:
+        if secrets and self.missing_secrets:
             lines.append("secrets still needed: " + ", ".join(sorted(self.missing_secrets)))
         if self.env_refs:
             names = ", ".join(sorted(self.env_refs))

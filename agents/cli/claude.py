@@ -98,9 +98,17 @@ def _ours() -> tuple[str, ...]:
 
 
 def run_apply(
-    args: argparse.Namespace, store: ContextStore, plan: ApplyPlan, question: str
+    args: argparse.Namespace,
+    store: ContextStore,
+    plan: ApplyPlan,
+    question: str,
+    *,
+    secrets_line: bool = True,
 ) -> dict[str, Any]:
-    """Show ``plan``, ask, carry it out (never over a changed file), record what was written."""
+    """Show ``plan``, ask, carry it out (never over a changed file), record what was written.
+
+    ``secrets_line``: False when the caller ends with its own note on missing secrets.
+    """
     from agents.claude.apply import execute
     from agents.claude.bridge import vault_of
     from agents.claude.importer import plan_import, run_import, save_applied, set_file_bases
@@ -115,7 +123,7 @@ def run_apply(
     if not args.json:
         if plan.diff():
             print(plan.diff(), end="")
-        print(plan.summary() or "nothing to apply")
+        print(plan.summary(secrets=secrets_line) or "nothing to apply")
     result: dict[str, Any] = {
         "actions": {
             "create": len(plan.by_action("create")),

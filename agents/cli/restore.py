@@ -87,7 +87,10 @@ def cmd_restore(args: argparse.Namespace) -> int:
                 f"store ({store.directory})"
             )
             try:
-                applied = run_apply(args, store, plan, "Write these files and registrations?")
+                # the missing secrets are named once, in the notes below, with what to do
+                applied = run_apply(
+                    args, store, plan, "Write these files and registrations?", secrets_line=False
+                )
             except InputError as exc:
                 raise InputError(f"{pulled_here}; no file was written. {exc}") from None
             if args.dry_run:

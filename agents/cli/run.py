@@ -17,9 +17,19 @@ from agents.supervisor.render import EnvPaths, render_conf, write_conf
 __all__ = ["add_parsers", "print_table"]
 
 
+def _cell(value: Any, width: int = 120) -> str:
+    """One line of a table: a multi-line value (an error with a traceback, a quoted body) shows
+    its first line and a mark, never breaking the rows; ``--json`` has it whole."""
+    if value is None:
+        return "-"
+    lines = [" ".join(line.split()) for line in str(value).splitlines() if line.strip()]
+    text = (lines[0] + (" ⏎…" if len(lines) > 1 else "")) if lines else ""
+    return text if len(text) <= width else f"{text[: width - 1]}…"
+
+
 def print_table(rows: list[dict[str, Any]], columns: list[str]) -> None:
-    """Print ``rows`` as an aligned text table."""
-    cells = [[("-" if r.get(c) is None else str(r.get(c))) for c in columns] for r in rows]
+    """Print ``rows`` as an aligned text table, one line per row."""
+    cells = [[_cell(r.get(c)) for c in columns] for r in rows]
     widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
     print("  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
     for row in cells:

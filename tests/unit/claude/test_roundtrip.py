@@ -117,6 +117,8 @@ def test_without_the_secrets_the_units_that_need_them_are_blocked_and_listed(
     assert "env" not in json.loads(read(bob.settings_json))
     assert "secret://" not in read(bob.settings_json) + read(bob.claude_json)
     assert "secrets still needed: " in plan.summary()
+    # restore names them once, in its own note saying what to do
+    assert "secrets still needed" not in plan.summary(secrets=False)
 
 
 def test_a_project_not_cloned_on_the_new_machine_is_reported_not_guessed(

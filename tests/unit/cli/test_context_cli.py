@@ -140,3 +140,18 @@ def test_compact_reports_what_it_removed(home: Path, capsys: pytest.CaptureFixtu
     """--keep-days with --json."""
     result = as_json(capsys, "compact", "--keep-days", "7")
     assert result["outputs"] == 0 and "cutoff" in result
+
+
+def test_a_multi_line_error_keeps_the_outputs_table_one_line_per_call(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A traceback-like error shows its first line and a mark; --json keeps it whole."""
+    from agents.cli.run import print_table
+
+    rows = [
+        {"agent": "notion", "error": "first line\n  File x, line 2\nValueError: boom"},
+        {"agent": "fizzy", "error": None},
+    ]
+    print_table(rows, ["agent", "error"])
+    out = capsys.readouterr().out.splitlines()
+    assert out == ["AGENT   ERROR", "notion  first line ⏎…", "fizzy   -"]
