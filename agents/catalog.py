@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from agents.core.errors import ConfigError
 from agents.core.settings import CoreSettings, EnvLayers, ensure_tokens
 
-__all__ = ["AGENTS", "CatalogEntry", "by_name", "port_of", "resolve_token"]
+__all__ = ["AGENTS", "CatalogEntry", "by_name", "port_of", "resolve_token", "resolve_tokens"]
 
 
 @dataclass(frozen=True)
@@ -89,3 +89,25 @@ def resolve_token(layers: EnvLayers, core: CoreSettings, agent: str) -> str:
             f"(AGENTS_GENERATE_TOKENS is off for {layers.env!r}, so no token is generated)"
         )
     return token
+
+
+def resolve_tokens(layers: EnvLayers, core: CoreSettings) -> dict[str, str]:
+    """Every agent's bearer token by agent name (generated first where allowed).
+
+    Raises:
+        ConfigError: Names every missing token at once, not one per attempt.
+    """
+    tokens: dict[str, str] = {}
+    missing = []
+    for entry in AGENTS:
+        try:
+            tokens[entry.name] = resolve_token(layers, core, entry.name)
+        except ConfigError:
+            missing.append(entry.token_var)
+    if missing:
+        raise ConfigError(
+            f"{', '.join(missing)} missing: set {'it' if len(missing) == 1 else 'them'} in "
+            f"{layers.rel(layers.secrets_file)} (AGENTS_GENERATE_TOKENS is off for "
+            f"{layers.env!r}, so no token is generated)"
+        )
+    return tokens

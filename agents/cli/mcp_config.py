@@ -4,14 +4,27 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
+import shutil
+import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
-from agents.catalog import CatalogEntry
+from agents.catalog import CatalogEntry, resolve_tokens
 from agents.cli.env import EnvContext, load_env
+from agents.core.errors import AgentError, ConfigError
 
-__all__ = ["add_parsers", "claude_code_lines", "desktop_config", "mcp_json", "server_name"]
+__all__ = [
+    "add_parsers",
+    "approve_project_servers",
+    "claude_code_lines",
+    "desktop_config",
+    "install",
+    "mcp_json",
+    "server_name",
+]
 
 
 def server_name(entry: CatalogEntry, env: str) -> str:
@@ -82,9 +95,103 @@ def desktop_config(ctx: EnvContext, python: str | None = None) -> dict[str, Any]
     }
 
 
+CLAUDE_CODE_NPM = "npm install -g @anthropic-ai/claude-code"
+
+
+def approve_project_servers(root: Path, names: list[str]) -> Path:
+    """Record this user's approval of the project's ``.mcp.json`` servers the way Claude Code
+    does: their names in ``enabledMcpjsonServers`` of ``.claude/settings.local.json`` (personal,
+    not committed). Other settings are kept; the file is replaced atomically.
+
+    Raises:
+        ConfigError: The settings file exists but is not a JSON object.
+    """
+    path = root / ".claude" / "settings.local.json"
+    settings: dict[str, Any] = {}
+    if path.exists():
+        try:
+            settings = json.loads(path.read_text() or "{}")
+        except ValueError as exc:
+            raise ConfigError(f"{path} is not valid JSON ({exc}): fix or remove it") from None
+        if not isinstance(settings, dict):
+            raise ConfigError(f"{path} is not a JSON object: fix or remove it")
+    enabled = [n for n in settings.get("enabledMcpjsonServers", []) if isinstance(n, str)]
+    settings["enabledMcpjsonServers"] = enabled + [n for n in names if n not in enabled]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(settings, indent=2) + "\n")
+    os.replace(tmp, path)
+    return path
+
+
+def _claude(exe: str, argv: list[str], cwd: Path, secrets: list[str]) -> None:
+    proc = subprocess.run(
+        [exe, "mcp", *argv], cwd=cwd, capture_output=True, text=True, timeout=120, check=False
+    )
+    if proc.returncode != 0:
+        said = (proc.stderr or proc.stdout).strip()
+        for secret in secrets:  # the CLI may echo the header it was given
+            said = said.replace(secret, "***")
+        shown = " ".join(a for a in argv[:6] if not a.startswith("Authorization"))
+        raise AgentError(f"`claude mcp {shown}` failed (exit {proc.returncode}): {said}")
+
+
+def install(ctx: EnvContext, scope: str, exe: str | None) -> int:
+    """Register every agent with Claude Code through its own CLI (``claude mcp add``).
+
+    ``user``/``local`` scope: in your private ``~/.claude.json``, with the token values.
+    ``project`` scope: in ``.mcp.json`` (committed) with ``${VAR}`` references, and the
+    servers approved for you in ``.claude/settings.local.json``.
+    """
+    tokens = resolve_tokens(ctx.layers, ctx.core)
+    project = scope == "project"
+    if exe is None:
+        print(
+            "error: the `claude` CLI (Claude Code) is not on PATH, so nothing was registered. "
+            f"Install it with `{CLAUDE_CODE_NPM}` and run this again, or run these yourself:",
+            file=sys.stderr,
+        )
+        print("\n".join(claude_code_lines(ctx, inline=False, scope=scope)), file=sys.stderr)
+        return 1
+    names = []
+    for entry, port in ctx.ports:
+        name = server_name(entry, ctx.env)
+        names.append(name)
+        # again is fine: replace what an earlier run (or older port) registered
+        subprocess.run(
+            [exe, "mcp", "remove", "--scope", scope, name],
+            cwd=ctx.root,
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+        header = _bearer(ctx, entry, inline=not project)
+        argv = ["add", "--transport", "http", "--scope", scope, name]
+        argv += [f"http://127.0.0.1:{port}/mcp", "--header", f"Authorization: {header}"]
+        _claude(exe, argv, ctx.root, list(tokens.values()))
+        print(f"registered {name} (http://127.0.0.1:{port}/mcp, {scope} scope)")
+    if not project:
+        print(f"`claude mcp list` checks them; tools appear as mcp__{names[0]}__<tool>")
+        return 0
+    settings = approve_project_servers(ctx.root, names)
+    secrets_file = shlex.quote(str(ctx.layers.secrets_file))
+    print(
+        f"{ctx.root / '.mcp.json'} lists them for everyone who clones the project; Claude Code "
+        "asks each person once to approve a project's servers (until then `claude mcp list` "
+        f"says \u23f8 Pending approval). Your approval is recorded in {settings} "
+        "(enabledMcpjsonServers; personal, not committed).\n"
+        "The file holds ${NAME_AGENT_TOKEN} references, not tokens: Claude Code expands them "
+        f"from its environment, so start it with the tokens exported: "
+        f"`set -a; . {secrets_file}; set +a; claude`"
+    )
+    return 0
+
+
 def cmd_mcp_config(args: argparse.Namespace) -> int:
-    """Print the chosen client config to stdout."""
+    """Print the chosen client config to stdout, or register it with ``--install``."""
     ctx = load_env(args.env)
+    if args.install:
+        return install(ctx, args.scope, shutil.which("claude"))
     if args.format == "claude-code":
         print("\n".join(claude_code_lines(ctx, inline=args.inline_secrets, scope=args.scope)))
     elif args.format == "mcp-json":
@@ -106,6 +213,12 @@ def add_parsers(sub: Any) -> None:
         choices=["local", "project", "user"],
         default="user",
         help="claude mcp add --scope (claude-code format)",
+    )
+    p.add_argument(
+        "--install",
+        action="store_true",
+        help="register the agents with Claude Code now (`claude mcp add`, --scope user or "
+        "project; project also records your approval of .mcp.json)",
     )
     p.add_argument(
         "--inline-secrets",

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from agents.catalog import AGENTS, resolve_token
+from agents.catalog import resolve_tokens
 from agents.cli.env import EnvContext, load_env
 from agents.core.errors import AgentError, ConfigError
 from agents.core.settings import ENV_NAME, find_root
@@ -60,18 +60,7 @@ def render(ctx: EnvContext, *, new_instance: bool = False) -> bool:
     ``new_instance``: supervisord is about to start, so its agents get a fresh nonce.
     """
     ctx.layers.refuse_committed_secrets()
-    missing = []
-    for entry in AGENTS:
-        try:
-            resolve_token(ctx.layers, ctx.core, entry.name)
-        except ConfigError:
-            missing.append(entry.token_var)
-    if missing:  # every one at once, not one per attempt
-        raise ConfigError(
-            f"{', '.join(missing)} missing: set {'it' if len(missing) == 1 else 'them'} in "
-            f"{ctx.layers.rel(ctx.layers.secrets_file)} (AGENTS_GENERATE_TOKENS is off for "
-            f"{ctx.env!r}, so no token is generated)"
-        )
+    resolve_tokens(ctx.layers, ctx.core)
     instance = ctx.paths.instance(new=new_instance)
     return write_conf(ctx.paths, render_conf(ctx.paths, ctx.layers, ctx.core, instance=instance))
 
