@@ -20,7 +20,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from pathlib import Path
 from typing import Any, cast
 
 import httpx
@@ -37,6 +36,7 @@ from notion_client import (
 
 from agents.core.errors import AgentError, InputError, NotFoundError, UpstreamError
 from agents.core.upstream import broken_answer, not_json, reached
+from agents.notion.imports import ImportPolicy
 
 __all__ = [
     "Listing",
@@ -168,7 +168,7 @@ class Notion:
     timeout: float
     token_home: str
     throttle: Throttle
-    import_roots: list[Path] = field(default_factory=list)
+    imports: ImportPolicy = field(default_factory=ImportPolicy)
     _closed: bool = field(default=False, repr=False)
 
     async def aclose(self) -> None:
@@ -292,7 +292,7 @@ def build_client(
     max_retries: int,
     max_wait: float,
     token_home: str,
-    import_roots: list[Path] | None = None,
+    imports: ImportPolicy | None = None,
 ) -> Notion:
     """An ``AsyncClient`` wired to the token's shared throttle; touches no network."""
     throttle = shared_throttle(token, rate)
@@ -328,7 +328,7 @@ def build_client(
         timeout=timeout,
         token_home=token_home,
         throttle=throttle,
-        import_roots=import_roots or [],
+        imports=imports or ImportPolicy(),
     )
 
 

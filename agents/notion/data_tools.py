@@ -228,7 +228,7 @@ async def parse_document(
     before the first is written.
     """
     notion = client_of(ctx)
-    doc = load_document(path, fmt=format, sheet=sheet, roots=notion.import_roots)
+    doc = load_document(path, fmt=format, sheet=sheet, policy=notion.imports)
     result = ImportResult(format=doc.format, target=target, warnings=doc.warnings)
     if target == "page":
         if parent_page_id is None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from agents.core.errors import InputError
+from agents.notion.imports import ImportPolicy
 from agents.notion.markdown import markdown_to_blocks, table_block, text_blocks
 from agents.notion.richtext import rich_text
 
@@ -25,7 +26,6 @@ FORMATS: dict[str, Format] = {
     ".xlsm": "excel",
 }
 # fmt: on
-MAX_BYTES = 20 * 1024 * 1024
 
 
 @dataclass
@@ -45,59 +45,44 @@ class Document:
         return self.format in ("csv", "excel")
 
 
-def _check_path(raw: str, roots: list[Path]) -> Path:
-    path = Path(raw).expanduser()
-    if not path.is_absolute():
-        raise InputError(f"path: {raw!r} is relative; pass an absolute path")
-    path = path.resolve()
-    if path.name.endswith(".secrets") or path.name.startswith(".env"):
-        raise InputError(f"path: {raw!r} looks like a secrets file; it will not be imported")
-    if roots and not any(path.is_relative_to(r) for r in roots):
-        allowed = ", ".join(str(r) for r in roots)
-        raise InputError(f"path: {raw!r} is outside NOTION_IMPORT_ROOTS ({allowed})")
-    if not path.is_file():
-        raise InputError(f"path: {raw!r} does not exist or is not a file")
-    if path.stat().st_size > MAX_BYTES:
-        raise InputError(f"path: {raw!r} is larger than {MAX_BYTES // 2**20} MiB")
-    return path
-
-
 def load_document(
-    raw_path: str, *, fmt: Format | None = None, sheet: str | None = None, roots: list[Path]
+    raw_path: str, *, fmt: Format | None = None, sheet: str | None = None, policy: ImportPolicy
 ) -> Document:
-    """Read and parse the file at ``raw_path`` (format from its suffix unless ``fmt``).
+    """Read and parse the file at ``raw_path`` (format from its suffix unless ``fmt``), if
+    ``policy`` lets it be read (:class:`agents.notion.imports.ImportPolicy`).
 
     Raises:
-        InputError: Missing or unreadable file, unknown format, or a file the parser refuses.
+        ConfigError: ``NOTION_IMPORT_ROOTS`` is not set.
+        InputError: A file the policy refuses, missing or unreadable, of an unknown format,
+            or one the parser refuses.
     """
-    path = _check_path(raw_path, roots)
+    path, data = policy.read(raw_path)
     kind = fmt or FORMATS.get(path.suffix.lower())
     if kind is None:
         known = ", ".join(sorted(FORMATS))
         raise InputError(f"path: cannot tell the format of {path.name!r}; known suffixes: {known}")
     title = path.stem
     if kind in ("markdown", "text"):
-        text = _read_text(path)
+        text = _read_text(data)
         blocks = markdown_to_blocks(text) if kind == "markdown" else text_blocks(text)
         return Document(kind, title, blocks)
     if kind == "pdf":
-        return _pdf(path, title)
-    header, rows = _csv(path) if kind == "csv" else _excel(path, sheet)
+        return _pdf(path, data, title)
+    header, rows = _csv(path, data) if kind == "csv" else _excel(path, data, sheet)
     if not header:
         raise InputError(f"path: {path.name!r} holds no rows")
     return Document(kind, title, [_table(header, rows)], header, rows)
 
 
-def _read_text(path: Path) -> str:
-    data = path.read_bytes()
+def _read_text(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         return data.decode("latin-1")
 
 
-def _csv(path: Path) -> tuple[list[str], list[list[Any]]]:
-    text = _read_text(path)
+def _csv(path: Path, data: bytes) -> tuple[list[str], list[list[Any]]]:
+    text = _read_text(data)
     if path.suffix.lower() == ".tsv":
         dialect: Any = csv.excel_tab
     else:
@@ -128,12 +113,12 @@ def _cell(value: Any) -> Any:
     return "" if value is None else value
 
 
-def _excel(path: Path, sheet: str | None) -> tuple[list[str], list[list[Any]]]:
+def _excel(path: Path, data: bytes, sheet: str | None) -> tuple[list[str], list[list[Any]]]:
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
     try:
-        book = load_workbook(path, read_only=True, data_only=True)
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (InvalidFileException, OSError, KeyError, ValueError) as exc:
         raise InputError(f"path: {path.name!r} is not a readable .xlsx workbook ({exc})") from None
     try:
@@ -153,14 +138,14 @@ def _excel(path: Path, sheet: str | None) -> tuple[list[str], list[list[Any]]]:
     return header, [r[: len(header)] for r in rows[1:]]
 
 
-def _pdf(path: Path, title: str) -> Document:
+def _pdf(path: Path, data: bytes, title: str) -> Document:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
     warnings: list[str] = []
     blocks: list[dict[str, Any]] = []
     try:
-        reader = PdfReader(path)
+        reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise InputError(f"path: {path.name!r} is encrypted with a password")
         meta_title = reader.metadata.title if reader.metadata else None

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context
 from pydantic import Field, SecretStr, field_validator
 
 from agents import __version__
-from agents.core.errors import InputError
+from agents.core.errors import ConfigError, InputError
 from agents.core.recorder import annotate_call
 from agents.core.registry import HandlerRegistry
 from agents.core.runtime import AgentSpec
@@ -22,6 +20,7 @@ from agents.notion.databases import (
     plain_value,
     resolve_data_source,
 )
+from agents.notion.imports import ImportPolicy
 from agents.notion.markdown import blocks_to_markdown, markdown_to_blocks
 from agents.notion.models import (
     BlocksAdded,
@@ -44,6 +43,7 @@ from agents.notion.pages import (
     create_page as write_page,
 )
 from agents.notion.richtext import rich_text
+from agents.store.config import store_dir
 
 registry = HandlerRegistry("notion")
 _SUBPAGES = ("child_page", "child_database")
@@ -78,7 +78,16 @@ class NotionSettings(SettingsModel):
 def connect(layers: EnvLayers) -> Notion:
     """Validate the Notion settings and build the SDK client (no network)."""
     s = layers.model(NotionSettings)
-    roots = [Path(p).expanduser().resolve() for p in s.import_roots.split(os.pathsep) if p]
+    never = [layers.root / "environments", layers.root / "context"]
+    try:
+        never.append(store_dir(layers))  # CONTEXT_DIR may put the store (and vault) elsewhere
+    except ConfigError:
+        pass  # the context agent reports a bad CONTEXT_* setting; context/ is refused anyway
+    imports = ImportPolicy.from_setting(
+        s.import_roots,
+        never=tuple(never),
+        home=layers.home_of(NotionSettings, "NOTION_IMPORT_ROOTS"),
+    )
     return build_client(
         token=s.token.get_secret_value(),
         base_url=s.base_url,
@@ -87,7 +96,7 @@ def connect(layers: EnvLayers) -> Notion:
         max_retries=s.max_retries,
         max_wait=s.max_wait_seconds,
         token_home=layers.home_of(NotionSettings, "NOTION_TOKEN"),
-        import_roots=roots,
+        imports=imports,
     )
 
 

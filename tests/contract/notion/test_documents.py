@@ -22,7 +22,7 @@ async def test_a_markdown_file_becomes_a_page_named_after_the_file(
     root = fake.add_root_page("Root")
     path = tmp_path / "meeting-notes.md"
     path.write_text("# Agenda\n\n- one\n- [ ] two\n\n```py\nx = 1\n```\n")
-    async with agent() as client:
+    async with agent(NOTION_IMPORT_ROOTS=str(tmp_path)) as client:
         result = await call(client, "parse_document", path=str(path), parent_page_id=root)
     page = fake.ws.pages[result["page_id"]]
     assert page["properties"]["title"]["title"][0]["plain_text"] == "meeting-notes"
@@ -39,7 +39,7 @@ async def test_a_text_file_is_appended_as_paragraphs_without_markdown_parsing(
     root = fake.add_root_page("Root", [])
     path = tmp_path / "log.txt"
     path.write_text("# not a heading\nsame paragraph\n\nsecond *plain*\n")
-    async with agent() as client:
+    async with agent(NOTION_IMPORT_ROOTS=str(tmp_path)) as client:
         await call(client, "parse_document", path=str(path), target="blocks", page_id=root)
     texts = [b["paragraph"]["rich_text"][0]["plain_text"] for b in fake.children(root)]
     assert texts == ["# not a heading\nsame paragraph", "second *plain*"]
@@ -55,7 +55,7 @@ async def test_a_csv_file_becomes_database_rows_checked_before_any_write(
     good.write_text("Name;Qty;Done\napples;3;yes\npears;;no\n")
     bad = tmp_path / "bad.csv"
     bad.write_text("Name,Qty\nplums,2\nfigs,lots\n")
-    async with agent() as client:
+    async with agent(NOTION_IMPORT_ROOTS=str(tmp_path)) as client:
         message = await fail(client, "parse_document", path=str(bad), target="rows", database_id=ds)
         result = await call(client, "parse_document", path=str(good), target="rows", database_id=ds)
     assert message == "row 3['Qty']: 'lots' is not a number"
@@ -84,7 +84,7 @@ async def test_an_excel_sheet_becomes_a_table_block_or_rows(
     path = write_xlsx(
         tmp_path / "stock.xlsx", [["Name", "Qty"], ["kiwi", 4], ["lime", 2.0]], sheet="Fruit"
     )
-    async with agent() as client:
+    async with agent(NOTION_IMPORT_ROOTS=str(tmp_path)) as client:
         page = await call(
             client, "parse_document", path=str(path), parent_page_id=root, title="Fruit stock"
         )
@@ -121,7 +121,7 @@ async def test_a_pdf_becomes_paragraphs_and_names_pages_without_text(
         ],
         title="Quarterly report",
     )
-    async with agent() as client:
+    async with agent(NOTION_IMPORT_ROOTS=str(tmp_path)) as client:
         result = await call(client, "parse_document", path=str(path), parent_page_id=root)
     texts = [b["paragraph"]["rich_text"][0]["plain_text"] for b in fake.children(result["page_id"])]
     assert texts == [
@@ -140,7 +140,7 @@ async def test_parse_document_refuses_bad_paths_naming_the_parameter(
     """Relative, missing, unknown-format and secrets-like paths are input errors."""
     (tmp_path / "x.bin").write_bytes(b"\0")
     (tmp_path / ".env.local.secrets").write_text("NOTION_TOKEN=x\n")
-    async with agent() as client:
+    async with agent(NOTION_IMPORT_ROOTS=str(tmp_path)) as client:
         relative = await fail(client, "parse_document", path="notes.md", parent_page_id="x")
         missing = await fail(client, "parse_document", path=str(tmp_path / "no.md"))
         unknown = await fail(client, "parse_document", path=str(tmp_path / "x.bin"))
@@ -175,7 +175,7 @@ async def test_a_table_longer_than_100_rows_is_written_in_parts(
     root = fake.add_root_page("Root")
     path = tmp_path / "long.csv"
     path.write_text("n,sq\n" + "".join(f"{i},{i * i}\n" for i in range(150)))
-    async with agent() as client:
+    async with agent(NOTION_IMPORT_ROOTS=str(tmp_path)) as client:
         result = await call(client, "parse_document", path=str(path), parent_page_id=root)
     table = fake.children(result["page_id"])[0]
     rows = fake.children(table["id"])
