@@ -29,6 +29,7 @@ from agents.core.registry import HandlerRegistry
 from agents.core.runtime import AgentSpec
 from agents.core.settings import EnvLayers
 from agents.store import sessions, snapshots, views
+from agents.store.access import check_remote_delete, check_remote_write
 from agents.store.config import open_store
 from agents.store.store import ContextStore
 
@@ -57,7 +58,8 @@ SPEC = AgentSpec(
         "The user's shared context store: sessions (what a piece of work is about, decisions, "
         "next tasks), preferences, MCP server and Claude file documents, and every recorded "
         "tool call of the Notion, Fizzy and Lokka agents. Use restore_session at the start of "
-        "work and save_session when decisions or tasks change."
+        "work and save_session when decisions or tasks change. Over MCP only sessions, "
+        "preferences and projects are written; the rest through the CLI."
     ),
 )
 
@@ -135,7 +137,9 @@ async def put_document(
         str, Field(description="Optional: write only if the head is still this revision")
     ] = "",
 ) -> DocumentSummary:
-    """Create or replace a document (a new revision; history keeps the old ones)."""
+    """Create or replace a document (a new revision; history keeps the old ones). Plain kinds
+    only (session, preference, project): the others are written through the CLI."""
+    check_remote_write(id, kind)
     envelope = await _run(ctx, lambda s: s.put(id, kind, body, expect_head=expect_revision or None))
     return DocumentSummary(**views.summary(envelope))
 
@@ -144,8 +148,14 @@ async def put_document(
 async def delete_document(
     ctx: Context, id: Annotated[str, Field(description="Document id")]
 ) -> DocumentSummary:
-    """Delete a document (a tombstone revision: history and rollback keep it)."""
-    return DocumentSummary(**views.summary(await _run(ctx, lambda s: s.delete(id))))
+    """Delete a document (a tombstone revision: history and rollback keep it). Plain kinds
+    only, as put_document."""
+
+    def delete(s: ContextStore) -> Any:
+        check_remote_delete(s, id)
+        return s.delete(id)
+
+    return DocumentSummary(**views.summary(await _run(ctx, delete)))
 
 
 @registry.handler()

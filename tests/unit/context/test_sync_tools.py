@@ -53,13 +53,10 @@ async def test_status_sync_conflicts_and_resolve_over_mcp(tmp_path: Path) -> Non
             assert status["behind"] == ["laptop"] and status["conflicts"] == 0
             done = await call(client, "sync_now", direction="pull")
             assert done["pulled"] >= 1 and "fast-forwarded" in done["summary"]
-            await call(
-                client,
-                "put_document",
-                id="claude_file:user/CLAUDE.md",
-                kind="claude_file",
-                body={**md, "text": "desktop\n"},
-            )
+            with ContextStore(tmp_path / "desktop" / "context" / "test") as desktop:
+                desktop.put(
+                    "claude_file:user/CLAUDE.md", "claude_file", {**md, "text": "desktop\n"}
+                )
             laptop.put("claude_file:user/CLAUDE.md", "claude_file", {**md, "text": "laptop\n"})
             Syncer(laptop, open_remote(f"dir://{remote}")).sync()
             done = await call(client, "sync_now")
