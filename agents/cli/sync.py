@@ -22,10 +22,10 @@ from agents.store.config import open_store
 from agents.store.conflicts import conflicts
 from agents.store.store import ContextStore
 from agents.sync.config import SyncSettings, open_configured_remote
-from agents.sync.engine import Syncer, resolve
+from agents.sync.engine import Syncer, SyncReport, resolve
 from agents.sync.gc import gc
 from agents.sync.pull import Progress, no_progress
-from agents.sync.remote import Remote
+from agents.sync.remote import Remote, Watch
 
 __all__ = ["add_parsers", "progress_bars"]
 
@@ -142,7 +142,8 @@ def cmd_gc(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Sync every ``SYNC_INTERVAL`` seconds until SIGTERM (the supervised ``sync`` program)."""
-    from agents.core.logs import configure_logging, get_logger
+    from agents.core.logs import configure_logging
+    from agents.sync.loop import run_loop
 
     layers = load_layers(find_root(), args.env)
     interval = args.interval or layers.model(SyncSettings).interval
@@ -152,29 +153,18 @@ def cmd_run(args: argparse.Namespace) -> int:
             "at least 10) or pass --interval"
         )
     configure_logging(agent="sync", env=args.env)
-    log = get_logger("agents.sync")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    log.info("sync_loop_started", interval=interval)
-    failures = 0
-    while not stop.is_set():
-        try:
-            with _opened(args) as (_, store, remote):
-                report = Syncer(store, remote).sync()
-            failures = 0
-            p, s = report.pull, report.push
-            log.info(
-                "sync_done",
-                pulled=p.changed if p else 0,
-                conflicts=len(p.conflicts) if p else 0,
-                pushed=s.changed if s and s.pushed else 0,
-                duration_ms=round(report.duration_ms, 1),
-            )
-        except AgentError as exc:
-            failures += 1
-            log.warning("sync_failed", reason=str(exc), failures=failures)
-        stop.wait(min(interval * 2 ** min(failures, 4), 3600) if failures else interval)
-    log.info("sync_loop_stopped")
+
+    def once() -> SyncReport:
+        with _opened(args) as (_, store, remote):
+            return Syncer(store, remote).sync()
+
+    def watch() -> Watch | None:
+        with _opened(args) as (_, store, remote):
+            return remote.watch(store.machine_id)
+
+    run_loop(once, interval=interval, stop=stop, watch=watch)
     return 0
 
 

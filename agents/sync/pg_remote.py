@@ -15,6 +15,7 @@ go through ``COPY`` into a temp table and one ``INSERT … SELECT``; bulk reads 
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,6 +23,8 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
 from agents.core.errors import ConfigError
+from agents.core.logs import get_logger
+from agents.sync.keys import head_key
 from agents.sync.remote import (
     SCAN_CHUNK,
     CasConflict,
@@ -29,11 +32,16 @@ from agents.sync.remote import (
     ObjectConflict,
     Remote,
     RemoteError,
+    Watch,
     redact_url,
     scrub,
 )
 
-__all__ = ["PostgresRemote"]
+__all__ = ["CHANNEL", "PgWatch", "PostgresRemote"]
+
+log = get_logger("agents.sync")
+CHANNEL = "agents_sync"  # NOTIFY channel; the payload is the head key that moved
+HEADS = "heads/"
 
 SCHEMA = "context_sync"
 TABLE = f"{SCHEMA}.kv"
@@ -231,6 +239,9 @@ class PostgresRemote(Remote):
             else:
                 row = None
             if row is not None:
+                if key.startswith(HEADS):
+                    # delivered when this transaction commits, so never before the head moved
+                    conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, key))
                 return str(row[0])
             current = conn.execute(f"SELECT etag FROM {TABLE} WHERE key = %s", (key,)).fetchone()
             # the writes before a failed cas stay durable, as on every backend
@@ -259,8 +270,95 @@ class PostgresRemote(Remote):
             with contextlib.suppress(psycopg.Error):
                 self._conn.rollback()
 
+    def watch(self, machine_id: str) -> Watch | None:
+        """LISTEN for other machines' head moves (each head CAS sends a NOTIFY)."""
+        extra = {k: v for k, v in self._extra.items() if k != "autocommit"}
+        return PgWatch(self._url, extra, self._secrets, self.display_url, head_key(machine_id))
+
     def close(self) -> None:
         """Roll back anything uncommitted and close the connection."""
+        if self._conn is not None:
+            with contextlib.suppress(psycopg.Error):
+                self._conn.close()
+            self._conn = None
+
+
+class PgWatch:
+    """``LISTEN agents_sync`` on a connection of its own (autocommit, so notifications
+    arrive while idle). A lost connection is reopened on a later :meth:`wait`, backing off
+    (1 s doubling to 60 s); meanwhile ``wait`` sleeps out its timeout, so the caller's
+    periodic sync carries on. Reopening wakes the caller once: pushes made while the
+    connection was down notified nobody here."""
+
+    def __init__(
+        self,
+        url: str,
+        extra: dict[str, Any],
+        secrets: tuple[str, ...],
+        display_url: str,
+        own_key: str,
+    ) -> None:
+        self._url, self._extra, self._secrets = url, extra, secrets
+        self.display_url, self._own = display_url, own_key
+        self._conn: psycopg.Connection[Any] | None = None
+        self._failures = 0
+        self._retry_at = 0.0
+        self._missed = False
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        if self._conn is None or self._conn.broken or self._conn.closed:
+            conn = psycopg.connect(self._url, autocommit=True, **self._extra)
+            conn.execute(f"LISTEN {CHANNEL}")
+            self._conn = conn
+            if self._failures:
+                log.info("sync_watch_reconnected", remote=self.display_url)
+                self._missed = True  # pushes while it was down sent no notification here
+            self._failures = 0
+        return self._conn
+
+    def wait(self, timeout: float) -> bool:
+        """True as soon as another machine's head moved, False after ``timeout`` seconds."""
+        deadline = time.monotonic() + max(timeout, 0.0)
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            if time.monotonic() < self._retry_at:
+                time.sleep(min(left, self._retry_at - time.monotonic()))
+                continue
+            try:
+                conn = self._connect()
+                if self._missed:
+                    self._missed = False
+                    return True
+                # each notifies() generator holds the connection's lock: finish it first
+                notes = list(conn.notifies(timeout=left, stop_after=1))
+                if any(n.payload != self._own for n in notes):
+                    self._drain(conn)
+                    return True
+            except psycopg.Error as exc:
+                self._lost(exc)
+
+    def _drain(self, conn: psycopg.Connection[Any]) -> None:
+        """Swallow the notifications of a burst (several machines pushing at once)."""
+        for _ in range(1000):
+            if next(conn.notifies(timeout=0.05, stop_after=1), None) is None:
+                return
+
+    def _lost(self, exc: psycopg.Error) -> None:
+        self.close()
+        self._failures += 1
+        delay = min(60.0, 2.0 ** (self._failures - 1))
+        self._retry_at = time.monotonic() + delay
+        log.warning(
+            "sync_watch_lost",
+            remote=self.display_url,
+            reason=scrub(str(exc).strip(), self._secrets),
+            retry_in_s=delay,
+        )
+
+    def close(self) -> None:
+        """Close the LISTEN connection."""
         if self._conn is not None:
             with contextlib.suppress(psycopg.Error):
                 self._conn.close()

@@ -25,7 +25,7 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 from agents.core.errors import ConfigError, StoreError
@@ -37,6 +37,7 @@ __all__ = [
     "ObjectConflict",
     "Remote",
     "RemoteError",
+    "Watch",
     "open_remote",
     "redact_url",
 ]
@@ -46,6 +47,19 @@ URL_FORMS = (
     "git+ssh://user@host/path/repo.git, git+https://host/path/repo.git, "
     "postgresql://user:password@host:5432/db, azure-blob://<container>"
 )
+
+
+class Watch(Protocol):
+    """Notifications of other machines' pushes (see :meth:`Remote.watch`)."""
+
+    def wait(self, timeout: float) -> bool:
+        """Block up to ``timeout`` seconds; True as soon as another machine's head moved.
+        Never raises: a lost connection is reopened on a later call, with backoff."""
+        ...
+
+    def close(self) -> None:
+        """Close the feed's connection."""
+        ...
 
 
 class RemoteError(StoreError):
@@ -184,6 +198,12 @@ class Remote(ABC):
 
     def close(self) -> None:  # noqa: B027 (a no-op where nothing stays open)
         """Release connections and child processes."""
+
+    def watch(self, machine_id: str) -> Watch | None:
+        """A feed that wakes when another machine than ``machine_id`` moves its head
+        (real-time sync), or None where the backend has none: callers then sync on their
+        interval. The feed outlives this remote object and has its own connection."""
+        return None
 
     def __enter__(self) -> Remote:
         return self

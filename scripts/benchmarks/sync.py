@@ -113,7 +113,17 @@ def main() -> None:
     ap.add_argument("--docs", type=int, default=10_000)
     ap.add_argument("--size", type=int, default=5_000, help="bytes per document")
     ap.add_argument("--runs", type=int, default=3, help="restores per backend (best is kept)")
+    ap.add_argument(
+        "--realtime", action="store_true", help="instead: push-to-pull latency (see _realtime.py)"
+    )
+    ap.add_argument("--pushes", type=int, default=20, help="with --realtime")
+    ap.add_argument("--interval", type=float, default=300.0, help="with --realtime")
     args = ap.parse_args()
+    if args.realtime:
+        from _realtime import run
+
+        run(args.pushes, args.interval)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         store = source_store(root / "source", args.docs, args.size)
