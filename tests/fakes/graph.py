@@ -242,6 +242,7 @@ class FakeGraph(FakeServer):
                     "Request_BadRequest",
                     "Another object with the same value for property userPrincipalName already exists.",
                 )
+            _read_only(body)
             user = {
                 "@odata.type": "#microsoft.graph.user",
                 "id": str(uuid.uuid4()),
@@ -252,10 +253,19 @@ class FakeGraph(FakeServer):
             d["users"].append(user)
             return 201, ok, user
         if req.method == "POST" and path == "groups":
+            for field in ("displayName", "mailEnabled", "mailNickname", "securityEnabled"):
+                if field not in body:  # Graph's required properties of a new group
+                    raise GraphError(
+                        400,
+                        "Request_BadRequest",
+                        f"A value is required for property '{field}' of resource 'Group'.",
+                    )
+            _read_only(body)
             group = {"@odata.type": "#microsoft.graph.group", "id": str(uuid.uuid4()), **body}
             d["groups"].append(group)
             return 201, ok, group
         if req.method == "PATCH" and parts[0] == "users" and len(parts) == 2:
+            _read_only(body)
             self._find("users", parts[1]).update(
                 {k: v for k, v in body.items() if k != "passwordProfile"}
             )
@@ -340,6 +350,12 @@ class FakeGraph(FakeServer):
     def snapshot(self) -> dict[str, Any]:
         """A deep copy of the tenant state (to assert that a dry run changed nothing)."""
         return copy.deepcopy(self.data)
+
+
+def _read_only(body: dict[str, Any]) -> None:
+    """Graph refuses to set an object's key: ``id`` is assigned by the directory."""
+    if "id" in body:
+        raise GraphError(400, "Request_BadRequest", "Property 'id' is read-only and cannot be set.")
 
 
 def _now() -> str:

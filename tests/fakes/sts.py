@@ -19,8 +19,9 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
 from tests.fakes.base import FakeServer, Recorded, Reply
@@ -64,9 +65,50 @@ def make_cert(directory: Path, name: str, *, server: bool) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
-def _claims(jwt: str) -> dict[str, Any]:
-    payload = jwt.split(".")[1]
-    return dict(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))))
+def _b64(part: str) -> bytes:
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+
+
+def _thumbprints(cert: x509.Certificate) -> set[str]:
+    """The ``x5t`` (SHA-1) and ``x5t#S256`` header values that name ``cert``."""
+    return {
+        base64.urlsafe_b64encode(cert.fingerprint(h)).decode().rstrip("=")
+        for h in (hashes.SHA1(), hashes.SHA256())
+    }
+
+
+def verify_assertion(
+    jwt: str, certs: list[x509.Certificate], audience: str
+) -> tuple[dict[str, Any] | None, str]:
+    """The claims of a client assertion signed (RS256 or PS256) by the key of one of
+    ``certs``, named by its ``x5t``/``x5t#S256`` header, for ``audience`` and not expired;
+    else None and why, as Entra ID says it."""
+    try:
+        head_b64, body_b64, sig_b64 = jwt.split(".")
+        header, claims = json.loads(_b64(head_b64)), json.loads(_b64(body_b64))
+        signature = _b64(sig_b64)
+    except ValueError:
+        return None, "Client assertion is not a well-formed JWT."
+    named = {str(header.get(h)).rstrip("=") for h in ("x5t", "x5t#S256") if header.get(h)}
+    cert = next((c for c in certs if _thumbprints(c) & named), None)
+    if cert is None:
+        return None, "The certificate used to sign the client assertion is not registered."
+    key: Any = cert.public_key()
+    pad: Any = {
+        "RS256": padding.PKCS1v15(),
+        "PS256": padding.PSS(padding.MGF1(hashes.SHA256()), hashes.SHA256.digest_size),
+    }.get(header.get("alg"))
+    if pad is None:
+        return None, f"Client assertion algorithm {header.get('alg')!r} is not supported."
+    try:
+        key.verify(signature, f"{head_b64}.{body_b64}".encode(), pad, hashes.SHA256())
+    except InvalidSignature:
+        return None, "Client assertion failed signature validation."
+    if claims.get("aud") != audience:
+        return None, f"Client assertion audience claim does not match {audience!r}."
+    if not isinstance(claims.get("exp"), int | float) or claims["exp"] < time.time():
+        return None, "Client assertion is not within its valid time range."
+    return claims, ""
 
 
 class FakeSts(FakeServer):
@@ -77,6 +119,11 @@ class FakeSts(FakeServer):
         self.secret = secret
         self.federated: str | None = None
         self.issued: dict[str, str] = {}
+        self.certificates: list[x509.Certificate] = []  # the app registration's certificates
+
+    def register_certificate(self, cert_pem: Path) -> None:
+        """Upload a certificate to the app registration (client assertions must verify)."""
+        self.certificates.append(x509.load_pem_x509_certificate(cert_pem.read_bytes()))
 
     def _token(self, scope: str) -> dict[str, Any]:
         token = f"tok-{uuid.uuid4().hex}"
@@ -134,7 +181,10 @@ class FakeSts(FakeServer):
         elif "client_assertion" in form and form["client_assertion"] == self.federated:
             pass
         elif "client_assertion" in form:
-            claims = _claims(form["client_assertion"])
+            audience = f"{self.url}/{TENANT}/oauth2/v2.0/token"
+            claims, why = verify_assertion(form["client_assertion"], self.certificates, audience)
+            if claims is None:
+                return self._aad_error(401, "invalid_client", 700027, why)
             if claims.get("iss") != CLIENT_ID or claims.get("sub") != CLIENT_ID:
                 return self._aad_error(
                     401, "invalid_client", 700027, "Client assertion failed signature validation."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,6 +29,7 @@ async def test_certificate_mode_signs_a_client_assertion(
 ) -> None:
     """AZURE_CLIENT_CERTIFICATE_PATH (PEM with key) wins over a secret: no secret is sent."""
     cert, key = make_cert(tmp_path, "app", server=False)
+    sts.register_certificate(cert)  # the token service verifies the signature against it
     pem = tmp_path / "app.pem"
     pem.write_bytes(cert.read_bytes() + key.read_bytes())
     async for agent in start_agent({**env, "AZURE_CLIENT_CERTIFICATE_PATH": str(pem)}):
@@ -35,6 +37,22 @@ async def test_certificate_mode_signs_a_client_assertion(
     (req,) = token_requests(sts)
     assert "client_secret" not in req and req["client_assertion"].count(".") == 2
     assert req["scope"] == f"{graph.url}/.default" and req["client_id"] == CLIENT_ID
+
+
+async def test_a_client_assertion_signed_with_a_key_the_app_does_not_hold_is_refused(
+    env: dict[str, str], sts: FakeSts, graph: FakeGraph, tmp_path: Path
+) -> None:
+    """The token service checks the signature against the app's registered certificate: a
+    certificate the app registration does not have gets AADSTS700027, and no token."""
+    registered, _ = make_cert(tmp_path, "registered", server=False)
+    sts.register_certificate(registered)
+    other, other_key = make_cert(tmp_path, "other", server=False)
+    pem = tmp_path / "other.pem"
+    pem.write_bytes(other.read_bytes() + other_key.read_bytes())
+    async for agent in start_agent({**env, "AZURE_CLIENT_CERTIFICATE_PATH": str(pem)}):
+        text = await agent.error("list_users", limit=1)
+        assert "AADSTS700027" in text and "not registered" in text, text
+    assert sts.issued == {} and graph.requests == []
 
 
 async def test_workload_identity_sends_the_federated_token_file(
@@ -76,3 +94,33 @@ async def test_one_credential_serves_graph_and_arm_for_the_whole_process(
             await agent.ok("list_subscriptions", limit=1)
     scopes = [r["scope"] for r in token_requests(sts)]
     assert len(scopes) == 2 and len(set(scopes)) == 2
+
+
+async def test_a_client_assertion_whose_signature_does_not_verify_is_refused(
+    env: dict[str, str],
+    sts: FakeSts,
+    graph: FakeGraph,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Signing broken at its seam (one byte of the signature flipped): the token service
+    answers AADSTS700027, so the test above would fail if the agent signed wrongly."""
+    from azure.identity._internal.aadclient_certificate import AadClientCertificate
+
+    for name in ("sign_rs256", "sign_ps256"):
+        real = getattr(AadClientCertificate, name)
+
+        def flipped(self: Any, plaintext: bytes, _real: Any = real) -> bytes:
+            sig = bytearray(_real(self, plaintext))
+            sig[-1] ^= 0xFF
+            return bytes(sig)
+
+        monkeypatch.setattr(AadClientCertificate, name, flipped)
+    cert, key = make_cert(tmp_path, "app", server=False)
+    sts.register_certificate(cert)
+    pem = tmp_path / "app.pem"
+    pem.write_bytes(cert.read_bytes() + key.read_bytes())
+    async for agent in start_agent({**env, "AZURE_CLIENT_CERTIFICATE_PATH": str(pem)}):
+        text = await agent.error("list_users", limit=1)
+        assert "AADSTS700027" in text and "signature validation" in text, text
+    assert sts.issued == {}

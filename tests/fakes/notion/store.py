@@ -28,6 +28,25 @@ TEXT_BLOCKS = {
     "code",
 }
 OTHER_BLOCKS = {"divider", "table", "table_row", "equation", "bookmark", "embed", "image"}
+# The keys a block request may carry, at its top level and in its type's object (Notion's
+# "block object request" per type); anything else is a validation_error "should be not present".
+BLOCK_KEYS = {"object", "type"}
+_TEXT_KEYS = {"rich_text", "color", "children"}
+PAYLOAD_KEYS: dict[str, set[str]] = {
+    **dict.fromkeys(("paragraph", "bulleted_list_item", "numbered_list_item"), _TEXT_KEYS),
+    **dict.fromkeys(("quote", "toggle"), _TEXT_KEYS),
+    **{f"heading_{n}": _TEXT_KEYS | {"is_toggleable"} for n in (1, 2, 3)},
+    "to_do": _TEXT_KEYS | {"checked"},
+    "callout": _TEXT_KEYS | {"icon"},
+    "code": {"rich_text", "language", "caption"},
+    "divider": set(),
+    "table": {"table_width", "has_column_header", "has_row_header", "children"},
+    "table_row": {"cells"},
+    "equation": {"expression"},
+    "bookmark": {"url", "caption"},
+    "embed": {"url", "caption"},
+    "image": {"type", "external", "file_upload", "caption"},
+}
 LANGUAGES = set(
     "abap arduino bash basic c clojure coffeescript c++ c# css dart diff docker elixir elm "
     "erlang flow fortran f# gherkin glsl go graphql groovy haskell html java javascript json "
@@ -187,11 +206,22 @@ class Store:
     # --- blocks ----------------------------------------------------------------------
 
     def _block_type(self, req: Obj, at: str) -> str:
+        if not isinstance(req, dict):
+            raise invalid(f"body failed validation: {at} should be an object")
         kind = req.get("type") or next((k for k in req if k in TEXT_BLOCKS | OTHER_BLOCKS), None)
         if kind not in TEXT_BLOCKS | OTHER_BLOCKS or kind not in req:
             raise invalid(
                 f"body failed validation: {at} should be a supported block, e.g. paragraph"
             )
+        for key in req:
+            if key not in BLOCK_KEYS and key != kind:
+                raise invalid(f"body failed validation: {at}.{key} should be not present")
+        payload = req[kind]
+        if not isinstance(payload, dict):
+            raise invalid(f"body failed validation: {at}.{kind} should be an object")
+        for key in payload:
+            if key not in PAYLOAD_KEYS[str(kind)]:
+                raise invalid(f"body failed validation: {at}.{kind}.{key} should be not present")
         return str(kind)
 
     def check_children(self, items: Any, at: str, level: int = 0) -> int:
