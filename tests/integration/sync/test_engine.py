@@ -313,3 +313,52 @@ def test_logs_compacted_on_one_machine_are_not_pulled_back_from_another(tmp_path
         assert all(store_record_is_new(b, d) for d in pulled_back)
         sync(target, a)
         assert "agent_output:01JOLD0000000000000000000X" in a.heads()  # a keeps its own
+
+
+def forge_manifest(root: Path, machine: str, doc: str, digest: str) -> None:
+    """Rewrite ``machine``'s newest manifest on a dir remote so it names ``digest`` for ``doc``
+    (a remote holder who swaps one document's revision for another's)."""
+    head = json.loads((root / head_key(machine)).read_bytes())
+    path = root / head["snapshot"]
+    data = json.loads(path.read_bytes())
+    data["docs"][doc] = digest
+    path.chmod(0o600)
+    path.write_bytes(json.dumps(data).encode())
+
+
+def test_a_manifest_naming_another_documents_revision_for_a_new_document_is_refused(
+    tmp_path: Path,
+) -> None:
+    """A restore adopts only revisions of the document the manifest names them for."""
+    target = Target("dir", f"dir://{tmp_path / 'remote'}", {}, str(tmp_path))
+    with store_of(target.scratch, "a") as a, store_of(target.scratch, "b") as b:
+        a.put("preference:x", "preference", pref(1, "x"))
+        y = a.put("preference:y", "preference", pref(2, "y"))
+        sync(target, a)
+        forge_manifest(tmp_path / "remote", "a", "preference:x", y.hash)
+        report = sync(target, b, "pull")
+        assert "another document" in report.pull.refused[y.hash]
+        assert "preference:x" not in b.heads()
+        assert b.heads()["preference:y"] == y.hash
+        assert b.get("preference:y").body["value"] == 2
+
+
+def test_a_manifest_naming_another_documents_revision_for_a_held_document_is_refused(
+    tmp_path: Path,
+) -> None:
+    """A document held here never moves its head to a revision of another document."""
+    target = Target("dir", f"dir://{tmp_path / 'remote'}", {}, str(tmp_path))
+    with store_of(target.scratch, "a") as a, store_of(target.scratch, "b") as b:
+        x = a.put("preference:x", "preference", pref(1, "x"))
+        sync(target, a)
+        sync(target, b, "pull")
+        assert b.heads()["preference:x"] == x.hash
+        a.put("preference:x", "preference", pref(3, "x"))
+        y = a.put("preference:y", "preference", pref(2, "y"))
+        sync(target, a)
+        forge_manifest(tmp_path / "remote", "a", "preference:x", y.hash)
+        report = sync(target, b, "pull")
+        assert "'preference:y'" in report.pull.refused[y.hash]
+        assert b.heads()["preference:x"] == x.hash
+        assert b.get("preference:x").body["value"] == 1
+        assert b.heads()["preference:y"] == y.hash

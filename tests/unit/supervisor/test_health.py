@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from structlog.testing import capture_logs
+
 from agents.supervisor.health import HealthMonitor, _parse_payload
 
 
@@ -84,9 +86,17 @@ def test_the_kill_the_monitor_caused_does_not_count_towards_a_crash_loop() -> No
     mon, rpc = monitor({1: False, 2: True}, now, crash_exits=2)
     mon.tick()
     mon.tick()
-    mon.exited("notion", 11, expected=False)
-    mon.exited("notion", 99, expected=False)
+    with capture_logs() as logs:
+        mon.exited("notion", 11, expected=False)
+        mon.exited("notion", 99, expected=False)
+        mon.running("notion")
+        mon.tick()
+    assert [e for e in logs if e["event"] == "crash_loop"] == []
     assert all(call[0] != "stopProcess" for call in rpc.supervisor.calls)
+    # its own kill is forgotten once seen: a second exit of an unrelated pid now completes a loop
+    mon.exited("notion", 98, expected=False)
+    mon.running("notion")
+    assert ("stopProcess", ("agents:notion", False)) in rpc.supervisor.calls
 
 
 def test_n_exits_within_the_window_stop_the_agent_once_it_is_running_again() -> None:
