@@ -12,16 +12,18 @@ from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import anyio
 
-from agents.core.errors import NotConfiguredError
+from agents.core.errors import ConfigError, NotConfiguredError
 from agents.core.logs import get_logger
 from agents.lokka.settings import LokkaSettings
 
-__all__ = ["AsyncCredential", "DeviceCodeSignIn", "build_credential"]
+__all__ = ["AsyncCredential", "DeviceCodeSignIn", "build_credential", "build_sync_credential"]
 
 log = get_logger(__name__)
+PUBLIC_AUTHORITIES = {"login.microsoftonline.com"}
 
 
 class AsyncCredential(Protocol):
@@ -41,38 +43,65 @@ def _transport_kwargs(s: LokkaSettings) -> dict[str, Any]:
     return kwargs
 
 
-def build_credential(s: LokkaSettings) -> AsyncCredential:
-    """The credential for ``s.mode``; called once, on the first call that needs a token."""
-    kw = _transport_kwargs(s)
+def _credential(s: LokkaSettings, identity: Any, **extra: Any) -> Any:
+    """The credential for ``s.mode`` from ``identity``: ``azure.identity`` (sync) or
+    ``azure.identity.aio``, which name their classes alike."""
+    kw = {**_transport_kwargs(s), **extra}
     mode = s.mode
-    if mode == "device_code":
-        return DeviceCodeSignIn(s)
-    from azure.identity import aio
-
-    cred: AsyncCredential
     if mode == "certificate":
         password = s.certificate_password.get_secret_value() if s.certificate_password else None
-        cred = aio.CertificateCredential(
+        return identity.CertificateCredential(
             s.tenant_id or "",
             s.client_id or "",
             certificate_path=s.certificate_path,
             password=password,
             **kw,
         )
-    elif mode == "client_secret":
+    if mode == "client_secret":
         secret = s.client_secret.get_secret_value() if s.client_secret else ""
-        cred = aio.ClientSecretCredential(s.tenant_id or "", s.client_id or "", secret, **kw)
-    elif mode == "workload_identity":
-        cred = aio.WorkloadIdentityCredential(
+        return identity.ClientSecretCredential(s.tenant_id or "", s.client_id or "", secret, **kw)
+    if mode == "workload_identity":
+        return identity.WorkloadIdentityCredential(
             tenant_id=s.tenant_id,
             client_id=s.client_id,
             token_file_path=s.federated_token_file,
             **kw,
         )
-    else:
-        kw.pop("authority")
-        cred = aio.ManagedIdentityCredential(client_id=s.client_id, **kw)
+    kw.pop("authority")
+    kw.pop("disable_instance_discovery", None)
+    return identity.ManagedIdentityCredential(client_id=s.client_id, **kw)
+
+
+def build_credential(s: LokkaSettings) -> AsyncCredential:
+    """The credential for ``s.mode``; called once, on the first call that needs a token."""
+    if s.mode == "device_code":
+        return DeviceCodeSignIn(s)
+    from azure.identity import aio
+
+    cred: AsyncCredential = _credential(s, aio)
     return cred
+
+
+def build_sync_credential(s: LokkaSettings) -> Any:
+    """A synchronous azure-identity credential for ``s.mode`` (for programs that run
+    without a person, such as the sync program's Microsoft 365 remote).
+
+    Raises:
+        ConfigError: ``device_code`` (it needs a person at a prompt).
+    """
+    if s.mode == "device_code":
+        raise ConfigError(
+            "LOKKA_AUTH_MODE=device_code needs a person at a prompt, and sync runs unattended: "
+            "use a certificate, a client secret, a managed or a workload identity"
+        )
+    import azure.identity
+
+    # the sync credentials go through MSAL, which looks an unknown authority up on the
+    # public cloud first; a sovereign or private authority host must not be looked up there
+    extra = {}
+    if urlsplit(s.authority_host).hostname not in PUBLIC_AUTHORITIES:
+        extra["disable_instance_discovery"] = True
+    return _credential(s, azure.identity, **extra)
 
 
 def _record_path(s: LokkaSettings) -> Path:

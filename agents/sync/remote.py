@@ -45,7 +45,8 @@ __all__ = [
 URL_FORMS = (
     "dir:///abs/path (or a plain absolute path), git+file:///path/repo.git, "
     "git+ssh://user@host/path/repo.git, git+https://host/path/repo.git, "
-    "postgresql://user:password@host:5432/db, azure-blob://<container>"
+    "postgresql://user:password@host:5432/db, azure-blob://<container>, "
+    "m365://drives/<drive-id>/<folder>, m365://sites/<site-id>/<folder>"
 )
 
 
@@ -355,6 +356,10 @@ def open_remote(
         from agents.sync.pg_remote import PostgresRemote
 
         return PostgresRemote(text)
+    if scheme == "m365":
+        from agents.sync.m365_remote import open_m365
+
+        return open_m365(text, env)
     if scheme == "azure-blob":
         from agents.sync.azure_remote import AzureBlobRemote
 

@@ -34,6 +34,7 @@ class Recorded:
     body: Any
     raw_query: str = ""
     at: float = field(default_factory=time.monotonic)  # when it arrived
+    raw: bytes = b""  # the body exactly as received
 
     @property
     def target(self) -> str:
@@ -75,9 +76,13 @@ class FakeServer(InjectsWireFaults):
                 status, headers, body = fake.dispatch(
                     self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, raw
                 )
-                data = b"" if body is None else json.dumps(body).encode()
-                if data:
-                    headers = {**headers, "Content-Type": "application/json"}
+                if isinstance(body, bytes):  # content (a file's bytes), sent as it is
+                    data = body
+                    headers = {"Content-Type": "application/octet-stream", **headers}
+                else:
+                    data = b"" if body is None else json.dumps(body).encode()
+                    if data:
+                        headers = {**headers, "Content-Type": "application/json"}
                 wire = fake.wire.take(self.command, urlsplit(self.path).path)
                 send_answer(self, status, headers, data, wire)
 
@@ -141,7 +146,7 @@ class FakeServer(InjectsWireFaults):
             body = json.loads(raw) if raw else None
         except ValueError:
             body = raw.decode(errors="replace")
-        rec = Recorded(method, path, query, headers, body, parts.query)
+        rec = Recorded(method, path, query, headers, body, parts.query, raw=raw)
         with self._lock:
             self.requests.append(rec)
             for f in self.faults:

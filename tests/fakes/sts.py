@@ -162,6 +162,30 @@ class FakeSts(FakeServer):
                     "token_type": "Bearer",
                 },
             )
+        if req.method == "GET" and req.path.endswith("/.well-known/openid-configuration"):
+            # what MSAL (azure-identity's sync credentials) reads to find the token endpoint
+            if not req.path.startswith(f"/{TENANT}/"):
+                return self._aad_error(400, "invalid_tenant", 90002, "Tenant not found.")
+            base = f"{self.url}/{TENANT}"
+            return (
+                200,
+                {},
+                {
+                    "token_endpoint": f"{base}/oauth2/v2.0/token",
+                    "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
+                    "device_authorization_endpoint": f"{base}/oauth2/v2.0/devicecode",
+                    "issuer": f"{base}/v2.0",
+                    "token_endpoint_auth_methods_supported": [
+                        "client_secret_post",
+                        "private_key_jwt",
+                        "client_secret_basic",
+                    ],
+                    "response_types_supported": ["code", "id_token", "token id_token"],
+                    "scopes_supported": ["openid", "profile", "email", "offline_access"],
+                    "subject_types_supported": ["pairwise"],
+                    "id_token_signing_alg_values_supported": ["RS256"],
+                },
+            )
         if req.method != "POST" or req.path != f"/{TENANT}/oauth2/v2.0/token":
             return self._aad_error(
                 404, "invalid_request", 90002, f"Tenant or path {req.path!r} not found."

@@ -10,6 +10,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import psycopg
 import pytest
@@ -24,9 +25,11 @@ from agents.sync.testing import (
     find_pg_bindir,
     postgres_server,
 )
+from tests.fakes.drive import DRIVE, FakeDrive
+from tests.fakes.sts import CLIENT_ID, SECRET, TENANT, FakeSts, make_cert
 from tests.integration.sync.workers import Target
 
-BACKENDS = ["dir", "git", "postgres", "azure-blob"]
+BACKENDS = ["dir", "git", "postgres", "azure-blob", "m365"]
 
 
 def require(found: object, what: str, install: str) -> None:
@@ -61,6 +64,33 @@ def _azurite() -> Iterator[AzuriteServer]:
         yield server
 
 
+@dataclass
+class M365Fakes:
+    """The token service and a Graph document library, and the variables that reach them."""
+
+    sts: FakeSts
+    drive: FakeDrive
+    environ: dict[str, str]
+
+
+@pytest.fixture(name="m365", scope="package")
+def _m365(tmp_path_factory: pytest.TempPathFactory) -> Iterator[M365Fakes]:
+    tls = make_cert(tmp_path_factory.mktemp("m365-tls"), "sts", server=True)
+    sts = FakeSts(tls).start()
+    drive = FakeDrive(tokens=sts.issued, page=50).start()
+    environ = {
+        "AZURE_TENANT_ID": TENANT,
+        "AZURE_CLIENT_ID": CLIENT_ID,
+        "AZURE_CLIENT_SECRET": SECRET,
+        "AZURE_AUTHORITY_HOST": sts.url,
+        "LOKKA_CA_BUNDLE": str(tls[0]),
+        "LOKKA_GRAPH_URL": drive.url,
+    }
+    yield M365Fakes(sts, drive, environ)
+    drive.stop()
+    sts.stop()
+
+
 def fresh_database(server: PostgresServer) -> str:
     """Create an empty database; returns its URL."""
     name = f"t_{uuid.uuid4().hex[:12]}"
@@ -81,6 +111,10 @@ def _target(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
         url = bare_git_repo(scratch / "remote.git")
     elif backend == "postgres":
         url = fresh_database(request.getfixturevalue("pg_server"))
+    elif backend == "m365":
+        graph: M365Fakes = request.getfixturevalue("m365")
+        url = f"m365://drives/{DRIVE}/ctx/t{uuid.uuid4().hex[:12]}"
+        environ.update(graph.environ)
     else:
         server: AzuriteServer = request.getfixturevalue("azurite")
         url = f"azure-blob://t{uuid.uuid4().hex[:12]}"
