@@ -15,9 +15,14 @@ _stamp="$VENV/.installed-$_hash${_extras//[^a-z]/-}"
 # the [dev] install is a superset of the plain one; AGENTS_SKIP_INSTALL=1 (the integration
 # tests' copies of the repository share this venv) never reinstalls it
 if [ -z "${AGENTS_SKIP_INSTALL:-}" ] && [ ! -f "$_stamp" ] && ! { [ -z "$_extras" ] && compgen -G "$VENV/.installed-$_hash-*" >/dev/null; }; then
-    echo "installing the project into $VENV" >&2
-    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$ROOT$_extras"
+    # pip's own lines (one per package, on stderr so `--json` output stays clean): the first
+    # build takes 1-3 minutes and must not look hung
+    echo "installing the project and its dependencies into $VENV (first run: 1-3 minutes)" >&2
+    "$VENV/bin/python" -m pip install --disable-pip-version-check --progress-bar off \
+        -e "$ROOT$_extras" >&2
     rm -f "$VENV"/.installed-*
     touch "$_stamp"
+    echo "installed into $VENV" >&2
+    AGENTS_FRESH_INSTALL=1
 fi
 export AGENTS_HOME="$ROOT"

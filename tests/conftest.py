@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +11,52 @@ import pytest
 import structlog
 
 REPO = Path(__file__).resolve().parents[1]
+
+# The slow suites: off in the default `scripts/test`, on in CI (.ci/run sets AGENTS_TEST_ALL=1)
+# and whenever they are asked for by path (`scripts/test tests/chaos`) or marker (`-m chaos`).
+SLOW = {"chaos": "tests/chaos/", "backend": "tests/integration/sync/"}
+RUN_ALL = "AGENTS_TEST_ALL"
+
+
+def _runs_everything(config: pytest.Config) -> bool:
+    return (
+        os.environ.get(RUN_ALL) == "1"
+        or bool(config.option.markexpr)
+        or config.args_source != pytest.Config.ArgsSource.TESTPATHS
+    )
+
+
+def _slow(item: pytest.Item) -> str | None:
+    rel = item.path.relative_to(REPO).as_posix()
+    return next((mark for mark, prefix in SLOW.items() if rel.startswith(prefix)), None)
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Mark the slow suites (``-m chaos``, ``-m backend``, ``-m "not chaos"`` select by it)."""
+    slow = _slow(item)
+    if slow is not None:
+        item.add_marker(getattr(pytest.mark, slow))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leave the slow suites out of the default run."""
+    if _runs_everything(config):
+        return
+    skipped = [item for item in items if _slow(item)]
+    if skipped:
+        config.hook.pytest_deselected(items=skipped)
+        items[:] = [item for item in items if not _slow(item)]
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    """Say up front what the default run leaves out and how to run it (shown with xdist too,
+    where collection happens in the workers)."""
+    if _runs_everything(config):
+        return None
+    return (
+        "the chaos and backend suites are left out (the default run); "
+        f"{RUN_ALL}=1 scripts/test or .ci/run runs everything"
+    )
 
 
 @pytest.fixture(autouse=True)

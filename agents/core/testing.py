@@ -38,6 +38,14 @@ def free_port_block(size: int, *, start: int = 20000, stop: int = 32000) -> int:
     """
     import random
 
+    # each pytest-xdist worker draws from its own slice, so two workers never hand out the
+    # same block between the check and the agents binding it
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
+    if worker.startswith("gw") and worker[2:].isdigit() and count > 1:
+        span = (stop - start) // count
+        start += int(worker[2:]) % count * span
+        stop = start + span
     for _ in range(200):
         base = random.randrange(start, stop - size)
         socks = []
