@@ -16,6 +16,8 @@ from typing import Any
 from agents.claude.drafts import Draft, Scope
 
 __all__ = [
+    "find_checkouts",
+    "git_dir",
     "normalize_remote",
     "project_draft",
     "project_id",
@@ -57,7 +59,7 @@ def normalize_remote(url: str) -> str | None:
     return f"{netloc}/{path}".lower()
 
 
-def _git_dir(repo: Path) -> Path | None:
+def git_dir(repo: Path) -> Path | None:
     dot = repo / ".git"
     if dot.is_dir():
         return dot
@@ -77,8 +79,8 @@ def _git_dir(repo: Path) -> Path | None:
 
 def read_remote(repo: Path) -> str | None:
     """The URL of ``origin`` (else of the first remote) from the repository's git config."""
-    git_dir = _git_dir(repo)
-    config = git_dir / "config" if git_dir else None
+    found = git_dir(repo)
+    config = found / "config" if found else None
     if config is None or not config.is_file():
         return None
     remotes: dict[str, str] = {}

@@ -167,6 +167,8 @@ def _units(draft: Draft, machine: Machine) -> list[Unit]:
         return _server_units(draft, machine, ph)
     if kind == "transcript_archive":
         path = _project_path(machine, body["project_id"])
+        for part in PurePosixPath(body.get("subdir") or "").parts:
+            path = path / _safe_name(part)  # the same path inside the repository
         file = claude / "projects" / slug(str(path)) / f"{_safe_name(body['session'])}.jsonl"
         value = DELETE if draft.deleted else Blob(body["blob"]["blob"], True, True)
         return [Unit(draft.id, file, (), value, 0o600)]

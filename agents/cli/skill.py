@@ -34,7 +34,7 @@ def install_skill(
 
     if name not in SKILLS:
         raise InputError(f"unknown skill {name!r}: choose one of {', '.join(SKILLS)}")
-    with as_file(files("agents.claude") / "skill" / name) as root:
+    with as_file(files("agents.claude") / "plugin" / "skills" / name) as root:
         cap = capture_skill(Path(root), machine, name)
     # --force: treat what is installed as ours, so the guard lets us replace it
     applied = current_hashes(cap.drafts, machine) if force else {}

@@ -258,7 +258,7 @@ class StoreBase:
     ) -> list[Envelope]:
         """Heads, newest first: of ``kind`` (not of the kinds in ``exclude``), ids starting with
         ``prefix``, containing ``text`` (case-insensitive, anywhere in the document), with body
-        fields equal to ``where``."""
+        fields equal to ``where`` (a dotted name reaches into an object: ``project.id``)."""
         clauses: list[str] = []
         args: list[Any] = []
         if kind:
@@ -279,7 +279,7 @@ class StoreBase:
             clauses.append("instr(lower(r.envelope), lower(?)) > 0")
             args.append(text)
         for field, value in (where or {}).items():
-            if not field.replace("_", "").isalnum():
+            if not all(part.replace("_", "").isalnum() for part in field.split(".")):
                 raise InputError(f"cannot filter on field {field!r}")
             clauses.append(f"json_extract(r.envelope, '$.body.{field}') = ?")
             args.append(value)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
 
 from agents.core.settings import EnvLayers, SettingsModel
+from agents.store.location import store_dir
 from agents.store.store import ContextStore
 
 __all__ = ["StoreSettings", "open_store", "store_dir"]
@@ -27,16 +27,6 @@ class StoreSettings(SettingsModel):
     state_interval: float = Field(default=60.0, alias="CONTEXT_STATE_INTERVAL", gt=0)
 
 
-def store_dir(layers: EnvLayers, settings: StoreSettings | None = None) -> Path:
-    """``CONTEXT_DIR`` (relative to the project root; ``{env}`` is replaced), else
-    ``context/<env>``."""
-    cfg = settings or layers.model(StoreSettings)
-    if not cfg.dir:
-        return layers.root / "context" / layers.env
-    path = Path(cfg.dir.replace("{env}", layers.env)).expanduser()
-    return path if path.is_absolute() else layers.root / path
-
-
 def open_store(layers: EnvLayers, actor: str = "cli", *, recorder: bool = False) -> ContextStore:
     """Open the store of ``layers``' environment as ``actor``; an agent's ``recorder``
     connection uses ``CONTEXT_RECORD_SYNCHRONOUS``, every other ``CONTEXT_SYNCHRONOUS``.
@@ -47,7 +37,7 @@ def open_store(layers: EnvLayers, actor: str = "cli", *, recorder: bool = False)
     """
     cfg = layers.model(StoreSettings)
     return ContextStore(
-        store_dir(layers, cfg),
+        store_dir(layers),
         actor=actor,
         synchronous=cfg.record_synchronous if recorder else cfg.synchronous,
         busy_timeout=cfg.busy_timeout,

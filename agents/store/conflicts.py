@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agents.core.errors import NotFoundError
 from agents.store.canonical import now_iso
 from agents.store.clock import vv_compare
-from agents.store.store import ContextStore
+
+if TYPE_CHECKING:
+    from agents.store.base import StoreBase
+    from agents.store.store import ContextStore
 
 __all__ = [
     "Conflict",
@@ -140,7 +143,7 @@ def add_conflict(
         return found
 
 
-def conflicts(store: ContextStore, status: str | None = "needs_review") -> list[Conflict]:
+def conflicts(store: StoreBase, status: str | None = "needs_review") -> list[Conflict]:
     """Conflicts with ``status`` (None: all), oldest first."""
     sql = "SELECT * FROM conflicts" + (" WHERE status = ?" if status else "") + " ORDER BY id"
     with store.reading() as conn:

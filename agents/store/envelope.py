@@ -33,6 +33,7 @@ DEFAULT_LEVEL: dict[str, Level] = {
     "sync_record": "machine",
     "machine_key": "machine",
     "secrets_bundle": "machine",
+    "checkpoint": "machine",
 }
 
 

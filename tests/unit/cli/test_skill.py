@@ -12,7 +12,7 @@ from agents.claude.capture import capture_skill
 from agents.claude.machine import Machine
 from agents.cli.main import main
 
-SHIPPED = Path(__file__).resolve().parents[3] / "agents/claude/skill/context-sync/SKILL.md"
+SHIPPED = Path(__file__).resolve().parents[3] / "agents/claude/plugin/skills/context-sync/SKILL.md"
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
