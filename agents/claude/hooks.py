@@ -256,12 +256,13 @@ def schedule_sync(ctx: HookContext) -> bool:
 def sync_later(ctx: HookContext) -> None:
     """Wait ``CONTEXT_HOOK_SYNC_DELAY`` seconds, then sync; runs once per burst of requests.
 
-    A request marks ``sync.pending``; the process holding ``sync.lock`` syncs while marks keep
-    arriving, so N checkpoints in a burst make one or two syncs, never N.
+    A request marks ``hooks-sync.pending``; the process holding ``hooks-sync.lock`` syncs while
+    marks keep arriving, so N checkpoints in a burst make one or two syncs, never N. (The
+    sync engine's own ``sync.lock`` is another file: it serialises syncs of any origin.)
     """
-    pending = ctx.store_dir / "sync.pending"
+    pending = ctx.store_dir / "hooks-sync.pending"
     pending.touch()
-    with (ctx.store_dir / "sync.lock").open("a") as lock:
+    with (ctx.store_dir / "hooks-sync.lock").open("a") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

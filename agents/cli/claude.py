@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from agents.cli import continuity
 from agents.cli.common import common_parser, emit
 from agents.core.errors import InputError, NotFoundError
 from agents.core.settings import find_root, load_layers
@@ -27,16 +28,16 @@ if TYPE_CHECKING:
     from agents.claude.plan import ApplyPlan
     from agents.store.store import ContextStore
 
-__all__ = ["add_parsers", "confirm", "plan_for", "run_apply"]
+__all__ = ["add_parsers", "blobs_of", "confirm", "home_of", "plan_for", "run_apply", "store_of"]
 
 
 @contextlib.contextmanager
-def _store(args: argparse.Namespace) -> Iterator[ContextStore]:
+def store_of(args: argparse.Namespace) -> Iterator[ContextStore]:
     with open_store(load_layers(find_root(), args.env), actor="cli") as store:
         yield store
 
 
-def _home(args: argparse.Namespace) -> Path | None:
+def home_of(args: argparse.Namespace) -> Path | None:
     return Path(args.home).expanduser() if args.home else None
 
 
@@ -51,7 +52,7 @@ def confirm(args: argparse.Namespace, question: str) -> bool:
     raise InputError(f"{question} Nothing was written: add --yes to go ahead (or --dry-run)")
 
 
-def _blobs(store: ContextStore) -> Callable[[str], bytes | None]:
+def blobs_of(store: ContextStore) -> Callable[[str], bytes | None]:
     def get(ref: str) -> bytes | None:
         try:
             return store.blobs.get(ref)
@@ -82,7 +83,7 @@ def plan_for(
         machine,
         applied=applied_records(store),
         secrets=secrets or vault.get,
-        blobs=_blobs(store),
+        blobs=blobs_of(store),
         identities=[MachineKey.load_or_create(vault).identity],
     )
     plan.heads = heads
@@ -183,8 +184,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     from agents.claude.bridge import machine_for, publish_key, vault_of
     from agents.claude.importer import plan_import, run_import
 
-    with _store(args) as store:
-        machine = machine_for(store, _home(args))
+    with store_of(args) as store:
+        machine = machine_for(store, home_of(args))
         vault = vault_of(store)
         recipients = [publish_key(store, vault)] if args.transcripts else None
         todo = plan_import(
@@ -229,8 +230,8 @@ def cmd_apply(args: argparse.Namespace) -> int:
     """Write the store's documents into this machine's Claude files (dry-run diff first)."""
     from agents.claude.bridge import machine_for
 
-    with _store(args) as store:
-        plan = plan_for(store, machine_for(store, _home(args)))
+    with store_of(args) as store:
+        plan = plan_for(store, machine_for(store, home_of(args)))
         result = run_apply(args, store, plan, "Write these changes to your Claude files?")
     if args.json:
         emit(args, result)
@@ -241,7 +242,7 @@ def cmd_secrets(args: argparse.Namespace) -> int:
     """share | receive | list: secret values between this user's machines, with age."""
     from agents.claude.bridge import publish_key, receive_secrets, share_secrets, vault_of
 
-    with _store(args) as store:
+    with store_of(args) as store:
         vault = vault_of(store)
         if args.secrets_verb == "share":
             data = share_secrets(store, vault)
@@ -294,3 +295,4 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--env", "-e", default=common.get_default("env"))
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_secrets)
+    continuity.add_verbs(verbs, common)

@@ -1,0 +1,227 @@
+"""The context-sync plugin in the real Claude Code CLI (npm ``@anthropic-ai/claude-code``).
+
+Installed with Claude Code's own plugin commands into a temporary home, then real sessions
+(``claude -p``) against a loopback Anthropic API (``tests/fakes/anthropic.py``): the
+SessionStart hook's briefing reaches the model's request, the SessionEnd hook saves the
+checkpoint, archives the transcript and syncs it through a bare git remote, and on a second
+machine, whose checkout lives at another path, ``claude --resume <id>`` and ``claude
+--continue`` load the restored session.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agents.claude.projects import slug
+from agents.core.testing import Project
+from agents.sync.testing import bare_git_repo
+from tests.fakes.anthropic import FakeAnthropic
+
+pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parents[3]
+INSTALL = "npm install --prefix .ci/node @anthropic-ai/claude-code"
+REMOTE_URL = "git@github.com:Acme/Shop.git"
+
+
+def claude_cli() -> str | None:
+    """``claude`` on PATH, else the copy `.ci/run` installs into ``.ci/node``."""
+    local = REPO / ".ci" / "node" / "node_modules" / ".bin" / "claude"
+    return shutil.which("claude") or (str(local) if local.exists() else None)
+
+
+CLAUDE = claude_cli()
+needs_claude = pytest.mark.skipif(
+    CLAUDE is None, reason=f"Claude Code's CLI is not installed: {INSTALL}"
+)
+
+
+def checkout(path: Path) -> Path:
+    """A git checkout of the shop repository (its own clone: remote only, no commits needed)."""
+    path.mkdir(parents=True)
+    subprocess.run(["git", "init", "--quiet", str(path)], check=True, timeout=60)
+    subprocess.run(
+        ["git", "-C", str(path), "remote", "add", "origin", REMOTE_URL], check=True, timeout=60
+    )
+    (path / "svc").mkdir()
+    return path
+
+
+@dataclass
+class Machine:
+    """One machine: its checkout of this project (own store), its home, its shop checkout."""
+
+    root: Path
+    home: Path
+    shop: Path
+    api: str
+
+    def env(self) -> dict[str, str]:
+        keep = ("PATH", "LANG", "TMPDIR")
+        env = {k: v for k, v in os.environ.items() if k in keep}
+        env.update(
+            HOME=str(self.home),
+            PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",
+            ANTHROPIC_API_KEY="sk-ant-api03-fake-key-for-the-loopback-api",
+            ANTHROPIC_BASE_URL=self.api,
+            CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1",
+            DISABLE_AUTOUPDATER="1",
+        )
+        return env
+
+    def run(self, argv: list[str], cwd: Path | None = None, **extra: str) -> str:
+        proc = subprocess.run(
+            argv,
+            env={**self.env(), **extra},
+            cwd=cwd or self.home,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+        assert proc.returncode == 0, (argv, proc.stdout[-3000:], proc.stderr[-3000:])
+        return proc.stdout
+
+    def agents(self, *argv: str) -> str:
+        exe = str(Path(sys.executable).with_name("agents"))
+        return self.run([exe, *argv], AGENTS_HOME=str(self.root))
+
+    def claude(self, *argv: str, cwd: Path | None = None) -> str:
+        assert CLAUDE is not None
+        return self.run([CLAUDE, *argv], cwd=cwd)
+
+    def store(self) -> sqlite3.Connection:
+        return sqlite3.connect(self.root / "context" / "local" / "store.sqlite")
+
+    def bodies(self, kind: str) -> list[dict[str, Any]]:
+        with self.store() as db:
+            rows = db.execute(
+                "SELECT r.envelope FROM docs d JOIN revisions r ON r.hash = d.head "
+                "WHERE d.kind = ?",
+                (kind,),
+            ).fetchall()
+        return [json.loads(r[0])["body"] for r in rows]
+
+    def hook_log(self) -> list[dict[str, Any]]:
+        path = self.root / "context" / "local" / "hooks.log"
+        if not path.exists():
+            return []
+        return [json.loads(x) for x in path.read_text().splitlines() if x.startswith("{")]
+
+
+@pytest.fixture(name="api")
+def _api() -> Iterator[FakeAnthropic]:
+    fake = FakeAnthropic(reply="Noted: the cart total is fixed.").start()
+    yield fake
+    fake.stop()
+
+
+def machine(tmp: Path, name: str, remote: str, api: FakeAnthropic, shop: str) -> Machine:
+    project = Project.copy(REPO, tmp / name / "claude-agents")
+    project.set_env(
+        "local",
+        AGENTS_PORT_BASE="8700",
+        CONTEXT_REMOTE=remote,
+        CONTEXT_TRANSCRIPTS="true",
+        CONTEXT_HOOK_SYNC_DELAY="0",
+        CONTEXT_CHECKPOINT_BUDGET_MS="60000",
+        CONTEXT_HOOK_BUDGET_MS="5000",
+    )
+    home = tmp / name / "home"
+    home.mkdir(parents=True)
+    return Machine(project.root, home, checkout(home / shop), api.url)
+
+
+def wait_for_sync(box: Machine, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(e["event"] == "sync-later" for e in box.hook_log()):
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"no background sync in {timeout}s: {box.hook_log()}")
+
+
+@needs_claude
+def test_the_plugin_installs_with_claude_codes_own_commands(
+    tmp_path: Path, api: FakeAnthropic
+) -> None:
+    """`agents claude plugin install` runs `claude plugin marketplace add` and `claude plugin
+    install`; Claude Code then lists the plugin enabled and validates the marketplace."""
+    box = machine(tmp_path, "a", bare_git_repo(tmp_path / "remote.git"), api, "src/shop")
+    out = box.agents("claude", "plugin", "install", "--claude", str(CLAUDE))
+    assert "claude plugin marketplace add" in out and "installed and enabled" in out
+    listed = json.loads(box.claude("plugin", "list", "--json"))
+    [entry] = [p for p in listed if p["id"] == "context-sync@claude-agents"]
+    assert entry["enabled"] is True and entry["version"] == "0.1.0"
+    assert "Validation passed" in box.claude("plugin", "validate", str(box.root))
+    status = json.loads(box.agents("claude", "plugin", "status", "--claude", str(CLAUDE), "--json"))
+    assert status["installed"] and status["enabled"]
+    # installing again is a no-op, not an error
+    box.agents("claude", "plugin", "install", "--claude", str(CLAUDE))
+
+
+@needs_claude
+def test_a_session_resumes_on_another_machine_where_the_checkout_lives_elsewhere(
+    tmp_path: Path, api: FakeAnthropic
+) -> None:
+    """Alice's session at ~/src/shop/svc ends: checkpoint, encrypted transcript, synced. Bob's
+    checkout is ~/work/shop: his next session is briefed on hers, `agents claude resume`
+    restores her transcript under his path, and `claude --resume`/`--continue` load it."""
+    remote = bare_git_repo(tmp_path / "remote.git")
+    alice = machine(tmp_path, "alice", remote, api, "src/shop")
+    bob = machine(tmp_path, "bob", remote, api, "work/shop")
+    for box in (alice, bob):
+        box.agents("claude", "plugin", "install", "--claude", str(CLAUDE))
+    bob.agents("claude", "secrets", "list")  # publishes bob's age key
+    bob.agents("sync", "push")
+    alice.agents("sync", "pull")  # alice now encrypts transcripts to bob's key too
+
+    alice.claude("-p", "Fix the cart total rounding", cwd=alice.shop / "svc")
+    [checkpoint] = alice.bodies("checkpoint")
+    session = checkpoint["session"]
+    assert checkpoint["project"] == {
+        "id": "github.com/acme/shop",
+        "name": "shop/svc",
+        "subdir": "svc",
+        "branch": checkpoint["project"]["branch"],
+    }
+    assert checkpoint["title"] == "Fix the cart total rounding"
+    assert checkpoint["summary"] == "Noted: the cart total is fixed."
+    assert checkpoint["transcript"]["archive"] == f"transcript_archive:{session}"
+    [archive] = alice.bodies("transcript_archive")
+    assert archive["subdir"] == "svc" and len(archive["recipients"]) == 2
+    wait_for_sync(alice)
+
+    bob.agents("sync", "pull")
+    out = bob.agents("claude", "resume", session, "--yes")
+    restored = bob.home / ".claude" / "projects" / slug(str(bob.shop / "svc")) / f"{session}.jsonl"
+    assert restored.is_file(), out
+    assert f"claude --resume {session}" in out
+    lines = [json.loads(x) for x in restored.read_text().splitlines()]
+    assert {x["cwd"] for x in lines if "cwd" in x} == {str(bob.shop / "svc")}
+    assert str(alice.home) not in restored.read_text()
+
+    before = len(api.conversations())
+    bob.claude("-p", "--continue", "Continue please", cwd=bob.shop / "svc")
+    continued = api.conversations()[before:]
+    assert any("Fix the cart total rounding" in r.text for r in continued), "not continued"
+    # the SessionStart hook briefed bob's session on alice's checkpoint
+    assert any("Context store briefing: github.com/acme/shop (svc)" in r.text for r in continued)
+
+    before = len(api.conversations())
+    bob.claude("-p", "--resume", session, "And the tax?", cwd=bob.shop / "svc")
+    resumed = api.conversations()[before:]
+    assert any("Fix the cart total rounding" in r.text for r in resumed), "not resumed"
