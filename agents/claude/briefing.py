@@ -118,9 +118,15 @@ class _Writer:
         self.used = 0
         self.left_out = 0
 
-    def add(self, line: str, *, reserve: int = 0) -> bool:
+    def add(self, line: str, *, fit: bool = False) -> bool:
+        """Add ``line`` if it fits; with ``fit``, cut it to the space left (40 bytes at
+        least) rather than leave it out."""
         size = len(line.encode()) + 1
-        if self.used + size + reserve > self.budget:
+        room = self.budget - self.used
+        if size > room and fit and room > 40:
+            line = line.encode()[: room - 4].decode(errors="ignore").rstrip() + "…"
+            size = len(line.encode()) + 1
+        if size > room:
             self.left_out += 1
             return False
         self.lines.append(line)
@@ -165,7 +171,7 @@ def build_briefing(
             session = (body.get("transcript") or {}).get("session") or body.get("session")
             if kind == "checkpoint" and session:
                 line += f" (session {session})"
-            if out.add(_cut(line, LINE + 60)):
+            if out.add(_cut(line, LINE + 60), fit=True):
                 result.sessions += 1
             open_here = _open_tasks(body.get("tasks") or body.get("current_tasks") or [])
             tasks += [f"{_cut(t, 160)} — {_cut(body['title'], 40)}" for t in open_here]

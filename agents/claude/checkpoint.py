@@ -122,7 +122,7 @@ def read_session(path: Path, session: str, *, limit: int = MAX_TRANSCRIPT) -> Se
             facts.lines += 1
             # tool results ride in "user" lines and are most of the bytes: parse a user line
             # only until the first prompt is found
-            if '"type":"user"' in line and facts.first_prompt:
+            if facts.first_prompt and ('"type":"user"' in line or '"type": "user"' in line):
                 continue
             try:
                 entry = json.loads(line)
@@ -139,7 +139,7 @@ def read_session(path: Path, session: str, *, limit: int = MAX_TRANSCRIPT) -> Se
                 facts.titles["ai-title"] = str(entry.get("aiTitle") or "")
             elif kind == "summary":
                 facts.titles["summary"] = str(entry.get("summary") or "")
-            elif kind == "user" and not entry.get("isMeta"):
+            elif kind == "user" and not entry.get("isMeta") and not facts.first_prompt:
                 facts.first_prompt = _text((entry.get("message") or {}).get("content")).strip()
             elif kind == "assistant":
                 content = (entry.get("message") or {}).get("content")

@@ -18,7 +18,28 @@ from typing import Any
 
 from agents.core.errors import AgentError
 
-__all__ = ["Project", "free_port", "free_port_block", "mcp_client", "recording"]
+__all__ = [
+    "CLAUDE_INSTALL",
+    "Project",
+    "claude_cli",
+    "free_port",
+    "free_port_block",
+    "mcp_client",
+    "recording",
+]
+
+CLAUDE_INSTALL = (
+    "npm install -g @anthropic-ai/claude-code, or run .ci/run (it installs it into .ci/node)"
+)
+
+
+def claude_cli(root: Path) -> str | None:
+    """The real Claude Code CLI: the copy `.ci/run` installs into ``<root>/.ci/node``, else
+    ``claude`` on PATH; None when neither exists (tests then skip, naming
+    :data:`CLAUDE_INSTALL`)."""
+    local = root / ".ci" / "node" / "node_modules" / ".bin" / "claude"
+    return str(local) if local.exists() else shutil.which("claude")
+
 
 _SKIP = {".git", ".venv", ".mypy_cache", ".ruff_cache", ".pytest_cache", "__pycache__", ".bench"}
 

@@ -12,20 +12,19 @@ from pathlib import Path
 import pytest
 
 from agents.catalog import AGENTS
-from agents.core.testing import Project
+from agents.core.testing import CLAUDE_INSTALL, Project
+from agents.core.testing import claude_cli as shared_claude_cli
 from tests.integration.conftest import make_project
 
 pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
-INSTALL = "npm install -g @anthropic-ai/claude-code, or run .ci/run (it installs it into .ci/node)"
 
 
 def claude_cli() -> str:
-    local = REPO / ".ci" / "node" / "node_modules" / ".bin" / "claude"
-    found = str(local) if local.exists() else shutil.which("claude")
+    found = shared_claude_cli(REPO)
     if found is None:
-        pytest.skip(f"the Claude Code CLI is not installed: {INSTALL}")
+        pytest.skip(f"the Claude Code CLI is not installed: {CLAUDE_INSTALL}")
     return found
 
 

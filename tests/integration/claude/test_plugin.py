@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -25,26 +24,17 @@ from typing import Any
 import pytest
 
 from agents.claude.projects import slug
-from agents.core.testing import Project
+from agents.core.testing import CLAUDE_INSTALL, Project, claude_cli
 from agents.sync.testing import bare_git_repo
 from tests.fakes.anthropic import FakeAnthropic
 
 pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[3]
-INSTALL = "npm install --prefix .ci/node @anthropic-ai/claude-code"
 REMOTE_URL = "git@github.com:Acme/Shop.git"
-
-
-def claude_cli() -> str | None:
-    """``claude`` on PATH, else the copy `.ci/run` installs into ``.ci/node``."""
-    local = REPO / ".ci" / "node" / "node_modules" / ".bin" / "claude"
-    return shutil.which("claude") or (str(local) if local.exists() else None)
-
-
-CLAUDE = claude_cli()
+CLAUDE = claude_cli(REPO)
 needs_claude = pytest.mark.skipif(
-    CLAUDE is None, reason=f"Claude Code's CLI is not installed: {INSTALL}"
+    CLAUDE is None, reason=f"the Claude Code CLI is not installed: {CLAUDE_INSTALL}"
 )
 
 
