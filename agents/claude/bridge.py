@@ -29,6 +29,7 @@ __all__ = [
     "applied_records",
     "drafts_of",
     "machine_for",
+    "machine_recipients",
     "publish_key",
     "receive_secrets",
     "record_path",
@@ -160,19 +161,23 @@ def publish_key(store: ContextStore, vault: SecretVault) -> str:
     return key.recipient
 
 
+def machine_recipients(store: ContextStore, vault: SecretVault) -> list[str]:
+    """Every machine's age public key in the store, this machine's included (published first):
+    who a transcript archive or a secrets bundle is sealed to."""
+    mine = publish_key(store, vault)
+    return sorted({mine, *(e.body["recipient"] for e in store.list("machine_key", limit=10_000))})
+
+
 def share_secrets(store: ContextStore, vault: SecretVault) -> dict[str, Any]:
     """Seal every secret this machine holds to every known machine key (``secrets_bundle:<id>``).
 
     Raises:
         NotFoundError: The vault holds no secret to share.
     """
-    mine = publish_key(store, vault)
+    recipients = machine_recipients(store, vault)
     values = vault.values()
     if not values:
         raise NotFoundError(f"no secrets in {vault.where} to share; import first")
-    recipients = sorted(
-        {mine, *(e.body["recipient"] for e in store.list("machine_key", limit=10_000))}
-    )
     sealed = seal(values, recipients)
     ref = store.blobs.put(sealed)
     body = {

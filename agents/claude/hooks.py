@@ -207,13 +207,10 @@ def _remember_path(store: Any, pid: str, root: Path) -> None:
 
 def _archive(store: Any, transcript: Path, project: tuple[str, str], machine: Any) -> str:
     """Archive the transcript, age-encrypted to every machine's key; its document id."""
-    from agents.claude.bridge import drafts_of, publish_key, vault_of
+    from agents.claude.bridge import drafts_of, machine_recipients, vault_of
     from agents.claude.transcripts import archive_transcript
 
-    mine = publish_key(store, vault_of(store))
-    recipients = sorted(
-        {mine, *(e.body["recipient"] for e in store.list("machine_key", limit=10_000))}
-    )
+    recipients = machine_recipients(store, vault_of(store))
     doc = f"transcript_archive:{transcript.stem}"
     previous = drafts_of(store, ("transcript_archive",)).get(doc)
     draft, blobs = archive_transcript(

@@ -181,13 +181,13 @@ def _import_text(res: ImportResult, *, applying: bool = False) -> str:
 
 def cmd_import(args: argparse.Namespace) -> int:
     """Capture this machine's Claude files into the store (dry-run diff first)."""
-    from agents.claude.bridge import machine_for, publish_key, vault_of
+    from agents.claude.bridge import machine_for, machine_recipients, vault_of
     from agents.claude.importer import plan_import, run_import
 
     with store_of(args) as store:
         machine = machine_for(store, home_of(args))
         vault = vault_of(store)
-        recipients = [publish_key(store, vault)] if args.transcripts else None
+        recipients = machine_recipients(store, vault) if args.transcripts else None
         todo = plan_import(
             store, machine, only=args.only, exclude=_ours(), transcripts_to=recipients
         )

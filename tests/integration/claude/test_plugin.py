@@ -159,6 +159,9 @@ def test_the_plugin_installs_with_claude_codes_own_commands(
     assert "Validation passed" in box.claude("plugin", "validate", str(box.root))
     status = json.loads(box.agents("claude", "plugin", "status", "--claude", str(CLAUDE), "--json"))
     assert status["installed"] and status["enabled"]
+    # the plugin's MCP server (the context agent over stdio) answers Claude Code's health check
+    [server] = [x for x in box.claude("mcp", "list").splitlines() if "context-sync" in x]
+    assert "Connected" in server, server
     # installing again is a no-op, not an error
     box.agents("claude", "plugin", "install", "--claude", str(CLAUDE))
 
