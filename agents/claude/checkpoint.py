@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import re
 import socket
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,14 @@ from typing import Any
 from agents.claude.identity import ProjectRef, current_branch
 from agents.claude.machine import Placeholders
 
-__all__ = ["MAX_TRANSCRIPT", "SessionFacts", "checkpoint_body", "checkpoint_id", "read_session"]
+__all__ = [
+    "MAX_TRANSCRIPT",
+    "SessionFacts",
+    "checkpoint_body",
+    "checkpoint_id",
+    "read_session",
+    "scrub",
+]
 
 MAX_TRANSCRIPT = 64 * 1024 * 1024  # bytes read at most; a longer transcript is read in part
 _EDITS = {"Write", "Edit", "MultiEdit", "NotebookEdit"}
@@ -221,3 +228,17 @@ def checkpoint_body(
     if facts.started_at and _STAMP.match(facts.started_at):
         body["started_at"] = facts.started_at
     return body
+
+
+def scrub(value: Any, known: Mapping[str, str]) -> Any:
+    """``value`` with every string redacted: known secret values shown as ``secret://<name>``
+    and token shapes masked (a transcript holds whatever the session saw or printed)."""
+    from agents.claude.scan import redact
+
+    if isinstance(value, str):
+        return redact(value, known)
+    if isinstance(value, dict):
+        return {k: scrub(v, known) for k, v in value.items()}
+    if isinstance(value, list):
+        return [scrub(v, known) for v in value]
+    return value

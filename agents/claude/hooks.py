@@ -151,23 +151,24 @@ def session_start(ctx: HookContext, payload: dict[str, Any]) -> str:
 def save_checkpoint(ctx: HookContext, payload: dict[str, Any], trigger: str) -> str | None:
     """Write this machine's checkpoint of the session; the document id, or None without a
     session id."""
-    from agents.claude.checkpoint import checkpoint_body, checkpoint_id, read_session
+    from agents.claude.checkpoint import checkpoint_body, checkpoint_id, read_session, scrub
     from agents.claude.identity import locate
     from agents.claude.machine import Machine
     from agents.store.canonical import now_iso
     from agents.store.config import open_store
 
     session = str(payload.get("session_id") or "")
-    if not session or not session.replace("-", "").isalnum():
+    if not session or len(session) > 128 or not session.replace("-", "").isalnum():
         ctx.warnings.append(f"no usable session_id in the hook input ({session[:40]!r})")
         return None
-    raw_path = str(payload.get("transcript_path") or "")
-    transcript = Path(raw_path) if raw_path else Path()
     project = locate(_cwd(payload), Path.home())
+    machine = Machine.current(project_paths={project.id: project.root} if project.id else {})
+    transcript = _transcript(ctx, payload, machine.claude_dir / "projects")
+    raw_path = str(transcript) if transcript else ""
+    transcript = transcript or Path()
     facts = read_session(transcript, session) if raw_path else None
     with open_store(ctx.layers, actor="hook") as store:
-        paths = {project.id: project.root} if project.id else {}
-        machine = Machine.current(machine_id=store.machine_id, project_paths=paths)
+        machine = Machine.current(machine_id=store.machine_id, project_paths=machine.project_paths)
         archive = None
         if project.id and raw_path and transcript.is_file():
             _remember_path(store, project.id, project.root)
@@ -188,9 +189,39 @@ def save_checkpoint(ctx: HookContext, payload: dict[str, Any], trigger: str) -> 
             now=now_iso(),
             archive=archive,
         )
+        body = scrub(body, _known_secrets(ctx, store))
         doc = checkpoint_id(store.machine_id, session)
         store.put(doc, "checkpoint", body, actor="hook")
     return doc
+
+
+def _transcript(ctx: HookContext, payload: dict[str, Any], projects: Path) -> Path | None:
+    """The session file named in the hook input, if it is one: a ``.jsonl`` file under
+    Claude Code's ``projects/`` folder (nothing else is read, let alone archived)."""
+    raw = str(payload.get("transcript_path") or "")
+    if not raw:
+        return None
+    path = Path(raw)
+    try:
+        inside = path.resolve().is_relative_to(projects.resolve())
+    except (OSError, ValueError):
+        inside = False
+    if not inside or path.suffix != ".jsonl" or not path.is_file():
+        ctx.warnings.append(f"transcript_path {raw[:200]!r} is not a session file under {projects}")
+        return None
+    return path
+
+
+def _known_secrets(ctx: HookContext, store: Any) -> dict[str, str]:
+    """This machine's secret values (to redact them), or none if the vault cannot be read."""
+    from agents.claude.bridge import vault_of
+    from agents.core.errors import AgentError
+
+    try:
+        return vault_of(store).values()
+    except AgentError as exc:
+        ctx.warnings.append(f"secrets vault unreadable, token shapes redacted only: {exc}")
+        return {}
 
 
 def _remember_path(store: Any, pid: str, root: Path) -> None:

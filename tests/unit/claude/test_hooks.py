@@ -233,3 +233,28 @@ def test_the_session_start_hook_imports_nothing_heavy(root: Path) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert out.stdout.strip() == "[]", out.stdout
+
+
+def test_a_checkpoint_never_stores_a_token_the_session_printed(root: Path, tmp_path: Path) -> None:
+    shop = git_repo(tmp_path / "home" / "src" / "shop", "git@github.com:Acme/Shop.git")
+    path = transcript(tmp_path / "home" / ".claude" / "projects" / "x" / f"{SESSION}.jsonl", shop)
+    token = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
+    with path.open("a") as fh:
+        said = {"role": "assistant", "content": [{"type": "text", "text": f"Use {token} now"}]}
+        fh.write(line("assistant", message=said) + "\n")
+    payload = {"session_id": SESSION, "transcript_path": str(path), "cwd": str(shop)}
+    hooks.run("session-end", json.dumps(payload))
+    with ContextStore(root / "context" / "local") as store:
+        [doc] = store.list("checkpoint")
+    assert token not in json.dumps(doc.body) and doc.body["summary"].startswith("Use ")
+
+
+def test_a_transcript_path_outside_claudes_projects_is_not_read(root: Path, tmp_path: Path) -> None:
+    secret = tmp_path / "notes.jsonl"
+    transcript(secret, tmp_path)
+    payload = {"session_id": SESSION, "transcript_path": str(secret), "cwd": str(tmp_path)}
+    hooks.run("session-end", json.dumps(payload))
+    with ContextStore(root / "context" / "local") as store:
+        [doc] = store.list("checkpoint")
+    assert doc.body["title"] == f"Claude Code session {SESSION}"
+    assert "not a session file" in log_of(root)[-1]["warnings"][0]
