@@ -50,30 +50,24 @@ def environ(project: Project, home: Path, claude: str, **extra: str) -> dict[str
     return env
 
 
+def run(project: Project, env: dict[str, str], *argv: str) -> subprocess.CompletedProcess[str]:
+    """``argv`` in the project's root with ``env`` (a temp HOME), as a user would."""
+    return subprocess.run(
+        list(argv), cwd=project.root, env=env, capture_output=True, text=True, timeout=600
+    )
+
+
 def mcp_list(project: Project, env: dict[str, str], claude: str) -> dict[str, str]:
-    out = subprocess.run(
-        [claude, "mcp", "list"],
-        cwd=project.root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    ).stdout
-    rows = [line.split(":", 1)[0] for line in out.splitlines() if " - " in line]
-    return {name: line for name in rows for line in out.splitlines() if line.startswith(name)}
+    """``claude mcp list``, one line per server by name."""
+    listed = run(project, env, claude, "mcp", "list")
+    assert listed.returncode == 0, listed.stderr
+    lines = [line for line in listed.stdout.splitlines() if " - " in line]
+    return {line.split(":", 1)[0]: line for line in lines}
 
 
 def install(project: Project, env: dict[str, str], *scope: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(project.venv / "bin" / "agents"), "mcp-config", "local", "--install", *scope],
-        cwd=project.root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    agents = str(project.venv / "bin" / "agents")
+    return run(project, env, agents, "mcp-config", "local", "--install", *scope)
 
 
 def test_install_at_user_scope_registers_every_agent_and_claude_code_connects(
