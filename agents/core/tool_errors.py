@@ -155,6 +155,9 @@ def arguments_message(tool: str, exc: ValidationError, schema: dict[str, Any] | 
     clauses = []
     for param, errors in by_param.items():
         first = errors[0]
+        if not param:  # about the arguments as a whole (a model validator)
+            clauses.append(f"the arguments: {str(first['msg']).removeprefix('Value error, ')}")
+            continue
         expects = describe(props[param]) if param in props else None
         if first["type"] == "missing":
             clauses.append(
