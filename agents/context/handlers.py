@@ -10,6 +10,7 @@ from mcp.server.mcpserver import Context
 from pydantic import Field
 
 from agents import __version__
+from agents.context.api import api_routes
 from agents.context.models import (
     Diff,
     DiffEntry,
@@ -53,6 +54,7 @@ SPEC = AgentSpec(
     name="context",
     registry=registry,
     connect=connect,
+    http_routes=api_routes,
     version=__version__,
     instructions=(
         "The user's shared context store: sessions (what a piece of work is about, decisions, "

@@ -7,9 +7,11 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 __all__ = [
+    "ApiError",
     "ConflictEntry",
     "ConflictList",
     "Diff",
+    "Deleted",
     "DiffEntry",
     "Document",
     "DocumentList",
@@ -19,11 +21,14 @@ __all__ = [
     "MachineHead",
     "OutputList",
     "OutputSummary",
+    "SaveSession",
     "SessionView",
     "SnapshotInfo",
     "SnapshotList",
     "SyncOutcome",
+    "SyncRequest",
     "SyncStatus",
+    "WriteDocument",
 ]
 
 
@@ -204,3 +209,48 @@ class ConflictList(BaseModel):
     """Conflicts, oldest first."""
 
     conflicts: list[ConflictEntry]
+
+
+# --- the HTTP API's request and error bodies (agents/context/api.py) -----------------
+
+
+class WriteDocument(BaseModel):
+    """The body of ``PUT /documents/{id}``."""
+
+    kind: str = Field(description="session, preference or project")
+    body: dict[str, Any] = Field(description="The document body (checked by the kind's schema)")
+    expect_revision: str | None = Field(
+        default=None, description="Write only if the head is still this revision (else 409)"
+    )
+
+
+class SaveSession(BaseModel):
+    """The body of ``POST /sessions``: a new session, or ``session_id`` to update one."""
+
+    session_id: str | None = None
+    title: str | None = None
+    status: str | None = Field(default=None, pattern="^(active|paused|completed|archived)$")
+    summary: str | None = None
+    key_decisions: list[str] | None = None
+    current_tasks: list[str] | None = None
+    references: list[str] | None = None
+    project: str | None = None
+    append: bool = Field(default=False, description="Add to the lists instead of replacing")
+
+
+class SyncRequest(BaseModel):
+    """The body of ``POST /sync``."""
+
+    direction: str = Field(default="sync", pattern="^(sync|pull|push)$")
+
+
+class ApiError(BaseModel):
+    """Every error answer."""
+
+    error: dict[str, str]
+
+
+class Deleted(BaseModel):
+    """What ``DELETE /documents/{id}`` wrote: a tombstone revision."""
+
+    document: DocumentSummary

@@ -4,7 +4,7 @@ conflicts, resolve), against the environment's ``CONTEXT_REMOTE``."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import anyio.to_thread
 from mcp.server.mcpserver import Context
@@ -18,19 +18,28 @@ from agents.context.models import (
     SyncOutcome,
     SyncStatus,
 )
+from agents.core.settings import EnvLayers
 from agents.store import conflicts
+from agents.store.store import ContextStore
 from agents.sync.config import open_configured_remote
-from agents.sync.engine import Syncer, resolve
+from agents.sync.engine import Syncer, SyncReport, resolve
 from agents.sync.remote import Remote
 
-__all__ = ["list_conflicts", "resolve_conflict", "sync_now", "sync_status"]
+__all__ = [
+    "list_conflicts",
+    "outcome_of",
+    "resolve_conflict",
+    "status_of",
+    "sync_now",
+    "sync_status",
+    "with_remote",
+]
 
 T = TypeVar("T")
 
 
-async def _with_remote(ctx: Context, fn: Callable[[Syncer], T]) -> T:
-    store = SPEC.client(ctx)
-    layers = SPEC.runtime(ctx).layers
+async def with_remote(store: ContextStore, layers: EnvLayers, fn: Callable[[Syncer], T]) -> T:
+    """Run ``fn`` with a syncer on the environment's remote, in a worker thread."""
 
     def work() -> T:
         remote: Remote = open_configured_remote(layers)
@@ -42,11 +51,12 @@ async def _with_remote(ctx: Context, fn: Callable[[Syncer], T]) -> T:
     return await anyio.to_thread.run_sync(work)
 
 
-@registry.handler(read_only=True)
-async def sync_status(ctx: Context) -> SyncStatus:
-    """Show this machine against the remote: unpushed changes, machines not pulled yet, and
-    conflicts waiting for review."""
-    data = await _with_remote(ctx, lambda s: s.status())
+async def _with_remote(ctx: Context, fn: Callable[[Syncer], T]) -> T:
+    return await with_remote(SPEC.client(ctx), SPEC.runtime(ctx).layers, fn)
+
+
+def status_of(data: dict[str, Any]) -> SyncStatus:
+    """A syncer's ``status()`` as the tools and the HTTP API return it."""
     return SyncStatus(
         remote=data["remote"],
         machine=data["machine"],
@@ -58,17 +68,8 @@ async def sync_status(ctx: Context) -> SyncStatus:
     )
 
 
-@registry.handler()
-async def sync_now(
-    ctx: Context,
-    direction: Annotated[
-        Literal["sync", "pull", "push"],
-        Field(description="pull (bring others' changes here), push (publish ours), or sync"),
-    ] = "sync",
-) -> SyncOutcome:
-    """Sync the context store with its remote; conflicting edits are merged by rule or left
-    for review, never dropped."""
-    report = await _with_remote(ctx, lambda s: getattr(s, direction)())
+def outcome_of(report: SyncReport) -> SyncOutcome:
+    """A pull, push or sync report as the tools and the HTTP API return it."""
     p, s = report.pull, report.push
     return SyncOutcome(
         operation=report.operation,
@@ -82,6 +83,26 @@ async def sync_now(
         snapshot=s.snapshot if s else None,
         record=report.record,
     )
+
+
+@registry.handler(read_only=True)
+async def sync_status(ctx: Context) -> SyncStatus:
+    """Show this machine against the remote: unpushed changes, machines not pulled yet, and
+    conflicts waiting for review."""
+    return status_of(await _with_remote(ctx, lambda s: s.status()))
+
+
+@registry.handler()
+async def sync_now(
+    ctx: Context,
+    direction: Annotated[
+        Literal["sync", "pull", "push"],
+        Field(description="pull (bring others' changes here), push (publish ours), or sync"),
+    ] = "sync",
+) -> SyncOutcome:
+    """Sync the context store with its remote; conflicting edits are merged by rule or left
+    for review, never dropped."""
+    return outcome_of(await _with_remote(ctx, lambda s: getattr(s, direction)()))
 
 
 @registry.handler(read_only=True)

@@ -21,6 +21,9 @@ ClientT = TypeVar("ClientT")
 RecorderFactory = Callable[[EnvLayers, str], Recorder]
 
 
+HttpRoutes = Callable[["AgentRuntime[ClientT]", str | None], list[tuple[str, list[str], Any]]]
+
+
 @dataclass
 class AgentSpec(Generic[ClientT]):
     """An agent: its tools and how to build its upstream client from the environment.
@@ -35,6 +38,11 @@ class AgentSpec(Generic[ClientT]):
     connect: Callable[[EnvLayers], ClientT]
     version: str
     instructions: str = ""
+    # extra HTTP routes beside /mcp (path, methods, endpoint), given the runtime and the
+    # bearer token; each route checks the token itself (the SDK guards /mcp only)
+    http_routes: (
+        Callable[[AgentRuntime[ClientT], str | None], list[tuple[str, list[str], Any]]] | None
+    ) = None
 
     def runtime(self, ctx: Context[Any, Any]) -> AgentRuntime[ClientT]:
         """The runtime of the server answering ``ctx``."""

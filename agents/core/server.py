@@ -289,4 +289,7 @@ def build_server(
 
     server.custom_route("/healthz", methods=["GET"], include_in_schema=False)(healthz)
     server.custom_route("/readyz", methods=["GET"], include_in_schema=False)(readyz)
+    if spec.http_routes is not None:
+        for path, methods, endpoint in spec.http_routes(runtime, token):
+            server.custom_route(path, methods=methods, include_in_schema=False)(endpoint)
     return server
