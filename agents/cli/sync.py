@@ -1,8 +1,8 @@
 """``agents sync …``: the context store against its remote (``CONTEXT_REMOTE``).
 
-push, pull, sync (pull then push), status, conflicts, resolve, gc, and ``run`` (the periodic
-loop supervisord runs when ``SYNC_INTERVAL`` is set). Every verb takes ``--json``; pushes and
-pulls of many documents show progress bars on a terminal.
+push, pull, sync (pull then push), status, conflicts, resolve, quarantine, gc, and ``run``
+(the periodic loop supervisord runs when ``SYNC_INTERVAL`` is set). Every verb takes
+``--json``; pushes and pulls of many documents show progress bars on a terminal.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from agents.sync.config import SyncSettings, open_configured_remote
 from agents.sync.engine import Syncer, SyncReport, resolve
 from agents.sync.gc import gc
 from agents.sync.pull import Progress, no_progress
+from agents.sync.quarantine import quarantined
 from agents.sync.remote import Remote, Watch
 
 __all__ = ["add_parsers", "progress_bars"]
@@ -98,6 +99,22 @@ def cmd_status(args: argparse.Namespace) -> int:
         table(args, rows, ["machine", "seq", "updated_at", "documents", "integrated"])
     if data.get("behind"):
         print(f"behind: {', '.join(data['behind'])}; run `agents sync pull`")
+    for bad in data.get("damaged", []):
+        print(f"damaged head {bad['key']} (set aside, the others sync on): {bad['reason']}")
+    if data.get("quarantined"):
+        print(f"quarantined: {data['quarantined']} item(s); `agents sync quarantine` lists them")
+    return 0
+
+
+def cmd_quarantine(args: argparse.Namespace) -> int:
+    """What pulls set aside: revisions, heads and snapshots that were damaged or hostile."""
+    layers = load_layers(find_root(), args.env)
+    with open_store(layers, actor="sync") as store:
+        rows = quarantined(store, args.limit)
+    if not rows and not args.json:
+        print("nothing quarantined")
+        return 0
+    table(args, rows, ["id", "received_at", "source", "error"])
     return 0
 
 
@@ -198,6 +215,8 @@ def add_parsers(sub: Any) -> None:
     p.add_argument(
         "--take", required=True, help="local, remote, or a revision hash (8+ hex digits)"
     )
+    p = verb("quarantine", cmd_quarantine, "what pulls set aside as damaged or hostile")
+    p.add_argument("--limit", type=int, default=200, help="newest N (200)")
     p = verb("gc", cmd_gc, "remove orphans and old snapshots from the remote")
     p.add_argument("--keep", type=int, help="snapshots kept per machine (SYNC_KEEP_SNAPSHOTS)")
     p.add_argument(

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agents.core.errors import InputError
+from agents.store import untrusted
 from agents.store.canonical import canonical, now_iso, sha256_of
 from agents.store.envelope import Envelope, canonical_and_content_hash, content_hash_of
 from agents.store.schemas import InvalidDocumentError, check_envelope
@@ -24,6 +25,7 @@ __all__ = [
     "applied",
     "move_head",
     "point_head",
+    "quarantine",
     "receive_many",
     "receive_revision",
     "set_applied",
@@ -33,9 +35,13 @@ __all__ = [
 ]
 
 
-def validate_envelope(envelope: Any, content_hash: str | None = None) -> None:
-    """Check a foreign envelope: its schema, its body's schema, and its content hash
-    (``content_hash``: what it should be, when the caller computed it already).
+def validate_envelope(
+    envelope: Any, content_hash: str | None = None, *, skew: float | None = None
+) -> None:
+    """Check a foreign envelope: its schema, its body's schema, its content hash
+    (``content_hash``: what it should be, when the caller computed it already), that its
+    timestamps can be read and its clock stamp is at most ``skew`` seconds (default
+    ``SYNC_MAX_CLOCK_SKEW``) ahead of this machine's clock.
 
     Raises:
         InvalidDocumentError: It breaks a rule, or its content_hash does not match its content.
@@ -48,6 +54,16 @@ def validate_envelope(envelope: Any, content_hash: str | None = None) -> None:
         check_envelope(envelope)
     except InputError as exc:  # an unknown kind (from a newer version of agents)
         raise InvalidDocumentError(str(exc), path="/kind", schema_path="") from None
+    for name, check in (
+        ("updated_at", untrusted.check_timestamp),
+        ("hlc", lambda v, w: untrusted.check_hlc(v, w, skew)),
+    ):
+        try:
+            check(envelope[name], name)
+        except ValueError as exc:
+            raise InvalidDocumentError(
+                f"envelope {envelope['id']!r} refused: {exc}", path=f"/{name}", schema_path=""
+            ) from None
     expected = content_hash or content_hash_of(
         envelope["kind"],
         envelope["scope"],
@@ -63,7 +79,7 @@ def validate_envelope(envelope: Any, content_hash: str | None = None) -> None:
         )
 
 
-def _quarantine(
+def quarantine(
     store: ContextStore,
     conn: sqlite3.Connection,
     text: str,
@@ -74,6 +90,8 @@ def _quarantine(
     actor: str,
     doc_id: str | None,
 ) -> None:
+    """Keep refused data (a revision, a head, a snapshot's excerpt) for inspection, and
+    audit it, inside ``conn``'s transaction."""
     conn.execute(
         "INSERT INTO quarantine(received_at, source, envelope, error) VALUES (?, ?, ?, ?)",
         (now_iso(), source, text, error),
@@ -104,7 +122,7 @@ def receive_revision(
         validate_envelope(envelope)
     except InvalidDocumentError as exc:
         with store.transaction() as conn:
-            _quarantine(
+            quarantine(
                 store,
                 conn,
                 canonical(envelope).decode(),
@@ -154,12 +172,14 @@ def receive_many(
     source: str,
     actor: str = "sync",
     chunk: int = 2000,
+    skew: float | None = None,
 ) -> Received:
     """Store many revisions fetched from a remote, each given as (its hash, its bytes).
 
     A revision whose bytes do not hash to its name, are not canonical JSON, or fail
-    :func:`validate_envelope` is quarantined and listed in ``refused`` (hash → reason); the
-    others are stored in one transaction per ``chunk``, with one audit row each chunk.
+    :func:`validate_envelope` (``skew``: the clock skew allowed) is quarantined and listed in
+    ``refused`` (hash → reason); the others are stored in one transaction per ``chunk``,
+    with one audit row each chunk.
     """
     out = Received()
     todo = list(items)
@@ -176,7 +196,7 @@ def receive_many(
                         path="/",
                         schema_path="",
                     )
-                envelope = json.loads(data)
+                envelope = untrusted.loads(data, f"object {digest}")
                 if not isinstance(envelope, dict):
                     raise ValueError("not a JSON object")
                 try:
@@ -184,7 +204,7 @@ def receive_many(
                 except KeyError:
                     validate_envelope(envelope)  # says which field is missing
                     raise
-                validate_envelope(envelope, content)
+                validate_envelope(envelope, content, skew=skew)
                 if serialized != data:
                     raise InvalidDocumentError(
                         f"object {digest} is not canonical JSON", path="/", schema_path=""
@@ -206,7 +226,7 @@ def receive_many(
                     detail={"revisions": len(fresh)},
                 )
             for digest, text, error, path, doc in bad:
-                _quarantine(store, conn, text, error, path, source=source, actor=actor, doc_id=doc)
+                quarantine(store, conn, text, error, path, source=source, actor=actor, doc_id=doc)
                 out.refused[digest] = error
         out.stored += [g[0] for g in good]
     return out

@@ -126,10 +126,24 @@ class AzureBlobRemote(Remote):
     def _get(self, key: str) -> Entry | None:
         with self._errors(f"read {key!r}"):
             try:
-                stream = self._container.download_blob(self._name(key))
+                # never more than the limit: the full size comes back in the content range
+                stream = self._container.download_blob(
+                    self._name(key), offset=0, length=self.max_bytes + 1
+                )
             except ResourceNotFoundError:
                 return None
+            except HttpResponseError as e:
+                if e.status_code != 416:  # an empty blob has no byte range
+                    raise
+                try:
+                    stream = self._container.download_blob(self._name(key))
+                except ResourceNotFoundError:
+                    return None
+            if not self.fits(key, int(stream.properties.size or 0)):
+                return None
             data = stream.readall()
+            if not self.fits(key, len(data)):
+                return None
             return Entry(data, str(stream.properties.etag))
 
     def _get_many(self, keys: list[str]) -> dict[str, Entry]:

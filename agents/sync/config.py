@@ -9,6 +9,8 @@ from pydantic import Field
 
 from agents.core.errors import ConfigError
 from agents.core.settings import EnvLayers, SettingsModel
+from agents.store.untrusted import DEFAULT_MAX_CLOCK_SKEW
+from agents.sync.limits import DEFAULT_MAX_OBJECT_BYTES
 from agents.sync.remote import URL_FORMS, Remote, open_remote, redact_url
 
 __all__ = ["SyncSettings", "open_configured_remote", "remote_url"]
@@ -20,6 +22,10 @@ class SyncSettings(SettingsModel):
     remote: str | None = Field(default=None, alias="CONTEXT_REMOTE")
     interval: float | None = Field(default=None, alias="SYNC_INTERVAL", ge=10)
     keep_snapshots: int = Field(default=10, alias="SYNC_KEEP_SNAPSHOTS", ge=1)
+    max_object_bytes: int = Field(
+        default=DEFAULT_MAX_OBJECT_BYTES, alias="SYNC_MAX_OBJECT_BYTES", ge=65_536
+    )
+    max_clock_skew: float = Field(default=DEFAULT_MAX_CLOCK_SKEW, alias="SYNC_MAX_CLOCK_SKEW", ge=1)
 
 
 def remote_url(layers: EnvLayers, override: str | None = None) -> str:
@@ -58,4 +64,8 @@ def open_configured_remote(layers: EnvLayers, override: str | None = None) -> Re
         ConfigError: No remote configured, or an invalid URL.
         RemoteError: The remote cannot be reached.
     """
-    return open_remote(remote_url(layers, override), environ=layers.values)
+    settings = layers.model(SyncSettings)
+    remote = open_remote(remote_url(layers, override), environ=layers.values)
+    remote.max_bytes = settings.max_object_bytes
+    remote.max_skew = settings.max_clock_skew
+    return remote

@@ -15,6 +15,7 @@ import errno
 import fcntl
 import hashlib
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -55,17 +56,63 @@ class DirRemote(Remote):
         if not root.is_dir():
             raise ConfigError(f"CONTEXT_REMOTE dir://{root} is not a folder")
         self.root = root
+        self._real_root = os.path.realpath(root)
+        self._safe_dirs: set[str] = set()
 
     def _path(self, key: str) -> Path:
         return self.root.joinpath(*key.split("/"))
 
     def _read(self, path: Path) -> bytes | None:
+        """The bytes of a regular file inside the root, at most ``max_bytes`` of them.
+
+        Never through a symlink (``O_NOFOLLOW``, and the folder must resolve inside the
+        root), never blocking on a FIFO (``O_NONBLOCK``), never a device: anything else is
+        left out and named in ``refused``.
+        """
+        key = path.relative_to(self.root).as_posix()
+        if not self._inside(path.parent):
+            self.refuse(key, "its folder is a symlink leading out of the dir remote")
+            return None
         try:
-            return path.read_bytes()
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             return None
         except OSError as e:
+            if e.errno in (errno.ELOOP, errno.EMLINK):
+                self.refuse(key, "a symlink, not a regular file")
+                return None
             raise RemoteError(f"cannot read {str(path)!r}: {e.strerror}") from e
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                self.refuse(key, "not a regular file (a FIFO, device, socket or folder)")
+                return None
+            if not self.fits(key, info.st_size):
+                return None
+            chunks, left = [], info.st_size + 1
+            while left > 0:
+                chunk = os.read(fd, min(left, 1 << 20))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                left -= len(chunk)
+            data = b"".join(chunks)
+            return data if self.fits(key, len(data)) else None
+        except OSError as e:
+            raise RemoteError(f"cannot read {str(path)!r}: {e.strerror}") from e
+        finally:
+            os.close(fd)
+
+    def _inside(self, folder: Path) -> bool:
+        """Whether ``folder`` resolves inside the root (a symlinked folder may lead out)."""
+        text = str(folder)
+        if text in self._safe_dirs:
+            return True
+        real = os.path.realpath(text)
+        ok = real == self._real_root or real.startswith(self._real_root + os.sep)
+        if ok and len(self._safe_dirs) < 100_000:
+            self._safe_dirs.add(text)
+        return ok
 
     def _get(self, key: str) -> Entry | None:
         data = self._read(self._path(key))

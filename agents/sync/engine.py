@@ -18,12 +18,22 @@ from agents.store.clock import vv_bump, vv_merge
 from agents.store.conflicts import close_conflicts, conflicts, open_conflicts
 from agents.store.envelope import Envelope
 from agents.store.store import ContextStore
+from agents.sync.keys import object_key
 from agents.sync.pull import Progress, PullReport, SyncContext, no_progress, pull
 from agents.sync.push import HeadMoved, PushReport, pending, push
+from agents.sync.quarantine import quarantine_count
 from agents.sync.remote import CasConflict, Remote, RemoteError
-from agents.sync.state import LocalState, read_heads, remote_id, sync_lock
+from agents.sync.state import (
+    LocalState,
+    etag_of_head,
+    read_heads_checked,
+    remote_id,
+    sync_lock,
+)
 
 __all__ = ["SyncReport", "Syncer", "resolve"]
+
+MAX_SHOWN = 20  # quarantined items named in a summary or a sync_record
 
 
 @dataclass
@@ -68,6 +78,12 @@ class SyncReport:
                 )
             if p.refused:
                 lines.append(f"{len(p.refused)} revision(s) refused and quarantined")
+            lines += [
+                f"quarantined {q['key']} of {q['machine']}: {q['reason']}"
+                for q in p.quarantined[:MAX_SHOWN]
+            ]
+            if p.refused or p.quarantined:
+                lines.append("`agents sync quarantine` lists what was set aside")
         if self.push is not None:
             s = self.push
             lines.append(
@@ -129,7 +145,12 @@ class Syncer:
                     report.pull = pull(ctx)
                 if operation in ("push", "sync"):
                     report.push = self._push(ctx, report)
-                elif report.pull and (report.pull.changed or report.pull.conflicts):
+                elif report.pull and (
+                    report.pull.changed
+                    or report.pull.conflicts
+                    or report.pull.quarantined
+                    or report.pull.refused
+                ):
                     report.record = self._record(ctx, report, "ok", started)
             except AgentError as exc:
                 report.record = self._record(ctx, report, "failed", started, error=str(exc))
@@ -139,7 +160,12 @@ class Syncer:
 
     def _push(self, ctx: SyncContext, report: SyncReport) -> PushReport:
         _, changed, dropped = pending(ctx)
-        pulled = report.pull is not None and (report.pull.changed or report.pull.conflicts)
+        pulled = report.pull is not None and bool(
+            report.pull.changed
+            or report.pull.conflicts
+            or report.pull.quarantined
+            or report.pull.refused
+        )
         if changed or dropped or pulled or ctx.state.get("head_etag") is None:
             report.record = self._record(ctx, report, "ok", time.monotonic(), pushing=True)
         for _ in range(3):
@@ -150,9 +176,9 @@ class Syncer:
                 report.notes.append("this machine's head on the remote was moved elsewhere")
                 extra = pull(ctx)
                 report.pull = report.pull or extra
-                current = read_heads(ctx.remote).get(self.store.machine_id)
+                current = etag_of_head(*read_heads_checked(ctx.remote), self.store.machine_id)
                 with self.store.transaction() as conn:
-                    ctx.state.put(conn, head_etag=current.etag if current else None)
+                    ctx.state.put(conn, head_etag=current)
         raise RemoteError(
             f"{ctx.source}: heads/{self.store.machine_id}.json keeps moving under this push; "
             "is another store with the same machine id syncing to this remote?"
@@ -194,6 +220,15 @@ class Syncer:
             },
             "error": error,
         }
+        damaged = [*(pulled.quarantined if pulled else [])]
+        damaged += [
+            {"key": object_key(h), "reason": why[:500]}
+            for h, why in list((pulled.refused if pulled else {}).items())[:MAX_SHOWN]
+        ]
+        if damaged:
+            body["quarantined"] = damaged[:MAX_SHOWN]
+            if body["status"] == "ok":
+                body["status"] = "partial"
         doc_id = f"sync_record:{ulid()}"
         self.store.put(doc_id, "sync_record", body, actor=self.actor)
         return doc_id
@@ -216,7 +251,10 @@ class Syncer:
         out["unpushed"] = len(changed) + len(dropped)
         if rid is None:
             return out
-        for machine, head in sorted(read_heads(self.remote).items()):
+        remote_heads, bad = read_heads_checked(self.remote)
+        out["damaged"] = [{"key": b.key, "machine": b.machine, "reason": b.reason} for b in bad]
+        out["quarantined"] = quarantine_count(self.store)
+        for machine, head in sorted(remote_heads.items()):
             seen = state.get("snapshot" if machine == me else f"peer:{machine}")
             out["machines"].append(
                 {

@@ -75,6 +75,7 @@ class GitRemote(Remote):
         self._deletes: set[str] = set()
         self._cas_op: tuple[str, bytes, str | None] | None = None
         self._tree_cache: tuple[str | None, dict[str, str]] = ("", {})
+        self._sizes: dict[str, int] = {}  # key -> blob size, from the cached tree
         with self._locked():
             self._env = _git_env(username, password, cache_dir)
             if not (cache_dir / "HEAD").exists():
@@ -158,7 +159,7 @@ class GitRemote(Remote):
         tree = self._tree(self._fetch() if fetched else self._tip())
         if not fetched and any(k not in tree for k in wanted):
             tree = self._tree(self._fetch())
-        ids = {k: tree[k] for k in wanted if k in tree}
+        ids = {k: tree[k] for k in wanted if k in tree and self.fits(k, self._sizes.get(k, 0))}
         blobs = self._cat(sorted(set(ids.values())))
         found.update({k: Entry(blobs[sha], sha) for k, sha in ids.items()})
         return found
@@ -297,13 +298,17 @@ class GitRemote(Remote):
         if self._tree_cache[0] == tip:
             return self._tree_cache[1]
         tree: dict[str, str] = {}
-        for record in self._git("ls-tree", "-r", "-z", "--full-tree", tip).split(b"\0"):
+        sizes: dict[str, int] = {}
+        for record in self._git("ls-tree", "-r", "-l", "-z", "--full-tree", tip).split(b"\0"):
             if record:
                 meta, path = record.split(b"\t", 1)
-                _mode, kind, sha = meta.decode().split()
+                _mode, kind, sha, size = meta.decode().split()
                 if kind == "blob":
-                    tree[path.decode()] = sha
+                    name = path.decode("utf-8", "replace")
+                    tree[name] = sha
+                    sizes[name] = int(size)
         self._tree_cache = (tip, tree)
+        self._sizes = sizes
         return tree
 
     def _cat(self, shas: list[str]) -> dict[str, bytes]:

@@ -128,10 +128,13 @@ class PostgresRemote(Remote):
             with conn.cursor(binary=True) as cur:
                 for i in range(0, len(keys), CHUNK):
                     cur.execute(
-                        f"SELECT key, value, etag FROM {TABLE} WHERE key = ANY(%s)",
-                        (keys[i : i + CHUNK],),
+                        f"SELECT key, CASE WHEN octet_length(value) <= %s THEN value END, "
+                        f"etag, octet_length(value) FROM {TABLE} WHERE key = ANY(%s)",
+                        (self.max_bytes, keys[i : i + CHUNK]),
                     )
-                    found.update({k: Entry(bytes(v), str(e)) for k, v, e in cur})
+                    found.update(
+                        {k: Entry(bytes(v), str(e)) for k, v, e, n in cur if self.fits(k, n)}
+                    )
             self._end_read(conn)
         return found
 
@@ -143,14 +146,16 @@ class PostgresRemote(Remote):
                 conn = self._connection()
                 with conn.cursor() as cur:
                     sql = (
-                        f"COPY (SELECT key, value, etag FROM {TABLE} WHERE key LIKE %s "
-                        f"AND key > %s ORDER BY key LIMIT {SCAN_CHUNK}) TO STDOUT (FORMAT BINARY)"
+                        "COPY (SELECT key, CASE WHEN octet_length(value) <= "
+                        f"{int(self.max_bytes)} THEN value END, etag, octet_length(value) FROM "
+                        f"{TABLE} WHERE key LIKE %s AND key > %s ORDER BY key "
+                        f"LIMIT {SCAN_CHUNK}) TO STDOUT (FORMAT BINARY)"
                     )
                     with cur.copy(sql, (_like(prefix), after)) as copy:
-                        copy.set_types(["text", "bytea", "int8"])
+                        copy.set_types(["text", "bytea", "int8", "int4"])
                         rows = list(copy.rows())
                 self._end_read(conn)
-            yield from ((k, Entry(v, str(e))) for k, v, e in rows)
+            yield from ((k, Entry(v, str(e))) for k, v, e, n in rows if self.fits(k, n))
             if len(rows) < SCAN_CHUNK:
                 return
             after = rows[-1][0]

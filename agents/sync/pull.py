@@ -27,10 +27,12 @@ from agents.store.envelope import Envelope
 from agents.store.replication import point_head, receive_many
 from agents.store.store import ContextStore
 from agents.sync.keys import blob_key, object_key
+from agents.sync.limits import DamagedError
 from agents.sync.local import write_merge
 from agents.sync.merge import reconcile
+from agents.sync.quarantine import quarantine_damaged
 from agents.sync.remote import Remote
-from agents.sync.state import LocalState, Manifest, read_heads, read_manifest
+from agents.sync.state import LocalState, Manifest, read_heads_checked, read_manifest
 
 __all__ = ["Progress", "PullReport", "SyncContext", "no_progress", "pull"]
 
@@ -80,6 +82,7 @@ class PullReport:
     kept: int = 0
     refused: dict[str, str] = field(default_factory=dict)
     conflicts: list[dict[str, Any]] = field(default_factory=list)
+    quarantined: list[dict[str, Any]] = field(default_factory=list)  # heads, snapshots
     added: list[dict[str, Any]] = field(default_factory=list)
     modified: list[dict[str, Any]] = field(default_factory=list)
 
@@ -100,15 +103,25 @@ class PullReport:
 
 def pull(ctx: SyncContext) -> PullReport:
     """Integrate every machine's newest snapshot; our own head too, when another copy of
-    this store wrote it."""
+    this store wrote it. A head or snapshot that cannot be read is quarantined and the pull
+    goes on with the other machines."""
     report = PullReport()
     me = ctx.store.machine_id
-    for machine, head in sorted(read_heads(ctx.remote).items()):
+    heads, bad = read_heads_checked(ctx.remote)
+    for b in bad:
+        quarantine_damaged(ctx, report, b.key, b.machine, b.reason, b.etag, b.data)
+    for machine, head in sorted(heads.items()):
         if machine == me and head.etag == ctx.state.get("head_etag"):
             continue
         if head.snapshot == ctx.state.get(f"peer:{machine}"):
             continue
-        integrate(ctx, read_manifest(ctx.remote, head.snapshot), report)
+        try:
+            integrate(ctx, read_manifest(ctx.remote, head.snapshot, machine), report)
+        except (DamagedError, ValueError, KeyError, TypeError, RecursionError) as exc:
+            # hostile or corrupt data of one machine: keep it aside, sync the others
+            reason = str(exc) if isinstance(exc, DamagedError) else f"{type(exc).__name__}: {exc}"
+            quarantine_damaged(ctx, report, head.snapshot, machine, reason[:500], head.etag)
+            continue
         report.machines.append(machine)
     return report
 
@@ -147,7 +160,7 @@ def _objects(ctx: SyncContext, hashes: list[str]) -> Iterator[list[tuple[str, by
         yield [(wanted[k], found[k].data if k in found else None) for k in rest[i : i + FETCH]]
 
 
-def _fetch(ctx: SyncContext, hashes: list[str], report: PullReport) -> None:
+def _fetch(ctx: SyncContext, hashes: list[str], report: PullReport, machine: str = "") -> None:
     """Fetch, check and store revisions ``hashes`` and the blobs they reference."""
     missing_blobs: set[str] = set()
     with ctx.progress("fetch", len(hashes)) as advance:
@@ -155,13 +168,19 @@ def _fetch(ctx: SyncContext, hashes: list[str], report: PullReport) -> None:
             items = []
             for h, data in batch:
                 if data is None:
-                    report.refused[h] = f"object {h} is missing from the remote"
+                    key = object_key(h)
+                    why = ctx.remote.refused.get(key)
+                    report.refused[h] = f"object {h}: {why or 'missing from the remote'}"
+                    if why:  # there, but too large or not a file: keep the evidence
+                        quarantine_damaged(ctx, report, key, machine, why, None)
                     continue
                 items.append((h, data))
                 for ref in blob_refs(data.decode("utf-8", "replace")):
                     if not ctx.store.blobs.path_of(ref).exists():
                         missing_blobs.add(ref)
-            got = receive_many(ctx.store, items, source=ctx.source, actor=ctx.actor)
+            got = receive_many(
+                ctx.store, items, source=ctx.source, actor=ctx.actor, skew=ctx.remote.max_skew
+            )
             report.received += len(got.stored)
             report.refused.update(got.refused)
             advance(len(batch))
@@ -233,7 +252,7 @@ def integrate(ctx: SyncContext, manifest: Manifest, report: PullReport) -> None:
     with store.reading() as conn:
         held = _present(conn, sorted(set(todo.values())))
     with store.deferred_sync():
-        _fetch(ctx, sorted(set(todo.values()) - held), report)
+        _fetch(ctx, sorted(set(todo.values()) - held), report, machine)
         _merge(ctx, manifest.machine, todo, base, agreed, report)
     with store.transaction() as conn:  # at the store's own durability: everything above too
         ctx.state.set_base(conn, machine, agreed)

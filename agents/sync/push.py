@@ -24,7 +24,7 @@ from agents.store.canonical import canonical
 from agents.sync.keys import audit_key, blob_key, head_key, object_key
 from agents.sync.pull import FETCH, SyncContext
 from agents.sync.remote import ObjectConflict
-from agents.sync.state import Head, Manifest, read_heads
+from agents.sync.state import Head, Manifest, etag_of_head, read_heads_checked
 
 __all__ = ["PushReport", "pending", "push", "upload_audit"]
 
@@ -108,10 +108,10 @@ def push(ctx: SyncContext) -> PushReport:
         report.documents = len(heads)
         report.audit_rows = upload_audit(ctx)
         return report
-    heads_now = read_heads(remote)
-    current = heads_now.get(me)
-    if (current.etag if current else None) != etag:
-        raise HeadMoved(current.etag if current else None)
+    heads_now, bad = read_heads_checked(remote)
+    current = etag_of_head(heads_now, bad, me)
+    if current != etag:
+        raise HeadMoved(current)
     known = _known(ctx, heads_now)
     items, refs = _payload(ctx, sorted({h for h in changed.values() if h not in known}))
     blobs = []

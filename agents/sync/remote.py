@@ -95,6 +95,7 @@ class ObjectConflict(RemoteError):  # noqa: N818 (pairs with CasConflict)
 
 Keys = list[str]
 SCAN_CHUNK = 2000
+DEFAULT_MAX_BYTES = 32 * 1024 * 1024  # SYNC_MAX_OBJECT_BYTES (agents.sync.limits)
 
 
 class Entry(NamedTuple):
@@ -113,6 +114,10 @@ class Remote(ABC):
         self.display_url = display_url
         self._depth = 0
         self._broken = False
+        # hostile-data limits (agents.sync.limits); open_configured_remote sets the env's
+        self.max_bytes = DEFAULT_MAX_BYTES
+        self.max_skew: float | None = None  # None: SYNC_MAX_CLOCK_SKEW or its default
+        self.refused: dict[str, str] = {}  # key -> why a read left it out (too large, …)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.display_url}>"
@@ -211,6 +216,19 @@ class Remote(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def refuse(self, key: str, reason: str) -> None:
+        """Leave ``key`` out of a read and say why (the pull quarantines it)."""
+        self.refused[key] = reason
+
+    def fits(self, key: str, size: int) -> bool:
+        """Whether a value of ``size`` bytes may be read; if not, :meth:`refuse` it."""
+        if size <= self.max_bytes:
+            return True
+        self.refuse(
+            key, f"{size} bytes, over the {self.max_bytes}-byte limit (SYNC_MAX_OBJECT_BYTES)"
+        )
+        return False
 
     # --- what a backend implements ----------------------------------------------------------
 
@@ -339,6 +357,21 @@ def open_remote(
         ConfigError: ``url`` is not a valid remote URL; the message says which form to use.
         RemoteError: the remote cannot be reached or prepared.
     """
+    from agents.sync.limits import max_object_bytes
+
+    limit = max_object_bytes()
+    remote = _open(url, cache_dir=cache_dir, environ=environ)
+    remote.max_bytes = limit
+    return remote
+
+
+def _open(
+    url: str,
+    *,
+    cache_dir: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Remote:
+    """Open ``url`` (see :func:`open_remote`)."""
     env = os.environ if environ is None else environ
     text = url.strip()
     if not text:

@@ -17,24 +17,28 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import json
 import os
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from agents.core.errors import StoreError
-from agents.store.canonical import canonical, now_iso, ulid
+from agents.core.errors import InputError, StoreError
+from agents.store.canonical import canonical, is_hash, now_iso, ulid
 from agents.store.store import ContextStore
-from agents.sync.keys import META_KEY, snapshot_key
+from agents.store.untrusted import check_timestamp
+from agents.sync.keys import META_KEY, KeyKind, parse_key, snapshot_key
+from agents.sync.limits import DamagedError, parse
 from agents.sync.remote import CasConflict, Entry, Remote, RemoteError
 
 __all__ = [
+    "BadHead",
     "Head",
     "LocalState",
     "Manifest",
+    "etag_of_head",
     "read_heads",
+    "read_heads_checked",
     "read_manifest",
     "remote_id",
     "sync_lock",
@@ -46,13 +50,24 @@ SNAPSHOT_FORMAT = "ctx-snapshot/1"
 
 
 def _json(entry: Entry, key: str) -> dict[str, Any]:
-    try:
-        data = json.loads(entry.data)
-    except ValueError:
-        data = None
+    data = parse(entry.data, f"remote key {key!r}")
     if not isinstance(data, dict):
-        raise RemoteError(f"remote key {key!r} is not a JSON object: the remote is damaged")
+        raise DamagedError(f"remote key {key!r} is not a JSON object: the remote is damaged")
     return data
+
+
+def _int(data: dict[str, Any], field: str, key: str, default: int | None = None) -> int:
+    value = data.get(field, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**63:
+        raise DamagedError(f"remote key {key!r}: {field!r} is not a count ({str(value)[:40]!r})")
+    return value
+
+
+def _time(data: dict[str, Any], field: str, key: str) -> str:
+    try:
+        return check_timestamp(data.get(field), f"remote key {key!r}: {field!r}")
+    except ValueError as exc:
+        raise DamagedError(str(exc)) from None
 
 
 def remote_id(remote: Remote, *, create: bool) -> str | None:
@@ -107,24 +122,78 @@ class Head:
         )
 
 
-def read_heads(remote: Remote) -> dict[str, Head]:
-    """Every machine's head on ``remote``."""
+@dataclass(frozen=True)
+class BadHead:
+    """A head that cannot be read: quarantined, while the other machines sync on."""
+
+    key: str
+    machine: str
+    reason: str
+    etag: str | None
+    data: bytes = b""
+
+
+def _head(key: str, machine: str, entry: Entry) -> Head:
+    data = _json(entry, key)
+    if data.get("format") != HEAD_FORMAT or data.get("machine") != machine:
+        raise DamagedError(f"remote key {key!r} is not a {HEAD_FORMAT} head of {machine!r}")
+    snapshot = data.get("snapshot")
+    try:
+        parsed = parse_key(snapshot) if isinstance(snapshot, str) else None
+    except InputError:
+        parsed = None
+    if parsed is None or parsed.kind is not KeyKind.SNAPSHOT or parsed.machine != machine:
+        raise DamagedError(f"remote key {key!r} names no snapshot of {machine!r}")
+    return Head(
+        machine,
+        str(snapshot),
+        _int(data, "seq", key),
+        _time(data, "updated_at", key),
+        _int(data, "documents", key, 0),
+        entry.etag,
+    )
+
+
+def read_heads_checked(remote: Remote) -> tuple[dict[str, Head], list[BadHead]]:
+    """Every machine's head on ``remote`` that can be read, and the ones that cannot (too
+    large, not a file, not JSON, a field missing or implausible)."""
     keys = remote.list("heads/")
+    found = remote.get_many(keys)
     out: dict[str, Head] = {}
-    for key, entry in remote.get_many(keys).items():
-        data = _json(entry, key)
+    bad: list[BadHead] = []
+    for key in keys:
         machine = key.removeprefix("heads/").removesuffix(".json")
-        if data.get("format") != HEAD_FORMAT or data.get("machine") != machine:
-            raise RemoteError(f"remote key {key!r} is not a {HEAD_FORMAT} head of {machine!r}")
-        out[machine] = Head(
-            machine,
-            str(data["snapshot"]),
-            int(data["seq"]),
-            str(data["updated_at"]),
-            int(data.get("documents", 0)),
-            entry.etag,
-        )
-    return out
+        entry = found.get(key)
+        try:
+            if entry is None:
+                if key in remote.refused:
+                    raise DamagedError(f"remote key {key!r}: {remote.refused[key]}")
+                continue  # removed since the listing
+            out[machine] = _head(key, machine, entry)
+        except DamagedError as exc:
+            data = entry.data[:4096] if entry else b""
+            bad.append(BadHead(key, machine, str(exc), entry.etag if entry else None, data))
+    return out, bad
+
+
+def etag_of_head(heads: dict[str, Head], bad: list[BadHead], machine: str) -> str | None:
+    """The etag of ``machine``'s head now, readable or not (a machine may overwrite its own
+    damaged head)."""
+    if machine in heads:
+        return heads[machine].etag
+    return next((b.etag for b in bad if b.machine == machine), None)
+
+
+def read_heads(remote: Remote) -> dict[str, Head]:
+    """Every machine's head on ``remote``.
+
+    Raises:
+        DamagedError: A head cannot be read (gc stops rather than guess what it keeps).
+    """
+    heads, bad = read_heads_checked(remote)
+    if bad:
+        raise DamagedError(bad[0].reason)
+    return heads
 
 
 @dataclass(frozen=True)
@@ -161,26 +230,32 @@ class Manifest:
         return Head(self.machine, self.key, self.seq, now_iso(), len(self.docs), etag)
 
 
-def read_manifest(remote: Remote, key: str) -> Manifest:
-    """The snapshot manifest at ``key``.
+def read_manifest(remote: Remote, key: str, machine: str | None = None) -> Manifest:
+    """The snapshot manifest at ``key`` (of ``machine``, when given).
 
     Raises:
-        RemoteError: Missing or damaged (a head must never point at a missing snapshot).
+        DamagedError: Missing, too large, or malformed (a head must never point at a missing
+            snapshot, so either the head or the snapshot is damaged or forged).
     """
     entry = remote.get(key)
     if entry is None:
-        raise RemoteError(f"snapshot {key!r} is missing from the remote: a head points at it")
+        why = remote.refused.get(key, "missing from the remote, yet a head points at it")
+        raise DamagedError(f"snapshot {key!r}: {why}")
     data = _json(entry, key)
     docs = data.get("docs")
     if data.get("format") != SNAPSHOT_FORMAT or not isinstance(docs, dict):
-        raise RemoteError(f"remote key {key!r} is not a {SNAPSHOT_FORMAT} manifest")
+        raise DamagedError(f"remote key {key!r} is not a {SNAPSHOT_FORMAT} manifest")
+    owner = data.get("machine")
+    if not isinstance(owner, str) or (machine is not None and owner != machine):
+        raise DamagedError(f"snapshot {key!r} is not one of {machine!r}")
+    parent = data.get("parent")
+    if parent is not None and not isinstance(parent, str):
+        raise DamagedError(f"snapshot {key!r}: 'parent' is not a key")
+    for doc, digest in docs.items():
+        if not isinstance(digest, str) or not is_hash(digest) or len(doc) > 512:
+            raise DamagedError(f"snapshot {key!r}: {str(doc)[:80]!r} names no revision hash")
     return Manifest(
-        key,
-        str(data["machine"]),
-        int(data["seq"]),
-        data.get("parent"),
-        str(data["created_at"]),
-        {str(k): str(v) for k, v in docs.items()},
+        key, owner, _int(data, "seq", key), parent, _time(data, "created_at", key), dict(docs)
     )
 
 

@@ -101,7 +101,13 @@ def fresh_database(server: PostgresServer) -> str:
 
 @pytest.fixture(name="target", params=BACKENDS)
 def _target(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Target:
-    backend: str = request.param
+    return make_target(request.param, request, tmp_path_factory)
+
+
+def make_target(
+    backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Target:
+    """A fresh location on ``backend`` (its server started once per package)."""
     scratch = tmp_path_factory.mktemp(f"remote-{backend}")
     environ: dict[str, str] = {}
     if backend == "dir":
