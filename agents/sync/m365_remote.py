@@ -39,7 +39,6 @@ __all__ = ["SIMPLE_MAX", "M365Remote", "open_m365", "parse_m365_url"]
 
 SIMPLE_MAX = 4 * 1024 * 1024  # Graph's limit for a simple upload
 CHUNK = 10 * 320 * 1024  # upload session ranges: a multiple of 320 KiB
-MAX_OBJECT = 256 * 1024 * 1024
 ATTEMPTS = 5
 RETRY_CAP = 60.0
 WORKERS = 8
@@ -86,14 +85,15 @@ class M365Remote(Remote):
         settings: Any,
         *,
         credential: Any = None,
-        max_object: int = MAX_OBJECT,
+        max_object: int | None = None,
     ) -> None:
         super().__init__(url)
         kind, ident, folder = parse_m365_url(url)
         self._root = folder.strip("/")
         self._graph = f"{settings.graph_url}/v1.0"
         self._scope = f"{settings.graph_url}/.default"
-        self._max = max_object
+        if max_object is not None:
+            self.max_bytes = max_object  # else SYNC_MAX_OBJECT_BYTES, set by open_remote
         verify: Any = (
             ssl.create_default_context(cafile=settings.ca_bundle) if settings.ca_bundle else True
         )
@@ -192,11 +192,11 @@ class M365Remote(Remote):
         if meta is None or "folder" in meta:
             return None
         size = meta.get("size")
-        if not isinstance(size, int) or size > self._max:
-            raise RemoteError(
-                f"{self.display_url}: {key} is {size} bytes, over SYNC_MAX_OBJECT_BYTES "
-                f"({self._max}); not read"
-            )
+        if not isinstance(size, int):
+            self.refuse(key, f"its size is not given ({str(size)[:40]!r})")
+            return None
+        if not self.fits(key, size):  # refused unread; the pull quarantines it
+            return None
         link = meta.get("@microsoft.graph.downloadUrl")
         if not isinstance(link, str) or urlsplit(link).scheme not in ("https", "http"):
             raise RemoteError(f"{self.display_url}: {key} has no download URL")
@@ -204,8 +204,8 @@ class M365Remote(Remote):
         if response.status_code >= 400:
             raise self._fail(f"download {key}", response)
         data = response.content
-        if len(data) > self._max:
-            raise RemoteError(f"{self.display_url}: {key} grew past its size while downloading")
+        if not self.fits(key, len(data)):
+            return None
         return Entry(data, str(meta.get("eTag") or ""))
 
     def _get_many(self, keys: builtins.list[str]) -> dict[str, Entry]:

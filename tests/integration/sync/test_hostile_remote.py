@@ -20,7 +20,7 @@ from agents.sync.engine import Syncer
 from agents.sync.keys import head_key, object_key, snapshot_key
 from agents.sync.quarantine import quarantine_count, quarantined
 from agents.sync.remote import Remote
-from tests.integration.sync.conftest import make_target
+from tests.integration.sync.conftest import BACKENDS, make_target
 from tests.integration.sync.machines import pref, store_of, sync
 from tests.integration.sync.workers import Target
 
@@ -316,7 +316,7 @@ def test_a_symlinked_folder_cannot_make_the_pull_read_outside_the_remote(
     assert all(secret.decode() not in json.dumps(q) for q in quarantined(victim))
 
 
-@pytest.mark.parametrize("backend", ["dir", "git", "postgres", "azure-blob"])
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_every_backend_leaves_out_a_value_over_the_limit_and_says_why(
     backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
