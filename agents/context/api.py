@@ -172,23 +172,26 @@ def api_routes(
     async def run(fn: Callable[[], T]) -> T:
         return await anyio.to_thread.run_sync(fn)
 
-    async def list_documents(request: Request, store: ContextStore) -> DocumentList:
+    async def _listing(
+        request: Request, store: ContextStore, *, text: str | None, default: int
+    ) -> DocumentList:
         kind = request.query_params.get("kind") or None
         prefix = request.query_params.get("prefix") or None
-        limit = _int(request, "limit", 50, 1, 500)
+        limit = _int(request, "limit", default, 1, 500)
         exclude = set() if kind else {"agent_output"}
-        found = await run(lambda: store.list(kind, prefix=prefix, exclude=exclude, limit=limit))
+        found = await run(
+            lambda: store.list(kind, prefix=prefix, text=text, exclude=exclude, limit=limit)
+        )
         return DocumentList(documents=[DocumentSummary(**views.summary(e)) for e in found])
+
+    async def list_documents(request: Request, store: ContextStore) -> DocumentList:
+        return await _listing(request, store, text=None, default=50)
 
     async def search(request: Request, store: ContextStore) -> DocumentList:
         text = request.query_params.get("q", "")
         if not text.strip():
             raise _RefusedError(400, "bad_request", "q (the text to find) is required")
-        kind = request.query_params.get("kind") or None
-        limit = _int(request, "limit", 20, 1, 500)
-        exclude = set() if kind else {"agent_output"}
-        found = await run(lambda: store.list(kind, text=text, exclude=exclude, limit=limit))
-        return DocumentList(documents=[DocumentSummary(**views.summary(e)) for e in found])
+        return await _listing(request, store, text=text, default=20)
 
     async def get_document(request: Request, store: ContextStore) -> Document:
         doc_id = request.path_params["id"]

@@ -145,13 +145,7 @@ class World:
 
     def _machine(self, scratch: Path, i: int) -> Machine:
         name = "abc"[i] if i < 3 else f"m{i}"
-        root = scratch / f"repo-{name}"
-        (root / "environments").mkdir(parents=True)
-        (root / "environments" / ".env.local").write_text(
-            f"AGENTS_PORT_BASE={9100 + 10 * i}\nCONTEXT_REMOTE={self_remote(scratch)}\n"
-        )
-        home = scratch / "homes" / name
-        (home / ".claude").mkdir(parents=True)
+        root, home = machine_dirs(scratch, name, self.remote, 9100 + 10 * i)
         return Machine(name, root, home)
 
     def _seed(self, m: Machine) -> None:
@@ -268,6 +262,19 @@ class World:
             self.tally.failures.append(f"{t} ({slot}) missing on {missing}, in no conflict")
         self.tally.imported = len(self.imported)
         return self.tally
+
+
+def machine_dirs(scratch: Path, name: str, remote: str, port: int) -> tuple[Path, Path]:
+    """A machine's checkout of this project (its own store, syncing to ``remote``) and its
+    home with an empty ~/.claude."""
+    root = scratch / f"repo-{name}"
+    (root / "environments").mkdir(parents=True)
+    (root / "environments" / ".env.local").write_text(
+        f"AGENTS_PORT_BASE={port}\nCONTEXT_REMOTE={remote}\n"
+    )
+    home = scratch / "homes" / name
+    (home / ".claude").mkdir(parents=True)
+    return root, home
 
 
 def self_remote(scratch: Path) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from agents.sync.testing import bare_git_repo
+from tests.integration.claude.accuracy import machine_dirs
 
 pytestmark = pytest.mark.integration
 
@@ -68,14 +69,7 @@ class Box:
 
 
 def _machine(tmp: Path, name: str, remote: str, port: int) -> Box:
-    root = tmp / f"repo-{name}"
-    (root / "environments").mkdir(parents=True)
-    (root / "environments" / ".env.local").write_text(
-        f"AGENTS_PORT_BASE={port}\nCONTEXT_REMOTE={remote}\n"
-    )
-    home = tmp / "homes" / name
-    (home / ".claude").mkdir(parents=True)
-    return Box(root, home)
+    return Box(*machine_dirs(tmp, name, remote, port))
 
 
 @pytest.fixture
