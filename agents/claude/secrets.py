@@ -2,9 +2,9 @@
 
 What counts as a secret (design §5.8):
 - every value of an MCP server's ``env`` and ``headers``, and of settings.json ``env``;
-- values under names matching *TOKEN*, *KEY*, *SECRET*, *PASSWORD* (JSON keys, ``--flags``,
+- values under secret names (:func:`agents.core.redact.is_secret_name`: JSON keys, ``--flags``,
   URL query parameters, ``NAME=value`` lines);
-- known token shapes anywhere in text (see :data:`TOKEN_PATTERNS`).
+- known token shapes anywhere in text (:data:`agents.core.redact.TOKEN_PATTERNS`).
 
 A reference is ``${NAME}`` where the target expands it (``.mcp.json``) and ``secret://NAME``
 elsewhere. Pattern scanning is not exhaustive; it is the second line behind the name rules.
@@ -19,6 +19,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from agents.claude.drafts import RefStyle, SecretRef
+from agents.core.redact import TOKEN_PATTERNS, TokenPattern, find_tokens
+from agents.core.redact import is_secret_name as _is_secret_name
 
 __all__ = [
     "TOKEN_PATTERNS",
@@ -30,51 +32,6 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class TokenPattern:
-    """A known token shape; ``group`` selects the secret part of a match."""
-
-    name: str
-    regex: re.Pattern[str]
-    group: int = 0
-
-
-def _p(name: str, regex: str, group: int = 0) -> TokenPattern:
-    return TokenPattern(name, re.compile(regex), group)
-
-
-_B = r"(?<![A-Za-z0-9_-])"  # not inside a longer word
-TOKEN_PATTERNS: tuple[TokenPattern, ...] = (
-    _p("anthropic-key", _B + r"sk-ant-[A-Za-z0-9_-]{20,}"),
-    _p("openai-key", _B + r"sk-(?=[A-Za-z0-9_-]*\d)[A-Za-z0-9_-]{20,}"),
-    _p("notion-token", _B + r"(?:ntn_|secret_)(?=[A-Za-z0-9]*\d)[A-Za-z0-9]{30,}"),
-    _p("github-token", _B + r"(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,})"),
-    _p("slack-token", _B + r"xox[abposre]-[A-Za-z0-9-]{10,}"),
-    _p("jwt", _B + r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
-    _p(
-        "azure-client-secret",
-        r"(?<![A-Za-z0-9_~.-])[A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,34}(?![A-Za-z0-9_~.-])",
-    ),
-    _p("aws-access-key", _B + r"(?:AKIA|ASIA)[0-9A-Z]{16}(?![A-Za-z0-9])"),
-    _p("google-api-key", _B + r"AIza[0-9A-Za-z_-]{35}(?![A-Za-z0-9_-])"),
-    _p(
-        "slack-webhook",
-        r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9/_-]{20,}",
-    ),
-    _p("age-secret-key", r"AGE-SECRET-KEY-1[0-9A-Z]{58}"),
-    _p(
-        "private-key",
-        r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]+?-----END [A-Z ]*PRIVATE KEY-----",
-    ),
-    _p("bearer-token", r"(?i)\bbearer\s+([A-Za-z0-9._~+/=-]{16,})", 1),
-    _p(
-        "authorization-header",
-        r"(?i)\bauthorization[\"']?\s*[:=]\s*[\"']?(?:basic|token|digest)\s+([A-Za-z0-9._~+/=-]{8,})",
-        1,
-    ),
-)
-
-_NAME = re.compile(r"TOKEN|KEY|SECRET|PASSWORD|PASSWD|PASSPHRASE|CREDENTIAL|AUTHORIZATION", re.I)
 # settings keys whose names match but whose values are commands or paths, never secrets
 _NOT_SECRET_NAMES = frozenset(
     {"apiKeyHelper", "awsAuthRefresh", "awsCredentialExport", "otelHeadersHelper"}
@@ -88,13 +45,14 @@ _ASSIGN = re.compile(
 
 
 def is_secret_name(name: str) -> bool:
-    """Whether a key, flag or variable name says its value is a secret."""
-    return name not in _NOT_SECRET_NAMES and bool(_NAME.search(name))
+    """Whether a key, flag or variable name says its value is a secret: the one rule of
+    :func:`agents.core.redact.is_secret_name`, less the settings keys that name commands."""
+    return name not in _NOT_SECRET_NAMES and _is_secret_name(name)
 
 
 def is_reference(value: str) -> bool:
     """Whether ``value`` is only references/placeholders plus non-secret text."""
-    return bool(_REF.search(value)) and not _find_tokens(_REF.sub("", value))
+    return bool(_REF.search(value)) and not find_tokens(_REF.sub("", value))
 
 
 def _secret_like(value: Any) -> bool:
@@ -110,17 +68,6 @@ def _secret_like(value: Any) -> bool:
 def _credential_like(value: str) -> bool:
     """Stricter than :func:`_secret_like`, for free text: prose words are not credentials."""
     return _secret_like(value) and (any(c.isdigit() for c in value) or len(value) >= 16)
-
-
-def _find_tokens(text: str) -> list[tuple[int, int, str]]:
-    """(start, end, pattern name) of every token shape in ``text``, without overlaps."""
-    hits: list[tuple[int, int, str]] = []
-    for pat in TOKEN_PATTERNS:
-        for m in pat.regex.finditer(text):
-            s, e = m.span(pat.group)
-            if not any(s < he and hs < e for hs, he, _ in hits):
-                hits.append((s, e, pat.name))
-    return sorted(hits)
 
 
 def pointer(*parts: str | int) -> str:
@@ -163,7 +110,7 @@ class Extractor:
         self, text: str, path: str, refs: list[SecretRef], style: RefStyle = "uri"
     ) -> str:
         """Replace token shapes and secret-named assignments inside free text."""
-        spans = [(s, e, kind) for s, e, kind in _find_tokens(text)]
+        spans = [(s, e, kind) for s, e, kind in find_tokens(text)]
         for m in _ASSIGN.finditer(text):
             key = m.group("key").strip("\"'")
             s, e = m.span("value")

@@ -11,14 +11,14 @@ from dotenv import dotenv_values
 from dotenv.parser import parse_stream
 
 from agents.core.errors import ConfigError
+from agents.core.redact import find_tokens, is_secret_name
 
-__all__ = ["SECRET_NAME", "committed_secrets", "read_env_file"]
+__all__ = ["committed_secrets", "read_env_file"]
 
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _QUOTED = re.compile(r"""^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(['"])""")
-# Names that hold secrets wherever they appear: every secret setting of the agents ends so
-# (a test holds the settings models to it), and so do most a user adds.
-SECRET_NAME = re.compile(r"(?:_TOKEN|_SECRET|_PASSWORD|_API_KEY|_PRIVATE_KEY)$")
+# Values that switch a setting rather than hold a secret (AGENTS_GENERATE_TOKENS=true).
+_SWITCHES = frozenset({"true", "false", "yes", "no", "on", "off", "0", "1"})
 
 
 def _problem(text: str, secret: bool) -> str:
@@ -62,5 +62,14 @@ def read_env_file(path: Path, shown: str, *, secret: bool = False) -> dict[str, 
 
 
 def committed_secrets(values: dict[str, str | None]) -> list[str]:
-    """The secret-looking variables set (non-empty) in a committed file."""
-    return sorted(name for name, value in values.items() if value and SECRET_NAME.search(name))
+    """The variables of a committed file that hold a secret: a secret name
+    (:func:`agents.core.redact.is_secret_name`) set to more than a switch, or any variable set
+    to a credential-shaped value."""
+    return sorted(
+        name
+        for name, value in values.items()
+        if value
+        and (
+            (is_secret_name(name) and value.strip().lower() not in _SWITCHES) or find_tokens(value)
+        )
+    )

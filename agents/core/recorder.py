@@ -7,7 +7,6 @@ and in-memory unit tests).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -22,42 +21,9 @@ __all__ = [
     "annotate_call",
     "call_annotations",
     "open_recorder",
-    "redact",
 ]
 
 Outcome = Literal["ok", "error", "invalid_arguments", "crash"]
-
-SECRET_NAME = re.compile(
-    r"(token|secret|password|passwd|key|authorization|credential|cookie)", re.I
-)
-MAX_STRING = 200
-MAX_ITEMS = 20
-
-
-def redact(value: Any, *, depth: int = 0) -> Any:
-    """A summary of ``value`` safe to store and log: secret-named fields masked, long strings
-    and collections truncated, nesting bounded."""
-    if depth > 4:
-        return "…"
-    if isinstance(value, dict):
-        out: dict[str, Any] = {}
-        for i, (k, v) in enumerate(value.items()):
-            if i >= MAX_ITEMS:
-                out["…"] = f"{len(value) - MAX_ITEMS} more keys"
-                break
-            key = str(k)
-            out[key] = "[redacted]" if SECRET_NAME.search(key) else redact(v, depth=depth + 1)
-        return out
-    if isinstance(value, list | tuple):
-        items = [redact(v, depth=depth + 1) for v in value[:MAX_ITEMS]]
-        if len(value) > MAX_ITEMS:
-            items.append(f"… {len(value) - MAX_ITEMS} more items")
-        return items
-    if isinstance(value, str) and len(value) > MAX_STRING:
-        return value[:MAX_STRING] + f"… ({len(value)} chars)"
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return redact(str(value), depth=depth + 1)
 
 
 @dataclass

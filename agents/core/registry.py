@@ -31,6 +31,7 @@ class Handler:
     read_only: bool
     destructive: bool
     idempotent: bool
+    reads_files: bool = False
 
 
 class HandlerRegistry:
@@ -47,6 +48,7 @@ class HandlerRegistry:
         read_only: bool = False,
         destructive: bool = False,
         idempotent: bool = False,
+        reads_files: bool = False,
     ) -> Callable[[F], F]:
         """Register the decorated async function as a tool and return it unchanged.
 
@@ -55,6 +57,8 @@ class HandlerRegistry:
             read_only: The tool changes nothing upstream (an MCP ``readOnlyHint``).
             destructive: The tool may delete or overwrite data (``destructiveHint``).
             idempotent: Repeating the call has no further effect (``idempotentHint``).
+            reads_files: The tool reads local files, so its output may hold a file's content:
+                the call is recorded with only the output's hash, size and a short preview.
 
         Raises:
             DuplicateHandlerError: A handler of this agent already has that name.
@@ -83,6 +87,7 @@ class HandlerRegistry:
                 read_only=read_only,
                 destructive=destructive,
                 idempotent=idempotent or read_only,
+                reads_files=reads_files,
             )
             return fn
 

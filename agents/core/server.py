@@ -22,7 +22,8 @@ from starlette.responses import JSONResponse
 
 from agents.core.errors import AgentError
 from agents.core.logs import get_logger
-from agents.core.recorder import Outcome, ToolCall, call_annotations, redact
+from agents.core.recorder import Outcome, ToolCall, call_annotations
+from agents.core.redact import file_output, mask_text, summary
 from agents.core.runtime import AgentRuntime
 from agents.core.tool_errors import (
     arguments_message,
@@ -175,6 +176,10 @@ class AgentServer(MCPServer[AgentRuntime[Any]]):
             log.info("tool_call", tool=name, duration_ms=duration_ms, outcome=outcome)
             await self._record(name, arguments, outcome, duration_ms, output, error, meta)
 
+    def _reads_files(self, name: str) -> bool:
+        registry = self.runtime.spec.registry
+        return name in registry and registry.get(name).reads_files
+
     async def _record(
         self,
         name: str,
@@ -190,13 +195,15 @@ class AgentServer(MCPServer[AgentRuntime[Any]]):
             agent=rt.spec.name,
             env=rt.env,
             tool=name,
-            arguments=redact(arguments),
+            arguments=summary(arguments),
             outcome=outcome,
             duration_ms=duration_ms,
             started_at=datetime.now(UTC) - timedelta(milliseconds=duration_ms),
-            output=output,
-            error=error,
-            meta=redact(meta),
+            output=file_output(output)
+            if output is not None and self._reads_files(name)
+            else output,
+            error=None if error is None else mask_text(error),
+            meta=summary(meta),
         )
         try:
             await rt.recorder.record(call)

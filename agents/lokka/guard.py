@@ -17,6 +17,7 @@ from typing import Any
 
 from agents.core.errors import AgentError, InputError, NotFoundError, UpstreamError
 from agents.core.recorder import annotate_call
+from agents.core.redact import mask
 from agents.lokka.client import Lokka, seg
 from agents.lokka.errors import WriteRefusedError, refuse_if_read_only
 from agents.lokka.models import SentRequest, WriteResult
@@ -136,14 +137,8 @@ def protected_match(patterns: tuple[str, ...], target: Target) -> str | None:
 
 
 def _mask(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {
-            k: "[hidden: the password you passed]" if k.casefold() == "password" else _mask(v)
-            for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [_mask(v) for v in value]
-    return value
+    """``value`` with secrets hidden by the one rule of :mod:`agents.core.redact`."""
+    return mask(value, hidden=lambda key: f"[hidden: the {key} you passed]")
 
 
 def shown(req: SentRequest) -> SentRequest:

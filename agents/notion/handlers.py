@@ -383,7 +383,7 @@ async def add_block(
 registry.handler()(data_tools.create_database)
 registry.handler()(data_tools.add_database_entry)
 registry.handler(read_only=True)(data_tools.query_database)
-registry.handler()(data_tools.parse_document)
+registry.handler(reads_files=True)(data_tools.parse_document)
 registry.handler(destructive=True)(data_tools.consolidate_pages)
 
 SPEC = AgentSpec(name="notion", registry=registry, connect=connect, version=__version__)

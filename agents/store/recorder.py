@@ -3,9 +3,7 @@ result goes back to the client. Outputs larger than ``CONTEXT_BLOB_THRESHOLD`` g
 
 from __future__ import annotations
 
-import functools
 import json
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +13,7 @@ import anyio.to_thread
 from agents.core.errors import AgentError
 from agents.core.logs import get_logger
 from agents.core.recorder import ToolCall
+from agents.core.redact import mask
 from agents.core.settings import EnvLayers
 from agents.store.canonical import canonical, iso_of, ulid
 from agents.store.config import StoreSettings, open_store
@@ -22,62 +21,11 @@ from agents.store.envelope import Envelope
 from agents.store.machine import record_agents
 from agents.store.store import ContextStore, StoreBusy
 
-__all__ = ["StoreRecorder", "mask_secrets", "open_store_recorder", "output_body"]
+__all__ = ["StoreRecorder", "open_store_recorder", "output_body"]
 
 log = get_logger(__name__)
 
-_SECRET_WORDS = {
-    "token",
-    "tokens",
-    "secret",
-    "secrets",
-    "password",
-    "passwd",
-    "authorization",
-    "credential",
-    "credentials",
-    "cookie",
-    "cookies",
-    "apikey",
-    "secrettext",
-}
-_KEY_OWNERS = {
-    "api",
-    "private",
-    "access",
-    "secret",
-    "client",
-    "account",
-    "sas",
-    "signing",
-    "subscription",
-    "shared",
-    "storage",
-    "master",
-    "encryption",
-}
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 PREVIEW = 200
-
-
-@functools.lru_cache(maxsize=4096)
-def _secret_key(key: str) -> bool:
-    words = [w for w in re.split(r"[^a-z0-9]+", _CAMEL.sub("_", key).lower()) if w]
-    if set(words) & _SECRET_WORDS or "".join(words) in _SECRET_WORDS:
-        return True
-    return bool(words) and words[-1] in ("key", "keys") and bool(set(words[:-1]) & _KEY_OWNERS)
-
-
-def mask_secrets(value: Any) -> Any:
-    """``value`` with the values of secret-named keys replaced by ``[redacted]`` (outputs are
-    kept whole otherwise)."""
-    if isinstance(value, dict):
-        return {
-            k: "[redacted]" if _secret_key(str(k)) else mask_secrets(v) for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [mask_secrets(v) for v in value]
-    return value
 
 
 def output_body(call: ToolCall, store: ContextStore, threshold: int) -> dict[str, Any]:
@@ -95,7 +43,7 @@ def output_body(call: ToolCall, store: ContextStore, threshold: int) -> dict[str
         "meta": call.meta,
     }
     if call.output is not None:
-        output = mask_secrets(call.output)
+        output = mask(call.output)
         data = canonical(output)
         if len(data) > threshold:
             ref = store.blobs.put(data)

@@ -21,14 +21,14 @@ from __future__ import annotations
 import builtins
 import contextlib
 import os
-import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import NamedTuple, Protocol
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from agents.core.errors import ConfigError, StoreError
+from agents.core.redact import mask_text, redact_url
 from agents.sync.keys import validate_key, validate_prefix
 
 __all__ = [
@@ -302,37 +302,14 @@ def _bytes(data: bytes) -> bytes:
 
 # --- secrets ---------------------------------------------------------------------------------
 
-_SECRET_PARAM = re.compile(r"pass|pwd|secret|token|sig|key|credential", re.I)
-
-
-def redact_url(url: str) -> str:
-    """``url`` with any password and secret-looking query values replaced by ``***``."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparseable URL>"
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, host = netloc.rsplit("@", 1)
-        user = userinfo.split(":", 1)[0]
-        netloc = f"{user}:***@{host}" if ":" in userinfo else f"{user}@{host}"
-    query = parts.query
-    if query:
-        pairs = parse_qsl(query, keep_blank_values=True)
-        query = urlencode(
-            [(k, "***" if _SECRET_PARAM.search(k) else v) for k, v in pairs], safe="*/:"
-        )
-    if netloc == parts.netloc and query == parts.query:
-        return url  # nothing to hide: as written (urlunsplit would drop an empty authority)
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
-
 
 def scrub(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every secret (and its URL-quoted form) replaced by ``***``."""
+    """``text`` with every secret (and its URL-quoted form) replaced by ``***``, and any other
+    credential shape masked (:func:`agents.core.redact.mask_text`)."""
     for secret in secrets:
         if secret and len(secret) >= 3:
             text = text.replace(secret, "***").replace(quote(secret, safe=""), "***")
-    return text
+    return mask_text(text)
 
 
 # --- open_remote ----------------------------------------------------------------------------

@@ -157,6 +157,34 @@ async def test_every_call_reaches_the_recorder_with_secrets_redacted() -> None:
     assert failed.error is not None and "p1" in failed.error
 
 
+async def test_a_tool_that_reads_files_is_recorded_as_hash_size_and_preview_only() -> None:
+    """The file's content in the output never reaches the recorder; errors are masked too."""
+    reg = HandlerRegistry("demo")
+    content = "root:$6$salt$hash:19000:0:99999:7:::\n" * 50
+    token = "ntn_" + "Zq9" * 15
+
+    @reg.handler(reads_files=True)
+    async def read_file(path: Annotated[str, Field(description="Path")]) -> dict[str, str]:
+        """Read a file."""
+        return {"path": path, "content": content}
+
+    @reg.handler()
+    async def leak(text: Annotated[str, Field(description="Text")]) -> str:
+        """Fail quoting a token."""
+        raise InputError(f"bad {text}")
+
+    rec = recording()
+    async with Client(server_for(reg, recorder=rec)) as client:
+        result = await client.call_tool("read_file", {"path": "/etc/shadow"})
+        await client.call_tool("leak", {"text": token})
+    assert result.structured_content == {"path": "/etc/shadow", "content": content}
+    kept, failed = rec.calls
+    assert set(kept.output) == {"sha256", "bytes", "preview"}
+    assert content not in repr(kept.output) and kept.output["bytes"] > len(content)
+    assert failed.error is not None and token not in failed.error
+    assert failed.arguments == {"text": "[redacted]"}
+
+
 async def test_a_handler_of_an_unconfigured_agent_gets_a_not_configured_error() -> None:
     """Without credentials the agent lists tools and answers with what to set where."""
     reg = HandlerRegistry("demo")

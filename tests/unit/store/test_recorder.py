@@ -11,9 +11,10 @@ from mcp import Client
 from pydantic import Field
 
 from agents.core.recorder import annotate_call
+from agents.core.redact import mask
 from agents.core.registry import HandlerRegistry
 from agents.store import audit
-from agents.store.recorder import StoreRecorder, mask_secrets
+from agents.store.recorder import StoreRecorder
 from agents.store.store import ContextStore
 from tests.unit.core.util import server_for
 from tests.unit.store.conftest import moment_passed
@@ -134,7 +135,7 @@ def test_compaction_drops_old_outputs_and_their_unreferenced_blobs(
 
 def test_secret_named_keys_are_masked_in_outputs_and_others_kept() -> None:
     """Graph's secretText, camelCase and snake_case key names; keywords are not secrets."""
-    masked = mask_secrets(
+    masked = mask(
         {
             "secretText": "a",
             "accessToken": "b",
