@@ -20,7 +20,6 @@ __all__ = [
     "ToolCall",
     "annotate_call",
     "call_annotations",
-    "open_recorder",
 ]
 
 Outcome = Literal["ok", "error", "invalid_arguments", "crash"]
@@ -89,18 +88,3 @@ class NullRecorder:
 
     async def aclose(self) -> None:
         """Nothing to release."""
-
-
-def open_recorder(layers: Any, agent: str) -> Recorder:
-    """The recorder every agent process uses: the one place the context store plugs in.
-
-    It records into the environment's context store (``agents.store``) unless
-    ``CONTEXT_RECORD=false``.
-
-    Raises:
-        ConfigError: A ``CONTEXT_*`` variable is invalid.
-        StoreError: The store cannot be opened (corrupt, locked, newer format…).
-    """
-    from agents.store.recorder import open_store_recorder
-
-    return open_store_recorder(layers, agent) or NullRecorder()

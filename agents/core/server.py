@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from agents.core.errors import AgentError
+from agents.core.identity import AGENT_HEADER, INSTANCE_HEADER
 from agents.core.logs import get_logger
 from agents.core.recorder import Outcome, ToolCall, call_annotations
 from agents.core.redact import file_output, mask_text, summary
@@ -30,7 +31,6 @@ from agents.core.tool_errors import (
     unknown_arguments_message,
     unknown_tool_message,
 )
-from agents.supervisor.probe import AGENT_HEADER, INSTANCE_HEADER
 
 __all__ = [
     "MAX_ERROR_CHARS",

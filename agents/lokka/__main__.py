@@ -1,6 +1,6 @@
 """`python -m agents.lokka`: run the lokka agent."""
 
-from agents.core.main import run
+from agents.launch import run
 from agents.lokka.handlers import SPEC
 
 run(SPEC)

@@ -11,14 +11,16 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agents.core.errors import InputError, NotFoundError
 from agents.store.canonical import HASH_PREFIX, now_iso, sha256_of
 from agents.store.diffing import body_changes, render_body_diff
 from agents.store.envelope import Envelope
-from agents.store.store import ContextStore
 from agents.store.timeref import parse_time
+
+if TYPE_CHECKING:
+    from agents.store.store import ContextStore
 
 __all__ = [
     "NOT_SNAPSHOTTED",

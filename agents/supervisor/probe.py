@@ -6,14 +6,9 @@ import json
 import urllib.error
 import urllib.request
 
-__all__ = ["AGENT_HEADER", "INSTANCE_ENV", "INSTANCE_HEADER", "probe_ready"]
+from agents.core.identity import AGENT_HEADER, INSTANCE_ENV, INSTANCE_HEADER
 
-# /readyz names the agent and the start it belongs to: the supervisord conf passes each agent a
-# fresh nonce per supervisord start, so a foreign server (or a stale agent of an earlier start)
-# on the port is never taken for ours.
-AGENT_HEADER = "X-Agent"
-INSTANCE_HEADER = "X-Agent-Instance"
-INSTANCE_ENV = "AGENT_INSTANCE"
+__all__ = ["AGENT_HEADER", "INSTANCE_ENV", "INSTANCE_HEADER", "probe_ready"]
 
 
 def probe_ready(

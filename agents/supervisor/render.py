@@ -182,7 +182,7 @@ def render_conf(
         sections.append(
             program.substitute(
                 name="sync",
-                command=_command([py, "-m", "agents.sync", "run", "--env", paths.env]),
+                command=_command([py, "-m", "agents.cli", "sync", "run", "--env", paths.env]),
                 root=root,
                 logfile=_logfile(paths.log_of("sync")),
                 priority="200",

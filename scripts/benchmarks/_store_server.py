@@ -8,7 +8,7 @@ from typing import Annotated
 import anyio
 from pydantic import Field
 
-from agents.core.main import _serve_http
+from agents.launch import _serve_http
 from agents.core.recorder import NullRecorder, Recorder
 from agents.core.registry import HandlerRegistry
 from agents.core.runtime import AgentRuntime, AgentSpec

@@ -362,3 +362,30 @@ def test_a_manifest_naming_another_documents_revision_for_a_held_document_is_ref
         assert b.heads()["preference:x"] == x.hash
         assert b.get("preference:x").body["value"] == 1
         assert b.heads()["preference:y"] == y.hash
+
+
+def test_edits_to_different_fields_merge_on_their_common_ancestor_from_a_third_machine(
+    tmp_path: Path,
+) -> None:
+    """b has never pulled from a: the merge base is found by walking both histories back to
+    the revision both got from c, so edits to different fields merge without a conflict."""
+    target = Target("dir", f"dir://{tmp_path / 'remote'}", {}, str(tmp_path))
+    with (
+        store_of(target.scratch, "a") as a,
+        store_of(target.scratch, "b") as b,
+        store_of(target.scratch, "c") as c,
+    ):
+        c.put("session:s", "session", {"title": "t0", "status": "active", "current_tasks": []})
+        sync(target, c)
+        sync(target, a, "pull")
+        sync(target, b, "pull")
+        a.put("session:s", "session", {"title": "t1", "status": "active", "current_tasks": []})
+        sync(target, a, "push")
+        b.put("session:s", "session", {"title": "t0", "status": "paused", "current_tasks": []})
+        sync(target, b, "pull")
+        assert conflicts(b) == []
+        assert b.get("session:s").body == {
+            "title": "t1",
+            "status": "paused",
+            "current_tasks": [],
+        }

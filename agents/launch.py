@@ -1,4 +1,9 @@
-"""Agent bootstrap: ``python -m agents.<name> --env <env> [--transport http|stdio] [--port N]``."""
+"""Agent bootstrap: ``python -m agents.<name> --env <env> [--transport http|stdio] [--port N]``.
+
+The composition root of an agent process: it joins the shared core, the catalog (ports,
+tokens) and the context store (the recorder, through ``core.runtime.RecorderFactory``), so
+none of those needs to know the others.
+"""
 
 from __future__ import annotations
 
@@ -11,14 +16,15 @@ import anyio
 
 from agents.catalog import by_name, port_of, resolve_token
 from agents.core.errors import AgentError
+from agents.core.identity import INSTANCE_ENV
 from agents.core.logs import configure_logging, get_logger
-from agents.core.recorder import open_recorder
-from agents.core.runtime import AgentRuntime, AgentSpec
+from agents.core.recorder import NullRecorder, Recorder
+from agents.core.runtime import AgentRuntime, AgentSpec, RecorderFactory
 from agents.core.server import build_server
-from agents.core.settings import CoreSettings, find_root, load_layers
-from agents.supervisor.probe import INSTANCE_ENV
+from agents.core.settings import CoreSettings, EnvLayers, find_root, load_layers
+from agents.store.recorder import open_store_recorder
 
-__all__ = ["run"]
+__all__ = ["run", "store_recorder"]
 
 log = get_logger(__name__)
 
@@ -38,8 +44,25 @@ def _fail(exc: AgentError) -> NoReturn:
     sys.exit(2)
 
 
-def run(spec: AgentSpec[Any], argv: list[str] | None = None) -> None:
-    """Run ``spec`` as an MCP server until SIGTERM/SIGINT (HTTP) or end of input (stdio)."""
+def store_recorder(layers: EnvLayers, agent: str) -> Recorder:
+    """The recorder every agent process uses: the environment's context store, unless
+    ``CONTEXT_RECORD=false``.
+
+    Raises:
+        ConfigError: A ``CONTEXT_*`` variable is invalid.
+        StoreError: The store cannot be opened (corrupt, locked, newer format…).
+    """
+    return open_store_recorder(layers, agent) or NullRecorder()
+
+
+def run(
+    spec: AgentSpec[Any],
+    argv: list[str] | None = None,
+    *,
+    recorder_factory: RecorderFactory = store_recorder,
+) -> None:
+    """Run ``spec`` as an MCP server until SIGTERM/SIGINT (HTTP) or end of input (stdio);
+    every tool call is recorded by the recorder ``recorder_factory`` opens."""
     args = _parse(spec.name, argv)
     stdio = args.transport == "stdio"
     stream = sys.stderr if stdio else sys.stdout
@@ -50,7 +73,7 @@ def run(spec: AgentSpec[Any], argv: list[str] | None = None) -> None:
         core = layers.model(CoreSettings)
         port = args.port or port_of(by_name(spec.name), layers, core)
         token = None if stdio else resolve_token(layers, core, spec.name)
-        recorder = open_recorder(layers, spec.name)
+        recorder = recorder_factory(layers, spec.name)
     except AgentError as exc:
         _fail(exc)
     configure_logging(stream=stream, level=core.log_level, agent=spec.name, env=args.env)
