@@ -64,7 +64,7 @@ def run(pushes: int, interval: float) -> None:
         env.pop("AGENT_ENV", None)
         log = open(Path(tmp) / "b-sync.log", "wb")
         proc = subprocess.Popen(
-            [sys.executable, "-m", "agents.sync", "run", "--env", "local"],
+            [sys.executable, "-m", "agents.cli", "sync", "run", "--env", "local"],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
