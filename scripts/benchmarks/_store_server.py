@@ -8,12 +8,12 @@ from typing import Annotated
 import anyio
 from pydantic import Field
 
-from agents.launch import _serve_http
 from agents.core.recorder import NullRecorder, Recorder
 from agents.core.registry import HandlerRegistry
 from agents.core.runtime import AgentRuntime, AgentSpec
 from agents.core.server import build_server
 from agents.core.settings import CoreSettings, EnvLayers
+from agents.launch import _serve_http
 
 registry = HandlerRegistry("bench")
 

@@ -121,7 +121,7 @@ def test_a_socket_path_too_long_for_af_unix_moves_to_the_temp_dir() -> None:
 
 
 def test_a_sync_interval_with_a_remote_adds_a_supervised_sync_program(tmp_path: Path) -> None:
-    """SYNC_INTERVAL runs `python -m agents.cli sync run`; without a remote there is nothing to run."""
+    """SYNC_INTERVAL runs `python -m agents.cli sync run`; without a remote, nothing runs."""
     from supervisor.options import ServerOptions
 
     tmp_path.mkdir(exist_ok=True)
@@ -135,7 +135,15 @@ def test_a_sync_interval_with_a_remote_adds_a_supervised_sync_program(tmp_path: 
     opts.realize(args=["-c", str(paths.conf)])
     [sync] = [p for p in opts.process_group_configs if p.name == "sync"]
     [program] = sync.process_configs
-    assert shlex.split(program.command) == ["/py", "-m", "agents.cli", "sync", "run", "--env", "local"]
+    assert shlex.split(program.command) == [
+        "/py",
+        "-m",
+        "agents.cli",
+        "sync",
+        "run",
+        "--env",
+        "local",
+    ]
     assert "git@host" not in paths.conf.read_text()
 
 
