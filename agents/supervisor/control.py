@@ -12,6 +12,7 @@ import sys
 import time
 import xmlrpc.client
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -295,15 +296,40 @@ class Supervisor:
 
     def _cause(self, agent: str, port: int, info: dict[str, Any]) -> str | None:
         """Why a down agent is down: the error in its log, and who holds its port."""
-        if info.get("statename") in ("STOPPED", "EXITED") and not info.get("exitstatus"):
-            return None  # stopped on purpose
         cause = last_error(tail_lines(self.paths.log_of(agent), 200))
+        if info.get("statename") == "STOPPED":  # stopped by request: whose, and why
+            loop = self._crash_loop(agent, float(info.get("stop") or 0))
+            return f"{loop}{f'; last error: {cause}' if cause else ''}" if loop else None
+        if info.get("statename") == "EXITED" and not info.get("exitstatus"):
+            return None  # a clean exit
         fallback = info.get("spawnerr") or (
             f"exit status {info['exitstatus']}" if info.get("exitstatus") else None
         )
         if port_in_use(port):
             return f"{cause or fallback}; {describe_holder(port)}"
         return cause or fallback
+
+    def _crash_loop(self, agent: str, stopped: float) -> str | None:
+        """Whether the health listener stopped ``agent`` (at ``stopped``) for a crash loop: it
+        logs ``crash_loop`` at the last exit and stops the agent once it is up again."""
+        for line in reversed(tail_lines(self.paths.log_of("health"), 200)):
+            try:
+                event = json.loads(line)
+                when = datetime.fromisoformat(str(event["timestamp"])).timestamp()
+            except (ValueError, KeyError, TypeError):
+                continue
+            if when < stopped - 60:
+                return None
+            if (
+                event.get("event") == "crash_loop"
+                and event.get("program") == agent
+                and when <= stopped + 1
+            ):
+                return (
+                    f"stopped by the health listener: {event.get('exits')} exits within "
+                    f"{event.get('window_seconds')} s (crash loop)"
+                )
+        return None
 
     def _tail(self, agent: str) -> list[str]:
         return tail_lines(self.paths.log_of(agent), 8)
