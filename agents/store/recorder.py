@@ -18,6 +18,7 @@ from agents.core.settings import EnvLayers
 from agents.store.canonical import canonical, iso_of, ulid
 from agents.store.config import StoreSettings, open_store
 from agents.store.envelope import Envelope
+from agents.store.group import GroupWriter
 from agents.store.machine import record_agents
 from agents.store.store import ContextStore, StoreBusy
 
@@ -73,6 +74,7 @@ class StoreRecorder:
         self.agent = agent
         self.blob_threshold = blob_threshold
         self.state_interval = state_interval
+        self._group = GroupWriter(store, actor=f"agent:{agent}")
 
     def write(self, call: ToolCall, *, wait: bool = True) -> Envelope:
         """Record ``call`` (blocking); return the stored revision.
@@ -88,18 +90,25 @@ class StoreRecorder:
     async def record(self, call: ToolCall) -> None:
         """Record ``call``; returns once it is committed.
 
-        A short write without fsync runs on the event loop when the lock is free at once (a
-        hop to a worker thread costs about as much as the write); a blob, an fsync
-        (``CONTEXT_RECORD_SYNCHRONOUS=FULL``) or a wait for the lock runs in a worker thread,
-        so the loop never waits on the disk or another process.
+        Alone, a short write without fsync runs on the event loop when the lock is free at
+        once (a hop to a worker thread costs about as much as the write). Concurrent calls
+        (another record in flight), a blob, an fsync (``CONTEXT_RECORD_SYNCHRONOUS=FULL``) or
+        a wait for the lock go to the group writer: one thread that commits everything
+        waiting in one transaction, so N concurrent calls cost one commit, and each call
+        returns only after its own record is durable.
         """
-        if self.on_loop and not self._large(call.output):
+        if self.on_loop and self._group.idle and not self._large(call.output):
             try:
                 self.write(call, wait=False)
                 return
             except StoreBusy:
                 pass
-        await anyio.to_thread.run_sync(self.write, call)
+        body = (
+            await anyio.to_thread.run_sync(output_body, call, self.store, self.blob_threshold)
+            if self._large(call.output)
+            else output_body(call, self.store, self.blob_threshold)
+        )
+        await self._group.submit((f"agent_output:{ulid()}", "agent_output", body))
 
     def _large(self, output: Any) -> bool:
         if output is None or isinstance(output, bool | int | float):
@@ -125,7 +134,8 @@ class StoreRecorder:
         )
 
     async def aclose(self) -> None:
-        """Close the store connection."""
+        """Stop the group writer and close the store connection."""
+        self._group.close()
         self.store.close()
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from agents.core.errors import InputError, NotFoundError
+from agents.store import audit
 from agents.store.base import DOC_COLUMNS, DocInfo, Revision, StoreBase, StoreBusy
 from agents.store.canonical import canonical, is_hash, now_iso, sha256_of
 from agents.store.clock import vv_bump
@@ -221,52 +222,71 @@ class ContextStore(StoreBase):
             StoreBusy: ``wait`` is False and the write lock is held elsewhere.
             StoreError: The store is locked, full or corrupt; nothing was written.
         """
-        _check_id(doc_id)
-        check_body(kind, body, doc_id)
+        return self.add_many([(doc_id, kind, body)], actor=actor, wait=wait)[0]
+
+    def add_many(
+        self,
+        items: list[tuple[str, str, Any]],
+        *,
+        actor: str | None = None,
+        wait: bool = True,
+    ) -> list[Envelope]:
+        """:meth:`add` for several new documents ``(id, kind, body)`` in one transaction (a
+        group commit: one lock, one commit, one sync to disk for all). Each is checked and
+        serialized before the lock is taken; either all are written or none.
+
+        Raises:
+            InputError: One of them is bad (named) or exists already; nothing was written.
+            StoreBusy: ``wait`` is False and the write lock is held elsewhere.
+            StoreError: The store is locked, full or corrupt; nothing was written.
+        """
         now = now_iso()
-        envelope: dict[str, Any] = {
-            "schema": ENVELOPE_SCHEMA,
-            "id": doc_id,
-            "kind": kind,
-            "scope": scope_for(kind, self.machine_id),
-            "rev": {"vv": {self.machine_id: 1}, "parents": []},
-            "origin_machine": self.machine_id,
-            "updated_at": now,
-            "hlc": str(self.clock.now()),
-            "deleted": False,
-            "body": body,
-            "secret_refs": [],
-        }
-        try:
-            data, content = serialize_new(envelope)
-        except ValueError as exc:
-            raise InputError(f"document {doc_id!r}: the body is not JSON ({exc})") from None
-        digest = sha256_of(data)
+        ready: list[tuple[dict[str, Any], bytes, str, str]] = []
+        for doc_id, kind, body in items:
+            _check_id(doc_id)
+            check_body(kind, body, doc_id)
+            envelope: dict[str, Any] = {
+                "schema": ENVELOPE_SCHEMA,
+                "id": doc_id,
+                "kind": kind,
+                "scope": scope_for(kind, self.machine_id),
+                "rev": {"vv": {self.machine_id: 1}, "parents": []},
+                "origin_machine": self.machine_id,
+                "updated_at": now,
+                "hlc": str(self.clock.now()),
+                "deleted": False,
+                "body": body,
+                "secret_refs": [],
+            }
+            try:
+                data, content = serialize_new(envelope)
+            except ValueError as exc:
+                raise InputError(f"document {doc_id!r}: the body is not JSON ({exc})") from None
+            ready.append((envelope, data, content, sha256_of(data)))
         with self.transaction(wait=wait) as conn:
             try:
-                conn.execute(
+                conn.executemany(
                     "INSERT INTO revisions VALUES (?, ?, ?, ?, ?, ?)",
-                    (digest, doc_id, kind, content, data.decode(), now),
+                    [(d, e["id"], e["kind"], c, data.decode(), now) for e, data, c, d in ready],
                 )
-                conn.execute(
+                conn.executemany(
                     f"INSERT INTO docs({DOC_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        doc_id,
-                        kind,
-                        digest,
-                        content,
-                        json.dumps(envelope["rev"]["vv"]),
-                        envelope["hlc"],
-                        0,
-                        now,
-                    ),
+                    [
+                        (e["id"], e["kind"], d, c, json.dumps(e["rev"]["vv"]), e["hlc"], 0, now)
+                        for e, _, c, d in ready
+                    ],
                 )
             except sqlite3.IntegrityError:
-                raise InputError(f"document {doc_id!r} exists already; write it with put") from None
-            self.audit(
-                conn, actor=actor or self.actor, op="put", doc_id=doc_id, new_hash=digest, ts=now
+                taken = ", ".join(repr(e["id"]) for e, *_ in ready)
+                raise InputError(f"document {taken} exists already; write it with put") from None
+            audit.append_many(
+                conn,
+                machine=self.machine_id,
+                actor=actor or self.actor,
+                rows=[("put", e["id"], None, d, None, "ok", None) for e, _, _, d in ready],
+                ts=now,
             )
-        return Envelope.from_dict({**envelope, "content_hash": content})
+        return [Envelope.from_dict({**e, "content_hash": c}) for e, _, c, _ in ready]
 
     def update(
         self,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shlex
 import statistics
 import subprocess
@@ -112,7 +114,49 @@ def median_of(runs: int, fn: Callable[[], float]) -> float:
 
 
 def ratio_line(name: str, ours: float, base: float, unit: str, goal: str) -> str:
+    """One figure from single values (see :func:`figure` for rounds)."""
+    return figure(name, [ours], [base], unit, goal)
+
+
+def _spread(samples: list[float]) -> str:
+    if len(samples) == 1:
+        return f"{samples[0]:.3f}"
+    return f"{min(samples):.3f}/{statistics.median(samples):.3f}/{max(samples):.3f}"
+
+
+def figure(name: str, ours: list[float], base: list[float], unit: str, goal: str) -> str:
+    """A figure from rounds of ours and of the baseline measured in the same run (interleaved
+    round by round): min/median/max of each, the ratio of the medians, and the 1-minute load
+    average. With ``BENCH_RECORD=<file>`` it is also appended there as a JSON line, for
+    ``scripts/bench all``."""
+    ratio = statistics.median(ours) / statistics.median(base)
+    load = os.getloadavg()[0]
+    record = os.environ.get("BENCH_RECORD")
+    if record:
+        entry = {
+            "bench": os.environ.get("BENCH_NAME", Path(sys.argv[0]).stem),
+            "figure": name.strip(),
+            "unit": unit,
+            "ours": [round(x, 6) for x in ours],
+            "baseline": [round(x, 6) for x in base],
+            "ratio": round(ratio, 3),
+            "goal": goal,
+            "load": round(load, 2),
+        }
+        with open(record, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(entry) + "\n")
+    rounds = f" ({len(ours)} rounds, min/median/max)" if len(ours) > 1 else ""
     return (
-        f"{name:<28} ours {ours:9.3f} {unit:<6} baseline {base:9.3f} {unit:<6} "
-        f"ratio {ours / base:5.2f}  (goal {goal})"
+        f"{name:<28} ours {_spread(ours)} {unit}  baseline {_spread(base)} {unit}  "
+        f"ratio {ratio:.2f}  (goal {goal}){rounds}  load {load:.2f}"
     )
+
+
+def interleaved(rounds: int, **fns: Callable[[], float]) -> dict[str, list[float]]:
+    """Run each of ``fns`` once per round, in turn, ``rounds`` times (so that load on the
+    machine falls on every side alike); the samples by name."""
+    out: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            out[name].append(fn())
+    return out
