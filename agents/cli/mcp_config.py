@@ -174,6 +174,11 @@ def install(ctx: EnvContext, scope: str, exe: str | None) -> int:
         print(f"`claude mcp list` checks them; tools appear as mcp__{names[0]}__<tool>")
         return 0
     settings = approve_project_servers(ctx.root, names)
+    if not (ctx.root / ".git").exists():
+        print(
+            f"note: {ctx.root} is not a git checkout; Claude Code reads .claude/ settings at a "
+            "repository's root, so here it may still ask you to approve the servers once"
+        )
     secrets_file = shlex.quote(str(ctx.layers.secrets_file))
     print(
         f"{ctx.root / '.mcp.json'} lists them for everyone who clones the project; Claude Code "

@@ -71,3 +71,24 @@ def test_desktop_entries_are_stdio_commands_running_the_agent_itself() -> None:
         "env": {"AGENTS_HOME": "/srv/agents"},
     }
     assert "url" not in entry
+
+
+def test_the_project_approval_is_merged_into_settings_local_json(tmp_path: Path) -> None:
+    """Other settings and earlier approvals stay; running again adds nothing twice."""
+    import json
+
+    from agents.cli.mcp_config import approve_project_servers
+    from agents.core.errors import ConfigError
+
+    path = tmp_path / ".claude" / "settings.local.json"
+    path.parent.mkdir()
+    path.write_text(json.dumps({"enabledMcpjsonServers": ["other"], "model": "opus"}))
+    approve_project_servers(tmp_path, ["notion-agent", "fizzy-agent"])
+    approve_project_servers(tmp_path, ["notion-agent"])
+    assert json.loads(path.read_text()) == {
+        "enabledMcpjsonServers": ["other", "notion-agent", "fizzy-agent"],
+        "model": "opus",
+    }
+    path.write_text("{not json")
+    with pytest.raises(ConfigError, match=r"settings\.local\.json is not valid JSON"):
+        approve_project_servers(tmp_path, ["notion-agent"])
