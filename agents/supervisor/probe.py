@@ -35,7 +35,12 @@ def probe_ready(
             instance is not None and headers.get(INSTANCE_HEADER) != instance
         ):
             seen = headers.get(AGENT_HEADER)
-            what = f"the {seen} agent of another start" if seen else f"HTTP {status}"
+            if not seen:
+                what = f"HTTP {status}"
+            elif seen == agent:
+                what = f"the {seen} agent of another start"
+            else:
+                what = f"the {seen} agent"
             return False, False, f"port {port} is answered by something else ({what})"
     try:
         reason = json.loads(raw).get("reason")
