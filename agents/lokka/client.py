@@ -20,6 +20,7 @@ import httpx
 
 from agents.core.errors import InputError, UpstreamError
 from agents.core.upstream import not_json
+from agents.lokka.answers import an_object, batch_answers, checked, collection
 from agents.lokka.auth import AsyncCredential, build_credential
 from agents.lokka.errors import (
     api_error,
@@ -234,13 +235,19 @@ class Lokka:
             graph = "Microsoft Graph"
             raise transport_error(exc, graph, self.settings, about=about, write=write) from exc
         try:
-            return json.loads(raw) if raw else None
+            data = json.loads(raw) if raw else None
         except ValueError as exc:  # a 2xx body cut mid-JSON (or mid-character)
             raise not_json("Microsoft Graph", exc, about, write=write) from None
+        return checked(data, "Microsoft Graph", about)
 
     async def get(self, url: str, *, eventual: bool = False) -> Any:
-        """GET an absolute Graph URL (retried on 429/503 as Retry-After says)."""
-        return await self.send(self.graph_request("GET", url, eventual=eventual), write=False)
+        """GET an absolute Graph URL (retried on 429/503 as Retry-After says); a JSON object.
+
+        Raises:
+            UnexpectedAnswerError: Graph answered nothing, or no JSON object.
+        """
+        data = await self.send(self.graph_request("GET", url, eventual=eventual), write=False)
+        return an_object(data, "Microsoft Graph", f"to GET {urlsplit(url).path}")
 
     async def page(
         self,
@@ -267,6 +274,7 @@ class Lokka:
         items: list[dict[str, Any]] = []
         count: int | None = None
         while True:
+            data = collection(data, "Microsoft Graph", f"to GET {urlsplit(first).path}")
             count = data.get("@odata.count", count)
             items.extend(data.get("value", []))
             next_link: str | None = data.get("@odata.nextLink")
@@ -298,7 +306,7 @@ class Lokka:
             ]
         }
         data = await self.send(self.graph_request("POST", f"{base}/$batch", body), write=False)
-        answers = {r["id"]: r for r in data.get("responses", [])}
+        answers = batch_answers(data, "to POST $batch")
         out: list[Any] = []
         for i in range(1, len(urls) + 1):
             r = answers.get(str(i), {"status": 500, "body": {}})
@@ -357,9 +365,10 @@ class Lokka:
             code, message = err.get("code"), err.get("message")
             raise api_error(resp.status_code, code, message, rid, "ARM", retry_after=after)
         try:
-            return resp.json() if resp.content else None
-        except ValueError as exc:  # a 2xx body cut mid-JSON; ARM calls only read
-            raise not_json("ARM", exc, about, status=resp.status_code, write=False) from None
+            data = resp.json() if resp.content else None
+        except ValueError as exc:  # a 2xx body cut mid-JSON
+            raise not_json("ARM", exc, about, status=resp.status_code, write=write) from None
+        return checked(data, "ARM", about)
 
     async def _arm_attempt(
         self, client: httpx.AsyncClient, method: str, url: str, body: Any, token: str, write: bool
@@ -382,11 +391,12 @@ class Lokka:
         if cursor and not cursor.startswith(base + "/"):
             raise InputError(f"cursor must be a next_cursor returned by this agent ({base}/...)")
         bounded(cursor or url, "cursor")
-        first = next_link = cursor or url
+        first = cursor or url
+        next_link: str | None = first
         limit = min(limit, self.settings.max_items)
         items: list[dict[str, Any]] = []
         while next_link and len(items) < limit:
-            data = await self.arm("GET", next_link)
+            data = collection(await self.arm("GET", next_link), "ARM", "to GET a listing")
             items.extend(data.get("value", []))
             next_link = data.get("nextLink")
             if next_link and not next_link.startswith(base + "/"):

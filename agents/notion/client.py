@@ -36,6 +36,7 @@ from notion_client import (
 
 from agents.core.errors import AgentError, InputError, NotFoundError, UpstreamError
 from agents.core.upstream import broken_answer, not_json, reached
+from agents.notion.answers import checked
 from agents.notion.imports import ImportPolicy
 
 __all__ = [
@@ -183,7 +184,7 @@ class Notion:
         ``what`` names the object for messages, e.g. ``"page 'abc…'"``.
         """
         try:
-            return cast(dict[str, Any], await fn(**kwargs))
+            answer = await fn(**kwargs)
         except APIResponseError as exc:
             raise self._api_error(exc, what) from exc
         except RequestTimeoutError as exc:
@@ -213,6 +214,7 @@ class Notion:
                 "check the network or NOTION_BASE_URL",
                 code="network",
             ) from exc
+        return checked(answer, what)
 
     def _api_error(self, exc: APIResponseError, what: str) -> AgentError:
         code = exc.code.value if isinstance(exc.code, APIErrorCode) else str(exc.code)
