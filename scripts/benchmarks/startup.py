@@ -8,7 +8,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import BareSupervisor, median_of, project, ratio_line
+from _common import BareSupervisor, figure, interleaved, project
 
 
 def main() -> None:
@@ -32,10 +32,9 @@ def main() -> None:
             bare.stop()
             return took
 
-        b = median_of(args.runs, baseline)
-        o = median_of(args.runs, ours)
-    print(f"startup, median of {args.runs} runs each")
-    print(ratio_line("start until all answer", o, b, "s", "<= 1.3"))
+        runs = interleaved(args.runs, baseline=baseline, ours=ours)
+    print(f"startup, {args.runs} interleaved rounds")
+    print(figure("start until all answer", runs["ours"], runs["baseline"], "s", "<= 1.3"))
 
 
 if __name__ == "__main__":
