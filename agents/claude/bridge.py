@@ -11,7 +11,6 @@ opens the bundles sealed to this machine.
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -19,9 +18,13 @@ from typing import Any
 from agents.claude.drafts import Draft, Scope, SecretRef
 from agents.claude.machine import Machine
 from agents.claude.projects import find_checkouts, project_id, project_paths
-from agents.claude.vault import MachineKey, SecretVault, seal, unseal
-from agents.core.errors import AgentError, NotFoundError
-from agents.store.canonical import now_iso
+from agents.claude.sharing import (
+    machine_recipients,
+    publish_key,
+    receive_secrets,
+    share_secrets,
+)
+from agents.claude.vault import SecretVault
 from agents.store.store import ContextStore
 
 __all__ = [
@@ -140,79 +143,3 @@ def applied_records(store: ContextStore) -> dict[str, str]:
     """Applied-record key -> the hash apply last wrote there (chezmoi's guard)."""
     with store.reading() as conn:
         return dict(conn.execute("SELECT target_path, hash FROM applied").fetchall())
-
-
-# --- shared secrets ----------------------------------------------------------------------------
-
-
-def publish_key(store: ContextStore, vault: SecretVault) -> str:
-    """Make sure this machine's age public key is in the store (``machine_key:<id>``);
-    return it. Synced like any document, so other machines can seal secrets to it."""
-    key = MachineKey.load_or_create(vault)
-    body = {
-        "machine_id": store.machine_id,
-        "recipient": key.recipient,
-        "host": socket.gethostname(),
-    }
-    doc_id = f"machine_key:{store.machine_id}"
-    head = store.head_info(doc_id)
-    if head is None or store.get(doc_id).body.get("recipient") != key.recipient:
-        store.put(doc_id, "machine_key", {**body, "created_at": now_iso()}, actor="cli")
-    return key.recipient
-
-
-def machine_recipients(store: ContextStore, vault: SecretVault) -> list[str]:
-    """Every machine's age public key in the store, this machine's included (published first):
-    who a transcript archive or a secrets bundle is sealed to."""
-    mine = publish_key(store, vault)
-    return sorted({mine, *(e.body["recipient"] for e in store.list("machine_key", limit=10_000))})
-
-
-def share_secrets(store: ContextStore, vault: SecretVault) -> dict[str, Any]:
-    """Seal every secret this machine holds to every known machine key (``secrets_bundle:<id>``).
-
-    Raises:
-        NotFoundError: The vault holds no secret to share.
-    """
-    recipients = machine_recipients(store, vault)
-    values = vault.values()
-    if not values:
-        raise NotFoundError(f"no secrets in {vault.where} to share; import first")
-    sealed = seal(values, recipients)
-    ref = store.blobs.put(sealed)
-    body = {
-        "machine_id": store.machine_id,
-        "recipients": recipients,
-        "names": sorted(values),
-        "blob": {"blob": ref, "bytes": len(sealed), "media_type": "application/age"},
-        "sealed_at": now_iso(),
-    }
-    store.put(f"secrets_bundle:{store.machine_id}", "secrets_bundle", body, actor="cli")
-    return {"recipients": len(recipients), "secrets": len(values)}
-
-
-def receive_secrets(store: ContextStore, vault: SecretVault) -> dict[str, list[str]]:
-    """Open the bundles other machines sealed to this machine's key and keep the values this
-    machine lacks; returns ``added`` names and the machines whose bundle ``waiting`` does not
-    include this machine yet."""
-    key = MachineKey.load_or_create(vault)
-    added: list[str] = []
-    waiting: list[str] = []
-    have = set(vault.names())
-    for bundle in store.list("secrets_bundle", limit=10_000):
-        body = bundle.body
-        if body["machine_id"] == store.machine_id:
-            continue
-        if key.recipient not in body["recipients"]:
-            waiting.append(body["machine_id"])
-            continue
-        try:
-            values = unseal(store.blobs.get(body["blob"]["blob"]), key.identity)
-        except (AgentError, NotFoundError):
-            waiting.append(body["machine_id"])
-            continue
-        fresh = {k: v for k, v in values.items() if k not in have}
-        vault.update(fresh)
-        have |= set(fresh)
-        added += sorted(fresh)
-    return {"added": sorted(set(added)), "waiting": sorted(set(waiting))}

@@ -245,10 +245,22 @@ def cmd_secrets(args: argparse.Namespace) -> int:
     with store_of(args) as store:
         vault = vault_of(store)
         if args.secrets_verb == "share":
+            from agents.claude.sharing import recipients
+
+            publish_key(store, vault)
+            chosen, _ = recipients(store)
+            if not args.json:  # who gets them, before anything is sealed
+                print(f"sealing to {len(chosen)} trusted machine(s):")
+                for r in chosen:
+                    print(f"  {r.machine}  {r.fingerprint}")
             data = share_secrets(store, vault)
-            text = (
-                f"sealed {data['secrets']} secret(s) to {data['recipients']} machine key(s); "
-                "push to send them (`agents sync push`)"
+            lines = [f"  not {m}: {why}" for m, why in sorted(data["left_out"].items())]
+            text = "\n".join(
+                [
+                    *(["left out:", *lines] if lines else []),
+                    f"sealed {data['secrets']} secret(s) to {len(data['recipients'])} machine(s); "
+                    "push to send them (`agents sync push`)",
+                ]
             )
         elif args.secrets_verb == "receive":
             data = receive_secrets(store, vault)
@@ -256,7 +268,13 @@ def cmd_secrets(args: argparse.Namespace) -> int:
             if data["waiting"]:
                 text += (
                     f"\nnot sealed to this machine yet: {', '.join(data['waiting'])}; run "
-                    "`agents claude secrets share` there, then pull"
+                    "`agents machines trust <this machine>` there if it is not trusted yet, then "
+                    "`agents claude secrets share` and `agents sync push` there, then pull here"
+                )
+            if data["refused"]:
+                text += (
+                    f"\nrefused bundles (from machines not trusted here, or badly signed): "
+                    f"{', '.join(data['refused'])}; `agents machines list` shows who is trusted"
                 )
         else:
             data = {"names": vault.names(), "where": vault.where, "key": publish_key(store, vault)}

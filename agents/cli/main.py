@@ -6,12 +6,12 @@ import argparse
 import sys
 
 from agents import __version__
-from agents.cli import claude, context, logs, mcp_config, restore, run, skill, sync
+from agents.cli import claude, context, logs, machines, mcp_config, restore, run, skill, sync
 from agents.core.errors import AgentError
 
 __all__ = ["build_parser", "main", "start_all_agents", "stop_all_agents"]
 
-_MODULES = (run, logs, mcp_config, context, sync, claude, restore, skill)
+_MODULES = (run, logs, mcp_config, context, sync, machines, claude, restore, skill)
 
 
 def build_parser() -> argparse.ArgumentParser:

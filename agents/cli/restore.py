@@ -47,11 +47,13 @@ def agent_drafts(ctx: EnvContext) -> list[Any]:
 def cmd_restore(args: argparse.Namespace) -> int:
     """Pull, receive secrets, apply, register, publish; then say what is left to do."""
     from agents.claude.bridge import machine_for, publish_key, receive_secrets, vault_of
+    from agents.cli.machines import choose_trust, join_notes
     from agents.cli.sync import progress_bars
     from agents.store.config import open_store
     from agents.sync.config import open_configured_remote
     from agents.sync.engine import Syncer
     from agents.sync.remote import redact_url
+    from agents.sync.trust import identity_of
 
     ctx = load_env(args.env)
     raw_url = args.from_ or ctx.layers.get("CONTEXT_REMOTE") or ""
@@ -62,6 +64,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
         with open_store(ctx.layers, actor="cli") as store:
             show = not args.json and sys.stderr.isatty()
             syncer = Syncer(store, remote, progress=progress_bars(show))
+            choose_trust(args, store, remote, url)
             pulled = syncer.pull()
             if not args.json:
                 print(pulled.summary())
@@ -101,6 +104,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
                 except AgentError as exc:  # a read-only remote still restores
                     notes.append(f"not pushed ({exc}); other machines learn this one later")
             this_machine = store.machine_id
+            this_fingerprint = identity_of(store).fingerprint
+            trust_notes = join_notes(store, pulled.pull.pending if pulled.pull else {}, url)
     finally:
         remote.close()
     needed = applied["missing_secrets"]
@@ -109,9 +114,16 @@ def cmd_restore(args: argparse.Namespace) -> int:
         notes.append(
             "secrets still needed: "
             + ", ".join(needed)
-            + f". This machine is {this_machine}. On a machine that has them run "
-            f"`agents sync pull{flag} && agents claude secrets share && agents sync push{flag}`, "
-            f"then here `agents restore --from {url}` again"
+            + f". This machine is {this_machine} (fingerprint {this_fingerprint}). On a machine "
+            f"that has them run `agents sync pull{flag} && agents machines trust {this_machine} "
+            f"&& agents claude secrets share && agents sync push{flag}` (check the fingerprint "
+            f"there with `agents machines list`), then here `agents restore --from {url}` again"
+        )
+    notes += [n for n in trust_notes if not (needed and n.startswith("this machine is"))]
+    if secrets["refused"]:
+        notes.append(
+            "secret bundles refused (not from a machine trusted here, or badly signed): "
+            + ", ".join(secrets["refused"])
         )
     if secrets["waiting"]:
         notes.append(
@@ -167,4 +179,10 @@ def add_parsers(sub: Any) -> None:
         "--no-register", action="store_true", help="do not register this environment's agents"
     )
     p.add_argument("--no-push", action="store_true", help="do not publish this machine afterwards")
+    p.add_argument(
+        "--trust",
+        action="append",
+        metavar="ID",
+        help="trust this machine on the remote (repeatable; compare its fingerprint first)",
+    )
     p.set_defaults(func=cmd_restore)

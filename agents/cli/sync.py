@@ -22,7 +22,7 @@ from agents.store.config import open_store
 from agents.store.conflicts import conflicts
 from agents.store.store import ContextStore
 from agents.sync.config import SyncSettings, open_configured_remote
-from agents.sync.engine import Syncer, SyncReport, resolve
+from agents.sync.engine import Syncer, SyncReport, pending_hint, resolve
 from agents.sync.gc import gc
 from agents.sync.pull import Progress, no_progress
 from agents.sync.quarantine import quarantined
@@ -96,7 +96,9 @@ def cmd_status(args: argparse.Namespace) -> int:
             {**m, "machine": m["machine"] + (" (this)" if m["this"] else "")}
             for m in data["machines"]
         ]
-        table(args, rows, ["machine", "seq", "updated_at", "documents", "integrated"])
+        table(args, rows, ["machine", "trusted", "seq", "updated_at", "documents", "integrated"])
+    if data.get("pending"):
+        print(pending_hint({p["machine"]: p["fingerprint"] or "unsigned" for p in data["pending"]}))
     if data.get("behind"):
         print(f"behind: {', '.join(data['behind'])}; run `agents sync pull`")
     for bad in data.get("damaged", []):

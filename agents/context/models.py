@@ -164,6 +164,10 @@ class MachineHead(BaseModel):
     updated_at: str
     documents: int
     integrated: bool = Field(description="True when this machine has pulled that snapshot")
+    trusted: bool = Field(
+        default=True,
+        description="False: pending, never merged until `agents machines trust` on this machine",
+    )
 
 
 class SyncStatus(BaseModel):

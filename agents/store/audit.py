@@ -6,6 +6,13 @@ fields and the previous row's hash, and ``meta.audit_head`` holds the last (seq,
 same transaction, so editing, removing or reordering any row (the last one included) breaks the
 chain. Retention may drop a prefix of old rows; ``meta.audit_anchor`` then keeps the hash the
 first remaining row must link to.
+
+A chain can be rewritten and re-chained by whoever can write it; **checkpoints** stop that.
+Each push uploads the new rows as one chunk ending with a checkpoint (first and last seq, the
+hash the first row links to, the last row's hash, the SHA-256 of the rows), signed by the
+machine's signing key, and keeps the same checkpoint here (``meta.audit_checkpoint:<seq>``).
+``verify`` checks every checkpoint against the rows; rows rewritten and re-chained no longer
+match it, and a new signature needs the machine's key.
 """
 
 from __future__ import annotations
@@ -16,20 +23,27 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agents.store.canonical import canonical, now_iso, sha256_of
+from agents.store.identity import Identity
+from agents.store.identity import verify as verify_signature
 
 __all__ = [
+    "CHECKPOINT",
     "GENESIS",
     "AuditEntry",
     "AuditReport",
     "after",
     "append",
     "append_many",
+    "checkpoint",
+    "entry_hash_of",
     "prune_before",
     "query",
+    "record_checkpoint",
     "verify",
 ]
 
 GENESIS = "sha256:" + "0" * 64
+CHECKPOINT = "ctx-audit-checkpoint/1"
 _CHAINED = (
     "seq",
     "ts",
@@ -74,6 +88,71 @@ class AuditEntry:
 
 def _hash(values: tuple[Any, ...]) -> str:
     return sha256_of(list(values))
+
+
+def entry_hash_of(row: dict[str, Any]) -> str:
+    """The hash a row (as :meth:`AuditEntry.as_dict` gives it) must carry."""
+    detail = row.get("detail")
+    return _hash(
+        tuple(
+            (canonical(detail).decode() if detail else None) if c == "detail" else row.get(c)
+            for c in _CHAINED
+        )
+    )
+
+
+def checkpoint(identity: Identity, rows: list[AuditEntry], data: bytes) -> dict[str, Any]:
+    """The signed checkpoint of ``rows`` (non-empty, in order) serialized as ``data``."""
+    return identity.sign(
+        CHECKPOINT,
+        {
+            "format": CHECKPOINT,
+            "machine": rows[0].machine,
+            "first_seq": rows[0].seq,
+            "last_seq": rows[-1].seq,
+            "prev_hash": rows[0].prev_hash,
+            "entry_hash": rows[-1].entry_hash,
+            "rows_sha256": sha256_of(data),
+            "signing_key": identity.public_key,
+        },
+    )
+
+
+def record_checkpoint(conn: sqlite3.Connection, signed: dict[str, Any]) -> None:
+    """Keep ``signed`` (from :func:`checkpoint`) in the caller's transaction."""
+    conn.execute(
+        "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET "
+        "value = excluded.value",
+        (f"audit_checkpoint:{int(signed['last_seq']):012d}", canonical(signed).decode()),
+    )
+
+
+def _checkpoints(
+    conn: sqlite3.Connection, public_key: str | None, report: AuditReport, anchor: int
+) -> None:
+    rows = conn.execute(
+        "SELECT key, value FROM meta WHERE key LIKE 'audit_checkpoint:%' ORDER BY key"
+    ).fetchall()
+    for _, value in rows:
+        try:
+            cp = json.loads(value)
+            last, digest = int(cp["last_seq"]), str(cp["entry_hash"])
+        except (ValueError, KeyError, TypeError):
+            report.problems.append("a signed checkpoint is damaged")
+            continue
+        report.checkpoints += 1
+        if public_key is not None and not verify_signature(CHECKPOINT, cp, public_key):
+            report.problems.append(f"the checkpoint at row {last} is not signed by this machine")
+        if last <= anchor:
+            continue  # pruned by retention
+        row = conn.execute("SELECT entry_hash FROM audit WHERE seq = ?", (last,)).fetchone()
+        if row is None:
+            report.problems.append(f"row {last}, covered by a signed checkpoint, is missing")
+        elif row[0] != digest:
+            report.problems.append(
+                f"rows up to {last} do not match their signed checkpoint: the chain was "
+                "rewritten (and re-chained)"
+            )
 
 
 def _pair(conn: sqlite3.Connection, key: str) -> tuple[int, str] | None:
@@ -157,6 +236,7 @@ class AuditReport:
     """What ``audit verify`` found."""
 
     rows: int = 0
+    checkpoints: int = 0
     first_seq: int | None = None
     last_seq: int | None = None
     problems: list[str] = field(default_factory=list)
@@ -171,16 +251,22 @@ class AuditReport:
         return {
             "ok": self.ok,
             "rows": self.rows,
+            "checkpoints": self.checkpoints,
             "first_seq": self.first_seq,
             "last_seq": self.last_seq,
             "problems": self.problems,
         }
 
 
-def verify(conn: sqlite3.Connection, *, max_problems: int = 20) -> AuditReport:
-    """Walk the whole chain and report every break (up to ``max_problems``)."""
+def verify(
+    conn: sqlite3.Connection, *, max_problems: int = 20, public_key: str | None = None
+) -> AuditReport:
+    """Walk the whole chain and report every break (up to ``max_problems``), then check it
+    against every signed checkpoint (their signatures too, given this machine's
+    ``public_key``)."""
     report = AuditReport()
     seq, prev = _pair(conn, "audit_anchor") or (0, GENESIS)
+    _checkpoints(conn, public_key, report, seq)
     for row in conn.execute(f"SELECT {', '.join(_COLUMNS)} FROM audit ORDER BY seq"):
         values, digest = tuple(row[:-1]), row[-1]
         report.rows += 1

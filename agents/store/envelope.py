@@ -34,6 +34,7 @@ DEFAULT_LEVEL: dict[str, Level] = {
     "machine_key": "machine",
     "secrets_bundle": "machine",
     "checkpoint": "machine",
+    "machine_trust": "machine",
 }
 
 

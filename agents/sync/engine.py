@@ -17,6 +17,7 @@ from agents.store.canonical import is_hash, now_iso, ulid
 from agents.store.clock import vv_bump, vv_merge
 from agents.store.conflicts import close_conflicts, conflicts, open_conflicts
 from agents.store.envelope import Envelope
+from agents.store.identity import fingerprint
 from agents.store.store import ContextStore
 from agents.sync.keys import object_key
 from agents.sync.pull import Progress, PullReport, SyncContext, no_progress, pull
@@ -30,8 +31,9 @@ from agents.sync.state import (
     remote_id,
     sync_lock,
 )
+from agents.sync.trust import trusted_set
 
-__all__ = ["SyncReport", "Syncer", "resolve"]
+__all__ = ["SyncReport", "Syncer", "pending_hint", "resolve"]
 
 MAX_SHOWN = 20  # quarantined items named in a summary or a sync_record
 
@@ -84,6 +86,8 @@ class SyncReport:
             ]
             if p.refused or p.quarantined:
                 lines.append("`agents sync quarantine` lists what was set aside")
+            if p.pending:
+                lines.append(pending_hint(p.pending))
         if self.push is not None:
             s = self.push
             lines.append(
@@ -106,18 +110,25 @@ class Syncer:
         *,
         progress: Progress = no_progress,
         actor: str = "sync",
+        verify_signatures: bool = True,
     ) -> None:
         self.store = store
         self.remote = remote
         self.progress = progress
         self.actor = actor
+        self.verify_signatures = verify_signatures  # False only to measure what it costs
 
     def _context(self, *, create: bool) -> SyncContext | None:
         rid = remote_id(self.remote, create=create)
         if rid is None:
             return None
         return SyncContext(
-            self.store, self.remote, LocalState(self.store, rid), self.progress, self.actor
+            self.store,
+            self.remote,
+            LocalState(self.store, rid),
+            self.progress,
+            self.actor,
+            self.verify_signatures,
         )
 
     def pull(self) -> SyncReport:
@@ -254,12 +265,23 @@ class Syncer:
         remote_heads, bad = read_heads_checked(self.remote)
         out["damaged"] = [{"key": b.key, "machine": b.machine, "reason": b.reason} for b in bad]
         out["quarantined"] = quarantine_count(self.store)
+        trust = trusted_set(self.store)
+        out["pending"] = []
         for machine, head in sorted(remote_heads.items()):
             seen = state.get("snapshot" if machine == me else f"peer:{machine}")
+            trusted = trust.trusts(machine, head.signing_key)
+            if not trusted:
+                out["pending"].append(
+                    {
+                        "machine": machine,
+                        "fingerprint": fingerprint(head.signing_key) if head.signing_key else None,
+                    }
+                )
             out["machines"].append(
                 {
                     "machine": machine,
                     "this": machine == me,
+                    "trusted": trusted,
                     "snapshot": head.snapshot,
                     "seq": head.seq,
                     "updated_at": head.updated_at,
@@ -267,8 +289,19 @@ class Syncer:
                     "integrated": seen == head.snapshot,
                 }
             )
-        out["behind"] = [m["machine"] for m in out["machines"] if not m["integrated"]]
+        out["behind"] = [
+            m["machine"] for m in out["machines"] if m["trusted"] and not m["integrated"]
+        ]
         return out
+
+
+def pending_hint(pending: dict[str, str]) -> str:
+    """What to do about machines on the remote this one does not trust (machine -> fingerprint)."""
+    names = ", ".join(f"{m} ({fp})" for m, fp in sorted(pending.items()))
+    return (
+        f"pending, not merged (not trusted here): {names}. If it is yours, compare the "
+        "fingerprint with `agents machines list` on it, then `agents machines trust ID`"
+    )
 
 
 def resolve(store: ContextStore, doc_id: str, take: str, *, actor: str = "cli") -> Envelope:

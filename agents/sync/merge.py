@@ -3,8 +3,8 @@
 :func:`reconcile` compares the local and the remote head by version vector: a descendant
 wins outright (fast-forward or keep); concurrent revisions go to their kind's policy:
 
-- ``single_writer`` (machine_state, sync_record, machine_key, secrets_bundle, checkpoint): the
-  owning machine's revision, then the later HLC;
+- ``single_writer`` (machine_state, sync_record, machine_key, secrets_bundle, checkpoint,
+  machine_trust): the owning machine's revision, then the later HLC;
 - ``append_only`` (agent_output, transcript_archive): immutable records; the later HLC, the
   other kept;
 - ``json3`` (preference, mcp_server, project, session, JSON claude_file): field-level 3-way
@@ -48,6 +48,7 @@ POLICIES: dict[str, str] = {
     "machine_key": "single_writer",
     "secrets_bundle": "single_writer",
     "checkpoint": "single_writer",
+    "machine_trust": "single_writer",
     "agent_output": "append_only",
     "transcript_archive": "append_only",
     "skill": "skill",

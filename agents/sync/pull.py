@@ -24,6 +24,7 @@ from agents.store.blobs import blob_refs
 from agents.store.canonical import now_iso, sha256_of
 from agents.store.conflicts import close_superseded, record_conflict
 from agents.store.envelope import Envelope
+from agents.store.identity import fingerprint
 from agents.store.replication import point_head, receive_many
 from agents.store.store import ContextStore
 from agents.sync.keys import blob_key, object_key
@@ -32,7 +33,8 @@ from agents.sync.local import write_merge
 from agents.sync.merge import reconcile
 from agents.sync.quarantine import quarantine_damaged
 from agents.sync.remote import Remote
-from agents.sync.state import LocalState, Manifest, read_heads_checked, read_manifest
+from agents.sync.state import Head, LocalState, Manifest, read_heads_checked, read_manifest
+from agents.sync.trust import TrustSet, check_head, check_manifest, note_seen, trusted_set
 
 __all__ = ["Progress", "PullReport", "SyncContext", "no_progress", "pull"]
 
@@ -63,6 +65,7 @@ class SyncContext:
     state: LocalState
     progress: Progress = no_progress
     actor: str = "sync"
+    verify_signatures: bool = True  # False only to measure what verification costs
 
     @property
     def source(self) -> str:
@@ -81,6 +84,7 @@ class PullReport:
     merged: int = 0
     kept: int = 0
     refused: dict[str, str] = field(default_factory=dict)
+    pending: dict[str, str] = field(default_factory=dict)  # untrusted machine -> fingerprint
     conflicts: list[dict[str, Any]] = field(default_factory=list)
     quarantined: list[dict[str, Any]] = field(default_factory=list)  # heads, snapshots
     added: list[dict[str, Any]] = field(default_factory=list)
@@ -102,28 +106,63 @@ class PullReport:
 
 
 def pull(ctx: SyncContext) -> PullReport:
-    """Integrate every machine's newest snapshot; our own head too, when another copy of
-    this store wrote it. A head or snapshot that cannot be read is quarantined and the pull
-    goes on with the other machines."""
+    """Integrate the newest snapshot of every machine this one trusts; our own head too, when
+    another copy of this store wrote it. Untrusted machines stay pending (nothing of them is
+    merged). A head or snapshot that cannot be read, or is not signed by its machine's
+    trusted key, is quarantined and the pull goes on with the other machines. Trust is
+    computed again after each machine, since its snapshot may carry trust decisions."""
     report = PullReport()
-    me = ctx.store.machine_id
     heads, bad = read_heads_checked(ctx.remote)
     for b in bad:
         quarantine_damaged(ctx, report, b.key, b.machine, b.reason, b.etag, b.data)
-    for machine, head in sorted(heads.items()):
-        if machine == me and head.etag == ctx.state.get("head_etag"):
-            continue
-        if head.snapshot == ctx.state.get(f"peer:{machine}"):
-            continue
-        try:
-            integrate(ctx, read_manifest(ctx.remote, head.snapshot, machine), report)
-        except (DamagedError, ValueError, KeyError, TypeError, RecursionError) as exc:
-            # hostile or corrupt data of one machine: keep it aside, sync the others
-            reason = str(exc) if isinstance(exc, DamagedError) else f"{type(exc).__name__}: {exc}"
-            quarantine_damaged(ctx, report, head.snapshot, machine, reason[:500], head.etag)
-            continue
-        report.machines.append(machine)
+    done: set[str] = set()
+    progressed = True
+    while progressed:
+        progressed = False
+        trust = trusted_set(ctx.store)
+        for machine, head in sorted(heads.items()):
+            if machine not in done and _pull_one(ctx, trust, head, report):
+                done.add(machine)
+                report.pending.pop(machine, None)
+                progressed = True
     return report
+
+
+def _pull_one(ctx: SyncContext, trust: TrustSet, head: Head, report: PullReport) -> bool:
+    """Integrate ``head``'s snapshot if its machine is trusted and its signatures check; False
+    while it waits (pending)."""
+    machine = head.machine
+    if machine != ctx.store.machine_id:
+        note_seen(ctx.store, machine, head.signing_key, head.updated_at)
+    elif head.etag == ctx.state.get("head_etag"):
+        return True
+    problem = check_head(trust, head, verify_signatures=ctx.verify_signatures)
+    if problem == "pending":
+        report.pending[machine] = fingerprint(head.signing_key) if head.signing_key else "unsigned"
+        return False
+    if problem is None and head.seq < int(ctx.state.get(f"peer_seq:{machine}") or 0):
+        problem = f"head of {machine} goes back to seq {head.seq}: an old head replayed"
+    if problem is None and head.snapshot == ctx.state.get(f"peer:{machine}"):
+        return True
+    key = f"heads/{machine}.json"
+    try:
+        if problem is None:
+            manifest = read_manifest(ctx.remote, head.snapshot, machine)
+            key = head.snapshot
+            problem = check_manifest(trust, head, manifest, verify_signatures=ctx.verify_signatures)
+        if problem is None:
+            integrate(ctx, manifest, report)
+    except (DamagedError, ValueError, KeyError, TypeError, RecursionError) as exc:
+        # hostile or corrupt data of one machine: keep it aside, sync the others
+        problem = str(exc) if isinstance(exc, DamagedError) else f"{type(exc).__name__}: {exc}"
+        key = head.snapshot
+    if problem is not None:
+        quarantine_damaged(ctx, report, key, machine, problem[:500], head.etag)
+        return True
+    with ctx.store.transaction() as conn:
+        ctx.state.put(conn, **{f"peer_seq:{machine}": head.seq})
+    report.machines.append(machine)
+    return True
 
 
 def _present(conn: sqlite3.Connection, hashes: list[str]) -> set[str]:

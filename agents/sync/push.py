@@ -25,6 +25,7 @@ from agents.sync.keys import audit_key, blob_key, head_key, object_key
 from agents.sync.pull import FETCH, SyncContext
 from agents.sync.remote import ObjectConflict
 from agents.sync.state import Head, Manifest, etag_of_head, read_heads_checked
+from agents.sync.trust import identity_of
 
 __all__ = ["PushReport", "pending", "push", "upload_audit"]
 
@@ -128,8 +129,9 @@ def push(ctx: SyncContext) -> PushReport:
         for i in range(0, len(payload), FETCH):
             remote.put_many(payload[i : i + FETCH])
             advance(len(payload[i : i + FETCH]))
-        remote.put_if_absent(manifest.key, manifest.to_bytes())
-        new_etag = remote.cas(head_key(me), manifest.head().to_bytes(), etag)
+        identity = identity_of(store)
+        remote.put_if_absent(manifest.key, manifest.to_bytes(identity))
+        new_etag = remote.cas(head_key(me), manifest.head().to_bytes(identity), etag)
     with store.transaction() as conn:
         ctx.state.set_base(conn, me, changed, dropped)
         ctx.state.put(conn, head_etag=new_etag, seq=seq, snapshot=manifest.key)
@@ -165,14 +167,19 @@ def upload_audit(ctx: SyncContext) -> int:
             return sent
         key = audit_key(me, f"{rows[0].seq:026d}")
         data = b"".join(canonical(r.as_dict()) + b"\n" for r in rows)
+        signed: dict[str, Any] | None = audit.checkpoint(identity_of(ctx.store), rows, data)
         try:
-            ctx.remote.put_if_absent(key, data)
+            ctx.remote.put_if_absent(key, data + canonical(signed) + b"\n")
             last = rows[-1].seq
         except ObjectConflict:  # an earlier push sent a shorter chunk from this seq
             entry = ctx.remote.get(key)
             lines = entry.data.splitlines() if entry else []
-            last = int(json.loads(lines[-1])["seq"]) if lines else rows[-1].seq
+            tail = json.loads(lines[-1]) if lines else {}
+            last = int(tail.get("last_seq", tail.get("seq", rows[-1].seq)))
+            signed = None
         with ctx.store.transaction() as conn:
             ctx.state.put(conn, audit_seq=last)
+            if signed is not None:
+                audit.record_checkpoint(conn, signed)
         sent += sum(1 for r in rows if r.seq <= last)
         done = last

@@ -25,6 +25,7 @@ from typing import Any
 
 from agents.core.errors import InputError, StoreError
 from agents.store.canonical import canonical, is_hash, now_iso, ulid
+from agents.store.identity import Identity
 from agents.store.store import ContextStore
 from agents.store.untrusted import check_timestamp
 from agents.sync.keys import META_KEY, KeyKind, parse_key, snapshot_key
@@ -107,19 +108,21 @@ class Head:
     updated_at: str
     documents: int
     etag: str
+    signing_key: str | None = None
+    raw: dict[str, Any] | None = None
 
-    def to_bytes(self) -> bytes:
-        """The head as stored."""
-        return canonical(
-            {
-                "format": HEAD_FORMAT,
-                "machine": self.machine,
-                "snapshot": self.snapshot,
-                "seq": self.seq,
-                "updated_at": self.updated_at,
-                "documents": self.documents,
-            }
-        )
+    def to_bytes(self, identity: Identity) -> bytes:
+        """The head as stored, signed by ``identity``."""
+        data = {
+            "format": HEAD_FORMAT,
+            "machine": self.machine,
+            "snapshot": self.snapshot,
+            "seq": self.seq,
+            "updated_at": self.updated_at,
+            "documents": self.documents,
+            "signing_key": identity.public_key,
+        }
+        return canonical(identity.sign(HEAD_FORMAT, data))
 
 
 @dataclass(frozen=True)
@@ -151,6 +154,8 @@ def _head(key: str, machine: str, entry: Entry) -> Head:
         _time(data, "updated_at", key),
         _int(data, "documents", key, 0),
         entry.etag,
+        data["signing_key"] if isinstance(data.get("signing_key"), str) else None,
+        data,
     )
 
 
@@ -206,24 +211,27 @@ class Manifest:
     parent: str | None
     created_at: str
     docs: dict[str, str]
+    signing_key: str | None = None
+    raw: dict[str, Any] | None = None
 
     @classmethod
     def new(cls, machine: str, seq: int, parent: str | None, docs: dict[str, str]) -> Manifest:
         """A new manifest of ``docs`` (its key is a fresh ULID)."""
         return cls(snapshot_key(machine, ulid()), machine, seq, parent, now_iso(), docs)
 
-    def to_bytes(self) -> bytes:
-        """The manifest as stored."""
-        return canonical(
-            {
-                "format": SNAPSHOT_FORMAT,
-                "machine": self.machine,
-                "seq": self.seq,
-                "parent": self.parent,
-                "created_at": self.created_at,
-                "docs": self.docs,
-            }
-        )
+    def to_bytes(self, identity: Identity) -> bytes:
+        """The manifest as stored, signed by ``identity``: one signature covers every
+        revision it names, since revisions are named by the hash of their bytes."""
+        data = {
+            "format": SNAPSHOT_FORMAT,
+            "machine": self.machine,
+            "seq": self.seq,
+            "parent": self.parent,
+            "created_at": self.created_at,
+            "docs": self.docs,
+            "signing_key": identity.public_key,
+        }
+        return canonical(identity.sign(SNAPSHOT_FORMAT, data))
 
     def head(self, etag: str = "") -> Head:
         """The head that points at this manifest."""
@@ -255,7 +263,14 @@ def read_manifest(remote: Remote, key: str, machine: str | None = None) -> Manif
         if not isinstance(digest, str) or not is_hash(digest) or len(doc) > 512:
             raise DamagedError(f"snapshot {key!r}: {str(doc)[:80]!r} names no revision hash")
     return Manifest(
-        key, owner, _int(data, "seq", key), parent, _time(data, "created_at", key), dict(docs)
+        key,
+        owner,
+        _int(data, "seq", key),
+        parent,
+        _time(data, "created_at", key),
+        dict(docs),
+        data["signing_key"] if isinstance(data.get("signing_key"), str) else None,
+        data,
     )
 
 

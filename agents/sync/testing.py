@@ -26,6 +26,7 @@ from pathlib import Path
 
 from agents.core.errors import AgentError
 from agents.core.testing import free_port
+from agents.store.store import ContextStore
 
 __all__ = [
     "AZURITE_ACCOUNT_KEY",
@@ -202,3 +203,16 @@ def _run(argv: list[str], what: str) -> None:
     proc = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=120)
     if proc.returncode != 0:
         raise AgentError(f"{what} failed ({proc.returncode}): {proc.stderr.strip()}")
+
+
+def trust_each_other(*stores: ContextStore) -> None:
+    """Make every store trust every other one (as ``agents machines trust`` on each side would
+    after comparing fingerprints): what tests and benchmarks of several machines start with."""
+    from agents.sync.trust import decide, identity_of, trusted_set
+
+    for store in stores:
+        trust = trusted_set(store)
+        for other in stores:
+            key = identity_of(other).public_key
+            if other.machine_id != store.machine_id and not trust.trusts(other.machine_id, key):
+                decide(store, other.machine_id, key, trusted=True)

@@ -46,6 +46,11 @@ def as_json(capsys: pytest.CaptureFixture[str], root: Path, *argv: str) -> Any:
     return json.loads(run(capsys, root, *argv, "--json"))
 
 
+def this_machine(capsys: pytest.CaptureFixture[str], root: Path) -> dict[str, Any]:
+    """The ``agents machines list`` row of the machine at ``root``."""
+    return next(r for r in as_json(capsys, root, "machines", "list") if r["this"])
+
+
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("AGENT_ENV", "CONTEXT_REMOTE", "AGENTS_HOME", "CLAUDE_CONFIG_DIR"):
@@ -83,7 +88,22 @@ def test_restore_brings_a_new_machine_to_where_the_last_one_was(
     git_repo(bob_home / "work" / "api", "https://github.com/acme/api")
     (bob_home / "notes").mkdir(parents=True)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(bob_home / ".config"))
-    out = as_json(capsys, b, "restore", "--from", remote, "--home", str(bob_home), "--yes")
+    alice_id = this_machine(capsys, a)["id"]
+    untrusted = as_json(capsys, b, "restore", "--from", remote, "--home", str(bob_home), "--yes")
+    assert untrusted["pull"]["fast_forwarded"] == 0, "--yes alone trusts nobody"
+    assert any("--trust ID" in n and alice_id in n for n in untrusted["notes"])
+    out = as_json(
+        capsys,
+        b,
+        "restore",
+        "--from",
+        remote,
+        "--home",
+        str(bob_home),
+        "--yes",
+        "--trust",
+        alice_id,
+    )
     assert out["pull"]["fast_forwarded"] >= 10
     assert "notion-agent" in out["registered"]
     assert out["apply"]["missing_secrets"], "alice's secrets are not shared with bob yet"
@@ -100,10 +120,20 @@ def test_restore_brings_a_new_machine_to_where_the_last_one_was(
     assert servers["notion-agent"]["headers"]["Authorization"].removeprefix("Bearer ") in token
     assert any("secrets still needed" in n for n in out["notes"])
 
-    # alice learns bob's key, seals her secrets to both machines; bob restores again
+    bob_id = this_machine(capsys, b)
+    assert any(f"agents machines trust {bob_id['id']}" in n for n in out["notes"])
+
+    # alice sees bob pending; secrets are not sealed to him until she trusts him
     run(capsys, a, "sync", "pull")
     shared = as_json(capsys, a, "claude", "secrets", "share")
-    assert shared["recipients"] == 2
+    assert [r["id"] for r in shared["recipients"]] == [alice_id]
+    rows = {r["id"]: r for r in as_json(capsys, a, "machines", "list")}
+    assert rows[bob_id["id"]]["trusted"] is False
+    assert rows[bob_id["id"]]["fingerprint"] == bob_id["fingerprint"]
+    run(capsys, a, "machines", "trust", bob_id["id"], "--fingerprint", bob_id["fingerprint"])
+    run(capsys, a, "sync", "pull")
+    shared = as_json(capsys, a, "claude", "secrets", "share")
+    assert sorted(r["id"] for r in shared["recipients"]) == sorted([alice_id, bob_id["id"]])
     run(capsys, a, "sync", "push")
     out = as_json(capsys, b, "restore", "--from", remote, "--home", str(bob_home), "--yes")
     assert out["apply"]["missing_secrets"] == [] and out["secrets_received"]

@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from agents.store import audit
+from agents.store.identity import KEY_FILE, Identity
 from agents.store.store import ContextStore
+from agents.sync.trust import identity_of
 from agents.sync.engine import Syncer
 from agents.sync.remote import Remote
 from tests.integration.sync.workers import Target
@@ -22,8 +24,26 @@ def store_of(scratch: str, machine: str) -> ContextStore:
     return ContextStore(Path(scratch, "stores", machine), machine_id=machine, actor="cli")
 
 
+def trust_siblings(store: ContextStore) -> None:
+    """``store`` trusts every machine whose store lives beside it (one person's machines, as
+    ``agents machines trust`` would make them); untrusted machines are never merged."""
+    from agents.sync.trust import decide, trusted_set
+
+    trust = trusted_set(store)
+    for path in sorted(store.directory.parent.iterdir()):
+        key_file = path / "vault" / KEY_FILE
+        if path == store.directory or not key_file.exists():
+            continue
+        key = Identity.load_or_create(path).public_key
+        if not trust.trusts(path.name, key):
+            decide(store, path.name, key, trusted=True)
+
+
 def sync(target: Target, store: ContextStore, operation: str = "sync") -> Any:
-    """One pull, push or sync of ``store`` through its own connection to the remote."""
+    """One pull, push or sync of ``store`` through its own connection to the remote; it
+    trusts its sibling machines first."""
+    identity_of(store)
+    trust_siblings(store)
     with target.open(store.machine_id) as remote:
         return getattr(Syncer(store, remote), operation)()
 
