@@ -149,10 +149,14 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_trust(args: argparse.Namespace) -> int:
-    """Trust a machine's signing key (after comparing its fingerprint)."""
+    """Trust a machine's signing key (after comparing its fingerprint), then pull from it."""
+    from agents.sync.config import open_configured_remote
+    from agents.sync.engine import Syncer
     from agents.sync.trust import decide, known_key
 
-    with _store(args) as store:
+    layers = load_layers(find_root(), args.env)
+    pulled = None
+    with open_store(layers, actor="cli") as store:
         key = known_key(store, args.id)
         shown = fingerprint(key)
         if args.fingerprint and args.fingerprint.strip().upper() != shown:
@@ -162,12 +166,28 @@ def cmd_trust(args: argparse.Namespace) -> int:
             )
         decide(store, args.id, key, trusted=True)
         me = store.machine_id
+        if args.remote or layers.get("CONTEXT_REMOTE"):  # merge what it published, at once
+            remote = open_configured_remote(layers, args.remote)
+            try:
+                pulled = Syncer(store, remote).pull()
+            finally:
+                remote.close()
+    text = f"trusted {args.id} ({shown})."
+    if pulled is not None:
+        text += f" {pulled.summary()}."
+    text += (
+        " `agents sync push` publishes this decision to your other machines. To share secrets "
+        f"with {args.id}: `agents claude secrets share && agents sync push` here ({me})"
+    )
     emit(
         args,
-        {"id": args.id, "fingerprint": shown, "trusted": True},
-        f"trusted {args.id} ({shown}). `agents sync` merges its documents and publishes this "
-        f"decision to your other machines. To share secrets with it: `agents claude secrets "
-        f"share && agents sync push` here ({me})",
+        {
+            "id": args.id,
+            "fingerprint": shown,
+            "trusted": True,
+            "pull": pulled.as_dict() if pulled is not None else None,
+        },
+        text,
     )
     return 0
 
@@ -212,6 +232,7 @@ def add_parsers(sub: Any) -> None:
     )
     p.add_argument("id", help="the machine id")
     p.add_argument("--fingerprint", help="refuse unless the machine presents this fingerprint")
+    p.add_argument("--remote", help="pull from this remote URL instead of CONTEXT_REMOTE")
     p.set_defaults(func=cmd_trust)
     p = verbs.add_parser(
         "revoke", help="stop trusting a machine; re-seal secrets without it", parents=[common]

@@ -115,9 +115,10 @@ def cmd_restore(args: argparse.Namespace) -> int:
             "secrets still needed: "
             + ", ".join(needed)
             + f". This machine is {this_machine} (fingerprint {this_fingerprint}). On a machine "
-            f"that has them run `agents sync pull{flag} && agents machines trust {this_machine} "
-            f"&& agents claude secrets share && agents sync push{flag}` (check the fingerprint "
-            f"there with `agents machines list`), then here `agents restore --from {url}` again"
+            f"that has them run `agents sync pull{flag} && agents machines trust {this_machine}"
+            f"{flag} && agents claude secrets share && agents sync push{flag}` (check the "
+            f"fingerprint there with `agents machines list`), then here "
+            f"`agents restore --from {url}` again"
         )
     notes += [n for n in trust_notes if not (needed and n.startswith("this machine is"))]
     if secrets["refused"]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -55,6 +56,10 @@ class Box:
     def json(self, *argv: str) -> Any:
         return json.loads(self.agents(*argv, "--json"))
 
+    def me(self) -> str:
+        """This machine's id (``agents machines list``)."""
+        return str(next(r["id"] for r in self.json("machines", "list") if r["this"]))
+
     def claude(self, verb: str, *argv: str) -> Any:
         return self.json("claude", verb, "--home", str(self.home), *argv)
 
@@ -84,7 +89,9 @@ def pair(tmp_path: Path) -> tuple[Box, Box]:
     (a.home / ".claude" / "settings.json").write_text('{"model": "sonnet", "theme": "dark"}\n')
     a.claude("import", "--yes")
     a.agents("sync", "sync")
-    b.json("restore", "--from", remote, "--home", str(b.home), "--yes")
+    b.json("restore", "--from", remote, "--home", str(b.home), "--yes", "--trust", a.me())
+    a.agents("sync", "pull")
+    a.agents("machines", "trust", b.me())
     assert b.claude_md.read_text() == LINES
     return a, b
 
@@ -201,13 +208,19 @@ def test_a_new_machine_is_told_what_restore_already_did_and_what_to_run_elsewher
     assert "are now in this machine's store" in out and "no file was written" in out
     assert "add --yes" in out and not b.claude_md.exists()
 
-    done = b.json("restore", "--from", remote, "--home", str(b.home), "--yes")
+    out = b.agents("restore", "--from", remote, "--home", str(b.home), "--yes", code=0)
+    assert "nothing pulled from" in out and "--trust ID" in out  # --yes trusts nobody
+    done = b.json("restore", "--from", remote, "--home", str(b.home), "--yes", "--trust", a.me())
     hint = next(n for n in done["notes"] if n.startswith("secrets still needed"))
     assert f"agents sync pull --remote {remote}" in hint
+    assert f"agents machines trust {b.me()}" in hint
     assert f"agents sync push --remote {remote}" in hint
     # followed literally on A (which has CONTEXT_REMOTE; the flag works there too)
-    a.agents("sync", "pull", "--remote", remote)
-    assert a.json("claude", "secrets", "share")["recipients"] == 2
+    for part in hint.split("`")[1].split(" && "):
+        argv = shlex.split(part)
+        assert argv[0] == "agents"
+        a.agents(*argv[1:])
+    assert len(a.json("claude", "secrets", "share")["recipients"]) == 2
     a.agents("sync", "push", "--remote", remote)
     again = b.json("restore", "--from", remote, "--home", str(b.home), "--yes")
     assert again["apply"]["missing_secrets"] == [], again

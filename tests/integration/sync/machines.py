@@ -13,9 +13,9 @@ from typing import Any
 from agents.store import audit
 from agents.store.identity import KEY_FILE, Identity
 from agents.store.store import ContextStore
-from agents.sync.trust import identity_of
 from agents.sync.engine import Syncer
 from agents.sync.remote import Remote
+from agents.sync.trust import identity_of
 from tests.integration.sync.workers import Target
 
 

@@ -15,7 +15,7 @@ from agents.store.store import ContextStore
 from agents.sync.engine import Syncer, SyncReport
 from agents.sync.loop import run_loop
 from agents.sync.remote import Watch, open_remote
-from agents.sync.testing import PostgresServer
+from agents.sync.testing import PostgresServer, trust_each_other
 from tests.integration.sync.conftest import fresh_database
 
 pytestmark = pytest.mark.integration
@@ -63,6 +63,7 @@ def pair(pg_server: PostgresServer, tmp_path: Path) -> Iterator[tuple[str, Conte
     url = fresh_database(pg_server)
     a = ContextStore(tmp_path / "a", machine_id="machine-a", actor="cli")
     b = ContextStore(tmp_path / "b", machine_id="machine-b", actor="sync")
+    trust_each_other(a, b)
     loop = Loop(url, b)
     loop.thread.start()
     assert _until(lambda: loop.runs >= 1)

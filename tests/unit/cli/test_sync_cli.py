@@ -48,6 +48,16 @@ def _no_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CONTEXT_REMOTE", raising=False)
 
 
+def trust(capsys: pytest.CaptureFixture[str], home: Path, other: Path) -> str:
+    """``home`` trusts ``other`` as a person would: read its id and fingerprint on its own
+    screen, see it on the remote from ``home``, trust it there; returns its id."""
+    row = next(r for r in as_json(capsys, other, "machines", "list") if r["this"])
+    seen = {r["id"]: r for r in as_json(capsys, home, "machines", "list")}
+    assert seen[row["id"]]["fingerprint"] == row["fingerprint"]
+    run(capsys, home, "machines", "trust", row["id"], "--fingerprint", row["fingerprint"])
+    return str(row["id"])
+
+
 def test_two_machines_sync_and_settle_a_conflict_from_the_shell(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -62,8 +72,14 @@ def test_two_machines_sync_and_settle_a_conflict_from_the_shell(
     run(capsys, a, *put, md("one\n"))
     pushed = as_json(capsys, a, "sync", "push")
     assert pushed["push"]["pushed"] and pushed["push"]["changed"] >= 1
+    pending = as_json(capsys, b, "sync", "pull")
+    assert pending["pull"]["fast_forwarded"] == 0 and pending["pull"]["pending"]
+    assert "agents machines trust" in run(capsys, b, "sync", "status")
+    trust(capsys, b, a)
     pulled = as_json(capsys, b, "sync", "pull")
     assert pulled["pull"]["fast_forwarded"] >= 1
+    run(capsys, b, "sync", "push")
+    trust(capsys, a, b)
     run(capsys, a, *put, md("ONE\n"))
     run(capsys, b, *put, md("uno\n"))
     run(capsys, a, "sync", "sync")

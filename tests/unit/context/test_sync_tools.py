@@ -17,6 +17,7 @@ from agents.store.recorder import StoreRecorder
 from agents.store.store import ContextStore
 from agents.sync import open_remote
 from agents.sync.engine import Syncer
+from agents.sync.testing import trust_each_other
 
 pytestmark = pytest.mark.anyio
 
@@ -48,6 +49,8 @@ async def test_status_sync_conflicts_and_resolve_over_mcp(tmp_path: Path) -> Non
     with ContextStore(tmp_path / "laptop", machine_id="laptop") as laptop:
         laptop.put("claude_file:user/CLAUDE.md", "claude_file", {**md, "text": "a\n"})
         Syncer(laptop, open_remote(f"dir://{remote}")).sync()
+        with ContextStore(tmp_path / "desktop" / "context" / "test") as desktop:
+            trust_each_other(laptop, desktop)
         async with Client(server_for(tmp_path / "desktop", remote)) as client:
             status = await call(client, "sync_status")
             assert status["behind"] == ["laptop"] and status["conflicts"] == 0
