@@ -21,7 +21,7 @@ from pathlib import Path
 from agents.store.store import ContextStore
 from agents.sync.engine import Syncer
 from agents.sync.remote import open_remote
-from agents.sync.testing import find_pg_bindir, postgres_server
+from agents.sync.testing import find_pg_bindir, postgres_server, trust_each_other
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -82,6 +82,8 @@ def run(pushes: int, interval: float) -> None:
                     if time.monotonic() > deadline:
                         sys.exit("B's sync program did not start; see its log")
                     time.sleep(0.1)
+                with ContextStore(b_store.parent) as b:  # B trusts A (agents machines trust)
+                    trust_each_other(a, b)
                 time.sleep(2.0)  # B: first sync done, listening
                 for i in range(pushes):
                     env_ = a.put("preference:bench", "preference", {"key": "bench", "value": i})

@@ -33,6 +33,7 @@ from agents.store.store import ContextStore
 from agents.sync.engine import Syncer
 from agents.sync.remote import open_remote
 from agents.sync.testing import bare_git_repo
+from agents.sync.trust import decide, identity_of
 
 PNG = bytes(range(256)) * 8
 
@@ -173,12 +174,14 @@ def main() -> None:
         with ContextStore(root / "store-alice", machine_id="m-alice") as source:
             import_capture(source, cap, vault_of(source), alice)
             Syncer(source, open_remote(url, cache_dir=root / "cache-alice")).push()
+            alice_key = identity_of(source).public_key
 
         def from_remote() -> float:
             nonlocal n
             n += 1
             home = root / f"carol{n}"
             with ContextStore(root / f"store-carol{n}", machine_id="m-carol") as store:
+                decide(store, "m-alice", alice_key, trusted=True)  # restore --trust m-alice
                 vault_of(store).update(cap.secrets)
                 for pid, path in paths.items():
                     (home / path.name).mkdir(parents=True)

@@ -5,6 +5,10 @@ from a git remote and from PostgreSQL, against moving the same bytes with the pl
   validate, store, settle) ÷ ``git clone file://…`` of the same repository.
 - postgres: the same pull ÷ ``COPY (SELECT key, value FROM context_sync.kv) TO STDOUT`` of
   the same rows.
+- verification: the same pull from a folder remote with every signature checked (heads and
+  snapshot manifests of trusted machines) ÷ without checking them, interleaved round by
+  round (at least 5 rounds; min, median and max of the ratio). A folder remote is the
+  cheapest fetch, so the share of verification is the largest there.
 
 The source store is pushed once first (not timed). Servers start as the tests start them.
 Each restore is checked after the clock stops: every document, same revision.
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import subprocess
 import tempfile
 import time
@@ -26,6 +31,9 @@ from agents.store.store import ContextStore
 from agents.sync.engine import Syncer
 from agents.sync.remote import Remote, open_remote
 from agents.sync.testing import bare_git_repo, find_pg_bindir, postgres_server
+from agents.sync.trust import decide, identity_of
+
+SOURCE: list[ContextStore] = []  # the machine restored from, trusted by each new store
 
 
 def source_store(path: Path, n: int, size: int) -> ContextStore:
@@ -51,16 +59,44 @@ def source_store(path: Path, n: int, size: int) -> ContextStore:
     return store
 
 
-def restore(remote: Remote, tmp: Path, expected: dict[str, str]) -> float:
-    """Seconds to pull everything into an empty store; checked afterwards."""
+def restore(remote: Remote, tmp: Path, expected: dict[str, str], *, verify: bool = True) -> float:
+    """Seconds to pull everything into an empty store that trusts the source machine
+    (``verify``: checking signatures, as always outside this benchmark); checked afterwards."""
     with ContextStore(tmp, machine_id="newbox") as store:
+        decide(store, "laptop", identity_of(SOURCE[0]).public_key, trusted=True)
         t0 = time.perf_counter()
-        Syncer(store, remote).pull()
+        Syncer(store, remote, verify_signatures=verify).pull()
         seconds = time.perf_counter() - t0
         heads = store.heads()
     missing = [d for d, h in expected.items() if heads.get(d) != h]
     assert not missing, f"{len(missing)} documents not restored, e.g. {missing[:3]}"
     return seconds
+
+
+def bench_verify(tmp: Path, store: ContextStore, expected: dict[str, str], runs: int) -> None:
+    remote = open_remote(f"dir://{tmp / 'dir-remote'}")
+    Syncer(store, remote).push()
+    ours, base, ratios = [], [], []
+    for r in range(max(5, runs)):  # interleaved, so load on the box hits both alike
+        first_verified = r % 2 == 0
+        for verified in (first_verified, not first_verified):
+            seconds = restore(remote, tmp / f"verify-{r}-{verified}", expected, verify=verified)
+            (ours if verified else base).append(seconds)
+        ratios.append(ours[-1] / base[-1])
+    remote.close()
+    print(
+        ratio_line(
+            "restore verified/unverified",
+            statistics.median(ours),
+            statistics.median(base),
+            "s",
+            "<= 1.15",
+        )
+    )
+    print(
+        f"  ratio per round: min {min(ratios):.3f}  median {statistics.median(ratios):.3f}  "
+        f"max {max(ratios):.3f}  ({len(ratios)} rounds)"
+    )
 
 
 def bench_git(tmp: Path, store: ContextStore, expected: dict[str, str], runs: int) -> None:
@@ -116,6 +152,7 @@ def main() -> None:
     ap.add_argument(
         "--realtime", action="store_true", help="instead: push-to-pull latency (see _realtime.py)"
     )
+    ap.add_argument("--verify-only", action="store_true", help="only verified ÷ unverified restore")
     ap.add_argument("--pushes", type=int, default=20, help="with --realtime")
     ap.add_argument("--interval", type=float, default=300.0, help="with --realtime")
     args = ap.parse_args()
@@ -127,10 +164,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         store = source_store(root / "source", args.docs, args.size)
+        SOURCE.append(store)
         expected = store.heads()
         with store.reading() as conn:
             mb = conn.execute("SELECT sum(length(envelope)) FROM revisions").fetchone()[0] / 1e6
         print(f"sync: restore {len(expected)} documents, {mb:.1f} MB of revisions")
+        if args.verify_only:
+            bench_verify(root, store, expected, args.runs)
+            store.close()
+            return
+        bench_verify(root, store, expected, args.runs)
         bench_git(root, store, expected, args.runs)
         bench_postgres(root, store, expected, args.runs)
         store.close()

@@ -21,6 +21,7 @@ from agents.store.store import ContextStore
 from agents.supervisor.probe import probe_ready
 from agents.sync import open_remote
 from agents.sync.engine import Syncer
+from agents.sync.testing import trust_each_other
 from tests.chaos.conftest import System
 
 __all__ = ["Caller", "Killer", "Storm", "open_store", "verify_audit", "write_storm"]
@@ -151,6 +152,8 @@ def write_storm(
                 body = {"key": f"{run}-sync-{i}", "value": i}
                 laptop.commit(conn, f"preference:{run}-sync-{i}", "preference", body)
         Syncer(laptop, open_remote(remote)).push()
+        with open_store(system.root) as store:
+            trust_each_other(laptop, store)
     with open_store(system.root) as store:
         outputs_before = store.counts().get("agent_output", 0)
     callers = [

@@ -111,6 +111,7 @@ def test_with_a_remote_and_an_interval_a_supervised_program_syncs_both_ways(
     from agents.sync import open_remote
     from agents.sync.engine import Syncer
     from agents.sync.state import read_heads
+    from agents.sync.testing import trust_each_other
 
     remote_dir = tmp_path_factory.mktemp("sync-remote") / "remote"
     url = f"dir://{remote_dir}"
@@ -118,6 +119,8 @@ def test_with_a_remote_and_an_interval_a_supervised_program_syncs_both_ways(
     with ContextStore(tmp_path_factory.mktemp("other") / "ctx", machine_id="other") as other:
         other.put("preference:from-other", "preference", {"key": "from-other", "value": 1})
         Syncer(other, open_remote(url)).push()
+        with ContextStore(project.root / "context" / "local") as here:
+            trust_each_other(other, here)
     project.set_env("local", CONTEXT_REMOTE=url, SYNC_INTERVAL="10")
     try:
         out = project.run("scripts/start-all-agents", "local", timeout=240).stdout

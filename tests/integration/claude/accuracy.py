@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from agents.cli.main import main
+from agents.store.store import ContextStore
+from agents.sync.testing import trust_each_other
 
 CLAUDE_LINES = 5
 SKILL_LINES = 3
@@ -131,6 +133,10 @@ class World:
         self.remote = self_remote(scratch)
         (scratch / "remote").mkdir(parents=True)
         self.machines = [self._machine(scratch, i) for i in range(machines)]
+        stores = [ContextStore(m.root / "context" / "local") for m in self.machines]
+        trust_each_other(*stores)  # one person's machines, trusted on each other
+        for store in stores:
+            store.close()
         self.counter = 0
         self.slot_of: dict[str, str] = {}  # token -> slot kind
         self.imported: set[str] = set()
