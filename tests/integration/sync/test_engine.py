@@ -9,19 +9,23 @@ from pathlib import Path
 
 import pytest
 
+from agents.store.canonical import canonical
 from agents.store.conflicts import conflicts
+from agents.store.identity import Identity
 from agents.store.maintenance import compact
 from agents.store.store import ContextStore
 from agents.sync.engine import Syncer, resolve
 from agents.sync.gc import gc
 from agents.sync.keys import head_key, object_key
-from agents.sync.state import read_heads, read_manifest
+from agents.sync.state import SNAPSHOT_FORMAT, read_heads, read_manifest
+from agents.sync.trust import identity_of
 from tests.integration.sync.machines import (
     audit_ok,
     crash_during_push,
     pref,
     store_of,
     sync,
+    trust_siblings,
     writer,
 )
 from tests.integration.sync.workers import Target
@@ -231,7 +235,11 @@ def test_status_says_what_is_unpushed_and_which_machines_are_not_pulled(target: 
         b.put("preference:y", "preference", pref(2, "y"))
         with target.open("b") as remote:
             data = Syncer(b, remote).status()
-        assert data["unpushed"] == 1 and data["behind"] == ["a"]
+        assert data["behind"] == [] and [p["machine"] for p in data["pending"]] == ["a"]
+        trust_siblings(b)
+        with target.open("b") as remote:
+            data = Syncer(b, remote).status()
+        assert data["unpushed"] == 2 and data["behind"] == ["a"] and data["pending"] == []
         assert [m["machine"] for m in data["machines"]] == ["a"]
         sync(target, b)
         with target.open("b") as remote:
@@ -315,15 +323,16 @@ def test_logs_compacted_on_one_machine_are_not_pulled_back_from_another(tmp_path
         assert "agent_output:01JOLD0000000000000000000X" in a.heads()  # a keeps its own
 
 
-def forge_manifest(root: Path, machine: str, doc: str, digest: str) -> None:
-    """Rewrite ``machine``'s newest manifest on a dir remote so it names ``digest`` for ``doc``
-    (a remote holder who swaps one document's revision for another's)."""
+def forge_manifest(root: Path, machine: str, doc: str, digest: str, signer: Identity) -> None:
+    """Rewrite ``machine``'s newest manifest on a dir remote so it names ``digest`` for ``doc``,
+    signed by ``signer``. Signed with the machine's own key, it is what a trusted machine with
+    a bug (or a stolen key) could publish: the merge guards still hold."""
     head = json.loads((root / head_key(machine)).read_bytes())
     path = root / head["snapshot"]
     data = json.loads(path.read_bytes())
     data["docs"][doc] = digest
     path.chmod(0o600)
-    path.write_bytes(json.dumps(data).encode())
+    path.write_bytes(canonical(signer.sign(SNAPSHOT_FORMAT, data)))
 
 
 def test_a_manifest_naming_another_documents_revision_for_a_new_document_is_refused(
@@ -335,7 +344,7 @@ def test_a_manifest_naming_another_documents_revision_for_a_new_document_is_refu
         a.put("preference:x", "preference", pref(1, "x"))
         y = a.put("preference:y", "preference", pref(2, "y"))
         sync(target, a)
-        forge_manifest(tmp_path / "remote", "a", "preference:x", y.hash)
+        forge_manifest(tmp_path / "remote", "a", "preference:x", y.hash, identity_of(a))
         report = sync(target, b, "pull")
         assert "another document" in report.pull.refused[y.hash]
         assert "preference:x" not in b.heads()
@@ -356,7 +365,7 @@ def test_a_manifest_naming_another_documents_revision_for_a_held_document_is_ref
         a.put("preference:x", "preference", pref(3, "x"))
         y = a.put("preference:y", "preference", pref(2, "y"))
         sync(target, a)
-        forge_manifest(tmp_path / "remote", "a", "preference:x", y.hash)
+        forge_manifest(tmp_path / "remote", "a", "preference:x", y.hash, identity_of(a))
         report = sync(target, b, "pull")
         assert "'preference:y'" in report.pull.refused[y.hash]
         assert b.heads()["preference:x"] == x.hash

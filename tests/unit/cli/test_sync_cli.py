@@ -48,14 +48,15 @@ def _no_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CONTEXT_REMOTE", raising=False)
 
 
-def trust(capsys: pytest.CaptureFixture[str], home: Path, other: Path) -> str:
+def trust(capsys: pytest.CaptureFixture[str], home: Path, other: Path) -> Any:
     """``home`` trusts ``other`` as a person would: read its id and fingerprint on its own
-    screen, see it on the remote from ``home``, trust it there; returns its id."""
+    screen, see it on the remote from ``home``, trust it there (which pulls from it)."""
     row = next(r for r in as_json(capsys, other, "machines", "list") if r["this"])
     seen = {r["id"]: r for r in as_json(capsys, home, "machines", "list")}
     assert seen[row["id"]]["fingerprint"] == row["fingerprint"]
-    run(capsys, home, "machines", "trust", row["id"], "--fingerprint", row["fingerprint"])
-    return str(row["id"])
+    return as_json(
+        capsys, home, "machines", "trust", row["id"], "--fingerprint", row["fingerprint"]
+    )
 
 
 def test_two_machines_sync_and_settle_a_conflict_from_the_shell(
@@ -75,9 +76,7 @@ def test_two_machines_sync_and_settle_a_conflict_from_the_shell(
     pending = as_json(capsys, b, "sync", "pull")
     assert pending["pull"]["fast_forwarded"] == 0 and pending["pull"]["pending"]
     assert "agents machines trust" in run(capsys, b, "sync", "status")
-    trust(capsys, b, a)
-    pulled = as_json(capsys, b, "sync", "pull")
-    assert pulled["pull"]["fast_forwarded"] >= 1
+    assert trust(capsys, b, a)["pull"]["pull"]["fast_forwarded"] >= 1
     run(capsys, b, "sync", "push")
     trust(capsys, a, b)
     run(capsys, a, *put, md("ONE\n"))
