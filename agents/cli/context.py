@@ -175,16 +175,40 @@ def cmd_rollback(args: argparse.Namespace, store: ContextStore) -> int:
 
 
 def cmd_audit_verify(args: argparse.Namespace, store: ContextStore) -> int:
-    """Walk the hash chain."""
+    """Walk the hash chain and check it against the signed checkpoints; with ``--remote``,
+    check every trusted machine's audit chunks on the remote too."""
+    from agents.sync.trust import identity_of
+
     with store.reading() as conn:
-        report = audit.verify(conn)
+        report = audit.verify(conn, public_key=identity_of(store).public_key)
+    data: dict[str, Any] = report.as_dict()
     text = (
-        f"audit chain intact: {report.rows} rows"
+        f"audit chain intact: {report.rows} rows, {report.checkpoints} signed checkpoint(s)"
         if report.ok
         else "audit chain BROKEN:\n" + "\n".join(f"  {p}" for p in report.problems)
     )
-    emit(args, report.as_dict(), text)
-    return 0 if report.ok else 1
+    ok = report.ok
+    if args.remote is not None:
+        from agents.core.settings import find_root, load_layers
+        from agents.sync.audit_remote import verify_remote
+        from agents.sync.config import open_configured_remote
+
+        remote = open_configured_remote(load_layers(find_root(), args.env), args.remote or None)
+        try:
+            found = verify_remote(store, remote)
+        finally:
+            remote.close()
+        data["remote"] = found.as_dict()
+        ok = ok and found.ok
+        text += f"\nremote audit of {', '.join(found.machines) or 'no machine'}: " + (
+            f"intact, {found.chunks} signed chunk(s), {found.rows} rows"
+            if found.ok
+            else "BROKEN:\n" + "\n".join(f"  {p}" for p in found.problems)
+        )
+        if found.untrusted:
+            text += f"\nnot checked (not trusted here): {', '.join(found.untrusted)}"
+    emit(args, data, text)
+    return 0 if ok else 1
 
 
 def cmd_audit_list(args: argparse.Namespace, store: ContextStore) -> int:
@@ -333,7 +357,14 @@ def add_parsers(sub: Any) -> None:
         parser.add_argument("--id", action="append", default=[], help="only this document")
     audit_p = verbs.add_parser("audit", help="the hash-chained audit log")
     audit_verbs = audit_p.add_subparsers(dest="audit_verb", required=True, metavar="VERB")
-    verb("verify", cmd_audit_verify, "detect edited or removed rows", audit_verbs)
+    p = verb("verify", cmd_audit_verify, "detect edited, removed or re-chained rows", audit_verbs)
+    p.add_argument(
+        "--remote",
+        nargs="?",
+        const="",
+        metavar="URL",
+        help="also check the audit chunks on the remote (default: CONTEXT_REMOTE)",
+    )
     p = verb("list", cmd_audit_list, "recent audit rows", audit_verbs)
     for flag in ("--doc", "--actor", "--op", "--since"):
         p.add_argument(flag)

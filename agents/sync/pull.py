@@ -116,16 +116,15 @@ def pull(ctx: SyncContext) -> PullReport:
     for b in bad:
         quarantine_damaged(ctx, report, b.key, b.machine, b.reason, b.etag, b.data)
     done: set[str] = set()
-    progressed = True
-    while progressed:
-        progressed = False
-        trust = trusted_set(ctx.store)
+    while True:
+        trust = trusted_set(ctx.store)  # again after each machine: it may have moved trust
         for machine, head in sorted(heads.items()):
             if machine not in done and _pull_one(ctx, trust, head, report):
                 done.add(machine)
                 report.pending.pop(machine, None)
-                progressed = True
-    return report
+                break
+        else:
+            return report
 
 
 def _pull_one(ctx: SyncContext, trust: TrustSet, head: Head, report: PullReport) -> bool:

@@ -1,6 +1,10 @@
 """A hostile remote: an attacker with write access to it writes straight into it (a folder, a
 bare git repository, a real PostgreSQL). The victim's store stays intact, what the attacker
-wrote is quarantined and reported, and the victim keeps syncing with its other machines."""
+wrote is quarantined and reported, and the victim keeps syncing with its other machines.
+
+The attacker here signs with a key the victim trusts (a trusted machine gone bad, or its key
+stolen), so every guard behind the signature checks is exercised; an attacker the victim does
+not trust never gets that far (tests/integration/sync/test_trust.py)."""
 
 from __future__ import annotations
 
@@ -15,11 +19,13 @@ import pytest
 
 from agents.store.canonical import canonical, now_iso, sha256_of
 from agents.store.envelope import Envelope, scope_for
+from agents.store.identity import Identity
 from agents.store.store import ContextStore
 from agents.sync.engine import Syncer
 from agents.sync.keys import head_key, object_key, snapshot_key
 from agents.sync.quarantine import quarantine_count, quarantined
 from agents.sync.remote import Remote
+from agents.sync.trust import decide
 from tests.integration.sync.conftest import BACKENDS, make_target
 from tests.integration.sync.machines import pref, store_of, sync
 from tests.integration.sync.workers import Target
@@ -29,6 +35,7 @@ pytestmark = pytest.mark.integration
 LIMIT = 65_536  # SYNC_MAX_OBJECT_BYTES in these tests
 EVIL = "evil"
 DEEP = b'{"a":' * 100_000 + b"1" + b"}" * 100_000
+EVIL_KEY = Identity.generate()
 
 
 @pytest.fixture(name="target", params=["dir", "git", "postgres"])
@@ -65,21 +72,26 @@ def head_bytes(snapshot: str, **fields: Any) -> bytes:
         "seq": 1,
         "updated_at": now_iso(),
         "documents": 1,
+        "signing_key": EVIL_KEY.public_key,
         **fields,
     }
-    return canonical({k: v for k, v in head.items() if v is not None})
+    return canonical(EVIL_KEY.sign("ctx-head/1", {k: v for k, v in head.items() if v is not None}))
 
 
 def manifest_bytes(docs: dict[str, str]) -> bytes:
     return canonical(
-        {
-            "format": "ctx-snapshot/1",
-            "machine": EVIL,
-            "seq": 1,
-            "parent": None,
-            "created_at": now_iso(),
-            "docs": docs,
-        }
+        EVIL_KEY.sign(
+            "ctx-snapshot/1",
+            {
+                "format": "ctx-snapshot/1",
+                "machine": EVIL,
+                "seq": 1,
+                "parent": None,
+                "created_at": now_iso(),
+                "docs": docs,
+                "signing_key": EVIL_KEY.public_key,
+            },
+        )
     )
 
 
@@ -158,6 +170,7 @@ ATTACKS: dict[str, Callable[[Remote], None]] = {
 def _machines(target: Target) -> Iterator[tuple[ContextStore, ContextStore]]:
     victim, friend = store_of(target.scratch, "victim"), store_of(target.scratch, "friend")
     with victim, friend:
+        decide(victim, EVIL, EVIL_KEY.public_key, trusted=True)  # a trusted machine gone bad
         victim.put("preference:mine", "preference", pref("mine", "mine"))
         friend.put("preference:friend", "preference", pref(1, "friend"))
         sync(target, friend)
@@ -232,6 +245,7 @@ def _dir_machines(
     target = make_target("dir", request, tmp_path_factory)
     victim, friend = store_of(target.scratch, "victim"), store_of(target.scratch, "friend")
     with victim, friend:
+        decide(victim, EVIL, EVIL_KEY.public_key, trusted=True)
         friend.put("preference:friend", "preference", pref(1, "friend"))
         sync(target, friend)
         sync(target, victim)

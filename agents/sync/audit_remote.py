@@ -1,0 +1,124 @@
+"""``agents context audit verify --remote``: check every audit chunk on the remote.
+
+Each chunk (``audit/<machine>/<first seq>.jsonl``) is the rows a push uploaded and, last, a
+checkpoint signed by that machine's key: first and last seq, the hash the first row links
+to, the last row's hash, and the SHA-256 of the rows' bytes. Rows rewritten and re-chained
+on the remote no longer match the checkpoint, and a new checkpoint needs the machine's key.
+Chunks of machines this one does not trust are listed, not judged.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from agents.store.audit import CHECKPOINT, GENESIS, entry_hash_of
+from agents.store.canonical import sha256_of
+from agents.store.identity import verify
+from agents.store.store import ContextStore
+from agents.sync.keys import KeyKind, parse_key
+from agents.sync.remote import Remote
+from agents.sync.trust import trusted_set
+
+__all__ = ["RemoteAuditReport", "verify_remote"]
+
+
+@dataclass
+class RemoteAuditReport:
+    """What the remote's audit chunks hold and what is wrong with them."""
+
+    chunks: int = 0
+    rows: int = 0
+    machines: list[str] = field(default_factory=list)
+    untrusted: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when every chunk of every trusted machine checks."""
+        return not self.problems
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "ok": self.ok,
+            "chunks": self.chunks,
+            "rows": self.rows,
+            "machines": self.machines,
+            "untrusted": self.untrusted,
+            "problems": self.problems,
+        }
+
+
+def _chunk(key: str, data: bytes, public_key: str, report: RemoteAuditReport) -> tuple[int, str]:
+    """Check one chunk; return (its last seq, its last row's hash), or (0, "") if unusable."""
+    lines = data.splitlines()
+    try:
+        tail = json.loads(lines[-1]) if lines else {}
+    except ValueError:
+        tail = {}
+    if not isinstance(tail, dict) or tail.get("format") != CHECKPOINT:
+        report.problems.append(f"{key}: no signed checkpoint (unsigned or truncated chunk)")
+        return 0, ""
+    if not verify(CHECKPOINT, tail, public_key):
+        report.problems.append(f"{key}: its checkpoint is not signed by the machine's key")
+        return 0, ""
+    body = b"".join(line + b"\n" for line in lines[:-1])
+    if sha256_of(body) != tail.get("rows_sha256"):
+        report.problems.append(f"{key}: its rows are not the rows the checkpoint signed")
+    prev = str(tail.get("prev_hash"))
+    seq = int(tail.get("first_seq", 0)) - 1
+    for line in lines[:-1]:
+        try:
+            row = json.loads(line)
+        except ValueError:
+            report.problems.append(f"{key}: a row is not JSON")
+            return 0, ""
+        report.rows += 1
+        if row.get("seq") != seq + 1 or row.get("prev_hash") != prev:
+            report.problems.append(f"{key}: row {row.get('seq')} does not follow row {seq}")
+        if entry_hash_of(row) != row.get("entry_hash"):
+            report.problems.append(f"{key}: row {row.get('seq')} was edited")
+        seq, prev = int(row.get("seq", seq + 1)), str(row.get("entry_hash"))
+    if (seq, prev) != (tail.get("last_seq"), tail.get("entry_hash")):
+        report.problems.append(f"{key}: the rows end elsewhere than the signed checkpoint says")
+    return int(tail.get("last_seq", 0)), str(tail.get("entry_hash"))
+
+
+def verify_remote(
+    store: ContextStore, remote: Remote, *, max_problems: int = 50
+) -> RemoteAuditReport:
+    """Check every audit chunk of every trusted machine on ``remote`` (reads only)."""
+    report = RemoteAuditReport()
+    trust = trusted_set(store)
+    by_machine: dict[str, list[str]] = {}
+    for key in remote.list("audit/"):
+        parsed = parse_key(key)
+        if parsed.kind is KeyKind.AUDIT and parsed.machine:
+            by_machine.setdefault(parsed.machine, []).append(key)
+    for machine, keys in sorted(by_machine.items()):
+        if not trust.trusts(machine):
+            report.untrusted.append(machine)
+            continue
+        report.machines.append(machine)
+        found = remote.get_many(sorted(keys))
+        last_seq, last_hash = 0, GENESIS
+        for key in sorted(keys):
+            entry = found.get(key)
+            if entry is None:
+                report.problems.append(f"{key}: listed but cannot be read")
+                continue
+            report.chunks += 1
+            first = int(key.rsplit("/", 1)[1].removesuffix(".jsonl"))
+            seq, digest = _chunk(key, entry.data, trust.keys[machine], report)
+            if seq and first == last_seq + 1 and last_seq:
+                tail = json.loads(entry.data.splitlines()[-1])
+                if tail.get("prev_hash") != last_hash:
+                    report.problems.append(f"{key}: does not link to the chunk before it")
+            if seq:
+                last_seq, last_hash = seq, digest
+            if len(report.problems) >= max_problems:
+                report.problems.append("… stopped after too many problems")
+                return report
+    return report
