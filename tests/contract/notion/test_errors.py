@@ -7,6 +7,7 @@ import pytest
 from agents.core.testing import free_port
 from tests.contract.notion.conftest import Agent, call, fail
 from tests.fakes.notion import FakeNotion
+from tests.results import text_of
 
 pytestmark = [pytest.mark.anyio, pytest.mark.contract]
 
@@ -33,7 +34,7 @@ async def test_invalid_arguments_name_the_parameter(agent: Agent) -> None:
     async with agent() as client:
         too_many = await client.call_tool("search_workspace", {"limit": 500})
         bad_id = await fail(client, "get_page", page_id="not-an-id")
-    assert too_many.is_error and "limit" in too_many.content[0].text
+    assert too_many.is_error and "limit" in text_of(too_many)
     assert bad_id.startswith("page_id: 'not-an-id' is not a Notion ID or URL")
 
 
@@ -137,7 +138,7 @@ async def test_an_unconfigured_agent_says_which_variable_is_missing(fake: FakeNo
     async with Client(build_server(runtime, token=None, port=None)) as client:
         result = await client.call_tool("search_workspace", {})
     assert runtime.reason == "NOTION_TOKEN missing: set it in environments/.env.test.secrets"
-    assert result.is_error and "not configured" in result.content[0].text
+    assert result.is_error and "not configured" in text_of(result)
 
 
 def fake_root() -> object:

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from mcp import Client
 
+from tests.results import text_of
 from agents.context.handlers import SPEC
 from agents.core.runtime import AgentRuntime
 from agents.core.server import build_server
@@ -76,12 +77,12 @@ async def test_invalid_documents_and_unknown_ids_are_tool_errors(server: Any) ->
         )
         missing = await client.call_tool("get_document", {"id": "session:nope"})
         no_snapshot = await client.call_tool("diff", {"a": "nope"})
-    assert bad.is_error and "'status' is a required property at /body" in bad.content[0].text
+    assert bad.is_error and "'status' is a required property at /body" in text_of(bad)
     # the hint names this agent's tools, never a CLI verb
-    assert missing.is_error and missing.content[0].text == (
+    assert missing.is_error and text_of(missing) == (
         "no document 'session:nope'; list_documents or search_documents shows what exists"
     )
-    assert no_snapshot.content[0].text.endswith("; list_snapshots lists them")
+    assert text_of(no_snapshot).endswith("; list_snapshots lists them")
 
 
 async def test_sessions_are_saved_and_restored_as_markdown(server: Any) -> None:
@@ -114,8 +115,8 @@ async def test_a_snapshot_label_longer_than_200_characters_is_refused_naming_it(
     async with Client(server) as client:
         result = await client.call_tool("snapshot", {"label": "x" * 201})
         snaps = await call(client, "list_snapshots")
-    assert result.is_error and "label" in result.content[0].text
-    assert "at most 200 characters" in result.content[0].text
+    assert result.is_error and "label" in text_of(result)
+    assert "at most 200 characters" in text_of(result)
     assert snaps["snapshots"] == []
 
 

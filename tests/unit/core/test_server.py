@@ -17,6 +17,7 @@ from agents.core.registry import HandlerRegistry
 from agents.core.runtime import AgentRuntime
 from agents.core.server import MAX_ERROR_CHARS, build_server
 from agents.core.testing import recording
+from tests.results import text_of
 from tests.unit.core.util import runtime_for, server_for
 
 pytestmark = pytest.mark.anyio
@@ -70,7 +71,7 @@ async def test_a_user_fixable_error_becomes_a_tool_error_with_its_message() -> N
     async with Client(server_for(demo_registry())) as client:
         result = await client.call_tool("refuse", {"page": "abc"})
     assert result.is_error
-    assert result.content[0].text == "page 'abc' not found or not shared with the integration"
+    assert text_of(result) == "page 'abc' not found or not shared with the integration"
 
 
 async def test_an_error_quoting_a_huge_argument_is_clipped_keeping_its_head_and_tail() -> None:
@@ -78,7 +79,7 @@ async def test_an_error_quoting_a_huge_argument_is_clipped_keeping_its_head_and_
     rec = recording()
     async with Client(server_for(demo_registry(), recorder=rec)) as client:
         result = await client.call_tool("refuse", {"page": "x" * 100_000})
-    text = result.content[0].text
+    text = text_of(result)
     assert result.is_error
     assert len(text) <= MAX_ERROR_CHARS + 60
     assert text.startswith("page 'xxx") and text.endswith("not shared with the integration")
@@ -94,8 +95,8 @@ async def test_a_crash_is_logged_with_traceback_and_returned_as_a_generic_error(
             result = await client.call_tool("crash", {})
         after = await client.call_tool("echo", {"text": "still here"})
     assert result.is_error
-    assert "sk-live" not in result.content[0].text
-    assert after.content[0].text == "still here"
+    assert "sk-live" not in text_of(result)
+    assert text_of(after) == "still here"
     call = [e for e in logs if e["event"] == "tool_call"]
     assert call[0]["outcome"] == "crash"
 
@@ -106,7 +107,7 @@ async def test_invalid_arguments_are_a_tool_error_not_a_crash() -> None:
     async with Client(server_for(demo_registry(), recorder=rec)) as client:
         result = await client.call_tool("echo", {"text": 12})
     assert result.is_error
-    assert "text" in result.content[0].text
+    assert "text" in text_of(result)
     assert rec.calls[-1].outcome == "invalid_arguments"
 
 
@@ -119,12 +120,12 @@ async def test_a_parameter_the_tool_does_not_take_is_refused_with_the_nearest_na
         several = await client.call_tool("echo", {"text": "hi", "txt": "a", "x" * 100: 1})
         fine = await client.call_tool("echo", {"text": "hi"})
     assert typo.is_error
-    assert typo.content[0].text == (
+    assert text_of(typo) == (
         "write has no parameter 'usr'; did you mean 'user' instead of 'usr'? It takes: user"
     )
     assert rec.calls[0].meta == {}  # write never ran, so never annotated its record
     assert several.is_error
-    text = several.content[0].text
+    text = text_of(several)
     assert "has no parameters 'txt', '" + "x" * 60 + "…'" in text
     assert text.endswith("It takes: api_key, text")
     assert not fine.is_error
@@ -200,7 +201,7 @@ async def test_a_handler_of_an_unconfigured_agent_gets_a_not_configured_error() 
         result = await client.call_tool("use_upstream", {})
     assert "ctx" not in tools[0].input_schema.get("properties", {})
     assert result.is_error
-    assert result.content[0].text == (
+    assert text_of(result) == (
         "the demo agent is not configured: DEMO_TOKEN missing: set it in "
         "environments/.env.test.secrets"
     )

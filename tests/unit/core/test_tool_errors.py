@@ -14,6 +14,7 @@ from pydantic import Field
 from agents.core.registry import HandlerRegistry
 from agents.core.testing import recording
 from agents.core.tool_errors import describe, suggest
+from tests.results import text_of
 from tests.unit.core.util import server_for
 
 NOTION_LIKE = ["search_workspace", "get_page", "create_page", "list_pages", "agent_info"]
@@ -97,7 +98,7 @@ async def test_an_unknown_tool_gets_did_you_mean_and_the_list_of_tools() -> None
     async with Client(server_for(registry(), recorder=rec)) as client:
         result = await client.call_tool("search", {"query": "x"})
     assert result.is_error
-    assert result.content[0].text == (
+    assert text_of(result) == (
         "unknown tool 'search'; did you mean 'search_workspace'? "
         "Tools of this agent: agent_info, create_page, search_workspace"
     )
@@ -109,7 +110,7 @@ async def test_a_parameter_named_by_its_prefix_gets_the_full_name() -> None:
     async with Client(server_for(registry())) as client:
         result = await client.call_tool("create_page", {"title": "t", "parent": "abc"})
     assert result.is_error
-    assert "did you mean 'parent_page_id' instead of 'parent'?" in result.content[0].text
+    assert "did you mean 'parent_page_id' instead of 'parent'?" in text_of(result)
 
 
 @pytest.mark.anyio
@@ -140,7 +141,7 @@ async def test_type_and_range_errors_name_the_parameter_the_expectation_and_the_
     rec = recording()
     async with Client(server_for(registry(), recorder=rec)) as client:
         result = await client.call_tool("search_workspace", arguments)
-    text = result.content[0].text
+    text = text_of(result)
     assert result.is_error
     assert text == expected
     assert "pydantic" not in text and "http" not in text

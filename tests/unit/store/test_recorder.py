@@ -16,6 +16,7 @@ from agents.core.registry import HandlerRegistry
 from agents.store import audit
 from agents.store.recorder import StoreRecorder
 from agents.store.store import ContextStore
+from tests.results import text_of
 from tests.unit.core.util import server_for
 from tests.unit.store.conftest import moment_passed
 
@@ -104,7 +105,7 @@ async def test_a_record_that_cannot_be_stored_fails_the_call_visibly(
     store.close()
     async with Client(server_for(registry(), recorder=recorder)) as client:
         result = await client.call_tool("create_page", {"title": "x"})
-    assert result.is_error and "could not be stored" in result.content[0].text
+    assert result.is_error and "could not be stored" in text_of(result)
 
 
 def test_compaction_drops_old_outputs_and_their_unreferenced_blobs(

@@ -133,7 +133,7 @@ def test_markdown_merges_by_lines_and_a_real_conflict_needs_review() -> None:
     def md(text: str) -> dict[str, Any]:
         return {"path": "CLAUDE.md", "format": "markdown", "text": text}
 
-    doc = {"kind": "claude_file", "doc": "claude_file:user/CLAUDE.md"}
+    doc: dict[str, Any] = {"kind": "claude_file", "doc": "claude_file:user/CLAUDE.md"}
     base = rev(md("a\nb\nc\n"), {"a": 1}, "a", **doc)
     a = rev(md("A\nb\nc\n"), {"a": 2}, "a", T0 + 1, **doc)
     b = rev(md("a\nb\nC\n"), {"a": 1, "b": 1}, "b", T0 + 2, **doc)
@@ -149,7 +149,7 @@ def test_markdown_merges_by_lines_and_a_real_conflict_needs_review() -> None:
 def test_machine_state_keeps_the_owner_revision_even_when_older() -> None:
     """Single-writer kinds: another machine's write never beats the owner's."""
     scope = {"level": "machine", "project_id": None, "machine_id": "a"}
-    kw = {"kind": "machine_state", "doc": "machine_state:a", "scope": scope}
+    kw: dict[str, Any] = {"kind": "machine_state", "doc": "machine_state:a", "scope": scope}
     owner = rev({"machine_id": "a", "agents": {}}, {"a": 2}, "a", T0, **kw)
     other = rev({"machine_id": "a", "agents": {"x": {}}}, {"a": 1, "b": 1}, "b", T0 + 99, **kw)
     ab, ba = both_ways(None, owner, other)
@@ -163,7 +163,7 @@ def test_skills_merge_file_by_file() -> None:
     def skill(files: dict[str, str]) -> dict[str, Any]:
         return {"name": "s", "files": [{"path": p, "text": t} for p, t in sorted(files.items())]}
 
-    kw = {"kind": "skill", "doc": "skill:s"}
+    kw: dict[str, Any] = {"kind": "skill", "doc": "skill:s"}
     base = rev(skill({"SKILL.md": "a\nb\nc\n", "x.py": "1\n"}), {"a": 1}, "a", **kw)
     a = rev(skill({"SKILL.md": "A\nb\nc\n", "x.py": "1\n"}), {"a": 2}, "a", T0 + 1, **kw)
     b = rev(

@@ -1,0 +1,39 @@
+"""How the write guard reads a Graph object into a target a protection pattern can match."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from agents.lokka.guard import NAME_FIELDS, _readable, protected_match, target_of
+
+
+def test_a_target_carries_every_name_graph_returned_so_any_pattern_can_match_it() -> None:
+    """A protection pattern on a UPN, mail, nickname or app id protects the object."""
+    data = {f: f"{f}-value" for f in NAME_FIELDS} | {"@odata.type": "#microsoft.graph.user"}
+    target = target_of("directoryObject", data, "alias")
+    assert target.kind == "user" and target.id == "id-value"
+    assert set(target.names) == {*data.values()} - {"#microsoft.graph.user"} | {"alias"}
+    assert target.label == "user:userPrincipalName-value"
+    for field in NAME_FIELDS:
+        assert protected_match((f"{field}-value",), target) is not None
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [None, [], "text", {}, {"id": ""}, {"id": 7}, {"displayName": "Alice"}],
+    ids=["null", "list", "string", "empty", "blank-id", "number-id", "no-id"],
+)
+def test_an_answer_naming_no_object_id_is_unresolved_so_the_write_is_refused(answer: Any) -> None:
+    """Without an id there is nothing to check the protections against."""
+    target = _readable("user", answer, "alice@contoso.com")
+    assert target.unresolved is not None
+    assert target.names == ("alice@contoso.com",) and target.label == "user:alice@contoso.com"
+
+
+def test_an_answer_with_an_id_resolves_to_that_object() -> None:
+    """The id Graph returned, not the reference used, identifies the object."""
+    target = _readable("user", {"id": "u1", "userPrincipalName": "a@contoso.com"}, "a")
+    assert target.unresolved is None and target.id == "u1"
+    assert target.names == ("a@contoso.com", "u1", "a")
