@@ -86,6 +86,7 @@ def drafts_of(
             Scope(scope["level"], scope["project_id"], scope["machine_id"]),
             tuple(_ref(r) for r in env["secret_refs"]),
             bool(env["deleted"]),
+            origin=str(env.get("origin_machine") or "") or None,
         )
         if heads is not None:
             heads[env["id"]] = head

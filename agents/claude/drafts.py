@@ -97,6 +97,8 @@ class Draft:
     scope: Scope = field(default_factory=Scope)
     secret_refs: tuple[SecretRef, ...] = ()
     deleted: bool = False
+    # the machine whose revision this is (None: made here, now); not part of the content
+    origin: str | None = field(default=None, compare=False)
 
     def content_hash(self) -> str:
         """SHA-256 over canonical JSON of kind, scope, deleted, body and secret refs (§5.2)."""

@@ -29,11 +29,13 @@ from agents.claude import jsontext
 from agents.claude.diff import text_diff
 from agents.claude.drafts import Draft
 from agents.claude.machine import Machine
+from agents.claude.risk import classify
 from agents.claude.targets import (
     DELETE,
     Blob,
     BlockedError,
     Unit,
+    confine,
     is_missing,
     read_current,
     unit_hash,
@@ -42,9 +44,18 @@ from agents.claude.targets import (
 from agents.claude.vault import decrypt
 from agents.core.errors import AgentError
 
-__all__ = ["WRITES", "ApplyPlan", "Change", "FilePlan", "json_text", "plan_apply", "read_bytes"]
+__all__ = [
+    "WRITES",
+    "ApplyPlan",
+    "Change",
+    "FilePlan",
+    "build_files",
+    "json_text",
+    "plan_apply",
+    "read_bytes",
+]
 
-Action = Literal["create", "update", "delete", "chmod", "unchanged", "conflict", "blocked"]
+Action = Literal["create", "update", "delete", "chmod", "unchanged", "conflict", "blocked", "held"]
 WRITES = ("create", "update", "delete", "chmod")
 Lookup = Callable[[str], Any] | Mapping[str, Any]
 
@@ -65,6 +76,8 @@ class Change:
     current: Any = None  # what is there now (same forms), kept to show conflicts
     mode: int | None = None
     uses_secrets: bool = False
+    risk: str = ""  # why this write runs code or carries credentials (agents.claude.risk)
+    origin: str | None = None  # the machine the document's revision came from
 
 
 @dataclass
@@ -94,7 +107,7 @@ class ApplyPlan:
         to the store (written, or unchanged) unless listed in ``failed``: the new file
         bases of an executed plan."""
         bad = {c.draft_id for c in failed}
-        bad |= {c.draft_id for c in self.changes if c.action in ("conflict", "blocked")}
+        bad |= {c.draft_id for c in self.changes if c.action in ("conflict", "blocked", "held")}
         ids = {c.draft_id for c in self.changes} - bad
         return {d: self.heads[d] for d in sorted(ids) if d in self.heads}
 
@@ -136,6 +149,7 @@ class ApplyPlan:
                 lines.append(f"{action}: {n}")
         lines += [f"conflict: {c.label}: {c.reason}" for c in self.conflicts]
         lines += [f"blocked: {c.label}: {c.reason}" for c in self.by_action("blocked")]
+        lines += [f"held, left as it is: {c.label}: {c.reason}" for c in self.by_action("held")]
         if secrets and self.missing_secrets:
             lines.append("secrets still needed: " + ", ".join(sorted(self.missing_secrets)))
         if self.env_refs:
@@ -248,6 +262,7 @@ class _Planner:
             label += "#" + "/".join(unit.pointer)
         c = Change(draft.id, unit.key, "blocked", label=label, unit=unit, mode=unit.mode)
         try:
+            confine(unit.path, self.plan.machine)
             current = read_current(unit, self.cache)
             c.desired, c.uses_secrets = self.content(draft, unit)
         except BlockedError as exc:
@@ -277,6 +292,20 @@ class _Planner:
                 if last is None
                 else "changed since it was last applied"
             )
+        if c.action in ("create", "update", "chmod") and draft.origin is not None:
+            c.origin = draft.origin
+            c.risk = (
+                classify(
+                    unit.path,
+                    unit.pointer,
+                    c.desired,
+                    c.current,
+                    settings=self.plan.machine.settings_json,
+                    skills=self.plan.machine.claude_dir / "skills",
+                    mode=unit.mode,
+                )
+                or ""
+            )
         return c
 
     def stale(self, draft: Draft, found: list[Unit]) -> list[Unit]:
@@ -301,7 +330,20 @@ class _Planner:
             self.plan.changes.append(self.unit(draft, u))
 
 
+CREDENTIAL_FILES = frozenset({".credentials.json"})
+
+
+def clamp_mode(mode: int, path: Path) -> int:
+    """A written file's mode: never looser than 0755 (no group or other write, no setuid,
+    setgid or sticky bit), and 0600 for a credential file."""
+    return 0o600 if path.name in CREDENTIAL_FILES else mode & 0o755
+
+
 def _file_mode(path: Path, changes: list[Change]) -> int:
+    return clamp_mode(_wanted_mode(path, changes), path)
+
+
+def _wanted_mode(path: Path, changes: list[Change]) -> int:
     with contextlib.suppress(FileNotFoundError):
         mode = path.stat().st_mode & 0o777
         for c in changes:
@@ -348,7 +390,9 @@ def read_bytes(path: Path) -> bytes | None:
         return None
 
 
-def _build_files(plan: ApplyPlan) -> None:
+def build_files(plan: ApplyPlan) -> None:
+    """(Re)build the new content of every file the plan writes, from its changes."""
+    plan.files = []
     groups: dict[Path, list[Change]] = {}
     for c in plan.changes:
         if c.unit is not None and c.action in WRITES:
@@ -393,5 +437,5 @@ def plan_apply(
     planner = _Planner(machine, applied or {}, secrets or {}, blobs or {}, identities, inline_env)
     for d in drafts:
         planner.add(d)
-    _build_files(planner.plan)
+    build_files(planner.plan)
     return planner.plan

@@ -12,6 +12,7 @@ Capture uses the same mapping to hash what it read, so the store can record thos
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -29,6 +30,7 @@ __all__ = [
     "Blob",
     "BlockedError",
     "Unit",
+    "confine",
     "current_hashes",
     "file_entry_mode",
     "is_missing",
@@ -123,7 +125,38 @@ def _unmapped(pid: str | None) -> str:
 def _project_path(machine: Machine, pid: str | None) -> Path:
     if not pid or pid not in machine.project_paths:
         raise BlockedError(_unmapped(pid))
-    return Path(machine.project_paths[pid])
+    path = Path(machine.project_paths[pid])
+    if not path.is_absolute() or not _under(_real(path), _real(machine.home)):
+        raise BlockedError(
+            f"project {pid!r} maps to {str(path)!r}, which is not under the home "
+            f"{str(machine.home)!r}; only projects under the home are written"
+        )
+    return path
+
+
+def _real(path: Path) -> str:
+    return os.path.realpath(path)
+
+
+def _under(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def confine(path: Path, machine: Machine) -> None:
+    """Refuse a target that resolves (symlinks followed) outside this machine's home, its
+    Claude folder, ``~/.claude.json``'s folder and Desktop's config folder.
+
+    Raises:
+        BlockedError: It does; nothing is written there.
+    """
+    real = _real(path)
+    roots = {machine.home, machine.claude_dir, machine.claude_json.parent}
+    roots.add(machine.desktop_config.parent)
+    if not any(_under(real, _real(r)) for r in roots):
+        raise BlockedError(
+            f"{str(path)!r} resolves to {real!r}, outside the home; refusing to write there "
+            "(a symlink or a path in a document leads out)"
+        )
 
 
 def _tree(draft: Draft, root: Path, files: list[Mapping[str, Any]], ph: Placeholders) -> list[Unit]:

@@ -22,10 +22,12 @@ from agents.core.settings import find_root, load_layers
 from agents.store.config import open_store
 
 if TYPE_CHECKING:
+    from agents.claude.approval import RiskDecision
     from agents.claude.drafts import Draft
     from agents.claude.importer import ImportResult
     from agents.claude.machine import Machine
-    from agents.claude.plan import ApplyPlan
+    from agents.claude.plan import ApplyPlan, Change
+    from agents.claude.risk import Approvals, OriginTrusted
     from agents.store.store import ContextStore
 
 __all__ = ["add_parsers", "blobs_of", "confirm", "home_of", "plan_for", "run_apply", "store_of"]
@@ -105,12 +107,16 @@ def run_apply(
     question: str,
     *,
     secrets_line: bool = True,
+    trusted: OriginTrusted | None = None,
 ) -> dict[str, Any]:
     """Show ``plan``, ask, carry it out (never over a changed file), record what was written.
 
     ``secrets_line``: False when the caller ends with its own note on missing secrets.
+    ``trusted``: which machines' content may be approved when it runs code or carries
+    credentials (default: this machine only, until machine trust decides).
     """
     from agents.claude.apply import execute
+    from agents.claude.approval import remember
     from agents.claude.bridge import vault_of
     from agents.claude.importer import plan_import, run_import, save_applied, set_file_bases
 
@@ -120,6 +126,7 @@ def run_apply(
         todo = plan_import(store, plan.machine, only=plan.conflict_ids, exclude=_ours())
         imported = run_import(store, todo, vault_of(store))
         plan = plan_for(store, plan.machine)
+    approvals, decision = _settle_risky(args, store, plan, trusted)
     writes = plan.by_action("create", "update", "delete", "chmod")
     if not args.json:
         if plan.diff():
@@ -137,11 +144,13 @@ def run_apply(
         "missing_secrets": sorted(plan.missing_secrets),
         "env_refs": sorted(plan.env_refs),
         "written": [],
+        "held": decision.as_dict(),
     }
     if imported is not None:
         result["imported"] = _import_report(imported)
     if writes and confirm(args, question):
         done = execute(plan, skip_conflicts=True)
+        remember(approvals, decision, done.changed_meanwhile)
         save_applied(store, done.applied, bases=plan.settled(done.changed_meanwhile))
         result["written"] = [str(p) for p in done.written]
         result["changed_meanwhile"] = [c.label for c in done.changed_meanwhile]
@@ -158,6 +167,49 @@ def run_apply(
                 "them with the store first (see `agents sync conflicts` for any that overlap)"
             )
     return result
+
+
+def origin_trust(store: ContextStore) -> OriginTrusted:
+    """Whose content may be approved when it runs code or carries credentials: this machine
+    only, until machine trust (issue 14's trust part) decides."""
+    from agents.claude.risk import this_machine_only
+
+    return this_machine_only(store.machine_id)
+
+
+def _settle_risky(
+    args: argparse.Namespace,
+    store: ContextStore,
+    plan: ApplyPlan,
+    trusted: OriginTrusted | None,
+) -> tuple[Approvals, RiskDecision]:
+    """Show the section of writes that run code or carry credentials and decide them: its
+    own question on a terminal, ``--allow-exec``, never ``--yes`` alone."""
+    from agents.claude.approval import pending, section, settle
+    from agents.claude.risk import Approvals
+
+    approvals = Approvals(store.directory / "approvals.json")
+    trust = trusted or origin_trust(store)
+    needed = pending(plan, approvals)
+    if needed and not args.json:
+        print(section(needed, trust), end="")
+    ask = None
+    if not args.yes and not args.dry_run and not args.json and sys.stdin.isatty():
+
+        def ask(changes: list[Change]) -> bool:
+            question = f"Write these {len(changes)} change(s) that run code or carry credentials?"
+            return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
+
+    decision = settle(
+        plan, approvals, allow=bool(getattr(args, "allow_exec", False)), trusted=trust, ask=ask
+    )
+    if decision.held and not args.json:
+        print(
+            f"{len(decision.held)} change(s) that run code or carry credentials are held and "
+            "left as they are on disk (the rest is written): review them above, then run again "
+            "with --allow-exec (only content from trusted machines can be approved)"
+        )
+    return approvals, decision
 
 
 def _import_report(res: ImportResult) -> dict[str, Any]:
@@ -295,6 +347,12 @@ def add_parsers(sub: Any) -> None:
     common.add_argument("--home", help="act on this home directory instead of yours")
     common.add_argument("--dry-run", action="store_true", help="only show what would change")
     common.add_argument("--yes", "-y", action="store_true", help="write without asking")
+    common.add_argument(
+        "--allow-exec",
+        action="store_true",
+        help="also write what runs code or carries credentials (hooks, MCP servers, env, "
+        "permissions, plugins, executables); --yes alone never does",
+    )
     top = sub.add_parser("claude", help="this machine's Claude files <-> the context store")
     verbs = top.add_subparsers(dest="verb", required=True, metavar="VERB")
     p = verbs.add_parser("import", help="capture Claude files into the store", parents=[common])

@@ -177,6 +177,12 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--dry-run", action="store_true", help="pull and show, write no file")
     p.add_argument("--yes", "-y", action="store_true", help="write without asking")
     p.add_argument(
+        "--allow-exec",
+        action="store_true",
+        help="also write what runs code or carries credentials (hooks, MCP servers, env, "
+        "permissions, plugins, executables) from trusted machines; --yes alone never does",
+    )
+    p.add_argument(
         "--no-register", action="store_true", help="do not register this environment's agents"
     )
     p.add_argument("--no-push", action="store_true", help="do not publish this machine afterwards")

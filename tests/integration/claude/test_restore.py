@@ -13,6 +13,7 @@ import pytest
 
 from agents.claude.machine import Machine
 from agents.claude.scan import scan
+from agents.cli import claude as cli_claude
 from agents.cli.main import main
 from agents.sync import open_remote
 from agents.sync.testing import bare_git_repo
@@ -105,6 +106,23 @@ def test_restore_brings_a_new_machine_to_where_the_last_one_was(
         alice_id,
     )
     assert out["pull"]["fast_forwarded"] >= 10
+    # what runs code is held with --yes alone: the rest is written
+    held = {h["target"]: h for h in out["apply"]["held"]}
+    script = "~/.claude/skills/pdf-tools/scripts/extract.py"
+    alice_id = held[script]["origin"]
+    assert alice_id and held[script]["risk"] == "an executable file"
+    assert not (bob_home / ".claude" / "skills" / "pdf-tools" / "scripts" / "extract.py").exists()
+    assert (bob_home / ".claude" / "CLAUDE.md").exists()
+    # not even --allow-exec writes it while alice is not trusted here
+    out = as_json(
+        capsys, b, "restore", "--from", remote, "--home", str(bob_home), "--yes", "--allow-exec"
+    )
+    assert script in {h["target"] for h in out["apply"]["held"]}
+    monkeypatch.setattr(cli_claude, "origin_trust", lambda store: {alice_id}.__contains__)
+    out = as_json(
+        capsys, b, "restore", "--from", remote, "--home", str(bob_home), "--yes", "--allow-exec"
+    )
+    assert out["apply"]["held"] == []
     assert "notion-agent" in out["registered"]
     assert out["apply"]["missing_secrets"], "alice's secrets are not shared with bob yet"
     claude = bob_home / ".claude"
@@ -135,7 +153,9 @@ def test_restore_brings_a_new_machine_to_where_the_last_one_was(
     shared = as_json(capsys, a, "claude", "secrets", "share")
     assert sorted(r["id"] for r in shared["recipients"]) == sorted([alice_id, bob_id["id"]])
     run(capsys, a, "sync", "push")
-    out = as_json(capsys, b, "restore", "--from", remote, "--home", str(bob_home), "--yes")
+    out = as_json(
+        capsys, b, "restore", "--from", remote, "--home", str(bob_home), "--yes", "--allow-exec"
+    )
     assert out["apply"]["missing_secrets"] == [] and out["secrets_received"]
     settings = json.loads((bob_home / ".claude" / "settings.json").read_text())
     assert TOKENS["anthropic"] in json.dumps(settings["env"])  # the real value, on bob's disk
@@ -144,6 +164,7 @@ def test_restore_brings_a_new_machine_to_where_the_last_one_was(
     # a file bob edits is never overwritten by a later restore
     (claude / "CLAUDE.md").write_text("bob's own rules\n")
     again = as_json(capsys, b, "restore", "--from", remote, "--home", str(bob_home), "--yes")
+    assert again["apply"]["held"] == [], "approved content is remembered by its hash"
     assert (claude / "CLAUDE.md").read_text() == "bob's own rules\n"
     assert any("CLAUDE.md" in c["target"] for c in again["apply"]["conflicts"])
 
