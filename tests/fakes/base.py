@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from tests.fakes.faults import InjectsWireFaults, WireFaults, send_answer
@@ -54,7 +54,38 @@ class Fault:
     body: Any = None
 
 
-class FakeServer(InjectsWireFaults):
+class Loopback:
+    """An HTTP server on a free 127.0.0.1 port, served from a daemon thread once started."""
+
+    scheme = "http"
+    server: ThreadingHTTPServer
+    thread: threading.Thread
+
+    def serve(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        """Bind the server for ``handler`` (not serving until :meth:`start`)."""
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        """``http://127.0.0.1:<port>`` (no trailing slash)."""
+        return f"{self.scheme}://127.0.0.1:{self.server.server_address[1]}"
+
+    def start(self) -> Self:
+        """Serve in a daemon thread."""
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the socket."""
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class FakeServer(InjectsWireFaults, Loopback):
     """Base of every fake: subclasses implement :meth:`route`."""
 
     def __init__(self, tls: tuple[Path, Path] | None = None) -> None:
@@ -88,32 +119,12 @@ class FakeServer(InjectsWireFaults):
 
             do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _handle  # noqa: N815  http.server names
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.scheme = "http"
+        self.serve(Handler)
         if tls:
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             ctx.load_cert_chain(str(tls[0]), str(tls[1]))
             self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
             self.scheme = "https"
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        """``http://127.0.0.1:<port>`` (no trailing slash)."""
-        return f"{self.scheme}://127.0.0.1:{self.server.server_address[1]}"
-
-    def start(self) -> FakeServer:
-        """Serve in a daemon thread."""
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and close the socket."""
-        self.server.shutdown()
-        self.server.server_close()
 
     def fail(self, method: str, path: str, status: int, **kwargs: Any) -> None:
         """Queue a fault for requests to ``path`` (a prefix of the collapsed path)."""

@@ -14,10 +14,12 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import httpx
+
+from tests.fakes.base import Loopback
 
 __all__ = ["OPS", "ManglingProxy", "Mutation", "mutate"]
 
@@ -99,7 +101,7 @@ class Mutation:
         return status, {**headers, "Content-Type": "application/json"}, json.dumps(out).encode()
 
 
-class ManglingProxy:
+class ManglingProxy(Loopback):
     """An HTTP proxy on 127.0.0.1 in front of the fake at ``target``."""
 
     def __init__(self, target: str) -> None:
@@ -132,24 +134,11 @@ class ManglingProxy:
 
             do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _handle  # noqa: N815  http.server names
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        """``http://127.0.0.1:<port>``."""
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def start(self) -> ManglingProxy:
-        self.thread.start()
-        return self
+        self.serve(Handler)
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        """Stop serving, close the socket and the connection to the fake."""
+        super().stop()
         self._http.close()
 
     def arm(self, mutation: Mutation | None) -> None:
