@@ -170,11 +170,12 @@ def run_apply(
 
 
 def origin_trust(store: ContextStore) -> OriginTrusted:
-    """Whose content may be approved when it runs code or carries credentials: this machine
-    only, until machine trust (issue 14's trust part) decides."""
-    from agents.claude.risk import this_machine_only
+    """Whose content may be approved when it runs code or carries credentials: the machines
+    this one trusts (``agents machines list``), itself included."""
+    from agents.sync.trust import trusted_set
 
-    return this_machine_only(store.machine_id)
+    trust = trusted_set(store)
+    return lambda machine: machine == store.machine_id or trust.trusts(machine)
 
 
 def _settle_risky(

@@ -13,7 +13,6 @@ import pytest
 
 from agents.claude.machine import Machine
 from agents.claude.scan import scan
-from agents.cli import claude as cli_claude
 from agents.cli.main import main
 from agents.sync import open_remote
 from agents.sync.testing import bare_git_repo
@@ -109,16 +108,10 @@ def test_restore_brings_a_new_machine_to_where_the_last_one_was(
     # what runs code is held with --yes alone: the rest is written
     held = {h["target"]: h for h in out["apply"]["held"]}
     script = "~/.claude/skills/pdf-tools/scripts/extract.py"
-    alice_id = held[script]["origin"]
-    assert alice_id and held[script]["risk"] == "an executable file"
+    assert held[script]["origin"] == alice_id and held[script]["risk"] == "an executable file"
     assert not (bob_home / ".claude" / "skills" / "pdf-tools" / "scripts" / "extract.py").exists()
     assert (bob_home / ".claude" / "CLAUDE.md").exists()
-    # not even --allow-exec writes it while alice is not trusted here
-    out = as_json(
-        capsys, b, "restore", "--from", remote, "--home", str(bob_home), "--yes", "--allow-exec"
-    )
-    assert script in {h["target"] for h in out["apply"]["held"]}
-    monkeypatch.setattr(cli_claude, "origin_trust", lambda store: {alice_id}.__contains__)
+    # --allow-exec writes it: alice is trusted here
     out = as_json(
         capsys, b, "restore", "--from", remote, "--home", str(bob_home), "--yes", "--allow-exec"
     )
