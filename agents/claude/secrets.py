@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from agents.claude.drafts import RefStyle, SecretRef
-from agents.core.redact import TOKEN_PATTERNS, TokenPattern, find_tokens
+from agents.core.redact import TOKEN_PATTERNS, TokenPattern, find_tokens, may_name_a_secret
 from agents.core.redact import is_secret_name as _is_secret_name
 
 __all__ = [
@@ -111,7 +111,7 @@ class Extractor:
     ) -> str:
         """Replace token shapes and secret-named assignments inside free text."""
         spans = [(s, e, kind) for s, e, kind in find_tokens(text)]
-        for m in _ASSIGN.finditer(text):
+        for m in _ASSIGN.finditer(text) if may_name_a_secret(text) else ():
             key = m.group("key").strip("\"'")
             s, e = m.span("value")
             value = m.group("value")

@@ -36,6 +36,7 @@ __all__ = [
     "is_secret_name",
     "mask",
     "mask_text",
+    "may_name_a_secret",
     "redact_url",
     "summary",
 ]
@@ -167,6 +168,16 @@ def is_secret_name(name: str) -> bool:
     return words[-1] in ("key", "keys") and not _NAMING_KEYS.intersection(words[:-1])
 
 
+def may_name_a_secret(text: str) -> bool:
+    """False only when no name in ``text`` can be a secret name (so a scan of its
+    ``name = value`` assignments can be skipped): none of the words and parts above, nor
+    ``key``, occurs in it, separators and case aside."""
+    squeezed = _SPLIT.sub("", text.lower())
+    if "key" in squeezed:
+        return True
+    return any(w in squeezed for w in _SECRET_WORDS) or any(p in squeezed for p in _SECRET_PARTS)
+
+
 # --- values ---------------------------------------------------------------------------------
 
 
@@ -177,43 +188,67 @@ class TokenPattern:
     name: str
     regex: re.Pattern[str]
     group: int = 0
+    # literal text every match contains (in the lower-cased text when ``fold``): a pattern
+    # whose hints are all absent cannot match, so its regex is not run at all
+    hints: tuple[str, ...] = ()
+    fold: bool = False
 
 
-def _p(name: str, regex: str, group: int = 0) -> TokenPattern:
-    return TokenPattern(name, re.compile(regex), group)
+def _p(
+    name: str, regex: str, group: int = 0, *, hints: tuple[str, ...] = (), fold: bool = False
+) -> TokenPattern:
+    return TokenPattern(name, re.compile(regex), group, hints, fold)
 
 
 _B = r"(?<![A-Za-z0-9_-])"  # not inside a longer word
 _NOT_REF = r"(?!\$\{|\{\{|secret://)"  # ${NAME}, {{name}} and secret://name are references
 TOKEN_PATTERNS: tuple[TokenPattern, ...] = (
-    _p("anthropic-key", _B + r"sk-ant-[A-Za-z0-9_-]{20,}"),
-    _p("openai-key", _B + r"sk-(?=[A-Za-z0-9_-]*\d)[A-Za-z0-9_-]{20,}"),
-    _p("notion-token", _B + r"(?:ntn_[A-Za-z0-9]{30,}|secret_(?=[A-Za-z0-9]*\d)[A-Za-z0-9]{30,})"),
-    _p("github-token", _B + r"(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,})"),
-    _p("slack-token", _B + r"xox[abposre]-[A-Za-z0-9-]{10,}"),
-    _p("jwt", _B + r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"),
+    _p("anthropic-key", _B + r"sk-ant-[A-Za-z0-9_-]{20,}", hints=("sk-ant-",)),
+    _p("openai-key", _B + r"sk-(?=[A-Za-z0-9_-]*\d)[A-Za-z0-9_-]{20,}", hints=("sk-",)),
+    _p(
+        "notion-token",
+        _B + r"(?:ntn_[A-Za-z0-9]{30,}|secret_(?=[A-Za-z0-9]*\d)[A-Za-z0-9]{30,})",
+        hints=("ntn_", "secret_"),
+    ),
+    _p(
+        "github-token",
+        _B + r"(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,})",
+        hints=("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+    ),
+    _p("slack-token", _B + r"xox[abposre]-[A-Za-z0-9-]{10,}", hints=("xox",)),
+    _p("jwt", _B + r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*", hints=("eyJ",)),
     _p(
         "azure-client-secret",
         r"(?<![A-Za-z0-9_~.-])[A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,34}(?![A-Za-z0-9_~.-])",
+        hints=("Q~",),
     ),
-    _p("aws-access-key", _B + r"(?:AKIA|ASIA)[0-9A-Z]{16}(?![A-Za-z0-9])"),
-    _p("google-api-key", _B + r"AIza[0-9A-Za-z_-]{35}(?![A-Za-z0-9_-])"),
+    _p("aws-access-key", _B + r"(?:AKIA|ASIA)[0-9A-Z]{16}(?![A-Za-z0-9])", hints=("AKIA", "ASIA")),
+    _p("google-api-key", _B + r"AIza[0-9A-Za-z_-]{35}(?![A-Za-z0-9_-])", hints=("AIza",)),
     _p(
         "slack-webhook",
         r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9/_-]{20,}",
+        hints=("hooks.slack.com/",),
     ),
-    _p("age-secret-key", r"(?i)AGE-SECRET-KEY-1[0-9A-Z]{58}"),
+    _p(
+        "age-secret-key",
+        r"(?i)AGE-SECRET-KEY-1[0-9A-Z]{58}",
+        hints=("age-secret-key-1",),
+        fold=True,
+    ),
     # a private key, or what is left of one after a cut (no END line)
     _p(
         "private-key",
         r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----[\s\S]*?"
         r"(?:-----END [A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----|\Z)",
+        hints=("PRIVATE KEY",),
     ),
     _p(
         "bearer-token",
         r"(?i)\bbearer\s+" + _NOT_REF + r"((?=[A-Za-z0-9._~+/=-]*\d)[A-Za-z0-9._~+/=-]{8,}"
         r"|[A-Za-z0-9._~+/=-]{16,})",
         1,
+        hints=("bearer",),
+        fold=True,
     ),
     _p(
         "authorization-header",
@@ -221,21 +256,32 @@ TOKEN_PATTERNS: tuple[TokenPattern, ...] = (
         + _NOT_REF
         + r"([A-Za-z0-9._~+/=-]{8,})",
         1,
+        hints=("authorization",),
+        fold=True,
     ),
     # an Azure SAS (``?sv=…&sig=…``): the signature is the secret
-    _p("sas-signature", r"(?i)(?<![A-Za-z0-9_])sig=" + _NOT_REF + r"([A-Za-z0-9%+/=._-]{8,})", 1),
+    _p(
+        "sas-signature",
+        r"(?i)(?<![A-Za-z0-9_])sig=" + _NOT_REF + r"([A-Za-z0-9%+/=._-]{8,})",
+        1,
+        hints=("sig=",),
+        fold=True,
+    ),
     # connection strings: ``AccountKey=…;``, ``SharedAccessKey=…``, ``Password=…``
     _p(
         "connection-string-secret",
         r"(?i)(?<![A-Za-z0-9_])(?:AccountKey|SharedAccessKey|SharedAccessSignature|Password|Pwd)"
         r"\s*=\s*" + _NOT_REF + r"([^\s;'\"${][^\s;'\"]*)",
         1,
+        hints=("accountkey", "sharedaccess", "password", "pwd"),
+        fold=True,
     ),
     # scheme://user:password@host
     _p(
         "url-password",
         r"(?i)\b[a-z][a-z0-9+.-]*://[^/\s:@\"']*:" + _NOT_REF + r"([^/\s@\"'${][^/\s@\"']*)@",
         1,
+        hints=("://",),
     ),
 )
 
@@ -243,7 +289,15 @@ TOKEN_PATTERNS: tuple[TokenPattern, ...] = (
 def find_tokens(text: str) -> list[tuple[int, int, str]]:
     """(start, end, pattern name) of every credential shape in ``text``, without overlaps."""
     hits: list[tuple[int, int, str]] = []
+    lower: str | None = None
     for pat in TOKEN_PATTERNS:
+        if pat.hints:
+            if pat.fold and lower is None:
+                lower = text.lower()
+            where = lower if pat.fold else text
+            assert where is not None
+            if not any(h in where for h in pat.hints):
+                continue
         for m in pat.regex.finditer(text):
             s, e = m.span(pat.group)
             if s < e and not any(s < he and hs < e for hs, he, _ in hits):
