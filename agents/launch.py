@@ -85,7 +85,7 @@ def run(
         "agent_starting",
         transport=args.transport,
         port=None if stdio else port,
-        handlers=len(spec.registry) + 1,
+        tools=len(spec.registry) + 1,
         upstream_configured=runtime.ready,
         reason=runtime.reason,
     )

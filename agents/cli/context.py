@@ -280,11 +280,11 @@ def cmd_outputs(args: argparse.Namespace, store: ContextStore) -> int:
     """Recent agent tool calls."""
     where = {
         k: v
-        for k, v in (("agent", args.agent), ("status", args.status), ("handler", args.handler))
+        for k, v in (("agent", args.agent), ("status", args.status), ("handler", args.tool))
         if v
     }
     rows = [views.output_view(e) for e in store.list("agent_output", where=where, limit=args.limit)]
-    table(args, rows, ["started_at", "agent", "handler", "status", "duration_ms", "error"])
+    table(args, rows, ["started_at", "agent", "tool", "status", "duration_ms", "error"])
     return 0
 
 
@@ -393,7 +393,7 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--status", choices=["active", "paused", "completed", "archived"])
     p.add_argument("--limit", type=int, default=20)
     p = verb("outputs", cmd_outputs, "recent agent tool calls")
-    for flag in ("--agent", "--handler"):
+    for flag in ("--agent", "--tool"):
         p.add_argument(flag)
     p.add_argument("--status", choices=["ok", "error"])
     p.add_argument("--limit", type=int, default=20)

@@ -1,6 +1,6 @@
 """`python -m agents.context`: run the context agent."""
 
-from agents.context.handlers import SPEC
+from agents.context.tools import SPEC
 from agents.launch import run
 
 run(SPEC)

@@ -77,7 +77,7 @@ class OutputSummary(BaseModel):
 
     id: str
     agent: str
-    handler: str
+    tool: str
     status: str
     outcome: str
     started_at: str

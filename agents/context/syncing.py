@@ -10,7 +10,7 @@ import anyio.to_thread
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from agents.context.handlers import SPEC, registry
+from agents.context.app import registry, store_of
 from agents.context.models import (
     ConflictEntry,
     ConflictList,
@@ -18,6 +18,7 @@ from agents.context.models import (
     SyncOutcome,
     SyncStatus,
 )
+from agents.core.runtime import runtime_of
 from agents.core.settings import EnvLayers
 from agents.store import conflicts
 from agents.store.store import ContextStore
@@ -52,7 +53,7 @@ async def with_remote(store: ContextStore, layers: EnvLayers, fn: Callable[[Sync
 
 
 async def _with_remote(ctx: Context, fn: Callable[[Syncer], T]) -> T:
-    return await with_remote(SPEC.client(ctx), SPEC.runtime(ctx).layers, fn)
+    return await with_remote(store_of(ctx), runtime_of(ctx).layers, fn)
 
 
 def status_of(data: dict[str, Any]) -> SyncStatus:
@@ -85,14 +86,14 @@ def outcome_of(report: SyncReport) -> SyncOutcome:
     )
 
 
-@registry.handler(read_only=True)
+@registry.tool(read_only=True)
 async def sync_status(ctx: Context) -> SyncStatus:
     """Show this machine against the remote: unpushed changes, machines not pulled yet, and
     conflicts waiting for review."""
     return status_of(await _with_remote(ctx, lambda s: s.status()))
 
 
-@registry.handler()
+@registry.tool()
 async def sync_now(
     ctx: Context,
     direction: Annotated[
@@ -105,7 +106,7 @@ async def sync_now(
     return outcome_of(await _with_remote(ctx, lambda s: getattr(s, direction)()))
 
 
-@registry.handler(read_only=True)
+@registry.tool(read_only=True)
 async def list_conflicts(
     ctx: Context,
     include_settled: Annotated[
@@ -113,14 +114,14 @@ async def list_conflicts(
     ] = False,
 ) -> ConflictList:
     """List conflicts between machines' edits, oldest first."""
-    store = SPEC.client(ctx)
+    store = store_of(ctx)
     found = await anyio.to_thread.run_sync(
         lambda: conflicts.conflicts(store, None if include_settled else "needs_review")
     )
     return ConflictList(conflicts=[ConflictEntry(**c.as_dict()) for c in found])
 
 
-@registry.handler()
+@registry.tool()
 async def resolve_conflict(
     ctx: Context,
     id: Annotated[str, Field(description="The document id in conflict")],
@@ -129,7 +130,7 @@ async def resolve_conflict(
     ],
 ) -> ConflictList:
     """Settle a document's conflicts by taking one side; push afterwards to share it."""
-    store = SPEC.client(ctx)
+    store = store_of(ctx)
     await anyio.to_thread.run_sync(lambda: resolve(store, id, take, actor="agent:context"))
     found = await anyio.to_thread.run_sync(lambda: conflicts.conflicts(store, "needs_review"))
     return ConflictList(conflicts=[ConflictEntry(**c.as_dict()) for c in found])

@@ -2,7 +2,7 @@
 
 ``AgentError`` and its subclasses are problems a user can fix: the server turns them into
 MCP tool errors carrying their message, and the CLI prints them and exits 1. Anything else
-that escapes a handler is a bug: it is logged with its traceback and the caller sees only a
+that escapes a tool is a bug: it is logged with its traceback and the caller sees only a
 generic tool error.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 __all__ = [
     "AgentError",
     "ConfigError",
-    "DuplicateHandlerError",
+    "DuplicateToolError",
     "InputError",
     "NotConfiguredError",
     "NotFoundError",
@@ -67,5 +67,5 @@ class StoreError(AgentError):
     """The context store cannot be opened or written (corrupt, locked, newer format, full disk)."""
 
 
-class DuplicateHandlerError(AgentError):
-    """Two handlers of one agent were registered under the same tool name."""
+class DuplicateToolError(AgentError):
+    """Two tools of one agent were registered under the same tool name."""

@@ -12,10 +12,10 @@ from mcp.server.mcpserver import Context
 
 from agents.core.errors import AgentError, NotConfiguredError
 from agents.core.recorder import NullRecorder, Recorder
-from agents.core.registry import HandlerRegistry
+from agents.core.registry import ToolRegistry
 from agents.core.settings import CoreSettings, EnvLayers
 
-__all__ = ["AgentRuntime", "AgentSpec", "RecorderFactory"]
+__all__ = ["AgentRuntime", "AgentSpec", "RecorderFactory", "runtime_of"]
 
 ClientT = TypeVar("ClientT")
 RecorderFactory = Callable[[EnvLayers, str], Recorder]
@@ -34,7 +34,7 @@ class AgentSpec(Generic[ClientT]):
     """
 
     name: str
-    registry: HandlerRegistry
+    registry: ToolRegistry
     connect: Callable[[EnvLayers], ClientT]
     version: str
     instructions: str = ""
@@ -46,7 +46,7 @@ class AgentSpec(Generic[ClientT]):
 
     def runtime(self, ctx: Context[Any, Any]) -> AgentRuntime[ClientT]:
         """The runtime of the server answering ``ctx``."""
-        return cast(AgentRuntime[ClientT], ctx.request_context.lifespan_context)
+        return cast(AgentRuntime[ClientT], runtime_of(ctx))
 
     def client(self, ctx: Context[Any, Any]) -> ClientT:
         """The upstream client, or a "not configured" error naming what is missing."""
@@ -125,3 +125,8 @@ class AgentRuntime(Generic[ClientT]):
         if closer is not None:
             await closer()
         await self.recorder.aclose()
+
+
+def runtime_of(ctx: Context[Any, Any]) -> AgentRuntime[Any]:
+    """The runtime of the server answering ``ctx`` (tools reach their client through it)."""
+    return cast(AgentRuntime[Any], ctx.request_context.lifespan_context)

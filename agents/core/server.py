@@ -69,7 +69,7 @@ class AgentInfo(BaseModel):
     agent: str = Field(description="Agent name")
     version: str = Field(description="Agent version")
     env: str = Field(description="Environment the agent runs in")
-    handlers: int = Field(description="Number of tools the agent serves, agent_info included")
+    tools: int = Field(description="Number of tools the agent serves, agent_info included")
     upstream_configured: bool = Field(description="Whether upstream credentials are set")
     reason: str | None = Field(default=None, description="Why the upstream is not configured")
     uptime_seconds: float = Field(description="Seconds since the agent started")
@@ -229,7 +229,7 @@ def build_server(
     owns_runtime: bool = False,
     instance: str | None = None,
 ) -> AgentServer:
-    """The MCP server of ``runtime``'s agent: its handlers, ``agent_info``, /healthz, /readyz.
+    """The MCP server of ``runtime``'s agent: its tools, ``agent_info``, /healthz, /readyz.
 
     With ``token`` set, /mcp requires ``Authorization: Bearer <token>`` (checked by the SDK's
     token verifier); the health routes never need it and reveal no secrets. With
@@ -257,21 +257,21 @@ def build_server(
         warn_on_duplicate_tools=False,
         **auth,
     )
-    for h in spec.registry:
+    for t in spec.registry:
         server.add_tool(
-            h.fn,
-            name=h.name,
-            description=h.description,
-            annotations=_annotations(h.read_only, h.destructive, h.idempotent),
+            t.fn,
+            name=t.name,
+            description=t.description,
+            annotations=_annotations(t.read_only, t.destructive, t.idempotent),
         )
 
     async def agent_info() -> AgentInfo:
-        """Report this agent's version, environment, handler count and upstream configuration."""
+        """Report this agent's version, environment, tool count and upstream configuration."""
         return AgentInfo(
             agent=spec.name,
             version=spec.version,
             env=runtime.env,
-            handlers=len(spec.registry) + 1,
+            tools=len(spec.registry) + 1,
             upstream_configured=runtime.ready,
             reason=runtime.reason,
             uptime_seconds=round(time.monotonic() - runtime.started, 3),

@@ -1,6 +1,6 @@
 """`python -m agents.fizzy`: run the fizzy agent."""
 
-from agents.fizzy.handlers import SPEC
+from agents.fizzy.tools import SPEC
 from agents.launch import run
 
 run(SPEC)

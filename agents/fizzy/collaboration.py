@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from agents.core.errors import InputError
-from agents.fizzy.handlers import (
+from agents.fizzy.app import (
     ID_PATTERN,
     AccountSlug,
     Ctx,
@@ -39,7 +39,7 @@ CommentBody = Annotated[str, Field(min_length=1, description="Comment text (HTML
 AUTHOR_ONLY = "only the comment's author can change or delete it"
 
 
-@registry.handler(read_only=True)
+@registry.tool(read_only=True)
 async def list_comments(
     ctx: Ctx,
     task_number: TaskNumber,
@@ -58,7 +58,7 @@ async def list_comments(
     )
 
 
-@registry.handler()
+@registry.tool()
 async def add_comment(
     ctx: Ctx, task_number: TaskNumber, body: CommentBody, account: AccountSlug = None
 ) -> Comment:
@@ -74,7 +74,7 @@ async def add_comment(
     )
 
 
-@registry.handler(idempotent=True)
+@registry.tool(idempotent=True)
 async def update_comment(
     ctx: Ctx,
     task_number: TaskNumber,
@@ -93,7 +93,7 @@ async def update_comment(
     )
 
 
-@registry.handler(destructive=True, idempotent=True)
+@registry.tool(destructive=True, idempotent=True)
 async def delete_comment(
     ctx: Ctx, task_number: TaskNumber, comment_id: CommentId, account: AccountSlug = None
 ) -> Deleted:
@@ -108,7 +108,7 @@ async def delete_comment(
     return Deleted(id=comment_id)
 
 
-@registry.handler(read_only=True)
+@registry.tool(read_only=True)
 async def list_steps(ctx: Ctx, task_number: TaskNumber, account: AccountSlug = None) -> list[Step]:
     """List a task's checklist steps in order, with whether each is done."""
     return await fizzy(ctx).get_all(
@@ -119,7 +119,7 @@ async def list_steps(ctx: Ctx, task_number: TaskNumber, account: AccountSlug = N
     )
 
 
-@registry.handler()
+@registry.tool()
 async def add_step(
     ctx: Ctx,
     task_number: TaskNumber,
@@ -137,7 +137,7 @@ async def add_step(
     )
 
 
-@registry.handler(idempotent=True)
+@registry.tool(idempotent=True)
 async def update_step(
     ctx: Ctx,
     task_number: TaskNumber,
@@ -161,7 +161,7 @@ async def update_step(
     )
 
 
-@registry.handler(destructive=True, idempotent=True)
+@registry.tool(destructive=True, idempotent=True)
 async def delete_step(
     ctx: Ctx, task_number: TaskNumber, step_id: StepId, account: AccountSlug = None
 ) -> Deleted:
@@ -175,7 +175,7 @@ async def delete_step(
     return Deleted(id=step_id)
 
 
-@registry.handler(read_only=True)
+@registry.tool(read_only=True)
 async def list_tags(
     ctx: Ctx, limit: Limit = 50, page_token: PageToken = None, account: AccountSlug = None
 ) -> Page[Tag]:
@@ -185,7 +185,7 @@ async def list_tags(
     )
 
 
-@registry.handler(read_only=True)
+@registry.tool(read_only=True)
 async def list_notifications(
     ctx: Ctx,
     unread_only: Annotated[bool, Field(description="Only notifications not read yet")] = False,
@@ -206,7 +206,7 @@ async def list_notifications(
     )
 
 
-@registry.handler(idempotent=True)
+@registry.tool(idempotent=True)
 async def mark_notification_read(
     ctx: Ctx,
     notification_id: NotificationId,
@@ -224,7 +224,7 @@ async def mark_notification_read(
     return NotificationReading(notification_id=notification_id, read=read)
 
 
-@registry.handler(idempotent=True)
+@registry.tool(idempotent=True)
 async def mark_all_notifications_read(ctx: Ctx, account: AccountSlug = None) -> NotificationReading:
     """Mark all your notifications read."""
     await fizzy(ctx).act(
@@ -237,7 +237,7 @@ async def mark_all_notifications_read(ctx: Ctx, account: AccountSlug = None) -> 
     return NotificationReading(notification_id=None, read=True)
 
 
-@registry.handler(read_only=True)
+@registry.tool(read_only=True)
 async def list_activity(
     ctx: Ctx,
     project_ids: Annotated[IdList, Field(description="Only events on these projects")] = None,

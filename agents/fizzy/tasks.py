@@ -11,8 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from agents.core.errors import AgentError, InputError, UpstreamError
-from agents.fizzy.client import FizzyClient, Params
-from agents.fizzy.handlers import (
+from agents.fizzy.app import (
     ID_PATTERN,
     AccountSlug,
     Ctx,
@@ -25,6 +24,7 @@ from agents.fizzy.handlers import (
     fizzy,
     registry,
 )
+from agents.fizzy.client import FizzyClient, Params
 from agents.fizzy.models import Page, Step, Task
 
 View = Literal["all", "maybe", "closed", "not_now", "stalled", "postponing_soon", "golden"]
@@ -49,7 +49,7 @@ def _ids(params: dict[str, Any], key: str, values: list[str] | None) -> None:
         params[f"{key}[]"] = list(values)
 
 
-@registry.handler(read_only=True)
+@registry.tool(read_only=True)
 async def list_tasks(
     ctx: Ctx,
     project_ids: Annotated[IdList, Field(description="Only tasks of these projects")] = None,
@@ -97,7 +97,7 @@ async def list_tasks(
     )
 
 
-@registry.handler(read_only=True)
+@registry.tool(read_only=True)
 async def search_tasks(
     ctx: Ctx,
     query: Annotated[str, Field(min_length=1, description="Words to find, or a task id")],
@@ -117,13 +117,13 @@ async def search_tasks(
     )
 
 
-@registry.handler(read_only=True)
+@registry.tool(read_only=True)
 async def get_task(ctx: Ctx, task_number: TaskNumber, account: AccountSlug = None) -> Task:
     """Show one task with its stage, tags, assignees and checklist steps."""
     return await load_task(fizzy(ctx), task_number, account)
 
 
-@registry.handler()
+@registry.tool()
 async def create_task(
     ctx: Ctx,
     project_id: ProjectId,
@@ -198,7 +198,7 @@ async def create_task(
     return await load_task(client, n, account)
 
 
-@registry.handler(idempotent=True)
+@registry.tool(idempotent=True)
 async def update_task(
     ctx: Ctx,
     task_number: TaskNumber,
@@ -225,7 +225,7 @@ async def _act_then_load(
     return await load_task(client, task_number, account)
 
 
-@registry.handler(idempotent=True)
+@registry.tool(idempotent=True)
 async def close_task(ctx: Ctx, task_number: TaskNumber, account: AccountSlug = None) -> Task:
     """Close a task: mark it done (it moves to 'Done')."""
     return await _act_then_load(
@@ -233,7 +233,7 @@ async def close_task(ctx: Ctx, task_number: TaskNumber, account: AccountSlug = N
     )
 
 
-@registry.handler(idempotent=True)
+@registry.tool(idempotent=True)
 async def reopen_task(ctx: Ctx, task_number: TaskNumber, account: AccountSlug = None) -> Task:
     """Reopen a closed task."""
     return await _act_then_load(
@@ -241,7 +241,7 @@ async def reopen_task(ctx: Ctx, task_number: TaskNumber, account: AccountSlug = 
     )
 
 
-@registry.handler(idempotent=True)
+@registry.tool(idempotent=True)
 async def postpone_task(ctx: Ctx, task_number: TaskNumber, account: AccountSlug = None) -> Task:
     """Postpone a task: move it to 'Not Now' (this reopens it and takes it out of its column)."""
     return await _act_then_load(
@@ -249,7 +249,7 @@ async def postpone_task(ctx: Ctx, task_number: TaskNumber, account: AccountSlug 
     )
 
 
-@registry.handler(idempotent=True)
+@registry.tool(idempotent=True)
 async def move_task(
     ctx: Ctx,
     task_number: TaskNumber,
@@ -280,7 +280,7 @@ async def move_task(
     )
 
 
-@registry.handler(idempotent=True)
+@registry.tool(idempotent=True)
 async def move_task_to_project(
     ctx: Ctx, task_number: TaskNumber, project_id: ProjectId, account: AccountSlug = None
 ) -> Task:
@@ -309,7 +309,7 @@ async def _is_assigned(client: FizzyClient, task: Task, user_id: str, account: s
     return bool(found.items)
 
 
-@registry.handler(idempotent=True)
+@registry.tool(idempotent=True)
 async def assign_task(
     ctx: Ctx,
     task_number: TaskNumber,
@@ -334,7 +334,7 @@ async def assign_task(
     return await load_task(client, task_number, account)
 
 
-@registry.handler(idempotent=True)
+@registry.tool(idempotent=True)
 async def tag_task(
     ctx: Ctx,
     task_number: TaskNumber,

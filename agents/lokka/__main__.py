@@ -1,6 +1,6 @@
 """`python -m agents.lokka`: run the lokka agent."""
 
 from agents.launch import run
-from agents.lokka.handlers import SPEC
+from agents.lokka.tools import SPEC
 
 run(SPEC)

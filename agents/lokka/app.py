@@ -1,23 +1,23 @@
-"""The Lokka agent's registry, ``connect`` and ``SPEC``; the tools live in the area modules."""
+"""The Lokka agent's registry, ``connect`` and shared helpers; the tools live in the area
+modules and :mod:`agents.lokka.tools` declares them."""
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 from mcp.server.mcpserver import Context
 
-from agents import __version__
-from agents.core.registry import HandlerRegistry
-from agents.core.runtime import AgentSpec
+from agents.core.registry import ToolRegistry
+from agents.core.runtime import runtime_of
 from agents.core.settings import EnvLayers
 from agents.lokka.client import Lokka
 from agents.lokka.models import Page
 from agents.lokka.settings import load_settings
 
-__all__ = ["SPEC", "connect", "listing", "lokka", "registry"]
+__all__ = ["INSTRUCTIONS", "connect", "listing", "lokka", "registry"]
 
-registry = HandlerRegistry("lokka")
+registry = ToolRegistry("lokka")
 
 INSTRUCTIONS = (
     "Microsoft 365 (Graph) and Azure administration for one pinned tenant. Listings return at "
@@ -33,18 +33,9 @@ def connect(layers: EnvLayers) -> Lokka:
     return Lokka(load_settings(layers))
 
 
-SPEC = AgentSpec(
-    name="lokka",
-    registry=registry,
-    connect=connect,
-    version=__version__,
-    instructions=INSTRUCTIONS,
-)
-
-
 def lokka(ctx: Context[Any, Any]) -> Lokka:
     """The agent's client, or a "not configured" error naming what to set."""
-    return SPEC.client(ctx)
+    return cast(Lokka, runtime_of(ctx).require_client())
 
 
 async def listing(

@@ -13,7 +13,7 @@ from agents.lokka.guard import Plan, guarded_write, resolve
 from agents.lokka.models import Confirm, Cursor, Filter, Limit, Page, Select, WriteResult
 
 
-@registry.handler(read_only=True)
+@registry.tool(read_only=True)
 async def list_devices(
     ctx: Context[Any, Any],
     filter: Filter = None,
@@ -36,7 +36,7 @@ async def list_devices(
     )
 
 
-@registry.handler(read_only=True)
+@registry.tool(read_only=True)
 async def list_managed_devices(
     ctx: Context[Any, Any],
     filter: Filter = None,
@@ -61,7 +61,7 @@ async def list_managed_devices(
     )
 
 
-@registry.handler(destructive=True)
+@registry.tool(destructive=True)
 async def run_managed_device_action(
     ctx: Context[Any, Any],
     device: Annotated[str, Field(description="Intune managed device id")],
@@ -90,7 +90,7 @@ async def run_managed_device_action(
     return await guarded_write(client, action=f"device {action}", confirm=confirm, plan=plan)
 
 
-@registry.handler(read_only=True)
+@registry.tool(read_only=True)
 async def list_applications(
     ctx: Context[Any, Any],
     filter: Filter = None,
@@ -111,7 +111,7 @@ async def list_applications(
     )
 
 
-@registry.handler(read_only=True)
+@registry.tool(read_only=True)
 async def list_service_principals(
     ctx: Context[Any, Any],
     filter: Filter = None,
@@ -157,7 +157,7 @@ class ExpiringCredentials(BaseModel):
     next_cursor: str | None = Field(description="More apps to scan: call again with cursor")
 
 
-@registry.handler(read_only=True)
+@registry.tool(read_only=True)
 async def list_expiring_credentials(
     ctx: Context[Any, Any],
     within_days: Annotated[int, Field(ge=0, le=3650, description="Expiry window in days")] = 30,

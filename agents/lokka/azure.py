@@ -25,7 +25,7 @@ SCOPE = re.compile(
 Subscription = Annotated[str, Field(pattern=r"^[0-9a-fA-F-]{36}$", description="Subscription id")]
 
 
-@registry.handler(read_only=True)
+@registry.tool(read_only=True)
 async def list_subscriptions(
     ctx: Context[Any, Any], limit: Limit = 50, cursor: Cursor = None
 ) -> Page:
@@ -35,7 +35,7 @@ async def list_subscriptions(
     return await client.arm_page(url, limit=limit, cursor=cursor)
 
 
-@registry.handler(read_only=True)
+@registry.tool(read_only=True)
 async def list_resource_groups(
     ctx: Context[Any, Any],
     subscription: Subscription,
@@ -58,7 +58,7 @@ def _tag_filter(tag: str) -> str:
     return f"tagName eq '{name}' and tagValue eq '{value}'" if value else f"tagName eq '{name}'"
 
 
-@registry.handler(read_only=True)
+@registry.tool(read_only=True)
 async def list_resources(
     ctx: Context[Any, Any],
     subscription: Subscription,
@@ -95,7 +95,7 @@ class CostReport(BaseModel):
     next_cursor: str | None = Field(default=None, description="More rows: not fetched")
 
 
-@registry.handler(read_only=True)
+@registry.tool(read_only=True)
 async def query_costs(
     ctx: Context[Any, Any],
     scope: Annotated[

@@ -17,7 +17,7 @@ GroupRef = Annotated[str, Field(description="Group object id")]
 MemberRef = Annotated[str, Field(description="Member object id, or a user's UPN")]
 
 
-@registry.handler(read_only=True)
+@registry.tool(read_only=True)
 async def list_groups(
     ctx: Context[Any, Any],
     filter: Filter = None,
@@ -51,7 +51,7 @@ async def list_groups(
     )
 
 
-@registry.handler(read_only=True)
+@registry.tool(read_only=True)
 async def list_group_members(
     ctx: Context[Any, Any],
     group: GroupRef,
@@ -72,7 +72,7 @@ async def list_group_members(
     )
 
 
-@registry.handler()
+@registry.tool()
 async def create_group(
     ctx: Context[Any, Any],
     display_name: Annotated[str, Field(min_length=1, description="Display name")],
@@ -119,7 +119,7 @@ async def _member(client: Any, ref: str) -> Target:
     return await resolve(client, "directoryObjects", ref, "member")
 
 
-@registry.handler(idempotent=True)
+@registry.tool(idempotent=True)
 async def add_group_member(
     ctx: Context[Any, Any], group: GroupRef, member: MemberRef, confirm: Confirm = False
 ) -> WriteResult:
@@ -136,7 +136,7 @@ async def add_group_member(
     return await guarded_write(client, action="add group member", confirm=confirm, plan=plan)
 
 
-@registry.handler(destructive=True, idempotent=True)
+@registry.tool(destructive=True, idempotent=True)
 async def remove_group_member(
     ctx: Context[Any, Any], group: GroupRef, member: MemberRef, confirm: Confirm = False
 ) -> WriteResult:
@@ -152,7 +152,7 @@ async def remove_group_member(
     return await guarded_write(client, action="remove group member", confirm=confirm, plan=plan)
 
 
-@registry.handler(read_only=True)
+@registry.tool(read_only=True)
 async def list_subscribed_skus(ctx: Context[Any, Any]) -> Page:
     """List the tenant's license SKUs with enabled, consumed and free seats (/subscribedSkus)."""
     page = await listing(
@@ -171,7 +171,7 @@ async def list_subscribed_skus(ctx: Context[Any, Any]) -> Page:
     return page
 
 
-@registry.handler(read_only=True)
+@registry.tool(read_only=True)
 async def list_directory_roles(ctx: Context[Any, Any]) -> Page:
     """List the activated directory roles (GET /directoryRoles) with their template ids."""
     return await listing(
@@ -185,7 +185,7 @@ async def list_directory_roles(ctx: Context[Any, Any]) -> Page:
     )
 
 
-@registry.handler(read_only=True)
+@registry.tool(read_only=True)
 async def list_directory_role_members(
     ctx: Context[Any, Any],
     role: Annotated[str, Field(description="Directory role id, or its roleTemplateId")],
@@ -214,7 +214,7 @@ async def list_directory_role_members(
         return await members(f"/directoryRoles(roleTemplateId='{ref}')")
 
 
-@registry.handler()
+@registry.tool()
 async def add_directory_role_member(
     ctx: Context[Any, Any],
     role: Annotated[str, Field(description="Directory role id")],

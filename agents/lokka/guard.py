@@ -1,6 +1,6 @@
 """The write guard: read-only mode, protected objects, dry run by default, an audit record.
 
-Every write handler hands :func:`guarded_write` a ``plan``: an async function that resolves
+Every write tool hands :func:`guarded_write` a ``plan``: an async function that resolves
 the targets (reads only) and returns the exact requests the write would send. The guard
 refuses in read-only mode before planning, refuses protected targets even with confirm,
 returns the plan untouched as a dry run, or sends each request once (no automatic retry).

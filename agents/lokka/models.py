@@ -1,4 +1,4 @@
-"""Lokka tool results and the parameter types the handlers share."""
+"""Lokka tool results and the parameter types the tools share."""
 
 from __future__ import annotations
 

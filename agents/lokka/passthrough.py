@@ -15,7 +15,7 @@ from agents.lokka.models import Confirm, Cursor, Item, Limit, Page, WriteResult
 from agents.lokka.paths import parse_path
 
 
-@registry.handler(destructive=True)
+@registry.tool(destructive=True)
 async def graph_request(
     ctx: Context[Any, Any],
     path: Annotated[str, Field(description="Relative Graph path, e.g. /users/{id}/memberOf")],

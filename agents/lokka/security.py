@@ -35,7 +35,7 @@ def _q(value: str) -> str:
     return value.replace("'", "''")
 
 
-@registry.handler(read_only=True)
+@registry.tool(read_only=True)
 async def list_sign_ins(
     ctx: Context[Any, Any],
     user: Annotated[str | None, Field(description="Only this user's UPN")] = None,
@@ -66,7 +66,7 @@ async def list_sign_ins(
     )
 
 
-@registry.handler(read_only=True)
+@registry.tool(read_only=True)
 async def list_directory_audits(
     ctx: Context[Any, Any],
     category: Annotated[
@@ -101,7 +101,7 @@ async def list_directory_audits(
     )
 
 
-@registry.handler(read_only=True)
+@registry.tool(read_only=True)
 async def list_conditional_access_policies(
     ctx: Context[Any, Any],
     state: Annotated[
@@ -152,7 +152,7 @@ async def list_conditional_access_policies(
     return page
 
 
-@registry.handler(read_only=True)
+@registry.tool(read_only=True)
 async def list_security_alerts(
     ctx: Context[Any, Any],
     severity: Annotated[
@@ -193,7 +193,7 @@ class ServiceHealth(BaseModel):
     open_issues: list[dict[str, Any]] = Field(description="Unresolved incidents and advisories")
 
 
-@registry.handler(read_only=True)
+@registry.tool(read_only=True)
 async def get_service_health(
     ctx: Context[Any, Any],
     service: Annotated[
@@ -226,7 +226,7 @@ async def get_service_health(
     return ServiceHealth(tenant=client.tenant, services=services, open_issues=issues)
 
 
-@registry.handler(read_only=True)
+@registry.tool(read_only=True)
 async def list_service_messages(
     ctx: Context[Any, Any],
     service: Annotated[str | None, Field(description="Only messages about this service")] = None,
@@ -246,7 +246,7 @@ async def list_service_messages(
     )
 
 
-@registry.handler(read_only=True)
+@registry.tool(read_only=True)
 async def search_sites(
     ctx: Context[Any, Any],
     query: Annotated[str, Field(min_length=1, description="Words in the site's name or URL")],
@@ -267,7 +267,7 @@ async def search_sites(
     )
 
 
-@registry.handler(read_only=True)
+@registry.tool(read_only=True)
 async def list_site_drives(
     ctx: Context[Any, Any],
     site: Annotated[str, Field(description="Site id from search_sites")],
@@ -285,7 +285,7 @@ async def list_site_drives(
     )
 
 
-@registry.handler(read_only=True)
+@registry.tool(read_only=True)
 async def list_teams(
     ctx: Context[Any, Any],
     name: Annotated[str | None, Field(description="Only teams whose name starts with this")] = None,
@@ -309,7 +309,7 @@ async def list_teams(
     )
 
 
-@registry.handler(read_only=True)
+@registry.tool(read_only=True)
 async def list_team_channels(
     ctx: Context[Any, Any],
     team: Annotated[str, Field(description="Team (group) id")],

@@ -40,7 +40,7 @@ def _check_password(password: str) -> None:
         )
 
 
-@registry.handler(read_only=True)
+@registry.tool(read_only=True)
 async def list_users(
     ctx: Context[Any, Any],
     filter: Filter = None,
@@ -66,7 +66,7 @@ async def list_users(
     )
 
 
-@registry.handler(read_only=True)
+@registry.tool(read_only=True)
 async def get_user(
     ctx: Context[Any, Any],
     user: UserRef,
@@ -82,7 +82,7 @@ async def get_user(
     return Item(tenant=client.tenant, request=f"GET {url}", item=await client.get(url))
 
 
-@registry.handler(read_only=True)
+@registry.tool(read_only=True)
 async def list_user_licenses(ctx: Context[Any, Any], user: UserRef) -> Page:
     """List the licenses (SKUs, service plans) a user has (GET /users/{id}/licenseDetails)."""
     return await listing(
@@ -96,7 +96,7 @@ async def list_user_licenses(ctx: Context[Any, Any], user: UserRef) -> Page:
     )
 
 
-@registry.handler(read_only=True)
+@registry.tool(read_only=True)
 async def list_user_groups(
     ctx: Context[Any, Any],
     user: UserRef,
@@ -116,7 +116,7 @@ async def list_user_groups(
     )
 
 
-@registry.handler(destructive=False)
+@registry.tool(destructive=False)
 async def create_user(
     ctx: Context[Any, Any],
     display_name: Annotated[str, Field(min_length=1, description="Display name")],
@@ -179,7 +179,7 @@ UPDATABLE = {
 }
 
 
-@registry.handler(idempotent=True)
+@registry.tool(idempotent=True)
 async def update_user(
     ctx: Context[Any, Any],
     user: UserRef,
@@ -226,7 +226,7 @@ async def _account_enabled(
     return await guarded_write(client, action=action, confirm=confirm, plan=plan)
 
 
-@registry.handler(idempotent=True)
+@registry.tool(idempotent=True)
 async def disable_user(
     ctx: Context[Any, Any],
     user: UserRef,
@@ -239,7 +239,7 @@ async def disable_user(
     return await _account_enabled(ctx, user, False, revoke_sessions, confirm)
 
 
-@registry.handler(idempotent=True)
+@registry.tool(idempotent=True)
 async def enable_user(
     ctx: Context[Any, Any], user: UserRef, confirm: Confirm = False
 ) -> WriteResult:
@@ -247,7 +247,7 @@ async def enable_user(
     return await _account_enabled(ctx, user, True, False, confirm)
 
 
-@registry.handler()
+@registry.tool()
 async def reset_user_password(
     ctx: Context[Any, Any],
     user: UserRef,
@@ -271,7 +271,7 @@ async def reset_user_password(
     return await guarded_write(client, action="reset password", confirm=confirm, plan=plan)
 
 
-@registry.handler(idempotent=True)
+@registry.tool(idempotent=True)
 async def revoke_user_sessions(
     ctx: Context[Any, Any], user: UserRef, confirm: Confirm = False
 ) -> WriteResult:
@@ -289,7 +289,7 @@ async def revoke_user_sessions(
 SkuIds = Annotated[list[str], Field(description="SKU ids (GUIDs) from list_subscribed_skus")]
 
 
-@registry.handler(idempotent=True)
+@registry.tool(idempotent=True)
 async def assign_user_licenses(
     ctx: Context[Any, Any],
     user: UserRef,

@@ -1,6 +1,6 @@
 """`python -m agents.notion`: run the notion agent."""
 
 from agents.launch import run
-from agents.notion.handlers import SPEC
+from agents.notion.tools import SPEC
 
 run(SPEC)

@@ -1,5 +1,4 @@
-"""Notion agent tools for databases, document import and consolidation (registered by
-``handlers.py``)."""
+"""Notion agent tools for databases, document import and consolidation."""
 
 from __future__ import annotations
 
@@ -11,6 +10,7 @@ from pydantic import Field
 from agents.core.errors import InputError
 from agents.core.recorder import annotate_call
 from agents.notion import consolidate as consolidation
+from agents.notion.app import registry
 from agents.notion.client import Notion, client_of, notion_id
 from agents.notion.databases import (
     column_types,
@@ -54,6 +54,7 @@ Values = Annotated[
 ]
 
 
+@registry.tool()
 async def create_database(
     ctx: Ctx,
     title: Annotated[str, Field(min_length=1, description="Database title")],
@@ -110,6 +111,7 @@ async def _find_row(
     return rows[0] if rows else None
 
 
+@registry.tool()
 async def add_database_entry(
     ctx: Ctx,
     database_id: DatabaseId,
@@ -144,6 +146,7 @@ async def add_database_entry(
     return EntryResult(id=page["id"], url=page_url(page), created=True)
 
 
+@registry.tool(read_only=True)
 async def query_database(
     ctx: Ctx,
     database_id: DatabaseId,
@@ -200,6 +203,7 @@ async def query_database(
     )
 
 
+@registry.tool(reads_files=True)
 async def parse_document(
     ctx: Ctx,
     path: Annotated[
@@ -288,6 +292,7 @@ async def _import_rows(
     result.page_id, result.url = source["id"], page_url(source)
 
 
+@registry.tool(destructive=True)
 async def consolidate_pages(
     ctx: Ctx,
     target_title: Annotated[str, Field(min_length=1, description="Title of the consolidated page")],

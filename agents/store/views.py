@@ -56,7 +56,7 @@ def output_view(envelope: Envelope) -> dict[str, Any]:
     return {
         "id": envelope.id,
         "agent": b["agent"],
-        "handler": b["handler"],
+        "tool": b["handler"],
         "status": b["status"],
         "outcome": b["outcome"],
         "started_at": b["started_at"],

@@ -9,16 +9,16 @@ import anyio
 from pydantic import Field
 
 from agents.core.recorder import NullRecorder, Recorder
-from agents.core.registry import HandlerRegistry
+from agents.core.registry import ToolRegistry
 from agents.core.runtime import AgentRuntime, AgentSpec
 from agents.core.server import build_server
 from agents.core.settings import CoreSettings, EnvLayers
 from agents.launch import _serve_http
 
-registry = HandlerRegistry("bench")
+registry = ToolRegistry("bench")
 
 
-@registry.handler(read_only=True)
+@registry.tool(read_only=True)
 async def echo(text: Annotated[str, Field(description="Text")] = "") -> dict[str, object]:
     """Echo text back with its length."""
     return {"text": text, "length": len(text)}

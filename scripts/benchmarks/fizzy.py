@@ -32,8 +32,8 @@ from agents.core.logs import configure_logging
 from agents.core.runtime import AgentRuntime
 from agents.core.server import build_server
 from agents.core.settings import CoreSettings, EnvLayers
-from agents.fizzy.handlers import SPEC
 from agents.fizzy.models import Task
+from agents.fizzy.tools import SPEC
 from tests.fakes.fizzy import SLUG, WRITE_TOKEN, FakeFizzy
 
 

@@ -17,9 +17,9 @@ import time
 RUNS = 7
 CASES = {
     "baseline: import agents.core.server": "import agents.core.server",
-    "lokka agent: import agents.lokka.handlers": "import agents.core.server, agents.lokka.handlers",
+    "lokka agent: import agents.lokka.tools": "import agents.core.server, agents.lokka.tools",
     "first call: + msgraph, azure.identity.aio": (
-        "import agents.core.server, agents.lokka.handlers, msgraph.graph_service_client, "
+        "import agents.core.server, agents.lokka.tools, msgraph.graph_service_client, "
         "azure.identity.aio"
     ),
 }

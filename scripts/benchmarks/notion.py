@@ -37,8 +37,8 @@ from agents.core.logs import configure_logging
 from agents.core.runtime import AgentRuntime
 from agents.core.server import build_server
 from agents.core.settings import CoreSettings, EnvLayers
-from agents.notion.handlers import SPEC
 from agents.notion.markdown import markdown_to_blocks
+from agents.notion.tools import SPEC
 from tests.fakes.notion import running
 
 NOTION_RATE = 3.0

@@ -21,9 +21,9 @@ from mcp import Client
 
 from agents.core.settings import EnvLayers
 from agents.core.testing import Recording, recording
-from agents.fizzy.handlers import connect as connect_fizzy
-from agents.notion.handlers import connect as connect_notion
-from agents.notion.handlers import registry as notion_registry
+from agents.fizzy.app import connect as connect_fizzy
+from agents.notion.app import connect as connect_notion
+from agents.notion.tools import SPEC as NOTION
 from tests.chaos.fuzz_answers import Args, fizzy_calls, lokka_calls, mutations, notion_calls
 from tests.chaos.fuzz_oracle import Call, judge
 from tests.chaos.fuzzing import _draw
@@ -101,7 +101,7 @@ async def notion_target(
     notion = connect_notion(layers)
     rec = recording()
     try:
-        async with Client(server_for(notion_registry, client=notion, recorder=rec)) as client:
+        async with Client(server_for(NOTION.registry, client=notion, recorder=rec)) as client:
             yield Target(client, rec, [p], notion_calls(root, other, ds, doc))
     finally:
         await notion.aclose()

@@ -24,10 +24,10 @@ from agents.core.runtime import AgentRuntime
 from agents.core.server import AgentServer, build_server
 from agents.core.settings import CoreSettings, EnvLayers
 from agents.core.testing import Recording, recording
-from agents.fizzy.handlers import connect as connect_fizzy
-from agents.lokka.handlers import SPEC as LOKKA
-from agents.notion.handlers import connect as connect_notion
-from agents.notion.handlers import registry as notion_registry
+from agents.fizzy.app import connect as connect_fizzy
+from agents.lokka.tools import SPEC as LOKKA
+from agents.notion.app import connect as connect_notion
+from agents.notion.tools import SPEC as NOTION
 from tests.contract.fizzy.conftest import _runtime as _fizzy_runtime
 from tests.contract.fizzy.conftest import _server as _fizzy_server
 from tests.contract.fizzy.conftest import layers_for as fizzy_layers
@@ -130,7 +130,7 @@ async def open_notion(fake: FakeNotion) -> AsyncIterator[Upstream]:
             return sum(title_of(p) == MARKER for p in fake.ws.pages.values())
 
     try:
-        async with Client(server_for(notion_registry, client=notion, recorder=rec)) as client:
+        async with Client(server_for(NOTION.registry, client=notion, recorder=rec)) as client:
             yield Upstream(
                 name="notion",
                 read=lambda: client.call_tool("get_page", {"page_id": root}),

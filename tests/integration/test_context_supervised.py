@@ -52,7 +52,7 @@ def test_agents_record_every_call_and_the_context_agent_lists_them(project: Proj
     info = call(project, "notion", "agent_info")
     assert info["agent"] == "notion"
     outputs = call(project, "context", "recent_outputs", agent="notion")["outputs"]
-    assert outputs[0]["handler"] == "agent_info" and outputs[0]["status"] == "ok"
+    assert outputs[0]["tool"] == "agent_info" and outputs[0]["status"] == "ok"
     assert outputs[0]["output"]["agent"] == "notion"
     from_cli = cli(project, "outputs", "--agent", "notion")
     assert from_cli[0]["id"] == outputs[0]["id"]

@@ -16,8 +16,9 @@ from agents.core.runtime import AgentRuntime
 from agents.core.server import AgentServer, build_server
 from agents.core.settings import CoreSettings, EnvLayers
 from agents.core.testing import Recording, recording
+from agents.fizzy.app import connect
 from agents.fizzy.client import FizzyClient
-from agents.fizzy.handlers import SPEC, connect
+from agents.fizzy.tools import SPEC
 from tests.fakes.fizzy import WRITE_TOKEN, FakeFizzy
 
 pytestmark = pytest.mark.contract

@@ -15,7 +15,7 @@ from agents.core.runtime import AgentRuntime
 from agents.core.server import build_server
 from agents.core.settings import CoreSettings, EnvLayers
 from agents.core.testing import Recording, recording
-from agents.lokka.handlers import SPEC
+from agents.lokka.tools import SPEC
 from tests.fakes.arm import FakeArm
 from tests.fakes.graph import FakeGraph
 from tests.fakes.graph_data import GA_TEMPLATE

@@ -12,7 +12,8 @@ from mcp import Client
 
 from agents.core.settings import EnvLayers
 from agents.core.testing import Recording, recording
-from agents.notion.handlers import connect, registry
+from agents.notion.app import connect
+from agents.notion.tools import SPEC
 from tests.fakes.notion import FakeNotion, running
 from tests.unit.core.util import server_for
 
@@ -49,7 +50,8 @@ def _agent(fake: FakeNotion, recorder: Recording) -> Agent:
     async def agent(**env: str) -> AsyncIterator[Any]:
         notion = connect(layers_for(fake, **env))
         try:
-            async with Client(server_for(registry, client=notion, recorder=recorder)) as client:
+            server = server_for(SPEC.registry, client=notion, recorder=recorder)
+            async with Client(server) as client:
                 yield client
         finally:
             await notion.aclose()

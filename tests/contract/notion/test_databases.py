@@ -1,4 +1,4 @@
-"""Database handlers against the fake: data sources, schema-typed values, filters, sorts."""
+"""Database tools against the fake: data sources, schema-typed values, filters, sorts."""
 
 from __future__ import annotations
 

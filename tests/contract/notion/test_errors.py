@@ -131,7 +131,7 @@ async def test_an_unconfigured_agent_says_which_variable_is_missing(fake: FakeNo
     from agents.core.runtime import AgentRuntime
     from agents.core.server import build_server
     from agents.core.settings import CoreSettings, EnvLayers
-    from agents.notion.handlers import SPEC
+    from agents.notion.tools import SPEC
 
     layers = EnvLayers(root=fake_root(), env="test", values={"NOTION_BASE_URL": fake.url})
     runtime = AgentRuntime.start(SPEC, layers, CoreSettings(port_base=9000), None)

@@ -14,8 +14,9 @@ import pytest
 from mcp import Client
 
 from agents.core.settings import EnvLayers
-from agents.notion.handlers import connect, registry
+from agents.notion.app import connect
 from agents.notion.imports import ImportPolicy
+from agents.notion.tools import SPEC
 from tests.contract.notion.conftest import call, fail, layers_for
 from tests.fakes.notion import FakeNotion
 from tests.unit.core.util import server_for
@@ -30,7 +31,7 @@ async def agent_in(fake: FakeNotion, root: Path, **env: str) -> AsyncIterator[An
     layers = EnvLayers(root=root, env="test", values=layers.values)
     notion = connect(layers)
     try:
-        async with Client(server_for(registry, client=notion)) as client:
+        async with Client(server_for(SPEC.registry, client=notion)) as client:
             yield client
     finally:
         await notion.aclose()

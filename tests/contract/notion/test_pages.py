@@ -1,4 +1,4 @@
-"""Page handlers against the fake: request shapes Notion expects, and compact results."""
+"""Page tools against the fake: request shapes Notion expects, and compact results."""
 
 from __future__ import annotations
 

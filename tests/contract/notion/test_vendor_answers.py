@@ -10,7 +10,8 @@ import pytest
 from mcp import Client
 
 from agents.core.testing import recording
-from agents.notion.handlers import connect, registry
+from agents.notion.app import connect
+from agents.notion.tools import SPEC
 from tests.contract.notion.conftest import layers_for
 from tests.fakes.mangle import ManglingProxy, Mutation
 from tests.fakes.notion import FakeNotion
@@ -34,7 +35,7 @@ async def outcome(
     notion = connect(layers_for(fake, NOTION_BASE_URL=proxy.url))
     rec = recording()
     try:
-        async with Client(server_for(registry, client=notion, recorder=rec)) as client:
+        async with Client(server_for(SPEC.registry, client=notion, recorder=rec)) as client:
             result = await client.call_tool(tool, args)
     finally:
         await notion.aclose()

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from agents.context.handlers import SPEC
+from agents.context.tools import SPEC
 from agents.core.runtime import AgentRuntime
 from agents.core.server import build_server
 from agents.core.settings import CoreSettings, EnvLayers

@@ -113,9 +113,9 @@ def _secret(annotation: object) -> bool:
 def test_every_secret_setting_of_every_agent_has_a_name_the_committed_check_knows() -> None:
     """One source: every SecretStr setting has a name the one secret-name rule catches."""
     from agents.catalog import AGENTS
-    from agents.fizzy.handlers import FizzySettings
+    from agents.fizzy.app import FizzySettings
     from agents.lokka.settings import LokkaSettings
-    from agents.notion.handlers import NotionSettings
+    from agents.notion.app import NotionSettings
     from agents.store.config import StoreSettings
     from agents.sync.config import SyncSettings
 

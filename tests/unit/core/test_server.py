@@ -13,7 +13,7 @@ from structlog.testing import capture_logs
 
 from agents.core.errors import InputError
 from agents.core.recorder import annotate_call
-from agents.core.registry import HandlerRegistry
+from agents.core.registry import ToolRegistry
 from agents.core.runtime import AgentRuntime
 from agents.core.server import MAX_ERROR_CHARS, build_server
 from agents.core.testing import recording
@@ -23,10 +23,10 @@ from tests.unit.core.util import runtime_for, server_for
 pytestmark = pytest.mark.anyio
 
 
-def demo_registry() -> HandlerRegistry:
-    reg = HandlerRegistry("demo")
+def demo_registry() -> ToolRegistry:
+    reg = ToolRegistry("demo")
 
-    @reg.handler()
+    @reg.tool()
     async def echo(
         text: Annotated[str, Field(description="Text")],
         api_key: Annotated[str, Field(description="A secret")] = "",
@@ -34,18 +34,18 @@ def demo_registry() -> HandlerRegistry:
         """Echo."""
         return text
 
-    @reg.handler()
+    @reg.tool()
     async def refuse(page: Annotated[str, Field(description="Page id")]) -> str:
         """Fail the way a user can fix."""
         raise InputError(f"page {page!r} not found or not shared with the integration")
 
-    @reg.handler()
+    @reg.tool()
     async def write(user: Annotated[str, Field(description="User")]) -> str:
         """A write that says what it touched."""
         annotate_call(write=True, target=f"user:{user}")
         return "done"
 
-    @reg.handler()
+    @reg.tool()
     async def crash() -> str:
         """Fail the way only a bug fails."""
         raise RuntimeError("internal detail sk-live-should-not-leak")
@@ -53,15 +53,15 @@ def demo_registry() -> HandlerRegistry:
     return reg
 
 
-async def test_agent_info_reports_version_env_handler_count_and_upstream() -> None:
-    """Every agent has agent_info; it counts itself among the handlers."""
+async def test_agent_info_reports_version_env_tool_count_and_upstream() -> None:
+    """Every agent has agent_info; it counts itself among the tools."""
     async with Client(server_for(demo_registry(), client=None)) as client:
         result = await client.call_tool("agent_info", {})
     info = result.structured_content
     assert info is not None
     assert info["version"] == "9.9.9"
     assert info["env"] == "test"
-    assert info["handlers"] == 5
+    assert info["tools"] == 5
     assert info["upstream_configured"] is False
     assert "DEMO_TOKEN missing" in info["reason"]
 
@@ -112,8 +112,8 @@ async def test_invalid_arguments_are_a_tool_error_not_a_crash() -> None:
 
 
 async def test_a_parameter_the_tool_does_not_take_is_refused_with_the_nearest_name() -> None:
-    """A misspelled name is not dropped silently (the handler would run without it): the
-    call is refused before the handler runs, naming it, the likely intent and what it takes."""
+    """A misspelled name is not dropped silently (the tool would run without it): the
+    call is refused before the tool runs, naming it, the likely intent and what it takes."""
     rec = recording()
     async with Client(server_for(demo_registry(), recorder=rec)) as client:
         typo = await client.call_tool("write", {"user": "ada", "usr": "bob"})
@@ -160,16 +160,16 @@ async def test_every_call_reaches_the_recorder_with_secrets_redacted() -> None:
 
 async def test_a_tool_that_reads_files_is_recorded_as_hash_size_and_preview_only() -> None:
     """The file's content in the output never reaches the recorder; errors are masked too."""
-    reg = HandlerRegistry("demo")
+    reg = ToolRegistry("demo")
     content = "root:$6$salt$hash:19000:0:99999:7:::\n" * 50
     token = "ntn_" + "Zq9" * 15
 
-    @reg.handler(reads_files=True)
+    @reg.tool(reads_files=True)
     async def read_file(path: Annotated[str, Field(description="Path")]) -> dict[str, str]:
         """Read a file."""
         return {"path": path, "content": content}
 
-    @reg.handler()
+    @reg.tool()
     async def leak(text: Annotated[str, Field(description="Text")]) -> str:
         """Fail quoting a token."""
         raise InputError(f"bad {text}")
@@ -186,12 +186,12 @@ async def test_a_tool_that_reads_files_is_recorded_as_hash_size_and_preview_only
     assert failed.arguments == {"text": "[redacted]"}
 
 
-async def test_a_handler_of_an_unconfigured_agent_gets_a_not_configured_error() -> None:
+async def test_a_tool_of_an_unconfigured_agent_gets_a_not_configured_error() -> None:
     """Without credentials the agent lists tools and answers with what to set where."""
-    reg = HandlerRegistry("demo")
+    reg = ToolRegistry("demo")
     runtime = runtime_for(reg, client=None)
 
-    @reg.handler()
+    @reg.tool()
     async def use_upstream(ctx: Context) -> str:
         """Call the upstream."""
         return str(runtime.spec.client(ctx))
@@ -241,7 +241,7 @@ async def test_mcp_without_the_bearer_token_is_401() -> None:
     assert response.status_code == 401
 
 
-async def test_a_handler_can_annotate_its_record_with_what_it_touched() -> None:
+async def test_a_tool_can_annotate_its_record_with_what_it_touched() -> None:
     """annotate_call() lands in the record's meta, for the audit of writes."""
     rec = recording()
     async with Client(server_for(demo_registry(), recorder=rec)) as client:

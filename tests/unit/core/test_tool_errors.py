@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from mcp import Client
 from pydantic import Field
 
-from agents.core.registry import HandlerRegistry
+from agents.core.registry import ToolRegistry
 from agents.core.testing import recording
 from agents.core.tool_errors import describe, suggest
 from tests.results import text_of
@@ -69,10 +69,10 @@ def test_describe_says_what_a_schema_admits_in_words() -> None:
     )
 
 
-def registry() -> HandlerRegistry:
-    reg = HandlerRegistry("demo")
+def registry() -> ToolRegistry:
+    reg = ToolRegistry("demo")
 
-    @reg.handler()
+    @reg.tool()
     async def search_workspace(
         query: Annotated[str, Field(description="Text")],
         limit: Annotated[int, Field(description="At most", ge=1, le=100)] = 10,
@@ -81,7 +81,7 @@ def registry() -> HandlerRegistry:
         """Search."""
         return query
 
-    @reg.handler()
+    @reg.tool()
     async def create_page(
         title: Annotated[str, Field(description="Title")],
         parent_page_id: Annotated[str | None, Field(description="Parent")] = None,

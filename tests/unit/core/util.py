@@ -7,14 +7,14 @@ from typing import Any
 
 from agents.core.errors import NotConfiguredError
 from agents.core.recorder import Recorder
-from agents.core.registry import HandlerRegistry
+from agents.core.registry import ToolRegistry
 from agents.core.runtime import AgentRuntime, AgentSpec
 from agents.core.server import AgentServer, build_server
 from agents.core.settings import CoreSettings, EnvLayers
 
 
 def runtime_for(
-    reg: HandlerRegistry,
+    reg: ToolRegistry,
     *,
     client: Any = "client",
     recorder: Recorder | None = None,
@@ -32,6 +32,6 @@ def runtime_for(
     return AgentRuntime.start(spec, layers, CoreSettings(port_base=9000), None, recorder)
 
 
-def server_for(reg: HandlerRegistry, **kwargs: Any) -> AgentServer:
+def server_for(reg: ToolRegistry, **kwargs: Any) -> AgentServer:
     """An in-memory server for ``reg`` (no auth: in-process clients send no headers)."""
     return build_server(runtime_for(reg, **kwargs), token=None, port=None)

@@ -10,9 +10,10 @@ from mcp.server.mcpserver.tools.base import Tool
 
 from agents.core.errors import ConfigError
 from agents.core.settings import EnvLayers
+from agents.fizzy.app import connect
 from agents.fizzy.client import FizzyClient
-from agents.fizzy.handlers import SPEC, connect
 from agents.fizzy.models import Task
+from agents.fizzy.tools import SPEC
 
 
 def layers(**values: str) -> EnvLayers:
@@ -61,10 +62,10 @@ def test_bad_settings_name_the_variable_and_the_file(values: dict[str, str], exp
 
 
 def test_the_agent_serves_at_least_24_described_tools() -> None:
-    """Every handler has a description and typed, described parameters."""
-    handlers = list(SPEC.registry)
-    assert len(handlers) >= 24
-    for h in handlers:
+    """Every tool has a description and typed, described parameters."""
+    tools = list(SPEC.registry)
+    assert len(tools) >= 24
+    for h in tools:
         schema = Tool.from_function(h.fn, name=h.name).parameters
         assert h.description and "ctx" not in schema["properties"]
         undescribed = [p for p, s in schema["properties"].items() if not s.get("description")]

@@ -8,11 +8,12 @@ import pytest
 
 from agents.core.errors import ConfigError
 from agents.core.settings import EnvLayers
+from agents.lokka.app import connect
 from agents.lokka.auth import build_credential
 from agents.lokka.client import Lokka, query_string, seg, validate_path
 from agents.lokka.guard import Target, protected_match
-from agents.lokka.handlers import SPEC, connect
 from agents.lokka.settings import DEFAULT_PROTECTED, load_settings
+from agents.lokka.tools import SPEC
 
 BASE = {"AZURE_TENANT_ID": "contoso.onmicrosoft.com", "AZURE_CLIENT_ID": "app"}
 
@@ -102,7 +103,7 @@ def test_connect_builds_the_client_without_a_credential_or_network() -> None:
 
 
 def test_the_agent_serves_more_than_thirty_typed_tools_and_the_passthrough() -> None:
-    """The registry holds the typed handlers and graph_request."""
+    """The registry holds the typed tools and graph_request."""
     names = {h.name for h in SPEC.registry}
     assert len(names) > 31 and "graph_request" in names
 

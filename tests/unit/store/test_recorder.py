@@ -12,7 +12,7 @@ from pydantic import Field
 
 from agents.core.recorder import annotate_call
 from agents.core.redact import mask
-from agents.core.registry import HandlerRegistry
+from agents.core.registry import ToolRegistry
 from agents.store import audit
 from agents.store.recorder import StoreRecorder
 from agents.store.store import ContextStore
@@ -23,10 +23,10 @@ from tests.unit.store.conftest import moment_passed
 pytestmark = pytest.mark.anyio
 
 
-def registry() -> HandlerRegistry:
-    reg = HandlerRegistry("notion")
+def registry() -> ToolRegistry:
+    reg = ToolRegistry("notion")
 
-    @reg.handler()
+    @reg.tool()
     async def create_page(
         title: Annotated[str, Field(description="Title")],
         api_key: Annotated[str, Field(description="A secret")] = "",
@@ -35,12 +35,12 @@ def registry() -> HandlerRegistry:
         annotate_call(write=True, target=f"page:{title}")
         return {"id": "p1", "title": title, "client_secret": "s3cr3t-value"}
 
-    @reg.handler()
+    @reg.tool()
     async def export(size: Annotated[int, Field(description="Bytes")]) -> str:
         """A large output."""
         return "x" * size
 
-    @reg.handler()
+    @reg.tool()
     async def fail() -> str:
         """A user-fixable failure."""
         from agents.core.errors import NotFoundError
@@ -58,7 +58,7 @@ def _recorder(store: ContextStore) -> StoreRecorder:
 async def test_each_call_writes_one_agent_output_with_redacted_input_and_meta(
     store: ContextStore, recorder: StoreRecorder
 ) -> None:
-    """agent, handler, status, duration, redacted input, output, and the call's annotations."""
+    """agent, tool, status, duration, redacted input, output, and the call's annotations."""
     async with Client(server_for(registry(), recorder=recorder)) as client:
         await client.call_tool("create_page", {"title": "Plan", "api_key": "sk-live-123"})
         await client.call_tool("fail", {})

@@ -1,4 +1,5 @@
-"""Context agent tools: read and write the environment's context store over MCP."""
+"""Context agent tools over the environment's store: documents, sessions, outputs, history,
+snapshots."""
 
 from __future__ import annotations
 
@@ -9,8 +10,6 @@ import anyio.to_thread
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from agents import __version__
-from agents.context.api import api_routes
 from agents.context.models import (
     Diff,
     DiffEntry,
@@ -25,69 +24,13 @@ from agents.context.models import (
     SnapshotInfo,
     SnapshotList,
 )
-from agents.core.errors import NotFoundError
-from agents.core.registry import HandlerRegistry
-from agents.core.runtime import AgentSpec
-from agents.core.settings import EnvLayers
+from agents.context.app import MAX_LABEL, Kind, Limit, noise, registry, run_on_store
 from agents.store import sessions, snapshots, views
 from agents.store.access import check_remote_delete, check_remote_write
-from agents.store.config import open_store
 from agents.store.store import ContextStore
 
-registry = HandlerRegistry("context")
-T = TypeVar("T")
 
-# Labels come back in every list_snapshots answer: a megabyte one would weigh on all of them.
-MAX_LABEL = 200
-Limit = Annotated[int, Field(description="Maximum number of results", ge=1, le=500)]
-Kind = Annotated[
-    str, Field(description="Only this kind (session, preference…); agent outputs only if named")
-]
-
-
-def connect(layers: EnvLayers) -> ContextStore:
-    """Open the environment's store (local disk only, no network)."""
-    return open_store(layers, actor="agent:context")
-
-
-SPEC = AgentSpec(
-    name="context",
-    registry=registry,
-    connect=connect,
-    http_routes=api_routes,
-    version=__version__,
-    instructions=(
-        "The user's shared context store: sessions (what a piece of work is about, decisions, "
-        "next tasks), preferences, MCP server and Claude file documents, and every recorded "
-        "tool call of the Notion, Fizzy and Lokka agents. Use restore_session at the start of "
-        "work and save_session when decisions or tasks change. Over MCP only sessions, "
-        "preferences and projects are written; the rest through the CLI."
-    ),
-)
-
-
-def _noise(kind: str) -> set[str]:
-    # Recorded calls outnumber everything else; recent_outputs is their tool.
-    return set() if kind else {"agent_output"}
-
-
-# how to find what was not found, in this agent's tool names (the CLI names its verbs)
-_HINTS = {
-    "document": "list_documents or search_documents shows what exists",
-    "snapshot": "list_snapshots lists them",
-    "session": "save one with save_session",
-}
-
-
-async def _run(ctx: Context, fn: Callable[[ContextStore], T]) -> T:
-    store = SPEC.client(ctx)
-    try:
-        return await anyio.to_thread.run_sync(fn, store)
-    except NotFoundError as exc:
-        raise exc.hinted(_HINTS) from None
-
-
-@registry.handler(read_only=True)
+@registry.tool(read_only=True)
 async def get_document(
     ctx: Context,
     id: Annotated[str, Field(description="Document id, e.g. session:01J… or preference:theme")],
@@ -96,11 +39,11 @@ async def get_document(
     ] = "",
 ) -> Document:
     """Get one document (its body, revision and lineage), now or as it was at a point."""
-    envelope = await _run(ctx, lambda s: s.get(id, at or None))
+    envelope = await run_on_store(ctx, lambda s: s.get(id, at or None))
     return Document(**views.document(envelope))
 
 
-@registry.handler(read_only=True)
+@registry.tool(read_only=True)
 async def search_documents(
     ctx: Context,
     query: Annotated[str, Field(description="Text to find anywhere in a document", min_length=1)],
@@ -108,13 +51,13 @@ async def search_documents(
     limit: Limit = 20,
 ) -> DocumentList:
     """Find documents containing some text (case-insensitive), newest first."""
-    found = await _run(
-        ctx, lambda s: s.list(kind or None, text=query, exclude=_noise(kind), limit=limit)
+    found = await run_on_store(
+        ctx, lambda s: s.list(kind or None, text=query, exclude=noise(kind), limit=limit)
     )
     return DocumentList(documents=[DocumentSummary(**views.summary(e)) for e in found])
 
 
-@registry.handler(read_only=True)
+@registry.tool(read_only=True)
 async def list_documents(
     ctx: Context,
     kind: Kind = "",
@@ -122,14 +65,14 @@ async def list_documents(
     limit: Limit = 50,
 ) -> DocumentList:
     """List documents, newest first."""
-    found = await _run(
+    found = await run_on_store(
         ctx,
-        lambda s: s.list(kind or None, prefix=prefix or None, exclude=_noise(kind), limit=limit),
+        lambda s: s.list(kind or None, prefix=prefix or None, exclude=noise(kind), limit=limit),
     )
     return DocumentList(documents=[DocumentSummary(**views.summary(e)) for e in found])
 
 
-@registry.handler(idempotent=True)
+@registry.tool(idempotent=True)
 async def put_document(
     ctx: Context,
     id: Annotated[str, Field(description="Document id, <prefix>:<name>, e.g. preference:editor")],
@@ -142,11 +85,11 @@ async def put_document(
     """Create or replace a document (a new revision; history keeps the old ones). Plain kinds
     only (session, preference, project): the others are written through the CLI."""
     check_remote_write(id, kind)
-    envelope = await _run(ctx, lambda s: s.put(id, kind, body, expect_head=expect_revision or None))
+    envelope = await run_on_store(ctx, lambda s: s.put(id, kind, body, expect_head=expect_revision or None))
     return DocumentSummary(**views.summary(envelope))
 
 
-@registry.handler(destructive=True, idempotent=True)
+@registry.tool(destructive=True, idempotent=True)
 async def delete_document(
     ctx: Context, id: Annotated[str, Field(description="Document id")]
 ) -> DocumentSummary:
@@ -157,10 +100,10 @@ async def delete_document(
         check_remote_delete(s, id)
         return s.delete(id)
 
-    return DocumentSummary(**views.summary(await _run(ctx, delete)))
+    return DocumentSummary(**views.summary(await run_on_store(ctx, delete)))
 
 
-@registry.handler()
+@registry.tool()
 async def save_session(
     ctx: Context,
     title: Annotated[str, Field(description="Session title; required for a new session")] = "",
@@ -185,7 +128,7 @@ async def save_session(
         "references": references,
         "project": {"name": project} if project else None,
     }
-    envelope = await _run(
+    envelope = await run_on_store(
         ctx,
         lambda s: sessions.save_session(s, fields, ref=session_id or None, append=append),
     )
@@ -197,13 +140,13 @@ async def save_session(
     )
 
 
-@registry.handler(read_only=True)
+@registry.tool(read_only=True)
 async def restore_session(
     ctx: Context,
     session_id: Annotated[str, Field(description="Session id, or 'latest'")] = "latest",
 ) -> SessionView:
     """Restore a session: its summary, decisions, tasks and references, to continue the work."""
-    envelope = await _run(ctx, lambda s: sessions.find_session(s, session_id))
+    envelope = await run_on_store(ctx, lambda s: sessions.find_session(s, session_id))
     return SessionView(
         id=envelope.id,
         revision=envelope.hash,
@@ -212,7 +155,7 @@ async def restore_session(
     )
 
 
-@registry.handler(read_only=True)
+@registry.tool(read_only=True)
 async def list_sessions(
     ctx: Context,
     status: Annotated[
@@ -222,20 +165,20 @@ async def list_sessions(
 ) -> DocumentList:
     """List saved sessions, most recently updated first."""
     where = {"status": status} if status else None
-    found = await _run(ctx, lambda s: s.list("session", where=where, limit=limit))
+    found = await run_on_store(ctx, lambda s: s.list("session", where=where, limit=limit))
     return DocumentList(documents=[DocumentSummary(**views.summary(e)) for e in found])
 
 
-@registry.handler(read_only=True)
+@registry.tool(read_only=True)
 async def recent_outputs(
     ctx: Context,
     agent: Annotated[str, Field(description="Only this agent, e.g. notion")] = "",
     status: Annotated[Literal["", "ok", "error"], Field(description="Only this status")] = "",
-    handler: Annotated[str, Field(description="Only this tool")] = "",
+    tool: Annotated[str, Field(description="Only this tool")] = "",
     limit: Limit = 20,
 ) -> OutputList:
     """List the agents' most recent tool calls (inputs redacted) with their outputs."""
-    where = {k: v for k, v in (("agent", agent), ("status", status), ("handler", handler)) if v}
+    where = {k: v for k, v in (("agent", agent), ("status", status), ("handler", tool)) if v}
 
     def fetch(s: ContextStore) -> list[Any]:
         found = s.list("agent_output", where=where, limit=limit + (0 if agent else 50))
@@ -243,20 +186,20 @@ async def recent_outputs(
             found = [e for e in found if e.body["agent"] != "context"]
         return found[:limit]
 
-    found = await _run(ctx, fetch)
+    found = await run_on_store(ctx, fetch)
     return OutputList(outputs=[OutputSummary(**views.output_view(e)) for e in found])
 
 
-@registry.handler(read_only=True)
+@registry.tool(read_only=True)
 async def document_history(
     ctx: Context, id: Annotated[str, Field(description="Document id")]
 ) -> History:
     """Show every revision of a document, oldest first."""
-    revisions = await _run(ctx, lambda s: s.history(id))
+    revisions = await run_on_store(ctx, lambda s: s.history(id))
     return History(id=id, revisions=[HistoryEntry(**r.as_dict()) for r in revisions])
 
 
-@registry.handler(read_only=True)
+@registry.tool(read_only=True)
 async def diff(
     ctx: Context,
     a: Annotated[str, Field(description="From: a snapshot id/label, 'latest' or a time (2h)")],
@@ -267,27 +210,22 @@ async def diff(
     """Show what changed between two points: per document, with a readable body diff."""
     kinds = {kind} if kind else None
     ids = {id} if id else None
-    found = await _run(ctx, lambda s: snapshots.diff(s, a, b, kinds=kinds, ids=ids))
+    found = await run_on_store(ctx, lambda s: snapshots.diff(s, a, b, kinds=kinds, ids=ids))
     return Diff(a=a, b=b, documents=[DiffEntry(**d.as_dict(), text=d.text) for d in found])
 
 
-@registry.handler()
+@registry.tool()
 async def snapshot(
     ctx: Context,
     label: Annotated[str, Field(description="Optional label", max_length=MAX_LABEL)] = "",
 ) -> SnapshotInfo:
     """Take a snapshot of every document's current revision (cheap; for diff and rollback)."""
-    snap = await _run(ctx, lambda s: snapshots.create_snapshot(s, label or None))
+    snap = await run_on_store(ctx, lambda s: snapshots.create_snapshot(s, label or None))
     return SnapshotInfo(**snap.as_dict())
 
 
-@registry.handler(read_only=True)
+@registry.tool(read_only=True)
 async def list_snapshots(ctx: Context, limit: Limit = 20) -> SnapshotList:
     """List snapshots, newest first."""
-    found = await _run(ctx, lambda s: snapshots.log(s, limit))
+    found = await run_on_store(ctx, lambda s: snapshots.log(s, limit))
     return SnapshotList(snapshots=[SnapshotInfo(**x.as_dict()) for x in found])
-
-
-# isort: off
-from agents.context import syncing  # noqa: E402, F401  (registers the sync tools)
-# isort: on

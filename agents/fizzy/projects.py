@@ -1,119 +1,26 @@
-"""Fizzy agent tools: identity, projects (boards), their columns and the account's people.
-
-Task tools live in :mod:`agents.fizzy.tasks`, comments, steps, tags, notifications and activity
-in :mod:`agents.fizzy.collaboration`; both register on :data:`registry` when imported below.
-"""
+"""Fizzy agent tools: identity, projects (Fizzy boards), their columns and the account's people."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from mcp.server.mcpserver import Context
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field
 
-from agents import __version__
 from agents.core.errors import InputError, NotFoundError
-from agents.core.registry import HandlerRegistry
-from agents.core.runtime import AgentSpec
-from agents.core.settings import EnvLayers, SettingsModel
-from agents.fizzy.client import FizzyClient, normalize_slug
+from agents.fizzy.app import (
+    AccountSlug,
+    Ctx,
+    Limit,
+    PageToken,
+    ProjectId,
+    UserId,
+    fizzy,
+    registry,
+)
 from agents.fizzy.models import Column, Identity, Member, Page, Project, ProjectMember
 
-registry = HandlerRegistry("fizzy")
 
-Ctx = Context[Any, Any]
-ID_PATTERN = r"^[A-Za-z0-9_-]+$"
-ProjectId = Annotated[
-    str, Field(pattern=ID_PATTERN, description="Project (Fizzy board) id, as list_projects shows")
-]
-IdList = list[Annotated[str, Field(pattern=ID_PATTERN)]] | None
-UserId = Annotated[str, Field(pattern=ID_PATTERN, description="User id, as list_members shows")]
-TaskNumber = Annotated[
-    int, Field(ge=1, description="Task number, as Fizzy shows it (#42); not the task's id")
-]
-Limit = Annotated[
-    int,
-    Field(ge=1, le=500, description="Return at most this many items; more pages are fetched"),
-]
-PageToken = Annotated[
-    str | None,
-    Field(description="next_page_token from a previous call of this tool, to continue the list"),
-]
-AccountSlug = Annotated[
-    str | None,
-    Field(description="Fizzy account slug (digits); default: FIZZY_ACCOUNT or your first account"),
-]
-
-
-class FizzySettings(SettingsModel):
-    """Upstream settings of the Fizzy agent."""
-
-    token: SecretStr = Field(alias="FIZZY_TOKEN")
-    url: str = Field(default="https://app.fizzy.do", alias="FIZZY_URL")
-    account: str | None = Field(default=None, alias="FIZZY_ACCOUNT")
-    timeout_seconds: float = Field(default=30.0, gt=0, le=300, alias="FIZZY_TIMEOUT_SECONDS")
-
-    @field_validator("token")
-    @classmethod
-    def _printable(cls, value: SecretStr) -> SecretStr:
-        token = value.get_secret_value()
-        if not (token.isascii() and token.isprintable()) or " " in token:
-            raise ValueError(
-                "the token holds spaces or other characters no token has; paste it again"
-            )
-        return value
-
-    @field_validator("url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        value = value.strip().rstrip("/")
-        if not value.startswith(("https://", "http://")) or "?" in value or "#" in value:
-            raise ValueError("use the Fizzy origin, e.g. https://app.fizzy.do")
-        return value
-
-    @field_validator("account")
-    @classmethod
-    def _slug(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        try:
-            return normalize_slug(value, name="the slug")
-        except InputError as exc:
-            raise ValueError(str(exc)) from None
-
-
-def connect(layers: EnvLayers) -> FizzyClient:
-    """Validate the Fizzy settings and build the client (no network: the account slug is
-    looked up on first use when FIZZY_ACCOUNT is empty)."""
-    settings = layers.model(FizzySettings)
-    return FizzyClient(
-        settings.token.get_secret_value(),
-        settings.url,
-        settings.account,
-        token_home=layers.home_of(FizzySettings, "FIZZY_TOKEN"),
-        timeout=settings.timeout_seconds,
-    )
-
-
-SPEC = AgentSpec(
-    name="fizzy",
-    registry=registry,
-    connect=connect,
-    version=__version__,
-    instructions=(
-        "Fizzy (37signals' kanban tool): projects are Fizzy boards, tasks are cards, addressed "
-        "by their number (#42). A task is in a column of its project, in 'Maybe?' (awaiting "
-        "triage), 'Not Now' (postponed) or 'Done' (closed)."
-    ),
-)
-
-
-def fizzy(ctx: Ctx) -> FizzyClient:
-    """The Fizzy client of the agent answering ``ctx``."""
-    return SPEC.client(ctx)
-
-
-@registry.handler(read_only=True)
+@registry.tool(read_only=True)
 async def get_identity(ctx: Ctx) -> Identity:
     """Show who the Fizzy token belongs to: the accounts it reaches (with their slugs and your
     user in each) and the account the tools use by default."""
@@ -123,7 +30,7 @@ async def get_identity(ctx: Ctx) -> Identity:
     return identity.model_copy(update={"default_account": default})
 
 
-@registry.handler(read_only=True)
+@registry.tool(read_only=True)
 async def list_projects(
     ctx: Ctx, limit: Limit = 50, page_token: PageToken = None, account: AccountSlug = None
 ) -> Page[Project]:
@@ -133,7 +40,7 @@ async def list_projects(
     )
 
 
-@registry.handler(read_only=True)
+@registry.tool(read_only=True)
 async def get_project(ctx: Ctx, project_id: ProjectId, account: AccountSlug = None) -> Project:
     """Show one project (Fizzy board), with its member ids when access is restricted."""
     return await fizzy(ctx).get(
@@ -141,7 +48,7 @@ async def get_project(ctx: Ctx, project_id: ProjectId, account: AccountSlug = No
     )
 
 
-@registry.handler()
+@registry.tool()
 async def create_project(
     ctx: Ctx,
     name: Annotated[str, Field(min_length=1, description="Project name")],
@@ -163,7 +70,7 @@ async def create_project(
     )
 
 
-@registry.handler(idempotent=True)
+@registry.tool(idempotent=True)
 async def update_project(
     ctx: Ctx,
     project_id: ProjectId,
@@ -225,7 +132,7 @@ async def update_project(
         )
 
 
-@registry.handler(read_only=True)
+@registry.tool(read_only=True)
 async def list_columns(
     ctx: Ctx, project_id: ProjectId, account: AccountSlug = None
 ) -> list[Column]:
@@ -239,7 +146,7 @@ async def list_columns(
     )
 
 
-@registry.handler(read_only=True)
+@registry.tool(read_only=True)
 async def list_project_members(
     ctx: Ctx,
     project_id: ProjectId,
@@ -259,7 +166,7 @@ async def list_project_members(
     )
 
 
-@registry.handler(read_only=True)
+@registry.tool(read_only=True)
 async def list_members(
     ctx: Ctx, limit: Limit = 50, page_token: PageToken = None, account: AccountSlug = None
 ) -> Page[Member]:
@@ -269,18 +176,9 @@ async def list_members(
     )
 
 
-@registry.handler(read_only=True)
+@registry.tool(read_only=True)
 async def get_member(ctx: Ctx, user_id: UserId, account: AccountSlug = None) -> Member:
     """Show one person of the Fizzy account."""
     return await fizzy(ctx).get(
         f"/users/{user_id}", Member, what=f"user {user_id!r}", account=account
     )
-
-
-# Registers the task tools, then the collaboration tools, on `registry` (the tool list order).
-# isort: off
-from agents.fizzy import tasks  # noqa: E402
-from agents.fizzy import collaboration  # noqa: E402
-# isort: on
-
-__all__ = ["SPEC", "FizzySettings", "collaboration", "connect", "registry", "tasks"]

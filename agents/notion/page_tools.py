@@ -1,26 +1,22 @@
-"""Notion agent tools: pages, databases, documents and consolidation, markdown in and out."""
+"""Notion agent tools for pages: search, list, read, create, update and append, markdown in and
+out."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field
 
-from agents import __version__
-from agents.core.errors import ConfigError, InputError
+from agents.core.errors import InputError
 from agents.core.recorder import annotate_call
-from agents.core.registry import HandlerRegistry
-from agents.core.runtime import AgentSpec
-from agents.core.settings import EnvLayers, SettingsModel
-from agents.notion import data_tools
-from agents.notion.client import Notion, build_client, client_of, notion_id
+from agents.notion.app import registry
+from agents.notion.client import Notion, client_of, notion_id
 from agents.notion.databases import (
     encode_values,
     plain_value,
     resolve_data_source,
 )
-from agents.notion.imports import ImportPolicy
 from agents.notion.markdown import blocks_to_markdown, markdown_to_blocks
 from agents.notion.models import (
     BlocksAdded,
@@ -43,9 +39,7 @@ from agents.notion.pages import (
     create_page as write_page,
 )
 from agents.notion.richtext import rich_text
-from agents.store.config import store_dir
 
-registry = HandlerRegistry("notion")
 _SUBPAGES = ("child_page", "child_database")
 Ctx = Context[Any, Any]
 
@@ -54,57 +48,11 @@ Markdown = Annotated[str, Field(description="Content as markdown")]
 Cursor = Annotated[str | None, Field(description="next_cursor of a previous call")]
 
 
-class NotionSettings(SettingsModel):
-    """Upstream settings of the Notion agent."""
-
-    token: SecretStr = Field(alias="NOTION_TOKEN")
-    base_url: str = Field(default="https://api.notion.com", alias="NOTION_BASE_URL")
-    timeout_seconds: float = Field(default=30.0, alias="NOTION_TIMEOUT_SECONDS", gt=0, le=300)
-    requests_per_second: float = Field(
-        default=3.0, alias="NOTION_REQUESTS_PER_SECOND", gt=0, le=100
-    )
-    max_retries: int = Field(default=3, alias="NOTION_MAX_RETRIES", ge=0, le=10)
-    max_wait_seconds: float = Field(default=30.0, alias="NOTION_MAX_WAIT_SECONDS", ge=0, le=600)
-    import_roots: str = Field(default="", alias="NOTION_IMPORT_ROOTS")
-
-    @field_validator("base_url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("use an http:// or https:// URL such as https://api.notion.com")
-        return value.rstrip("/")
-
-
-def connect(layers: EnvLayers) -> Notion:
-    """Validate the Notion settings and build the SDK client (no network)."""
-    s = layers.model(NotionSettings)
-    never = [layers.root / "environments", layers.root / "context"]
-    try:
-        never.append(store_dir(layers))  # CONTEXT_DIR may put the store (and vault) elsewhere
-    except ConfigError:
-        pass  # the context agent reports a bad CONTEXT_* setting; context/ is refused anyway
-    imports = ImportPolicy.from_setting(
-        s.import_roots,
-        never=tuple(never),
-        home=layers.home_of(NotionSettings, "NOTION_IMPORT_ROOTS"),
-    )
-    return build_client(
-        token=s.token.get_secret_value(),
-        base_url=s.base_url,
-        timeout=s.timeout_seconds,
-        rate=s.requests_per_second,
-        max_retries=s.max_retries,
-        max_wait=s.max_wait_seconds,
-        token_home=layers.home_of(NotionSettings, "NOTION_TOKEN"),
-        imports=imports,
-    )
-
-
 def _wrote(kind: str, ident: str) -> None:
     annotate_call(write=True, target=f"{kind}:{ident}")
 
 
-@registry.handler(read_only=True)
+@registry.tool(read_only=True)
 async def search_workspace(
     ctx: Ctx,
     query: Annotated[str, Field(description="Words in the title; empty lists everything")] = "",
@@ -133,7 +81,7 @@ async def search_workspace(
     return ObjectList(results=refs, next_cursor=found.next_cursor, has_more=found.has_more)
 
 
-@registry.handler(read_only=True)
+@registry.tool(read_only=True)
 async def list_pages(
     ctx: Ctx,
     parent_page_id: Annotated[
@@ -181,7 +129,7 @@ async def list_pages(
     return ObjectList(results=refs, next_cursor=next_cursor if more else None, has_more=more)
 
 
-@registry.handler(read_only=True)
+@registry.tool(read_only=True)
 async def get_page(
     ctx: Ctx,
     page_id: PageId,
@@ -219,7 +167,7 @@ async def get_page(
     )
 
 
-@registry.handler()
+@registry.tool()
 async def create_page(
     ctx: Ctx,
     title: Annotated[str, Field(min_length=1, description="Page title")],
@@ -273,7 +221,7 @@ async def _parent_and_properties(
     return {"type": "data_source_id", "data_source_id": source["id"]}, props
 
 
-@registry.handler(destructive=True)
+@registry.tool(destructive=True)
 async def update_page(
     ctx: Ctx,
     page_id: PageId,
@@ -349,7 +297,7 @@ async def _page_properties(
     return props
 
 
-@registry.handler()
+@registry.tool()
 async def add_block(
     ctx: Ctx,
     page_id: Annotated[str, Field(description="Page or block ID or URL to add content to")],
@@ -378,12 +326,3 @@ async def add_block(
     )
     _wrote("block", ident)
     return BlocksAdded(page_id=ident, blocks_written=written, block_ids=ids)
-
-
-registry.handler()(data_tools.create_database)
-registry.handler()(data_tools.add_database_entry)
-registry.handler(read_only=True)(data_tools.query_database)
-registry.handler(reads_files=True)(data_tools.parse_document)
-registry.handler(destructive=True)(data_tools.consolidate_pages)
-
-SPEC = AgentSpec(name="notion", registry=registry, connect=connect, version=__version__)

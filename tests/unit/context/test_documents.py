@@ -8,13 +8,13 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from tests.results import text_of
-from agents.context.handlers import SPEC
+from agents.context.tools import SPEC
 from agents.core.runtime import AgentRuntime
 from agents.core.server import build_server
 from agents.core.settings import CoreSettings, EnvLayers
 from agents.store.recorder import StoreRecorder
 from agents.store.store import ContextStore
+from tests.results import text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -146,5 +146,5 @@ async def test_recent_outputs_lists_recorded_calls_and_diff_shows_changes(server
     assert snaps["snapshots"][0]["id"] == snap["id"]
     entry = changed["documents"][0]
     assert entry["status"] == "modified" and "+/value: 2" in entry["text"]
-    assert [o["handler"] for o in outputs["outputs"]] == ["list_snapshots", "diff", "put_document"]
+    assert [o["tool"] for o in outputs["outputs"]] == ["list_snapshots", "diff", "put_document"]
     assert failed["outputs"] == [] and default["outputs"] == []
