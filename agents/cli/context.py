@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from agents.cli.common import common_parser, emit, table
+from agents.cli.context_search import add_verbs as add_search_verbs
 from agents.core.errors import InputError, NotFoundError
 from agents.core.settings import find_root, load_layers
 from agents.store import audit, maintenance, sessions, snapshots, views
@@ -57,11 +58,10 @@ def cmd_get(args: argparse.Namespace, store: ContextStore) -> int:
 
 
 def cmd_list(args: argparse.Namespace, store: ContextStore) -> int:
-    """Documents, newest first (``search`` adds a text filter)."""
+    """Documents, newest first."""
     found = store.list(
         args.kind,
-        prefix=getattr(args, "prefix", None),
-        text=getattr(args, "text", None),
+        prefix=args.prefix,
         exclude=set() if args.kind else {"agent_output"},
         limit=args.limit,
     )
@@ -327,14 +327,11 @@ def add_parsers(sub: Any) -> None:
     p = verb("get", cmd_get, "show one document")
     p.add_argument("id")
     p.add_argument("--at", help="a snapshot, a revision hash or a time (2h, 2026-05-01T12:00Z)")
-    for name, func, text in (("list", cmd_list, False), ("search", cmd_list, True)):
-        p = verb(name, func, "search documents for text" if text else "list documents")
-        if text:
-            p.add_argument("text")
-        else:
-            p.add_argument("--prefix")
-        p.add_argument("--kind")
-        p.add_argument("--limit", type=int, default=50)
+    p = verb("list", cmd_list, "list documents")
+    p.add_argument("--prefix")
+    p.add_argument("--kind")
+    p.add_argument("--limit", type=int, default=50)
+    add_search_verbs(verb)
     p = verb("put", cmd_put, "create or replace a document (JSON body)")
     p.add_argument("id")
     p.add_argument("--kind", required=True)

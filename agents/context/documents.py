@@ -44,20 +44,6 @@ async def get_document(
 
 
 @registry.tool(read_only=True)
-async def search_documents(
-    ctx: Context,
-    query: Annotated[str, Field(description="Text to find anywhere in a document", min_length=1)],
-    kind: Kind = "",
-    limit: Limit = 20,
-) -> DocumentList:
-    """Find documents containing some text (case-insensitive), newest first."""
-    found = await run_on_store(
-        ctx, lambda s: s.list(kind or None, text=query, exclude=noise(kind), limit=limit)
-    )
-    return DocumentList(documents=[DocumentSummary(**views.summary(e)) for e in found])
-
-
-@registry.tool(read_only=True)
 async def list_documents(
     ctx: Context,
     kind: Kind = "",

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 from agents.core.errors import StoreError
+from agents.store.search import create_index
 
 __all__ = [
     "APPLICATION_ID",
@@ -26,7 +27,7 @@ __all__ = [
     "immediate",
 ]
 
-FORMAT_VERSION = 2  # 2: file_bases
+FORMAT_VERSION = 3  # 2: file_bases; 3: the search index (agents/store/search.py)
 APPLICATION_ID = 0x63747831  # "ctx1": marks the file as a context store
 Synchronous = Literal["FULL", "NORMAL"]
 _NETWORK_FS = {"nfs", "nfs4", "cifs", "smb3", "smbfs", "fuse.sshfs", "9p", "afs", "ceph"}
@@ -232,6 +233,7 @@ def connect(
                     for statement in _SCHEMA.split(";"):
                         if statement.strip():
                             conn.execute(statement)
+                    create_index(conn)
                     conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
                     conn.execute(f"PRAGMA user_version={FORMAT_VERSION}")
     except sqlite3.Error as exc:

@@ -155,3 +155,23 @@ def test_a_multi_line_error_keeps_the_outputs_table_one_line_per_call(
     print_table(rows, ["agent", "error"])
     out = capsys.readouterr().out.splitlines()
     assert out == ["AGENT   ERROR", "notion  first line ⏎…", "fizzy   -"]
+
+
+def test_search_timeline_and_reindex_from_the_shell(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ranked hits with snippets, the timeline around one, and a rebuild of the index."""
+    for key, value in (("editor", "helix modal editing"), ("shell", "fish"), ("font", "iosevka")):
+        body = json.dumps({"key": key, "value": value})
+        run(capsys, "put", f"preference:{key}", "--kind", "preference", "--body", body)
+    hits = as_json(capsys, "search", "modal helix")
+    assert [h["id"] for h in hits] == ["preference:editor"] and "[helix]" in hits[0]["snippet"]
+    assert as_json(capsys, "search", "helix", "--kind", "session") == []
+    around = as_json(capsys, "timeline", "preference:shell", "--before", "1", "--after", "1")
+    assert [(e["id"], e["anchor"]) for e in around] == [
+        ("preference:editor", False),
+        ("preference:shell", True),
+        ("preference:font", False),
+    ]
+    assert as_json(capsys, "reindex") == [{"indexed": 3}]
+    assert "holds no word" in run(capsys, "search", "!!", code=1)

@@ -62,7 +62,7 @@ async def test_put_get_list_search_history_and_delete(server: Any) -> None:
         listed = await call(client, "list_documents", kind="preference")
         assert [d["id"] for d in listed["documents"]] == ["preference:editor"]
         found = await call(client, "search_documents", query="VIM")
-        assert [d["id"] for d in found["documents"]] == ["preference:editor"]
+        assert [h["id"] for h in found["hits"]] == ["preference:editor"]
         history = await call(client, "document_history", id="preference:editor")
         assert [r["head"] for r in history["revisions"]] == [False, True]
         await call(client, "delete_document", id="preference:editor")
