@@ -229,9 +229,7 @@ def search(
             rows = _run(conn, sql, (tokens, expression, *args, limit))
             if rows or " AND " not in expression:
                 break
-    return [
-        Hit(r[0], r[1], r[2], r[3], r[4], r[5], r[6], round(-float(r[7]), 4)) for r in rows
-    ]
+    return [Hit(r[0], r[1], r[2], r[3], r[4], r[5], r[6], round(-float(r[7]), 4)) for r in rows]
 
 
 def _run(conn: sqlite3.Connection, sql: str, args: tuple[Any, ...]) -> list[Any]:
