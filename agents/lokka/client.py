@@ -9,11 +9,10 @@ off and answers that are not JSON are never retried, and say so.
 from __future__ import annotations
 
 import json
-import re
 import ssl
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import urlsplit
 
 import anyio
 import httpx
@@ -30,68 +29,15 @@ from agents.lokka.errors import (
     transport_errors,
 )
 from agents.lokka.models import Page, SentRequest
-from agents.lokka.paths import GraphPath, parse_path
+from agents.lokka.paths import GraphPath, bounded, parse_path, query_string, seg, validate_path
 from agents.lokka.settings import LokkaSettings
 
 if TYPE_CHECKING:
     from kiota_abstractions.request_adapter import RequestAdapter
 
-__all__ = ["Lokka", "seg", "validate_path"]
+__all__ = ["Lokka", "bounded", "query_string", "seg", "validate_path"]
 
-BAD_PATH = re.compile(r"//|\\|\.\.|[\x00-\x20]|^/*[a-z][a-z0-9+.-]*:", re.I)
 MAX_WAIT = 60.0
-# Longer URLs come only from pasted or generated junk; refused before any library parses
-# (urllib keeps the last 128 split URLs) or sends them.
-MAX_URL = 8192
-
-
-def validate_path(path: str, name: str = "path") -> str:
-    """A relative API path such as ``/users/{id}``: no scheme, host, ``..`` or ``//``.
-
-    Raises:
-        InputError: The path could send the request (and its token) anywhere else.
-    """
-    path = path.strip()
-    if not path.startswith("/"):
-        path = "/" + path
-    if BAD_PATH.search(path) or "?" in path or "#" in path:
-        raise InputError(
-            f"{name} {path!r} is not a plain relative API path: use one like /users/{{id}} "
-            "(no host, '..', '//', '?' or '#'; pass query options separately)"
-        )
-    return path
-
-
-def seg(value: str, name: str) -> str:
-    """One path segment from a caller's value (an id, UPN or name), percent-encoded.
-
-    Raises:
-        InputError: The value is empty or holds a ``/``.
-    """
-    value = value.strip()
-    if not value or "/" in value or "\\" in value:
-        raise InputError(f"{name} {value!r} must be a single id or name (no '/')")
-    return quote(value, safe="@:'()=,$")
-
-
-def bounded(url: str, what: str = "request URL") -> str:
-    """``url``, if it is at most ``MAX_URL`` characters long.
-
-    Raises:
-        InputError: Longer: the message says which arguments make it long.
-    """
-    if len(url) > MAX_URL:
-        raise InputError(
-            f"the {what} would be {len(url)} characters long, more than the {MAX_URL} this agent "
-            "sends: shorten the ids, path, filter, search or select of this call"
-        )
-    return url
-
-
-def query_string(query: dict[str, Any] | None) -> str:
-    """``$select=a,b&$top=5`` with OData's ``$`` and ``,`` left readable."""
-    clean = {k: v for k, v in (query or {}).items() if v is not None and v != ""}
-    return urlencode(clean, quote_via=quote, safe="$,:'()/ ").replace(" ", "%20")
 
 
 class Lokka:

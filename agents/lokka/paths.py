@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import quote, unquote, urlsplit
+from typing import Any
+from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from agents.core.errors import InputError
 
@@ -26,9 +27,13 @@ __all__ = [
     "Ref",
     "SubRequest",
     "batch_parts",
+    "bounded",
     "normal_name",
     "object_refs",
     "parse_path",
+    "query_string",
+    "seg",
+    "validate_path",
 ]
 
 GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
@@ -71,6 +76,61 @@ MEMBER_NAVIGATIONS = {
     )
 }
 KEY = re.compile(r"^(?P<name>[^()]+)\((?P<key>.*)\)$")
+
+
+BAD_PATH = re.compile(r"//|\\|\.\.|[\x00-\x20]|^/*[a-z][a-z0-9+.-]*:", re.I)
+# Longer URLs come only from pasted or generated junk; refused before any library parses
+# (urllib keeps the last 128 split URLs) or sends them.
+MAX_URL = 8192
+
+
+def validate_path(path: str, name: str = "path") -> str:
+    """A relative API path such as ``/users/{id}``: no scheme, host, ``..`` or ``//``.
+
+    Raises:
+        InputError: The path could send the request (and its token) anywhere else.
+    """
+    path = path.strip()
+    if not path.startswith("/"):
+        path = "/" + path
+    if BAD_PATH.search(path) or "?" in path or "#" in path:
+        raise InputError(
+            f"{name} {path!r} is not a plain relative API path: use one like /users/{{id}} "
+            "(no host, '..', '//', '?' or '#'; pass query options separately)"
+        )
+    return path
+
+
+def seg(value: str, name: str) -> str:
+    """One path segment from a caller's value (an id, UPN or name), percent-encoded.
+
+    Raises:
+        InputError: The value is empty or holds a ``/``.
+    """
+    value = value.strip()
+    if not value or "/" in value or "\\" in value:
+        raise InputError(f"{name} {value!r} must be a single id or name (no '/')")
+    return quote(value, safe="@:'()=,$")
+
+
+def bounded(url: str, what: str = "request URL") -> str:
+    """``url``, if it is at most ``MAX_URL`` characters long.
+
+    Raises:
+        InputError: Longer: the message says which arguments make it long.
+    """
+    if len(url) > MAX_URL:
+        raise InputError(
+            f"the {what} would be {len(url)} characters long, more than the {MAX_URL} this agent "
+            "sends: shorten the ids, path, filter, search or select of this call"
+        )
+    return url
+
+
+def query_string(query: dict[str, Any] | None) -> str:
+    """``$select=a,b&$top=5`` with OData's ``$`` and ``,`` left readable."""
+    clean = {k: v for k, v in (query or {}).items() if v is not None and v != ""}
+    return urlencode(clean, quote_via=quote, safe="$,:'()/ ").replace(" ", "%20")
 
 
 @dataclass(frozen=True)
