@@ -36,6 +36,7 @@ __all__ = [
     "encrypt",
     "seal",
     "unseal",
+    "write_private_json",
 ]
 
 SERVICE = "claude-agents"
@@ -48,6 +49,23 @@ def _usable(backend: KeyringBackend) -> bool:
         return float(backend.priority) > 0
     except (NotImplementedError, RuntimeError, AttributeError):  # e.g. the abstract base
         return False
+
+
+def write_private_json(path: Path, data: Any, *, prefix: str = ".tmp.") -> None:
+    """Write ``data`` as JSON to ``path``, mode 0600, atomically (temp file in the same
+    folder, fsync, rename): readers see the old file or the new one, never half of one."""
+    fd, tmp = tempfile.mkstemp(prefix=prefix, dir=path.parent)  # created 0600
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=2, sort_keys=True)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 class SecretVault:
@@ -98,18 +116,7 @@ class SecretVault:
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         with contextlib.suppress(OSError):
             os.chmod(self.path.parent, 0o700)
-        fd, tmp = tempfile.mkstemp(prefix=".secrets.", dir=self.path.parent)  # created 0600
-        try:
-            with os.fdopen(fd, "w") as fh:
-                json.dump(data, fh, indent=2, sort_keys=True)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.chmod(tmp, 0o600)
-            os.replace(tmp, self.path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        write_private_json(self.path, data, prefix=".secrets.")
 
     def get(self, name: str) -> str | None:
         """The value of ``name``, or ``None`` when this machine does not have it."""
