@@ -57,10 +57,18 @@ class NotFoundError(AgentError):
 class UpstreamError(AgentError):
     """The upstream service refused or failed a request; carries its status and code."""
 
-    def __init__(self, message: str, *, status: int | None = None, code: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
+        self.request_id = request_id
 
 
 class StoreError(AgentError):

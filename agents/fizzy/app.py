@@ -7,11 +7,13 @@ The tools live in :mod:`agents.fizzy.projects`, :mod:`agents.fizzy.tasks` and
 from __future__ import annotations
 
 from typing import Annotated, Any, cast
+from urllib.parse import urlsplit
 
 from mcp.server.mcpserver import Context
 from pydantic import Field, SecretStr, field_validator
 
 from agents.core.errors import InputError
+from agents.core.net import is_loopback
 from agents.core.registry import ToolRegistry
 from agents.core.runtime import runtime_of
 from agents.core.settings import EnvLayers, SettingsModel
@@ -67,6 +69,11 @@ class FizzySettings(SettingsModel):
         value = value.strip().rstrip("/")
         if not value.startswith(("https://", "http://")) or "?" in value or "#" in value:
             raise ValueError("use the Fizzy origin, e.g. https://app.fizzy.do")
+        if value.startswith("http://") and not is_loopback(urlsplit(value).hostname or ""):
+            raise ValueError(
+                "http:// would send FIZZY_TOKEN in cleartext: use https:// (plain http is "
+                "accepted only for a loopback host: localhost, 127.0.0.1, ::1)"
+            )
         return value
 
     @field_validator("account")

@@ -2,16 +2,16 @@
 
 It knows Fizzy's conventions once, so the tools do not: the bearer token and JSON format,
 the account slug in every path (discovered from ``/my/identity`` on first use when not
-configured), ``Link: rel=next`` pagination, retries of idempotent requests honouring
-``Retry-After``, creates that answer 201 with or without a body, and turning Fizzy's
-302/401/403/404/422 answers into errors that say what to do.
+configured), ``Link: rel=next`` pagination on FIZZY_URL's origin only, retries of idempotent
+requests through the shared policy honouring ``Retry-After``, creates that answer 201 with or
+without a body, and turning Fizzy's 302/401/403/404/422 answers into errors that say what to do.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import anyio
 import httpx
@@ -20,17 +20,21 @@ from pydantic import BaseModel, ValidationError
 from agents import __version__
 from agents.core.errors import InputError, NotConfiguredError, UpstreamError
 from agents.core.recorder import call_annotations
+from agents.core.retry import RetryPolicy, retry_after
 from agents.core.upstream import broken_answer, not_json, reached, timed_out
-from agents.fizzy.errors import http_error, retry_after
+from agents.fizzy.errors import http_error
 from agents.fizzy.models import Identity, Page
 
-__all__ = ["FizzyClient", "normalize_slug"]
+__all__ = ["SDK_POLICY", "FizzyClient", "normalize_slug"]
 
 M = TypeVar("M", bound=BaseModel)
 Params = Mapping[str, str | int | bool | Sequence[str]]
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE"})
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# Fizzy's SDK (behavior-model.json): idempotent calls get up to 3 attempts on 429/500/503,
+# backing off exponentially from 1 s.
+RETRY_STATUSES = frozenset({429, 500, 503})
+SDK_POLICY = RetryPolicy(attempts=3, first=1.0, cap=8.0, jitter=0.5, max_wait=30.0)
 
 
 def normalize_slug(value: str, *, name: str) -> str:
@@ -65,10 +69,8 @@ class FizzyClient:
         account: Default account slug; discovered from ``/my/identity`` when None.
         token_home: Where FIZZY_TOKEN is set, for error messages.
         timeout: Seconds one request may take (connecting takes at most 10 of them).
-        max_attempts: Attempts for idempotent requests on 429/5xx/network errors.
-        max_wait: Longest ``Retry-After`` honoured by waiting; longer ones fail at once.
-        backoff: First wait when Fizzy sends no ``Retry-After``; doubled per attempt.
-        sleep: How to wait (tests record the waits instead).
+        policy: Retries of idempotent requests (Fizzy's SDK: 3 attempts, backoff from 1 s
+            with jitter, ``Retry-After`` honoured up to 30 s; longer ones fail at once).
     """
 
     def __init__(
@@ -79,10 +81,7 @@ class FizzyClient:
         *,
         token_home: str = "the secrets file",
         timeout: float = 30.0,
-        max_attempts: int = 3,
-        max_wait: float = 30.0,
-        backoff: float = 0.5,
-        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+        policy: RetryPolicy = SDK_POLICY,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._base_path = urlsplit(self.base_url).path.rstrip("/")
@@ -90,10 +89,7 @@ class FizzyClient:
         self._token_home = token_home
         self.timeout = timeout
         self._lock: anyio.Lock | None = None
-        self.max_attempts = max_attempts
-        self.max_wait = max_wait
-        self.backoff = backoff
-        self.sleep = sleep
+        self.policy = policy
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             headers={
@@ -208,7 +204,7 @@ class FizzyClient:
             following = resp.links.get("next", {}).get("url")
             if not following:
                 return Page[M](items=items)
-            url, skip, params = _relative(following, self._base_path), 0, None
+            url, skip, params = self.same_origin(following, what, "Link: rel=next"), 0, None
             if len(items) == limit:
                 return Page[M](items=items, next_page_token=url)
 
@@ -232,7 +228,7 @@ class FizzyClient:
         if not location:
             raise UpstreamError(f"Fizzy created {what} but answered with neither body nor Location")
         fetched = await self.request(
-            "GET", _relative(location, self._base_path), what=what, scoped=False
+            "GET", self.same_origin(location, what, "Location"), what=what, scoped=False
         )
         return self._parse(fetched, model, what)
 
@@ -264,6 +260,7 @@ class FizzyClient:
         what: str,
         body: Mapping[str, Any] | None = None,
         idempotent: bool = False,
+        attempts: int | None = None,
         account: str | None = None,
         forbidden: str | None = None,
     ) -> None:
@@ -274,6 +271,7 @@ class FizzyClient:
             what=what,
             json=body,
             idempotent=idempotent or method in IDEMPOTENT_METHODS,
+            attempts=attempts,
             account=account,
             forbidden=forbidden,
         )
@@ -289,51 +287,81 @@ class FizzyClient:
         params: Params | None = None,
         json: Mapping[str, Any] | None = None,
         idempotent: bool | None = None,
+        attempts: int | None = None,
         account: str | None = None,
         scoped: bool = True,
         forbidden: str | None = None,
     ) -> httpx.Response:
         """Send one request (``path`` under the account slug unless ``scoped`` is False),
-        retrying idempotent ones on 429/5xx/network errors; errors become ``AgentError``s."""
+        repeating idempotent ones on 429/500/503 and network errors through the shared
+        :class:`~agents.core.retry.RetryPolicy`; errors become ``AgentError``s.
+
+        ``attempts`` caps the attempts of an operation Fizzy's SDK allows fewer (1 for
+        ``bulk_reading``); a request that is not idempotent is always sent once.
+        """
         url = f"/{await self.slug(account)}{path}" if scoped else path
         retry = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
-        attempt = 0
-        while True:
-            attempt += 1
+        allowed = min(attempts or self.policy.attempts, self.policy.attempts) if retry else 1
+
+        async def attempt() -> httpx.Response:
             try:
-                resp = await self._http.request(method, url, params=params, json=json)
+                return await self._http.request(method, url, params=params, json=json)
             except httpx.InvalidURL as exc:  # an id or text of the call cannot go in a URL
                 raise InputError(
                     f"cannot ask Fizzy for {what}: {exc}; an id, account or text in this call is "
                     "too long for a URL or holds characters a URL cannot carry"
                 ) from exc
-            except httpx.TransportError as exc:
-                if retry and attempt < self.max_attempts:
-                    await self.sleep(self.backoff * 2 ** (attempt - 1))
-                    continue
-                raise self._transport_error(exc, what, attempt, retry) from exc
-            if retry and attempt < self.max_attempts and resp.status_code in RETRY_STATUSES:
-                wait = retry_after(resp)
-                wait = self.backoff * 2 ** (attempt - 1) if wait is None else wait
-                if wait <= self.max_wait:
-                    await self.sleep(wait)
-                    continue
-            if resp.status_code < 300:
-                if method not in ("GET", "HEAD"):
-                    meta = call_annotations().get()
-                    if meta is not None and "target" not in meta:
-                        meta.update(write=True, target=f"fizzy:{method} {url}")
-                return resp
-            raise http_error(
-                resp,
-                what=what,
-                attempts=attempt,
-                body=json,
-                forbidden=forbidden,
-                token_home=self._token_home,
-                base_url=self.base_url,
-                idempotent=retry,
+
+        try:
+            resp, made = await self.policy.call(
+                attempt,
+                attempts=allowed,
+                retry_on=lambda r: r.status_code in RETRY_STATUSES,
+                errors=(httpx.TransportError,),
+                retry_after=lambda r: retry_after(r.headers.get("retry-after")),
             )
+        except httpx.TransportError as exc:
+            raise self._transport_error(exc, what, allowed, retry) from exc
+        if resp.status_code < 300:
+            if method not in ("GET", "HEAD"):
+                meta = call_annotations().get()
+                if meta is not None and "target" not in meta:
+                    meta.update(write=True, target=f"fizzy:{method} {url}")
+            return resp
+        raise http_error(
+            resp,
+            what=what,
+            attempts=made,
+            body=json,
+            forbidden=forbidden,
+            token_home=self._token_home,
+            base_url=self.base_url,
+            idempotent=retry,
+        )
+
+    def same_origin(self, url: str, what: str, header: str) -> str:
+        """``url`` (from a ``Link`` or ``Location`` header, maybe relative) as a path on
+        FIZZY_URL. One pointing at another origin, or downgrading https to http, is refused:
+        following it would send the token elsewhere (Fizzy's SDK refuses it too).
+
+        Raises:
+            UpstreamError: ``url`` is on another origin.
+        """
+        target = urlsplit(urljoin(self.base_url + "/", url))
+        base = urlsplit(self.base_url)
+        if (target.scheme, target.netloc.lower()) != (base.scheme, base.netloc.lower()):
+            why = (
+                "downgrades https to http"
+                if base.scheme == "https" and target.scheme == "http"
+                else f"points at another origin ({target.scheme}://{target.netloc})"
+            )
+            raise UpstreamError(
+                f"Fizzy's {header} header for {what} {why}; it was not followed, so the token "
+                f"stays with FIZZY_URL ({self.base_url}); check FIZZY_URL, or the proxy in front "
+                "of Fizzy",
+                code="cross_origin",
+            )
+        return _relative(target.geturl(), self._base_path)
 
     def _transport_error(
         self, exc: httpx.TransportError, what: str, attempts: int, idempotent: bool

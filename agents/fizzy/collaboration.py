@@ -232,6 +232,7 @@ async def mark_all_notifications_read(ctx: Ctx, account: AccountSlug = None) -> 
         "/notifications/bulk_reading",
         what="your notifications",
         idempotent=True,
+        attempts=1,  # Fizzy's SDK allows bulk_reading one attempt
         account=account,
     )
     return NotificationReading(notification_id=None, read=True)

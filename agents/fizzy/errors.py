@@ -9,38 +9,23 @@ bad or read-only token, 403 mostly empty (JSON on SSO-only servers), 404
 
 from __future__ import annotations
 
-import email.utils
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
 from agents.core.errors import AgentError, NotConfiguredError, NotFoundError, UpstreamError
+from agents.core.retry import retry_after
 from agents.core.upstream import WRITE_DOUBT
 
-__all__ = ["http_error", "retry_after"]
+__all__ = ["http_error"]
 
 VERBS = {"GET": "read", "POST": "change", "PUT": "update", "PATCH": "update", "DELETE": "delete"}
 DEFAULT_403 = (
     "you lack the permission for it (an admin-only change, someone else's comment, a draft "
     "task), or your Fizzy user or account is deactivated"
 )
-
-
-def retry_after(resp: httpx.Response) -> float | None:
-    """Seconds to wait per ``Retry-After`` (seconds or an HTTP date), or None."""
-    value = resp.headers.get("retry-after")
-    if not value:
-        return None
-    if value.strip().isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def _body(resp: httpx.Response) -> dict[str, Any]:
@@ -71,10 +56,22 @@ def _redirect(resp: httpx.Response, what: str, token_home: str, base_url: str) -
     parts = urlsplit(location)
     target = parts.path
     origin = f"{parts.scheme}://{parts.netloc}"
-    if parts.netloc and not base_url.startswith(origin):
+    base = urlsplit(base_url)
+    if parts.netloc and (parts.scheme, parts.netloc.lower()) != (base.scheme, base.netloc.lower()):
+        if base.scheme == "https" and parts.scheme != "https":
+            return UpstreamError(
+                f"Fizzy at {base_url} redirects {what} to {origin}, downgrading https to http; "
+                "it was not followed (the token never travels in cleartext): check FIZZY_URL "
+                "and the proxy in front of Fizzy",
+                status=resp.status_code,
+                code="cross_origin",
+            )
         return UpstreamError(
-            f"Fizzy at {base_url} redirects to {origin}: set FIZZY_URL={origin}",
+            f"Fizzy at {base_url} redirects {what} to another origin, {origin}; it was not "
+            f"followed (the token goes only to FIZZY_URL): if {origin} is your Fizzy, set "
+            f"FIZZY_URL={origin}",
             status=resp.status_code,
+            code="cross_origin",
         )
     if target.startswith("/session/menu"):
         slug = resp.request.url.path.split("/")[1]
@@ -112,11 +109,42 @@ def http_error(
     base_url: str,
     idempotent: bool = True,
 ) -> AgentError:
-    """The error for Fizzy's answer ``resp`` (status 300 or more) to a request about ``what``.
+    """The error for Fizzy's answer ``resp`` (status 300 or more) to a request about ``what``,
+    ending with Fizzy's ``X-Request-Id`` when it sent one (what Fizzy's support asks for).
 
     ``idempotent`` False (a create, a toggle) warns that a server error may have come after
     the change was made.
     """
+    error = _error(
+        resp,
+        what=what,
+        attempts=attempts,
+        body=body,
+        forbidden=forbidden,
+        token_home=token_home,
+        base_url=base_url,
+        idempotent=idempotent,
+    )
+    rid = resp.headers.get("x-request-id", "").strip()
+    if rid:
+        shown = rid if len(rid) <= 80 and rid.isprintable() else repr(rid[:80])
+        error.args = (f"{error} (X-Request-Id {shown})", *error.args[1:])
+        if isinstance(error, UpstreamError):
+            error.request_id = shown
+    return error
+
+
+def _error(
+    resp: httpx.Response,
+    *,
+    what: str,
+    attempts: int,
+    body: Mapping[str, Any] | None,
+    forbidden: str | None,
+    token_home: str,
+    base_url: str,
+    idempotent: bool = True,
+) -> AgentError:
     status, method = resp.status_code, resp.request.method
     if 300 <= status < 400:
         return _redirect(resp, what, token_home, base_url)
@@ -158,7 +186,7 @@ def http_error(
             code="invalid",
         )
     if status == 429:
-        wait = retry_after(resp)
+        wait = retry_after(resp.headers.get("retry-after"))
         return UpstreamError(
             f"Fizzy is rate limiting requests (429) for {what}: "
             + (f"retry after {wait:.0f} s" if wait is not None else "retry later"),

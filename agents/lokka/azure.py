@@ -153,7 +153,7 @@ async def query_costs(
     if timeframe == "Custom":
         body["timePeriod"] = {"from": f"{start}T00:00:00Z", "to": f"{end}T23:59:59Z"}
     url = client.arm_url(f"{scope}/providers/Microsoft.CostManagement/query", COST_API)
-    data = await client.arm("POST", url, body)
+    data = await client.arm("POST", url, body, idempotent=True)  # a query: changes nothing
     props = data.get("properties") or {}
     return CostReport(
         tenant=client.tenant,

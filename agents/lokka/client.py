@@ -14,10 +14,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import anyio
 import httpx
 
 from agents.core.errors import InputError, UpstreamError
+from agents.core.retry import RetryPolicy, retry_after
 from agents.core.upstream import not_json
 from agents.lokka.answers import an_object, batch_answers, checked, collection
 from agents.lokka.auth import AsyncCredential, build_credential
@@ -53,6 +53,8 @@ class Lokka:
         self._credential: AsyncCredential | None = None
         self._adapter: RequestAdapter | None = None
         self._arm: httpx.AsyncClient | None = None
+        # ARM's own guidance: honour Retry-After (up to a minute), else back off from 1 s
+        self._arm_policy = RetryPolicy(first=1.0, cap=30.0, jitter=0.5, max_wait=MAX_WAIT)
         self._graph_transport: httpx.AsyncHTTPTransport | None = None
 
     @property
@@ -277,12 +279,22 @@ class Lokka:
             )
         return self._arm
 
-    async def arm(self, method: str, url: str, body: Any = None, *, write: bool = False) -> Any:
-        """One ARM call; 429/503 answers are retried as ``Retry-After`` says.
+    async def arm(
+        self,
+        method: str,
+        url: str,
+        body: Any = None,
+        *,
+        write: bool = False,
+        idempotent: bool | None = None,
+    ) -> Any:
+        """One ARM call through the shared retry policy: 429/503 answers of an idempotent call
+        (GET, PUT, DELETE, or ``idempotent=True``, e.g. a POST query) are retried as
+        ``Retry-After`` says, else after a backoff from 1 s; any other call is sent once.
 
         ``write``: the call changes something, so every attempt, retries included, asks the
-        write guard's read-only switch first (:meth:`_arm_attempt`); a retry policy around the
-        attempts can never send a write the switch forbids.
+        read-only switch first (the policy's ``check``): no retry can send a write the switch
+        forbids.
 
         Raises:
             WriteRefusedError: A write while ``LOKKA_READ_ONLY=true``.
@@ -290,15 +302,24 @@ class Lokka:
         """
         s = self.settings
         about = f"to {method} {urlsplit(url).path}"
+        repeat = method in ("GET", "HEAD", "PUT", "DELETE") if idempotent is None else idempotent
+
+        def check() -> None:
+            if write:
+                refuse_if_read_only(self.settings, f"ARM {method} {urlsplit(url).path}")
+
         try:
             token = await self.credential.get_token(f"{s.arm_url}/.default")
             client = await self._arm_client()
-            for attempt in range(s.max_retries + 1):
-                resp = await self._arm_attempt(client, method, url, body, token.token, write)
-                wait = _retry_after(resp)
-                if resp.status_code not in (429, 503) or attempt == s.max_retries or wait is None:
-                    break
-                await anyio.sleep(wait)
+            resp, _ = await self._arm_policy.call(
+                lambda: client.request(
+                    method, url, json=body, headers={"Authorization": f"Bearer {token.token}"}
+                ),
+                attempts=s.max_retries + 1 if repeat else 1,
+                retry_on=lambda r: r.status_code in (429, 503),
+                retry_after=lambda r: retry_after(r.headers.get("retry-after")),
+                check=check,
+            )
         except transport_errors() as exc:
             raise transport_error(exc, "Azure Resource Manager", s, about=about) from exc
         if resp.status_code >= 400:
@@ -315,16 +336,6 @@ class Lokka:
         except ValueError as exc:  # a 2xx body cut mid-JSON
             raise not_json("ARM", exc, about, status=resp.status_code, write=write) from None
         return checked(data, "ARM", about)
-
-    async def _arm_attempt(
-        self, client: httpx.AsyncClient, method: str, url: str, body: Any, token: str, write: bool
-    ) -> httpx.Response:
-        """One ARM request; a write is checked against LOKKA_READ_ONLY right before it leaves."""
-        if write:
-            refuse_if_read_only(self.settings, f"ARM {method} {urlsplit(url).path}")
-        return await client.request(
-            method, url, json=body, headers={"Authorization": f"Bearer {token}"}
-        )
 
     def arm_url(self, path: str, api_version: str, query: dict[str, Any] | None = None) -> str:
         """The absolute ARM URL of a validated path, always with its api-version."""
@@ -364,14 +375,3 @@ class Lokka:
 def _needs_eventual(url: str) -> bool:
     low = url.lower()
     return any(k in low for k in ("$count=true", "%24count=true", "$search=", "%24search="))
-
-
-def _retry_after(resp: httpx.Response) -> float | None:
-    raw = resp.headers.get("retry-after", "")
-    if resp.status_code not in (429, 503):
-        return None
-    try:
-        wait = float(raw) if raw else 1.0
-    except ValueError:
-        return None
-    return wait if wait <= MAX_WAIT else None

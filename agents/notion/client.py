@@ -19,7 +19,6 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from typing import Any, cast
 
 import httpx
@@ -35,6 +34,7 @@ from notion_client import (
 )
 
 from agents.core.errors import AgentError, InputError, NotFoundError, UpstreamError
+from agents.core.retry import retry_after
 from agents.core.upstream import broken_answer, not_json, reached
 from agents.notion.answers import checked
 from agents.notion.imports import ImportPolicy
@@ -123,17 +123,9 @@ def shared_throttle(token: str, rate: float, burst: int = 3) -> Throttle:
 
 
 def retry_after_seconds(value: str | None, default: float = 1.0) -> float:
-    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
-    if not value:
-        return default
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError):
-        return default
+    """Seconds from a ``Retry-After`` header (the shared parser), ``default`` when absent."""
+    wait = retry_after(value)
+    return default if wait is None else wait
 
 
 def notion_id(value: str, param: str) -> str:

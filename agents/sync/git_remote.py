@@ -18,7 +18,6 @@ import contextlib
 import fcntl
 import hashlib
 import os
-import random
 import re
 import subprocess
 import time
@@ -30,6 +29,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 import structlog
 
 from agents.core.errors import ConfigError
+from agents.core.retry import RetryPolicy
 from agents.sync.keys import is_key, is_mutable
 from agents.sync.remote import CasConflict, Entry, ObjectConflict, Remote, RemoteError, scrub
 
@@ -40,6 +40,9 @@ log = structlog.get_logger("agents.sync.git")
 TRACK = "refs/agents-sync/remote"
 PENDING = "refs/agents-sync/pending"
 MAX_ATTEMPTS = 40
+# A lost push race is retried at once on the new tip: the conditions are re-checked each time,
+# so repeating is safe; short jittered waits keep racing machines from colliding in step.
+PUSH_POLICY = RetryPolicy(attempts=MAX_ATTEMPTS, first=0.01, cap=0.5, jitter=0.02)
 NETWORK_TIMEOUT = 300.0
 _BRANCH = re.compile(r"^(?!-)(?!.*\.\.)(?!.*//)[A-Za-z0-9._/-]+(?<!\.lock)(?<![/.])$")
 _RETRYABLE = ("fetch first", "non-fast-forward", "lock", "failed to update ref", "expected")
@@ -202,7 +205,9 @@ class GitRemote(Remote):
             self._abort()
 
     def _push_pending(self) -> None:
-        for attempt in range(1, MAX_ATTEMPTS + 1):
+        def attempt() -> bool:
+            """Rebuild the commit on the current tip and push it; False when the push lost a
+            race (the tip moved), so the shared policy tries again after a short backoff."""
             tip = self._fetch()
             tree = self._tree(tip)
             changes: dict[str, bytes | None] = {}
@@ -223,17 +228,24 @@ class GitRemote(Remote):
             if changes:
                 commit = self._commit(tip, changes)
                 if not self._push(commit):
-                    log.debug("git_push_rejected", remote=self.display_url, attempt=attempt)
-                    time.sleep(random.uniform(0, 0.02 * attempt))
-                    continue
+                    return False
                 self._git("update-ref", TRACK, commit)
             if conflict:
                 raise conflict
-            return
-        raise RemoteError(
-            f"{self.display_url}: the branch {self.branch!r} kept moving; gave up after "
-            f"{MAX_ATTEMPTS} attempts to push (try again)"
+            return True
+
+        pushed, _ = PUSH_POLICY.call_sync(
+            attempt,
+            retry_on=lambda ok: not ok,
+            on_retry=lambda n, _: log.debug(
+                "git_push_rejected", remote=self.display_url, attempt=n
+            ),
         )
+        if not pushed:
+            raise RemoteError(
+                f"{self.display_url}: the branch {self.branch!r} kept moving; gave up after "
+                f"{MAX_ATTEMPTS} attempts to push (try again)"
+            )
 
     def _commit(self, tip: str | None, changes: dict[str, bytes | None]) -> str:
         added = sum(1 for v in changes.values() if v is not None)

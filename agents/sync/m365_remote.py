@@ -32,6 +32,7 @@ from urllib.parse import quote, unquote, urlsplit
 import httpx
 
 from agents.core.errors import ConfigError
+from agents.core.retry import retry_after
 from agents.sync.keys import is_key
 from agents.sync.remote import CasConflict, Entry, ObjectConflict, Remote, RemoteError
 
@@ -65,13 +66,10 @@ def parse_m365_url(url: str) -> tuple[str, str, str]:
 
 
 def _retry_after(response: httpx.Response, attempt: int) -> float:
-    """Seconds to wait before the next attempt: ``Retry-After`` (seconds), else backoff."""
-    raw = response.headers.get("Retry-After", "")
-    try:
-        seconds = float(raw)
-    except ValueError:
-        seconds = float(2**attempt)
-    return max(0.0, min(seconds, RETRY_CAP))
+    """Seconds to wait before the next attempt: ``Retry-After`` (the shared parser: seconds
+    or an HTTP-date), else backoff."""
+    seconds = retry_after(response.headers.get("Retry-After"))
+    return min(float(2**attempt) if seconds is None else seconds, RETRY_CAP)
 
 
 class M365Remote(Remote):

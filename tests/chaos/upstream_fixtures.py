@@ -181,7 +181,7 @@ async def open_fizzy(server: AgentServer, fake: FakeFizzy) -> AsyncIterator[Upst
         with fake.lock:
             return sum(b.name == MARKER for b in fake.account.boards.values())
 
-    tries = fizzy.max_attempts
+    tries = fizzy.policy.attempts
     try:
         async with Client(server) as client:
             yield Upstream(

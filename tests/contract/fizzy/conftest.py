@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from mcp import Client
+from pytest_mock import MockerFixture
 
 from agents.core.runtime import AgentRuntime
 from agents.core.server import AgentServer, build_server
@@ -76,21 +77,19 @@ def _server(runtime: AgentRuntime[Any]) -> AgentServer:
 
 @contextlib.asynccontextmanager
 async def open_agent(
-    server: AgentServer, fake: FakeFizzy, token: str = WRITE_TOKEN, account: str | None = None
+    server: AgentServer,
+    fake: FakeFizzy,
+    token: str = WRITE_TOKEN,
+    account: str | None = None,
+    sleeps: list[float] | None = None,
 ) -> AsyncIterator[Agent]:
     """The agent as built by its real ``connect`` from settings pointing at ``fake``."""
     runtime = server.runtime
     client = connect(layers_for(fake.url, token, account))
     runtime.client, runtime.reason, runtime.recorder = client, None, recording()
-    sleeps: list[float] = []
-
-    async def sleep(seconds: float) -> None:
-        sleeps.append(seconds)
-
-    client.sleep = sleep
     try:
         async with Client(server) as mcp:
-            yield Agent(mcp, client, fake, runtime.recorder, sleeps)
+            yield Agent(mcp, client, fake, runtime.recorder, sleeps if sleeps is not None else [])
     finally:
         await client.aclose()
         runtime.client = None
@@ -102,7 +101,19 @@ def _fake() -> Iterator[FakeFizzy]:
         yield fake
 
 
+@pytest.fixture(name="sleeps", autouse=True)
+def _sleeps(mocker: MockerFixture) -> list[float]:
+    """A fake clock on the retry policy's one sleep seam: the waits, none of them slept."""
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    mocker.patch("agents.core.retry.async_sleep", side_effect=sleep)
+    return waits
+
+
 @pytest.fixture(name="agent")
-async def _agent(server: AgentServer, fake: FakeFizzy) -> AsyncIterator[Agent]:
-    async with open_agent(server, fake) as agent:
+async def _agent(server: AgentServer, fake: FakeFizzy, sleeps: list[float]) -> AsyncIterator[Agent]:
+    async with open_agent(server, fake, sleeps=sleeps) as agent:
         yield agent

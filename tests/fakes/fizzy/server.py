@@ -14,6 +14,7 @@ import json
 import re
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -143,6 +144,7 @@ class Seen:
     status: int
     body: dict[str, Any]
     headers: dict[str, str]
+    request_id: str = ""  # the X-Request-Id it was answered with
     at: float = field(default_factory=time.monotonic)  # when it arrived
 
 
@@ -244,7 +246,12 @@ class FakeFizzy(InjectsWireFaults):
                     parsed = None
                 body = parsed if isinstance(parsed, dict) else {"_invalid": True}
             response = self._dispatch(method, target, headers, body)
-            self.seen.append(Seen(method, target, response.status, body, headers))
+            # Rails' ActionDispatch::RequestId: every answer carries X-Request-Id, the
+            # client's own when it sent a usable one, else a fresh UUID.
+            given = re.sub(r"[^\w\-@]", "", headers.get("x-request-id", ""))[:255]
+            rid = given or str(uuid.uuid4())
+            response.headers["X-Request-Id"] = rid
+            self.seen.append(Seen(method, target, response.status, body, headers, rid))
             return response
 
     def _fault(self, method: str, path: str) -> Response | None:

@@ -15,9 +15,11 @@ from pathlib import Path
 import psycopg
 import pytest
 from azure.storage.blob import ContainerClient
+from pytest_mock import MockerFixture
 
 from agents.core.errors import ConfigError
 from agents.sync.azure_remote import DEFAULT_ENV
+from agents.sync.git_remote import GitRemote
 from agents.sync.keys import head_key, object_key, snapshot_key
 from agents.sync.remote import CasConflict, ObjectConflict, RemoteError, open_remote
 from agents.sync.testing import AZURITE_ACCOUNT_KEY, AzuriteServer, PostgresServer, bare_git_repo
@@ -281,3 +283,29 @@ def test_azure_remote_pushes_like_any_other(azurite: AzuriteServer) -> None:
         push(remote, "m1", 1, objects_of("m1", 1, b"s"), etag)
         with pytest.raises(CasConflict):
             push(remote, "m1", 2, objects_of("m1", 2, b"s"), etag)
+
+
+def test_git_push_that_loses_races_retries_through_the_policy_then_gives_up(
+    tmp_path: Path, mocker: MockerFixture
+) -> None:
+    """Rejected pushes (another machine moved the branch) are rebuilt and retried after short
+    jittered waits from the shared policy; a branch that never settles is a clear error."""
+    url = bare_git_repo(tmp_path / "r.git")
+    remote = open_remote(url, cache_dir=tmp_path / "cache")
+    assert isinstance(remote, GitRemote)
+    waits: list[float] = []
+    mocker.patch("agents.core.retry.sync_sleep", side_effect=waits.append)
+    real = remote._push
+    lost = [True, True]  # the first two pushes lose their race
+
+    def race(commit: str) -> bool:
+        return False if lost and lost.pop() else real(commit)
+
+    mocker.patch.object(remote, "_push", side_effect=race)
+    push(remote, "m1", 0, {object_key(H): b"x"}, None)
+    assert len(waits) == 2 and 0.01 <= waits[0] <= 0.03 and 0.02 <= waits[1] <= 0.04
+    assert git_out(tmp_path / "r.git", "rev-list", "--count", "main").strip() == "1"
+    mocker.patch.object(remote, "_push", return_value=False)
+    with pytest.raises(RemoteError, match="kept moving; gave up after 40 attempts"):
+        push(remote, "m1", 1, {object_key(hashlib.sha256(b"y").hexdigest()): b"y"}, None)
+    assert len(waits) == 2 + 39
