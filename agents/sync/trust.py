@@ -27,6 +27,7 @@ __all__ = [
     "TrustSet",
     "check_head",
     "check_manifest",
+    "compute",
     "decide",
     "identity_of",
     "known_key",
@@ -71,10 +72,16 @@ def _decisions(store: ContextStore) -> list[dict[str, Any]]:
 
 
 def trusted_set(store: ContextStore, identity: Identity | None = None) -> TrustSet:
-    """Compute who this machine trusts from every decision in the store (see the module)."""
-    me = store.machine_id
+    """Who this machine trusts, from every decision in the store (see :func:`compute`)."""
     own = (identity or identity_of(store)).public_key
-    decisions = _decisions(store)
+    return compute(store.machine_id, own, _decisions(store))
+
+
+def compute(me: str, own: str, decisions: list[dict[str, Any]]) -> TrustSet:
+    """The trusted set from this machine outward: ``me`` with key ``own``; then, repeatedly,
+    for each other subject the latest decision (a revocation on a tie) among those whose
+    decider is trusted and whose signature checks with the decider's trusted key. Decisions
+    that undo each other (a cycle) keep only what the last two rounds agree on."""
     keys: dict[str, str] = {me: own}
     previous: dict[str, str] = {}
     for _ in range(_ROUNDS):
@@ -90,7 +97,13 @@ def trusted_set(store: ContextStore, identity: Identity | None = None) -> TrustS
             if best is None or rank > (str(best.get("decided_at")), not best.get("trusted")):
                 latest[subject] = d
         new = {me: own}
-        new.update({s: str(d["signing_key"]) for s, d in latest.items() if d["trusted"] is True})
+        new.update(
+            {
+                s: d["signing_key"]
+                for s, d in latest.items()
+                if d.get("trusted") is True and isinstance(d.get("signing_key"), str)
+            }
+        )
         if new == keys:
             break
         previous, keys = keys, new

@@ -1,0 +1,94 @@
+"""The trusted set (agents.sync.trust.compute) as a guard: for any decisions, signed or forged,
+a machine is trusted only through a chain of valid decisions from this machine, with the key
+those decisions name; forged decisions change nothing; the latest decision wins."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from agents.store.identity import Identity
+from agents.sync.trust import PURPOSE, compute
+
+NAMES = ["me", "m1", "m2", "m3", "m4"]
+KEYS = {n: Identity.generate() for n in [*NAMES, "attacker"]}
+
+
+def decision(decider: str, subject: str, trusted: bool, at: int, signer: str) -> dict[str, Any]:
+    body = {
+        "machine_id": subject,
+        "signing_key": KEYS[subject].public_key,
+        "trusted": trusted,
+        "decided_by": decider,
+        "decided_at": f"2026-01-01T00:00:{at:02d}Z",
+    }
+    return KEYS[signer].sign(PURPOSE, body)
+
+
+decisions = st.lists(
+    st.tuples(
+        st.sampled_from(NAMES),
+        st.sampled_from(NAMES),
+        st.booleans(),
+        st.integers(0, 59),
+        st.booleans(),  # forged: signed by the attacker instead of the decider
+    ),
+    max_size=12,
+)
+
+
+def build(spec: list[tuple[str, str, bool, int, bool]]) -> list[dict[str, Any]]:
+    return [
+        decision(d, s, t, at, "attacker" if forged else d) for d, s, t, at, forged in spec if d != s
+    ]
+
+
+@settings(max_examples=150, deadline=None)
+@given(decisions)
+def test_every_trusted_machine_has_a_valid_decision_by_a_trusted_machine(spec: Any) -> None:
+    made = build(spec)
+    trust = compute("me", KEYS["me"].public_key, made)
+    assert trust.keys["me"] == KEYS["me"].public_key
+    for machine, key in trust.keys.items():
+        if machine == "me":
+            continue
+        assert key == KEYS[machine].public_key
+        assert any(
+            d["machine_id"] == machine
+            and d["trusted"]
+            and d["decided_by"] in trust.keys
+            and not forged
+            for d, (_, _, _, _, forged) in zip(made, [x for x in spec if x[0] != x[1]], strict=True)
+        )
+
+
+@settings(max_examples=150, deadline=None)
+@given(decisions)
+def test_forged_decisions_change_nothing(spec: Any) -> None:
+    honest = [x for x in spec if not x[4]]
+    with_forged = compute("me", KEYS["me"].public_key, build(spec))
+    without = compute("me", KEYS["me"].public_key, build(honest))
+    assert with_forged == without
+
+
+def test_the_latest_decision_wins_and_a_revocation_wins_a_tie() -> None:
+    own = KEYS["me"].public_key
+    trusted = decision("me", "m1", True, 1, "me")
+    revoked = decision("me", "m1", False, 2, "me")
+    assert compute("me", own, [trusted, revoked]).keys == {"me": own}
+    again = decision("me", "m1", True, 3, "me")
+    assert compute("me", own, [trusted, revoked, again]).trusts("m1")
+    tie = decision("me", "m1", False, 3, "me")
+    assert not compute("me", own, [again, tie]).trusts("m1")
+
+
+def test_trust_reaches_through_trusted_machines_and_stops_at_revoked_ones() -> None:
+    own = KEYS["me"].public_key
+    chain = [decision("me", "m1", True, 1, "me"), decision("m1", "m2", True, 2, "m1")]
+    assert set(compute("me", own, chain).keys) == {"me", "m1", "m2"}
+    revoked = [*chain, decision("me", "m1", False, 3, "me")]
+    assert set(compute("me", own, revoked).keys) == {"me"}
+    about_me = [decision("m1", "me", False, 9, "m1"), *chain]
+    assert compute("me", own, about_me).trusts("me", own)
