@@ -111,7 +111,13 @@ def test_restore_brings_a_new_machine_to_where_the_last_one_was(
     assert held[script]["origin"] == alice_id and held[script]["risk"] == "an executable file"
     assert not (bob_home / ".claude" / "skills" / "pdf-tools" / "scripts" / "extract.py").exists()
     assert (bob_home / ".claude" / "CLAUDE.md").exists()
-    # --allow-exec writes it: alice is trusted here
+    # not even --allow-exec writes it while alice is not trusted here
+    run(capsys, b, "machines", "revoke", alice_id)
+    out = as_json(
+        capsys, b, "restore", "--from", remote, "--home", str(bob_home), "--yes", "--allow-exec"
+    )
+    assert script in {h["target"] for h in out["apply"]["held"]}
+    run(capsys, b, "machines", "trust", alice_id)
     out = as_json(
         capsys, b, "restore", "--from", remote, "--home", str(bob_home), "--yes", "--allow-exec"
     )
