@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -19,6 +19,7 @@ __all__ = [
     "Machine",
     "Placeholders",
     "desktop_config_path",
+    "map_strings",
 ]
 
 Platform = Literal["linux", "darwin", "win32"]
@@ -181,18 +182,19 @@ class Placeholders:
 
     def unrender_json(self, value: Any) -> Any:
         """:meth:`unrender` applied to every string value (not to keys)."""
-        return _map_strings(value, self.unrender)
+        return map_strings(value, self.unrender)
 
     def render_json(self, value: Any) -> Any:
         """:meth:`render` applied to every string value (not to keys)."""
-        return _map_strings(value, self.render)
+        return map_strings(value, self.render)
 
 
-def _map_strings(value: Any, fn: Any) -> Any:
+def map_strings(value: Any, fn: Callable[[str], str]) -> Any:
+    """``value`` (JSON-like) with ``fn`` applied to every string in it, keys left alone."""
     if isinstance(value, str):
         return fn(value)
     if isinstance(value, dict):
-        return {k: _map_strings(v, fn) for k, v in value.items()}
+        return {k: map_strings(v, fn) for k, v in value.items()}
     if isinstance(value, list):
-        return [_map_strings(v, fn) for v in value]
+        return [map_strings(v, fn) for v in value]
     return value

@@ -28,7 +28,7 @@ from typing import Any, Literal
 from agents.claude import jsontext
 from agents.claude.diff import text_diff
 from agents.claude.drafts import Draft
-from agents.claude.machine import Machine
+from agents.claude.machine import Machine, map_strings
 from agents.claude.risk import classify
 from agents.claude.targets import (
     DELETE,
@@ -178,16 +178,6 @@ def _get(lookup: Lookup, key: str) -> Any:
     return lookup.get(key) if isinstance(lookup, Mapping) else lookup(key)
 
 
-def _map_strings(value: Any, fn: Callable[[str], str]) -> Any:
-    if isinstance(value, str):
-        return fn(value)
-    if isinstance(value, dict):
-        return {k: _map_strings(v, fn) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_map_strings(v, fn) for v in value]
-    return value
-
-
 class _Planner:
     def __init__(
         self,
@@ -225,7 +215,7 @@ class _Planner:
                 s = s.replace(ref.ref, secret)
             return s
 
-        out = _map_strings(value, sub)
+        out = map_strings(value, sub)
         if missing:
             for name in missing:
                 self.plan.missing_secrets.setdefault(name, []).append(draft.id)

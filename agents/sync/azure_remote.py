@@ -30,7 +30,15 @@ from azure.storage.blob import BlobServiceClient, ContainerClient, ExponentialRe
 
 from agents.core.errors import ConfigError
 from agents.sync.keys import is_key, validate_key
-from agents.sync.remote import CasConflict, Entry, ObjectConflict, Remote, RemoteError, scrub
+from agents.sync.remote import (
+    CasConflict,
+    Entry,
+    ObjectConflict,
+    Remote,
+    RemoteError,
+    put_each,
+    scrub,
+)
 
 __all__ = ["DEFAULT_ENV", "AzureBlobRemote"]
 
@@ -168,16 +176,7 @@ class AzureBlobRemote(Remote):
     # --- writes --------------------------------------------------------------------------
 
     def _put_many(self, items: list[tuple[str, bytes]]) -> None:
-        unique: dict[str, bytes] = {}
-        for key, data in items:
-            if unique.setdefault(key, data) != data:
-                raise ObjectConflict(key)
-        if len(unique) < 2:
-            for key, data in unique.items():
-                self._put_one(key, data)
-            return
-        with ThreadPoolExecutor(WORKERS) as pool:
-            list(pool.map(self._put_one, unique, unique.values()))
+        put_each(items, self._put_one, WORKERS)
 
     def _put_one(self, key: str, data: bytes) -> None:
         with self._errors(f"write {key!r}"):

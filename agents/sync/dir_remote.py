@@ -18,12 +18,11 @@ import os
 import stat
 import tempfile
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from agents.core.errors import ConfigError
 from agents.sync.keys import is_key
-from agents.sync.remote import CasConflict, Entry, ObjectConflict, Remote, RemoteError
+from agents.sync.remote import CasConflict, Entry, ObjectConflict, Remote, RemoteError, put_each
 
 __all__ = ["DirRemote"]
 
@@ -119,17 +118,7 @@ class DirRemote(Remote):
         return None if data is None else Entry(data, etag_of(data))
 
     def _put_many(self, items: list[tuple[str, bytes]]) -> None:
-        unique: dict[str, bytes] = {}
-        for key, data in items:
-            if unique.setdefault(key, data) != data:
-                raise ObjectConflict(key)
-        if len(unique) < 2:
-            for key, data in unique.items():
-                self._put_one(key, data)
-            return
-        # fsync dominates; several in flight let the filesystem commit them together
-        with ThreadPoolExecutor(WORKERS) as pool:
-            list(pool.map(self._put_one, unique, unique.values()))
+        put_each(items, self._put_one, WORKERS)
 
     def _put_one(self, key: str, data: bytes) -> None:
         path = self._path(key)

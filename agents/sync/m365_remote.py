@@ -34,7 +34,7 @@ import httpx
 from agents.core.errors import ConfigError
 from agents.core.retry import retry_after
 from agents.sync.keys import is_key
-from agents.sync.remote import CasConflict, Entry, ObjectConflict, Remote, RemoteError
+from agents.sync.remote import CasConflict, Entry, ObjectConflict, Remote, RemoteError, put_each
 
 __all__ = ["SIMPLE_MAX", "M365Remote", "open_m365", "parse_m365_url"]
 
@@ -288,12 +288,7 @@ class M365Remote(Remote):
         raise self._fail(f"write {key}", response)
 
     def _put_many(self, items: builtins.list[tuple[str, bytes]]) -> None:
-        unique: dict[str, bytes] = {}
-        for key, data in items:
-            if unique.setdefault(key, data) != data:
-                raise ObjectConflict(key)
-        with ThreadPoolExecutor(WORKERS) as pool:
-            list(pool.map(lambda kv: self._put_one(*kv), unique.items()))
+        put_each(items, self._put_one, WORKERS)
 
     def _cas(self, key: str, data: bytes, expected: str | None) -> str:
         response = self._upload(key, data, create_only=expected is None, if_match=expected)

@@ -22,7 +22,8 @@ import builtins
 import contextlib
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import NamedTuple, Protocol
 from urllib.parse import quote, unquote, urlsplit
@@ -39,6 +40,7 @@ __all__ = [
     "RemoteError",
     "Watch",
     "open_remote",
+    "put_each",
     "redact_url",
 ]
 
@@ -301,6 +303,27 @@ def _bytes(data: bytes) -> bytes:
 
 
 # --- secrets ---------------------------------------------------------------------------------
+
+
+def put_each(
+    items: Iterable[tuple[str, bytes]], put_one: Callable[[str, bytes], None], workers: int = 8
+) -> None:
+    """Write-once ``items`` through ``put_one``, several in flight (a backend's latency or
+    fsync dominates, so they overlap); a key listed twice with different bytes is refused.
+
+    Raises:
+        ObjectConflict: The same key with different bytes, here or on the remote.
+    """
+    unique: dict[str, bytes] = {}
+    for key, data in items:
+        if unique.setdefault(key, data) != data:
+            raise ObjectConflict(key)
+    if len(unique) < 2:
+        for key, data in unique.items():
+            put_one(key, data)
+        return
+    with ThreadPoolExecutor(min(workers, len(unique))) as pool:
+        list(pool.map(put_one, unique, unique.values()))
 
 
 def scrub(text: str, secrets: Iterable[str]) -> str:
