@@ -411,4 +411,6 @@ def redact_url(url: str) -> str:
         query = urlencode(
             [(k, "***" if is_secret_name(k) else mask_text(v)) for k, v in pairs], safe="*/:[]"
         )
+    if netloc == parts.netloc and query == parts.query:
+        return url  # nothing to hide: as written (urlunsplit drops an empty authority's //)
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))

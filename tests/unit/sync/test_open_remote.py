@@ -115,6 +115,8 @@ def test_a_git_remote_keeps_the_password_out_of_its_url_and_repr(tmp_path: Path)
         ("postgresql://u@h/db", "postgresql://u@h/db"),
         ("postgres://h/db?password=pw&sslmode=verify-full", "postgres://h/db?password=***&sslmode=verify-full"),
         ("https://acct.blob.core.windows.net/c?sv=2024&sig=abc%2F", "https://acct.blob.core.windows.net/c?sv=2024&sig=***"),
+        ("git+file:///srv/ctx.git", "git+file:///srv/ctx.git"),  # nothing hidden: as written
+        ("dir:///home/me/Sync/ctx", "dir:///home/me/Sync/ctx"),
     ],
 )  # fmt: skip
 def test_redact_url_hides_passwords_and_secret_parameters(url: str, shown: str) -> None:
