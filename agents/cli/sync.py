@@ -74,11 +74,29 @@ def _syncer(args: argparse.Namespace, store: ContextStore, remote: Remote) -> Sy
 def _operation(name: str) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         with _opened(args) as (_, store, remote):
-            report = getattr(_syncer(args, store, remote), name)()
+            syncer = _syncer(args, store, remote)
+            report = getattr(syncer, name)()
+            if report.pull is not None and _reseal(store):  # a revocation came in
+                report.notes.append(
+                    "re-sealed this machine's secrets without the machines no longer trusted"
+                )
+                if name == "sync":
+                    report.push = syncer.push().push
+                else:
+                    report.notes.append("`agents sync push` publishes the re-sealed bundle")
         emit(args, report.as_dict(), report.summary())
         return 0
 
     return run
+
+
+def _reseal(store: ContextStore) -> bool:
+    """Seal this machine's secrets bundle again if it is sealed to a machine no longer
+    trusted (a revocation pulled from another machine); True when it was."""
+    from agents.claude.bridge import vault_of
+    from agents.claude.sharing import reseal
+
+    return reseal(store, vault_of(store)) is not None
 
 
 def cmd_status(args: argparse.Namespace) -> int:

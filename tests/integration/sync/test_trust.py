@@ -15,7 +15,13 @@ from typing import Any
 import pytest
 
 from agents.claude.bridge import vault_of
-from agents.claude.sharing import publish_key, receive_secrets, recipients, share_secrets
+from agents.claude.sharing import (
+    publish_key,
+    receive_secrets,
+    recipients,
+    reseal,
+    share_secrets,
+)
 from agents.store import audit
 from agents.store.canonical import canonical, now_iso, sha256_of
 from agents.store.envelope import Envelope, scope_for
@@ -112,6 +118,8 @@ def test_three_machines_join_trust_revoke_and_reseal(
     assert receive_secrets(c, vault_of(c))["added"] == ["claude-code/env/API_TOKEN"]
     run(target, b)
     assert trusted_set(b).trusts("c") and value(b, "preference:from-c") == 3
+    vault_of(b).set("claude-code/env/B_TOKEN", "b-secret-123456")
+    assert [r["id"] for r in share_secrets(b, vault_of(b))["recipients"]] == ["a", "b", "c"]
 
     # `agents machines revoke c` on a: re-sealed without c; nobody merges c any more
     decide(a, "c", identity_of(c).public_key, trusted=False)
@@ -124,6 +132,9 @@ def test_three_machines_join_trust_revoke_and_reseal(
     run(target, b)
     run(target, a)
     assert not trusted_set(b).trusts("c")
+    resealed = reseal(b, vault_of(b))  # what `agents sync` does after a pull
+    assert resealed is not None and [r["id"] for r in resealed["recipients"]] == ["a", "b"]
+    assert reseal(b, vault_of(b)) is None
     assert value(a, "preference:from-c") == 3 and value(b, "preference:from-c") == 3
     bundle = a.get("secrets_bundle:a").body
     c_key = c.get("machine_key:c").body["recipient"]
