@@ -18,7 +18,15 @@ from agents.store import audit
 from agents.store.blobs import BlobStore
 from agents.store.canonical import now_iso
 from agents.store.clock import HlcClock
-from agents.store.db import Synchronous, connect, explain, immediate
+from agents.store.db import (
+    Synchronous,
+    begin_immediate,
+    committing,
+    connect,
+    explain,
+    immediate,
+    is_busy,
+)
 from agents.store.envelope import Envelope
 
 __all__ = ["DB_NAME", "DOC_COLUMNS", "DocInfo", "Revision", "StoreBase", "StoreBusy", "doc_info"]
@@ -129,22 +137,16 @@ class StoreBase:
         try:
             conn = self._conn
             try:
-                conn.execute("PRAGMA busy_timeout=0")
                 try:
-                    conn.execute("BEGIN IMMEDIATE")
+                    begin_immediate(conn, 0)
                 finally:
                     conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout * 1000)}")
             except sqlite3.OperationalError as exc:
-                if getattr(exc, "sqlite_errorname", "").startswith("SQLITE_BUSY"):
+                if is_busy(exc):
                     raise StoreBusy(f"context store {self.path} is busy") from exc
                 raise explain(exc, self.path, self.busy_timeout) from exc
-            try:
+            with committing(conn):
                 yield conn
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
         except sqlite3.Error as exc:
             raise explain(exc, self.path, self.busy_timeout) from exc
         finally:

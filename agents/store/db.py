@@ -10,9 +10,9 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from agents.core.errors import StoreError
 from agents.store.search import create_index
@@ -22,9 +22,12 @@ __all__ = [
     "FORMAT_VERSION",
     "Synchronous",
     "begin_immediate",
+    "committing",
     "connect",
     "explain",
     "immediate",
+    "is_busy",
+    "rows_in",
 ]
 
 FORMAT_VERSION = 3  # 2: file_bases; 3: the search index (agents/store/search.py)
@@ -245,7 +248,8 @@ def connect(
     return conn
 
 
-def _busy(exc: sqlite3.OperationalError) -> bool:
+def is_busy(exc: sqlite3.OperationalError) -> bool:
+    """True when ``exc`` is SQLite's "database is locked" (another writer holds the lock)."""
     return getattr(exc, "sqlite_errorname", "").startswith("SQLITE_BUSY")
 
 
@@ -265,9 +269,8 @@ def begin_immediate(conn: sqlite3.Connection, timeout: float) -> None:
 
 
 @contextlib.contextmanager
-def immediate(conn: sqlite3.Connection, timeout: float = 10.0) -> Iterator[sqlite3.Connection]:
-    """One ``BEGIN IMMEDIATE`` transaction: committed on success, rolled back on any error."""
-    begin_immediate(conn, timeout)
+def committing(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """The transaction begun on ``conn``: committed on success, rolled back on any error."""
     try:
         yield conn
         conn.execute("COMMIT")
@@ -275,3 +278,21 @@ def immediate(conn: sqlite3.Connection, timeout: float = 10.0) -> Iterator[sqlit
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
+
+
+@contextlib.contextmanager
+def immediate(conn: sqlite3.Connection, timeout: float = 10.0) -> Iterator[sqlite3.Connection]:
+    """One ``BEGIN IMMEDIATE`` transaction: committed on success, rolled back on any error."""
+    begin_immediate(conn, timeout)
+    with committing(conn):
+        yield conn
+
+
+def rows_in(
+    conn: sqlite3.Connection, sql: str, values: Sequence[Any], chunk: int = 1000
+) -> Iterator[Any]:
+    """The rows of ``sql``, whose one ``IN ({marks})`` takes ``values``, queried ``chunk``
+    values at a time (SQLite caps the parameters of one statement)."""
+    for i in range(0, len(values), chunk):
+        part = values[i : i + chunk]
+        yield from conn.execute(sql.replace("{marks}", ",".join("?" * len(part))), part)

@@ -23,6 +23,7 @@ from agents.store import audit
 from agents.store.blobs import blob_refs
 from agents.store.canonical import now_iso, sha256_of
 from agents.store.conflicts import close_superseded, record_conflict
+from agents.store.db import rows_in
 from agents.store.envelope import Envelope
 from agents.store.identity import fingerprint
 from agents.store.replication import point_head, receive_many
@@ -165,13 +166,9 @@ def _pull_one(ctx: SyncContext, trust: TrustSet, head: Head, report: PullReport)
 
 
 def _present(conn: sqlite3.Connection, hashes: list[str]) -> set[str]:
-    found: set[str] = set()
-    for i in range(0, len(hashes), FETCH):
-        part = hashes[i : i + FETCH]
-        marks = ",".join("?" * len(part))
-        rows = conn.execute(f"SELECT hash FROM revisions WHERE hash IN ({marks})", part)
-        found.update(r[0] for r in rows)
-    return found
+    return {
+        r[0] for r in rows_in(conn, "SELECT hash FROM revisions WHERE hash IN ({marks})", hashes)
+    }
 
 
 def _objects(ctx: SyncContext, hashes: list[str]) -> Iterator[list[tuple[str, bytes | None]]]:
@@ -324,12 +321,7 @@ def _merge(
 
 
 def _heads(conn: sqlite3.Connection, docs: list[str]) -> set[str]:
-    found: set[str] = set()
-    for i in range(0, len(docs), FETCH):
-        part = docs[i : i + FETCH]
-        marks = ",".join("?" * len(part))
-        found.update(r[0] for r in conn.execute(f"SELECT id FROM docs WHERE id IN ({marks})", part))
-    return found
+    return {r[0] for r in rows_in(conn, "SELECT id FROM docs WHERE id IN ({marks})", docs)}
 
 
 def _adopt(
@@ -340,14 +332,10 @@ def _adopt(
     is refused."""
     if not fresh:
         return {}
-    owner: dict[str, str] = {}
     hashes = sorted(set(fresh.values()))
-    for i in range(0, len(hashes), FETCH):
-        part = hashes[i : i + FETCH]
-        marks = ",".join("?" * len(part))
-        owner.update(
-            conn.execute(f"SELECT hash, doc_id FROM revisions WHERE hash IN ({marks})", part)
-        )
+    owner: dict[str, str] = dict(
+        rows_in(conn, "SELECT hash, doc_id FROM revisions WHERE hash IN ({marks})", hashes)
+    )
     adopted = {d: h for d, h in fresh.items() if owner.get(h) == d}
     for doc, digest in fresh.items():
         if doc not in adopted:

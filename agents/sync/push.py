@@ -21,6 +21,7 @@ from agents.core.logs import get_logger
 from agents.store import audit
 from agents.store.blobs import blob_refs
 from agents.store.canonical import canonical
+from agents.store.db import rows_in
 from agents.sync.keys import audit_key, blob_key, head_key, object_key
 from agents.sync.pull import FETCH, SyncContext
 from agents.sync.remote import ObjectConflict
@@ -75,14 +76,10 @@ def _payload(ctx: SyncContext, hashes: list[str]) -> tuple[list[tuple[str, bytes
     items: list[tuple[str, bytes]] = []
     refs: set[str] = set()
     with ctx.store.reading() as conn:
-        for i in range(0, len(hashes), FETCH):
-            part = hashes[i : i + FETCH]
-            marks = ",".join("?" * len(part))
-            for digest, text in conn.execute(
-                f"SELECT hash, envelope FROM revisions WHERE hash IN ({marks})", part
-            ):
-                items.append((object_key(digest), text.encode()))
-                refs |= blob_refs(text)
+        sql = "SELECT hash, envelope FROM revisions WHERE hash IN ({marks})"
+        for digest, text in rows_in(conn, sql, hashes, FETCH):
+            items.append((object_key(digest), text.encode()))
+            refs |= blob_refs(text)
     return items, refs
 
 
