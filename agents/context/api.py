@@ -44,13 +44,16 @@ from agents.context.models import (
     SyncStatus,
     WriteDocument,
 )
+from agents.context.app import noise
 from agents.context.openapi import openapi_document
+from agents.context.recall import Hit, SearchResults
 from agents.core.errors import AgentError, InputError, NotConfiguredError, NotFoundError
 from agents.core.logs import get_logger
 from agents.core.runtime import AgentRuntime
-from agents.store import sessions, views
+from agents.store import search, sessions, views
 from agents.store.access import RemoteWriteRefusedError, check_remote_delete, check_remote_write
 from agents.store.store import ContextStore
+from agents.store.timeref import require_time
 
 __all__ = ["PREFIX", "api_routes"]
 
@@ -172,26 +175,38 @@ def api_routes(
     async def run(fn: Callable[[], T]) -> T:
         return await anyio.to_thread.run_sync(fn)
 
-    async def _listing(
-        request: Request, store: ContextStore, *, text: str | None, default: int
-    ) -> DocumentList:
+    async def list_documents(request: Request, store: ContextStore) -> DocumentList:
         kind = request.query_params.get("kind") or None
         prefix = request.query_params.get("prefix") or None
-        limit = _int(request, "limit", default, 1, 500)
+        limit = _int(request, "limit", 50, 1, 500)
         exclude = set() if kind else {"agent_output"}
-        found = await run(
-            lambda: store.list(kind, prefix=prefix, text=text, exclude=exclude, limit=limit)
-        )
+        found = await run(lambda: store.list(kind, prefix=prefix, exclude=exclude, limit=limit))
         return DocumentList(documents=[DocumentSummary(**views.summary(e)) for e in found])
 
-    async def list_documents(request: Request, store: ContextStore) -> DocumentList:
-        return await _listing(request, store, text=None, default=50)
-
-    async def search(request: Request, store: ContextStore) -> DocumentList:
-        text = request.query_params.get("q", "")
+    async def search_documents(request: Request, store: ContextStore) -> SearchResults:
+        """Ranked (BM25) like the search_documents tool: ids and snippets, best first."""
+        q = request.query_params
+        text = q.get("q", "")
         if not text.strip():
-            raise _RefusedError(400, "bad_request", "q (the text to find) is required")
-        return await _listing(request, store, text=text, default=20)
+            raise _RefusedError(400, "bad_request", "q (the words to find) is required")
+        kind = q.get("kind") or ""
+        since = require_time(q["since"]) if q.get("since") else None
+        until = require_time(q["until"]) if q.get("until") else None
+        limit = _int(request, "limit", 10, 1, 50)
+        hits = await run(
+            lambda: search.search(
+                store,
+                text,
+                kind=kind or None,
+                project=q.get("project") or None,
+                machine=q.get("machine") or None,
+                since=since,
+                until=until,
+                exclude=noise(kind),
+                limit=limit,
+            )
+        )
+        return SearchResults(hits=[Hit(**h.as_dict()) for h in hits])
 
     async def get_document(request: Request, store: ContextStore) -> Document:
         doc_id = request.path_params["id"]
@@ -282,7 +297,7 @@ def api_routes(
         (f"{p}/documents/{{id:path}}", ["GET"], guarded("get_document", get_document)),
         (f"{p}/documents/{{id:path}}", ["PUT"], guarded("put_document", put_document)),
         (f"{p}/documents/{{id:path}}", ["DELETE"], guarded("delete_document", delete_document)),
-        (f"{p}/search", ["GET"], guarded("search", search)),
+        (f"{p}/search", ["GET"], guarded("search", search_documents)),
         (f"{p}/sessions", ["GET"], guarded("list_sessions", list_sessions)),
         (f"{p}/sessions", ["POST"], guarded("save_session", save_session)),
         (f"{p}/sessions/{{id}}", ["GET"], guarded("get_session", get_session)),

@@ -24,6 +24,7 @@ from agents.context.models import (
     SyncStatus,
     WriteDocument,
 )
+from agents.context.recall import SearchResults
 
 __all__ = ["openapi_document"]
 
@@ -100,6 +101,7 @@ def openapi_document() -> dict[str, Any]:
         SyncRequest,
         SyncStatus,
         WriteDocument,
+        SearchResults,
     ]
     _, schemas = models_json_schema(
         [(m, "validation" if m in (SaveSession, SyncRequest, WriteDocument) else "serialization")
@@ -160,12 +162,18 @@ def openapi_document() -> dict[str, Any]:
         "/search": {
             "get": _op(
                 "searchDocuments",
-                "Documents containing some text",
-                DocumentList,
+                "Ranked full-text search (BM25): ids and snippets, best first",
+                SearchResults,
                 params=[
-                    _param("q", "query", {"type": "string", "minLength": 1}, "Text to find"),
+                    _param("q", "query", {"type": "string", "minLength": 1}, "Words or a phrase"),
                     KIND,
-                    LIMIT,
+                    _param("project", "query", {"type": "string"}, "Only this project id"),
+                    _param("machine", "query", {"type": "string"}, "Only from this machine id"),
+                    _param("since", "query", {"type": "string"}, "Changed at/after: 2h, 7d, ISO"),
+                    _param("until", "query", {"type": "string"}, "Changed before: 2h, 7d, ISO"),
+                    _param(
+                        "limit", "query", {"type": "integer", "minimum": 1, "maximum": 50}, "At most"
+                    ),
                 ],
             )
         },
