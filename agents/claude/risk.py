@@ -188,4 +188,4 @@ class Approvals:
 
     def _save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        write_private_json(self.path, self.data, prefix=".approvals.")
+        write_private_json(self.path, self.data)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,6 +26,7 @@ import pyrage
 from keyring.backend import KeyringBackend
 
 from agents.core.errors import AgentError, InputError
+from agents.core.files import write_private
 
 __all__ = [
     "SERVICE",
@@ -51,21 +51,10 @@ def _usable(backend: KeyringBackend) -> bool:
         return False
 
 
-def write_private_json(path: Path, data: Any, *, prefix: str = ".tmp.") -> None:
-    """Write ``data`` as JSON to ``path``, mode 0600, atomically (temp file in the same
-    folder, fsync, rename): readers see the old file or the new one, never half of one."""
-    fd, tmp = tempfile.mkstemp(prefix=prefix, dir=path.parent)  # created 0600
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2, sort_keys=True)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+def write_private_json(path: Path, data: Any) -> None:
+    """Write ``data`` as JSON to ``path`` through :func:`agents.core.files.write_private`:
+    mode 0600 from the start, atomically; readers see the old file or the new one."""
+    write_private(path, json.dumps(data, indent=2, sort_keys=True))
 
 
 class SecretVault:
@@ -116,7 +105,7 @@ class SecretVault:
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         with contextlib.suppress(OSError):
             os.chmod(self.path.parent, 0o700)
-        write_private_json(self.path, data, prefix=".secrets.")
+        write_private_json(self.path, data)
 
     def get(self, name: str) -> str | None:
         """The value of ``name``, or ``None`` when this machine does not have it."""

@@ -86,7 +86,7 @@ def cmd_start(args: argparse.Namespace) -> int:
         sup.start_agents()
     else:
         sup.launch()
-    rows = sup.wait_answering(ctx.ports, ctx.core.ready_timeout)
+    rows = sup.wait_answering(ctx.ports, ctx.core.ready_timeout, _tokens(ctx))
     _show(rows, args.json, ctx)
     not_ready = [r for r in rows if not r.ready]
     if args.strict and not_ready:
@@ -110,10 +110,16 @@ def cmd_stop(args: argparse.Namespace) -> int:
     return 0
 
 
+def _tokens(ctx: EnvContext) -> dict[str, str | None]:
+    """The agents' bearer tokens as set (none generated), so /readyz says why one is not
+    ready: without its token an agent says only ready or not."""
+    return {e.name: ctx.layers.get(e.token_var) for e, _ in ctx.ports}
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     """``agents status <env>``: exit 0 when every agent answers, 1 otherwise."""
     ctx = load_env(args.env)
-    rows = ctx.supervisor.status(ctx.ports)
+    rows = ctx.supervisor.status(ctx.ports, _tokens(ctx))
     _show(rows, args.json, ctx)
     return 0 if all(r.answering for r in rows) else 1
 
@@ -130,7 +136,7 @@ def cmd_restart(args: argparse.Namespace) -> int:
     sup.stop_agents(names)
     sup.preflight(selected, ctx.layers)
     sup.start_agents(names)
-    _show(sup.wait_answering(selected, ctx.core.ready_timeout), args.json)
+    _show(sup.wait_answering(selected, ctx.core.ready_timeout, _tokens(ctx)), args.json)
     return 0
 
 

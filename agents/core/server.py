@@ -23,6 +23,7 @@ from starlette.responses import JSONResponse
 from agents.core.errors import AgentError
 from agents.core.identity import AGENT_HEADER, INSTANCE_HEADER
 from agents.core.logs import get_logger
+from agents.core.net import host_header_ok
 from agents.core.recorder import Outcome, ToolCall, call_annotations
 from agents.core.redact import file_output, mask_text, summary
 from agents.core.runtime import AgentRuntime
@@ -232,7 +233,9 @@ def build_server(
     """The MCP server of ``runtime``'s agent: its tools, ``agent_info``, /healthz, /readyz.
 
     With ``token`` set, /mcp requires ``Authorization: Bearer <token>`` (checked by the SDK's
-    token verifier); the health routes never need it and reveal no secrets. With
+    token verifier); the health routes never need it and reveal no secrets: /readyz checks
+    ``Host`` as the SDK does for /mcp and, without the token, says only whether it is ready
+    (with it, why not). With
     ``owns_runtime`` the server closes the runtime when its lifespan ends (a real process;
     tests connecting several in-memory clients leave it False). /readyz names the agent and
     ``instance`` (the nonce of this supervisord start) in headers, so that `start` never takes
@@ -287,12 +290,22 @@ def build_server(
     async def healthz(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
-    async def readyz(_: Request) -> JSONResponse:
+    async def readyz(request: Request) -> JSONResponse:
+        identity = {AGENT_HEADER: spec.name, INSTANCE_HEADER: instance or ""}
+        if not host_header_ok(request.headers.get("host"), port):  # as the SDK guards /mcp
+            return JSONResponse(
+                {"error": "the Host header must name this loopback listener"}, status_code=421
+            )
+        status = 200 if runtime.ready else 503
+        given = request.headers.get("authorization", "")
+        if token is not None and not hmac.compare_digest(
+            given.encode(), f"Bearer {token}".encode()
+        ):  # without the token: ready or not, nothing about why
+            return JSONResponse({"ready": runtime.ready}, status_code=status, headers=identity)
         body: dict[str, Any] = {"ready": runtime.ready, "agent": spec.name, "env": runtime.env}
         if not runtime.ready:
             body["reason"] = runtime.reason
-        identity = {AGENT_HEADER: spec.name, INSTANCE_HEADER: instance or ""}
-        return JSONResponse(body, status_code=200 if runtime.ready else 503, headers=identity)
+        return JSONResponse(body, status_code=status, headers=identity)
 
     server.custom_route("/healthz", methods=["GET"], include_in_schema=False)(healthz)
     server.custom_route("/readyz", methods=["GET"], include_in_schema=False)(readyz)

@@ -22,6 +22,7 @@ from typing import Literal
 from dotenv import dotenv_values
 from pydantic import BaseModel, ConfigDict, Field
 
+from agents.core.files import write_private
 from agents.core.layers import (
     ENV_NAME,
     PROCESS_ENV,
@@ -77,7 +78,9 @@ def _locked(directory: Path) -> Iterator[None]:
 def ensure_tokens(layers: EnvLayers, names: list[str]) -> list[str]:
     """Generate the bearer tokens ``names`` that the secrets file lacks; return the new names.
 
-    Safe when several processes start at once: the file is rewritten whole, at 0600, under a lock.
+    Safe when several processes start at once: the file is rewritten whole under a lock,
+    through :func:`agents.core.files.write_private` (0600 from the start, O_EXCL|O_NOFOLLOW
+    temp file, atomic rename).
     """
     path = layers.secrets_file
     with _locked(path.parent):
@@ -93,13 +96,7 @@ def ensure_tokens(layers: EnvLayers, names: list[str]) -> list[str]:
         if text and not text.endswith("\n"):
             text += "\n"
         text += "".join(f"{n}={secrets.token_urlsafe(32)}\n" for n in missing)
-        tmp = path.with_name(path.name + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        write_private(path, text)
     for name, value in (dotenv_values(path) or {}).items():
         if name in missing and value is not None:
             layers.values[name] = value

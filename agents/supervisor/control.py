@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import xmlrpc.client
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -227,9 +228,14 @@ class Supervisor:
         if taken:
             raise StartError("\n".join(taken))
 
-    def status(self, entries: list[tuple[CatalogEntry, int]]) -> list[AgentStatus]:
-        """State, pid, port and readiness of each agent; for one that is down, the cause from
-        its log rather than supervisord's "Exited too quickly"."""
+    def status(
+        self,
+        entries: list[tuple[CatalogEntry, int]],
+        tokens: Mapping[str, str | None] | None = None,
+    ) -> list[AgentStatus]:
+        """State, pid, port and readiness of each agent (``tokens``, by agent, let /readyz say
+        why one is not ready); for one that is down, the cause from its log rather than
+        supervisord's "Exited too quickly"."""
         infos = self.processes() if self.is_running() else {}
         instance = self.instance
         rows = []
@@ -241,7 +247,9 @@ class Supervisor:
             # pass, and answering is what `start` waits for
             running = state in ("STARTING", "RUNNING")
             answering, ready, reason = (
-                probe_ready(port, expect=(entry.name, instance))
+                probe_ready(
+                    port, expect=(entry.name, instance), token=(tokens or {}).get(entry.name)
+                )
                 if running
                 else (False, False, None)
             )
@@ -267,7 +275,10 @@ class Supervisor:
         return rows
 
     def wait_answering(
-        self, entries: list[tuple[CatalogEntry, int]], timeout: float
+        self,
+        entries: list[tuple[CatalogEntry, int]],
+        timeout: float,
+        tokens: Mapping[str, str | None] | None = None,
     ) -> list[AgentStatus]:
         """Wait until every agent answers /readyz.
 
@@ -276,7 +287,7 @@ class Supervisor:
         """
         deadline = time.monotonic() + timeout
         while True:
-            rows = self.status(entries)
+            rows = self.status(entries, tokens)
             for row in rows:
                 # BACKOFF: it exited before startsecs, i.e. during start-up (bad config, port
                 # taken); supervisord would retry, but the cause rarely goes away by itself.

@@ -12,18 +12,25 @@ __all__ = ["AGENT_HEADER", "INSTANCE_ENV", "INSTANCE_HEADER", "probe_ready"]
 
 
 def probe_ready(
-    port: int, timeout: float = 1.0, *, expect: tuple[str, str | None] | None = None
+    port: int,
+    timeout: float = 1.0,
+    *,
+    expect: tuple[str, str | None] | None = None,
+    token: str | None = None,
 ) -> tuple[bool, bool, str | None]:
     """(answering, ready, reason) from ``GET http://127.0.0.1:<port>/readyz``.
 
     Answering means an HTTP answer from the agent: a 503 agent is alive but not configured.
     With ``expect=(agent, instance)`` an answer counts only when its headers name that agent
     (and that instance, when given); anything else on the port is not answering, and the
-    reason says so.
+    reason says so. With the agent's bearer ``token`` the answer also says why it is not ready.
     """
     url = f"http://127.0.0.1:{port}/readyz"
+    auth = {"Authorization": f"Bearer {token}"} if token else {}
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:
+        with urllib.request.urlopen(
+            urllib.request.Request(url, headers=auth), timeout=timeout
+        ) as resp:
             status, raw, headers = resp.status, resp.read(), resp.headers
     except urllib.error.HTTPError as exc:
         status, raw, headers = exc.code, exc.read(), exc.headers

@@ -208,24 +208,51 @@ async def test_a_tool_of_an_unconfigured_agent_gets_a_not_configured_error() -> 
 
 
 async def asgi_get(
-    runtime: AgentRuntime[Any], path: str, instance: str | None = None
+    runtime: AgentRuntime[Any],
+    path: str,
+    instance: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> httpx.Response:
     server = build_server(runtime, token="t0ken", port=9, instance=instance)
     app = server.streamable_http_app(stateless_http=True, host="127.0.0.1")
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
-        return await http.get(path)
+        return await http.get(path, headers=headers)
+
+
+AUTH = {"Authorization": "Bearer t0ken"}
 
 
 async def test_readyz_is_503_with_the_reason_until_the_upstream_is_configured() -> None:
-    """Readiness explains itself; liveness is always 200."""
-    not_ready = await asgi_get(runtime_for(demo_registry(), client=None), "/readyz")
+    """Readiness explains itself to the token holder; liveness is always 200."""
+    not_ready = await asgi_get(runtime_for(demo_registry(), client=None), "/readyz", headers=AUTH)
     assert not_ready.status_code == 503
     assert "DEMO_TOKEN missing" in not_ready.json()["reason"]
     ready = await asgi_get(runtime_for(demo_registry()), "/readyz")
     assert ready.status_code == 200 and ready.json()["ready"] is True
     live = await asgi_get(runtime_for(demo_registry(), client=None), "/healthz")
     assert live.json() == {"status": "ok"}
+
+
+async def test_readyz_without_the_token_says_only_ready_or_not() -> None:
+    """Anyone on the machine may ask; only the token holder learns which setting is missing."""
+    runtime = runtime_for(demo_registry(), client=None)
+    for headers in (None, {"Authorization": "Bearer wrong"}):
+        answer = await asgi_get(runtime, "/readyz", headers=headers)
+        assert answer.status_code == 503 and answer.json() == {"ready": False}
+    ready = await asgi_get(runtime_for(demo_registry()), "/readyz")
+    assert ready.status_code == 200 and ready.json() == {"ready": True}
+
+
+async def test_readyz_checks_host_like_mcp() -> None:
+    """A web page's request after DNS rebinding names its own host: refused, token or not."""
+    for host in ("evil.example", "evil.example:9", "127.0.0.1.evil.example", "127.0.0.1:10"):
+        for headers in ({"Host": host}, {"Host": host, **AUTH}):
+            answer = await asgi_get(runtime_for(demo_registry()), "/readyz", headers=headers)
+            assert answer.status_code == 421 and "ready" not in answer.json()
+    for host in ("127.0.0.1:9", "localhost:9", "[::1]:9"):
+        answer = await asgi_get(runtime_for(demo_registry()), "/readyz", headers={"Host": host})
+        assert answer.status_code == 200
 
 
 async def test_readyz_names_the_agent_and_the_start_it_belongs_to() -> None:

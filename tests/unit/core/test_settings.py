@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from pydantic import Field, SecretStr
+from pytest_mock import MockerFixture
 
 from agents.core.errors import ConfigError
 from agents.core.settings import (
@@ -143,6 +144,27 @@ def test_generated_tokens_land_in_a_new_0600_secrets_file_once(root: Path) -> No
     again = load_layers(root, "dev", environ={})
     assert ensure_tokens(again, ["A_AGENT_TOKEN", "B_AGENT_TOKEN"]) == []
     assert again.get("A_AGENT_TOKEN") == first
+
+
+def test_token_generation_never_writes_through_a_planted_temp_file_or_symlink(
+    root: Path, mocker: MockerFixture
+) -> None:
+    """The old fixed temp name was a trap: a symlink there received the tokens. Now the temp
+    file has a random name, is created O_EXCL|O_NOFOLLOW at 0600, and nothing is left."""
+    outside = root / "stolen"
+    envs = root / "environments"
+    envs.mkdir(parents=True, exist_ok=True)
+    (envs / ".env.dev.secrets.tmp").symlink_to(outside)
+    opened = mocker.spy(os, "open")
+    ensure_tokens(load_layers(root, "dev", environ={}), ["A_AGENT_TOKEN"])
+    assert not outside.exists()
+    creates = [c for c in opened.call_args_list if c.args[1] & os.O_CREAT]
+    assert creates and all(
+        c.args[1] & os.O_EXCL and c.args[1] & os.O_NOFOLLOW and c.args[2] == 0o600 for c in creates
+    )
+    left = [p.name for p in envs.iterdir() if p.name.endswith(".tmp")]
+    assert left == [".env.dev.secrets.tmp"]  # the planted one, untouched; none of ours
+    assert (envs / ".env.dev.secrets").stat().st_mode & 0o777 == 0o600
 
 
 def test_token_generation_keeps_existing_secrets(root: Path) -> None:
