@@ -1,7 +1,7 @@
 """Document drafts: what capture produces and apply consumes, before the store wraps them.
 
-A draft is the storage-independent part of a store envelope (design §5.2): ``id``, ``kind``,
-``scope``, ``body`` and ``secret_refs``. The store adds revision, hashes and clocks.
+A draft is the storage-independent part of a store envelope (docs/context-store.md): ``id``,
+``kind``, ``scope``, ``body`` and ``secret_refs``. The store adds revision, hashes and clocks.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ __all__ = [
     "sha256_hex",
 ]
 
-# The kinds this package reads and writes; names match the store's kinds (design §5.2).
+# The kinds this package reads and writes; names match the store's kinds (docs/context-store.md).
 # The kinds this package reads and writes; names and body shapes follow the store's schemas.
 KINDS = (
     "preference",  # one top-level key of ~/.claude/settings.json: pref:<key>
@@ -101,7 +101,7 @@ class Draft:
     origin: str | None = field(default=None, compare=False)
 
     def content_hash(self) -> str:
-        """SHA-256 over canonical JSON of kind, scope, deleted, body and secret refs (§5.2)."""
+        """SHA-256 over canonical JSON of kind, scope, deleted, body and secret refs."""
         return sha256_hex(
             canonical_json(
                 {

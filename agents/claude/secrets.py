@@ -1,6 +1,6 @@
 """Secret detection on capture: values are taken out of documents and replaced by references.
 
-What counts as a secret (design §5.8):
+What counts as a secret (docs/claude-context.md):
 - every value of an MCP server's ``env`` and ``headers``, and of settings.json ``env``;
 - values under secret names (:func:`agents.core.redact.is_secret_name`: JSON keys, ``--flags``,
   URL query parameters, ``NAME=value`` lines);

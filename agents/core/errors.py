@@ -1,9 +1,21 @@
 """The one error tree shared by every agent, the store and the CLI.
 
-``AgentError`` and its subclasses are problems a user can fix: the server turns them into
-MCP tool errors carrying their message, and the CLI prints them and exits 1. Anything else
-that escapes a tool is a bug: it is logged with its traceback and the caller sees only a
-generic tool error.
+The rule: an exception is in this tree exactly when it may reach a user, and it sits under
+the class naming *where* the problem is.
+
+- ``AgentError`` and its subclasses are problems a user can fix: the server turns them into
+  MCP tool errors carrying their message, and the CLI prints them and exits 1. The message
+  says what is wrong and what to do.
+- Where: ``ConfigError`` / ``NotConfiguredError`` (settings), ``InputError`` /
+  ``NotFoundError`` (what the caller asked for), ``UpstreamError`` (a service or place outside
+  this machine refused or failed: a vendor API, a sync remote, so ``RemoteError`` and its
+  conflicts are ``UpstreamError``), ``StoreError`` (the local context store).
+  A package may subclass one of these in its own module (``sync.remote.RemoteError``).
+- A state a caller settles itself and never shows (the store's write lock is taken and the
+  caller asked not to wait: ``StoreBusy``; our remote head moved: ``HeadMoved``) is not in
+  the tree: it derives from ``Exception`` and is caught by its one caller.
+- Anything else that escapes a tool is a bug: it is logged with its traceback and the caller
+  sees only a generic tool error.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """How Fizzy's HTTP answers become errors a user can act on.
 
-Fizzy's real bodies (shared/reference/fizzy-api.md §2.6): 302 to the login page without a
+Fizzy's real error bodies: 302 to the login page without a
 valid session or token, 302 to the account menu for an unknown account, 401 plain text for a
 bad or read-only token, 403 mostly empty (JSON on SSO-only servers), 404
 ``{"status":404,"error":"Not Found"}``, 422 ``{"field": ["message"]}``, Rails'

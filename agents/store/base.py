@@ -34,8 +34,9 @@ __all__ = ["DB_NAME", "DOC_COLUMNS", "DocInfo", "Revision", "StoreBase", "StoreB
 DB_NAME = "store.sqlite"
 
 
-class StoreBusy(StoreError):  # noqa: N818 - a state, not a failure
-    """The write lock is held elsewhere and the caller asked not to wait."""
+class StoreBusy(Exception):  # noqa: N818 - a state, not a failure
+    """The write lock is held elsewhere and the caller asked not to wait (outside the error
+    tree: the caller retries, the user never sees it)."""
 
 
 @dataclass(frozen=True)

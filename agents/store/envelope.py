@@ -124,7 +124,7 @@ class Envelope:
             object.__setattr__(self, "content_hash", digest)
 
     def to_dict(self) -> dict[str, Any]:
-        """The envelope as stored and exchanged (design §5.2)."""
+        """The envelope as stored and exchanged (docs/context-store.md)."""
         return {
             "schema": self.schema,
             "id": self.id,

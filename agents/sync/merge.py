@@ -1,4 +1,4 @@
-"""How two revisions of one document are reconciled (design §5.5): pure functions, no I/O.
+"""How two revisions of one document are reconciled (docs/sync.md): pure functions, no I/O.
 
 :func:`reconcile` compares the local and the remote head by version vector: a descendant
 wins outright (fast-forward or keep); concurrent revisions go to their kind's policy:

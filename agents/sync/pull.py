@@ -1,4 +1,4 @@
-"""Pull: bring every other machine's newest snapshot into the local store (design §5.4).
+"""Pull: bring every other machine's newest snapshot into the local store (docs/sync.md).
 
 For each machine whose head moved since we last integrated it, read its manifest, fetch
 the revisions (and blobs) we lack in bulk, validate them (a bad one is quarantined, never

@@ -1,4 +1,4 @@
-"""Push: publish this machine's documents as a new snapshot (design §5.4).
+"""Push: publish this machine's documents as a new snapshot (docs/sync.md).
 
 1. Write the revisions the remote lacks, and their blobs (write-once keys).
 2. Write the snapshot manifest (write-once).

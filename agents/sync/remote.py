@@ -1,6 +1,6 @@
 """The remote interface every backend implements, its errors, and ``open_remote(url)``.
 
-A remote is a flat key → bytes store with four operations (design §5.4):
+A remote is a flat key → bytes store with four operations (docs/sync-remotes.md):
 
 - ``get(key) -> Entry(data, etag) | None``;
 - ``put_if_absent(key, data)``: write-once keys; writing the same bytes again is a no-op,
@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import NamedTuple, Protocol
 from urllib.parse import quote, unquote, urlsplit
 
-from agents.core.errors import ConfigError, StoreError
+from agents.core.errors import ConfigError, UpstreamError
 from agents.core.redact import mask_text, redact_url
 from agents.sync.keys import validate_key, validate_prefix
 
@@ -65,11 +65,11 @@ class Watch(Protocol):
         ...
 
 
-class RemoteError(StoreError):
+class RemoteError(UpstreamError):
     """The remote refused or failed an operation; the message never carries a secret."""
 
 
-class CasConflict(RemoteError):  # noqa: N818 (the design's name)
+class CasConflict(RemoteError):  # noqa: N818 - pairs with ObjectConflict
     """A compare-and-swap found another state than expected.
 
     ``current_etag`` is the etag the key has now (``None``: the key does not exist).

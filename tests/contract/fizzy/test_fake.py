@@ -1,4 +1,4 @@
-"""The fake itself against the checklist of shared/reference/fizzy-api.md §6.1, over raw HTTP,
+"""The fake itself against the checklist of Fizzy's documented API, over raw HTTP,
 so the contract tests above are judged against Fizzy's documented behaviour."""
 
 from __future__ import annotations

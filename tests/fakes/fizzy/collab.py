@@ -1,5 +1,5 @@
 """The fake Fizzy's collaboration endpoints: comments, steps, tags, users, notifications and
-activity (shared/reference/fizzy-api.md §3.5-3.8)."""
+activity."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The fake Fizzy's endpoints (shared/reference/fizzy-api.md §3): statuses and bodies as the
+"""The fake Fizzy's endpoints: statuses and bodies as the
 APP controllers produce them. Cards are found by ``number``, everything else by string id."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """A loopback fake of Fizzy's JSON API, served from a thread (``with FakeFizzy() as fake:``).
 
-It follows shared/reference/fizzy-api.md, not our convenience: the account slug leads every
+It follows Fizzy's documented API, not our convenience: the account slug leads every
 path (unknown slug: 302 to the account menu), no credentials get a 302 to the login page, a bad
 or read-only-for-a-write token or a non-JSON request gets 401, deactivated users 403; lists are
 paged 15/30/50/100 with ``Link: rel=next`` and ``X-Total-Count``; errors have Rails' bodies.

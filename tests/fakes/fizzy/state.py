@@ -1,5 +1,5 @@
 """The fake Fizzy's data and its model rules (APP ``app/models/card/*.rb`` as described in
-shared/reference/fizzy-api.md §3.4): close, reopen, postpone, triage, toggles, activity."""
+Fizzy's documented API): close, reopen, postpone, triage, toggles, activity."""
 
 from __future__ import annotations
 

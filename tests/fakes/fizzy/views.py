@@ -1,5 +1,5 @@
 """JSON shapes of the fake Fizzy, field for field as the APP jbuilder partials
-(shared/reference/fizzy-api.md §3.10): absolute URLs, UTC timestamps with milliseconds."""
+(Fizzy's documented API): absolute URLs, UTC timestamps with milliseconds."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """What a "machine" does to a remote, run in child processes by the conformance suite.
 
-A push here is the design's protocol in miniature (§5.4): write objects, write a snapshot
+A push here is the sync protocol in miniature (docs/sync.md): write objects, write a snapshot
 manifest listing them, then move the machine's head by CAS. ``reachable`` and ``gc`` are the
 reader's side: what the heads reference, and deleting everything else.
 """

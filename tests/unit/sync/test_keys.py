@@ -28,7 +28,7 @@ U = "01JDQ8Z5X3M4N6P7Q8R9S0T1V2"
 
 
 def test_layout_helpers_build_the_documented_keys() -> None:
-    """Each helper gives the §5.4 path; a sha256: prefix on hashes is accepted."""
+    """Each helper gives its path of docs/sync-remotes.md's layout; sha256: prefixes are taken."""
     assert object_key(H) == f"objects/sha256/{H[:2]}/{H}"
     assert object_key(f"sha256:{H}") == object_key(H)
     assert blob_key(H) == f"blobs/sha256/{H[:2]}/{H}"
