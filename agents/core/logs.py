@@ -1,8 +1,8 @@
 """structlog configuration: the only place that calls ``structlog.configure``.
 
 JSON lines when the stream is not a TTY (supervisord captures and rotates them), the console
-renderer on a TTY. Our own events use structlog's native logger (a tool_call event costs about
-20 µs instead of about 115 µs through the stdlib bridge); standard-library records (uvicorn,
+renderer on a TTY. Our own events use structlog's native logger (cheaper than the stdlib bridge:
+docs/performance.md); standard-library records (uvicorn,
 the MCP SDK, httpx) go through the same processors and renderer to the same stream, so every
 line of an agent's log has one shape. Every line passes the one redaction rule
 (:mod:`agents.core.redact`) just before it is rendered.

@@ -255,11 +255,9 @@ def is_busy(exc: sqlite3.OperationalError) -> bool:
 
 def begin_immediate(conn: sqlite3.Connection, timeout: float) -> None:
     """``BEGIN IMMEDIATE``, waiting up to ``timeout`` seconds while another writer holds the
-    lock, through SQLite's own busy handler. It sleeps (1, 2, 5, 10 ms…) rather than polls,
-    so writing processes that outnumber the cores leave the CPU to the one holding the lock:
-    three recording processes on two cores write about half again as much per second as
-    when they polled every 50-500 µs (`scripts/bench store`); the price is a wait of a
-    millisecond or more for a writer that finds the lock taken.
+    lock, through SQLite's own busy handler. It sleeps rather than polls, so writing
+    processes that outnumber the cores leave the CPU to the one holding the lock; a writer
+    that finds the lock taken waits at least a millisecond (figures: docs/performance.md).
 
     Raises:
         sqlite3.OperationalError: Still busy after ``timeout`` (or another error).

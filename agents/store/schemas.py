@@ -3,8 +3,8 @@
 A kind exists when ``schemas/<kind>.json`` does; adding a kind is adding a schema file.
 
 ``jsonschema`` is the authority: it checks the schemas themselves and explains a refusal
-(best match, instance path, schema rule). Every write first asks ``jsonschema-rs`` (about 1 µs
-against about 100 µs per agent_output body), and only a document it rejects is run through
+(best match, instance path, schema rule). Every write first asks ``jsonschema-rs`` (much
+faster; figures in docs/performance.md), and only a document it rejects is run through
 ``jsonschema``; a document ``jsonschema`` accepts is accepted.
 """
 

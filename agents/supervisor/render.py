@@ -27,10 +27,9 @@ __all__ = [
     "write_conf",
 ]
 
-# An agent answers /readyz 1.2-2 s after spawn on a 2-vCPU box, and one refusing a bad
-# config exits after 1.0-1.2 s (importing the SDK dominates both; `scripts/bench startup`).
-# With startsecs above the latter, a misconfigured agent goes BACKOFF -> FATAL instead of
-# being respawned forever.
+# startsecs sits above the time an agent refusing a bad config takes to exit, so a
+# misconfigured agent goes BACKOFF -> FATAL instead of being respawned forever (figures:
+# docs/performance.md).
 STARTSECS = 3
 # uvicorn's graceful shutdown is capped at 5 s (timeout_graceful_shutdown); a clean stop
 # measured 0.3-2 s. Past this, supervisord SIGKILLs the whole process group.
