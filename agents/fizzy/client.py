@@ -22,7 +22,7 @@ from agents.core.errors import InputError, NotConfiguredError, UpstreamError
 from agents.core.recorder import call_annotations
 from agents.core.retry import RetryPolicy, retry_after
 from agents.core.upstream import broken_answer, not_json, reached, timed_out
-from agents.fizzy.errors import http_error
+from agents.fizzy.errors import http_error, with_request_id
 from agents.fizzy.models import Identity, Page
 
 __all__ = ["SDK_POLICY", "FizzyClient", "normalize_slug"]
@@ -328,7 +328,7 @@ class FizzyClient:
                 if meta is not None and "target" not in meta:
                     meta.update(write=True, target=f"fizzy:{method} {url}")
             return resp
-        raise http_error(
+        error = http_error(
             resp,
             what=what,
             attempts=made,
@@ -338,6 +338,7 @@ class FizzyClient:
             base_url=self.base_url,
             idempotent=retry,
         )
+        raise with_request_id(error, resp)
 
     def same_origin(self, url: str, what: str, header: str) -> str:
         """``url`` (from a ``Link`` or ``Location`` header, maybe relative) as a path on

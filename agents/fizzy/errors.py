@@ -19,7 +19,7 @@ from agents.core.errors import AgentError, NotConfiguredError, NotFoundError, Up
 from agents.core.retry import retry_after
 from agents.core.upstream import WRITE_DOUBT
 
-__all__ = ["http_error"]
+__all__ = ["http_error", "with_request_id"]
 
 VERBS = {"GET": "read", "POST": "change", "PUT": "update", "PATCH": "update", "DELETE": "delete"}
 DEFAULT_403 = (
@@ -98,6 +98,18 @@ def _redirect(resp: httpx.Response, what: str, token_home: str, base_url: str) -
     )
 
 
+def with_request_id(error: AgentError, resp: httpx.Response) -> AgentError:
+    """``error`` ending with Fizzy's ``X-Request-Id`` for ``resp`` when it sent one (what
+    Fizzy's support asks for); kept on an ``UpstreamError`` as ``request_id`` too."""
+    rid = resp.headers.get("x-request-id", "").strip()
+    if rid:
+        shown = rid if len(rid) <= 80 and rid.isprintable() else repr(rid[:80])
+        error.args = (f"{error} (X-Request-Id {shown})", *error.args[1:])
+        if isinstance(error, UpstreamError):
+            error.request_id = shown
+    return error
+
+
 def http_error(
     resp: httpx.Response,
     *,
@@ -109,42 +121,11 @@ def http_error(
     base_url: str,
     idempotent: bool = True,
 ) -> AgentError:
-    """The error for Fizzy's answer ``resp`` (status 300 or more) to a request about ``what``,
-    ending with Fizzy's ``X-Request-Id`` when it sent one (what Fizzy's support asks for).
+    """The error for Fizzy's answer ``resp`` (status 300 or more) to a request about ``what``.
 
     ``idempotent`` False (a create, a toggle) warns that a server error may have come after
     the change was made.
     """
-    error = _error(
-        resp,
-        what=what,
-        attempts=attempts,
-        body=body,
-        forbidden=forbidden,
-        token_home=token_home,
-        base_url=base_url,
-        idempotent=idempotent,
-    )
-    rid = resp.headers.get("x-request-id", "").strip()
-    if rid:
-        shown = rid if len(rid) <= 80 and rid.isprintable() else repr(rid[:80])
-        error.args = (f"{error} (X-Request-Id {shown})", *error.args[1:])
-        if isinstance(error, UpstreamError):
-            error.request_id = shown
-    return error
-
-
-def _error(
-    resp: httpx.Response,
-    *,
-    what: str,
-    attempts: int,
-    body: Mapping[str, Any] | None,
-    forbidden: str | None,
-    token_home: str,
-    base_url: str,
-    idempotent: bool = True,
-) -> AgentError:
     status, method = resp.status_code, resp.request.method
     if 300 <= status < 400:
         return _redirect(resp, what, token_home, base_url)
