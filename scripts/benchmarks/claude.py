@@ -32,8 +32,8 @@ from agents.cli.claude import plan_for
 from agents.store.store import ContextStore
 from agents.sync.engine import Syncer
 from agents.sync.remote import open_remote
-from agents.sync.testing import bare_git_repo
 from agents.sync.trust import decide, identity_of
+from tests.servers import bare_git_repo
 
 PNG = bytes(range(256)) * 8
 

@@ -9,7 +9,7 @@ against the plain tool moving the same bytes in the same run.
   same rows, read as raw blocks.
 - dir: ``put_many`` (fsync'd) ÷ writing the files directly; restore (``scan``) ÷ reading them.
 
-Servers are started as the tests start them (``agents.sync.testing``). Goal for the later
+Servers are started as the tests start them (``tests.servers``). Goal for the later
 ``scripts/bench sync``: restore ratio <= 2.
 """
 
@@ -29,7 +29,7 @@ from _common import ratio_line
 
 from agents.sync.keys import head_key, object_key
 from agents.sync.remote import Remote, open_remote
-from agents.sync.testing import bare_git_repo, find_pg_bindir, postgres_server
+from tests.servers import bare_git_repo, find_pg_bindir, postgres_server
 
 
 def documents(n: int, size: int) -> dict[str, bytes]:

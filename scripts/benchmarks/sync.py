@@ -33,8 +33,8 @@ from agents.store.store import ContextStore
 from agents.sync.engine import Syncer
 from agents.sync.remote import Remote, open_remote
 from agents.sync.state import HEAD_FORMAT, SNAPSHOT_FORMAT, read_heads, read_manifest
-from agents.sync.testing import bare_git_repo, find_pg_bindir, postgres_server
 from agents.sync.trust import decide, identity_of
+from tests.servers import bare_git_repo, find_pg_bindir, postgres_server
 
 SOURCE: list[ContextStore] = []  # the machine restored from, trusted by each new store
 

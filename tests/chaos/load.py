@@ -21,8 +21,8 @@ from agents.store.store import ContextStore
 from agents.supervisor.probe import probe_ready
 from agents.sync import open_remote
 from agents.sync.engine import Syncer
-from agents.sync.testing import trust_each_other
 from tests.chaos.conftest import System
+from tests.servers import trust_each_other
 
 __all__ = ["Caller", "Killer", "Storm", "open_store", "verify_audit", "write_storm"]
 

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from openapi_spec_validator import validate
 
 from agents.core.testing import free_port
-from agents.sync.testing import bare_git_repo
+from tests.servers import bare_git_repo
 
 pytestmark = pytest.mark.integration
 

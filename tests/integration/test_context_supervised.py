@@ -111,7 +111,7 @@ def test_with_a_remote_and_an_interval_a_supervised_program_syncs_both_ways(
     from agents.sync import open_remote
     from agents.sync.engine import Syncer
     from agents.sync.state import read_heads
-    from agents.sync.testing import trust_each_other
+    from tests.servers import trust_each_other
 
     remote_dir = tmp_path_factory.mktemp("sync-remote") / "remote"
     url = f"dir://{remote_dir}"

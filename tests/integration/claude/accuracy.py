@@ -26,7 +26,7 @@ from typing import Any
 
 from agents.cli.main import main
 from agents.store.store import ContextStore
-from agents.sync.testing import trust_each_other
+from tests.servers import trust_each_other
 
 CLAUDE_LINES = 5
 SKILL_LINES = 3

@@ -25,8 +25,8 @@ import pytest
 
 from agents.claude.projects import slug
 from agents.core.testing import CLAUDE_INSTALL, Project, claude_cli
-from agents.sync.testing import bare_git_repo
 from tests.fakes.anthropic import FakeAnthropic
+from tests.servers import bare_git_repo
 
 pytestmark = pytest.mark.integration
 

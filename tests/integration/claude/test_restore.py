@@ -15,7 +15,7 @@ from agents.claude.machine import Machine
 from agents.claude.scan import scan
 from agents.cli.main import main
 from agents.sync import open_remote
-from agents.sync.testing import bare_git_repo
+from tests.servers import bare_git_repo
 from tests.unit.claude.conftest import TOKENS, alice_home, as_on_bob, git_repo, read
 
 pytestmark = pytest.mark.integration

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from agents.sync.testing import bare_git_repo
 from tests.integration.claude.accuracy import machine_dirs
+from tests.servers import bare_git_repo
 
 pytestmark = pytest.mark.integration
 

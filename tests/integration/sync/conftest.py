@@ -16,7 +16,10 @@ import psycopg
 import pytest
 
 from agents.sync.azure_remote import DEFAULT_ENV
-from agents.sync.testing import (
+from tests.fakes.drive import DRIVE, FakeDrive
+from tests.fakes.sts import CLIENT_ID, SECRET, TENANT, FakeSts, make_cert
+from tests.integration.sync.workers import Target
+from tests.servers import (
     AzuriteServer,
     PostgresServer,
     azurite_server,
@@ -25,9 +28,6 @@ from agents.sync.testing import (
     find_pg_bindir,
     postgres_server,
 )
-from tests.fakes.drive import DRIVE, FakeDrive
-from tests.fakes.sts import CLIENT_ID, SECRET, TENANT, FakeSts, make_cert
-from tests.integration.sync.workers import Target
 
 BACKENDS = ["dir", "git", "postgres", "azure-blob", "m365"]
 

@@ -15,8 +15,8 @@ from agents.store.store import ContextStore
 from agents.sync.engine import Syncer, SyncReport
 from agents.sync.loop import run_loop
 from agents.sync.remote import Watch, open_remote
-from agents.sync.testing import PostgresServer, trust_each_other
 from tests.integration.sync.conftest import fresh_database
+from tests.servers import PostgresServer, trust_each_other
 
 pytestmark = pytest.mark.integration
 

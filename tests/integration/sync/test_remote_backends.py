@@ -22,9 +22,9 @@ from agents.sync.azure_remote import DEFAULT_ENV
 from agents.sync.git_remote import GitRemote
 from agents.sync.keys import head_key, object_key, snapshot_key
 from agents.sync.remote import CasConflict, ObjectConflict, RemoteError, open_remote
-from agents.sync.testing import AZURITE_ACCOUNT_KEY, AzuriteServer, PostgresServer, bare_git_repo
 from tests.integration.sync.conftest import fresh_database
 from tests.integration.sync.workers import objects_of, push, ulid
+from tests.servers import AZURITE_ACCOUNT_KEY, AzuriteServer, PostgresServer, bare_git_repo
 
 pytestmark = pytest.mark.integration
 

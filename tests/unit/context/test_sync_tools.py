@@ -17,7 +17,7 @@ from agents.store.recorder import StoreRecorder
 from agents.store.store import ContextStore
 from agents.sync import open_remote
 from agents.sync.engine import Syncer
-from agents.sync.testing import trust_each_other
+from tests.servers import trust_each_other
 
 pytestmark = pytest.mark.anyio
 
