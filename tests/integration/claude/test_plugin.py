@@ -105,6 +105,13 @@ class Machine:
             ).fetchall()
         return [json.loads(r[0])["body"] for r in rows]
 
+    def revisions(self, doc_like: str) -> list[dict[str, Any]]:
+        with self.store() as db:
+            rows = db.execute(
+                "SELECT envelope FROM revisions WHERE doc_id LIKE ? ORDER BY rowid", (doc_like,)
+            ).fetchall()
+        return [json.loads(r[0])["body"] for r in rows]
+
     def hook_log(self) -> list[dict[str, Any]]:
         path = self.root / "context" / "local" / "hooks.log"
         if not path.exists():
@@ -197,6 +204,10 @@ def test_a_session_resumes_on_another_machine_where_the_checkout_lives_elsewhere
     [archive] = alice.bodies("transcript_archive")
     assert archive["subdir"] == "svc" and len(archive["recipients"]) == 2
     wait_for_sync(alice)
+    # /compact in print mode runs the PreCompact hook (then SessionEnd): same document
+    alice.claude("-p", "--resume", session, "/compact", cwd=alice.shop / "svc")
+    triggers = [(b["trigger"], b.get("reason")) for b in alice.revisions(f"checkpoint:%/{session}")]
+    assert ("pre_compact", "manual") in triggers and len(alice.bodies("checkpoint")) == 1
 
     bob.agents("sync", "pull")
     out = bob.agents("claude", "resume", session, "--yes")
