@@ -357,11 +357,16 @@ def run(event: str, raw: str) -> str:
         out = ""
         fields["error"] = f"{type(exc).__name__}: {exc}"
     fields["duration_ms"] = round((time.monotonic() - started) * 1000, 1)
+    level = "error" if "error" in fields else "info"
     if ctx is not None:
         if ctx.warnings:
             fields["warnings"] = ctx.warnings
-        level = "error" if "error" in fields else "info"
         ctx.log(event, level=level, **fields)
+    elif os.environ.get("CLAUDE_PLUGIN_DATA"):  # no store to log next to: the plugin's folder
+        log(Path(os.environ["CLAUDE_PLUGIN_DATA"]) / "hooks.log", event, level=level, **fields)
+    else:
+        with contextlib.suppress(OSError, ValueError):
+            print(f"context-sync {event}: {fields.get('error', 'done')}", file=sys.stderr)
     return out
 
 

@@ -258,3 +258,25 @@ def test_a_transcript_path_outside_claudes_projects_is_not_read(root: Path, tmp_
         [doc] = store.list("checkpoint")
     assert doc.body["title"] == f"Claude Code session {SESSION}"
     assert "not a session file" in log_of(root)[-1]["warnings"][0]
+
+
+def test_a_broken_environment_is_logged_in_the_plugins_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No env file to find the store by: the error goes to $CLAUDE_PLUGIN_DATA/hooks.log."""
+    monkeypatch.setenv("AGENTS_HOME", str(tmp_path / "nowhere"))
+    monkeypatch.setenv("CLAUDE_PLUGIN_DATA", str(tmp_path / "data"))
+    assert hooks.run("session-start", "{}") == ""
+    [entry] = [json.loads(x) for x in (tmp_path / "data" / "hooks.log").read_text().splitlines()]
+    assert entry["level"] == "error" and ".env.local not found" in entry["error"]
+
+
+def test_without_claude_codes_cli_the_install_says_how_to_get_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from agents.claude.marketplace import find_claude
+    from agents.core.errors import AgentError
+
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(AgentError, match="npm install -g @anthropic-ai/claude-code"):
+        find_claude()
