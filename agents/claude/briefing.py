@@ -91,7 +91,9 @@ def _open_tasks(items: Iterable[Any]) -> list[str]:
     return [t for t in out if t.strip()]
 
 
-def _sessions(store: StoreBase, project: ProjectRef) -> list[tuple[str, dict[str, Any], str]]:
+def _sessions(
+    store: StoreBase, project: ProjectRef, current: str | None
+) -> list[tuple[str, dict[str, Any], str]]:
     """(updated_at, body, doc id) of this project's checkpoints and saved sessions, newest
     first: checkpoints match id and path inside the repository, saved sessions the id."""
     if project.id is None:
@@ -99,7 +101,8 @@ def _sessions(store: StoreBase, project: ProjectRef) -> list[tuple[str, dict[str
     where = {"project.id": project.id, "project.subdir": project.subdir}
     found = [
         (str(e.body.get("updated_at") or e.updated_at), e.body, e.id)
-        for e in recent(store, "checkpoint", where=where, limit=SESSIONS)
+        for e in recent(store, "checkpoint", where=where, limit=SESSIONS + 1)
+        if e.body.get("session") != current
     ]
     for key in ("project.id", "project.name"):
         for e in recent(store, "session", where={key: project.id}, limit=SESSIONS):
@@ -135,14 +138,19 @@ class _Writer:
 
 
 def build_briefing(
-    store: StoreBase, project: ProjectRef, *, tokens: int = DEFAULT_TOKENS
+    store: StoreBase,
+    project: ProjectRef,
+    *,
+    tokens: int = DEFAULT_TOKENS,
+    current: str | None = None,
 ) -> Briefing:
     """The briefing for ``project`` within ``tokens`` (bytes / 4); empty text when the store
-    has nothing for it."""
+    has nothing for it. ``current`` is the session being started (a resume or compaction):
+    its own checkpoint is not news to it."""
     out = _Writer(max(tokens, 50) * BYTES_PER_TOKEN)
     result = Briefing("")
     hosts = _hosts(store)
-    sessions = _sessions(store, project)
+    sessions = _sessions(store, project, current)
     open_conflicts = conflicts(store, "needs_review")
     outputs = recent(store, "agent_output", limit=OUTPUTS)
     if not (sessions or open_conflicts or outputs):
@@ -170,7 +178,13 @@ def build_briefing(
             line = head + (f" — {_cut(summary, LINE - len(head))}" if summary else "")
             session = (body.get("transcript") or {}).get("session") or body.get("session")
             if kind == "checkpoint" and session:
-                line += f" (session {session})"
+                archived = (body.get("transcript") or {}).get("archive")
+                elsewhere = body.get("machine_id") != store.machine_id
+                line += (
+                    f" (resume here: `agents claude resume {session}`)"
+                    if archived and elsewhere
+                    else f" (session {session})"
+                )
             if out.add(_cut(line, LINE + 60), fit=True):
                 result.sessions += 1
             open_here = _open_tasks(body.get("tasks") or body.get("current_tasks") or [])

@@ -145,7 +145,8 @@ def session_start(ctx: HookContext, payload: dict[str, Any]) -> str:
     project = locate(_cwd(payload), Path.home())
     tokens = ctx.number("CONTEXT_BRIEFING_TOKENS")
     with StoreBase(ctx.store_dir, actor="hook", busy_timeout=0.2) as store:
-        return build_briefing(store, project, tokens=tokens).text
+        current = str(payload.get("session_id") or "") or None
+        return build_briefing(store, project, tokens=tokens, current=current).text
 
 
 def save_checkpoint(ctx: HookContext, payload: dict[str, Any], trigger: str) -> str | None:
@@ -262,22 +263,24 @@ def _archive(store: Any, transcript: Path, project: tuple[str, str], machine: An
 
 
 def schedule_sync(ctx: HookContext) -> bool:
-    """Start ``sync-later`` in the background (detached, so it outlives Claude Code) when the
-    environment has a remote; True if started."""
+    """Start ``sync-later`` in the background when the environment has a remote; True if
+    started. It is double-forked (``sh`` starts it and exits at once), so it is nobody's child
+    and outlives both this hook and Claude Code, whatever process tree they clean up."""
     if not ctx.layers.get("CONTEXT_REMOTE"):
         return False
     env = {**os.environ, "AGENTS_HOME": str(ctx.layers.root), "AGENT_ENV": ctx.layers.env}
     ctx.store_dir.mkdir(parents=True, exist_ok=True)
-    with (ctx.store_dir / "hooks.log").open("a") as out:
-        subprocess.Popen(
-            [sys.executable, "-m", "agents.claude.hooks", "sync-later"],
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=out,
-            env=env,
-            start_new_session=True,
-            close_fds=True,
-        )
+    script = '"$0" -m agents.claude.hooks sync-later </dev/null >>"$1" 2>&1 &'
+    subprocess.run(
+        ["/bin/sh", "-c", script, sys.executable, str(ctx.store_dir / "hooks.log")],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        start_new_session=True,
+        check=True,
+        timeout=10,
+    )
     return True
 
 

@@ -29,6 +29,7 @@ def checkpoint(
     subdir: str = "svc",
     tasks: list[dict[str, str]] | None = None,
     summary: str = "",
+    archived: bool = False,
 ) -> None:
     body: dict[str, Any] = {
         "session": session,
@@ -42,6 +43,8 @@ def checkpoint(
     }
     if summary:
         body["summary"] = summary
+    if archived:
+        body["transcript"] = {"session": session, "archive": f"transcript_archive:{session}"}
     store.put(f"checkpoint:{machine}/{session}", "checkpoint", body)
 
 
@@ -73,7 +76,8 @@ def test_the_briefing_shows_this_projects_sessions_from_every_machine_and_nothin
                 {"title": "Write the test", "status": "completed"},
             ],
         )
-        checkpoint(store, "m-bob", "s2", "Tax rules")
+        checkpoint(store, "m-bob", "s2", "Tax rules", archived=True)
+        checkpoint(store, "m-carol", "s5", "Shipping", archived=True)
         checkpoint(store, "m-alice", "s3", "Another folder", subdir="web")
         checkpoint(store, "m-alice", "s4", "Another repo", pid="github.com/acme/blog")
         store.put(
@@ -87,10 +91,14 @@ def test_the_briefing_shows_this_projects_sessions_from_every_machine_and_nothin
             },
         )
         text = build_briefing(store, SHOP).text
+        resumed = build_briefing(store, SHOP, current="s2").text
+    assert "Tax rules" not in resumed and "Fix the cart total" in resumed
     assert "Context store briefing: github.com/acme/shop (svc)" in text
     assert "Fix the cart total — rounding fixed in cart.py (session s1)" in text
     assert "m-alice-host" in text and "this machine · Tax rules" in text
     assert "Saved by hand" in text
+    assert "Shipping (resume here: `agents claude resume s5`)" in text
+    assert "Tax rules (session s2)" in text  # archived, but this machine's own
     assert "Another folder" not in text and "Another repo" not in text
     assert "- Deploy to staging [pending] — Fix the cart total" in text
     assert "- Rotate the key — Saved by hand" in text
