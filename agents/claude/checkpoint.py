@@ -187,7 +187,7 @@ def checkpoint_body(
     *,
     machine_id: str,
     project: ProjectRef,
-    transcript: Path,
+    transcript: Path | None,
     placeholders: Placeholders,
     trigger: str,
     reason: str | None,
@@ -201,12 +201,9 @@ def checkpoint_body(
     branch = current_branch(project.root)
     if branch:
         proj["branch"] = branch
-    ref: dict[str, Any] = {
-        "session": facts.session,
-        "path": placeholders.unrender(str(transcript)),
-        "lines": facts.lines,
-        "bytes": facts.bytes,
-    }
+    ref: dict[str, Any] = {"session": facts.session, "lines": facts.lines, "bytes": facts.bytes}
+    if transcript is not None:
+        ref["path"] = placeholders.unrender(str(transcript))
     if archive:
         ref["archive"] = archive
     body: dict[str, Any] = {

@@ -152,7 +152,13 @@ def session_start(ctx: HookContext, payload: dict[str, Any]) -> str:
 def save_checkpoint(ctx: HookContext, payload: dict[str, Any], trigger: str) -> str | None:
     """Write this machine's checkpoint of the session; the document id, or None without a
     session id."""
-    from agents.claude.checkpoint import checkpoint_body, checkpoint_id, read_session, scrub
+    from agents.claude.checkpoint import (
+        SessionFacts,
+        checkpoint_body,
+        checkpoint_id,
+        read_session,
+        scrub,
+    )
     from agents.claude.identity import locate
     from agents.claude.machine import Machine
     from agents.store.canonical import now_iso
@@ -165,20 +171,14 @@ def save_checkpoint(ctx: HookContext, payload: dict[str, Any], trigger: str) -> 
     project = locate(_cwd(payload), Path.home())
     machine = Machine.current(project_paths={project.id: project.root} if project.id else {})
     transcript = _transcript(ctx, payload, machine.claude_dir / "projects")
-    raw_path = str(transcript) if transcript else ""
-    transcript = transcript or Path()
-    facts = read_session(transcript, session) if raw_path else None
+    facts = read_session(transcript, session) if transcript else SessionFacts(session)
     with open_store(ctx.layers, actor="hook") as store:
         machine = Machine.current(machine_id=store.machine_id, project_paths=machine.project_paths)
         archive = None
-        if project.id and raw_path and transcript.is_file():
+        if project.id and transcript:
             _remember_path(store, project.id, project.root)
             if ctx.flag("CONTEXT_TRANSCRIPTS"):
                 archive = _archive(store, transcript, (project.id, project.subdir), machine)
-        if facts is None:
-            from agents.claude.checkpoint import SessionFacts
-
-            facts = SessionFacts(session)
         body = checkpoint_body(
             facts,
             machine_id=store.machine_id,
