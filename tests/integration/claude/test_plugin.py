@@ -93,6 +93,16 @@ class Machine:
         assert CLAUDE is not None
         return self.run([CLAUDE, *argv], cwd=cwd)
 
+    def identity(self) -> dict[str, Any]:
+        rows = json.loads(self.agents("machines", "list", "--json"))
+        [me] = [r for r in rows if r["this"]]
+        return dict(me)
+
+    def trust(self, other: Machine) -> None:
+        """Trust ``other`` after checking its fingerprint, as its owner would."""
+        them = other.identity()
+        self.agents("machines", "trust", them["id"], "--fingerprint", them["fingerprint"])
+
     def store(self) -> sqlite3.Connection:
         return sqlite3.connect(self.root / "context" / "local" / "store.sqlite")
 
@@ -187,7 +197,11 @@ def test_a_session_resumes_on_another_machine_where_the_checkout_lives_elsewhere
     for box in (alice, bob):
         box.agents("claude", "plugin", "install", "--claude", str(CLAUDE))
     bob.agents("claude", "secrets", "list")  # publishes bob's age key
-    bob.agents("sync", "push")
+    for box in (alice, bob):
+        box.agents("sync", "push")
+    for box, other in ((alice, bob), (bob, alice)):  # one person's machines trust each other
+        box.agents("sync", "pull")
+        box.trust(other)
     alice.agents("sync", "pull")  # alice now encrypts transcripts to bob's key too
 
     alice.claude("-p", "Fix the cart total rounding", cwd=alice.shop / "svc")
