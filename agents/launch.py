@@ -22,6 +22,7 @@ from agents.core.recorder import NullRecorder, Recorder
 from agents.core.runtime import AgentRuntime, AgentSpec, RecorderFactory
 from agents.core.server import build_server
 from agents.core.settings import CoreSettings, EnvLayers, find_root, load_layers
+from agents.core.toolsets import selected_toolsets
 from agents.store.recorder import open_store_recorder
 
 __all__ = ["run", "store_recorder"]
@@ -73,6 +74,7 @@ def run(
         core = layers.model(CoreSettings)
         port = args.port or port_of(by_name(spec.name), layers, core)
         token = None if stdio else resolve_token(layers, core, spec.name)
+        selected_toolsets(spec.name, spec.toolsets, layers)  # refuses a bad <AGENT>_TOOLSETS
         recorder = recorder_factory(layers, spec.name)
     except AgentError as exc:
         _fail(exc)

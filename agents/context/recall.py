@@ -65,7 +65,7 @@ async def search_documents(
     query: Annotated[
         str,
         Field(
-            description='Words or "a phrase"; all must match (else any). No query syntax',
+            description='Words or "a phrase"',
             min_length=1,
             max_length=1000,
         ),
@@ -73,13 +73,12 @@ async def search_documents(
     kind: Kind = "",
     project: Project = "",
     machine: Machine = "",
-    since: Annotated[str, Field(description="Changed at/after: 2h, 7d or ISO time")] = "",
-    until: Annotated[str, Field(description="Changed before: 2h, 7d or ISO time")] = "",
+    since: Annotated[str, Field(description="Changed since: 2h, 7d, ISO")] = "",
+    until: Annotated[str, Field(description="Changed before: 2h, 7d, ISO")] = "",
     limit: Annotated[int, Field(description="Maximum number of results", ge=1, le=50)] = 10,
 ) -> SearchResults:
-    """Ranked full-text search (BM25) over sessions, checkpoints, preferences, projects, Claude
-    files and, with kind=agent_output, recorded calls. Returns ids and snippets: follow with
-    timeline or get_document."""
+    """Ranked search of all documents (agent calls only with kind=agent_output): ids and
+    snippets; then timeline or get_document."""
     start, end = _time(since), _time(until)
     hits = await run_on_store(
         ctx,
@@ -101,16 +100,15 @@ async def search_documents(
 @registry.tool(read_only=True)
 async def timeline(
     ctx: Context,
-    id: Annotated[str, Field(description="Document to centre on (a search hit's id)")] = "",
-    at: Annotated[str, Field(description="Or centre on a time: 2h, 7d or ISO time")] = "",
+    id: Annotated[str, Field(description="Document id to centre on")] = "",
+    at: Annotated[str, Field(description="Or a time: 2h, 7d, ISO")] = "",
     before: Annotated[int, Field(description="Documents before", ge=0, le=50)] = 5,
     after: Annotated[int, Field(description="Documents after", ge=0, le=50)] = 5,
     kind: Kind = "",
     project: Project = "",
     machine: Machine = "",
 ) -> Timeline:
-    """What changed just before and after a document (or a time, default now): ids and titles,
-    oldest first."""
+    """Documents changed just before and after one (or a time; default now), oldest first."""
     moment = _time(at)
     entries = await run_on_store(
         ctx,

@@ -14,6 +14,7 @@ from agents.core.errors import AgentError, NotConfiguredError
 from agents.core.recorder import NullRecorder, Recorder
 from agents.core.registry import ToolRegistry
 from agents.core.settings import CoreSettings, EnvLayers
+from agents.core.toolsets import Toolset
 
 __all__ = ["AgentRuntime", "AgentSpec", "RecorderFactory", "runtime_of"]
 
@@ -38,6 +39,8 @@ class AgentSpec(Generic[ClientT]):
     connect: Callable[[EnvLayers], ClientT]
     version: str
     instructions: str = ""
+    # groups of the registry's tools, served per <AGENT>_TOOLSETS; empty: every tool, always
+    toolsets: tuple[Toolset, ...] = ()
     # extra HTTP routes beside /mcp (path, methods, endpoint), given the runtime and the
     # bearer token; each route checks the token itself (the SDK guards /mcp only)
     http_routes: (

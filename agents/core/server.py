@@ -10,28 +10,32 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import anyio
-from mcp.server import MCPServer
+from mcp.server import MCPServer, NotificationOptions
 from mcp.server.auth.provider import AccessToken
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from mcp.types import Tool as MCPTool
 from pydantic import BaseModel, Field, ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from agents.core.discovery import add_toolsets_tool
 from agents.core.errors import AgentError
 from agents.core.identity import AGENT_HEADER, INSTANCE_HEADER
 from agents.core.logs import get_logger
 from agents.core.net import host_header_ok
 from agents.core.recorder import Outcome, ToolCall, call_annotations
 from agents.core.redact import file_output, mask_text, summary
+from agents.core.registry import RegisteredTool
 from agents.core.runtime import AgentRuntime
 from agents.core.tool_errors import (
     arguments_message,
     unknown_arguments_message,
     unknown_tool_message,
 )
+from agents.core.toolsets import selected_toolsets
 
 __all__ = [
     "MAX_ERROR_CHARS",
@@ -120,6 +124,36 @@ class AgentServer(MCPServer[AgentRuntime[Any]]):
 
         super().__init__(lifespan=lifespan, **kwargs)
         self._parameters: dict[str, frozenset[str]] | None = None
+        self.enabled_toolsets: set[str] = set()
+        # the legacy handshake advertises tools.listChanged only when asked to: the toolsets
+        # tool changes the list (the 2026-07-28 era derives it from subscriptions/listen)
+        low = self._lowlevel_server
+        create = low.create_initialization_options
+
+        def initialization_options(
+            notification_options: NotificationOptions | None = None, *args: Any, **kw: Any
+        ) -> Any:
+            return create(
+                notification_options or NotificationOptions(tools_changed=True), *args, **kw
+            )
+
+        low.create_initialization_options = initialization_options  # type: ignore[method-assign]
+
+    async def list_tools(self) -> list[MCPTool]:
+        """The tools, without output schemas: clients do not pass them to the model, and they
+        were more than half of the bytes of every list (results still carry
+        ``structuredContent``)."""
+        return [t.model_copy(update={"output_schema": None}) for t in await super().list_tools()]
+
+    def serve(self, tool: RegisteredTool) -> None:
+        """Add one registered tool to what this server lists and runs."""
+        self.add_tool(
+            tool.fn,
+            name=tool.name,
+            description=tool.description,
+            annotations=_annotations(tool.read_only, tool.destructive, tool.idempotent),
+        )
+        self._parameters = None
 
     async def _check_names(self, name: str, arguments: dict[str, Any]) -> None:
         """Refuse arguments the tool does not take: the SDK's argument models would drop them
@@ -260,13 +294,16 @@ def build_server(
         warn_on_duplicate_tools=False,
         **auth,
     )
+    if spec.toolsets:
+        server.enabled_toolsets = selected_toolsets(spec.name, spec.toolsets, runtime.layers)
+        served = {n for ts in spec.toolsets if ts.name in server.enabled_toolsets for n in ts.tools}
+    else:
+        served = {t.name for t in spec.registry}
     for t in spec.registry:
-        server.add_tool(
-            t.fn,
-            name=t.name,
-            description=t.description,
-            annotations=_annotations(t.read_only, t.destructive, t.idempotent),
-        )
+        if t.name in served:
+            server.serve(t)
+    if spec.toolsets and server.enabled_toolsets != {ts.name for ts in spec.toolsets}:
+        add_toolsets_tool(server)
 
     async def agent_info() -> AgentInfo:
         """Report this agent's version, environment, tool count and upstream configuration."""
@@ -274,7 +311,7 @@ def build_server(
             agent=spec.name,
             version=spec.version,
             env=runtime.env,
-            tools=len(spec.registry) + 1,
+            tools=len(server._tool_manager.list_tools()),
             upstream_configured=runtime.ready,
             reason=runtime.reason,
             uptime_seconds=round(time.monotonic() - runtime.started, 3),

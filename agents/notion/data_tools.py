@@ -163,7 +163,7 @@ async def query_database(
     sort_by: Annotated[
         str | None, Field(description="Column name, created_time or last_edited_time")
     ] = None,
-    descending: bool = True,
+    descending: Annotated[bool, Field(description="Sort order of sort_by")] = True,
     limit: Annotated[int, Field(ge=1, le=500, description="Rows to return")] = 50,
     cursor: Annotated[str | None, Field(description="next_cursor of a previous call")] = None,
 ) -> QueryResult:
@@ -323,8 +323,10 @@ async def consolidate_pages(
     preamble_markdown: Annotated[
         str | None, Field(description="Markdown put before the merge")
     ] = None,
-    max_sources: Annotated[int, Field(ge=1, le=100)] = 20,
-    max_blocks_per_source: Annotated[int, Field(ge=1, le=5000)] = 1000,
+    max_sources: Annotated[int, Field(ge=1, le=100, description="At most this many pages")] = 20,
+    max_blocks_per_source: Annotated[
+        int, Field(ge=1, le=5000, description="At most this many blocks read per page")
+    ] = 1000,
     dry_run: Annotated[bool, Field(description="Only plan and preview (the default)")] = True,
 ) -> ConsolidationResult:
     """Merge pages into one: same titles and same-heading sections combined, duplicates dropped.

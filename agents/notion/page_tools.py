@@ -59,7 +59,9 @@ async def search_workspace(
     object_type: Annotated[
         Literal["any", "page", "data_source"], Field(description="Only pages or data sources")
     ] = "any",
-    sort: Literal["last_edited_desc", "last_edited_asc"] = "last_edited_desc",
+    sort: Annotated[
+        Literal["last_edited_desc", "last_edited_asc"], Field(description="By last edit time")
+    ] = "last_edited_desc",
     limit: Annotated[int, Field(ge=1, le=100, description="Results to return")] = 20,
     cursor: Cursor = None,
 ) -> ObjectList:
@@ -135,7 +137,7 @@ async def get_page(
     page_id: PageId,
     max_depth: Annotated[int, Field(ge=1, le=10, description="Levels of nesting to read")] = 3,
     max_blocks: Annotated[int, Field(ge=1, le=5000, description="Blocks to read at most")] = 1000,
-    include_properties: bool = True,
+    include_properties: Annotated[bool, Field(description="Also return the properties")] = True,
     cursor: Annotated[str | None, Field(description="next_cursor of a truncated read")] = None,
 ) -> PageContent:
     """Read a page: its properties and its content as markdown (nested blocks included).

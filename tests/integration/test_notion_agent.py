@@ -61,7 +61,7 @@ def test_a_supervised_notion_agent_creates_a_page_over_mcp(
 
     info, made, read = anyio.run(go)
     assert row["state"] in ("STARTING", "RUNNING") and row["answering"]
-    assert info["upstream_configured"] is True and info["tools"] == 12
+    assert info["upstream_configured"] is True and info["tools"] == 9
     assert not made.is_error and not read.is_error
     assert read.structured_content["markdown"] == "# Hello\n\n- [ ] follow up\n"
     create = fake.calls("POST", "/v1/pages")[-1]

@@ -66,7 +66,7 @@ def layers_for(url: str, token: str, account: str | None = None) -> EnvLayers:
 def _runtime() -> AgentRuntime[Any]:
     """One runtime and server for the session (building 34 tool schemas takes a while); each
     test gives it a fresh client from the real ``connect``."""
-    layers = EnvLayers(root=Path("/nonexistent"), env="test")
+    layers = EnvLayers(root=Path("/nonexistent"), env="test", values={"FIZZY_TOOLSETS": "all"})
     return AgentRuntime.start(SPEC, layers, CoreSettings(port_base=9000), None)
 
 

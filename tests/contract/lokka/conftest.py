@@ -92,7 +92,9 @@ class Agent:
 
 
 async def start_agent(values: dict[str, str]) -> AsyncIterator[Agent]:
-    layers = EnvLayers(root=Path("/nonexistent"), env="test", values=dict(values))
+    layers = EnvLayers(
+        root=Path("/nonexistent"), env="test", values={"LOKKA_TOOLSETS": "all", **values}
+    )
     rec = recording()
     runtime = AgentRuntime.start(SPEC, layers, CoreSettings(port_base=9000), None, rec)
     server = build_server(runtime, token=None, port=None)

@@ -133,7 +133,9 @@ async def test_an_unconfigured_agent_says_which_variable_is_missing(fake: FakeNo
     from agents.core.settings import CoreSettings, EnvLayers
     from agents.notion.tools import SPEC
 
-    layers = EnvLayers(root=fake_root(), env="test", values={"NOTION_BASE_URL": fake.url})
+    layers = EnvLayers(
+        root=fake_root(), env="test", values={"NOTION_BASE_URL": fake.url, "NOTION_TOOLSETS": "all"}
+    )
     runtime = AgentRuntime.start(SPEC, layers, CoreSettings(port_base=9000), None)
     async with Client(build_server(runtime, token=None, port=None)) as client:
         result = await client.call_tool("search_workspace", {})

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.anyio
 @pytest.fixture(name="server")
 def _server(tmp_path: Path) -> Any:
     (tmp_path / "environments").mkdir()
-    layers = EnvLayers(root=tmp_path, env="test")
+    layers = EnvLayers(root=tmp_path, env="test", values={"CONTEXT_TOOLSETS": "all"})
     recorder = StoreRecorder(
         ContextStore(tmp_path / "context" / "test", actor="agent:context"),
         "context",

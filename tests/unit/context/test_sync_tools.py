@@ -25,6 +25,7 @@ pytestmark = pytest.mark.anyio
 def server_for(root: Path, remote: Path | None) -> Any:
     (root / "environments").mkdir(parents=True, exist_ok=True)
     values = {"CONTEXT_REMOTE": f"dir://{remote}"} if remote else {}
+    values["CONTEXT_TOOLSETS"] = "all"
     layers = EnvLayers(root=root, env="test", values=values)
     recorder = StoreRecorder(
         ContextStore(root / "context" / "test", actor="agent:context"),
