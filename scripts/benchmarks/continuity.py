@@ -7,6 +7,11 @@ sessions, 5,000 agent outputs, open conflicts), p50 and p95 over alternating rou
 the floor of any Python hook measured in the same rounds (the same shim and interpreter
 reading stdin and exiting); and the briefing's size in tokens (UTF-8 bytes / 4) against its
 budget (CONTEXT_BRIEFING_TOKENS, default 1,500). Goal: p95 <= 300 ms.
+
+Ranked recall and the lean tool list (scripts/benchmarks/_recall_figures.py): search over 100k
+documents against the substring scan, index build time and size, the index's cost on the
+recording path, and tool-definition tokens per agent (default toolsets against all).
+`--only briefing|search|tokens` runs one group.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import time
 from pathlib import Path
 
 from _common import REPO
+from _recall_figures import search_figures, tool_token_figures
 
 from agents.store.canonical import now_iso
 from agents.store.conflicts import add_conflict
@@ -151,9 +157,19 @@ def briefing_figures(runs: int) -> list[str]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--runs", type=int, default=40, help="briefing hook rounds")
+    ap.add_argument("--docs", type=int, default=100_000, help="documents for the search figures")
+    ap.add_argument("--rounds", type=int, default=5, help="search rounds (interleaved)")
+    ap.add_argument("--only", choices=["briefing", "search", "tokens"], help="one group of figures")
     args = ap.parse_args()
-    for line in briefing_figures(args.runs):
-        print(line)
+    groups = {
+        "briefing": lambda: briefing_figures(args.runs),
+        "search": lambda: search_figures(args.docs, args.rounds),
+        "tokens": tool_token_figures,
+    }
+    for name, group in groups.items():
+        if args.only in (None, name):
+            for line in group():
+                print(line, flush=True)
 
 
 if __name__ == "__main__":
