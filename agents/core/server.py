@@ -311,7 +311,7 @@ def build_server(
             agent=spec.name,
             version=spec.version,
             env=runtime.env,
-            tools=len(server._tool_manager.list_tools()),
+            tools=len(await server.list_tools()),
             upstream_configured=runtime.ready,
             reason=runtime.reason,
             uptime_seconds=round(time.monotonic() - runtime.started, 3),
