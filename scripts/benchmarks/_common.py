@@ -13,8 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from agents.catalog import AGENTS
-from agents.core.testing import Project, free_port_block
 from agents.supervisor.probe import probe_ready
+from tests.project import Project, free_port_block
 
 REPO = Path(__file__).resolve().parents[2]
 BARE = Path(__file__).with_name("_bare_server.py")

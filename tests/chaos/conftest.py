@@ -15,8 +15,9 @@ from typing import Any
 import anyio
 import pytest
 
-from agents.core.testing import Project, free_port_block, mcp_client
+from agents.core.testing import mcp_client
 from tests.integration.conftest import make_project
+from tests.project import Project, free_port_block
 
 # Shaped like the real thing (so pattern scanners would catch them), but not real.
 FAKE_SECRETS = {

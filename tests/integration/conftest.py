@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.core.testing import Project, free_port_block
+from tests.project import Project, free_port_block
 
 
 def alive(pid: int) -> bool:

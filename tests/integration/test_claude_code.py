@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from agents.catalog import AGENTS
-from agents.core.testing import CLAUDE_INSTALL, Project
-from agents.core.testing import claude_cli as shared_claude_cli
 from tests.integration.conftest import make_project
+from tests.project import CLAUDE_INSTALL, Project
+from tests.project import claude_cli as shared_claude_cli
 
 pytestmark = pytest.mark.integration
 

@@ -9,8 +9,9 @@ from typing import Any
 import anyio
 import pytest
 
-from agents.core.testing import Project, mcp_client
+from agents.core.testing import mcp_client
 from tests.integration.conftest import wait_for
+from tests.project import Project
 
 pytestmark = pytest.mark.integration
 

@@ -10,8 +10,9 @@ from typing import Any
 import anyio
 import pytest
 
-from agents.core.testing import Project, mcp_client
+from agents.core.testing import mcp_client
 from tests.fakes.fizzy import SLUG, WRITE_TOKEN, FakeFizzy
+from tests.project import Project
 
 pytestmark = pytest.mark.integration
 

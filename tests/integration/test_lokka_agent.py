@@ -10,11 +10,12 @@ import anyio
 import httpx
 import pytest
 
-from agents.core.testing import Project, mcp_client
+from agents.core.testing import mcp_client
 from tests.fakes.arm import FakeArm
 from tests.fakes.graph import FakeGraph
 from tests.fakes.sts import CLIENT_ID, SECRET, TENANT, FakeSts, make_cert
 from tests.integration.test_supervised_agents import status
+from tests.project import Project
 
 pytestmark = pytest.mark.integration
 

@@ -11,9 +11,10 @@ from typing import Any
 import anyio
 import pytest
 
-from agents.core.testing import Project, mcp_client
+from agents.core.testing import mcp_client
 from tests.fakes.notion import FakeNotion, running
 from tests.integration.conftest import make_project
+from tests.project import Project
 
 pytestmark = pytest.mark.integration
 

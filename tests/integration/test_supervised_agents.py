@@ -15,8 +15,9 @@ import httpx
 import pytest
 
 from agents.catalog import AGENTS
-from agents.core.testing import Project, mcp_client
+from agents.core.testing import mcp_client
 from tests.integration.conftest import alive, wait_for
+from tests.project import Project
 
 pytestmark = pytest.mark.integration
 

@@ -24,8 +24,8 @@ from typing import Any
 import pytest
 
 from agents.claude.projects import slug
-from agents.core.testing import CLAUDE_INSTALL, Project, claude_cli
 from tests.fakes.anthropic import FakeAnthropic
+from tests.project import CLAUDE_INSTALL, Project, claude_cli
 from tests.servers import bare_git_repo
 
 pytestmark = pytest.mark.integration
