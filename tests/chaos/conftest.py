@@ -76,6 +76,11 @@ def start_system(root: Path) -> System:
         FIZZY_ACCOUNT="897362094",
         AZURE_TENANT_ID="00000000-0000-0000-0000-000000000001",
         AZURE_CLIENT_ID="00000000-0000-0000-0000-000000000002",
+        # every tool, for the fuzzers and the oracle
+        NOTION_TOOLSETS="all",
+        FIZZY_TOOLSETS="all",
+        LOKKA_TOOLSETS="all",
+        CONTEXT_TOOLSETS="all",
     )
     project.set_secrets("local", **FAKE_SECRETS)
     project.run("scripts/start-all-agents", "local", timeout=300)

@@ -234,7 +234,9 @@ def lokka_values(
 @asynccontextmanager
 async def lokka_agent(values: dict[str, str]) -> AsyncIterator[LokkaAgent]:
     """The Lokka agent as the contract tests' ``start_agent`` builds it, as a context manager."""
-    layers = EnvLayers(root=Path("/nonexistent"), env="test", values=dict(values))
+    layers = EnvLayers(
+        root=Path("/nonexistent"), env="test", values={"LOKKA_TOOLSETS": "all", **values}
+    )
     rec = recording()
     runtime = AgentRuntime.start(LOKKA, layers, CoreSettings(port_base=9000), None, rec)
     try:

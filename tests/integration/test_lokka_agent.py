@@ -60,6 +60,9 @@ def test_the_supervised_lokka_agent_lists_users_and_dry_runs_a_write_over_mcp(
     async def go() -> tuple[Any, Any]:
         async with mcp_client(row["url"], project.secret("local", "LOKKA_AGENT_TOKEN")) as client:
             users = await client.call_tool("list_users", {"limit": 2})
+            # not a default tool: Claude enables its toolset first, as a user's session would
+            enabled = await client.call_tool("toolsets", {"enable": ["users"]})
+            assert enabled.structured_content["enabled_now"] == ["users"]
             dry = await client.call_tool("disable_user", {"user": "bob@contoso.com"})
             return users, dry
 
