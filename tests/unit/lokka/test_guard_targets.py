@@ -35,5 +35,12 @@ def test_an_answer_naming_no_object_id_is_unresolved_so_the_write_is_refused(ans
 def test_an_answer_with_an_id_resolves_to_that_object() -> None:
     """The id Graph returned, not the reference used, identifies the object."""
     target = _readable("user", {"id": "u1", "userPrincipalName": "a@contoso.com"}, "a")
-    assert target.unresolved is None and target.id == "u1"
+    assert target.unresolved is None and target.id == "u1" and target.kind == "user"
     assert target.names == ("a@contoso.com", "u1", "a")
+
+
+def test_an_object_without_an_id_gets_no_made_up_id_a_pattern_could_match() -> None:
+    """A missing id stays empty: no placeholder name joins the ones protections match."""
+    target = target_of("group", {"displayName": "Admins"})
+    assert target.id == "" and target.names == ("Admins", "")
+    assert protected_match(("None",), target) is None
