@@ -32,7 +32,7 @@ from urllib.parse import quote, unquote, urlsplit
 import httpx
 
 from agents.core.errors import ConfigError
-from agents.core.retry import retry_after
+from agents.core.retry import RetryPolicy, retry_after
 from agents.sync.keys import is_key
 from agents.sync.remote import CasConflict, Entry, ObjectConflict, Remote, RemoteError, put_each
 
@@ -42,6 +42,10 @@ SIMPLE_MAX = 4 * 1024 * 1024  # Graph's limit for a simple upload
 CHUNK = 10 * 320 * 1024  # upload session ranges: a multiple of 320 KiB
 ATTEMPTS = 5
 RETRY_CAP = 60.0
+# Graph's guidance: honour Retry-After (waits are capped at a minute), else back off.
+M365_POLICY = RetryPolicy(
+    attempts=ATTEMPTS, first=1.0, cap=RETRY_CAP, jitter=0.5, max_wait=RETRY_CAP
+)
 WORKERS = 8
 RETRIED = {429, 503, 504}
 
@@ -65,11 +69,10 @@ def parse_m365_url(url: str) -> tuple[str, str, str]:
     return segments[0], segments[1], folder
 
 
-def _retry_after(response: httpx.Response, attempt: int) -> float:
-    """Seconds to wait before the next attempt: ``Retry-After`` (the shared parser: seconds
-    or an HTTP-date), else backoff."""
+def _retry_after(response: httpx.Response) -> float | None:
+    """The wait Graph asks for (the shared parser: seconds or an HTTP-date), capped."""
     seconds = retry_after(response.headers.get("Retry-After"))
-    return min(float(2**attempt) if seconds is None else seconds, RETRY_CAP)
+    return None if seconds is None else min(seconds, RETRY_CAP)
 
 
 class M365Remote(Remote):
@@ -125,30 +128,44 @@ class M365Remote(Remote):
         return f"Bearer {self._token.token}"
 
     def _send(self, method: str, url: str, *, auth: bool = True, **kwargs: Any) -> httpx.Response:
-        """One request, retried on throttling and unavailability (honouring Retry-After) and
-        on connection errors; the token goes only to Graph, never to pre-authenticated
+        """One request through the shared retry policy: retried on throttling and
+        unavailability (honouring Retry-After) and on connection errors, and once at once with
+        a fresh token after a 401; the token goes only to Graph, never to pre-authenticated
         upload and download URLs."""
         headers = dict(kwargs.pop("headers", {}) or {})
-        for attempt in range(ATTEMPTS):
+        stale = [False]  # a 401 answered with the token just used: refresh it, once
+
+        def attempt() -> httpx.Response:
             if auth:
                 headers["Authorization"] = self._bearer()
-            try:
-                response = self._http.request(method, url, headers=headers, **kwargs)
-            except httpx.HTTPError as exc:
-                if attempt + 1 == ATTEMPTS:
-                    raise RemoteError(
-                        f"{self.display_url}: {method} failed: {type(exc).__name__}"
-                    ) from None
-                time.sleep(min(2.0**attempt, RETRY_CAP))
-                continue
-            if response.status_code in RETRIED and attempt + 1 < ATTEMPTS:
-                time.sleep(_retry_after(response, attempt))
-                continue
-            if response.status_code == 401 and auth and attempt == 0:
+            response = self._http.request(method, url, headers=headers, **kwargs)
+            stale[0] = response.status_code == 401 and auth and self._token is not None
+            if stale[0]:
                 self._token = None  # expired early or revoked: one fresh token
-                continue
             return response
-        raise AssertionError("unreachable")
+
+        refreshed = [False]
+
+        def again(response: httpx.Response) -> bool:
+            if response.status_code in RETRIED:
+                return True
+            if stale[0] and not refreshed[0]:
+                refreshed[0] = True
+                return True
+            return False
+
+        try:
+            response, _ = M365_POLICY.call_sync(
+                attempt,
+                retry_on=again,
+                errors=(httpx.HTTPError,),
+                retry_after=lambda r: 0.0 if r.status_code == 401 else _retry_after(r),
+            )
+        except httpx.HTTPError as exc:
+            raise RemoteError(
+                f"{self.display_url}: {method} failed: {type(exc).__name__}"
+            ) from None
+        return response
 
     def _fail(self, what: str, response: httpx.Response) -> RemoteError:
         try:

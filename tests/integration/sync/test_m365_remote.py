@@ -43,7 +43,7 @@ def test_an_object_over_4_mb_goes_through_an_upload_session(m365: M365Fakes) -> 
 def test_throttling_is_retried_after_the_time_graph_asks(
     m365: M365Fakes, mocker: MockerFixture
 ) -> None:
-    slept = mocker.patch("agents.sync.m365_remote.time.sleep")
+    slept = mocker.patch("agents.core.retry.sync_sleep")
     with open_remote(_url(), environ=m365.environ) as remote:
         m365.drive.fail("PUT", f"/v1.0/drives/{DRIVE}/root:/ctx", 429, headers={"Retry-After": "7"})
         m365.drive.fail("PUT", f"/v1.0/drives/{DRIVE}/root:/ctx", 503, headers={"Retry-After": "2"})
