@@ -20,11 +20,14 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agents.store.canonical import canonical, now_iso, sha256_of
-from agents.store.identity import Identity
-from agents.store.identity import verify as verify_signature
+
+if TYPE_CHECKING:
+    # cryptography loads only where a signature is made or checked: a Claude Code hook reads
+    # the store through this module and must start fast
+    from agents.store.identity import Identity
 
 __all__ = [
     "CHECKPOINT",
@@ -141,7 +144,7 @@ def _checkpoints(
             report.problems.append("a signed checkpoint is damaged")
             continue
         report.checkpoints += 1
-        if public_key is not None and not verify_signature(CHECKPOINT, cp, public_key):
+        if public_key is not None and not _verify(CHECKPOINT, cp, public_key):
             report.problems.append(f"the checkpoint at row {last} is not signed by this machine")
         if last <= anchor:
             continue  # pruned by retention
@@ -351,3 +354,9 @@ def prune_before(conn: sqlite3.Connection, cutoff: str) -> int:
         (f"{last} {digest}",),
     )
     return int(count)
+
+
+def _verify(kind: str, signed: Any, public_key: str) -> bool:
+    from agents.store.identity import verify
+
+    return verify(kind, signed, public_key)

@@ -226,7 +226,7 @@ def test_the_session_start_hook_imports_nothing_heavy(root: Path) -> None:
         "import sys, io; sys.stdin = io.StringIO('{}');"
         "from agents.claude import hooks; hooks.main(['session-start']);"
         "heavy = ('pydantic', 'jsonschema', 'jsonschema_rs', 'mcp', 'msgraph', 'azure', "
-        "'notion_client', 'httpx', 'structlog', 'pyrage', 'keyring');"
+        "'notion_client', 'httpx', 'structlog', 'pyrage', 'keyring', 'cryptography');"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))"
     )
     out = subprocess.run(
