@@ -10,24 +10,22 @@ the head it was decided on, so agents keep writing meanwhile and nothing they wr
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
-from agents.core.errors import NotFoundError
 from agents.core.logs import get_logger
 from agents.store import audit
 from agents.store.blobs import blob_refs
 from agents.store.canonical import now_iso, sha256_of
 from agents.store.conflicts import close_superseded, record_conflict
 from agents.store.db import rows_in
-from agents.store.envelope import Envelope
 from agents.store.identity import fingerprint
 from agents.store.replication import point_head, receive_many
 from agents.store.store import ContextStore
+from agents.sync.ancestry import find_base
 from agents.sync.keys import blob_key, object_key
 from agents.sync.limits import DamagedError
 from agents.sync.local import write_merge
@@ -229,44 +227,6 @@ def _fetch(ctx: SyncContext, hashes: list[str], report: PullReport, machine: str
                 report.blobs += 1
             else:
                 log.warning("sync_blob_unavailable", blob=ref, remote=ctx.source)
-
-
-def _parents(conn: sqlite3.Connection, digest: str) -> list[str]:
-    row = conn.execute(
-        "SELECT json_extract(envelope, '$.rev.parents') FROM revisions WHERE hash = ?", (digest,)
-    ).fetchone()
-    if row is None or row[0] is None:
-        return []
-    return [str(p) for p in json.loads(row[0])]
-
-
-def _ancestry(conn: sqlite3.Connection, start: str | None, limit: int = 5000) -> Iterator[str]:
-    """``start`` and its ancestors held here, nearest first."""
-    if start is None:
-        return
-    seen, queue = {start}, [start]
-    while queue and len(seen) <= limit:
-        digest = queue.pop(0)
-        yield digest
-        for parent in _parents(conn, digest):
-            if parent not in seen:
-                seen.add(parent)
-                queue.append(parent)
-
-
-def find_base(
-    store: ContextStore, conn: sqlite3.Connection, local: str, remote: str, hint: str | None
-) -> Envelope | None:
-    """The nearest common ancestor of two revisions held here; else ``hint`` (the revision
-    last integrated from that machine, an ancestor of both by construction)."""
-    mine = set(_ancestry(conn, local))
-    for digest in (*_ancestry(conn, remote), *_ancestry(conn, hint)):
-        if digest in mine or digest == hint:
-            try:
-                return store.revision(digest, conn)
-            except NotFoundError:
-                continue
-    return None
 
 
 def integrate(ctx: SyncContext, manifest: Manifest, report: PullReport) -> None:

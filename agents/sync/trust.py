@@ -80,36 +80,46 @@ def trusted_set(store: ContextStore, identity: Identity | None = None) -> TrustS
 def compute(me: str, own: str, decisions: list[dict[str, Any]]) -> TrustSet:
     """The trusted set from this machine outward: ``me`` with key ``own``; then, repeatedly,
     for each other subject the latest decision (a revocation on a tie) among those whose
-    decider is trusted and whose signature checks with the decider's trusted key. Decisions
-    that undo each other (a cycle) keep only what the last two rounds agree on."""
+    decider is trusted and whose signature checks with the decider's trusted key. When
+    decisions undo each other in a cycle, the set is shrunk until every member is supported
+    by a decision of a member (never grown): the result is always self-consistent."""
     keys: dict[str, str] = {me: own}
-    previous: dict[str, str] = {}
     for _ in range(_ROUNDS):
-        latest: dict[str, dict[str, Any]] = {}
-        for d in decisions:
-            decider, subject = d.get("decided_by"), d.get("machine_id")
-            if decider not in keys or subject == me or not isinstance(subject, str):
-                continue
-            if not verify(PURPOSE, d, keys[str(decider)]):
-                continue
-            rank = (str(d.get("decided_at")), not d.get("trusted"))
-            best = latest.get(subject)
-            if best is None or rank > (str(best.get("decided_at")), not best.get("trusted")):
-                latest[subject] = d
-        new = {me: own}
-        new.update(
-            {
-                s: d["signing_key"]
-                for s, d in latest.items()
-                if d.get("trusted") is True and isinstance(d.get("signing_key"), str)
-            }
-        )
+        new = _round(me, own, decisions, keys)
         if new == keys:
-            break
-        previous, keys = keys, new
-    else:  # decisions that undo each other: keep only what both last rounds agree on
-        keys = {m: k for m, k in keys.items() if previous.get(m) == k}
-    return TrustSet(me, keys)
+            return TrustSet(me, keys)
+        keys = new
+    while True:  # a cycle: keep only the members the set itself still supports
+        kept = {m: k for m, k in _round(me, own, decisions, keys).items() if keys.get(m) == k}
+        if kept == keys:
+            return TrustSet(me, keys)
+        keys = kept
+
+
+def _round(
+    me: str, own: str, decisions: list[dict[str, Any]], keys: dict[str, str]
+) -> dict[str, str]:
+    """Who the decisions of the machines in ``keys`` make trusted (``me`` always)."""
+    latest: dict[str, dict[str, Any]] = {}
+    for d in decisions:
+        decider, subject = d.get("decided_by"), d.get("machine_id")
+        if decider not in keys or subject == me or not isinstance(subject, str):
+            continue
+        if not verify(PURPOSE, d, keys[str(decider)]):
+            continue
+        rank = (str(d.get("decided_at")), not d.get("trusted"))
+        best = latest.get(subject)
+        if best is None or rank > (str(best.get("decided_at")), not best.get("trusted")):
+            latest[subject] = d
+    out = {me: own}
+    out.update(
+        {
+            s: d["signing_key"]
+            for s, d in latest.items()
+            if d.get("trusted") is True and isinstance(d.get("signing_key"), str)
+        }
+    )
+    return out
 
 
 def decide(

@@ -212,15 +212,22 @@ class World:
             self._mark_imported(m)
             m.claude("import", "--yes")
         elif op == "apply":
-            m.claude("apply", "--yes")
+            m.claude("apply", "--yes", "--allow-exec")  # MCP servers need their own approval
         elif op == "apply_import_first":
             self._mark_imported(m)
-            m.claude("apply", "--import-first", "--yes")
+            m.claude("apply", "--import-first", "--yes", "--allow-exec")
         elif op in ("pull", "push"):
             m.agents("sync", op)
         elif op == "restore":
             m.agents(
-                "restore", "--from", self.remote, "--home", str(m.home), "--yes", "--no-register"
+                "restore",
+                "--from",
+                self.remote,
+                "--home",
+                str(m.home),
+                "--yes",
+                "--allow-exec",
+                "--no-register",
             )
         else:
             raise ValueError(op)
