@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import httpx
 
 from agents.core.errors import AgentError, NotFoundError, UpstreamError
 from agents.core.recorder import annotate_call
+from agents.core.retry import retry_after as parse_retry_after
 from agents.core.upstream import WRITE_DOUBT, broken_answer, reached, timed_out
 from agents.lokka.settings import LokkaSettings
 
@@ -63,11 +65,12 @@ def api_error(
         )
     if status == 404:
         return NotFoundError(text)
-    if retry_after:
-        text += f"; throttled: retry after {retry_after} s"
+    wait = parse_retry_after(retry_after)  # the shared parser: seconds or an HTTP-date
+    if wait is not None:
+        text += f"; throttled: retry after {math.ceil(wait)} s"
     elif status == 429:
         text += "; throttled: retry later"
-    if status >= 500 and (write or not retry_after):
+    if status >= 500 and (write or wait is None):
         text += "; " + (WRITE_DOUBT if write else "try again later")
     return UpstreamError(text, status=status, code=code)
 
