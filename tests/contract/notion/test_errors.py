@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from agents.core.testing import free_port
@@ -143,7 +145,5 @@ async def test_an_unconfigured_agent_says_which_variable_is_missing(fake: FakeNo
     assert result.is_error and "not configured" in text_of(result)
 
 
-def fake_root() -> object:
-    from pathlib import Path
-
+def fake_root() -> Path:
     return Path("/nonexistent")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -84,15 +85,11 @@ def test_three_machines_converge_and_every_decision_is_recorded(target: Target) 
         )
         converge(target, *stores)
         for i, store in enumerate(stores):
-            store.update(
-                "mcp_server:notion",
-                "mcp_server",
-                lambda cur, i=i: (
-                    {**cur, "url": f"http://{i}", f"note{i}": "x"}
-                    if False
-                    else {**cur, "url": f"http://{i}"}
-                ),
-            )
+
+            def moved(cur: Any, i: int = i) -> dict[str, Any]:
+                return {**cur, "url": f"http://{i}"}
+
+            store.update("mcp_server:notion", "mcp_server", moved)
             store.put(f"preference:{store.machine_id}", "preference", pref(i))
         converge(target, *stores)
         heads = [content(s) for s in stores]

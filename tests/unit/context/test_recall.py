@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from mcp import Client
 
+from tests.results import text_of
 from tests.unit.context.test_documents import _server, call
 
 pytestmark = pytest.mark.anyio
@@ -32,4 +33,4 @@ async def test_search_returns_ranked_ids_and_snippets_then_a_timeline_then_the_d
         doc = await call(client, "get_document", id=found["hits"][0]["id"])
         assert doc["body"]["value"] == "postgres with pgbouncer"
         refused = await client.call_tool("search_documents", {"query": "***"})
-        assert refused.is_error and "no word" in refused.content[0].text
+        assert refused.is_error and "no word" in text_of(refused)

@@ -23,6 +23,7 @@ from agents.core.runtime import AgentRuntime, AgentSpec
 from agents.core.server import AgentServer, build_server
 from agents.core.settings import CoreSettings, EnvLayers
 from agents.core.toolsets import selected_toolsets
+from tests.results import text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -156,5 +157,5 @@ async def test_an_unknown_toolset_in_a_call_is_a_tool_error_listing_the_real_one
     """The model gets the names it can use."""
     async with Client(server_of("lokka")) as client:
         result = await client.call_tool("toolsets", {"enable": ["azur"]})
-    assert result.is_error and "no toolset 'azur'" in result.content[0].text
-    assert "azure" in result.content[0].text
+    assert result.is_error and "no toolset 'azur'" in text_of(result)
+    assert "azure" in text_of(result)
