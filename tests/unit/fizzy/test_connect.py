@@ -34,9 +34,9 @@ def test_connect_builds_a_client_with_the_documented_defaults() -> None:
 def test_fizzy_account_may_carry_the_leading_slash_identity_shows() -> None:
     """'/897362094' (as /my/identity prints it) and a trailing '/' on the URL are accepted."""
     client = connect(
-        layers(FIZZY_TOKEN="tok", FIZZY_URL="http://fizzy.local/", FIZZY_ACCOUNT="/897362094")
+        layers(FIZZY_TOKEN="tok", FIZZY_URL="https://fizzy.local/", FIZZY_ACCOUNT="/897362094")
     )
-    assert (client.base_url, client.default_account) == ("http://fizzy.local", "897362094")
+    assert (client.base_url, client.default_account) == ("https://fizzy.local", "897362094")
 
 
 @pytest.mark.parametrize(
