@@ -245,17 +245,9 @@ def api_routes(
         found = await run(lambda: store.list("session", where=where, limit=limit))
         return DocumentList(documents=[DocumentSummary(**views.summary(e)) for e in found])
 
-    def _session(envelope: Any) -> SessionView:
-        return SessionView(
-            id=envelope.id,
-            revision=envelope.hash,
-            markdown=sessions.render_session(envelope),
-            session=envelope.body,
-        )
-
     async def get_session(request: Request, store: ContextStore) -> SessionView:
         ref = request.path_params["id"]
-        return _session(await run(lambda: sessions.find_session(store, ref)))
+        return SessionView.of(await run(lambda: sessions.find_session(store, ref)))
 
     async def save_session(request: Request, store: ContextStore) -> SessionView:
         data = await _json(request, SaveSession)
@@ -271,7 +263,7 @@ def api_routes(
         envelope = await run(
             lambda: sessions.save_session(store, fields, ref=data.session_id, append=data.append)
         )
-        return _session(envelope)
+        return SessionView.of(envelope)
 
     async def sync_status(request: Request, store: ContextStore) -> SyncStatus:
         from agents.context.syncing import status_of, with_remote

@@ -118,12 +118,7 @@ async def save_session(
         ctx,
         lambda s: sessions.save_session(s, fields, ref=session_id or None, append=append),
     )
-    return SessionView(
-        id=envelope.id,
-        revision=envelope.hash,
-        markdown=sessions.render_session(envelope),
-        session=envelope.body,
-    )
+    return SessionView.of(envelope)
 
 
 @registry.tool(read_only=True)
@@ -133,12 +128,7 @@ async def restore_session(
 ) -> SessionView:
     """Restore a session: its summary, decisions, tasks and references, to continue the work."""
     envelope = await run_on_store(ctx, lambda s: sessions.find_session(s, session_id))
-    return SessionView(
-        id=envelope.id,
-        revision=envelope.hash,
-        markdown=sessions.render_session(envelope),
-        session=envelope.body,
-    )
+    return SessionView.of(envelope)
 
 
 @registry.tool(read_only=True)

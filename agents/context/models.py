@@ -71,6 +71,18 @@ class SessionView(BaseModel):
     markdown: str
     session: dict[str, Any]
 
+    @classmethod
+    def of(cls, envelope: Any) -> SessionView:
+        """The view of a session revision (an :class:`agents.store.envelope.Envelope`)."""
+        from agents.store.sessions import render_session
+
+        return cls(
+            id=envelope.id,
+            revision=envelope.hash,
+            markdown=render_session(envelope),
+            session=envelope.body,
+        )
+
 
 class OutputSummary(BaseModel):
     """One recorded tool call of an agent."""

@@ -3,7 +3,9 @@ own document is committed."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
+from typing import Any
 
 import anyio
 import pytest
@@ -13,6 +15,24 @@ from agents.store.group import GroupWriter
 from agents.store.store import ContextStore
 
 pytestmark = pytest.mark.anyio
+
+
+async def pile_up(store: ContextStore, group: GroupWriter, calls: list[Any]) -> None:
+    """Run ``calls`` (coroutine functions) at once while the store's lock is held, so the
+    writer waits and they pile up behind it; release once all are queued."""
+    store._lock.acquire()
+    held = True
+    try:
+        async with anyio.create_task_group() as tg:
+            for call in calls:
+                tg.start_soon(call)
+            while group._pending < len(calls):
+                await anyio.sleep(0.005)
+            store._lock.release()
+            held = False
+    finally:
+        if held:
+            store._lock.release()
 
 
 def body(i: int) -> dict[str, object]:
@@ -43,19 +63,7 @@ async def test_concurrent_submits_share_transactions_and_each_is_committed_on_re
             assert other.head_info(env.id) is not None
         seen.append(env.id)
 
-    store._lock.acquire()  # the writer waits here, so the calls pile up behind it
-    held = True
-    try:
-        async with anyio.create_task_group() as tg:
-            for i in range(50):
-                tg.start_soon(one, i)
-            while group._pending < 50:
-                await anyio.sleep(0.005)
-            store._lock.release()
-            held = False
-    finally:
-        if held:
-            store._lock.release()
+    await pile_up(store, group, [functools.partial(one, i) for i in range(50)])
     group.close()
     assert len(seen) == 50
     assert group.batches <= 3  # 50 calls, at most three commits
@@ -74,18 +82,6 @@ async def test_a_document_the_store_refuses_fails_alone(store: ContextStore) -> 
         except InputError:
             outcomes[i] = "refused"
 
-    store._lock.acquire()
-    held = True
-    try:
-        async with anyio.create_task_group() as tg:
-            for i in range(6):
-                tg.start_soon(one, i)
-            while group._pending < 6:
-                await anyio.sleep(0.005)
-            store._lock.release()
-            held = False
-    finally:
-        if held:
-            store._lock.release()
+    await pile_up(store, group, [functools.partial(one, i) for i in range(6)])
     group.close()
     assert outcomes == {0: "ok", 1: "ok", 2: "ok", 3: "refused", 4: "ok", 5: "ok"}
