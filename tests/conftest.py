@@ -74,10 +74,11 @@ def _reset_logging() -> Iterator[None]:
 def _no_os_keyring() -> Iterator[None]:
     """No test touches the developer's real keyring: secrets go to the vault's 0600 file."""
     import keyring
-    from keyring.backends import fail
+
+    from tests.keyrings import failing_keyring
 
     before = keyring.get_keyring()
-    keyring.set_keyring(fail.Keyring())
+    keyring.set_keyring(failing_keyring())
     yield
     keyring.set_keyring(before)
 

@@ -4,6 +4,7 @@ keep going through agent crashes, a kill -9 loop that times each recovery, and s
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import threading
@@ -156,18 +157,16 @@ def write_storm(
             trust_each_other(laptop, store)
     with open_store(system.root) as store:
         outputs_before = store.counts().get("agent_output", 0)
+
+    def put_args(c: int, n: int) -> dict[str, Any]:
+        return {
+            "id": f"preference:{run}-mcp{c}-{n}",
+            "kind": "preference",
+            "body": {"key": f"{run}-mcp{c}-{n}", "value": n},
+        }
+
     callers = [
-        Caller(
-            system,
-            "context",
-            "put_document",
-            lambda n, c=c: {
-                "id": f"preference:{run}-mcp{c}-{n}",
-                "kind": "preference",
-                "body": {"key": f"{run}-mcp{c}-{n}", "value": n},
-            },
-            limit=mcp_each,
-        )
+        Caller(system, "context", "put_document", functools.partial(put_args, c), limit=mcp_each)
         for c in range(mcp_callers)
     ]
 

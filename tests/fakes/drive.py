@@ -192,8 +192,10 @@ class FakeDrive(FakeServer):
                 item_path, req.raw, fail_if_exists=fail, if_match=req.headers.get("if-match")
             )
         if action == ":/createUploadSession" and req.method == "POST":
-            item = (req.body or {}).get("item", {}) if isinstance(req.body, dict) else {}
-            fail = item.get("@microsoft.graph.conflictBehavior") == "fail"
+            asked: dict[str, Any] = {}
+            if isinstance(req.body, dict) and isinstance(req.body.get("item"), dict):
+                asked = req.body["item"]
+            fail = asked.get("@microsoft.graph.conflictBehavior") == "fail"
             if fail and item_path in self.files:
                 return self._error(
                     409, "nameAlreadyExists", "The specified item name already exists."

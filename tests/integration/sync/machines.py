@@ -70,15 +70,15 @@ def writer(target: Target, scratch: str, machine: str, docs: int, rounds: int) -
         for r in range(rounds):
             for i in range(docs):
                 store.put(f"preference:{machine}-{r}-{i}", "preference", pref(i, f"{machine}.{r}"))
-            store.update(
-                "session:shared",
-                "session",
-                lambda cur, r=r: {
+
+            def add_task(cur: Any, r: int = r) -> dict[str, Any]:
+                return {
                     "title": "shared",
                     "status": "active",
                     "current_tasks": [*(cur or {}).get("current_tasks", []), f"{machine}-{r}"],
-                },
-            )
+                }
+
+            store.update("session:shared", "session", add_task)
             sync(target, store)
     return rounds
 

@@ -3,6 +3,7 @@ LISTENs and pulls at once; a dropped connection never stops the loop."""
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -86,7 +87,7 @@ def test_a_push_on_one_machine_wakes_the_other_machines_sync(
     time.sleep(0.5)  # the loop is listening
     for value in ("dark", "light", "solarized"):
         _push(url, a, value)
-        assert _until(lambda v=value: loop.has("preference:theme", v)), value
+        assert _until(functools.partial(loop.has, "preference:theme", value)), value
 
 
 def test_a_dropped_listen_connection_is_reopened_and_nothing_pushed_meanwhile_is_missed(

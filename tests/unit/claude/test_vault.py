@@ -11,19 +11,19 @@ from pathlib import Path
 import keyring.errors
 import pytest
 from keyring.backend import KeyringBackend
-from keyring.backends import fail
 
 from agents.claude.vault import MachineKey, SecretVault, decrypt, encrypt, seal, unseal
 from agents.core.errors import AgentError, InputError
+from tests.keyrings import failing_keyring
 
 
 class MemoryKeyring(KeyringBackend):
     """A real keyring backend (keyring's own API) that keeps values in memory."""
 
-    priority = 1  # type: ignore[assignment]
+    priority = 1
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self.store: dict[tuple[str, str], str] = {}
 
     def get_password(self, service: str, username: str) -> str | None:
@@ -53,7 +53,7 @@ def test_without_a_keyring_daemon_values_go_to_a_0600_file_in_a_0700_directory(
     tmp_path: Path,
 ) -> None:
     """keyring's fail backend (this machine has no daemon) means the file fallback."""
-    vault = SecretVault(tmp_path / "keys", backend=fail.Keyring())
+    vault = SecretVault(tmp_path / "keys", backend=failing_keyring())
     assert vault.backend is None and "0600" in vault.where
     vault.set("claude-code/env/X", "v1")
     vault.update({"a": "1", "b": "2"})
@@ -95,7 +95,7 @@ def test_a_keyring_that_refuses_a_write_falls_back_to_the_file(tmp_path: Path) -
 
 def test_a_corrupt_secrets_file_is_an_error_not_a_silent_reset(tmp_path: Path) -> None:
     """The message says what to do."""
-    vault = SecretVault(tmp_path, backend=fail.Keyring())
+    vault = SecretVault(tmp_path, backend=failing_keyring())
     vault.path.write_text("{not json")
     with pytest.raises(AgentError, match="cannot read the secrets file"):
         vault.get("x")
@@ -103,7 +103,7 @@ def test_a_corrupt_secrets_file_is_an_error_not_a_silent_reset(tmp_path: Path) -
 
 def test_each_machine_has_one_age_identity_kept_in_its_vault(tmp_path: Path) -> None:
     """Created once, then the same key every time."""
-    vault = SecretVault(tmp_path, backend=fail.Keyring())
+    vault = SecretVault(tmp_path, backend=failing_keyring())
     key = MachineKey.load_or_create(vault)
     assert key.recipient.startswith("age1") and key.identity.startswith("AGE-SECRET-KEY-1")
     assert MachineKey.load_or_create(vault) == key
@@ -113,7 +113,7 @@ def test_each_machine_has_one_age_identity_kept_in_its_vault(tmp_path: Path) -> 
 def test_a_bundle_sealed_to_two_machines_opens_on_each_and_not_on_a_third(tmp_path: Path) -> None:
     """One X25519 recipient per machine."""
     laptop, desktop, stranger = (
-        MachineKey.load_or_create(SecretVault(tmp_path / n, backend=fail.Keyring()))
+        MachineKey.load_or_create(SecretVault(tmp_path / n, backend=failing_keyring()))
         for n in ("laptop", "desktop", "stranger")
     )
     values = {"claude-code/env/ANTHROPIC_API_KEY": "sk-ant-xyz", "GITHUB_TOKEN": "ghp_x"}
@@ -133,7 +133,7 @@ def test_a_bundle_sealed_to_two_machines_opens_on_each_and_not_on_a_third(tmp_pa
 @pytest.mark.skipif(shutil.which("age") is None, reason="the age CLI is installed by .ci/run")
 def test_a_bundle_opens_with_the_standard_age_cli(tmp_path: Path) -> None:
     """Recoverable without this tool: `age -d -i key.txt bundle.age`."""
-    key = MachineKey.load_or_create(SecretVault(tmp_path, backend=fail.Keyring()))
+    key = MachineKey.load_or_create(SecretVault(tmp_path, backend=failing_keyring()))
     (tmp_path / "key.txt").write_text(key.identity_file())
     (tmp_path / "bundle.age").write_bytes(seal({"n": "v"}, [key.recipient]))
     out = subprocess.run(

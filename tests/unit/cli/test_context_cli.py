@@ -148,7 +148,7 @@ def test_a_multi_line_error_keeps_the_outputs_table_one_line_per_call(
     """A traceback-like error shows its first line and a mark; --json keeps it whole."""
     from agents.cli.run import print_table
 
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"agent": "notion", "error": "first line\n  File x, line 2\nValueError: boom"},
         {"agent": "fizzy", "error": None},
     ]

@@ -4,6 +4,7 @@ names, or it is refused; never to something else."""
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -127,7 +128,7 @@ def test_paths_graph_would_read_another_way_are_refused(raw: str) -> None:
 
 
 def test_a_batch_is_rebuilt_from_its_normalised_urls() -> None:
-    body = {
+    body: dict[str, Any] = {
         "requests": [
             {"id": "1", "method": "patch", "url": "/USERS/breakglass1%40contoso.com/", "body": {}},
             {"id": "2", "method": "GET", "url": f"{ORIGIN}/v1.0/me?$select=id"},
@@ -137,7 +138,9 @@ def test_a_batch_is_rebuilt_from_its_normalised_urls() -> None:
         batch_parts(body, ORIGIN)
     body["requests"][1]["url"] = f"{ORIGIN}/me?$select=id"
     sent, parts = batch_parts(body, ORIGIN)
-    assert [r["url"] for r in sent["requests"]] == [
+    requests = sent["requests"]
+    assert isinstance(requests, list)
+    assert [r["url"] for r in requests] == [
         "/users/breakglass1@contoso.com",
         "/me?$select=id",
     ]
