@@ -19,7 +19,7 @@ import time
 import zlib
 from collections import Counter
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 from anyio.from_thread import start_blocking_portal
@@ -73,9 +73,10 @@ async def _send_all(
     return out
 
 
-def _explore(
-    check: Callable[[Call], None], calls: st.SearchStrategy[Call], n: int, salt: str
-) -> None:
+D = TypeVar("D")  # what a strategy draws: a call, a mutation
+
+
+def _explore(check: Callable[[D], None], calls: st.SearchStrategy[D], n: int, salt: str) -> None:
     """Run ``check`` on ``n`` calls drawn from ``calls``, reproducibly (seeded by ``salt``)."""
     if n <= 0:
         return
@@ -91,15 +92,15 @@ def _explore(
     )
     @seed(zlib.crc32(salt.encode()))
     @given(calls)
-    def explore(call: Call) -> None:
+    def explore(call: D) -> None:
         check(call)
 
     explore()
 
 
-def _draw(calls: st.SearchStrategy[Call], n: int, salt: str) -> list[Call]:
-    """``n`` calls drawn from ``calls``, reproducibly (seeded by ``salt``)."""
-    drawn: list[Call] = []
+def _draw(calls: st.SearchStrategy[D], n: int, salt: str) -> list[D]:
+    """``n`` values drawn from ``calls``, reproducibly (seeded by ``salt``)."""
+    drawn: list[D] = []
     _explore(drawn.append, calls, n, salt)
     return drawn
 

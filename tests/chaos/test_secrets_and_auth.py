@@ -43,11 +43,12 @@ def test_after_a_full_run_no_secret_is_in_logs_store_configs_or_remote_objects(
     root = system.root
     for agent in ("notion", "fizzy", "lokka"):
         system.call(agent, "agent_info")
-    for agent, tool, args in (
+    calls: list[tuple[str, str, dict[str, object]]] = [
         ("notion", "search_workspace", {"query": "plans"}),
         ("fizzy", "list_projects", {}),
         ("lokka", "list_users", {}),
-    ):
+    ]
+    for agent, tool, args in calls:
         row = system.status()[agent]
         assert row["answering"], row
         _call_expecting_error(system, agent, tool, args)

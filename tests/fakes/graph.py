@@ -143,12 +143,10 @@ class FakeGraph(FakeServer):
             groups = [self._object(g) for g, ms in d["members"].items() if obj["id"] in ms]
             roles = [self._object(r) for r, ms in d["roleMembers"].items() if obj["id"] in ms]
             return groups + roles
-        if coll == "users" and rel == "licenseDetails":
-            return d["licenseDetails"].get(obj["id"], [])
-        if coll == "teams" and rel == "channels":
-            return d["channels"].get(obj["id"], [])
-        if coll == "sites" and rel == "drives":
-            return d["drives"].get(obj["id"], [])
+        table = {("users", "licenseDetails"), ("teams", "channels"), ("sites", "drives")}
+        if (coll, rel) in table:
+            found: list[dict[str, Any]] = d[rel].get(obj["id"], [])
+            return found
         return None
 
     def _collection(
@@ -201,7 +199,8 @@ class FakeGraph(FakeServer):
         for obj in self.data.get(coll, []):
             keys = [obj.get(key)] if key else [obj.get("id"), obj.get("userPrincipalName")]
             if ref.casefold() in [str(k).casefold() for k in keys if k]:
-                return obj
+                found: dict[str, Any] = obj  # the stored object itself: callers change it
+                return found
         raise GraphError(
             404,
             "Request_ResourceNotFound",
@@ -212,7 +211,8 @@ class FakeGraph(FakeServer):
         for coll in ("users", "groups", "servicePrincipals", "devices", "directoryRoles"):
             for obj in self.data[coll]:
                 if obj["id"].casefold() == oid.casefold():  # Graph ids are case-insensitive
-                    return obj
+                    stored: dict[str, Any] = obj  # the stored object itself
+                    return stored
         raise GraphError(
             404,
             "Request_ResourceNotFound",

@@ -87,7 +87,9 @@ def _match(obj: dict[str, Any], clause: str) -> bool:
             return bool(have != want)
         if have is None:
             return False
-        return {"ge": have >= want, "le": have <= want, "gt": have > want, "lt": have < want}[op]
+        return bool(
+            {"ge": have >= want, "le": have <= want, "gt": have > want, "lt": have < want}[op]
+        )
     raise ODataQueryError(f"Invalid filter clause: {clause!r}")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -74,7 +75,7 @@ def test_mcp_refuses_a_missing_or_wrong_token_and_a_foreign_host(project: Projec
 def test_every_agent_listens_on_loopback_only(project: Project) -> None:
     """Binding is 127.0.0.1 in every environment: the port refuses other local addresses."""
     port = status(project)["fizzy"]["port"]
-    addresses = {ip for *_, (ip, *_) in socket.getaddrinfo(socket.gethostname(), None)}
+    addresses = {str(info[4][0]) for info in socket.getaddrinfo(socket.gethostname(), None)}
     for address in addresses - {"127.0.0.1", "::1"}:
         with pytest.raises(OSError), socket.create_connection((address, port), timeout=1):
             pass
@@ -125,7 +126,7 @@ def test_a_crash_looping_agent_is_stopped_and_can_be_restarted(project: Project)
             "notion RUNNING",
         )
         os.kill(int(pid), signal.SIGKILL)  # type: ignore[call-overload]
-        wait_for(lambda p=pid: status(project)["notion"]["pid"] != p, 10, "notion to exit")
+        wait_for(functools.partial(_pid_changed, project, pid), 10, "notion to exit")
     wait_for(lambda: status(project)["notion"]["state"] == "STOPPED", 30, "notion STOPPED")
     log = (project.root / "supervisor.d/local/logs/health.log").read_text()
     assert '"crash_loop"' in log
@@ -364,3 +365,7 @@ def test_in_stdio_mode_stdout_carries_only_the_protocol(project: Project) -> Non
     assert lines and all(json.loads(line)["jsonrpc"] == "2.0" for line in lines)
     assert json.loads(lines[0])["result"]["serverInfo"]["name"] == "notion-agent"
     assert '"event": "agent_starting"' in proc.stderr
+
+
+def _pid_changed(project: Project, pid: object) -> bool:
+    return bool(status(project)["notion"]["pid"] != pid)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from agents.core.server import AgentServer
@@ -12,7 +14,7 @@ from tests.fakes.fizzy.state import Card, Step
 pytestmark = [pytest.mark.anyio, pytest.mark.contract]
 
 
-def new_card(agent: Agent, **extra: object) -> Card:
+def new_card(agent: Agent, **extra: Any) -> Card:
     return agent.fake.account.add_card(agent.fake.board, "Fix login", agent.fake.david, **extra)
 
 

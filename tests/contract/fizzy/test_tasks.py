@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.contract.fizzy.conftest import Agent
@@ -10,7 +12,7 @@ from tests.fakes.fizzy.state import Card, Step
 pytestmark = [pytest.mark.anyio, pytest.mark.contract]
 
 
-def new_card(agent: Agent, title: str = "Fix login", **extra: object) -> Card:
+def new_card(agent: Agent, title: str = "Fix login", **extra: Any) -> Card:
     fake = agent.fake
     return fake.account.add_card(fake.board, title, fake.david, **extra)
 

@@ -82,7 +82,8 @@ class Agent:
         result = await self.call(tool, **arguments)
         assert not result.is_error, result.content
         assert result.structured_content is not None
-        return result.structured_content
+        content: dict[str, Any] = result.structured_content
+        return content
 
     async def error(self, tool: str, **arguments: Any) -> str:
         """Call ``tool``; fail unless it returned a tool error; the error text."""

@@ -9,7 +9,7 @@ import pytest
 
 from agents.lokka import client as lokka_client
 from agents.lokka.client import Lokka
-from agents.lokka.errors import WriteRefusedError
+from agents.lokka.errors import WriteRefusedError, refuse_if_read_only
 from tests.chaos.fuzzing import _draw
 from tests.contract.lokka.conftest import Agent
 from tests.fakes.arm import FakeArm
@@ -184,9 +184,10 @@ async def test_an_arm_write_asks_the_read_only_switch_before_every_attempt(
 ) -> None:
     """LOKKA_READ_ONLY turned on between a throttled attempt and its retry: no second attempt.
     (The switch is read from the client's settings at each attempt; the spy only flips it.)"""
-    client: Lokka = agent.runtime.client
+    client = agent.runtime.client
+    assert isinstance(client, Lokka)
     asked: list[str] = []
-    real = lokka_client.refuse_if_read_only
+    real = refuse_if_read_only
 
     def spy(settings: Any, action: str) -> None:
         asked.append(action)

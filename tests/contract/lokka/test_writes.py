@@ -139,7 +139,8 @@ def expected_body(graph: FakeGraph, body: Any) -> Any:
 
 
 def unwrap(out: dict[str, Any]) -> dict[str, Any]:
-    return out.get("result", out)
+    inner: dict[str, Any] = out.get("result", out)
+    return inner
 
 
 @pytest.mark.parametrize(("tool", "args", "write", "effect"), WRITES, ids=[w[0] for w in WRITES])

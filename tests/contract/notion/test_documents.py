@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,7 +13,7 @@ from tests.fakes.notion import FakeNotion
 
 pytestmark = [pytest.mark.anyio, pytest.mark.contract]
 
-COLUMNS = {"Name": {"title": {}}, "Qty": {"number": {}}, "Done": {"checkbox": {}}}
+COLUMNS: dict[str, Any] = {"Name": {"title": {}}, "Qty": {"number": {}}, "Done": {"checkbox": {}}}
 
 
 async def test_a_markdown_file_becomes_a_page_named_after_the_file(

@@ -3,6 +3,7 @@ APP controllers produce them. Cards are found by ``number``, everything else by 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from tests.fakes.fizzy.server import (
@@ -113,7 +114,7 @@ def _filtered(req: Request) -> list[Card]:
     acct = req.account
     view = req.q("indexed_by") or "all"
     cards = [c for c in acct.cards.values() if acct.can_see(req.user, c) and c.status != "drafted"]
-    keep = {
+    keep: Callable[[Card], bool] | None = {
         "all": lambda c: not c.closed,
         "maybe": lambda c: not c.closed and not c.postponed and c.column_id is None,
         "closed": lambda c: c.closed,
@@ -125,7 +126,7 @@ def _filtered(req: Request) -> list[Card]:
     if keep is None:
         raise HttpError(400, {"status": 400, "error": "Bad Request"})
     cards = [c for c in cards if keep(c)]
-    filters = {
+    filters: dict[str, Callable[[Card, list[str]], bool]] = {
         "board_ids": lambda c, ids: c.board_id in ids,
         "column_ids": lambda c, ids: c.column_id in ids,
         "tag_ids": lambda c, ids: bool(set(c.tag_ids) & set(ids)),

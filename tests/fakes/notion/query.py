@@ -57,12 +57,14 @@ def _compare(kind: str, actual: Any, op: str, expected: Any) -> bool:
         return bool(actual != expected)
     if actual is None:
         return False
-    return {
-        "greater_than": actual > expected,
-        "less_than": actual < expected,
-        "greater_than_or_equal_to": actual >= expected,
-        "less_than_or_equal_to": actual <= expected,
-    }[op]
+    return bool(
+        {
+            "greater_than": actual > expected,
+            "less_than": actual < expected,
+            "greater_than_or_equal_to": actual >= expected,
+            "less_than_or_equal_to": actual <= expected,
+        }[op]
+    )
 
 
 def matches(row: Obj, flt: Obj, schema: Obj) -> bool:
@@ -75,7 +77,7 @@ def matches(row: Obj, flt: Obj, schema: Obj) -> bool:
         kind = flt["timestamp"]
         ((op, expected),) = flt[kind].items()
         return _compare("date", row[kind], op, expected)
-    name = flt.get("property")
+    name = str(flt.get("property"))
     column = schema.get(name) or next((c for c in schema.values() if c["id"] == name), None)
     if column is None:
         raise invalid(f"Could not find property with name or id: {name}")
@@ -99,11 +101,13 @@ def sort_rows(rows: list[Obj], sorts: list[Obj], schema: Obj) -> list[Obj]:
         if "timestamp" in spec:
             rows = sorted(rows, key=lambda r, k=spec["timestamp"]: r[k], reverse=reverse)
             continue
-        column = schema.get(spec.get("property"))
+        column = schema.get(str(spec.get("property")))
         if column is None:
             raise invalid(f"Could not find sort property with name or id: {spec.get('property')}")
 
-        def key(r: Obj, c: Obj = column) -> tuple[bool, Any]:
+        found: Obj = column
+
+        def key(r: Obj, c: Obj = found) -> tuple[bool, Any]:
             value = _value(r, r["properties"][c["name"]])
             return (value is None, value if value is not None else 0)
 

@@ -132,8 +132,8 @@ def test_three_machines_join_trust_revoke_and_reseal(
     run(target, b)
     run(target, a)
     assert not trusted_set(b).trusts("c")
-    resealed = reseal(b, vault_of(b))  # what `agents sync` does after a pull
-    assert resealed is not None and [r["id"] for r in resealed["recipients"]] == ["a", "b"]
+    again = reseal(b, vault_of(b))  # what `agents sync` does after a pull
+    assert again is not None and [r["id"] for r in again["recipients"]] == ["a", "b"]
     assert reseal(b, vault_of(b)) is None
     assert value(a, "preference:from-c") == 3 and value(b, "preference:from-c") == 3
     bundle = a.get("secrets_bundle:a").body

@@ -33,7 +33,12 @@ def ask(monkeypatch: pytest.MonkeyPatch, answer: str, **flags: Any) -> tuple[Any
     shown: list[str] = []
     monkeypatch.setattr("sys.stdin", io.StringIO(""))
     monkeypatch.setattr("sys.stdin.isatty", lambda: True)
-    monkeypatch.setattr("builtins.input", lambda prompt: shown.append(prompt) or answer)
+
+    def ask(prompt: str) -> str:
+        shown.append(prompt)
+        return answer
+
+    monkeypatch.setattr("builtins.input", ask)
     args = argparse.Namespace(trust=None, json=False, yes=False, **flags)
     return args, shown
 

@@ -8,9 +8,8 @@ from agents.notion.markdown import (
     blocks_to_markdown,
     inline_to_rich_text,
     markdown_to_blocks,
-    plain_text,
-    rich_text_to_markdown,
 )
+from agents.notion.richtext import plain_text, rich_text_to_markdown
 
 ROUND_TRIPS = [
     "# One\n\n## Two\n\n### Three\n",

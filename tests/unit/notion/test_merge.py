@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import pytest
 
 from agents.notion.markdown import blocks_to_markdown, markdown_to_blocks
@@ -50,11 +52,16 @@ def test_sections_with_the_same_heading_merge_in_order_of_first_appearance() -> 
 def test_normalized_dedupe_ignores_case_spacing_and_trailing_punctuation() -> None:
     """'Ship it.' and 'ship  it' are one block; exact keeps both; none keeps everything."""
     sources = [src("a", "A", "- Ship it.\n- Ship it.\n"), src("b", "B", "- ship  it\n")]
+    modes: tuple[Literal["normalized"], Literal["exact"], Literal["none"]] = (
+        "normalized",
+        "exact",
+        "none",
+    )
     counts = {
         mode: merge(
             sources, strategy="concatenate", dedupe=mode, merge_same_titles=False
         ).duplicates_removed
-        for mode in ("normalized", "exact", "none")
+        for mode in modes
     }
     assert counts == {"normalized": 2, "exact": 1, "none": 0}
 
