@@ -11,11 +11,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agents.cli import continuity
 from agents.cli.common import common_parser, emit
 from agents.core.errors import InputError, NotFoundError
 from agents.core.settings import find_root, load_layers
@@ -342,8 +341,10 @@ def cmd_secrets(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parsers(sub: Any) -> None:
-    """Register ``claude`` and its verbs."""
+def add_parsers(sub: Any, *, more: Sequence[Callable[[Any, Any], None]] = ()) -> None:
+    """Register ``claude`` and its verbs; each of ``more`` adds verbs of its own, given the
+    verbs' subparsers and their common options (the continuity verbs come in this way, so
+    that this module need not import theirs)."""
     common = common_parser()
     common.add_argument("--home", help="act on this home directory instead of yours")
     common.add_argument("--dry-run", action="store_true", help="only show what would change")
@@ -372,4 +373,5 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--env", "-e", default=common.get_default("env"))
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_secrets)
-    continuity.add_verbs(verbs, common)
+    for add in more:
+        add(verbs, common)

@@ -6,12 +6,23 @@ import argparse
 import sys
 
 from agents import __version__
-from agents.cli import claude, context, logs, machines, mcp_config, restore, run, skill, sync
+from agents.cli import (
+    claude,
+    context,
+    continuity,
+    logs,
+    machines,
+    mcp_config,
+    restore,
+    run,
+    skill,
+    sync,
+)
 from agents.core.errors import AgentError
 
 __all__ = ["build_parser", "main", "start_all_agents", "stop_all_agents"]
 
-_MODULES = (run, logs, mcp_config, context, sync, machines, claude, restore, skill)
+_MODULES = (run, logs, mcp_config, context, sync, machines, restore, skill)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -19,7 +30,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="agents", description="Supervised MCP agents.")
     parser.add_argument("--version", action="version", version=f"agents {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in _MODULES:
+    for module in _MODULES[:6]:
+        module.add_parsers(sub)
+    claude.add_parsers(sub, more=[continuity.add_verbs])
+    for module in _MODULES[6:]:
         module.add_parsers(sub)
     return parser
 

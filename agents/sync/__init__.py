@@ -10,9 +10,9 @@ from agents.sync.remote import (
     ObjectConflict,
     Remote,
     RemoteError,
-    open_remote,
     redact_url,
 )
+from agents.sync.urls import open_remote
 
 __all__ = [
     "CasConflict",

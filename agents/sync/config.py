@@ -11,7 +11,8 @@ from agents.core.errors import ConfigError
 from agents.core.settings import EnvLayers, SettingsModel
 from agents.store.untrusted import DEFAULT_MAX_CLOCK_SKEW
 from agents.sync.limits import DEFAULT_MAX_OBJECT_BYTES
-from agents.sync.remote import URL_FORMS, Remote, open_remote, redact_url
+from agents.sync.remote import Remote, redact_url
+from agents.sync.urls import URL_FORMS, open_remote
 
 __all__ = ["SyncSettings", "open_configured_remote", "remote_url"]
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from agents.store.store import ContextStore
 from agents.sync.engine import Syncer
-from agents.sync.remote import open_remote
+from agents.sync.urls import open_remote
 from tests.servers import find_pg_bindir, postgres_server, trust_each_other
 
 REPO = Path(__file__).resolve().parents[2]

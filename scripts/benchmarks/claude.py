@@ -31,8 +31,8 @@ from agents.claude.projects import slug
 from agents.cli.claude import plan_for
 from agents.store.store import ContextStore
 from agents.sync.engine import Syncer
-from agents.sync.remote import open_remote
 from agents.sync.trust import decide, identity_of
+from agents.sync.urls import open_remote
 from tests.servers import bare_git_repo
 
 PNG = bytes(range(256)) * 8

@@ -28,7 +28,8 @@ import psycopg
 from _common import ratio_line
 
 from agents.sync.keys import head_key, object_key
-from agents.sync.remote import Remote, open_remote
+from agents.sync.remote import Remote
+from agents.sync.urls import open_remote
 from tests.servers import bare_git_repo, find_pg_bindir, postgres_server
 
 

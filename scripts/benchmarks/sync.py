@@ -31,9 +31,10 @@ from _common import figure
 from agents.store.identity import verify
 from agents.store.store import ContextStore
 from agents.sync.engine import Syncer
-from agents.sync.remote import Remote, open_remote
+from agents.sync.remote import Remote
 from agents.sync.state import HEAD_FORMAT, SNAPSHOT_FORMAT, read_heads, read_manifest
 from agents.sync.trust import decide, identity_of
+from agents.sync.urls import open_remote
 from tests.servers import bare_git_repo, find_pg_bindir, postgres_server
 
 SOURCE: list[ContextStore] = []  # the machine restored from, trusted by each new store

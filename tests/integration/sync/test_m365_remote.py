@@ -12,7 +12,7 @@ from pytest_mock import MockerFixture
 from agents.core.errors import ConfigError
 from agents.sync.keys import head_key, object_key
 from agents.sync.m365_remote import SIMPLE_MAX, parse_m365_url
-from agents.sync.remote import open_remote
+from agents.sync.urls import open_remote
 from tests.fakes.drive import DRIVE, SITE
 from tests.integration.sync.conftest import M365Fakes
 

@@ -15,7 +15,8 @@ import pytest
 from agents.store.store import ContextStore
 from agents.sync.engine import Syncer, SyncReport
 from agents.sync.loop import run_loop
-from agents.sync.remote import Watch, open_remote
+from agents.sync.remote import Watch
+from agents.sync.urls import open_remote
 from tests.integration.sync.conftest import fresh_database
 from tests.servers import PostgresServer, trust_each_other
 

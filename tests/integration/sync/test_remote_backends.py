@@ -21,7 +21,8 @@ from agents.core.errors import ConfigError
 from agents.sync.azure_remote import DEFAULT_ENV
 from agents.sync.git_remote import GitRemote
 from agents.sync.keys import head_key, object_key, snapshot_key
-from agents.sync.remote import CasConflict, ObjectConflict, RemoteError, open_remote
+from agents.sync.remote import CasConflict, ObjectConflict, RemoteError
+from agents.sync.urls import open_remote
 from tests.integration.sync.conftest import fresh_database
 from tests.integration.sync.workers import objects_of, push, ulid
 from tests.servers import AZURITE_ACCOUNT_KEY, AzuriteServer, PostgresServer, bare_git_repo

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from agents.sync.keys import META_KEY, KeyKind, head_key, object_key, parse_key, snapshot_key
-from agents.sync.remote import CasConflict, Remote, open_remote
+from agents.sync.remote import CasConflict, Remote
+from agents.sync.urls import open_remote
 
 
 @dataclass(frozen=True)

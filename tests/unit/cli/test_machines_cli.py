@@ -17,8 +17,8 @@ from agents.cli.main import main
 from agents.core.errors import InputError
 from agents.store.store import ContextStore
 from agents.sync.engine import Syncer
-from agents.sync.remote import open_remote
 from agents.sync.trust import identity_of, trusted_set
+from agents.sync.urls import open_remote
 
 
 def pushed(tmp_path: Path, name: str, url: str) -> ContextStore:

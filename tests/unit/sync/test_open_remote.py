@@ -9,7 +9,8 @@ import pytest
 from agents.core.errors import ConfigError
 from agents.sync.dir_remote import DirRemote
 from agents.sync.git_remote import GitRemote, blob_id
-from agents.sync.remote import open_remote, redact_url
+from agents.sync.remote import redact_url
+from agents.sync.urls import open_remote
 
 
 def test_a_plain_path_and_a_dir_url_open_a_dir_remote(tmp_path: Path) -> None:
