@@ -26,13 +26,15 @@ HERE = Path(__file__).resolve().parent
 SUITE: list[tuple[str, list[str], list[str]]] = [
     ("startup", ["--runs", "5"], ["--runs", "2"]),
     ("call", ["--calls", "2000", "--rounds", "5"], ["--calls", "200", "--rounds", "2"]),
-    ("store", ["--rounds", "5"], ["--writes", "200", "--calls", "200", "--rounds", "2"]),
+    (
+        "store",
+        ["--writes", "500", "--rounds", "5"],
+        ["--writes", "200", "--calls", "200", "--rounds", "2"],
+    ),
     ("claude", ["--runs", "7"], ["--runs", "2"]),
-    ("sync", [], ["--docs", "1000", "--runs", "2"]),
+    ("sync", ["--runs", "5"], ["--docs", "1000", "--runs", "2"]),
     ("remotes", [], ["--docs", "1000"]),
-    ("fizzy", [], []),
-    ("continuity", [], []),
-    ("accuracy", ["--runs", "100"], ["--runs", "5"]),
+    ("continuity", ["--only", "tokens"], ["--only", "tokens"]),
 ]
 
 
@@ -74,12 +76,14 @@ def main() -> None:
     args = ap.parse_args()
     record = Path(tempfile.mkstemp(prefix="bench-", suffix=".jsonl")[1])
     failed: list[str] = []
+    ran: list[str] = []
     started = dt.datetime.now(dt.UTC)
     for name, full, quick in SUITE:
         if args.only and name not in args.only:
             continue
         argv = [sys.executable, str(HERE / f"{name}.py"), *(quick if args.quick else full)]
         print(f"== {name}: {' '.join(argv[2:])}", flush=True)
+        ran.append(f"`scripts/bench {name} {' '.join(argv[2:])}`".replace(" `", "`"))
         env = {**os.environ, "BENCH_RECORD": str(record), "BENCH_NAME": name}
         code = subprocess.run(argv, cwd=REPO, env=env, check=False).returncode
         if code != 0:
@@ -97,6 +101,7 @@ def main() -> None:
         f"- Machine: {_machine()}",
         f"- Date: {started:%Y-%m-%d %H:%M} UTC",
         f"- Python {platform.python_version()}",
+        "- Runs: " + ", ".join(ran),
         "",
         "| benchmark | figure | ours | baseline | unit | ratio | goal | load |",
         "|---|---|---|---|---|---|---|---|",
