@@ -14,8 +14,10 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.fakes.base import Loopback
 
 __all__ = ["FakeAnthropic", "Sent"]
 
@@ -34,7 +36,7 @@ class Sent:
         return json.dumps(self.body)
 
 
-class FakeAnthropic:
+class FakeAnthropic(Loopback):
     """``POST /v1/messages`` answering ``reply`` to every prompt."""
 
     def __init__(self, reply: str = "Done.") -> None:
@@ -94,24 +96,7 @@ class FakeAnthropic:
                     self.wfile.flush()
                 self.close_connection = True
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        """``http://127.0.0.1:<port>`` (``ANTHROPIC_BASE_URL``)."""
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def start(self) -> FakeAnthropic:
-        """Serve in a daemon thread."""
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving."""
-        self.server.shutdown()
-        self.server.server_close()
+        self.serve(Handler)
 
     def message(self, model: str) -> dict[str, Any]:
         """The non-streaming answer."""
