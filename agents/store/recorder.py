@@ -74,7 +74,8 @@ class StoreRecorder:
         self.agent = agent
         self.blob_threshold = blob_threshold
         self.state_interval = state_interval
-        self._group = GroupWriter(store, actor=f"agent:{agent}")
+        self._actor = f"agent:{agent}"
+        self._group = GroupWriter(store, actor=self._actor)
 
     def write(self, call: ToolCall, *, wait: bool = True) -> Envelope:
         """Record ``call`` (blocking); return the stored revision.
@@ -84,7 +85,7 @@ class StoreRecorder:
         """
         body = output_body(call, self.store, self.blob_threshold)
         return self.store.add(
-            f"agent_output:{ulid()}", "agent_output", body, actor=f"agent:{self.agent}", wait=wait
+            f"agent_output:{ulid()}", "agent_output", body, actor=self._actor, wait=wait
         )
 
     async def record(self, call: ToolCall) -> None:
@@ -97,18 +98,21 @@ class StoreRecorder:
         waiting in one transaction, so N concurrent calls cost one commit, and each call
         returns only after its own record is durable.
         """
-        if self.on_loop and self._group.idle and not self._large(call.output):
-            try:
-                self.write(call, wait=False)
+        large = self._large(call.output)
+        if large:
+            body = await anyio.to_thread.run_sync(
+                output_body, call, self.store, self.blob_threshold
+            )
+        else:
+            body = output_body(call, self.store, self.blob_threshold)
+        doc_id = f"agent_output:{ulid()}"
+        if self.on_loop and self._group.idle and not large:
+            try:  # the body is built once, whichever way it is written
+                self.store.add(doc_id, "agent_output", body, actor=self._actor, wait=False)
                 return
             except StoreBusy:
                 pass
-        body = (
-            await anyio.to_thread.run_sync(output_body, call, self.store, self.blob_threshold)
-            if self._large(call.output)
-            else output_body(call, self.store, self.blob_threshold)
-        )
-        await self._group.submit((f"agent_output:{ulid()}", "agent_output", body))
+        await self._group.submit((doc_id, "agent_output", body))
 
     def _large(self, output: Any) -> bool:
         if output is None or isinstance(output, bool | int | float):
