@@ -79,21 +79,26 @@ def import_changes(plan: ApplyPlan) -> list[Draft]:
     return capture(plan.machine).select(plan.conflict_ids) if plan.conflicts else []
 
 
-def _temp(path: Path, data: bytes, mode: int, sync: bool) -> str:
-    """``data`` in a temp file next to ``path`` (same filesystem, so the rename is atomic)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+def _temp(path: Path, data: bytes, mode: int, sync: bool, folders: set[Path]) -> str:
+    """``data`` in a temp file next to ``path`` (same filesystem, so the rename is atomic);
+    ``folders``: the folders known to exist, so each is made (or found) once per apply."""
+    if path.parent not in folders:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        folders.add(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            if sync:
-                fh.flush()
-                os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fchmod(fd, mode)
+        if sync:
+            os.fsync(fd)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+    finally:
+        os.close(fd)
     return tmp
 
 
@@ -136,7 +141,9 @@ class _Pending:
     tmp: str | None = None
 
 
-def _commit(plan: ApplyPlan, p: _Pending) -> None:
+def _commit(plan: ApplyPlan, p: _Pending, folders: set[Path]) -> None:
+    """Put one file in place, unless it changed since it was planned: then its members are
+    spliced again into what it holds now (TargetChangedError if ours changed too)."""
     f = p.file
     if read_bytes(f.path) != p.based_on:  # written meanwhile (Claude Code): splice again
         if p.tmp:
@@ -144,7 +151,7 @@ def _commit(plan: ApplyPlan, p: _Pending) -> None:
         p.tmp = None
         p.based_on, p.new = _content(f)
         if p.new is not None and p.new != p.based_on:
-            p.tmp = _temp(f.path, p.new, f.mode, sync=True)
+            p.tmp = _temp(f.path, p.new, f.mode, True, folders)
     if p.new is None:
         with contextlib.suppress(FileNotFoundError):
             f.path.unlink()
@@ -153,6 +160,7 @@ def _commit(plan: ApplyPlan, p: _Pending) -> None:
         os.chmod(f.path, f.mode)
     else:
         os.replace(p.tmp, f.path)
+        p.tmp = None
 
 
 def _moved(c: Change) -> Change:
@@ -162,27 +170,25 @@ def _moved(c: Change) -> Change:
 
 def _write_all(plan: ApplyPlan) -> tuple[list[Path], list[Change]]:
     """Every temp file first, one flush to disk, then the renames: each file is whole (old or
-    new) after a crash, at the cost of one sync rather than one fsync per file."""
+    new) after a crash, at the cost of one sync rather than one fsync per file. Just before
+    its rename each target is read again, so a file changed since planning is never
+    overwritten (see :func:`_commit`)."""
     pending: list[_Pending] = []
     failed: list[Change] = []
+    folders: set[Path] = set()
     sync_each = not hasattr(os, "sync")
     try:
         for f in plan.files:
-            try:
-                now, new = _content(f)
-            except TargetChangedError as exc:
-                failed += exc.changes
-                continue
-            p = _Pending(f, now, new)
-            if new is not None and new != now:
-                p.tmp = _temp(f.path, new, f.mode, sync=sync_each)
+            p = _Pending(f, f.old, f.new)
+            if f.new is not None and f.new != f.old:
+                p.tmp = _temp(f.path, f.new, f.mode, sync_each, folders)
             pending.append(p)
         if not sync_each and any(p.tmp for p in pending):
             os.sync()
         written = []
         for p in pending:
             try:
-                _commit(plan, p)
+                _commit(plan, p, folders)
             except TargetChangedError as exc:
                 failed += exc.changes
                 continue
@@ -190,7 +196,7 @@ def _write_all(plan: ApplyPlan) -> tuple[list[Path], list[Change]]:
         return written, failed
     finally:
         for p in pending:
-            if p.tmp and os.path.exists(p.tmp):
+            if p.tmp:
                 with contextlib.suppress(OSError):
                     os.unlink(p.tmp)
 

@@ -25,7 +25,7 @@ from agents.claude.diff import diff_drafts
 from agents.claude.drafts import Draft
 from agents.claude.machine import Machine
 from agents.claude.scan import assert_clean
-from agents.claude.targets import BlockedError, current_hashes, is_missing, read_current, units
+from agents.claude.targets import BlockedError, Disk, current_hashes, is_missing, units
 from agents.claude.vault import SecretVault
 from agents.store.canonical import now_iso
 from agents.store.envelope import scope_for
@@ -163,7 +163,7 @@ def deleted_here(
     (an applied record) and that are all gone from disk now: files deleted here."""
     seen = set(captured)
     out: list[Draft] = []
-    cache: dict[Any, Any] = {}
+    disk = Disk()
     for d in stored.values():
         if d.deleted or d.id in seen or d.kind in ("project", "transcript_archive"):
             continue
@@ -171,7 +171,7 @@ def deleted_here(
             found = units(d, machine)
         except BlockedError:
             continue
-        if found and all(u.key in applied and is_missing(read_current(u, cache)) for u in found):
+        if found and all(u.key in applied and is_missing(disk.current(u)) for u in found):
             out.append(d.tombstone())
     return out
 

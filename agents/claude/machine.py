@@ -11,6 +11,7 @@ import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -88,24 +89,24 @@ class Machine:
         merged = {**self.project_paths, **paths}
         return Machine(self.home, self.platform, self.machine_id, merged, self.env)
 
-    @property
+    @cached_property
     def claude_dir(self) -> Path:
         """``~/.claude`` (or ``$CLAUDE_CONFIG_DIR``)."""
         custom = self.env.get("CLAUDE_CONFIG_DIR")
         return Path(custom) if custom else self.home / ".claude"
 
-    @property
+    @cached_property
     def claude_json(self) -> Path:
         """``~/.claude.json`` (inside ``$CLAUDE_CONFIG_DIR`` when that is set)."""
         custom = self.env.get("CLAUDE_CONFIG_DIR")
         return Path(custom) / ".claude.json" if custom else self.home / ".claude.json"
 
-    @property
+    @cached_property
     def settings_json(self) -> Path:
         """``~/.claude/settings.json``."""
         return self.claude_dir / "settings.json"
 
-    @property
+    @cached_property
     def desktop_config(self) -> Path:
         """Claude Desktop's config file on this machine's platform."""
         return desktop_config_path(self.home, self.platform, self.env)

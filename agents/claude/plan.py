@@ -17,7 +17,6 @@ It also builds each file's new content (JSON members spliced into the current te
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -34,10 +33,10 @@ from agents.claude.targets import (
     DELETE,
     Blob,
     BlockedError,
+    Confinement,
+    Disk,
     Unit,
-    confine,
     is_missing,
-    read_current,
     unit_hash,
     units,
 )
@@ -101,6 +100,7 @@ class ApplyPlan:
     files: list[FilePlan] = field(default_factory=list)
     known: dict[str, str] = field(default_factory=dict)
     heads: dict[str, str] = field(default_factory=dict)  # draft id -> store revision planned
+    disk: Disk = field(default_factory=Disk, repr=False)  # the targets as the plan read them
 
     def settled(self, failed: Iterable[Change] = ()) -> dict[str, str]:
         """Draft id -> revision, for the documents whose every unit this plan leaves equal
@@ -168,10 +168,10 @@ def _show(value: Any) -> bytes | None:
 
 
 def _label(machine: Machine, path: Path) -> str:
-    try:
-        return "~/" + path.relative_to(machine.home).as_posix()
-    except ValueError:
-        return str(path)
+    home, text = str(machine.home), str(path)
+    if text.startswith(home.rstrip(os.sep) + os.sep):
+        return "~/" + text[len(home.rstrip(os.sep)) + 1 :].replace(os.sep, "/")
+    return text
 
 
 def _get(lookup: Lookup, key: str) -> Any:
@@ -191,7 +191,7 @@ class _Planner:
         self.plan = ApplyPlan(machine, [], dict(applied), {}, {})
         self.secrets, self.blobs, self.identities = secrets, blobs, identities
         self.inline_env = inline_env
-        self.cache: dict[Path, Any] = {}
+        self.confinement = Confinement(machine)
 
     def resolve(self, draft: Draft, value: Any) -> tuple[Any, bool]:
         """Substitute secret values: (value, whether one was used); BlockedError if missing."""
@@ -252,8 +252,8 @@ class _Planner:
             label += "#" + "/".join(unit.pointer)
         c = Change(draft.id, unit.key, "blocked", label=label, unit=unit, mode=unit.mode)
         try:
-            confine(unit.path, self.plan.machine)
-            current = read_current(unit, self.cache)
+            self.confinement.check(unit.path)
+            current = self.plan.disk.current(unit)
             c.desired, c.uses_secrets = self.content(draft, unit)
         except BlockedError as exc:
             c.reason = str(exc)
@@ -266,7 +266,7 @@ class _Planner:
         if c.current_hash == c.desired_hash:
             c.action = "unchanged"
             if whole and c.desired is not DELETE and unit.mode is not None:
-                now = unit.path.stat().st_mode & 0o777
+                now = self.plan.disk.mode(unit.path) or 0
                 if (now ^ unit.mode) & 0o111:
                     c.action, c.mode = "chmod", (now & ~0o111) | (unit.mode & 0o111)
         elif c.current_hash is None and last is None:
@@ -329,13 +329,13 @@ def clamp_mode(mode: int, path: Path) -> int:
     return 0o600 if path.name in CREDENTIAL_FILES else mode & 0o755
 
 
-def _file_mode(path: Path, changes: list[Change]) -> int:
-    return clamp_mode(_wanted_mode(path, changes), path)
+def _file_mode(mode: int | None, path: Path, changes: list[Change]) -> int:
+    return clamp_mode(_wanted_mode(mode, changes), path)
 
 
-def _wanted_mode(path: Path, changes: list[Change]) -> int:
-    with contextlib.suppress(FileNotFoundError):
-        mode = path.stat().st_mode & 0o777
+def _wanted_mode(mode: int | None, changes: list[Change]) -> int:
+    """The mode a file written by ``changes`` gets; ``mode``: its mode now (None: absent)."""
+    if mode is not None:
         for c in changes:
             if c.action == "chmod" and c.mode is not None:
                 mode = c.mode
@@ -388,7 +388,7 @@ def build_files(plan: ApplyPlan) -> None:
         if c.unit is not None and c.action in WRITES:
             groups.setdefault(c.unit.path, []).append(c)
     for path, changes in groups.items():
-        old = read_bytes(path)
+        old = plan.disk.read(path)
         member = any(c.unit is not None and c.unit.pointer for c in changes)
         if member:
             new: bytes | None = json_text(old, changes)
@@ -399,7 +399,8 @@ def build_files(plan: ApplyPlan) -> None:
                 if last.desired is DELETE
                 else (last.desired if last.action != "chmod" else old)
             )
-        plan.files.append(FilePlan(path, old, new, _file_mode(path, changes), changes))
+        mode = _file_mode(plan.disk.mode(path), path, changes)
+        plan.files.append(FilePlan(path, old, new, mode, changes))
 
 
 def plan_apply(

@@ -12,7 +12,9 @@ Capture uses the same mapping to hash what it read, so the store can record thos
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -29,12 +31,12 @@ __all__ = [
     "DELETE",
     "Blob",
     "BlockedError",
+    "Confinement",
+    "Disk",
     "Unit",
-    "confine",
     "current_hashes",
     "file_entry_mode",
     "is_missing",
-    "read_current",
     "safe_relpath",
     "unit_hash",
     "units",
@@ -134,7 +136,7 @@ def _project_path(machine: Machine, pid: str | None) -> Path:
     return path
 
 
-def _real(path: Path) -> str:
+def _real(path: str | Path) -> str:
     return os.path.realpath(path)
 
 
@@ -142,21 +144,43 @@ def _under(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
-def confine(path: Path, machine: Machine) -> None:
-    """Refuse a target that resolves (symlinks followed) outside this machine's home, its
+class Confinement:
+    """Refuses a target that resolves (symlinks followed) outside this machine's home, its
     Claude folder, ``~/.claude.json``'s folder and Desktop's config folder.
 
-    Raises:
-        BlockedError: It does; nothing is written there.
+    The roots and each target's folder are resolved once (a plan checks hundreds of files
+    in a few dozen folders); the last component is still checked for a symlink every time.
     """
-    real = _real(path)
-    roots = {machine.home, machine.claude_dir, machine.claude_json.parent}
-    roots.add(machine.desktop_config.parent)
-    if not any(_under(real, _real(r)) for r in roots):
-        raise BlockedError(
-            f"{str(path)!r} resolves to {real!r}, outside the home; refusing to write there "
-            "(a symlink or a path in a document leads out)"
-        )
+
+    def __init__(self, machine: Machine) -> None:
+        roots = {machine.home, machine.claude_dir, machine.claude_json.parent}
+        roots.add(machine.desktop_config.parent)
+        self._roots = [_real(r) for r in roots]
+        self._folders: dict[str, str] = {}
+
+    def resolve(self, path: Path) -> str:
+        """``os.path.realpath(path)``, with the folder's resolution cached."""
+        folder, name = os.path.split(os.fspath(path))
+        if name in ("", ".", ".."):
+            return _real(path)
+        real = self._folders.get(folder)
+        if real is None:
+            real = self._folders[folder] = _real(folder)
+        joined = os.path.join(real, name)
+        return _real(joined) if os.path.islink(joined) else joined
+
+    def check(self, path: Path) -> None:
+        """Refuse ``path`` if it resolves outside the roots.
+
+        Raises:
+            BlockedError: It does; nothing is written there.
+        """
+        real = self.resolve(path)
+        if not any(_under(real, r) for r in self._roots):
+            raise BlockedError(
+                f"{str(path)!r} resolves to {real!r}, outside the home; refusing to write there "
+                "(a symlink or a path in a document leads out)"
+            )
 
 
 def _tree(draft: Draft, root: Path, files: list[Mapping[str, Any]], ph: Placeholders) -> list[Unit]:
@@ -235,27 +259,65 @@ def unit_hash(value: Any, whole_file: bool) -> str | None:
     return sha256_hex(canonical_json(value))
 
 
-def read_current(unit: Unit, cache: dict[Path, Any]) -> Any:
-    """The unit's current content: bytes for files, the JSON value for members, or
-    :data:`_MISSING`. A JSON file that does not parse raises :class:`BlockedError`."""
-    if not unit.pointer:
-        try:
-            return unit.path.read_bytes()
-        except (FileNotFoundError, NotADirectoryError):
-            return _MISSING
-    if unit.path not in cache:
-        try:
-            cache[unit.path] = jsontext.parse(unit.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            cache[unit.path] = {}
-        except (jsontext.JsonTextError, UnicodeDecodeError) as exc:
-            cache[unit.path] = BlockedError(
-                f"{unit.path} is not valid JSON ({exc}); fix it or move it away, then run again"
-            )
-    doc = cache[unit.path]
-    if isinstance(doc, BlockedError):
-        raise doc
-    return jsontext.get_member(doc, unit.pointer, _MISSING)
+def _read(path: Path) -> tuple[bytes, int] | None:
+    """(content, permission bits) of the file at ``path``, or ``None`` if there is none."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+        chunks = [os.read(fd, st.st_size + 1)]
+        while chunks[-1]:  # it may have grown since fstat
+            chunks.append(os.read(fd, 1 << 16))
+        return b"".join(chunks), st.st_mode & 0o777
+    finally:
+        os.close(fd)
+
+
+class Disk:
+    """The files one plan looks at, each read once (one open, fstat and read) and each JSON
+    file parsed once, so what the plan decides and the content it builds come from the same
+    bytes."""
+
+    def __init__(self) -> None:
+        self._files: dict[Path, tuple[bytes, int] | None] = {}
+        self._docs: dict[Path, Any] = {}
+
+    def _file(self, path: Path) -> tuple[bytes, int] | None:
+        if path not in self._files:
+            self._files[path] = _read(path)
+        return self._files[path]
+
+    def read(self, path: Path) -> bytes | None:
+        """The file's bytes as first read, or ``None`` if there was none."""
+        found = self._file(path)
+        return None if found is None else found[0]
+
+    def mode(self, path: Path) -> int | None:
+        """The file's permission bits as first read, or ``None`` if there was none."""
+        found = self._file(path)
+        return None if found is None else found[1]
+
+    def current(self, unit: Unit) -> Any:
+        """The unit's current content: bytes for files, the JSON value for members, or
+        :data:`_MISSING`. A JSON file that does not parse raises :class:`BlockedError`."""
+        data = self.read(unit.path)
+        if not unit.pointer:
+            return _MISSING if data is None else data
+        if unit.path not in self._docs:
+            try:
+                self._docs[unit.path] = {} if data is None else jsontext.parse(data.decode())
+            except (jsontext.JsonTextError, UnicodeDecodeError) as exc:
+                self._docs[unit.path] = BlockedError(
+                    f"{unit.path} is not valid JSON ({exc}); fix it or move it away, then run again"
+                )
+        doc = self._docs[unit.path]
+        if isinstance(doc, BlockedError):
+            raise doc
+        return jsontext.get_member(doc, unit.pointer, _MISSING)
 
 
 def is_missing(value: Any) -> bool:
@@ -265,12 +327,12 @@ def is_missing(value: Any) -> bool:
 
 def current_hashes(drafts: list[Draft], machine: Machine) -> dict[str, str]:
     """key -> hash of every unit of ``drafts`` as it is on disk now (absent units omitted)."""
-    cache: dict[Path, Any] = {}
+    disk = Disk()
     out: dict[str, str] = {}
     for d in drafts:
         try:
             for u in units(d, machine):
-                h = unit_hash(read_current(u, cache), not u.pointer)
+                h = unit_hash(disk.current(u), not u.pointer)
                 if h:
                     out[u.key] = h
         except BlockedError:

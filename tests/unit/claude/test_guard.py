@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -220,6 +222,49 @@ def test_a_change_between_plan_and_write_to_our_member_leaves_the_file_alone(
     result = execute(plan)
     assert [c.draft_id for c in result.changed_meanwhile] == ["mcp_server:github"]
     assert json.loads(read(bob.claude_json))["mcpServers"]["github"]["url"].startswith("https://ex")
+
+
+def test_a_whole_file_changed_between_plan_and_write_is_left_alone(
+    bob: Machine, restored: tuple[Capture, dict[str, str]]
+) -> None:
+    """Only the read just before the rename guards a whole file: it must not be clobbered."""
+    cap, applied = restored
+    rule = bob.claude_dir / "CLAUDE.md"
+    drafts = _edit(cap, "claude_file:user/CLAUDE.md", text="# Ours, newer\n")
+    plan = plan_apply(drafts, bob, applied=applied, secrets=cap.secrets, blobs=cap.blobs)
+    assert [c.action for c in plan.changes if c.key == str(rule)] == ["update"]
+    rule.write_text("# Edited by hand after the plan\n")
+    result = execute(plan)
+    assert [c.key for c in result.changed_meanwhile] == [str(rule)]
+    assert rule.read_text() == "# Edited by hand after the plan\n"
+    assert result.applied[str(rule)] == applied[str(rule)]
+    assert not list(bob.home.rglob("*.tmp"))
+
+
+def test_a_plan_reads_each_target_once(
+    bob: Machine, restored: tuple[Capture, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Deciding, building the new text and choosing the mode share one read per file."""
+    cap, applied = restored
+    opened: list[str] = []
+    real_os_open, real_io_open = os.open, io.open
+
+    def os_open(path: Any, *args: Any, **kwargs: Any) -> int:
+        opened.append(os.fspath(path))
+        return real_os_open(path, *args, **kwargs)
+
+    def io_open(path: Any, *args: Any, **kwargs: Any) -> Any:
+        opened.append(os.fspath(path))
+        return real_io_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", os_open)
+    monkeypatch.setattr(io, "open", io_open)
+    drafts = _edit(cap, "claude_file:user/CLAUDE.md", text="# Ours, newer\n")
+    plan = plan_apply(drafts, bob, applied=applied, secrets=cap.secrets, blobs=cap.blobs)
+    monkeypatch.undo()
+    targets = {str(c.unit.path) for c in plan.changes if c.unit}
+    ours = [p for p in opened if p.startswith(str(bob.home))]
+    assert plan.by_action("update") and sorted(ours) == sorted(targets)
 
 
 def test_an_invalid_json_target_blocks_its_members_and_is_left_as_it_is(

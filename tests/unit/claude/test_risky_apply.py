@@ -211,6 +211,27 @@ def test_a_symlink_leading_out_of_the_home_is_not_written_through(tmp_path: Path
     assert list(outside.iterdir()) == []
 
 
+def test_a_symlinked_file_leading_out_is_refused_beside_files_of_the_same_folder(
+    tmp_path: Path,
+) -> None:
+    """The plan resolves each folder once: the file's own name is still checked for a link."""
+    home = tmp_path / "home"
+    (home / ".claude" / "rules").mkdir(parents=True)
+    outside = tmp_path / "outside.md"
+    outside.write_text("theirs\n")
+    (home / ".claude" / "rules" / "b.md").symlink_to(outside)
+    drafts = [file("rules/a.md", "a\n"), file("rules/b.md", "b\n"), file("rules/c.md", "c\n")]
+    plan = plan_apply(drafts, machine(home))
+    actions = {c.label: (c.action, c.reason) for c in plan.changes}
+    assert actions["~/.claude/rules/a.md"] == ("create", "")
+    assert actions["~/.claude/rules/c.md"] == ("create", "")
+    action, reason = actions["~/.claude/rules/b.md"]
+    assert action == "blocked" and "outside the home" in reason
+    execute(plan, skip_conflicts=True)
+    assert outside.read_text() == "theirs\n"
+    assert (home / ".claude" / "rules" / "c.md").read_text() == "c\n"
+
+
 @pytest.mark.parametrize(
     ("given", "expected"), [(0o777, 0o755), (0o666, 0o644), (0o4755, 0o755), (0o600, 0o600)]
 )
