@@ -11,8 +11,8 @@ the caller can store them first.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,13 +79,31 @@ def import_changes(plan: ApplyPlan) -> list[Draft]:
     return capture(plan.machine).select(plan.conflict_ids) if plan.conflicts else []
 
 
-def _temp(path: Path, data: bytes, mode: int, sync: bool, folders: set[Path]) -> str:
+# O_EXCL: a new file, never one (or a symlink) already at that name
+_TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+
+
+def _open_temp(path: str) -> tuple[int, str]:
+    """A new empty file (0600) named ``.<name>.<random>.tmp`` beside ``path``."""
+    folder, name = os.path.split(path)
+    for _ in range(100):
+        tmp = os.path.join(folder, f".{name}.{os.urandom(6).hex()}.tmp")
+        try:
+            return os.open(tmp, _TEMP_FLAGS, 0o600), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary file name", path)
+
+
+def _temp(path: Path, data: bytes, mode: int, sync: bool, folders: set[str]) -> str:
     """``data`` in a temp file next to ``path`` (same filesystem, so the rename is atomic);
     ``folders``: the folders known to exist, so each is made (or found) once per apply."""
-    if path.parent not in folders:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        folders.add(path.parent)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    target = os.fspath(path)
+    folder = os.path.dirname(target)
+    if folder not in folders:
+        os.makedirs(folder, exist_ok=True)
+        folders.add(folder)
+    fd, tmp = _open_temp(target)
     try:
         view = memoryview(data)
         while view:
@@ -141,7 +159,7 @@ class _Pending:
     tmp: str | None = None
 
 
-def _commit(plan: ApplyPlan, p: _Pending, folders: set[Path]) -> None:
+def _commit(plan: ApplyPlan, p: _Pending, folders: set[str]) -> None:
     """Put one file in place, unless it changed since it was planned: then its members are
     spliced again into what it holds now (TargetChangedError if ours changed too)."""
     f = p.file
@@ -175,7 +193,7 @@ def _write_all(plan: ApplyPlan) -> tuple[list[Path], list[Change]]:
     overwritten (see :func:`_commit`)."""
     pending: list[_Pending] = []
     failed: list[Change] = []
-    folders: set[Path] = set()
+    folders: set[str] = set()
     sync_each = not hasattr(os, "sync")
     try:
         for f in plan.files:

@@ -148,8 +148,8 @@ class Confinement:
     """Refuses a target that resolves (symlinks followed) outside this machine's home, its
     Claude folder, ``~/.claude.json``'s folder and Desktop's config folder.
 
-    The roots and each target's folder are resolved once (a plan checks hundreds of files
-    in a few dozen folders); the last component is still checked for a symlink every time.
+    Each folder is resolved once (a plan checks hundreds of files in a few dozen folders);
+    the last component of every path is still checked for a symlink.
     """
 
     def __init__(self, machine: Machine) -> None:
@@ -158,14 +158,16 @@ class Confinement:
         self._roots = [_real(r) for r in roots]
         self._folders: dict[str, str] = {}
 
-    def resolve(self, path: Path) -> str:
-        """``os.path.realpath(path)``, with the folder's resolution cached."""
+    def resolve(self, path: Path | str) -> str:
+        """``os.path.realpath(path)``, each folder resolved once (one ``lstat`` per new
+        folder: its parent's resolution is reused) and the last component checked for a
+        symlink every time."""
         folder, name = os.path.split(os.fspath(path))
-        if name in ("", ".", ".."):
+        if not folder or name in ("", ".", ".."):
             return _real(path)
         real = self._folders.get(folder)
         if real is None:
-            real = self._folders[folder] = _real(folder)
+            real = self._folders[folder] = self.resolve(folder)
         joined = os.path.join(real, name)
         return _real(joined) if os.path.islink(joined) else joined
 

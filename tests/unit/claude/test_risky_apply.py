@@ -232,6 +232,26 @@ def test_a_symlinked_file_leading_out_is_refused_beside_files_of_the_same_folder
     assert (home / ".claude" / "rules" / "c.md").read_text() == "c\n"
 
 
+def test_a_file_or_link_already_at_the_temp_name_is_never_written_through(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "home"
+    rules = home / ".claude" / "rules"
+    rules.mkdir(parents=True)
+    outside = tmp_path / "outside.md"
+    outside.write_text("theirs\n")
+    (rules / f".x.md.{'00' * 6}.tmp").symlink_to(outside)
+    (rules / f".x.md.{'01' * 6}.tmp").write_text("someone's\n")
+    names = iter([b"\0" * 6, b"\1" * 6, b"\2" * 6])
+    monkeypatch.setattr("agents.claude.apply.os.urandom", lambda n: next(names))
+    execute(plan_apply([file("rules/x.md", "ours\n")], machine(home)))
+    monkeypatch.undo()
+    assert (rules / "x.md").read_text() == "ours\n"
+    assert outside.read_text() == "theirs\n"
+    assert (rules / f".x.md.{'01' * 6}.tmp").read_text() == "someone's\n"
+    assert not (rules / f".x.md.{'02' * 6}.tmp").exists()
+
+
 @pytest.mark.parametrize(
     ("given", "expected"), [(0o777, 0o755), (0o666, 0o644), (0o4755, 0o755), (0o600, 0o600)]
 )
