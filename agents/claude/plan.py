@@ -191,7 +191,7 @@ class _Planner:
         self.plan = ApplyPlan(machine, [], dict(applied), {}, {})
         self.secrets, self.blobs, self.identities = secrets, blobs, identities
         self.inline_env = inline_env
-        self.confinement = Confinement(machine)
+        self.confinement = Confinement(machine, self.plan.disk)
 
     def resolve(self, draft: Draft, value: Any) -> tuple[Any, bool]:
         """Substitute secret values: (value, whether one was used); BlockedError if missing."""

@@ -81,18 +81,20 @@ class Unit:
         return f"{self.path}#{pointer(*self.pointer)}" if self.pointer else str(self.path)
 
 
-def safe_relpath(rel: str) -> PurePosixPath:
-    """A relative path that stays inside its root (documents come from other machines).
+def safe_relpath(rel: str) -> tuple[str, ...]:
+    """The parts of a relative path that stays inside its root (documents come from other
+    machines): no empty, ``.`` or ``..`` part, no NUL.
 
     Raises:
-        BlockedError: The path is absolute or climbs out with ``..``.
+        BlockedError: The path is empty, absolute, climbs out with ``..`` or holds a NUL.
     """
-    p = PurePosixPath(rel.replace("\\", "/"))
-    if not rel or p.is_absolute() or ".." in p.parts or (p.parts and ":" in p.parts[0]):
+    text = rel.replace("\\", "/")
+    parts = tuple(p for p in text.split("/") if p not in ("", "."))
+    if not parts or text.startswith("/") or ".." in parts or ":" in parts[0] or "\0" in text:
         raise BlockedError(
             f"unsafe path {rel!r} in the document; refusing to write outside its root"
         )
-    return p
+    return parts
 
 
 def _safe_name(name: str) -> str:
@@ -146,30 +148,13 @@ def _under(path: str, root: str) -> bool:
 
 class Confinement:
     """Refuses a target that resolves (symlinks followed) outside this machine's home, its
-    Claude folder, ``~/.claude.json``'s folder and Desktop's config folder.
+    Claude folder, ``~/.claude.json``'s folder and Desktop's config folder."""
 
-    Each folder is resolved once (a plan checks hundreds of files in a few dozen folders);
-    the last component of every path is still checked for a symlink.
-    """
-
-    def __init__(self, machine: Machine) -> None:
+    def __init__(self, machine: Machine, disk: Disk) -> None:
         roots = {machine.home, machine.claude_dir, machine.claude_json.parent}
         roots.add(machine.desktop_config.parent)
         self._roots = [_real(r) for r in roots]
-        self._folders: dict[str, str] = {}
-
-    def resolve(self, path: Path | str) -> str:
-        """``os.path.realpath(path)``, each folder resolved once (one ``lstat`` per new
-        folder: its parent's resolution is reused) and the last component checked for a
-        symlink every time."""
-        folder, name = os.path.split(os.fspath(path))
-        if not folder or name in ("", ".", ".."):
-            return _real(path)
-        real = self._folders.get(folder)
-        if real is None:
-            real = self._folders[folder] = self.resolve(folder)
-        joined = os.path.join(real, name)
-        return _real(joined) if os.path.islink(joined) else joined
+        self._disk = disk
 
     def check(self, path: Path) -> None:
         """Refuse ``path`` if it resolves outside the roots.
@@ -177,7 +162,7 @@ class Confinement:
         Raises:
             BlockedError: It does; nothing is written there.
         """
-        real = self.resolve(path)
+        real = self._disk.real(path)
         if not any(_under(real, r) for r in self._roots):
             raise BlockedError(
                 f"{str(path)!r} resolves to {real!r}, outside the home; refusing to write there "
@@ -188,7 +173,7 @@ class Confinement:
 def _tree(draft: Draft, root: Path, files: list[Mapping[str, Any]], ph: Placeholders) -> list[Unit]:
     out = []
     for entry in files:
-        path = root.joinpath(*safe_relpath(entry["path"]).parts)
+        path = root / "/".join(safe_relpath(entry["path"]))
         value = DELETE if draft.deleted else _file_value(entry, ph)
         out.append(Unit(draft.id, path, (), value, file_entry_mode(entry)))
     return out
@@ -282,15 +267,56 @@ def _read(path: Path) -> tuple[bytes, int] | None:
 class Disk:
     """The files one plan looks at, each read once (one open, fstat and read) and each JSON
     file parsed once, so what the plan decides and the content it builds come from the same
-    bytes."""
+    bytes. Paths are resolved folder by folder, each folder once; a folder found absent is
+    remembered, so nothing below it is looked up again (a new machine's empty home)."""
 
     def __init__(self) -> None:
         self._files: dict[Path, tuple[bytes, int] | None] = {}
         self._docs: dict[Path, Any] = {}
+        self._folders: dict[str, str] = {}  # folder -> its real path
+        self._absent: set[str] = set()  # folders (as named) that do not exist
+
+    def real(self, path: Path | str) -> str:
+        """``os.path.realpath(path)``: the last component is checked for a symlink every
+        time, the folders above it once per plan."""
+        folder, name = os.path.split(os.fspath(path))
+        if not folder or name in ("", ".", ".."):
+            return _real(path)
+        joined = os.path.join(self._folder(folder), name)
+        if folder in self._absent:
+            return joined
+        return _real(joined) if os.path.islink(joined) else joined
+
+    def _folder(self, folder: str) -> str:
+        real = self._folders.get(folder)
+        if real is None:
+            real = self._folders[folder] = self._resolve_folder(folder)
+        return real
+
+    def _resolve_folder(self, folder: str) -> str:
+        parent, name = os.path.split(folder)
+        if not parent or name in ("", ".", "..") or parent == folder:
+            real = _real(folder)
+            if not os.path.isdir(real):
+                self._absent.add(folder)
+            return real
+        joined = os.path.join(self._folder(parent), name)
+        if parent in self._absent:
+            self._absent.add(folder)
+            return joined
+        try:
+            st = os.lstat(joined)
+        except (FileNotFoundError, NotADirectoryError):
+            self._absent.add(folder)
+            return joined
+        except OSError:  # a symlink loop, no permission: as realpath, not a link
+            return joined
+        return _real(joined) if stat.S_ISLNK(st.st_mode) else joined
 
     def _file(self, path: Path) -> tuple[bytes, int] | None:
         if path not in self._files:
-            self._files[path] = _read(path)
+            absent = os.path.dirname(os.fspath(path)) in self._absent
+            self._files[path] = None if absent else _read(path)
         return self._files[path]
 
     def read(self, path: Path) -> bytes | None:

@@ -1,0 +1,75 @@
+"""Where documents land: relative paths from other machines stay inside their root, and the
+plan's cached view of the disk resolves paths exactly as ``os.path.realpath`` does."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from agents.claude.targets import BlockedError, Disk, safe_relpath
+
+PIECES = st.sampled_from(["a", "b", ".", "..", "", "c:", "x\\y", "/", "\0", " ", "...", "-"])
+
+
+@given(st.lists(PIECES, max_size=6).map("/".join))
+def test_a_relative_path_is_refused_or_stays_under_its_root(rel: str) -> None:
+    root = "/r/o/o/t"
+    try:
+        parts = safe_relpath(rel)
+    except BlockedError as exc:
+        assert "unsafe path" in str(exc)
+        return
+    assert parts and all(p not in ("", ".", "..") and "/" not in p for p in parts)
+    assert "\0" not in "".join(parts) and ":" not in parts[0]
+    assert os.path.normpath(os.path.join(root, *parts)).startswith(root + "/")
+
+
+@pytest.mark.parametrize("rel", [".", "./", "", "/etc/passwd", "a/../../b", "C:/x", "a\0b"])
+def test_paths_that_name_no_file_inside_the_root_are_refused(rel: str) -> None:
+    with pytest.raises(BlockedError, match="unsafe path"):
+        safe_relpath(rel)
+
+
+@pytest.fixture(name="tree", scope="module")
+def _tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Folders, files and symlinks of every kind: to a folder, to a file, dangling, looping,
+    climbing out with ``..``."""
+    tmp_path = tmp_path_factory.mktemp("tree")
+    (tmp_path / "home" / "real" / "sub").mkdir(parents=True)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "home" / "real" / "f").write_text("x")
+    (tmp_path / "home" / "to-real").symlink_to("real")
+    (tmp_path / "home" / "to-out").symlink_to(tmp_path / "out")
+    (tmp_path / "home" / "real" / "to-f").symlink_to("f")
+    (tmp_path / "home" / "real" / "up").symlink_to("../..")
+    (tmp_path / "home" / "dangling").symlink_to("nowhere/deeper")
+    (tmp_path / "home" / "loop").symlink_to("loop")
+    return tmp_path / "home"
+
+
+NAMES = st.sampled_from(["real", "sub", "f", "to-real", "to-out", "to-f", "up", "dangling",
+                         "loop", "new", "..", "."])  # fmt: skip
+
+
+@given(paths=st.lists(st.lists(NAMES, min_size=1, max_size=5), min_size=1, max_size=8))
+def test_the_plans_view_resolves_every_path_as_realpath_does(
+    tree: Path, paths: list[list[str]]
+) -> None:
+    disk = Disk()  # one view for many paths, as in a plan: its caches must not mislead
+    for names in paths:
+        path = os.path.join(tree, *names)
+        assert disk.real(path) == os.path.realpath(path), path
+
+
+def test_nothing_below_an_absent_folder_is_read(tmp_path: Path) -> None:
+    disk = Disk()
+    path = tmp_path / "home" / "new" / "deeper" / "file.md"
+    disk.real(path)
+    path.parent.mkdir(parents=True)
+    path.write_text("made after the plan looked")
+    assert disk.read(path) is None  # the plan's snapshot: the folder was not there
+    assert Disk().read(path) == b"made after the plan looked"
