@@ -90,6 +90,11 @@ def file_entry(data: bytes, mode: int) -> tuple[dict[str, Any], bytes | None]:
     return {"blob": {"blob": blob_id(data), "bytes": len(data)}, "mode": mode}, data
 
 
+# libyaml's safe loader where PyYAML was built with it (the same documents; its speed is in
+# docs/performance.md), the pure-Python one otherwise
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def front_matter(text: str) -> dict[str, Any]:
     """The YAML front matter of a Markdown file (``---`` … ``---``), or ``{}``."""
     if not text.startswith("---"):
@@ -98,7 +103,7 @@ def front_matter(text: str) -> dict[str, Any]:
     if end < 0:
         return {}
     try:
-        data = yaml.safe_load(text[3:end])
+        data = yaml.load(text[3:end], Loader=_YAML_LOADER)
     except yaml.YAMLError:
         return {}
     return data if isinstance(data, dict) else {}

@@ -13,6 +13,8 @@ Never read: ``.credentials.json``, OAuth state, caches, history, ``settings.loca
 
 from __future__ import annotations
 
+import errno
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +26,7 @@ from agents.claude.drafts import Draft, RefStyle, Scope, SecretRef
 from agents.claude.machine import Machine, Placeholders
 from agents.claude.projects import project_draft, project_id, slug
 from agents.claude.secrets import Extractor, pointer
-from agents.claude.targets import current_hashes
+from agents.claude.targets import Disk, current_hashes
 from agents.claude.transcripts import capture_transcripts
 
 __all__ = ["Capture", "capture", "capture_skill", "mcp_server_id"]
@@ -83,6 +85,7 @@ class _Reader:
         self.out = out
         self.ex = Extractor()
         self.ph = Placeholders(str(machine.home))
+        self.disk = Disk()  # each file read once: its draft and its observed hash agree
 
     def rel(self, path: Path) -> str:
         try:
@@ -92,15 +95,17 @@ class _Reader:
 
     def read_json(self, path: Path) -> dict[str, Any] | None:
         try:
-            return jsontext.parse(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return None
+            data = self.disk.read(path)
+            return None if data is None else jsontext.parse(data.decode("utf-8"))
         except (OSError, UnicodeDecodeError, jsontext.JsonTextError) as exc:
             self.out.warnings.append(f"{self.rel(path)} skipped: {exc}")
             return None
 
     def file_entry(self, path: Path, ptr: str, refs: list[SecretRef]) -> dict[str, Any]:
-        entry, blob = file_entry(path.read_bytes(), path.stat().st_mode & 0o777)
+        data, mode = self.disk.read(path), self.disk.mode(path)
+        if data is None or mode is None:
+            raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(path))
+        entry, blob = file_entry(data, mode)
         if blob is not None:
             self.out.blobs[entry["blob"]["blob"]] = blob
         else:
@@ -316,5 +321,5 @@ def capture(
     if code and transcripts_to is not None:
         capture_transcripts(here, out, transcripts_to, previous or {})
     out.secrets = dict(r.ex.values)
-    out.observed = current_hashes(out.drafts, here)
+    out.observed = current_hashes(out.drafts, here, r.disk)
     return out

@@ -148,13 +148,19 @@ class Placeholders:
                 pairs.append((f"{{{{project:{pid}}}}}", p))
         return sorted(pairs, key=lambda kv: len(kv[1]), reverse=True)
 
+    @cached_property
+    def _unrender_table(self) -> tuple[list[tuple[str, str]], re.Pattern[str] | None]:
+        prefixes = [(tok, p.rstrip("/\\")) for tok, p in self._prefixes() if p.rstrip("/\\")]
+        if not prefixes:
+            return prefixes, None
+        return prefixes, re.compile("|".join(f"({re.escape(p)}){_END}" for _, p in prefixes))
+
     def unrender(self, text: str) -> str:
         """Escape literal placeholders, then replace known absolute paths with placeholders."""
         out = _TOKEN.sub(lambda m: "{{raw:" + m.group(1) + "}}", text)
-        prefixes = [(tok, p.rstrip("/\\")) for tok, p in self._prefixes() if p.rstrip("/\\")]
-        if not prefixes:
-            return out
-        pattern = re.compile("|".join(f"({re.escape(p)}){_END}" for _, p in prefixes))
+        prefixes, pattern = self._unrender_table
+        if pattern is None or not any(p in out for _, p in prefixes):
+            return out  # most files name no path of this machine: one substring pass each
         return pattern.sub(lambda m: prefixes[(m.lastindex or 1) - 1][0], out)
 
     def render(self, text: str) -> str:

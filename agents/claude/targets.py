@@ -353,9 +353,12 @@ def is_missing(value: Any) -> bool:
     return value is _MISSING
 
 
-def current_hashes(drafts: list[Draft], machine: Machine) -> dict[str, str]:
-    """key -> hash of every unit of ``drafts`` as it is on disk now (absent units omitted)."""
-    disk = Disk()
+def current_hashes(
+    drafts: list[Draft], machine: Machine, disk: Disk | None = None
+) -> dict[str, str]:
+    """key -> hash of every unit of ``drafts`` as it is on disk now (absent units omitted);
+    ``disk``: the reads already made (a capture's), so the hashes are of those bytes."""
+    disk = disk or Disk()
     out: dict[str, str] = {}
     for d in drafts:
         try:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from agents.claude import capture as capture_module
 from agents.claude.capture import capture
 from agents.claude.diff import diff_drafts
+from agents.claude.drafts import sha256_hex
 from agents.claude.jsontext import set_member
 from agents.claude.machine import PLATFORMS, Machine
 from agents.claude.scan import scan
@@ -302,6 +305,24 @@ def test_observed_hashes_cover_what_was_read(alice: Machine) -> None:
     assert f"{alice.settings_json}#/env" in cap.observed
     local = f"{alice.claude_json}#/projects/{str(alice.home / 'src/api').replace('/', '~1')}"
     assert f"{local}/mcpServers/postgres" in cap.observed
+
+
+def test_an_observed_hash_is_of_the_bytes_captured_even_if_the_file_changes_meanwhile(
+    alice: Machine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Recording a later edit's hash as applied would let the next apply overwrite it."""
+    rules = alice.claude_dir / "CLAUDE.md"
+    read = rules.read_bytes()
+    real = capture_module.current_hashes
+
+    def edited_meanwhile(*args: Any, **kwargs: Any) -> dict[str, str]:
+        rules.write_text("# edited while the capture ran\n")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(capture_module, "current_hashes", edited_meanwhile)
+    cap = capture(alice)
+    assert cap.observed[str(rules)] == sha256_hex(read)
+    assert "edited while" not in cap.by_id()["claude_file:user/CLAUDE.md"].body["text"]
 
 
 def test_the_capture_dry_run_diff_lists_what_the_store_would_change(alice: Machine) -> None:

@@ -3,6 +3,7 @@ plan's cached view of the disk resolves paths exactly as ``os.path.realpath`` do
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
@@ -62,7 +63,18 @@ def test_the_plans_view_resolves_every_path_as_realpath_does(
     disk = Disk()  # one view for many paths, as in a plan: its caches must not mislead
     for names in paths:
         path = os.path.join(tree, *names)
-        assert disk.real(path) == os.path.realpath(path), path
+        real = disk.real(path)
+        if _through_a_loop(path):
+            continue  # realpath stops resolving there; no file can be written there either
+        assert real == os.path.realpath(path), path
+
+
+def _through_a_loop(path: str) -> bool:
+    try:
+        os.path.realpath(path, strict=True)
+    except OSError as exc:
+        return exc.errno == errno.ELOOP
+    return False
 
 
 def test_nothing_below_an_absent_folder_is_read(tmp_path: Path) -> None:
