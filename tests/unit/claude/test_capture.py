@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from agents.claude import capture as capture_module
 from agents.claude.capture import capture
 from agents.claude.diff import diff_drafts
 from agents.claude.drafts import sha256_hex
 from agents.claude.jsontext import set_member
 from agents.claude.machine import PLATFORMS, Machine
 from agents.claude.scan import scan
+from agents.claude.targets import current_hashes
 
 from .conftest import TOKENS, alice_home
 
@@ -313,13 +313,12 @@ def test_an_observed_hash_is_of_the_bytes_captured_even_if_the_file_changes_mean
     """Recording a later edit's hash as applied would let the next apply overwrite it."""
     rules = alice.claude_dir / "CLAUDE.md"
     read = rules.read_bytes()
-    real = capture_module.current_hashes
 
     def edited_meanwhile(*args: Any, **kwargs: Any) -> dict[str, str]:
         rules.write_text("# edited while the capture ran\n")
-        return real(*args, **kwargs)
+        return current_hashes(*args, **kwargs)
 
-    monkeypatch.setattr(capture_module, "current_hashes", edited_meanwhile)
+    monkeypatch.setattr("agents.claude.capture.current_hashes", edited_meanwhile)
     cap = capture(alice)
     assert cap.observed[str(rules)] == sha256_hex(read)
     assert "edited while" not in cap.by_id()["claude_file:user/CLAUDE.md"].body["text"]
