@@ -12,13 +12,16 @@ receiving a secrets bundle)."""
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import os
+import pstats
 import shutil
 import subprocess
 import tempfile
 import time
 from pathlib import Path
+from statistics import median
 
 from _common import figure
 
@@ -144,6 +147,11 @@ def build_home(home: Path) -> int:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument(
+        "--profile",
+        choices=("restore", "capture"),
+        help="instead of the figures: cProfile of --runs rounds of one side (docs/performance.md)",
+    )
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -152,6 +160,12 @@ def main() -> None:
         cap = capture(alice)
         paths = {pid: root / "bob" / "work" / pid.rsplit("/", 1)[-1] for pid in cap.projects}
         n = 0
+        profiler = cProfile.Profile()  # enabled around the timed part of the side profiled
+
+        def clock(side: str, start: bool) -> float:
+            if side == args.profile:
+                (profiler.enable if start else profiler.disable)()
+            return time.perf_counter()
 
         def restore() -> float:
             nonlocal n
@@ -162,10 +176,10 @@ def main() -> None:
                 "m-bob",
                 {k: root / f"bob{n}" / v.name for k, v in paths.items()},
             )
-            t0 = time.perf_counter()
+            t0 = clock("restore", True)
             plan = plan_apply(cap.drafts, bob, secrets=cap.secrets, blobs=cap.blobs)
             execute(plan)
-            took = time.perf_counter() - t0
+            took = clock("restore", False) - t0
             assert not plan.conflicts and not plan.by_action("blocked"), plan.summary()
             shutil.rmtree(bob.home)
             return took
@@ -205,9 +219,9 @@ def main() -> None:
             return took
 
         def capture_once() -> float:
-            t0 = time.perf_counter()
+            t0 = clock("capture", True)
             capture(alice)
-            return time.perf_counter() - t0
+            return clock("capture", False) - t0
 
         def cp_r() -> float:
             # timed by the shell around cp itself: starting a child from this (growing)
@@ -222,6 +236,13 @@ def main() -> None:
             shutil.rmtree(dst)
             return float(out.stderr.strip().splitlines()[-1])
 
+        if args.profile:
+            side = restore if args.profile == "restore" else capture_once
+            took = [side() for _ in range(args.runs)]
+            print(f"{args.profile}: {args.runs} rounds under cProfile, median {median(took):.3f} s")
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
+            return
         # interleaved, so load from other processes hits both sides alike
         runs = [(cp_r(), restore(), capture_once(), from_remote()) for _ in range(args.runs)]
     base = [r[0] for r in runs]
