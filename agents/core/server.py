@@ -124,6 +124,7 @@ class AgentServer(MCPServer[AgentRuntime[Any]]):
 
         super().__init__(lifespan=lifespan, **kwargs)
         self._parameters: dict[str, frozenset[str]] | None = None
+        self._listed: list[MCPTool] | None = None
         self.enabled_toolsets: set[str] = set()
         # the legacy handshake advertises tools.listChanged only when asked to: the toolsets
         # tool changes the list (the 2026-07-28 era derives it from subscriptions/listen)
@@ -142,8 +143,23 @@ class AgentServer(MCPServer[AgentRuntime[Any]]):
     async def list_tools(self) -> list[MCPTool]:
         """The tools, without output schemas: clients do not pass them to the model, and they
         were more than half of the bytes of every list (results still carry
-        ``structuredContent``)."""
-        return [t.model_copy(update={"output_schema": None}) for t in await super().list_tools()]
+        ``structuredContent``). Built once per change of the tools (``agent_info`` counts
+        them on every call)."""
+        if self._listed is None:
+            self._listed = [
+                t.model_copy(update={"output_schema": None}) for t in await super().list_tools()
+            ]
+        return list(self._listed)
+
+    def add_tool(self, fn: Any, *args: Any, **kwargs: Any) -> None:
+        """Add a tool (as the SDK does); the cached list is rebuilt on the next listing."""
+        super().add_tool(fn, *args, **kwargs)
+        self._listed = self._parameters = None
+
+    def remove_tool(self, name: str) -> None:
+        """Remove a tool (as the SDK does); the cached list is rebuilt on the next listing."""
+        super().remove_tool(name)
+        self._listed = self._parameters = None
 
     def serve(self, tool: RegisteredTool) -> None:
         """Add one registered tool to what this server lists and runs."""
@@ -153,7 +169,6 @@ class AgentServer(MCPServer[AgentRuntime[Any]]):
             description=tool.description,
             annotations=_annotations(tool.read_only, tool.destructive, tool.idempotent),
         )
-        self._parameters = None
 
     async def _check_names(self, name: str, arguments: dict[str, Any]) -> None:
         """Refuse arguments the tool does not take: the SDK's argument models would drop them

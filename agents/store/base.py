@@ -20,7 +20,6 @@ from agents.store.canonical import now_iso
 from agents.store.clock import HlcClock
 from agents.store.db import (
     Synchronous,
-    begin_immediate,
     committing,
     connect,
     explain,
@@ -32,6 +31,12 @@ from agents.store.envelope import Envelope
 __all__ = ["DB_NAME", "DOC_COLUMNS", "DocInfo", "Revision", "StoreBase", "StoreBusy", "doc_info"]
 
 DB_NAME = "store.sqlite"
+
+
+def _begin(conn: sqlite3.Connection) -> sqlite3.Connection:
+    """``BEGIN IMMEDIATE`` on ``conn`` with the busy timeout it has; ``conn``."""
+    conn.execute("BEGIN IMMEDIATE")
+    return conn
 
 
 class StoreBusy(Exception):  # noqa: N818 - a state, not a failure
@@ -105,6 +110,7 @@ class StoreBase:
         self.blobs = BlobStore(directory / "blobs")
         self._lock = threading.RLock()
         self._conn = connect(self.path, synchronous=synchronous, busy_timeout=busy_timeout)
+        self._busy_ms = int(busy_timeout * 1000)  # as connect set it
         try:
             self.machine_id = self._machine_id(machine_id)
         except BaseException:
@@ -118,9 +124,19 @@ class StoreBase:
     def _guard(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
             try:
+                self._wait_ms(int(self.busy_timeout * 1000))
                 yield self._conn
             except sqlite3.Error as exc:
                 raise explain(exc, self.path, self.busy_timeout) from exc
+
+    def _wait_ms(self, ms: int) -> None:
+        """Set the connection's busy timeout to ``ms`` unless it is that already (with the
+        lock held). A recorder's fast path writes with 0, everything else waits the
+        configured time; setting it only on a change keeps a run of either free of PRAGMAs."""
+        if self._busy_ms != ms:
+            self._busy_ms = -1  # unknown until the PRAGMA has run
+            self._conn.execute(f"PRAGMA busy_timeout={ms}")
+            self._busy_ms = ms
 
     @contextlib.contextmanager
     def transaction(self, *, wait: bool = True) -> Iterator[sqlite3.Connection]:
@@ -130,7 +146,8 @@ class StoreBase:
         it raises :class:`StoreBusy` at once (an event loop can then retry in a thread).
         """
         if wait:
-            with self._guard() as conn, immediate(conn, self.busy_timeout):
+            # the busy timeout is set by _guard: BEGIN IMMEDIATE waits in SQLite's handler
+            with self._guard() as conn, committing(_begin(conn)):
                 yield conn
             return
         if not self._lock.acquire(blocking=False):
@@ -138,10 +155,8 @@ class StoreBase:
         try:
             conn = self._conn
             try:
-                try:
-                    begin_immediate(conn, 0)
-                finally:
-                    conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout * 1000)}")
+                self._wait_ms(0)
+                _begin(conn)
             except sqlite3.OperationalError as exc:
                 if is_busy(exc):
                     raise StoreBusy(f"context store {self.path} is busy") from exc

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import errno
 import sqlite3
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,7 @@ from agents.core.errors import StoreError
 from agents.store import audit
 from agents.store.db import FORMAT_VERSION
 from agents.store.recorder import StoreRecorder
-from agents.store.store import ContextStore
+from agents.store.store import ContextStore, StoreBusy
 from tests.unit.store.conftest import pref
 
 
@@ -79,6 +81,34 @@ def test_a_write_lock_held_too_long_gives_a_locked_error(tmp_path: Path) -> None
             holder.close()
         assert store.head_info("preference:theme") is None
         store.put("preference:theme", "preference", pref("dark"))
+
+
+def test_a_write_that_may_not_wait_leaves_later_writes_waiting_for_the_lock(
+    tmp_path: Path,
+) -> None:
+    """The recorder's fast path writes with no busy wait; the next write that may wait still
+    waits for a lock held briefly elsewhere, and the fast path still refuses at once."""
+    root = tmp_path / "ctx"
+    with ContextStore(root, busy_timeout=10) as store:
+        store.put("preference:a", "preference", pref("dark"), wait=False)
+        holder = sqlite3.connect(
+            root / "store.sqlite", isolation_level=None, check_same_thread=False
+        )
+        holder.execute("BEGIN IMMEDIATE")
+        release = threading.Timer(0.3, holder.execute, ("ROLLBACK",))
+        release.start()
+        try:
+            started = time.monotonic()
+            with pytest.raises(StoreBusy):
+                store.put("preference:b", "preference", pref("dark"), wait=False)
+            assert time.monotonic() - started < 0.2
+            store.put("preference:b", "preference", pref("light"))  # waits for the rollback
+        finally:
+            release.join()
+            holder.close()
+        assert store.get("preference:b").body == pref("light")
+        store.put("preference:c", "preference", pref("dark"), wait=False)
+        assert store.head_info("preference:c") is not None
 
 
 def test_a_full_disk_fails_the_write_and_leaves_nothing_half_written(tmp_path: Path) -> None:
