@@ -128,3 +128,78 @@ def test_a_writer_killed_with_sigkill_mid_batch_loses_no_acknowledged_write(
                 data = store.blobs.get(body["output_ref"]["blob"])
                 assert json.loads(data).startswith("yyy")
         store.put("preference:after", "preference", {"key": "after", "value": True})
+
+
+GROUPED = textwrap.dedent(
+    """
+    import asyncio, sys
+    from pathlib import Path
+    from agents.core.recorder import ToolCall
+    from agents.store.recorder import StoreRecorder
+    from agents.store.store import ContextStore
+
+    store = ContextStore(Path(sys.argv[1]), actor=f"agent:{sys.argv[2]}", synchronous="FULL")
+    recorder = StoreRecorder(store, sys.argv[2], blob_threshold=4096, state_interval=60,
+                             on_loop=False)
+
+    async def caller(n):
+        i = 0
+        while True:
+            call = ToolCall(sys.argv[2], "local", "search", {"caller": n, "i": i}, "ok", 1.0,
+                            output={"n": i})
+            await recorder.record(call)
+            print(f"{n} {i}", flush=True)  # acknowledged: the call would return now
+            i += 1
+
+    async def main():
+        await asyncio.gather(*(caller(n) for n in range(8)))
+
+    asyncio.run(main())
+    """
+)
+
+
+def test_three_grouped_recorders_killed_mid_batch_lose_no_acknowledged_call(
+    tmp_path: Path,
+) -> None:
+    """Three processes, eight concurrent calls each, all through group commit and the writer
+    lock: after SIGKILL, every acknowledged call is there, the chain verifies and every record
+    is in the search index."""
+    root = tmp_path / "ctx"
+    ContextStore(root).close()
+    names = ["notion", "fizzy", "lokka"]
+    procs = {
+        name: subprocess.Popen(
+            [sys.executable, "-c", GROUPED, str(root), name], stdout=subprocess.PIPE, text=True
+        )
+        for name in names
+    }
+    acked: dict[str, set[tuple[int, int]]] = {name: set() for name in names}
+    deadline = time.monotonic() + 180
+    try:
+        for name, proc in procs.items():
+            assert proc.stdout is not None
+            while len(acked[name]) < 300 and time.monotonic() < deadline:
+                line = proc.stdout.readline()
+                if not line:
+                    break
+                n, i = line.split()
+                acked[name].add((int(n), int(i)))
+    finally:
+        for proc in procs.values():
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+            assert proc.stdout is not None
+            proc.stdout.close()
+    assert all(len(a) >= 300 for a in acked.values()), "a writer stopped early"
+    with ContextStore(root) as store:
+        report = check(store)
+        assert report["ok"], report
+        recorded = {
+            (e.body["agent"], e.body["input"]["caller"], e.body["input"]["i"])
+            for e in store.list("agent_output", limit=1_000_000)
+        }
+        assert {(name, n, i) for name in names for n, i in acked[name]} <= recorded
+        with store.reading() as conn:
+            indexed = conn.execute("SELECT count(*) FROM search").fetchone()[0]
+        assert indexed == len(recorded)

@@ -151,3 +151,31 @@ def test_add_writes_the_same_revision_put_would_and_refuses_an_existing_id(
         store.add("agent_output:01JADD00000000000000000000", "agent_output", body)
     with store.reading() as conn:
         assert audit.verify(conn).ok
+
+
+def test_add_many_writes_every_document_its_audit_rows_and_index_rows_in_one_transaction(
+    store: ContextStore,
+) -> None:
+    """More documents than one statement takes (ROWS_PER_STATEMENT): all written, chained and
+    indexed; with one id already taken, none of the batch is written."""
+    from agents.store.db import ROWS_PER_STATEMENT
+    from agents.store.search import search
+
+    def item(i: int) -> tuple[str, str, dict[str, object]]:
+        body = {"agent": "notion", "handler": f"h{i}", "status": "ok", "outcome": "ok",
+                "started_at": "2026-12-01T00:00:00Z", "duration_ms": 1.0,
+                "input": {"title": f"plan{i}"}}  # fmt: skip
+        return f"agent_output:01JADD{i:020d}", "agent_output", body
+
+    count = 2 * ROWS_PER_STATEMENT + 5
+    added = store.add_many([item(i) for i in range(count)])
+    assert [e.id for e in added] == [item(i)[0] for i in range(count)]
+    for envelope in added[:: ROWS_PER_STATEMENT - 1]:
+        assert store.get(envelope.id).hash == envelope.hash
+    assert [h.id for h in search(store, f"plan{count - 1}")] == [item(count - 1)[0]]
+    with pytest.raises(InputError, match="exists already"):
+        store.add_many([item(i) for i in range(count, count + 40)] + [item(3)])
+    assert len(store.heads({"agent_output"})) == count
+    with store.reading() as conn:
+        report = audit.verify(conn)
+        assert report.ok and report.rows == count
