@@ -147,13 +147,18 @@ class GroupWriter:
         first = self._queue.get()
         if first is None:
             return False
+        locked = False
         if lock is not None:
-            lock.acquire()
+            try:
+                lock.acquire()
+                locked = True
+            except OSError:  # no flock here (ENOLCK…): SQLite's busy handler still serializes
+                pass
         try:
             batch, more = self._claim(first)
             results = self._write(batch) if batch else []
         finally:
-            if lock is not None:
+            if lock is not None and locked:
                 lock.release()
         by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[None], object]]] = {}
         for entry, result in zip(batch, results, strict=True):

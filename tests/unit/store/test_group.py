@@ -160,3 +160,21 @@ async def test_a_writer_lock_held_past_the_busy_timeout_fails_the_calls_and_writ
         assert [e.id for e in store.list("agent_output")] == ["agent_output:" + "2" * 26]
         with store.reading() as conn:
             assert audit.verify(conn).ok
+
+
+async def test_a_writer_lock_that_cannot_be_taken_still_lets_every_call_be_written(
+    store: ContextStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """flock failing (ENOLCK on an odd filesystem) costs the queueing, not the records."""
+
+    def refuse(self: WriterLock) -> None:
+        raise OSError(37, "No locks available")
+
+    monkeypatch.setattr(WriterLock, "acquire", refuse)
+    group = GroupWriter(store, actor="agent:notion")
+    with anyio.fail_after(20):
+        await asyncio.gather(
+            *(group.submit((f"agent_output:{i:026d}", "agent_output", body(i))) for i in range(4))
+        )
+    group.close()
+    assert len(store.list("agent_output")) == 4
