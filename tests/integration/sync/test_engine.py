@@ -395,3 +395,25 @@ def test_edits_to_different_fields_merge_on_their_common_ancestor_from_a_third_m
             "status": "paused",
             "current_tasks": [],
         }
+
+
+def test_a_forged_revision_for_a_held_document_is_refused_again_in_the_next_snapshot(
+    tmp_path: Path,
+) -> None:
+    """A refused mapping is never remembered as agreed with that machine: when its next
+    snapshot names the same foreign revision again, the pull refuses it again."""
+    target = Target("dir", f"dir://{tmp_path / 'remote'}", {}, str(tmp_path))
+    with store_of(target.scratch, "a") as a, store_of(target.scratch, "b") as b:
+        x = a.put("preference:x", "preference", pref(1, "x"))
+        sync(target, a)
+        sync(target, b, "pull")
+        y = a.put("preference:y", "preference", pref(2, "y"))
+        sync(target, a)
+        forge_manifest(tmp_path / "remote", "a", "preference:x", y.hash, identity_of(a))
+        assert y.hash in sync(target, b, "pull").pull.refused
+        a.put("preference:z", "preference", pref(3, "z"))
+        sync(target, a)
+        forge_manifest(tmp_path / "remote", "a", "preference:x", y.hash, identity_of(a))
+        again = sync(target, b, "pull").pull
+        assert "'preference:y'" in again.refused[y.hash]
+        assert b.heads()["preference:x"] == x.hash
