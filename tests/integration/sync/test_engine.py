@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from agents.store import audit
 from agents.store.canonical import canonical
 from agents.store.conflicts import conflicts
 from agents.store.identity import Identity
@@ -417,3 +418,47 @@ def test_a_forged_revision_for_a_held_document_is_refused_again_in_the_next_snap
         again = sync(target, b, "pull").pull
         assert "'preference:y'" in again.refused[y.hash]
         assert b.heads()["preference:x"] == x.hash
+
+
+def test_edits_made_twice_between_pulls_still_merge_on_the_revision_last_pulled(
+    tmp_path: Path,
+) -> None:
+    """A pull fetches only a machine's newest revision of a document, so the revisions in
+    between are not held here and the walk back through parents stops short; the merge base
+    is then the revision last pulled from that machine, and edits to different fields still
+    merge without a conflict."""
+    target = Target("dir", f"dir://{tmp_path / 'remote'}", {}, str(tmp_path))
+    with store_of(target.scratch, "a") as a, store_of(target.scratch, "b") as b:
+        a.put("session:s", "session", {"title": "t0", "status": "active", "current_tasks": []})
+        sync(target, a)
+        sync(target, b, "pull")
+        a.put("session:s", "session", {"title": "t1", "status": "active", "current_tasks": []})
+        a.put("session:s", "session", {"title": "t2", "status": "active", "current_tasks": []})
+        sync(target, a)
+        b.put("session:s", "session", {"title": "t0", "status": "paused", "current_tasks": []})
+        sync(target, b, "pull")
+        assert conflicts(b) == []
+        assert b.get("session:s").body == {"title": "t2", "status": "paused", "current_tasks": []}
+
+
+def test_a_pulled_head_move_is_audited_with_the_sync_actor_and_the_remote(
+    tmp_path: Path,
+) -> None:
+    """The audit row of a head moved by a pull says it was the sync and from which remote,
+    for a new document and for a newer revision of a held one."""
+    target = Target("dir", f"dir://{tmp_path / 'remote'}", {}, str(tmp_path))
+    with store_of(target.scratch, "a") as a, store_of(target.scratch, "b") as b:
+        first = a.put("preference:x", "preference", pref(1, "x"))
+        sync(target, a)
+        sync(target, b, "pull")
+        second = a.put("preference:x", "preference", pref(2, "x"))
+        sync(target, a)
+        sync(target, b, "pull")
+        with b.reading() as conn:
+            rows = audit.query(conn, doc_id="preference:x", op="fast_forward")
+        moves = {(r.old_hash, r.new_hash): (r.actor, r.remote, r.result) for r in rows}
+        remote = f"dir://{tmp_path / 'remote'}"
+        assert moves == {
+            (None, first.hash): ("sync", remote, "ok"),
+            (first.hash, second.hash): ("sync", remote, "ok"),
+        }
