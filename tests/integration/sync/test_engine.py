@@ -462,3 +462,41 @@ def test_a_pulled_head_move_is_audited_with_the_sync_actor_and_the_remote(
             (None, first.hash): ("sync", remote, "ok"),
             (first.hash, second.hash): ("sync", remote, "ok"),
         }
+
+
+def test_the_pull_report_counts_and_names_every_document_it_moved(tmp_path: Path) -> None:
+    """What `agents sync` reports: each document adopted, fast-forwarded, merged or kept
+    is counted once, and the adopted and moved ones are listed with their hashes."""
+    target = Target("dir", f"dir://{tmp_path / 'remote'}", {}, str(tmp_path))
+    with store_of(target.scratch, "a") as a, store_of(target.scratch, "b") as b:
+        x1 = a.put("preference:x", "preference", pref(1, "x"))
+        for s in ("session:s1", "session:s2"):
+            a.put(s, "session", {"title": "t0", "status": "active", "current_tasks": []})
+        sync(target, a)
+        for k in ("preference:k1", "preference:k2"):
+            b.put(k, "preference", pref(1, k))
+        sync(target, b)
+        sync(target, a, "pull")
+        for k in ("preference:k1", "preference:k2"):
+            b.put(k, "preference", pref(2, k))  # newer here: kept
+        x2 = a.put("preference:x", "preference", pref(2, "x"))  # fast-forward
+        y = a.put("preference:y", "preference", pref(1, "y"))  # new here: adopted
+        for s in ("session:s1", "session:s2"):  # edited on both: merged
+            a.put(s, "session", {"title": "t1", "status": "active", "current_tasks": []})
+            b.put(s, "session", {"title": "t0", "status": "paused", "current_tasks": []})
+        sync(target, a)
+        before = b.heads()
+        report = sync(target, b, "pull").pull
+        after = b.heads()
+        assert (report.kept, report.merged) == (2, 2)
+        assert report.fast_forwarded + report.merged == report.changed
+        listed = report.added + report.modified
+        assert len(listed) == report.changed
+        mine = {d for d in after if d.startswith("sync_record:")}  # this pull writes one too
+        moved = {d: h for d, h in after.items() if before.get(d) != h and d not in mine}
+        assert {e["doc_id"]: e["new_hash"] for e in listed if e["doc_id"] not in mine} == moved
+        assert {"doc_id": "preference:y", "new_hash": y.hash} in report.added
+        assert {"doc_id": "preference:x", "old_hash": x1.hash, "new_hash": x2.hash} in (
+            report.modified
+        )
+        assert all(e["old_hash"] == before[e["doc_id"]] for e in report.modified)
