@@ -16,8 +16,9 @@ touched. The scratch copy is kept between runs, so a second run re-checks only w
 re-runs just those, which is how a kill is shown after a test is added. Mutmut always runs
 at ``nice -n 19``: the machine is shared.
 
-``--budget MINUTES`` stops a run after that long;
-the mutants it did not reach stay "not checked" and the next run goes on from there.
+``--budget MINUTES`` stops a run after that long
+(mutmut and its test runs are terminated; each verdict was saved as it arrived): the mutants it
+did not reach stay "not checked" and the next run goes on from there.
 
 At the end the counts per status go to ``.bench/mutation/<target>/summary.json`` and every
 mutant not killed is listed in ``survivors.txt``; ``mutmut show <name>`` in
@@ -259,12 +260,15 @@ def main() -> int:
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     run = ["nice", "-n", "19", str(MUTMUT), "run", "--max-children", str(args.max_children)]
     started = time.monotonic()
-    proc = subprocess.Popen([*run, *args.mutants], cwd=work, env=env)
+    proc = subprocess.Popen([*run, *args.mutants], cwd=work, env=env, start_new_session=True)
     try:
         code = proc.wait(timeout=None if args.budget is None else args.budget * 60)
     except subprocess.TimeoutExpired:
-        proc.send_signal(signal.SIGINT)  # mutmut stops its workers and saves what it has
+        # mutmut ignores SIGINT while it runs mutants; every verdict is saved as it arrives,
+        # so stopping it and its test runs loses only the mutants in flight
+        os.killpg(proc.pid, signal.SIGTERM)
         code = proc.wait()
+        print(f"stopped after the budget of {args.budget} minutes")
     elapsed = time.monotonic() - started
     counts, others = _summary(work, env)
     (work / "survivors.txt").write_text("".join(f"{line}\n" for line in others))
