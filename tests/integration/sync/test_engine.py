@@ -500,3 +500,38 @@ def test_the_pull_report_counts_and_names_every_document_it_moved(tmp_path: Path
             report.modified
         )
         assert all(e["old_hash"] == before[e["doc_id"]] for e in report.modified)
+
+
+def test_a_conflict_records_both_heads_and_their_common_ancestor(tmp_path: Path) -> None:
+    """Whether it waits for review (overlapping text) or was settled by the latest clock (one
+    field on both), the conflict row names the local head, the remote head and the revision
+    both came from, which is what a review diffs against."""
+    target = Target("dir", f"dir://{tmp_path / 'remote'}", {}, str(tmp_path))
+
+    def md(text: str) -> dict[str, str]:
+        return {"path": "CLAUDE.md", "format": "markdown", "text": text}
+
+    with store_of(target.scratch, "a") as a, store_of(target.scratch, "b") as b:
+        text0 = a.put("claude_file:user/CLAUDE.md", "claude_file", md("# Me\nrule one\n"))
+        url0 = a.put("mcp_server:n", "mcp_server", {"name": "n", "transport": "http", "url": "u0"})
+        sync(target, a)
+        sync(target, b, "pull")
+        text_a = a.put("claude_file:user/CLAUDE.md", "claude_file", md("# Me\nrule ONE\n"))
+        url_a = a.put("mcp_server:n", "mcp_server", {"name": "n", "transport": "http", "url": "a"})
+        sync(target, a)
+        text_b = b.put("claude_file:user/CLAUDE.md", "claude_file", md("# Me\nrule 1\n"))
+        url_b = b.put("mcp_server:n", "mcp_server", {"name": "n", "transport": "http", "url": "b"})
+        sync(target, b, "pull")
+        rows = {(c.doc_id, c.status): c for c in conflicts(b, None)}
+        review = rows["claude_file:user/CLAUDE.md", "needs_review"]
+        assert (review.local_hash, review.remote_hash, review.base_hash) == (
+            text_b.hash,
+            text_a.hash,
+            text0.hash,
+        )
+        settled = rows["mcp_server:n", "auto_resolved"]
+        assert (settled.local_hash, settled.remote_hash, settled.base_hash) == (
+            url_b.hash,
+            url_a.hash,
+            url0.hash,
+        )
