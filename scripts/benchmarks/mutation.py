@@ -67,7 +67,14 @@ TARGETS: dict[str, tuple[list[str], list[str]]] = {
         ["agents/sync/limits.py", "agents/sync/quarantine.py", "agents/sync/urls.py"],
         SYNC_TESTS,
     ),
-    "lokka-guard": (["agents/lokka/guard.py"], ["tests/unit/lokka", "tests/contract/lokka"]),
+    "lokka-guard": (
+        ["agents/lokka/guard.py"],
+        [
+            "tests/unit/lokka/test_guard_targets.py",
+            "tests/unit/lokka/test_paths.py",
+            "tests/contract/lokka",
+        ],
+    ),
     "claude-risk": (["agents/claude/risk.py"], CLAUDE_TESTS),
     "claude-approval": (["agents/claude/approval.py"], CLAUDE_TESTS),
     "claude-apply": (
