@@ -61,7 +61,10 @@ CLAUDE_TESTS = ["tests/unit/claude", "tests/unit/cli/test_skill.py"]
 TARGETS: dict[str, tuple[list[str], list[str]]] = {
     # guards and safety code first
     "sync-pull": (["agents/sync/pull.py"], SYNC_TESTS),
-    "sync-trust": (["agents/sync/trust.py"], SYNC_TESTS),
+    "sync-trust": (
+        ["agents/sync/trust.py"],
+        ["tests/unit/cli/test_machines_cli.py", *SYNC_TESTS],  # `agents machines` reads trust
+    ),
     "sync-keys": (["agents/sync/keys.py"], SYNC_TESTS),
     "sync-limits": (
         ["agents/sync/limits.py", "agents/sync/quarantine.py", "agents/sync/urls.py"],

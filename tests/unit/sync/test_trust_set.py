@@ -4,13 +4,15 @@ those decisions name; forged decisions change nothing; the latest decision wins.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agents.store.identity import Identity
-from agents.sync.trust import PURPOSE, compute
+from agents.store.identity import Identity, fingerprint
+from agents.store.store import ContextStore
+from agents.sync.trust import PURPOSE, compute, decide, machines, note_seen, trusted_set
 
 NAMES = ["me", "m1", "m2", "m3", "m4"]
 KEYS = {n: Identity.generate() for n in [*NAMES, "attacker"]}
@@ -92,3 +94,46 @@ def test_trust_reaches_through_trusted_machines_and_stops_at_revoked_ones() -> N
     assert set(compute("me", own, revoked).keys) == {"me"}
     about_me = [decision("m1", "me", False, 9, "m1"), *chain]
     assert compute("me", own, about_me).trusts("me", own)
+
+
+def test_every_decision_in_the_store_counts_however_many_machines_were_trusted(
+    tmp_path: Path,
+) -> None:
+    """Sixty machines trusted one after another all stay trusted: an old decision is never
+    dropped from the trusted set for being old."""
+    with ContextStore(tmp_path / "me", machine_id="me", actor="cli") as store:
+        keys = {f"m{i:02d}": Identity.generate().public_key for i in range(60)}
+        for machine, key in keys.items():
+            decide(store, machine, key, trusted=True)
+        trust = trusted_set(store)
+        assert all(trust.trusts(machine, key) for machine, key in keys.items())
+
+
+def test_machines_list_shows_trust_with_the_key_each_machine_presents(tmp_path: Path) -> None:
+    """`agents machines list`: a machine trusted but never seen shows its trusted key; one
+    whose head presents another key than the trusted one is shown untrusted, with the key it
+    presents; a revoked machine never seen has no key; this machine is marked as such."""
+    k1, k2, k3 = (Identity.generate().public_key for _ in range(3))
+    with ContextStore(tmp_path / "me", machine_id="me", actor="cli") as store:
+        decide(store, "quiet", k1, trusted=True)
+        decide(store, "swapped", k2, trusted=True)
+        note_seen(store, "swapped", k3, "2026-12-01T00:00:00Z")
+        decide(store, "gone", k1, trusted=False)
+        rows = {r.id: r.as_dict() for r in machines(store)}
+    assert set(rows) == {"me", "quiet", "swapped", "gone"}
+    assert rows["quiet"] == {
+        "id": "quiet",
+        "fingerprint": fingerprint(k1),
+        "trusted": True,
+        "this": False,
+        "last_seen": None,
+    }
+    assert rows["swapped"] == {
+        "id": "swapped",
+        "fingerprint": fingerprint(k3),
+        "trusted": False,
+        "this": False,
+        "last_seen": "2026-12-01T00:00:00Z",
+    }
+    assert rows["gone"]["fingerprint"] is None and rows["gone"]["trusted"] is False
+    assert rows["me"]["this"] and rows["me"]["trusted"]
