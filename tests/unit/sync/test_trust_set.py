@@ -7,9 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from agents.core.errors import InputError
 from agents.store.identity import Identity, fingerprint
 from agents.store.store import ContextStore
 from agents.sync.trust import PURPOSE, compute, decide, machines, note_seen, trusted_set
@@ -137,3 +139,12 @@ def test_machines_list_shows_trust_with_the_key_each_machine_presents(tmp_path: 
     }
     assert rows["gone"]["fingerprint"] is None and rows["gone"]["trusted"] is False
     assert rows["me"]["this"] and rows["me"]["trusted"]
+
+
+def test_a_decision_about_this_machine_is_refused_saying_it_always_trusts_itself(
+    tmp_path: Path,
+) -> None:
+    with ContextStore(tmp_path / "me", machine_id="me", actor="cli") as store:
+        with pytest.raises(InputError, match="me is this machine: a machine always trusts"):
+            decide(store, "me", Identity.generate().public_key, trusted=False)
+        assert trusted_set(store).trusts("me")
