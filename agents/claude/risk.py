@@ -100,8 +100,8 @@ def _server(desired: Any) -> str:
     if not isinstance(desired, Mapping):
         return "MCP server"
     if desired.get("command"):
-        args = " ".join(str(a) for a in desired.get("args") or [])
-        return f"MCP server runs `{desired['command']} {args}`".strip()[:160] + (
+        command = " ".join(str(a) for a in [desired["command"], *(desired.get("args") or [])])
+        return f"MCP server runs `{command}`"[:160] + (
             " with env " + ", ".join(sorted(desired["env"])) if desired.get("env") else ""
         )
     return f"MCP server at {str(desired.get('url'))[:120]}" + (
