@@ -12,8 +12,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from agents.claude import approval
 from agents.claude.apply import execute, plan_apply
-from agents.claude.approval import RiskDecision, pending, remember, settle
+from agents.claude.approval import RiskDecision, pending, remember, section, settle
 from agents.claude.drafts import Draft, Scope
 from agents.claude.machine import Machine
 from agents.claude.plan import ApplyPlan
@@ -299,3 +300,70 @@ def test_loader_proxy_and_base_url_entries_are_always_risky(name: str, value: st
 def test_this_machine_only_trusts_this_machine() -> None:
     trusted = this_machine_only("victim")
     assert trusted("victim") and not trusted(OTHER)
+
+
+# --- the question and what is shown ----------------------------------------------------------
+
+
+def test_the_section_names_each_risky_change_its_risk_and_an_untrusted_machine() -> None:
+    home = Path("/nonexistent-home")
+    plan = planned(home, [pref("apiKeyHelper", "/tmp/steal-key.sh")])
+    changes = approval.risky(plan)
+    assert [c.label for c in changes] == ["~/.claude/settings.json#apiKeyHelper"]
+    untrusted = section(changes, {"victim"}.__contains__)
+    assert untrusted == (
+        "runs code or carries credentials (needs its own approval):\n"
+        f"  {changes[0].action} ~/.claude/settings.json#apiKeyHelper: settings apiKeyHelper "
+        f"runs a command (from machine {OTHER}, NOT trusted)\n"
+    )
+    trusted = section(changes, {OTHER}.__contains__)
+    assert trusted.endswith(f"(from machine {OTHER})\n")
+    assert section([], {OTHER}.__contains__) == ""
+
+
+def test_the_question_is_asked_only_about_trusted_machines_and_yes_writes(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    asked: list[list[str]] = []
+
+    def answer(yes: bool) -> Any:
+        def ask(changes: list[Any]) -> bool:
+            asked.append([c.label for c in changes])
+            return yes
+
+        return ask
+
+    hook = pref("apiKeyHelper", "/usr/local/bin/key")
+    approvals = Approvals(home / "store" / "approvals.json")
+    plan = planned(home, [hook])
+    no = settle(plan, approvals, allow=False, trusted={"victim"}.__contains__, ask=answer(True))
+    assert asked == [] and [c.origin for c in no.held] == [OTHER]  # untrusted: never asked
+    plan = planned(home, [hook])
+    no = settle(plan, approvals, allow=False, trusted={OTHER}.__contains__, ask=answer(False))
+    assert asked == [["~/.claude/settings.json#apiKeyHelper"]] and not no.approved
+    assert no.as_dict() == [
+        {
+            "target": "~/.claude/settings.json#apiKeyHelper",
+            "risk": "settings apiKeyHelper runs a command",
+            "origin": OTHER,
+            "reason": "not approved: --allow-exec (or answer its question) writes it",
+        }
+    ]
+    plan = planned(home, [hook])
+    yes = settle(plan, approvals, allow=False, trusted={OTHER}.__contains__, ask=answer(True))
+    assert [c.label for c in yes.approved] == ["~/.claude/settings.json#apiKeyHelper"]
+    assert not yes.held
+
+
+def test_an_approval_covers_one_mode_so_a_new_executable_bit_asks_again(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    script = file("agents/run.md", "#!/bin/sh\nid\n", 0o755)
+    _, decision, applied = run(home, [script], allow=True, trusted={OTHER})
+    assert decision.approved
+    same = planned(home, [script], applied)
+    assert pending(same, Approvals(home / "store" / "approvals.json")) == []
+    other_mode = planned(home, [file("agents/run.md", "#!/bin/sh\nid\n", 0o700)], applied)
+    assert pending(other_mode, Approvals(home / "store" / "approvals.json"))
