@@ -14,8 +14,11 @@ one document it needs in full.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import re
 import sqlite3
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +31,7 @@ __all__ = [
     "INDEX_SCHEMA",
     "Hit",
     "TimelineEntry",
+    "bulk_indexed",
     "create_index",
     "match_expression",
     "reindex",
@@ -96,6 +100,36 @@ def create_index(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
     if new:
         conn.execute(_INSERT + _ROW)
+
+
+# FTS5's segment merging during a bulk insert: none until a level holds this many segments
+# (docs/performance.md); the index's own settings come back before the transaction commits
+_BULK_MERGE = {"automerge": 0, "crisismerge": 64}
+_MERGE_DEFAULTS = {"automerge": 4, "crisismerge": 16}
+
+
+@contextlib.contextmanager
+def bulk_indexed(conn: sqlite3.Connection, ids: Sequence[str]) -> Iterator[None]:
+    """Inside a write transaction that inserts the documents ``ids`` into ``docs`` (a
+    restore adopting thousands): they are indexed in one statement after the inserts
+    instead of by the per-row trigger, which is set aside meanwhile. DDL is transactional
+    in SQLite, so no other connection ever sees the trigger missing, and the index holds
+    every document when the transaction commits, as with the trigger."""
+    saved = dict(_MERGE_DEFAULTS)
+    saved.update(conn.execute("SELECT k, v FROM search_config WHERE k IN (?, ?)", tuple(saved)))
+    conn.execute("DROP TRIGGER IF EXISTS docs_search_insert")
+    for key, value in _BULK_MERGE.items():
+        conn.execute("INSERT INTO search(search, rank) VALUES (?, ?)", (key, value))
+    try:
+        yield
+        conn.execute(
+            _INSERT + _ROW + " AND d.id IN (SELECT value FROM json_each(?))", (json.dumps(ids),)
+        )
+    finally:
+        with contextlib.suppress(sqlite3.Error):  # a failed transaction rolls all this back
+            for key, value in saved.items():
+                conn.execute("INSERT INTO search(search, rank) VALUES (?, ?)", (key, value))
+            conn.execute(INDEX_SCHEMA[2])
 
 
 @dataclass(frozen=True)

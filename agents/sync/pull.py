@@ -24,6 +24,7 @@ from agents.store.conflicts import close_superseded, record_conflict
 from agents.store.db import rows_in
 from agents.store.identity import fingerprint
 from agents.store.replication import point_head, receive_many
+from agents.store.search import bulk_indexed
 from agents.store.store import ContextStore
 from agents.sync.ancestry import find_base
 from agents.sync.keys import blob_key, object_key
@@ -302,13 +303,14 @@ def _adopt(
             report.refused[digest] = (
                 f"the manifest names {digest} for {doc!r}, a revision of another document"
             )
-    conn.executemany(
-        "INSERT INTO docs(id, kind, head, content_hash, vv, hlc, deleted, updated_at) "
-        "SELECT doc_id, kind, hash, content_hash, json_extract(envelope, '$.rev.vv'), "
-        "json_extract(envelope, '$.hlc'), json_extract(envelope, '$.deleted'), ? "
-        "FROM revisions WHERE hash = ?",
-        [(now_iso(), h) for h in adopted.values()],
-    )
+    with bulk_indexed(conn, list(adopted)):
+        conn.executemany(
+            "INSERT INTO docs(id, kind, head, content_hash, vv, hlc, deleted, updated_at) "
+            "SELECT doc_id, kind, hash, content_hash, json_extract(envelope, '$.rev.vv'), "
+            "json_extract(envelope, '$.hlc'), json_extract(envelope, '$.deleted'), ? "
+            "FROM revisions WHERE hash = ?",
+            [(now_iso(), h) for h in adopted.values()],
+        )
     audit.append_many(
         conn,
         machine=ctx.store.machine_id,
