@@ -4,6 +4,8 @@ result goes back to the client. Outputs larger than ``CONTEXT_BLOB_THRESHOLD`` g
 from __future__ import annotations
 
 import json
+import sqlite3
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -17,16 +19,88 @@ from agents.core.redact import mask
 from agents.core.settings import EnvLayers
 from agents.store.canonical import canonical, iso_of, ulid
 from agents.store.config import StoreSettings, open_store
+from agents.store.db import connect
 from agents.store.envelope import Envelope
 from agents.store.group import GroupWriter
 from agents.store.machine import record_agents
 from agents.store.store import ContextStore, StoreBusy
 
-__all__ = ["StoreRecorder", "open_store_recorder", "output_body"]
+__all__ = [
+    "CHECKPOINT_EVERY",
+    "Checkpointer",
+    "StoreRecorder",
+    "open_store_recorder",
+    "output_body",
+]
 
 log = get_logger(__name__)
 
 PREVIEW = 200
+# a recorded call adds about 20 pages to the WAL: a checkpoint about every 1,000 pages, as
+# SQLite's own automatic checkpoint would (docs/performance.md)
+CHECKPOINT_EVERY = 50
+
+
+class Checkpointer:
+    """Copies the WAL back into the database (a PASSIVE checkpoint) on its own thread and
+    connection, so that no recorded call waits for it.
+
+    SQLite checkpoints automatically at the end of the commit that takes the WAL past 1,000
+    pages; with ``synchronous=NORMAL`` that is also where it syncs to disk, and the call
+    whose commit it was waited for both. A recorder's connection turns that off
+    (``wal_autocheckpoint=0``) and calls :meth:`committed` after each write; every
+    ``every`` writes this thread checkpoints instead. A commit is durable as before (a
+    WAL commit does not depend on the checkpoint); other connections to the store keep
+    checkpointing as usual, and a PASSIVE checkpoint never blocks a writer or a reader.
+    """
+
+    def __init__(self, store: ContextStore, every: int = CHECKPOINT_EVERY) -> None:
+        self.store = store
+        self.every = every
+        self.done = 0  # checkpoints run (for tests and benchmarks)
+        self._writes = 0
+        self._wake = threading.Event()
+        self._stop = False
+        self._thread: threading.Thread | None = None
+        with store.reading() as conn:
+            conn.execute("PRAGMA wal_autocheckpoint=0")
+
+    def committed(self) -> None:
+        """One more write on the recorder's connection; every ``every``, wake the thread."""
+        self._writes += 1
+        if self._writes < self.every:
+            return
+        self._writes = 0
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="checkpoint", daemon=True)
+            self._thread.start()
+        self._wake.set()
+
+    def _run(self) -> None:
+        store = self.store
+        conn: sqlite3.Connection | None = None
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            if self._stop:
+                break
+            try:
+                if conn is None:
+                    conn = connect(store.path, synchronous=store.synchronous, busy_timeout=1)
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                self.done += 1
+            except (AgentError, sqlite3.Error) as exc:  # the next one retries; calls go on
+                log.warning("checkpoint_failed", path=str(store.path), reason=str(exc))
+        if conn is not None:
+            conn.close()
+
+    def close(self) -> None:
+        """Stop the thread (a checkpoint under way finishes first)."""
+        if self._thread is not None:
+            self._stop = True
+            self._wake.set()
+            self._thread.join(timeout=30)
+            self._thread = None
 
 
 def output_body(call: ToolCall, store: ContextStore, threshold: int) -> dict[str, Any]:
@@ -76,6 +150,7 @@ class StoreRecorder:
         self.state_interval = state_interval
         self._actor = f"agent:{agent}"
         self._group = GroupWriter(store, actor=self._actor)
+        self._checkpoints = Checkpointer(store)
 
     def write(self, call: ToolCall, *, wait: bool = True) -> Envelope:
         """Record ``call`` (blocking); return the stored revision.
@@ -109,10 +184,12 @@ class StoreRecorder:
         if self.on_loop and self._group.idle and not large:
             try:  # the body is built once, whichever way it is written
                 self.store.add(doc_id, "agent_output", body, actor=self._actor, wait=False)
+                self._checkpoints.committed()
                 return
             except StoreBusy:
                 pass
         await self._group.submit((doc_id, "agent_output", body))
+        self._checkpoints.committed()
 
     def _large(self, output: Any) -> bool:
         if output is None or isinstance(output, bool | int | float):
@@ -138,8 +215,9 @@ class StoreRecorder:
         )
 
     async def aclose(self) -> None:
-        """Stop the group writer and close the store connection."""
+        """Stop the group writer and the checkpoints, close the store connection."""
         self._group.close()
+        self._checkpoints.close()
         self.store.close()
 
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Annotated, Any
 
+import anyio
 import pytest
 from mcp import Client
 from pydantic import Field
@@ -14,7 +15,7 @@ from agents.core.recorder import annotate_call
 from agents.core.redact import mask
 from agents.core.registry import ToolRegistry
 from agents.store import audit
-from agents.store.recorder import StoreRecorder
+from agents.store.recorder import CHECKPOINT_EVERY, StoreRecorder
 from agents.store.store import ContextStore
 from tests.results import text_of
 from tests.unit.core.util import server_for
@@ -180,3 +181,25 @@ def test_agents_record_with_their_own_synchronous_setting_and_people_write_with_
     full = open_store_recorder(layers, "notion")
     assert full is not None and not full.on_loop
     full.store.close()
+
+
+async def test_the_wal_is_checkpointed_on_its_own_thread_not_in_a_calls_commit(
+    store: ContextStore, recorder: StoreRecorder
+) -> None:
+    """The recorder's connection never checkpoints in a commit; every CHECKPOINT_EVERY
+    records a thread copies the WAL into the database, and every record stays readable."""
+    with store.reading() as conn:
+        assert conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+    database = store.path.stat().st_size
+    async with Client(server_for(registry(), recorder=recorder)) as client:
+        for i in range(CHECKPOINT_EVERY + 3):
+            await client.call_tool("create_page", {"title": f"Plan {i}"})
+        for _ in range(300):  # the thread runs once the 50th record is written
+            if recorder._checkpoints.done:
+                break
+            await anyio.sleep(0.05)
+    assert recorder._checkpoints.done == 1
+    assert store.path.stat().st_size > database  # pages copied into the database file
+    await recorder.aclose()
+    with ContextStore(store.directory) as again:
+        assert len(again.list("agent_output", limit=100)) == CHECKPOINT_EVERY + 3
