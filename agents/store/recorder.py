@@ -52,28 +52,37 @@ class Checkpointer:
     ``every`` writes this thread checkpoints instead. A commit is durable as before (a
     WAL commit does not depend on the checkpoint); other connections to the store keep
     checkpointing as usual, and a PASSIVE checkpoint never blocks a writer or a reader.
+
+    Only with ``synchronous=NORMAL`` (how agents record by default): with ``FULL`` every
+    commit syncs anyway, and SQLite's own checkpoint is left alone.
     """
 
     def __init__(self, store: ContextStore, every: int = CHECKPOINT_EVERY) -> None:
         self.store = store
-        self.every = every
+        self.every = every if store.synchronous == "NORMAL" else 0
         self.done = 0  # checkpoints run (for tests and benchmarks)
         self._writes = 0
         self._wake = threading.Event()
+        self._lock = threading.Lock()
         self._stop = False
         self._thread: threading.Thread | None = None
-        with store.reading() as conn:
-            conn.execute("PRAGMA wal_autocheckpoint=0")
+        if self.every:
+            with store.reading() as conn:
+                conn.execute("PRAGMA wal_autocheckpoint=0")
 
     def committed(self) -> None:
-        """One more write on the recorder's connection; every ``every``, wake the thread."""
-        self._writes += 1
-        if self._writes < self.every:
+        """One more write on the recorder's connection (from any thread); every ``every``,
+        wake the thread."""
+        if not self.every:
             return
-        self._writes = 0
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="checkpoint", daemon=True)
-            self._thread.start()
+        with self._lock:
+            self._writes += 1
+            if self._writes < self.every:
+                return
+            self._writes = 0
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="checkpoint", daemon=True)
+                self._thread.start()
         self._wake.set()
 
     def _run(self) -> None:
@@ -159,9 +168,11 @@ class StoreRecorder:
             StoreBusy: ``wait`` is False and the write lock is held elsewhere.
         """
         body = output_body(call, self.store, self.blob_threshold)
-        return self.store.add(
+        written = self.store.add(
             f"agent_output:{ulid()}", "agent_output", body, actor=self._actor, wait=wait
         )
+        self._checkpoints.committed()
+        return written
 
     async def record(self, call: ToolCall) -> None:
         """Record ``call``; returns once it is committed.
@@ -213,6 +224,7 @@ class StoreRecorder:
             heartbeat=self.state_interval,
             env=self.env,
         )
+        self._checkpoints.committed()
 
     async def aclose(self) -> None:
         """Stop the group writer and the checkpoints, close the store connection."""

@@ -184,22 +184,27 @@ def test_agents_record_with_their_own_synchronous_setting_and_people_write_with_
 
 
 async def test_the_wal_is_checkpointed_on_its_own_thread_not_in_a_calls_commit(
-    store: ContextStore, recorder: StoreRecorder
+    tmp_path: Path, store: ContextStore, recorder: StoreRecorder
 ) -> None:
-    """The recorder's connection never checkpoints in a commit; every CHECKPOINT_EVERY
-    records a thread copies the WAL into the database, and every record stays readable."""
-    with store.reading() as conn:
+    """Recording with synchronous=NORMAL, the connection never checkpoints in a commit;
+    every CHECKPOINT_EVERY records a thread copies the WAL into the database, and every
+    record stays readable. With FULL, SQLite's own checkpoint is left alone."""
+    with store.reading() as conn:  # FULL
+        assert conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
+    normal = ContextStore(tmp_path / "normal", machine_id="m-test", synchronous="NORMAL")
+    rec = StoreRecorder(normal, "notion", blob_threshold=2048, state_interval=60)
+    with normal.reading() as conn:
         assert conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
-    database = store.path.stat().st_size
-    async with Client(server_for(registry(), recorder=recorder)) as client:
+    database = normal.path.stat().st_size
+    async with Client(server_for(registry(), recorder=rec)) as client:
         for i in range(CHECKPOINT_EVERY + 3):
             await client.call_tool("create_page", {"title": f"Plan {i}"})
         for _ in range(300):  # the thread runs once the 50th record is written
-            if recorder._checkpoints.done:
+            if rec._checkpoints.done:
                 break
             await anyio.sleep(0.05)
-    assert recorder._checkpoints.done == 1
-    assert store.path.stat().st_size > database  # pages copied into the database file
-    await recorder.aclose()
-    with ContextStore(store.directory) as again:
+    assert rec._checkpoints.done == 1
+    assert normal.path.stat().st_size > database  # pages copied into the database file
+    await rec.aclose()
+    with ContextStore(normal.directory) as again:
         assert len(again.list("agent_output", limit=100)) == CHECKPOINT_EVERY + 3
