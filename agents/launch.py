@@ -17,7 +17,7 @@ import anyio
 from agents.catalog import by_name, port_of, resolve_token
 from agents.core.errors import AgentError
 from agents.core.identity import INSTANCE_ENV
-from agents.core.logs import configure_logging, get_logger
+from agents.core.logs import configure_logging, get_logger, lines_after_response
 from agents.core.recorder import NullRecorder, Recorder
 from agents.core.runtime import AgentRuntime, AgentSpec, RecorderFactory
 from agents.core.server import build_server
@@ -102,7 +102,7 @@ async def _serve_http(server: Any, port: int) -> None:
 
     app = server.streamable_http_app(stateless_http=True, host="127.0.0.1")
     config = uvicorn.Config(
-        app,
+        lines_after_response(app),
         host="127.0.0.1",
         port=port,
         log_config=None,
