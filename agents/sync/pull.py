@@ -285,6 +285,15 @@ def _heads(conn: sqlite3.Connection, docs: list[str]) -> set[str]:
     return {r[0] for r in rows_in(conn, "SELECT id FROM docs WHERE id IN ({marks})", docs)}
 
 
+# a document new here takes the revision's head as it is (params: updated_at, revision hash)
+ADOPT_SQL = (
+    "INSERT INTO docs(id, kind, head, content_hash, vv, hlc, deleted, updated_at) "
+    "SELECT doc_id, kind, hash, content_hash, json_extract(envelope, '$.rev.vv'), "
+    "json_extract(envelope, '$.hlc'), json_extract(envelope, '$.deleted'), ? "
+    "FROM revisions WHERE hash = ?"
+)
+
+
 def _adopt(
     ctx: SyncContext, conn: sqlite3.Connection, fresh: dict[str, str], report: PullReport
 ) -> dict[str, str]:
@@ -304,13 +313,7 @@ def _adopt(
                 f"the manifest names {digest} for {doc!r}, a revision of another document"
             )
     with bulk_indexed(conn, list(adopted)):
-        conn.executemany(
-            "INSERT INTO docs(id, kind, head, content_hash, vv, hlc, deleted, updated_at) "
-            "SELECT doc_id, kind, hash, content_hash, json_extract(envelope, '$.rev.vv'), "
-            "json_extract(envelope, '$.hlc'), json_extract(envelope, '$.deleted'), ? "
-            "FROM revisions WHERE hash = ?",
-            [(now_iso(), h) for h in adopted.values()],
-        )
+        conn.executemany(ADOPT_SQL, [(now_iso(), h) for h in adopted.values()])
     audit.append_many(
         conn,
         machine=ctx.store.machine_id,

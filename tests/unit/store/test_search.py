@@ -14,6 +14,7 @@ from agents.core.errors import InputError, NotFoundError
 from agents.store import search
 from agents.store.db import FORMAT_VERSION
 from agents.store.store import ContextStore
+from agents.sync.pull import ADOPT_SQL  # what a pull runs for documents new here
 
 
 def session(title: str, summary: str = "", project: str | None = None) -> dict[str, object]:
@@ -155,12 +156,6 @@ def test_any_text_is_a_valid_query(text: str) -> None:
         db.execute("SELECT rowid FROM t WHERE t MATCH ?", (expression,)).fetchall()
 
 
-ADOPT = (  # what a pull does for documents new to this store (agents.sync.pull._adopt)
-    "INSERT INTO docs(id, kind, head, content_hash, vv, hlc, deleted, updated_at) "
-    "SELECT doc_id, kind, hash, content_hash, json_extract(envelope, '$.rev.vv'), "
-    "json_extract(envelope, '$.hlc'), json_extract(envelope, '$.deleted'), ? FROM revisions "
-    "WHERE hash = ?"
-)
 INDEXED = "SELECT doc_id, kind, title, body, project, machine FROM search ORDER BY doc_id"
 
 
@@ -183,7 +178,7 @@ def test_a_bulk_insert_is_indexed_as_the_trigger_indexes_it(store: ContextStore)
         settings_before = _settings(conn)
         conn.execute("DELETE FROM docs")
     with store.transaction() as conn, search.bulk_indexed(conn, [d for d, _ in heads]):
-        conn.executemany(ADOPT, [("2026-01-01T00:00:00.000Z", h) for _, h in heads])
+        conn.executemany(ADOPT_SQL, [("2026-01-01T00:00:00.000Z", h) for _, h in heads])
     with store.reading() as conn:
         assert conn.execute(INDEXED).fetchall() == by_trigger
         assert _settings(conn) == settings_before
