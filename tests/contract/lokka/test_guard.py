@@ -180,3 +180,21 @@ async def test_a_call_whose_url_would_pass_8192_characters_is_refused_before_any
         assert "characters long, more than the 8192 this agent sends" in text, (tool, text)
         assert len(text) < 2100
     assert graph.requests == []
+
+
+async def test_a_write_naming_an_object_that_does_not_exist_says_which_parameter_and_what(
+    agent: Agent, graph: FakeGraph
+) -> None:
+    text = await agent.error("disable_user", user="nobody@contoso.com", confirm=True)
+    assert "user='nobody@contoso.com': no such user in tenant" in text, text
+    assert graph.writes() == []
+
+
+async def test_the_guard_reads_a_target_back_with_every_name_a_protection_may_use(
+    agent: Agent, graph: FakeGraph
+) -> None:
+    """The read-back asks for the names explicitly ($select), not Graph's default set."""
+    await agent.call("disable_user", user=ADA)
+    [read] = graph.sent("GET", f"/v1.0/users/{ADA}")
+    names = "id,userPrincipalName,displayName,mail,usageLocation,accountEnabled"
+    assert read.query["$select"] == names
