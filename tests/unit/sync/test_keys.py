@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from agents.core.errors import InputError
 from agents.sync.keys import (
@@ -15,6 +18,7 @@ from agents.sync.keys import (
     blob_key,
     head_key,
     is_conflict_copy,
+    is_key,
     is_mutable,
     object_key,
     parse_key,
@@ -127,3 +131,36 @@ def test_only_heads_and_meta_are_mutable() -> None:
 def test_conflict_copies_of_common_sync_tools_are_recognised(name: str, conflict: bool) -> None:
     """Syncthing, Dropbox and Drive loser names are spotted; ordinary names are not."""
     assert is_conflict_copy(name) is conflict
+
+
+@given(st.sampled_from([object_key(H), blob_key(H), snapshot_key("m1", U), head_key("m1")]))
+def test_a_key_with_a_trailing_slash_is_not_a_key_though_a_prefix_may_end_with_one(
+    key: str,
+) -> None:
+    assert is_key(key) and not is_key(f"{key}/")
+    assert validate_prefix(f"{key}/") == f"{key}/"
+
+
+@pytest.mark.parametrize("kind", ["snapshots", "audit"])
+@pytest.mark.parametrize("machine", ["m.1", "-m1", "a" * 65])
+def test_parse_key_refuses_a_per_machine_key_whose_machine_id_is_malformed(
+    kind: str, machine: str
+) -> None:
+    suffix = ".json" if kind == "snapshots" else ".jsonl"
+    with pytest.raises(InputError, match="not part of the key layout"):
+        parse_key(f"{kind}/{machine}/{U}{suffix}")
+
+
+def test_malformed_parts_and_prefixes_are_refused_saying_what_is_expected() -> None:
+    with pytest.raises(
+        InputError, match=re.escape("invalid machine id 'm.1': 1-64 letters, digits, '_' or")
+    ):
+        head_key("m.1")
+    with pytest.raises(InputError, match="starting with a letter or digit"):
+        head_key("-m1")
+    with pytest.raises(InputError, match="invalid ULID 'x': expected 26 Crockford base32"):
+        snapshot_key("m1", "x")
+    with pytest.raises(
+        InputError, match=re.escape("invalid remote key prefix '../': empty, '.' and '..'")
+    ):
+        validate_prefix("../")
