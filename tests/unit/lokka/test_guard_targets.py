@@ -28,8 +28,9 @@ def test_a_target_carries_every_name_graph_returned_so_any_pattern_can_match_it(
 def test_an_answer_naming_no_object_id_is_unresolved_so_the_write_is_refused(answer: Any) -> None:
     """Without an id there is nothing to check the protections against."""
     target = _readable("user", answer, "alice@contoso.com")
-    assert target.unresolved is not None
+    assert target.unresolved == "Graph's answer names no object id"
     assert target.names == ("alice@contoso.com",) and target.label == "user:alice@contoso.com"
+    assert target.id == "alice@contoso.com"  # the refusal names the reference it could not read
 
 
 def test_an_answer_with_an_id_resolves_to_that_object() -> None:
