@@ -164,3 +164,15 @@ def test_malformed_parts_and_prefixes_are_refused_saying_what_is_expected() -> N
         InputError, match=re.escape("invalid remote key prefix '../': empty, '.' and '..'")
     ):
         validate_prefix("../")
+
+
+def test_a_key_may_be_512_characters_long_and_no_longer() -> None:
+    longest = "a/" * 255 + "bb"
+    assert len(longest) == 512 and validate_key(longest) == longest
+    with pytest.raises(InputError, match="longer than 512 characters"):
+        validate_key(longest + "b")
+
+
+def test_a_malformed_hash_is_refused_saying_what_is_expected() -> None:
+    with pytest.raises(InputError, match="invalid sha256 'abc': expected 64 lowercase hex"):
+        object_key("abc")
