@@ -500,6 +500,9 @@ def test_the_pull_report_counts_and_names_every_document_it_moved(tmp_path: Path
             report.modified
         )
         assert all(e["old_hash"] == before[e["doc_id"]] for e in report.modified)
+        shown = json.loads(json.dumps(report.as_dict()))  # what `agents sync --json` prints
+        assert (shown["changed"], shown["kept"], shown["merged"]) == (report.changed, 2, 2)
+        assert shown["added"] == report.added and shown["modified"] == report.modified
 
 
 def test_a_conflict_records_both_heads_and_their_common_ancestor(tmp_path: Path) -> None:
