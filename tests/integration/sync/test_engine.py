@@ -19,6 +19,7 @@ from agents.store.store import ContextStore
 from agents.sync.engine import Syncer, resolve
 from agents.sync.gc import gc
 from agents.sync.keys import head_key, object_key
+from agents.sync.quarantine import quarantine_count, quarantined
 from agents.sync.state import SNAPSHOT_FORMAT, read_heads, read_manifest
 from agents.sync.trust import identity_of
 from tests.integration.sync.machines import (
@@ -538,3 +539,34 @@ def test_a_conflict_records_both_heads_and_their_common_ancestor(tmp_path: Path)
             url_a.hash,
             url0.hash,
         )
+
+
+def test_what_was_set_aside_is_listed_with_its_source_reason_and_content_once(
+    tmp_path: Path,
+) -> None:
+    """`agents sync quarantine`: a head that is not JSON is kept with its bytes; a snapshot
+    that is gone is kept as its key and the reason; each once, however often it is pulled."""
+    remote = tmp_path / "remote"
+    target = Target("dir", f"dir://{remote}", {}, str(tmp_path))
+    with store_of(target.scratch, "a") as a, store_of(target.scratch, "b") as b:
+        a.put("preference:x", "preference", pref(1, "x"))
+        sync(target, a)
+        snapshot = json.loads((remote / head_key("a")).read_bytes())["snapshot"]
+        (remote / snapshot).unlink()
+        (remote / head_key("zz")).write_bytes(b"not json at all")
+        report = sync(target, b, "pull").pull
+        assert sorted((q["key"], q["machine"]) for q in report.quarantined) == [
+            (head_key("zz"), "zz"),
+            (snapshot, "a"),
+        ]
+        assert sync(target, b, "pull").pull.quarantined == []  # recorded once per version
+        assert quarantine_count(b) == 2
+        listed = quarantined(b)
+        assert all(isinstance(q["id"], int) for q in listed)
+        assert [q["id"] for q in listed] == sorted((q["id"] for q in listed), reverse=True)
+        by_excerpt = {q["excerpt"].split(":")[0]: q for q in listed}
+        garbage, gone = by_excerpt["not json at all"], by_excerpt[f"<{snapshot}"]
+        assert garbage["source"] == gone["source"] == f"dir://{remote}"
+        assert "heads/zz.json" in garbage["error"] and "not JSON" in garbage["error"]
+        assert gone["excerpt"] == f"<{snapshot}: {gone['error']}>"
+        assert all(q["received_at"] for q in listed)
