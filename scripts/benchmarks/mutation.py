@@ -261,7 +261,7 @@ def main() -> int:
         metavar="MINUTES",
         help="stop after this long (mutmut keeps what it checked; the rest stays 'not checked')",
     )
-    args = p.parse_args()
+    args = p.parse_intermixed_args()
     if args.target is None:
         for name, (files, tests) in TARGETS.items():
             print(f"  {name:16} mutates {' '.join(files)}\n  {'':16} tests: {' '.join(tests)}")
