@@ -251,3 +251,16 @@ def test_remembering_what_was_approved_already_does_not_rewrite_the_file(tmp_pat
 def test_any_name_ending_in_base_url_proxy_or_host_is_risky(name: str, value: str) -> None:
     for risky in (f"{name}_BASE_URL", f"{name}_PROXY", f"{name}_HOST", f"{name}_ENDPOINT"):
         assert risky in risky_env_names({risky: value}, {})
+
+
+def test_a_risky_env_entry_set_to_null_is_still_a_change() -> None:
+    assert risky_env_names({"PATH": None}, {}) == ["PATH"]
+    assert risky_env_names({"PATH": None}, {"PATH": None}) == []
+
+
+def test_remember_goes_on_past_an_entry_it_skips(tmp_path: Path) -> None:
+    approvals = Approvals(tmp_path / "approvals.json")
+    approvals.remember([("u", None), ("u", "h1")])
+    assert approvals.approved("u", "h1")
+    approvals.remember([("u", "h1"), ("v", "h2")])  # the first is known already
+    assert approvals.approved("v", "h2")

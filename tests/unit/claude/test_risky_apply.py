@@ -14,7 +14,14 @@ from hypothesis import strategies as st
 
 from agents.claude import approval
 from agents.claude.apply import execute, plan_apply
-from agents.claude.approval import RiskDecision, pending, remember, section, settle
+from agents.claude.approval import (
+    RiskDecision,
+    approval_hash,
+    pending,
+    remember,
+    section,
+    settle,
+)
 from agents.claude.drafts import Draft, Scope
 from agents.claude.machine import Machine
 from agents.claude.plan import ApplyPlan
@@ -340,6 +347,7 @@ def test_the_question_is_asked_only_about_trusted_machines_and_yes_writes(
     plan = planned(home, [hook])
     no = settle(plan, approvals, allow=False, trusted={"victim"}.__contains__, ask=answer(True))
     assert asked == [] and [c.origin for c in no.held] == [OTHER]  # untrusted: never asked
+    assert no.as_dict()[0]["reason"] == f"from machine {OTHER}, which this machine does not trust"
     plan = planned(home, [hook])
     no = settle(plan, approvals, allow=False, trusted={OTHER}.__contains__, ask=answer(False))
     assert asked == [["~/.claude/settings.json#apiKeyHelper"]] and not no.approved
@@ -367,3 +375,27 @@ def test_an_approval_covers_one_mode_so_a_new_executable_bit_asks_again(tmp_path
     assert pending(same, Approvals(home / "store" / "approvals.json")) == []
     other_mode = planned(home, [file("agents/run.md", "#!/bin/sh\nid\n", 0o700)], applied)
     assert pending(other_mode, Approvals(home / "store" / "approvals.json"))
+
+
+def test_env_from_another_machine_is_held_in_part_when_this_machine_has_no_env_yet(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    _, decision, _ = run(home, [pref("env", {"HTTPS_PROXY": "http://evil", "DEBUG": "1"})],
+                         allow=False, trusted={OTHER})  # fmt: skip
+    assert decision.held
+    settings = json.loads((home / ".claude/settings.json").read_text())
+    assert settings["env"] == {"DEBUG": "1"}
+
+
+def test_a_risky_change_whose_write_failed_is_not_remembered_as_approved(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    plan = planned(home, [pref("apiKeyHelper", "/k"), pref("statusLine", {"command": "s"})])
+    approvals = Approvals(home / "store" / "approvals.json")
+    decision = settle(plan, approvals, allow=True, trusted={OTHER}.__contains__)
+    failed, written = decision.approved
+    remember(approvals, decision, [failed])
+    assert not approvals.approved(failed.key, approval_hash(failed))
+    assert approvals.approved(written.key, approval_hash(written))
