@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
+import anyio
 import httpx
 import pytest
 from mcp import Client
@@ -11,8 +14,8 @@ from mcp.server.mcpserver import Context
 from pydantic import Field
 from structlog.testing import capture_logs
 
-from agents.core.errors import InputError
-from agents.core.recorder import annotate_call
+from agents.core.errors import InputError, StoreError
+from agents.core.recorder import ToolCall, annotate_call
 from agents.core.registry import ToolRegistry
 from agents.core.runtime import AgentRuntime
 from agents.core.server import MAX_ERROR_CHARS, build_server
@@ -274,3 +277,72 @@ async def test_a_tool_can_annotate_its_record_with_what_it_touched() -> None:
     async with Client(server_for(demo_registry(), recorder=rec)) as client:
         await client.call_tool("write", {"user": "alice"})
     assert rec.calls[-1].meta == {"write": True, "target": "user:alice"}
+
+
+async def test_tools_are_listed_with_the_hints_a_client_uses_before_a_write() -> None:
+    """Claude Code asks before a destructive tool: the hints come from the registration."""
+    reg = ToolRegistry("demo")
+
+    @reg.tool(read_only=True, idempotent=True)
+    async def look() -> str:
+        """Read."""
+        return "x"
+
+    @reg.tool(destructive=True)
+    async def wipe() -> str:
+        """Delete."""
+        return "x"
+
+    async with Client(server_for(reg)) as client:
+        listed = {t.name: t.annotations for t in (await client.list_tools()).tools}
+    look_hints, wipe_hints = listed["look"], listed["wipe"]
+    assert look_hints is not None and wipe_hints is not None
+    assert (look_hints.read_only_hint, look_hints.destructive_hint) == (True, False)
+    assert (look_hints.idempotent_hint, look_hints.open_world_hint) == (True, True)
+    assert (wipe_hints.read_only_hint, wipe_hints.destructive_hint) == (False, True)
+    assert (wipe_hints.idempotent_hint, wipe_hints.open_world_hint) == (False, True)
+
+
+async def test_each_record_carries_the_env_outcome_error_and_when_the_call_ran() -> None:
+    reg = demo_registry()
+
+    @reg.tool()
+    async def slow() -> str:
+        """Take 50 ms."""
+        await anyio.sleep(0.05)
+        return "done"
+
+    rec = recording()
+    before = datetime.now(UTC)
+    async with Client(server_for(reg, recorder=rec)) as client:
+        await client.call_tool("slow", {})
+        await client.call_tool("refuse", {"page": "p1"})
+    ran, failed = rec.calls
+    assert (ran.env, ran.outcome, ran.error) == ("test", "ok", None)
+    assert 50 <= ran.duration_ms < 60_000
+    took = timedelta(milliseconds=ran.duration_ms)
+    assert before <= ran.started_at and ran.started_at + took <= datetime.now(UTC)
+    assert (failed.outcome, failed.status) == ("error", "error")
+    assert failed.error == "page 'p1' not found or not shared with the integration"
+
+
+async def test_a_call_whose_record_cannot_be_stored_says_the_tool_ran() -> None:
+    """The user learns the write happened even though its record was lost."""
+
+    class Full:
+        async def record(self, call: ToolCall) -> None:
+            raise StoreError("the disk is full")
+
+        async def run(self, status: Callable[[], dict[str, Any]]) -> None:
+            return None
+
+        async def aclose(self) -> None:
+            return None
+
+    async with Client(server_for(demo_registry(), recorder=Full())) as client:
+        with capture_logs() as logs:
+            result = await client.call_tool("echo", {"text": "hi"})
+    assert result.is_error
+    assert text_of(result) == "echo ran, but its record could not be stored: the disk is full"
+    [failed] = [e for e in logs if e["event"] == "record_failed"]
+    assert (failed["tool"], failed["reason"]) == ("echo", "the disk is full")
