@@ -12,6 +12,7 @@ import pytest
 from mcp import Client
 from mcp.server.mcpserver import Context
 from pydantic import Field
+from starlette.testclient import TestClient
 from structlog.testing import capture_logs
 
 from agents.core.errors import InputError, StoreError
@@ -346,3 +347,15 @@ async def test_a_call_whose_record_cannot_be_stored_says_the_tool_ran() -> None:
     assert text_of(result) == "echo ran, but its record could not be stored: the disk is full"
     [failed] = [e for e in logs if e["event"] == "record_failed"]
     assert (failed["tool"], failed["reason"]) == ("echo", "the disk is full")
+
+
+def test_mcp_with_the_bearer_token_passes_and_with_another_is_401() -> None:
+    server = build_server(runtime_for(demo_registry()), token="t0ken", port=9)
+    app = server.streamable_http_app(stateless_http=True, host="127.0.0.1")
+    body = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
+    accept = {"Accept": "application/json, text/event-stream"}
+    with TestClient(app, base_url="http://127.0.0.1:9") as http:
+        wrong = http.post("/mcp", json=body, headers={**accept, "Authorization": "Bearer t0ken2"})
+        right = http.post("/mcp", json=body, headers={**accept, **AUTH})
+    assert wrong.status_code == 401
+    assert right.status_code == 200, right.text
