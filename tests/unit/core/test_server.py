@@ -319,7 +319,8 @@ async def test_each_record_carries_the_env_outcome_error_and_when_the_call_ran()
         await client.call_tool("slow", {})
         await client.call_tool("refuse", {"page": "p1"})
     ran, failed = rec.calls
-    assert (ran.env, ran.outcome, ran.error) == ("test", "ok", None)
+    assert (ran.agent, ran.env, ran.tool) == ("demo", "test", "slow")
+    assert (ran.outcome, ran.error) == ("ok", None)
     assert 50 <= ran.duration_ms < 60_000
     took = timedelta(milliseconds=ran.duration_ms)
     assert before <= ran.started_at and ran.started_at + took <= datetime.now(UTC)
