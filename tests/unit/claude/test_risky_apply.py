@@ -399,3 +399,30 @@ def test_a_risky_change_whose_write_failed_is_not_remembered_as_approved(tmp_pat
     remember(approvals, decision, [failed])
     assert not approvals.approved(failed.key, approval_hash(failed))
     assert approvals.approved(written.key, approval_hash(written))
+
+
+def skill_named(name: str) -> Draft:
+    files = [{"path": "SKILL.md", "text": "---\nname: s\n---\n", "mode": 0o644}]
+    return Draft("skill:s", "skill", {"name": name, "files": files}, origin=OTHER)
+
+
+@pytest.mark.parametrize("name", ["", ".", "..", "../evil", "a/b", "/etc", "a\\b", "..\\evil"])
+def test_a_skill_name_that_could_leave_the_skills_folder_is_blocked(
+    tmp_path: Path, name: str
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    plan = plan_apply([skill_named(name)], machine(home))
+    [change] = plan.changes
+    assert change.action == "blocked"
+    assert change.reason == f"unsafe name {name!r} in the document"
+    execute(plan, skip_conflicts=True)
+    assert snapshot(tmp_path) == {}
+
+
+@given(st.text(min_size=1, max_size=12).filter(lambda n: not {"/", "\\"} & set(n)))
+def test_any_other_skill_name_is_placed_in_the_skills_folder(name: str) -> None:
+    if name in (".", ".."):
+        return
+    plan = plan_apply([skill_named(name)], machine(Path("/nonexistent-home")))
+    assert [c.action for c in plan.changes] != ["blocked"], plan.changes[0].reason
