@@ -198,3 +198,20 @@ async def test_the_guard_reads_a_target_back_with_every_name_a_protection_may_us
     [read] = graph.sent("GET", f"/v1.0/users/{ADA}")
     names = "id,userPrincipalName,displayName,mail,usageLocation,accountEnabled"
     assert read.query["$select"] == names
+
+
+async def test_a_protected_object_bound_inside_a_list_refuses_the_write(
+    agent: Agent, graph: FakeGraph
+) -> None:
+    """`members@odata.bind` takes a list: every reference in it is checked."""
+    body = {
+        "members@odata.bind": [
+            f"https://graph.microsoft.com/v1.0/directoryObjects/{ADA}",
+            f"https://graph.microsoft.com/v1.0/directoryObjects/{GLASS}",
+        ]
+    }
+    text = await agent.error(
+        "graph_request", method="PATCH", path=f"/groups/{SALES}", body=body, confirm=True
+    )
+    assert "is protected" in text and "breakglass" in text.casefold(), text
+    assert graph.writes() == []
