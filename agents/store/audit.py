@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from agents.store.canonical import canonical, now_iso, sha256_of
-from agents.store.db import insert_rows
 
 if TYPE_CHECKING:
     # cryptography loads only where a signature is made or checked: a Claude Code hook reads
@@ -226,7 +225,7 @@ def append_many(
         )
         prev = _hash(values)
         out.append((*values, prev))
-    insert_rows(conn, "INSERT INTO audit VALUES ", out)
+    conn.executemany("INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", out)
     conn.execute(
         "INSERT INTO meta(key, value) VALUES ('audit_head', ?) "
         "ON CONFLICT(key) DO UPDATE SET value = excluded.value",

@@ -26,9 +26,7 @@ __all__ = [
     "connect",
     "explain",
     "immediate",
-    "insert_rows",
     "is_busy",
-    "locked_error",
     "rows_in",
 ]
 
@@ -130,21 +128,16 @@ CREATE TABLE IF NOT EXISTS quarantine(
 """
 
 
-def locked_error(path: Path, busy_timeout: float) -> StoreError:
-    """The error for a write that waited ``busy_timeout`` seconds for the lock in vain."""
-    return StoreError(
-        f"context store {path} is locked: another process held the write lock for more than "
-        f"{busy_timeout:g}s (CONTEXT_BUSY_TIMEOUT); nothing was written, retry, or find the "
-        f"process holding it with `fuser {path}`"
-    )
-
-
 def explain(exc: sqlite3.Error, path: Path, busy_timeout: float) -> StoreError:
     """A :class:`StoreError` saying what ``exc`` means for the store at ``path`` and what to do."""
     text = str(exc)
     code = getattr(exc, "sqlite_errorname", "")
     if code.startswith("SQLITE_BUSY") or "locked" in text:
-        return locked_error(path, busy_timeout)
+        return StoreError(
+            f"context store {path} is locked: another process held the write lock for more than "
+            f"{busy_timeout:g}s (CONTEXT_BUSY_TIMEOUT); nothing was written, retry, or find the "
+            f"process holding it with `fuser {path}`"
+        )
     if code.startswith("SQLITE_FULL") or "disk is full" in text:
         return StoreError(
             f"context store {path}: the disk is full; nothing was written (the transaction was "
@@ -226,11 +219,7 @@ def connect(
         raise StoreError(f"cannot create the context store directory {path.parent}: {exc}") from exc
     try:
         conn = sqlite3.connect(
-            path,
-            timeout=busy_timeout,
-            isolation_level=None,
-            check_same_thread=False,
-            cached_statements=256,  # insert_rows makes one statement per row count
+            path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
         )
     except sqlite3.Error as exc:
         raise explain(exc, path, busy_timeout) from exc
@@ -305,22 +294,3 @@ def rows_in(
     for i in range(0, len(values), chunk):
         part = values[i : i + chunk]
         yield from conn.execute(sql.replace("{marks}", ",".join("?" * len(part))), part)
-
-
-ROWS_PER_STATEMENT = 32
-
-
-def insert_rows(conn: sqlite3.Connection, head: str, rows: Sequence[Sequence[Any]]) -> None:
-    """Run ``head`` (``INSERT INTO t VALUES``, or with columns) for every row of ``rows`` (all
-    of one width) as one ``VALUES (…), (…)`` statement per :data:`ROWS_PER_STATEMENT` rows.
-
-    One statement is one step: Python releases its GIL around each step, and a writer thread
-    taking it back while the event loop runs may wait for the switch interval, holding the
-    write lock all the while; ``executemany`` would step once per row.
-    """
-    if not rows:
-        return
-    one = "(" + ",".join("?" * len(rows[0])) + ")"
-    for i in range(0, len(rows), ROWS_PER_STATEMENT):
-        part = rows[i : i + ROWS_PER_STATEMENT]
-        conn.execute(head + ",".join([one] * len(part)), [v for row in part for v in row])

@@ -11,7 +11,6 @@ import json
 import re
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from agents.core.errors import InputError, NotFoundError
@@ -19,22 +18,11 @@ from agents.store import audit
 from agents.store.base import DOC_COLUMNS, DocInfo, Revision, StoreBase, StoreBusy
 from agents.store.canonical import canonical, is_hash, now_iso, sha256_of
 from agents.store.clock import vv_bump
-from agents.store.db import insert_rows
 from agents.store.envelope import ENVELOPE_SCHEMA, Envelope, Level, scope_for, serialize_new
 from agents.store.schemas import check_body
 from agents.store.timeref import parse_time
 
-__all__ = ["ContextStore", "DocInfo", "NewDoc", "Revision", "StoreBusy"]
-
-
-@dataclass(frozen=True, slots=True)
-class NewDoc:
-    """The first revision of a new document, checked and serialized: what
-    :meth:`ContextStore.write_new` stores."""
-
-    envelope: Envelope
-    text: str  # the canonical envelope, as the revisions table holds it
-    digest: str  # its revision hash
+__all__ = ["ContextStore", "DocInfo", "Revision", "StoreBusy"]
 
 
 class ContextStore(StoreBase):
@@ -252,69 +240,53 @@ class ContextStore(StoreBase):
             StoreBusy: ``wait`` is False and the write lock is held elsewhere.
             StoreError: The store is locked, full or corrupt; nothing was written.
         """
-        docs = [self.prepare_new(*item) for item in items]
-        self.write_new(docs, actor=actor, wait=wait)
-        return [doc.envelope for doc in docs]
-
-    def prepare_new(self, doc_id: str, kind: str, body: Any) -> NewDoc:
-        """The first revision of a new document, checked against ``kind``'s schema and
-        serialized (once) and hashed (once), ready for :meth:`write_new`; nothing is written.
-        ``body`` must be plain JSON data.
-
-        Raises:
-            InputError: Bad id, unknown kind, schema refusal, or not JSON.
-        """
-        _check_id(doc_id)
-        check_body(kind, body, doc_id)
-        envelope: dict[str, Any] = {
-            "schema": ENVELOPE_SCHEMA,
-            "id": doc_id,
-            "kind": kind,
-            "scope": scope_for(kind, self.machine_id),
-            "rev": {"vv": {self.machine_id: 1}, "parents": []},
-            "origin_machine": self.machine_id,
-            "updated_at": now_iso(),
-            "hlc": str(self.clock.now()),
-            "deleted": False,
-            "body": body,
-            "secret_refs": [],
-        }
-        try:
-            data, content = serialize_new(envelope)
-        except ValueError as exc:
-            raise InputError(f"document {doc_id!r}: the body is not JSON ({exc})") from None
-        revision = Envelope.from_dict({**envelope, "content_hash": content})
-        return NewDoc(revision, data.decode(), sha256_of(data))
-
-    def write_new(self, docs: list[NewDoc], *, actor: str | None = None, wait: bool = True) -> None:
-        """Write ``docs`` (from :meth:`prepare_new`) in one transaction: their revisions, their
-        heads (and so their search index rows) and their audit rows, all or none.
-
-        Raises:
-            InputError: One of them exists already; nothing was written.
-            StoreBusy: ``wait`` is False and the write lock is held elsewhere.
-            StoreError: The store is locked, full or corrupt; nothing was written.
-        """
-        revisions, heads = [], []
-        for doc in docs:
-            e = doc.envelope
-            revisions.append((doc.digest, e.id, e.kind, e.content_hash, doc.text, e.updated_at))
-            heads.append(
-                (e.id, e.kind, doc.digest, e.content_hash, json.dumps(e.vv), e.hlc, 0, e.updated_at)
-            )
+        now = now_iso()
+        ready: list[tuple[dict[str, Any], bytes, str, str]] = []
+        for doc_id, kind, body in items:
+            _check_id(doc_id)
+            check_body(kind, body, doc_id)
+            envelope: dict[str, Any] = {
+                "schema": ENVELOPE_SCHEMA,
+                "id": doc_id,
+                "kind": kind,
+                "scope": scope_for(kind, self.machine_id),
+                "rev": {"vv": {self.machine_id: 1}, "parents": []},
+                "origin_machine": self.machine_id,
+                "updated_at": now,
+                "hlc": str(self.clock.now()),
+                "deleted": False,
+                "body": body,
+                "secret_refs": [],
+            }
+            try:
+                data, content = serialize_new(envelope)
+            except ValueError as exc:
+                raise InputError(f"document {doc_id!r}: the body is not JSON ({exc})") from None
+            ready.append((envelope, data, content, sha256_of(data)))
         with self.transaction(wait=wait) as conn:
             try:
-                insert_rows(conn, "INSERT INTO revisions VALUES ", revisions)
-                insert_rows(conn, f"INSERT INTO docs({DOC_COLUMNS}) VALUES ", heads)
+                conn.executemany(
+                    "INSERT INTO revisions VALUES (?, ?, ?, ?, ?, ?)",
+                    [(d, e["id"], e["kind"], c, data.decode(), now) for e, data, c, d in ready],
+                )
+                conn.executemany(
+                    f"INSERT INTO docs({DOC_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        (e["id"], e["kind"], d, c, json.dumps(e["rev"]["vv"]), e["hlc"], 0, now)
+                        for e, _, c, d in ready
+                    ],
+                )
             except sqlite3.IntegrityError:
-                taken = ", ".join(repr(d.envelope.id) for d in docs)
+                taken = ", ".join(repr(e["id"]) for e, *_ in ready)
                 raise InputError(f"document {taken} exists already; write it with put") from None
             audit.append_many(
                 conn,
                 machine=self.machine_id,
                 actor=actor or self.actor,
-                rows=[("put", d.envelope.id, None, d.digest, None, "ok", None) for d in docs],
+                rows=[("put", e["id"], None, d, None, "ok", None) for e, _, _, d in ready],
+                ts=now,
             )
+        return [Envelope.from_dict({**e, "content_hash": c}) for e, _, c, _ in ready]
 
     def update(
         self,

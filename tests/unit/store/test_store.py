@@ -156,9 +156,8 @@ def test_add_writes_the_same_revision_put_would_and_refuses_an_existing_id(
 def test_add_many_writes_every_document_its_audit_rows_and_index_rows_in_one_transaction(
     store: ContextStore,
 ) -> None:
-    """More documents than one statement takes (ROWS_PER_STATEMENT): all written, chained and
-    indexed; with one id already taken, none of the batch is written."""
-    from agents.store.db import ROWS_PER_STATEMENT
+    """Many documents at once: all written, chained and indexed; with one id already taken,
+    none of the batch is written."""
     from agents.store.search import search
 
     def item(i: int) -> tuple[str, str, dict[str, object]]:
@@ -167,10 +166,10 @@ def test_add_many_writes_every_document_its_audit_rows_and_index_rows_in_one_tra
                 "input": {"title": f"plan{i}"}}  # fmt: skip
         return f"agent_output:01JADD{i:020d}", "agent_output", body
 
-    count = 2 * ROWS_PER_STATEMENT + 5
+    count = 69
     added = store.add_many([item(i) for i in range(count)])
     assert [e.id for e in added] == [item(i)[0] for i in range(count)]
-    for envelope in added[:: ROWS_PER_STATEMENT - 1]:
+    for envelope in added[::7]:
         assert store.get(envelope.id).hash == envelope.hash
     assert [h.id for h in search(store, f"plan{count - 1}")] == [item(count - 1)[0]]
     with pytest.raises(InputError, match="exists already"):
