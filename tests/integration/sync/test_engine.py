@@ -570,3 +570,59 @@ def test_what_was_set_aside_is_listed_with_its_source_reason_and_content_once(
         assert "heads/zz.json" in garbage["error"] and "not JSON" in garbage["error"]
         assert gone["excerpt"] == f"<{snapshot}: {gone['error']}>"
         assert all(q["received_at"] for q in listed)
+
+
+def test_a_fast_forward_moves_the_merge_base_so_later_edits_merge_on_it(tmp_path: Path) -> None:
+    """After a pull fast-forwards a document, the revision it moved to is the base for that
+    machine: when the next pull's walk back through parents stops short (two edits there in
+    between), edits to different fields merge on it instead of conflicting on the older one."""
+    target = Target("dir", f"dir://{tmp_path / 'remote'}", {}, str(tmp_path))
+    with store_of(target.scratch, "a") as a, store_of(target.scratch, "b") as b:
+        a.put("session:s", "session", {"title": "t0", "status": "active", "current_tasks": []})
+        sync(target, a)
+        sync(target, b, "pull")
+        a.put("session:s", "session", {"title": "t1", "status": "active", "current_tasks": []})
+        sync(target, a)
+        sync(target, b, "pull")  # a fast-forward to t1
+        a.put("session:s", "session", {"title": "t2", "status": "active", "current_tasks": []})
+        a.put("session:s", "session", {"title": "t3", "status": "active", "current_tasks": []})
+        sync(target, a)
+        b.put("session:s", "session", {"title": "t1", "status": "paused", "current_tasks": []})
+        sync(target, b, "pull")
+        assert conflicts(b) == []
+        assert b.get("session:s").body == {"title": "t3", "status": "paused", "current_tasks": []}
+
+
+def test_a_revision_already_held_through_another_machine_moves_the_merge_base_too(
+    tmp_path: Path,
+) -> None:
+    """A machine's revision that this machine already descends from (it came through a third
+    machine, which edited on top of it) is kept, and it becomes the base for the machine it
+    came from: later edits there merge on it instead of conflicting on an older one."""
+    target = Target("dir", f"dir://{tmp_path / 'remote'}", {}, str(tmp_path))
+    with (
+        store_of(target.scratch, "z") as origin,
+        store_of(target.scratch, "c") as relay,
+        store_of(target.scratch, "b") as b,
+    ):
+        origin.put("session:s", "session", {"title": "t0", "status": "active", "current_tasks": []})
+        sync(target, origin)
+        sync(target, b, "pull")
+        origin.put("session:s", "session", {"title": "t1", "status": "active", "current_tasks": []})
+        sync(target, origin)
+        sync(target, relay, "pull")
+        relay.put("session:s", "session", {"title": "t1", "status": "paused", "current_tasks": []})
+        sync(target, relay)
+        sync(target, b, "pull")  # c's revision first (machines in id order), then z's is kept
+        assert b.get("session:s").body["status"] == "paused"
+        origin.put("session:s", "session", {"title": "t2", "status": "active", "current_tasks": []})
+        origin.put("session:s", "session", {"title": "t3", "status": "active", "current_tasks": []})
+        sync(target, origin, "push")  # not merged with c's edit there
+        b.put("session:s", "session", {"title": "t1", "status": "paused", "current_tasks": ["x"]})
+        sync(target, b, "pull")
+        assert conflicts(b) == []
+        assert b.get("session:s").body == {
+            "title": "t3",
+            "status": "paused",
+            "current_tasks": ["x"],
+        }

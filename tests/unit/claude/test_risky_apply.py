@@ -214,7 +214,10 @@ def test_a_symlink_leading_out_of_the_home_is_not_written_through(tmp_path: Path
     outside.mkdir()
     (home / ".claude" / "rules").symlink_to(outside)
     plan = plan_apply([file("rules/x.md", "hi\n")], machine(home))
-    assert plan.changes[0].action == "blocked" and "outside the home" in plan.changes[0].reason
+    reason = plan.changes[0].reason
+    assert plan.changes[0].action == "blocked" and "outside the home" in reason
+    assert str(home / ".claude" / "rules" / "x.md") in reason  # which file, and where it leads
+    assert str(outside) in reason
     execute(plan, skip_conflicts=True)
     assert list(outside.iterdir()) == []
 

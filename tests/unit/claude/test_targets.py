@@ -35,6 +35,12 @@ def test_paths_that_name_no_file_inside_the_root_are_refused(rel: str) -> None:
         safe_relpath(rel)
 
 
+def test_a_backslash_from_a_windows_machine_separates_folders_and_cannot_climb_out() -> None:
+    assert safe_relpath("rules\\team\\style.md") == ("rules", "team", "style.md")
+    with pytest.raises(BlockedError, match="unsafe path"):
+        safe_relpath("..\\..\\.ssh\\authorized_keys")
+
+
 @pytest.fixture(name="tree", scope="module")
 def _tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Folders, files and symlinks of every kind: to a folder, to a file, dangling, looping,
