@@ -186,6 +186,26 @@ def test_env_writes_the_plain_entries_and_leaves_the_risky_ones_as_they_are(
     assert written == {"ANTHROPIC_BASE_URL": "https://api", "DEBUG": "1"}
 
 
+def test_a_partly_held_env_is_recorded_as_written_so_approving_it_later_is_no_conflict(
+    tmp_path: Path,
+) -> None:
+    """What was written of a partly held env is what the record says, and that part is no
+    longer listed as risky; approved later, the rest is written without a conflict."""
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {"LD_PRELOAD": "/x.so", "DEBUG": "1"}
+    plan, decision, applied = run(home, [pref("env", env)], allow=False, trusted={OTHER})
+    [held] = decision.held
+    assert decision.as_dict() == [
+        {"target": held.label, "risk": "", "origin": OTHER, "reason": held.reason}
+    ]
+    assert held.reason is not None and held.reason.endswith("env LD_PRELOAD left as it is")
+    assert approval.risky(plan) == []
+    _, later, _ = run(home, [pref("env", env)], allow=True, trusted={OTHER}, applied=applied)
+    assert [c.label for c in later.approved] == [held.label] and not later.held
+    assert json.loads((home / ".claude/settings.json").read_text())["env"] == env
+
+
 # --- confinement and modes -------------------------------------------------------------------
 
 

@@ -11,7 +11,10 @@ import httpx
 import pytest
 from mcp import Client
 from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import CallToolResult, TextContent
 from pydantic import Field
+from pytest_mock import MockerFixture
 from starlette.testclient import TestClient
 from structlog.testing import capture_logs
 
@@ -360,3 +363,68 @@ def test_mcp_with_the_bearer_token_passes_and_with_another_is_401() -> None:
         right = http.post("/mcp", json=body, headers={**accept, **AUTH})
     assert wrong.status_code == 401
     assert right.status_code == 200, right.text
+
+
+async def test_an_error_at_the_limit_is_whole_and_a_longer_one_says_how_much_was_cut() -> None:
+    """Two thirds of the limit are kept from the head, a quarter from the tail, and the
+    number of characters left out is the true count between them."""
+    reg = ToolRegistry("demo")
+
+    @reg.tool()
+    async def fail(text: Annotated[str, Field(description="Text")]) -> str:
+        """Fail quoting the text whole."""
+        raise InputError(text)
+
+    whole = "h" * (MAX_ERROR_CHARS - 1) + "t"
+    long = "".join(f"{i:05d}" for i in range(MAX_ERROR_CHARS))  # every slice differs
+    rec = recording()
+    async with Client(server_for(reg, recorder=rec)) as client:
+        kept = await client.call_tool("fail", {"text": whole})
+        cut = await client.call_tool("fail", {"text": long})
+    assert text_of(kept) == whole
+    head, tail = MAX_ERROR_CHARS * 2 // 3, MAX_ERROR_CHARS // 4
+    left_out = len(long) - head - tail
+    assert text_of(cut) == (f"{long[:head]} … [{left_out} characters left out] … {long[-tail:]}")
+    assert [c.error for c in rec.calls] == [text_of(kept), text_of(cut)]
+
+
+async def test_the_record_says_what_happened_on_each_of_the_sdks_error_paths() -> None:
+    """A tool's own ToolError, an is_error result it returns and a crash are each recorded
+    with their outcome and error, and a call that returned nothing has no output."""
+    reg = demo_registry()
+
+    @reg.tool()
+    async def deny(user: Annotated[str, Field(description="User")]) -> str:
+        """Refuse through the SDK's own error."""
+        raise ToolError(f"{user} may not do that")
+
+    @reg.tool()
+    async def quota() -> CallToolResult:
+        """Answer with an error result instead of raising."""
+        return CallToolResult(content=[TextContent(text="quota exceeded")], is_error=True)
+
+    rec = recording()
+    async with Client(server_for(reg, recorder=rec)) as client:
+        denied = await client.call_tool("deny", {"user": "ada"})
+        over = await client.call_tool("quota", {})
+        crashed = await client.call_tool("crash", {})
+    assert denied.is_error and over.is_error and crashed.is_error
+    deny_rec, quota_rec, crash_rec = rec.calls
+    assert (deny_rec.outcome, deny_rec.output) == ("error", None)
+    assert deny_rec.error == "Error executing tool deny: ada may not do that"
+    assert (quota_rec.outcome, quota_rec.output) == ("error", ["quota exceeded"])
+    assert quota_rec.error == str(["quota exceeded"])
+    assert (crash_rec.outcome, crash_rec.output) == ("crash", None)
+    assert crash_rec.error == "unexpected RuntimeError; see the agent log"
+
+
+async def test_a_calls_duration_is_recorded_in_milliseconds_to_the_microsecond(
+    mocker: MockerFixture,
+) -> None:
+    """The record's duration is the clock's difference in milliseconds, rounded to 3 places."""
+    clock = mocker.patch("agents.core.server.time")
+    clock.perf_counter.side_effect = [100.0, 100.0123456]
+    rec = recording()
+    async with Client(server_for(demo_registry(), recorder=rec)) as client:
+        await client.call_tool("echo", {"text": "hi"})
+    assert rec.calls[-1].duration_ms == 12.346
