@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -570,6 +571,29 @@ def test_what_was_set_aside_is_listed_with_its_source_reason_and_content_once(
         assert "heads/zz.json" in garbage["error"] and "not JSON" in garbage["error"]
         assert gone["excerpt"] == f"<{snapshot}: {gone['error']}>"
         assert all(q["received_at"] for q in listed)
+
+
+def test_a_head_set_aside_is_audited_with_its_key_and_listed_with_when_it_arrived(
+    tmp_path: Path,
+) -> None:
+    """The audit row of a quarantined head names the remote object, and `agents sync
+    quarantine` says when it arrived (a time, not the remote's URL)."""
+    remote = tmp_path / "remote"
+    target = Target("dir", f"dir://{remote}", {}, str(tmp_path))
+    with store_of(target.scratch, "a") as a, store_of(target.scratch, "b") as b:
+        a.put("preference:x", "preference", pref(1, "x"))
+        sync(target, a)
+        (remote / head_key("zz")).write_bytes(b"not json at all")
+        before = datetime.now(UTC)
+        sync(target, b, "pull")
+        with b.reading() as conn:
+            rows = audit.query(conn, op="quarantine")
+        assert [(r.detail and json.loads(r.detail), r.remote) for r in rows] == [
+            ({"path": head_key("zz")}, f"dir://{remote}")
+        ]
+        [listed] = quarantined(b)
+        arrived = datetime.fromisoformat(listed["received_at"])
+        assert before - timedelta(seconds=1) <= arrived <= datetime.now(UTC)
 
 
 def test_a_fast_forward_moves_the_merge_base_so_later_edits_merge_on_it(tmp_path: Path) -> None:

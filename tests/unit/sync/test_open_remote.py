@@ -9,7 +9,7 @@ import pytest
 from agents.core.errors import ConfigError
 from agents.sync.dir_remote import DirRemote
 from agents.sync.git_remote import GitRemote, blob_id
-from agents.sync.remote import redact_url
+from agents.sync.remote import RemoteError, redact_url
 from agents.sync.urls import open_remote
 
 
@@ -123,3 +123,36 @@ def test_a_git_remote_keeps_the_password_out_of_its_url_and_repr(tmp_path: Path)
 def test_redact_url_hides_passwords_and_secret_parameters(url: str, shown: str) -> None:
     """Passwords in the user info and secret-looking query values become ***."""
     assert redact_url(url) == shown
+
+
+def test_a_dir_url_with_a_query_or_a_fragment_is_refused(tmp_path: Path) -> None:
+    """Either one alone is refused: neither means anything to a folder remote."""
+    for url in (f"dir://{tmp_path}?x=1", f"dir://{tmp_path}#part"):
+        with pytest.raises(ConfigError, match="three slashes"):
+            open_remote(url)
+
+
+def test_a_dir_url_on_localhost_names_the_local_folder(tmp_path: Path) -> None:
+    """``dir://localhost/abs/path`` is the file-URL spelling of ``dir:///abs/path``."""
+    remote = open_remote(f"dir://localhost{tmp_path}")
+    assert isinstance(remote, DirRemote) and remote.root == tmp_path
+
+
+def test_the_connection_string_is_read_from_the_environment_given_not_the_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The agent passes its environment's layers: a value only in the process is not used,
+    and the one given is (here a malformed one, refused before any connection)."""
+    monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", "from the process")
+    with pytest.raises(ConfigError, match="AZURE_STORAGE_CONNECTION_STRING is not set"):
+        open_remote("azure-blob://ctx", environ={})
+    monkeypatch.delenv("AZURE_STORAGE_CONNECTION_STRING")
+    given = {"AZURE_STORAGE_CONNECTION_STRING": "not a connection string"}
+    with pytest.raises(ConfigError, match="is not a valid Azure Storage connection string"):
+        open_remote("azure-blob://ctx", environ=given)
+
+
+def test_a_folder_that_cannot_be_checked_is_not_called_a_git_repository(tmp_path: Path) -> None:
+    """A name too long to look into is refused for what it is, with the system's reason."""
+    with pytest.raises(RemoteError, match=r"cannot create the dir remote.*File name too long"):
+        open_remote(str(tmp_path / ("n" * 300)))
