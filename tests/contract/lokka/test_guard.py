@@ -142,6 +142,16 @@ async def test_every_write_is_recorded_with_actor_target_and_no_password(
     assert graph.writes()[0].body["passwordProfile"]["password"] == secret
 
 
+async def test_the_record_of_a_write_lists_each_request_it_sends(
+    agent: Agent, graph: FakeGraph
+) -> None:
+    """The audit record says what was sent, not only to which object."""
+    await agent.ok("revoke_user_sessions", user="ada@contoso.com", confirm=True)
+    sent = f"POST {graph.url}/v1.0/users/{ADA}/revokeSignInSessions"
+    assert agent.recorder.calls[-1].meta["requests"] == [sent]
+    assert [w.target for w in graph.writes()] == [f"POST /v1.0/users/{ADA}/revokeSignInSessions"]
+
+
 async def test_a_passthrough_write_is_a_dry_run_unless_confirmed(
     agent: Agent, graph: FakeGraph
 ) -> None:

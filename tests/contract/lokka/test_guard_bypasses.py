@@ -204,3 +204,72 @@ async def test_an_arm_write_asks_the_read_only_switch_before_every_attempt(
     asked.clear()  # reads never ask
     await client.arm("GET", client.arm_url("/subscriptions", "2022-12-01"))
     assert asked == []
+
+
+async def test_a_batch_request_with_an_absolute_url_on_graph_is_checked_like_a_relative_one(
+    agent: Agent, graph: FakeGraph
+) -> None:
+    """A sub-request url on Graph's own origin names the same object as its path: a protected
+    one refuses the batch, a safe one goes out relative; any other host is refused by name."""
+    bad = {"method": "PATCH", "url": f"{graph.url}/users/{GLASS}", "body": {"jobTitle": "x"}}
+    text = await agent.error(
+        "graph_request", method="POST", path="/$batch", body=batch(bad), confirm=True
+    )
+    assert "is protected" in text, text
+    ok = {"method": "POST", "url": f"{graph.url}/users/{BOB}/revokeSignInSessions"}
+    dry = await agent.ok("graph_request", method="POST", path="/$batch", body=batch(ok))
+    sent = dry["result"]["requests"][0]["body"]["requests"][0]
+    assert sent["url"] == f"/users/{BOB}/revokeSignInSessions"
+    elsewhere = {"method": "POST", "url": f"https://evil.example/users/{BOB}/revokeSignInSessions"}
+    text = await agent.error("graph_request", method="POST", path="/$batch", body=batch(elsewhere))
+    assert f"$batch request 1 url {elsewhere['url']!r}" in text and f"outside {graph.url}" in text
+    assert graph.writes() == []
+
+
+async def test_a_batch_that_only_reads_a_protected_account_is_not_refused(
+    agent: Agent, graph: FakeGraph
+) -> None:
+    """GET sub-requests change nothing, so the guard checks only the writes beside them."""
+    read = {"method": "GET", "url": f"/users/{GLASS}"}
+    write = {"method": "POST", "url": f"/users/{BOB}/revokeSignInSessions"}
+    out = await agent.ok("graph_request", method="POST", path="/$batch", body=batch(read, write))
+    assert out["result"]["target"] == "user:bob@contoso.com"
+    assert graph.sent("GET", f"/v1.0/users/{GLASS}") == []
+
+
+async def test_a_reference_to_no_object_in_a_body_refuses_the_write(
+    agent: Agent, graph: FakeGraph
+) -> None:
+    """`@odata.id` and `...@odata.bind` name an object: one Graph does not have is refused,
+    not checked as given like a loose GUID elsewhere in a body."""
+    ghost = "99999999-0000-0000-0000-000000000000"
+    ref = f"{graph.url}/v1.0/directoryObjects/{ghost}"
+    for path, body in (
+        (f"/groups/{SALES}/members/$ref", {"@odata.id": ref}),
+        (f"/groups/{SALES}", {"members@odata.bind": [ref]}),
+    ):
+        text = await agent.error("graph_request", method="PATCH", path=path, body=body)
+        assert "cannot resolve" in text and f"Graph has no /directoryObjects/{ghost}" in text, text
+    assert graph.writes() == []
+
+
+async def test_a_write_naming_more_than_40_objects_is_refused_asking_to_split_it(
+    agent: Agent, graph: FakeGraph
+) -> None:
+    """The user and 40 SKU ids are 41 objects to read back: refused before any request; the
+    user and 39 are 40, each read back once."""
+    skus = [f"99999999-0000-0000-0000-{n:012d}" for n in range(40)]
+
+    def licenses(n: int) -> dict[str, Any]:
+        return {"addLicenses": [{"skuId": s} for s in skus[:n]], "removeLicenses": []}
+
+    path = f"/users/{ADA}/assignLicense"
+    text = await agent.error("graph_request", method="POST", path=path, body=licenses(40))
+    assert (
+        "this write names 41 directory objects; the guard checks at most 40 per call: split it"
+        in text
+    ), text
+    assert graph.requests == []
+    out = await agent.ok("graph_request", method="POST", path=path, body=licenses(39))
+    assert out["result"]["dry_run"] is True
+    assert len(graph.requests) == 40 and {r.method for r in graph.requests} == {"GET"}
