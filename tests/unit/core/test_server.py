@@ -428,3 +428,34 @@ async def test_a_calls_duration_is_recorded_in_milliseconds_to_the_microsecond(
     async with Client(server_for(demo_registry(), recorder=rec)) as client:
         await client.call_tool("echo", {"text": "hi"})
     assert rec.calls[-1].duration_ms == 12.346
+
+
+async def test_a_tool_is_listed_under_its_registered_name_and_its_cleaned_docstring() -> None:
+    """The registry's name and description reach the client, not the SDK's defaults (the
+    function's name and its raw, indented docstring)."""
+    reg = ToolRegistry("demo")
+
+    @reg.tool("demo_search")
+    async def search() -> str:
+        """Search pages.
+
+        Matches titles only.
+        """
+        return "x"
+
+    async with Client(server_for(reg)) as client:
+        listed = {t.name: t.description for t in (await client.list_tools()).tools}
+    assert listed["demo_search"] == "Search pages.\n\nMatches titles only."
+    assert "search" not in listed
+
+
+async def test_the_server_introduces_itself_with_the_agents_name_version_and_instructions() -> None:
+    """What a client shows for the server comes from the agent's spec; an agent without
+    instructions sends none."""
+    told = "Use demo_search before writing."
+    async with Client(server_for(demo_registry(), instructions=told)) as client:
+        info, instructions = client.server_info, client.instructions
+    assert info is not None and (info.name, info.version) == ("demo-agent", "9.9.9")
+    assert instructions == told
+    async with Client(server_for(demo_registry())) as client:
+        assert client.instructions is None

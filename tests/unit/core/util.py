@@ -19,6 +19,7 @@ def runtime_for(
     client: Any = "client",
     recorder: Recorder | None = None,
     root: Path | None = None,
+    instructions: str = "",
 ) -> AgentRuntime[Any]:
     """A runtime for ``reg`` whose upstream is ``client`` (None: not configured)."""
 
@@ -27,7 +28,9 @@ def runtime_for(
             raise NotConfiguredError("DEMO_TOKEN missing: set it in environments/.env.test.secrets")
         return client
 
-    spec = AgentSpec(name=reg.agent, registry=reg, connect=connect, version="9.9.9")
+    spec = AgentSpec(
+        name=reg.agent, registry=reg, connect=connect, version="9.9.9", instructions=instructions
+    )
     layers = EnvLayers(root=root or Path("/nonexistent"), env="test")
     return AgentRuntime.start(spec, layers, CoreSettings(port_base=9000), None, recorder)
 
