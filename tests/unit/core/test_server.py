@@ -12,7 +12,7 @@ import pytest
 from mcp import Client
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import CallToolResult, TextContent
+from mcp.types import CallToolResult, ImageContent, TextContent
 from pydantic import Field
 from pytest_mock import MockerFixture
 from starlette.testclient import TestClient
@@ -390,7 +390,8 @@ async def test_an_error_at_the_limit_is_whole_and_a_longer_one_says_how_much_was
 
 async def test_the_record_says_what_happened_on_each_of_the_sdks_error_paths() -> None:
     """A tool's own ToolError, an is_error result it returns and a crash are each recorded
-    with their outcome and error, and a call that returned nothing has no output."""
+    with their outcome and error (a result's text kept, other content named by its type),
+    and a call that returned nothing has no output."""
     reg = demo_registry()
 
     @reg.tool()
@@ -400,8 +401,9 @@ async def test_the_record_says_what_happened_on_each_of_the_sdks_error_paths() -
 
     @reg.tool()
     async def quota() -> CallToolResult:
-        """Answer with an error result instead of raising."""
-        return CallToolResult(content=[TextContent(text="quota exceeded")], is_error=True)
+        """Answer with an error result instead of raising, with a chart of the quota."""
+        chart = ImageContent(data="iVBORw0KGgo=", mime_type="image/png")
+        return CallToolResult(content=[TextContent(text="quota exceeded"), chart], is_error=True)
 
     rec = recording()
     async with Client(server_for(reg, recorder=rec)) as client:
@@ -412,8 +414,8 @@ async def test_the_record_says_what_happened_on_each_of_the_sdks_error_paths() -
     deny_rec, quota_rec, crash_rec = rec.calls
     assert (deny_rec.outcome, deny_rec.output) == ("error", None)
     assert deny_rec.error == "Error executing tool deny: ada may not do that"
-    assert (quota_rec.outcome, quota_rec.output) == ("error", ["quota exceeded"])
-    assert quota_rec.error == str(["quota exceeded"])
+    assert (quota_rec.outcome, quota_rec.output) == ("error", ["quota exceeded", "image"])
+    assert quota_rec.error == str(["quota exceeded", "image"])
     assert (crash_rec.outcome, crash_rec.output) == ("crash", None)
     assert crash_rec.error == "unexpected RuntimeError; see the agent log"
 
