@@ -461,3 +461,27 @@ async def test_the_server_introduces_itself_with_the_agents_name_version_and_ins
     assert instructions == told
     async with Client(server_for(demo_registry())) as client:
         assert client.instructions is None
+
+
+async def test_agent_info_is_listed_as_a_safe_read_and_reports_its_uptime_to_the_millisecond(
+    mocker: MockerFixture,
+) -> None:
+    """A client may call agent_info without asking (read-only, idempotent, not destructive);
+    its uptime is the monotonic clock since the runtime started, in seconds, to 3 places."""
+    runtime = runtime_for(demo_registry())
+    server = build_server(runtime, token=None, port=None)
+    clock = mocker.patch("agents.core.server.time")
+    clock.perf_counter.return_value = 0.0
+    clock.monotonic.return_value = runtime.started + 12.3456
+    async with Client(server) as client:
+        listed = {t.name: t for t in (await client.list_tools()).tools}
+        result = await client.call_tool("agent_info", {})
+    hints = listed["agent_info"].annotations
+    assert hints is not None
+    assert (hints.read_only_hint, hints.destructive_hint, hints.idempotent_hint) == (
+        True,
+        False,
+        True,
+    )
+    assert result.structured_content is not None
+    assert result.structured_content["uptime_seconds"] == 12.346
