@@ -234,7 +234,12 @@ async def test_readyz_is_503_with_the_reason_until_the_upstream_is_configured() 
     """Readiness explains itself to the token holder; liveness is always 200."""
     not_ready = await asgi_get(runtime_for(demo_registry(), client=None), "/readyz", headers=AUTH)
     assert not_ready.status_code == 503
-    assert "DEMO_TOKEN missing" in not_ready.json()["reason"]
+    assert not_ready.json() == {
+        "ready": False,
+        "agent": "demo",
+        "env": "test",
+        "reason": "DEMO_TOKEN missing: set it in environments/.env.test.secrets",
+    }
     ready = await asgi_get(runtime_for(demo_registry()), "/readyz")
     assert ready.status_code == 200 and ready.json()["ready"] is True
     live = await asgi_get(runtime_for(demo_registry(), client=None), "/healthz")
@@ -256,7 +261,8 @@ async def test_readyz_checks_host_like_mcp() -> None:
     for host in ("evil.example", "evil.example:9", "127.0.0.1.evil.example", "127.0.0.1:10"):
         for headers in ({"Host": host}, {"Host": host, **AUTH}):
             answer = await asgi_get(runtime_for(demo_registry()), "/readyz", headers=headers)
-            assert answer.status_code == 421 and "ready" not in answer.json()
+            assert answer.status_code == 421
+            assert answer.json() == {"error": "the Host header must name this loopback listener"}
     for host in ("127.0.0.1:9", "localhost:9", "[::1]:9"):
         answer = await asgi_get(runtime_for(demo_registry()), "/readyz", headers={"Host": host})
         assert answer.status_code == 200
@@ -267,6 +273,8 @@ async def test_readyz_names_the_agent_and_the_start_it_belongs_to() -> None:
     answer = await asgi_get(runtime_for(demo_registry()), "/readyz", instance="n0nce")
     assert answer.headers["X-Agent"] == "demo"
     assert answer.headers["X-Agent-Instance"] == "n0nce"
+    unsupervised = await asgi_get(runtime_for(demo_registry()), "/readyz")
+    assert unsupervised.headers["X-Agent-Instance"] == ""  # no start of supervisord to name
 
 
 async def test_mcp_without_the_bearer_token_is_401() -> None:
