@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from agents.lokka.guard import NAME_FIELDS, _readable, protected_match, target_of
+from agents.lokka.guard import NAME_FIELDS, _body_refs, _readable, protected_match, target_of
 
 
 def test_a_target_carries_every_name_graph_returned_so_any_pattern_can_match_it() -> None:
@@ -45,3 +47,34 @@ def test_an_object_without_an_id_gets_no_made_up_id_a_pattern_could_match() -> N
     target = target_of("group", {"displayName": "Admins"})
     assert target.id == "" and target.names == ("Admins", "")
     assert protected_match(("None",), target) is None
+
+
+PLAIN_KEYS = st.text(st.characters(codec="ascii", exclude_characters="@"), max_size=12)
+REF_KEYS = st.sampled_from(["@odata.id", "members@odata.bind", "owners@odata.bind", "x@odata.bind"])
+
+
+@st.composite
+def nested_reference(draw: st.DrawFn) -> tuple[object, str]:
+    """A body with one reference, under its reference key, wrapped in dicts and lists."""
+    oid = str(draw(st.uuids()))
+    url = f"https://graph.microsoft.com/v1.0/directoryObjects/{oid}"
+    body: object = {draw(REF_KEYS): draw(st.sampled_from([url, [url]]))}
+    for _ in range(draw(st.integers(0, 4))):
+        if draw(st.booleans()):
+            body = [body]
+        else:
+            body = {draw(PLAIN_KEYS): body, "note": draw(PLAIN_KEYS)}
+    return body, oid
+
+
+@settings(max_examples=200, deadline=None)
+@given(nested_reference())
+def test_a_reference_anywhere_in_a_body_is_checked_strictly_never_as_a_loose_value(
+    drawn: tuple[object, str],
+) -> None:
+    """An `@odata.id` or `...@odata.bind` value names an object the write must find: at any
+    depth, inside lists or not, it is a strict reference and never a value checked as given."""
+    body, oid = drawn
+    strict, loose = _body_refs(body)
+    assert [r.key for r in strict] == [oid]
+    assert oid not in loose
