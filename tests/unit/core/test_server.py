@@ -493,3 +493,16 @@ async def test_agent_info_is_listed_as_a_safe_read_and_reports_its_uptime_to_the
     )
     assert result.structured_content is not None
     assert result.structured_content["uptime_seconds"] == 12.346
+
+
+async def test_a_401_points_to_the_resource_metadata_of_this_listener() -> None:
+    """An MCP client refused at /mcp learns, per RFC 9728, where this server's protected
+    resource metadata is, and that metadata names /mcp on this loopback port."""
+    runtime = runtime_for(demo_registry())
+    refused = await asgi_get(runtime, "/mcp")
+    assert refused.status_code == 401
+    where = "http://127.0.0.1:9/.well-known/oauth-protected-resource/mcp"
+    assert f'resource_metadata="{where}"' in refused.headers["WWW-Authenticate"]
+    metadata = await asgi_get(runtime, where.removeprefix("http://127.0.0.1:9"))
+    assert metadata.status_code == 200
+    assert metadata.json()["resource"] == "http://127.0.0.1:9/mcp"
