@@ -506,3 +506,16 @@ async def test_a_401_points_to_the_resource_metadata_of_this_listener() -> None:
     metadata = await asgi_get(runtime, where.removeprefix("http://127.0.0.1:9"))
     assert metadata.status_code == 200
     assert metadata.json()["resource"] == "http://127.0.0.1:9/mcp"
+
+
+async def test_a_removed_tool_leaves_the_list_and_a_call_to_it_is_refused_by_name() -> None:
+    """The cached list and parameter names are rebuilt once a tool is removed."""
+    server = server_for(demo_registry())
+    async with Client(server) as client:
+        before = {t.name for t in (await client.list_tools()).tools}
+        assert not (await client.call_tool("echo", {"text": "hi"})).is_error
+        server.remove_tool("echo")
+        after = {t.name for t in (await client.list_tools()).tools}
+        refused = await client.call_tool("echo", {"text": "hi"})
+    assert before - after == {"echo"}
+    assert refused.is_error and "echo" in text_of(refused)
