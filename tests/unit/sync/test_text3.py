@@ -69,3 +69,43 @@ def test_merging_with_an_unchanged_side_gives_the_changed_one(
     """Idempotence: nothing changed on one side means the other side's text."""
     assert merge3("".join(base), "".join(a), "".join(base)).text == "".join(a)
     assert merge3("".join(base), "".join(a), "".join(a)).text == "".join(a)
+
+
+def test_an_unchanged_remote_is_a_clean_merge_with_no_conflict_counted() -> None:
+    """Only the local side changed: the local text, zero conflicts, nothing to review."""
+    merged = merge3(BASE, BASE + "x\n", BASE)
+    assert merged.conflicts == 0 and merged.clean
+
+
+def test_every_conflicting_chunk_is_counted() -> None:
+    """Two separate chunks changed differently on both sides are two conflicts."""
+    local = BASE.replace("alpha", "A1").replace("delta", "D1")
+    remote = BASE.replace("alpha", "A2").replace("delta", "D2")
+    merged = merge3(BASE, local, remote)
+    assert merged.conflicts == 2
+    assert merged.text.count("<<<<<<< local\n") == 2
+
+
+def test_a_conflict_on_lines_without_a_final_newline_keeps_every_line_of_both_sides() -> None:
+    """Markers stay on their own lines and no line of either side is lost or altered."""
+    merged = merge3("x\ny\nz", "a1\na2\na3", "b1\nb2\nb3")
+    assert merged.conflicts == 1
+    assert merged.text == ("<<<<<<< local\na1\na2\na3\n=======\nb1\nb2\nb3\n>>>>>>> remote\n")
+
+
+def test_lines_repeated_all_over_a_long_document_still_anchor_the_merge() -> None:
+    """A 240-line checklist: one side retitles two items, the other ticks the box between
+    them. The repeated blank and checkbox lines anchor the merge however often they occur,
+    so all three edits survive and nothing needs review."""
+    base: list[str] = []
+    for i in range(60):
+        base += [f"## item {i}\n", "\n", "- [ ] todo\n", "\n"]
+    local, remote = list(base), list(base)
+    local[20], local[24] = "## ITEM 5\n", "## ITEM 6\n"
+    remote[22] = "- [x] todo\n"
+    expected = list(local)
+    expected[22] = remote[22]
+    for ours, theirs in ((local, remote), (remote, local)):
+        merged = merge3("".join(base), "".join(ours), "".join(theirs))
+        assert merged.clean
+        assert merged.text == "".join(expected)
