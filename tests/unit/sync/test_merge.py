@@ -26,6 +26,7 @@ def rev(
     doc: str = "preference:theme",
     deleted: bool = False,
     scope: dict[str, Any] | None = None,
+    secret_refs: list[Any] | None = None,
 ) -> tuple[Envelope, str]:
     """A revision of ``doc`` made on ``machine`` at ``ms``, and its hash."""
     env = Envelope(
@@ -39,6 +40,7 @@ def rev(
         updated_at=iso_ms(ms),
         hlc=str(Hlc(ms, 0, machine)),
         deleted=deleted,
+        secret_refs=secret_refs or [],
     )
     return env, env.hash
 
@@ -240,3 +242,103 @@ def test_no_revision_is_lost(
         assert vv_compare(side[0].vv, res.merged.vv) == "before"
     merged_again = reconcile(res.merged, res.merged.hash, y[0], y[1], z[0])
     assert merged_again.action == "keep"
+
+
+def test_every_decision_names_the_policy_of_the_documents_kind() -> None:
+    """Fast-forward, keep and same are recorded with the kind's policy, as merges are."""
+    old = rev(pref("dark"), {"a": 1}, "a")
+    new = rev(pref("light"), {"a": 1, "b": 1}, "b", T0 + 5)
+    for res in (
+        reconcile(old[0], old[1], new[0], new[1], None),
+        reconcile(new[0], new[1], old[0], old[1], None),
+        reconcile(new[0], new[1], new[0], new[1], None),
+        reconcile(None, None, new[0], new[1], None),
+    ):
+        assert res.policy == "json3"
+
+
+def test_a_document_deleted_on_both_machines_stays_deleted_after_the_merge() -> None:
+    """Two concurrent deletions settle to a deletion, never a resurrected empty document."""
+    base = rev(pref("dark"), {"a": 1}, "a")
+    gone_a = rev({}, {"a": 2}, "a", T0 + 50, deleted=True)
+    gone_b = rev({}, {"a": 1, "b": 1}, "b", T0 + 60, deleted=True)
+    ab, ba = both_ways(base, gone_a, gone_b)
+    assert ab.merged is not None and ab.merged.deleted
+    assert ba.merged is not None and ba.merged.hash == ab.merged.hash
+
+
+SERVER = "mcp_server:files"
+REF_ONE = {"path": "/env/A~1B", "ref": "secret://one"}
+REF_TWO = {"path": "/args/1", "ref": "${TWO}"}
+
+
+def server(**changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "command": "srv",
+        "env": {"A/B": "secret://one"},
+        "args": ["--token", "${TWO}"],
+    }
+    return {**body, **changes}
+
+
+def test_a_merge_keeps_the_secret_refs_its_body_still_holds_and_drops_the_rest() -> None:
+    """Secret references survive a merge exactly where the merged body still holds them (JSON
+    pointers with escapes and list indexes); one replaced by a literal is no longer listed."""
+    refs = [REF_ONE, REF_TWO]
+
+    def srv(body: dict[str, Any], vv: dict[str, int], machine: str, ms: int) -> Rev:
+        kept = [r for r in refs if r["ref"] in str(body)]
+        return rev(body, vv, machine, ms, kind="mcp_server", doc=SERVER, secret_refs=kept)
+
+    base = srv(server(), {"a": 1}, "a", T0)
+    a = srv(server(cwd="/tmp"), {"a": 2}, "a", T0 + 10)
+    b = srv(server(command="srv2"), {"a": 1, "b": 1}, "b", T0 + 20)
+    ab, ba = both_ways(base, a, b)
+    assert ab.merged is not None and ba.merged is not None
+    assert ab.merged.body == server(cwd="/tmp", command="srv2")
+    assert sorted(r["path"] for r in ab.merged.secret_refs) == ["/args/1", "/env/A~1B"]
+    assert ab.merged.hash == ba.merged.hash
+
+    plain = srv(server(env={"A/B": "literal"}), {"a": 2}, "a", T0 + 10)
+    ab, ba = both_ways(base, plain, b)
+    assert ab.merged is not None and ba.merged is not None
+    assert ab.merged.body == server(env={"A/B": "literal"}, command="srv2")
+    assert ab.merged.secret_refs == [REF_TWO]
+    assert ab.merged.hash == ba.merged.hash
+
+
+def test_a_field_added_on_one_side_survives_a_change_elsewhere_on_the_other() -> None:
+    """A new field (even one set to null) is an edit, and is kept."""
+    merged, ties = merge_json({"x": 1}, {"x": 1, "y": 2, "n": None}, {"x": 3}, a_later=False)
+    assert merged == {"x": 3, "y": 2, "n": None} and ties == []
+
+
+def test_a_new_field_added_differently_on_both_sides_is_a_recorded_tie() -> None:
+    """null on one side and a value on the other are two different edits, not one."""
+    merged, ties = merge_json({}, {"n": None}, {"n": 5}, a_later=True)
+    assert merged == {"n": None} and ties == ["/n"]
+
+
+def test_a_change_of_json_type_is_a_change_even_when_python_calls_the_values_equal() -> None:
+    """1 -> true on one side and 1 -> 2 on the other both changed the field: a recorded tie."""
+    merged, ties = merge_json({"v": 1}, {"v": True}, {"v": 2}, a_later=True)
+    assert merged == {"v": True} and ties == ["/v"]
+
+
+def test_a_tie_on_a_whole_value_is_recorded_at_the_root_path() -> None:
+    """The conflict record names "/" when the document itself is the value both changed."""
+    assert merge_json(1, 2, 3, a_later=True) == (2, ["/"])
+
+
+def test_list_merges_hold_each_item_once_and_honour_removals_by_the_later_side() -> None:
+    """Both sides adding one item keep it once; an item the later side removed stays
+    removed; an item the earlier side added twice is added once."""
+    assert merge_json(["a", "b"], ["a", "b", "x"], ["x", "a", "b"], a_later=False) == (
+        ["x", "a", "b"],
+        [],
+    )
+    assert merge_json(["a", "b"], ["a", "b", "c"], ["a"], a_later=False) == (["a", "c"], [])
+    assert merge_json(["a", "b"], ["a", "c", "c"], ["a", "b", "d"], a_later=False) == (
+        ["a", "d", "c"],
+        [],
+    )
