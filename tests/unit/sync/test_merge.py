@@ -268,14 +268,14 @@ def test_a_document_deleted_on_both_machines_stays_deleted_after_the_merge() -> 
 
 
 SERVER = "mcp_server:files"
-REF_ONE = {"path": "/env/A~1B", "ref": "secret://one"}
+REF_ONE = {"path": "/env/A~1~0B", "ref": "secret://one"}
 REF_TWO = {"path": "/args/1", "ref": "${TWO}"}
 
 
 def server(**changes: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "command": "srv",
-        "env": {"A/B": "secret://one"},
+        "env": {"A/~B": "secret://one"},
         "args": ["--token", "${TWO}"],
     }
     return {**body, **changes}
@@ -296,15 +296,21 @@ def test_a_merge_keeps_the_secret_refs_its_body_still_holds_and_drops_the_rest()
     ab, ba = both_ways(base, a, b)
     assert ab.merged is not None and ba.merged is not None
     assert ab.merged.body == server(cwd="/tmp", command="srv2")
-    assert sorted(r["path"] for r in ab.merged.secret_refs) == ["/args/1", "/env/A~1B"]
+    assert sorted(r["path"] for r in ab.merged.secret_refs) == ["/args/1", "/env/A~1~0B"]
     assert ab.merged.hash == ba.merged.hash
 
-    plain = srv(server(env={"A/B": "literal"}), {"a": 2}, "a", T0 + 10)
-    ab, ba = both_ways(base, plain, b)
-    assert ab.merged is not None and ba.merged is not None
-    assert ab.merged.body == server(env={"A/B": "literal"}, command="srv2")
-    assert ab.merged.secret_refs == [REF_TWO]
-    assert ab.merged.hash == ba.merged.hash
+    for change, kept in (
+        ({"env": {"A/~B": "literal"}}, [REF_TWO]),  # the value no longer holds the ref
+        ({"env": {}}, [REF_TWO]),  # the key is gone
+        ({"args": ["--token"]}, [REF_ONE]),  # the list is shorter than the index
+        ({"args": ["--token", "plain"]}, [REF_ONE]),  # the item no longer holds the ref
+    ):
+        edited = srv(server(**change), {"a": 2}, "a", T0 + 10)
+        ab, ba = both_ways(base, edited, b)
+        assert ab.merged is not None and ba.merged is not None
+        assert ab.merged.body == server(**change, command="srv2")
+        assert ab.merged.secret_refs == kept
+        assert ab.merged.hash == ba.merged.hash
 
 
 def test_a_field_added_on_one_side_survives_a_change_elsewhere_on_the_other() -> None:
