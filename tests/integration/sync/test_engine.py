@@ -50,6 +50,11 @@ def converge(target: Target, *stores: ContextStore) -> None:
             sync(target, store)
 
 
+def session(title: str, status: str) -> dict[str, object]:
+    """A session body with no tasks."""
+    return {"title": title, "status": status, "current_tasks": []}
+
+
 def test_two_machines_converge_after_interleaved_edits(target: Target) -> None:
     """Edits of different fields merge, new documents and deletions travel both ways."""
     a, b = store_of(target.scratch, "laptop"), store_of(target.scratch, "desktop")
@@ -384,13 +389,13 @@ def test_edits_to_different_fields_merge_on_their_common_ancestor_from_a_third_m
         store_of(target.scratch, "b") as b,
         store_of(target.scratch, "c") as c,
     ):
-        c.put("session:s", "session", {"title": "t0", "status": "active", "current_tasks": []})
+        c.put("session:s", "session", session("t0", "active"))
         sync(target, c)
         sync(target, a, "pull")
         sync(target, b, "pull")
-        a.put("session:s", "session", {"title": "t1", "status": "active", "current_tasks": []})
+        a.put("session:s", "session", session("t1", "active"))
         sync(target, a, "push")
-        b.put("session:s", "session", {"title": "t0", "status": "paused", "current_tasks": []})
+        b.put("session:s", "session", session("t0", "paused"))
         sync(target, b, "pull")
         assert conflicts(b) == []
         assert b.get("session:s").body == {
@@ -431,16 +436,16 @@ def test_edits_made_twice_between_pulls_still_merge_on_the_revision_last_pulled(
     merge without a conflict."""
     target = Target("dir", f"dir://{tmp_path / 'remote'}", {}, str(tmp_path))
     with store_of(target.scratch, "a") as a, store_of(target.scratch, "b") as b:
-        a.put("session:s", "session", {"title": "t0", "status": "active", "current_tasks": []})
+        a.put("session:s", "session", session("t0", "active"))
         sync(target, a)
         sync(target, b, "pull")
-        a.put("session:s", "session", {"title": "t1", "status": "active", "current_tasks": []})
-        a.put("session:s", "session", {"title": "t2", "status": "active", "current_tasks": []})
+        a.put("session:s", "session", session("t1", "active"))
+        a.put("session:s", "session", session("t2", "active"))
         sync(target, a)
-        b.put("session:s", "session", {"title": "t0", "status": "paused", "current_tasks": []})
+        b.put("session:s", "session", session("t0", "paused"))
         sync(target, b, "pull")
         assert conflicts(b) == []
-        assert b.get("session:s").body == {"title": "t2", "status": "paused", "current_tasks": []}
+        assert b.get("session:s").body == session("t2", "paused")
 
 
 def test_a_pulled_head_move_is_audited_with_the_sync_actor_and_the_remote(
@@ -473,7 +478,7 @@ def test_the_pull_report_counts_and_names_every_document_it_moved(tmp_path: Path
     with store_of(target.scratch, "a") as a, store_of(target.scratch, "b") as b:
         x1 = a.put("preference:x", "preference", pref(1, "x"))
         for s in ("session:s1", "session:s2"):
-            a.put(s, "session", {"title": "t0", "status": "active", "current_tasks": []})
+            a.put(s, "session", session("t0", "active"))
         sync(target, a)
         for k in ("preference:k1", "preference:k2"):
             b.put(k, "preference", pref(1, k))
@@ -484,8 +489,8 @@ def test_the_pull_report_counts_and_names_every_document_it_moved(tmp_path: Path
         x2 = a.put("preference:x", "preference", pref(2, "x"))  # fast-forward
         y = a.put("preference:y", "preference", pref(1, "y"))  # new here: adopted
         for s in ("session:s1", "session:s2"):  # edited on both: merged
-            a.put(s, "session", {"title": "t1", "status": "active", "current_tasks": []})
-            b.put(s, "session", {"title": "t0", "status": "paused", "current_tasks": []})
+            a.put(s, "session", session("t1", "active"))
+            b.put(s, "session", session("t0", "paused"))
         sync(target, a)
         before = b.heads()
         report = sync(target, b, "pull").pull
@@ -602,19 +607,19 @@ def test_a_fast_forward_moves_the_merge_base_so_later_edits_merge_on_it(tmp_path
     between), edits to different fields merge on it instead of conflicting on the older one."""
     target = Target("dir", f"dir://{tmp_path / 'remote'}", {}, str(tmp_path))
     with store_of(target.scratch, "a") as a, store_of(target.scratch, "b") as b:
-        a.put("session:s", "session", {"title": "t0", "status": "active", "current_tasks": []})
+        a.put("session:s", "session", session("t0", "active"))
         sync(target, a)
         sync(target, b, "pull")
-        a.put("session:s", "session", {"title": "t1", "status": "active", "current_tasks": []})
+        a.put("session:s", "session", session("t1", "active"))
         sync(target, a)
         sync(target, b, "pull")  # a fast-forward to t1
-        a.put("session:s", "session", {"title": "t2", "status": "active", "current_tasks": []})
-        a.put("session:s", "session", {"title": "t3", "status": "active", "current_tasks": []})
+        a.put("session:s", "session", session("t2", "active"))
+        a.put("session:s", "session", session("t3", "active"))
         sync(target, a)
-        b.put("session:s", "session", {"title": "t1", "status": "paused", "current_tasks": []})
+        b.put("session:s", "session", session("t1", "paused"))
         sync(target, b, "pull")
         assert conflicts(b) == []
-        assert b.get("session:s").body == {"title": "t3", "status": "paused", "current_tasks": []}
+        assert b.get("session:s").body == session("t3", "paused")
 
 
 def test_a_revision_already_held_through_another_machine_moves_the_merge_base_too(
@@ -629,18 +634,18 @@ def test_a_revision_already_held_through_another_machine_moves_the_merge_base_to
         store_of(target.scratch, "c") as relay,
         store_of(target.scratch, "b") as b,
     ):
-        origin.put("session:s", "session", {"title": "t0", "status": "active", "current_tasks": []})
+        origin.put("session:s", "session", session("t0", "active"))
         sync(target, origin)
         sync(target, b, "pull")
-        origin.put("session:s", "session", {"title": "t1", "status": "active", "current_tasks": []})
+        origin.put("session:s", "session", session("t1", "active"))
         sync(target, origin)
         sync(target, relay, "pull")
-        relay.put("session:s", "session", {"title": "t1", "status": "paused", "current_tasks": []})
+        relay.put("session:s", "session", session("t1", "paused"))
         sync(target, relay)
         sync(target, b, "pull")  # c's revision first (machines in id order), then z's is kept
         assert b.get("session:s").body["status"] == "paused"
-        origin.put("session:s", "session", {"title": "t2", "status": "active", "current_tasks": []})
-        origin.put("session:s", "session", {"title": "t3", "status": "active", "current_tasks": []})
+        origin.put("session:s", "session", session("t2", "active"))
+        origin.put("session:s", "session", session("t3", "active"))
         sync(target, origin, "push")  # not merged with c's edit there
         b.put("session:s", "session", {"title": "t1", "status": "paused", "current_tasks": ["x"]})
         sync(target, b, "pull")
