@@ -168,9 +168,11 @@ class StoreRecorder:
             StoreBusy: ``wait`` is False and the write lock is held elsewhere.
         """
         body = output_body(call, self.store, self.blob_threshold)
-        written = self.store.add(
-            f"agent_output:{ulid()}", "agent_output", body, actor=self._actor, wait=wait
-        )
+        return self._add(f"agent_output:{ulid()}", body, wait=wait)
+
+    def _add(self, doc_id: str, body: dict[str, Any], *, wait: bool) -> Envelope:
+        """Write one record on the recorder's connection, counted towards the checkpoints."""
+        written = self.store.add(doc_id, "agent_output", body, actor=self._actor, wait=wait)
         self._checkpoints.committed()
         return written
 
@@ -194,8 +196,7 @@ class StoreRecorder:
         doc_id = f"agent_output:{ulid()}"
         if self.on_loop and self._group.idle and not large:
             try:  # the body is built once, whichever way it is written
-                self.store.add(doc_id, "agent_output", body, actor=self._actor, wait=False)
-                self._checkpoints.committed()
+                self._add(doc_id, body, wait=False)
                 return
             except StoreBusy:
                 pass
@@ -220,7 +221,7 @@ class StoreRecorder:
         record_agents(
             self.store,
             {self.agent: entry},
-            actor=f"agent:{self.agent}",
+            actor=self._actor,
             heartbeat=self.state_interval,
             env=self.env,
         )
