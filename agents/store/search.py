@@ -74,6 +74,12 @@ _NEW = (
 )
 _ROW_OF_NEW = _ROW.replace("FROM docs AS d", _NEW)
 
+# the trigger that indexes each new document (set aside by :func:`bulk_indexed`)
+_INSERT_TRIGGER = (
+    "CREATE TRIGGER IF NOT EXISTS docs_search_insert AFTER INSERT ON docs BEGIN "
+    f"{_INSERT}{_ROW_OF_NEW}; END"
+)
+
 # statements, not a script: triggers hold semicolons, and the store runs them in its own
 # migration transaction
 INDEX_SCHEMA = (
@@ -81,8 +87,7 @@ INDEX_SCHEMA = (
     "title, body, project UNINDEXED, machine UNINDEXED, updated_at UNINDEXED, "
     "tokenize = 'porter unicode61 remove_diacritics 2')",
     "CREATE INDEX IF NOT EXISTS docs_by_time ON docs(updated_at)",
-    "CREATE TRIGGER IF NOT EXISTS docs_search_insert AFTER INSERT ON docs BEGIN "
-    f"{_INSERT}{_ROW_OF_NEW}; END",
+    _INSERT_TRIGGER,
     "CREATE TRIGGER IF NOT EXISTS docs_search_update AFTER UPDATE ON docs BEGIN "
     f"DELETE FROM search WHERE rowid = old.rowid; {_INSERT}{_ROW_OF_NEW}; END",
     "CREATE TRIGGER IF NOT EXISTS docs_search_delete AFTER DELETE ON docs BEGIN "
@@ -129,7 +134,7 @@ def bulk_indexed(conn: sqlite3.Connection, ids: Sequence[str]) -> Iterator[None]
         with contextlib.suppress(sqlite3.Error):  # a failed transaction rolls all this back
             for key, value in saved.items():
                 conn.execute("INSERT INTO search(search, rank) VALUES (?, ?)", (key, value))
-            conn.execute(INDEX_SCHEMA[2])
+            conn.execute(_INSERT_TRIGGER)
 
 
 @dataclass(frozen=True)
