@@ -50,6 +50,11 @@ def converge(target: Target, *stores: ContextStore) -> None:
             sync(target, store)
 
 
+def folder_target(tmp_path: Path) -> Target:
+    """A folder remote under ``tmp_path``, the machines' stores beside it."""
+    return Target("dir", f"dir://{tmp_path / 'remote'}", {}, str(tmp_path))
+
+
 def session(title: str, status: str) -> dict[str, object]:
     """A session body with no tasks."""
     return {"title": title, "status": status, "current_tasks": []}
@@ -300,7 +305,7 @@ def store_record_is_new(store: ContextStore, doc_id: str) -> bool:
 
 def test_logs_compacted_on_one_machine_are_not_pulled_back_from_another(tmp_path: Path) -> None:
     """compact drops old agent outputs and sync records here; the next sync leaves them out."""
-    target = Target("dir", f"dir://{tmp_path / 'remote'}", {}, str(tmp_path))
+    target = folder_target(tmp_path)
     with store_of(target.scratch, "a") as a, store_of(target.scratch, "b") as b:
         a.put(
             "agent_output:01JOLD0000000000000000000X",
@@ -344,7 +349,7 @@ def test_a_manifest_naming_another_documents_revision_for_a_new_document_is_refu
     tmp_path: Path,
 ) -> None:
     """A restore adopts only revisions of the document the manifest names them for."""
-    target = Target("dir", f"dir://{tmp_path / 'remote'}", {}, str(tmp_path))
+    target = folder_target(tmp_path)
     with store_of(target.scratch, "a") as a, store_of(target.scratch, "b") as b:
         a.put("preference:x", "preference", pref(1, "x"))
         y = a.put("preference:y", "preference", pref(2, "y"))
@@ -361,7 +366,7 @@ def test_a_manifest_naming_another_documents_revision_for_a_held_document_is_ref
     tmp_path: Path,
 ) -> None:
     """A document held here never moves its head to a revision of another document."""
-    target = Target("dir", f"dir://{tmp_path / 'remote'}", {}, str(tmp_path))
+    target = folder_target(tmp_path)
     with store_of(target.scratch, "a") as a, store_of(target.scratch, "b") as b:
         x = a.put("preference:x", "preference", pref(1, "x"))
         sync(target, a)
@@ -383,7 +388,7 @@ def test_edits_to_different_fields_merge_on_their_common_ancestor_from_a_third_m
 ) -> None:
     """b has never pulled from a: the merge base is found by walking both histories back to
     the revision both got from c, so edits to different fields merge without a conflict."""
-    target = Target("dir", f"dir://{tmp_path / 'remote'}", {}, str(tmp_path))
+    target = folder_target(tmp_path)
     with (
         store_of(target.scratch, "a") as a,
         store_of(target.scratch, "b") as b,
@@ -410,7 +415,7 @@ def test_a_forged_revision_for_a_held_document_is_refused_again_in_the_next_snap
 ) -> None:
     """A refused mapping is never remembered as agreed with that machine: when its next
     snapshot names the same foreign revision again, the pull refuses it again."""
-    target = Target("dir", f"dir://{tmp_path / 'remote'}", {}, str(tmp_path))
+    target = folder_target(tmp_path)
     with store_of(target.scratch, "a") as a, store_of(target.scratch, "b") as b:
         x = a.put("preference:x", "preference", pref(1, "x"))
         sync(target, a)
@@ -434,7 +439,7 @@ def test_edits_made_twice_between_pulls_still_merge_on_the_revision_last_pulled(
     between are not held here and the walk back through parents stops short; the merge base
     is then the revision last pulled from that machine, and edits to different fields still
     merge without a conflict."""
-    target = Target("dir", f"dir://{tmp_path / 'remote'}", {}, str(tmp_path))
+    target = folder_target(tmp_path)
     with store_of(target.scratch, "a") as a, store_of(target.scratch, "b") as b:
         a.put("session:s", "session", session("t0", "active"))
         sync(target, a)
@@ -453,7 +458,7 @@ def test_a_pulled_head_move_is_audited_with_the_sync_actor_and_the_remote(
 ) -> None:
     """The audit row of a head moved by a pull says it was the sync and from which remote,
     for a new document and for a newer revision of a held one."""
-    target = Target("dir", f"dir://{tmp_path / 'remote'}", {}, str(tmp_path))
+    target = folder_target(tmp_path)
     with store_of(target.scratch, "a") as a, store_of(target.scratch, "b") as b:
         first = a.put("preference:x", "preference", pref(1, "x"))
         sync(target, a)
@@ -474,7 +479,7 @@ def test_a_pulled_head_move_is_audited_with_the_sync_actor_and_the_remote(
 def test_the_pull_report_counts_and_names_every_document_it_moved(tmp_path: Path) -> None:
     """What `agents sync` reports: each document adopted, fast-forwarded, merged or kept
     is counted once, and the adopted and moved ones are listed with their hashes."""
-    target = Target("dir", f"dir://{tmp_path / 'remote'}", {}, str(tmp_path))
+    target = folder_target(tmp_path)
     with store_of(target.scratch, "a") as a, store_of(target.scratch, "b") as b:
         x1 = a.put("preference:x", "preference", pref(1, "x"))
         for s in ("session:s1", "session:s2"):
@@ -516,7 +521,7 @@ def test_a_conflict_records_both_heads_and_their_common_ancestor(tmp_path: Path)
     """Whether it waits for review (overlapping text) or was settled by the latest clock (one
     field on both), the conflict row names the local head, the remote head and the revision
     both came from, which is what a review diffs against."""
-    target = Target("dir", f"dir://{tmp_path / 'remote'}", {}, str(tmp_path))
+    target = folder_target(tmp_path)
 
     def md(text: str) -> dict[str, str]:
         return {"path": "CLAUDE.md", "format": "markdown", "text": text}
@@ -605,7 +610,7 @@ def test_a_fast_forward_moves_the_merge_base_so_later_edits_merge_on_it(tmp_path
     """After a pull fast-forwards a document, the revision it moved to is the base for that
     machine: when the next pull's walk back through parents stops short (two edits there in
     between), edits to different fields merge on it instead of conflicting on the older one."""
-    target = Target("dir", f"dir://{tmp_path / 'remote'}", {}, str(tmp_path))
+    target = folder_target(tmp_path)
     with store_of(target.scratch, "a") as a, store_of(target.scratch, "b") as b:
         a.put("session:s", "session", session("t0", "active"))
         sync(target, a)
@@ -628,7 +633,7 @@ def test_a_revision_already_held_through_another_machine_moves_the_merge_base_to
     """A machine's revision that this machine already descends from (it came through a third
     machine, which edited on top of it) is kept, and it becomes the base for the machine it
     came from: later edits there merge on it instead of conflicting on an older one."""
-    target = Target("dir", f"dir://{tmp_path / 'remote'}", {}, str(tmp_path))
+    target = folder_target(tmp_path)
     with (
         store_of(target.scratch, "z") as origin,
         store_of(target.scratch, "c") as relay,
