@@ -4,6 +4,7 @@ what a person types, and comes to stores written before it existed."""
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,14 @@ def session(title: str, summary: str = "", project: str | None = None) -> dict[s
 
 def ids(hits: list[search.Hit]) -> list[str]:
     return [h.id for h in hits]
+
+
+def next_millisecond() -> None:
+    """Wait until the wall clock's millisecond moves: ``updated_at`` has millisecond
+    resolution, and two writes within one would share it."""
+    start = time.time_ns() // 1_000_000
+    while time.time_ns() // 1_000_000 == start:
+        time.sleep(0.0002)
 
 
 def test_a_title_match_ranks_above_a_body_match(store: ContextStore) -> None:
@@ -69,8 +78,10 @@ def test_filters_narrow_by_kind_project_machine_and_time(tmp_path: Path) -> None
     """kind, project, machine and a time window each leave out what does not fit."""
     with ContextStore(tmp_path / "a", machine_id="laptop") as store:
         store.put("session:p1", "session", session("Deploy notes", project="proj-1"))
+        next_millisecond()
         store.put("preference:deploy", "preference", {"key": "deploy", "value": "blue-green"})
         cut = search.search(store, "deploy", kind="preference")[0].updated_at
+        next_millisecond()
         store.put("session:p2", "session", session("Deploy notes", project="proj-2"))
         assert ids(search.search(store, "deploy", kind="preference")) == ["preference:deploy"]
         assert ids(search.search(store, "deploy", project="proj-2")) == ["session:p2"]
