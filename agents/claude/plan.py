@@ -305,7 +305,7 @@ class _Planner:
         root = str(self.plan.machine.claude_dir / "skills" / str(draft.body.get("name"))) + os.sep
         have = {u.key for u in found}
         return [
-            Unit(draft.id, Path(key), (), DELETE)
+            Unit(Path(key), (), DELETE)
             for key in sorted(self.plan.applied)
             if key.startswith(root) and "#" not in key and key not in have
         ]

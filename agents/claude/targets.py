@@ -69,7 +69,6 @@ class Blob:
 class Unit:
     """One place one draft writes: a whole file (``pointer == ()``) or one JSON member."""
 
-    draft_id: str
     path: Path
     pointer: tuple[str, ...] = ()
     value: Any = None  # JSON value, str (text file), Blob, or DELETE
@@ -175,7 +174,7 @@ def _tree(draft: Draft, root: Path, files: list[Mapping[str, Any]], ph: Placehol
     for entry in files:
         path = root / "/".join(safe_relpath(entry["path"]))
         value = DELETE if draft.deleted else _file_value(entry, ph)
-        out.append(Unit(draft.id, path, (), value, file_entry_mode(entry)))
+        out.append(Unit(path, (), value, file_entry_mode(entry)))
     return out
 
 
@@ -199,7 +198,7 @@ def _units(draft: Draft, machine: Machine) -> list[Unit]:
     claude = machine.claude_dir
     if kind == "preference":
         value = DELETE if draft.deleted else ph.render_json(body["value"])
-        return [Unit(draft.id, machine.settings_json, (body["key"],), value)]
+        return [Unit(machine.settings_json, (body["key"],), value)]
     if kind == "claude_file":
         root = claude
         if draft.scope.level == "project":  # auto-memory: ~/.claude/projects/<slug>/
@@ -215,7 +214,7 @@ def _units(draft: Draft, machine: Machine) -> list[Unit]:
             path = path / _safe_name(part)  # the same path inside the repository
         file = claude / "projects" / slug(str(path)) / f"{_safe_name(body['session'])}.jsonl"
         value = DELETE if draft.deleted else Blob(body["blob"]["blob"], True, True)
-        return [Unit(draft.id, file, (), value, 0o600)]
+        return [Unit(file, (), value, 0o600)]
     return []  # project, session, …: nothing to write into Claude's files
 
 
@@ -224,16 +223,16 @@ def _server_units(draft: Draft, machine: Machine, ph: Placeholders) -> list[Unit
     name, source = body["name"], body.get("source")
     value = DELETE if draft.deleted else ph.render_json(server_config(body))
     if source == "claude_code_user":
-        return [Unit(draft.id, machine.claude_json, ("mcpServers", name), value)]
+        return [Unit(machine.claude_json, ("mcpServers", name), value)]
     if source == "claude_desktop":
-        return [Unit(draft.id, machine.desktop_config, ("mcpServers", name), value)]
+        return [Unit(machine.desktop_config, ("mcpServers", name), value)]
     if source == "claude_code_local":
         path = _project_path(machine, body.get("project_id"))
         ptr = ("projects", str(path), "mcpServers", name)
-        return [Unit(draft.id, machine.claude_json, ptr, value)]
+        return [Unit(machine.claude_json, ptr, value)]
     if source == "claude_code_project":
         path = _project_path(machine, body.get("project_id"))
-        return [Unit(draft.id, path / ".mcp.json", ("mcpServers", name), value)]
+        return [Unit(path / ".mcp.json", ("mcpServers", name), value)]
     return []  # "agents": registered through `agents mcp-config`, not a Claude file
 
 

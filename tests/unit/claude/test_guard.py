@@ -6,6 +6,7 @@ import io
 import json
 import os
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +17,11 @@ from agents.claude.drafts import Draft
 from agents.claude.machine import Machine
 
 from .conftest import read
+
+
+def _server(name: str, **config: object) -> Draft:
+    body = {"name": name, "source": "claude_code_user", "transport": "stdio", **config}
+    return Draft(f"mcp_server:{name}", "mcp_server", body)
 
 
 def _edit(cap: Capture, id: str, **body: object) -> list[Draft]:
@@ -209,6 +215,68 @@ def test_a_change_between_plan_and_write_to_another_key_is_kept(
     assert result.changed_meanwhile == []
 
 
+def test_a_server_added_while_claude_code_rewrites_the_file_is_spliced_in(
+    bob: Machine, restored: tuple[Capture, dict[str, str]]
+) -> None:
+    """A new member, absent before and still absent after the rewrite, is not a change to
+    ours: it lands beside what Claude Code wrote."""
+    cap, applied = restored
+    new = _server("added", command="added-tool")
+    plan = plan_apply(
+        [*cap.drafts, new], bob, applied=applied, secrets=cap.secrets, blobs=cap.blobs
+    )
+    assert [c.draft_id for c in plan.by_action("create")] == ["mcp_server:added"]
+    doc = json.loads(read(bob.claude_json))
+    bob.claude_json.write_text(json.dumps({**doc, "numStartups": 9}, indent=2))
+    result = execute(plan)
+    after = json.loads(read(bob.claude_json))
+    assert after["numStartups"] == 9 and after["mcpServers"]["added"]["command"] == "added-tool"
+    assert result.changed_meanwhile == []
+
+
+def test_a_json_file_removed_between_plan_and_write_gets_back_only_what_this_apply_adds(
+    bob: Machine, restored: tuple[Capture, dict[str, str]]
+) -> None:
+    """~/.claude.json deleted after the plan: the member we delete is gone as planned, the one
+    we add is added; nothing else is written back."""
+    cap, applied = restored
+    drafts = [d.tombstone() if d.id == "mcp_server:github" else d for d in cap.drafts]
+    added = _server("added", command="added-tool")
+    plan = plan_apply([*drafts, added], bob, applied=applied, secrets=cap.secrets, blobs=cap.blobs)
+    bob.claude_json.unlink()
+    result = execute(plan)
+    assert json.loads(read(bob.claude_json)) == {
+        "mcpServers": {"added": {"type": "stdio", "command": "added-tool"}}
+    }
+    assert result.changed_meanwhile == []
+
+
+def test_executing_a_plan_with_conflicts_names_the_first_ten_and_writes_nothing(
+    tmp_path: Path,
+) -> None:
+    """Without skip_conflicts: how many targets changed, the first ten with their reason."""
+    m = Machine(tmp_path / "home", "linux", "m-bob")
+    rules = m.claude_dir / "rules"
+    rules.mkdir(parents=True)
+    drafts = []
+    for i in range(11):
+        (rules / f"r{i:02}.md").write_text("mine\n")
+        body = {"path": f"rules/r{i:02}.md", "text": "theirs\n", "mode": 0o644}
+        drafts.append(Draft(f"claude_file:user/rules/r{i:02}.md", "claude_file", body))
+    drafts.append(Draft("claude_file:user/new.md", "claude_file", {"path": "new.md", "text": "x"}))
+    with pytest.raises(TargetChangedError) as caught:
+        execute(plan_apply(drafts, m))
+    listed = "; ".join(
+        f"~/.claude/rules/r{i:02}.md: exists, differs and was never applied here" for i in range(10)
+    )
+    assert str(caught.value) == (
+        f"11 target(s) changed since they were last applied ({listed}); import those changes "
+        "first (capture, then merge), or leave them and apply the rest"
+    )
+    assert not (m.claude_dir / "new.md").exists()
+    assert {p.read_text() for p in rules.iterdir()} == {"mine\n"}
+
+
 def test_a_change_between_plan_and_write_to_our_member_leaves_the_file_alone(
     bob: Machine, restored: tuple[Capture, dict[str, str]]
 ) -> None:
@@ -236,6 +304,10 @@ def test_a_whole_file_changed_between_plan_and_write_is_left_alone(
     rule.write_text("# Edited by hand after the plan\n")
     result = execute(plan)
     assert [c.key for c in result.changed_meanwhile] == [str(rule)]
+    # counted with the plan's conflicts, which the CLI reports after writing
+    assert [(c.label, c.reason) for c in plan.conflicts] == [
+        ("~/.claude/CLAUDE.md", "changed while applying")
+    ]
     assert rule.read_text() == "# Edited by hand after the plan\n"
     assert result.applied[str(rule)] == applied[str(rule)]
     assert not list(bob.home.rglob("*.tmp"))

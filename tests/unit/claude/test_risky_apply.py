@@ -222,7 +222,10 @@ def test_a_project_path_outside_the_home_is_never_written(tmp_path: Path) -> Non
         m = Machine(home, "linux", "victim", {"github.com/a/b": path})
         plan = plan_apply([draft], m)
         assert [c.action for c in plan.changes] == ["blocked"]
-        assert "not under the home" in plan.changes[0].reason
+        assert plan.changes[0].reason == (
+            f"project 'github.com/a/b' maps to {str(path)!r}, which is not under the home "
+            f"{str(home)!r}; only projects under the home are written"
+        )
         execute(plan, skip_conflicts=True)
     assert not (outside / ".mcp.json").exists()
 

@@ -129,7 +129,10 @@ def test_a_project_not_cloned_on_the_new_machine_is_reported_not_guessed(
     cap = capture(alice)
     plan = plan_apply(cap.drafts, carol, secrets=cap.secrets, blobs=cap.blobs)
     reasons = {c.draft_id: c.reason for c in plan.by_action("blocked")}
-    assert "has no path on this machine" in reasons[f"mcp_server:project/sentry@{API}"]
+    assert reasons[f"mcp_server:project/sentry@{API}"] == (
+        f"project {API!r} has no path on this machine; clone it (or open it once in Claude "
+        "Code) so it can be mapped, then apply again"
+    )
     assert f"claude_file:project/memory/MEMORY.md@{API}" in reasons
 
 
