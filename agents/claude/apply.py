@@ -11,7 +11,6 @@ the caller can store them first.
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -28,7 +27,8 @@ from agents.claude.plan import (
     plan_apply,
     read_bytes,
 )
-from agents.claude.targets import DELETE, unit_hash
+from agents.claude.targets import DELETE, Confinement, Disk, unit_hash
+from agents.claude.writes import Stage, Stages, temp_file
 from agents.core.errors import AgentError
 
 __all__ = [
@@ -79,47 +79,6 @@ def import_changes(plan: ApplyPlan) -> list[Draft]:
     return capture(plan.machine).select(plan.conflict_ids) if plan.conflicts else []
 
 
-# O_EXCL: a new file, never one (or a symlink) already at that name
-_TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
-
-
-def _open_temp(path: str) -> tuple[int, str]:
-    """A new empty file (0600) named ``.<name>.<random>.tmp`` beside ``path``."""
-    folder, name = os.path.split(path)
-    for _ in range(100):
-        tmp = os.path.join(folder, f".{name}.{os.urandom(6).hex()}.tmp")
-        try:
-            return os.open(tmp, _TEMP_FLAGS, 0o600), tmp
-        except FileExistsError:
-            continue
-    raise FileExistsError(errno.EEXIST, "no free temporary file name", path)
-
-
-def _temp(path: Path, data: bytes, mode: int, sync: bool, folders: set[str]) -> str:
-    """``data`` in a temp file next to ``path`` (same filesystem, so the rename is atomic);
-    ``folders``: the folders known to exist, so each is made (or found) once per apply."""
-    target = os.fspath(path)
-    folder = os.path.dirname(target)
-    if folder not in folders:
-        os.makedirs(folder, exist_ok=True)
-        folders.add(folder)
-    fd, tmp = _open_temp(target)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        os.fchmod(fd, mode)
-        if sync:
-            os.fsync(fd)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    finally:
-        os.close(fd)
-    return tmp
-
-
 def _prune(path: Path, stop: Path) -> None:
     parent = path.parent
     while parent != stop and stop in parent.parents:
@@ -157,6 +116,7 @@ class _Pending:
     based_on: bytes | None
     new: bytes | None
     tmp: str | None = None
+    stage: Stage | None = None  # written into a new folder built aside
 
 
 def _commit(plan: ApplyPlan, p: _Pending, folders: set[str]) -> None:
@@ -169,7 +129,7 @@ def _commit(plan: ApplyPlan, p: _Pending, folders: set[str]) -> None:
         p.tmp = None
         p.based_on, p.new = _content(f)
         if p.new is not None and p.new != p.based_on:
-            p.tmp = _temp(f.path, p.new, f.mode, True, folders)
+            p.tmp = temp_file(os.fspath(f.path), p.new, f.mode, True, folders)
     if p.new is None:
         with contextlib.suppress(FileNotFoundError):
             f.path.unlink()
@@ -188,28 +148,46 @@ def _moved(c: Change) -> Change:
 
 def _write_all(plan: ApplyPlan) -> tuple[list[Path], list[Change]]:
     """Every temp file first, one flush to disk, then the renames: each file is whole (old or
-    new) after a crash, at the cost of one sync rather than one fsync per file. Just before
-    its rename each target is read again, so a file changed since planning is never
-    overwritten (see :func:`_commit`)."""
+    new) after a crash, at the cost of one sync rather than one fsync per file. A new file
+    in a folder that does not exist yet goes into that folder built aside, renamed into
+    place once (see :mod:`agents.claude.writes`). Just before its rename each other target
+    is read again, so a file changed since planning is never overwritten (see
+    :func:`_commit`)."""
     pending: list[_Pending] = []
     failed: list[Change] = []
     folders: set[str] = set()
+    stages = Stages(Confinement(plan.machine, Disk()))
     sync_each = not hasattr(os, "sync")
     try:
         for f in plan.files:
             p = _Pending(f, f.old, f.new)
             if f.new is not None and f.new != f.old:
-                p.tmp = _temp(f.path, f.new, f.mode, sync_each, folders)
+                target = os.fspath(f.path)
+                p.stage = stages.for_file(target) if f.old is None else None
+                if p.stage is not None:
+                    p.tmp = p.stage.write(target, f.new, f.mode, sync_each)
+                else:
+                    p.tmp = temp_file(target, f.new, f.mode, sync_each, folders)
             pending.append(p)
         if not sync_each and any(p.tmp for p in pending):
             os.sync()
+        for stage in stages.built.values():
+            stage.place()
         written = []
         for p in pending:
-            try:
-                _commit(plan, p, folders)
-            except TargetChangedError as exc:
-                failed += exc.changes
-                continue
+            if p.stage is not None and p.stage.placed:
+                p.tmp = None
+            else:
+                if p.stage is not None:  # the folder appeared meanwhile: file by file
+                    if not stages.confinement.holds(p.file.path):
+                        failed += [_moved(c) for c in p.file.changes]
+                        continue
+                    os.makedirs(p.file.path.parent, exist_ok=True)
+                try:
+                    _commit(plan, p, folders)
+                except TargetChangedError as exc:
+                    failed += exc.changes
+                    continue
             written.append(p.file.path)
         return written, failed
     finally:
@@ -217,6 +195,7 @@ def _write_all(plan: ApplyPlan) -> tuple[list[Path], list[Change]]:
             if p.tmp:
                 with contextlib.suppress(OSError):
                     os.unlink(p.tmp)
+        stages.discard()
 
 
 def execute(plan: ApplyPlan, *, skip_conflicts: bool = False) -> ApplyResult:

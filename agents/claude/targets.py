@@ -155,14 +155,19 @@ class Confinement:
         self._roots = [_real(r) for r in roots]
         self._disk = disk
 
+    def holds(self, path: Path | str) -> bool:
+        """Whether ``path`` resolves inside one of the roots."""
+        real = self._disk.real(path)
+        return any(_under(real, r) for r in self._roots)
+
     def check(self, path: Path) -> None:
         """Refuse ``path`` if it resolves outside the roots.
 
         Raises:
             BlockedError: It does; nothing is written there.
         """
-        real = self._disk.real(path)
-        if not any(_under(real, r) for r in self._roots):
+        if not self.holds(path):
+            real = self._disk.real(path)
             raise BlockedError(
                 f"{str(path)!r} resolves to {real!r}, outside the home; refusing to write there "
                 "(a symlink or a path in a document leads out)"

@@ -1,0 +1,203 @@
+"""How an apply puts bytes on disk so that a half-written file never has its final name.
+
+A file in a folder that exists is written to a temp file beside it (same filesystem) and
+renamed over its target. Files in a folder that does not exist yet (a new machine, a new
+skill) are written into a copy of that folder built aside, ``.<name>.<random>.tmp`` next to
+it, which is renamed into place once: one rename for the whole subtree, and it is refused
+if the folder appeared meanwhile (then each file is moved in on its own, never over a file
+someone else wrote). Every name we create is new (``O_EXCL``, ``mkdir``), so nothing is
+written through a file or symlink already there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import functools
+import os
+import shutil
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from agents.claude.targets import Confinement
+
+__all__ = ["Stage", "Stages", "rename_new", "temp_file"]
+
+# O_EXCL: a new file, never one (or a symlink) already at that name
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+_RENAME_NOREPLACE = 1
+_AT_FDCWD = -100
+
+
+def _random_name(path: str) -> str:
+    folder, name = os.path.split(path)
+    return os.path.join(folder, f".{name}.{os.urandom(6).hex()}.tmp")
+
+
+def _write_new(path: str, data: bytes, mode: int, sync: bool) -> None:
+    """A new file at ``path`` holding ``data`` with ``mode`` (0600 while it is written)."""
+    fd = os.open(path, _NEW_FILE, 0o600)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fchmod(fd, mode)
+        if sync:
+            os.fsync(fd)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        raise
+    finally:
+        os.close(fd)
+
+
+def temp_file(target: str, data: bytes, mode: int, sync: bool, folders: set[str]) -> str:
+    """``data`` in a new temp file beside ``target``, named ``.<name>.<random>.tmp``.
+
+    Args:
+        folders: The folders known to exist, so each is made (or found) once per apply.
+    """
+    folder = os.path.dirname(target)
+    if folder not in folders:
+        os.makedirs(folder, exist_ok=True)
+        folders.add(folder)
+    for _ in range(100):
+        tmp = _random_name(target)
+        try:
+            _write_new(tmp, data, mode, sync)
+        except FileExistsError:
+            continue
+        return tmp
+    raise FileExistsError(errno.EEXIST, "no free temporary file name", target)
+
+
+@functools.cache
+def _renameat2() -> Callable[[bytes, bytes], int] | None:
+    """``renameat2(..., RENAME_NOREPLACE)`` from libc (Linux), returning 0 or an errno."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes  # here: only an apply that builds a folder aside pays for it
+
+    try:
+        fn: Any = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint)
+    fn.restype = ctypes.c_int
+
+    def rename(src: bytes, dst: bytes) -> int:
+        if fn(_AT_FDCWD, src, _AT_FDCWD, dst, _RENAME_NOREPLACE) == 0:
+            return 0
+        return int(ctypes.get_errno())
+
+    return rename
+
+
+def rename_new(src: str, dst: str) -> bool:
+    """Rename ``src`` to ``dst`` only if nothing is at ``dst``: ``False`` if something is
+    (a folder, even an empty one, a file or a symlink), which is left as it is."""
+    fn = _renameat2()
+    if fn is not None:
+        err = fn(os.fsencode(src), os.fsencode(dst))
+        if err == 0:
+            return True
+        if err == errno.EEXIST:
+            return False
+        if err not in (errno.EINVAL, errno.ENOSYS):  # EINVAL: not supported by this filesystem
+            raise OSError(err, os.strerror(err), src, None, dst)
+    if os.path.lexists(dst):
+        return False
+    try:  # a non-empty folder, a file or a symlink at dst makes rename fail
+        os.rename(src, dst)
+    except OSError as exc:
+        if exc.errno in (errno.EEXIST, errno.ENOTEMPTY, errno.ENOTDIR):
+            return False
+        raise
+    return True
+
+
+class Stage:
+    """A folder that does not exist yet, built as ``.<name>.<random>.tmp`` beside it."""
+
+    def __init__(self, final: str) -> None:
+        self.final = final
+        for _ in range(100):
+            tmp = _random_name(final)
+            try:
+                os.mkdir(tmp)
+            except FileExistsError:
+                continue
+            self.tmp = tmp
+            break
+        else:
+            raise FileExistsError(errno.EEXIST, "no free temporary folder name", final)
+        self._made = {tmp}
+        self.placed = False
+
+    def path(self, target: str) -> str:
+        """Where ``target`` (a path under :attr:`final`) is while the folder is built."""
+        return self.tmp + target[len(self.final) :]
+
+    def write(self, target: str, data: bytes, mode: int, sync: bool) -> str:
+        """``data`` at ``target``'s place in the folder being built; returns that path."""
+        staged = self.path(target)
+        self._folder(os.path.dirname(staged))
+        _write_new(staged, data, mode, sync)
+        return staged
+
+    def _folder(self, folder: str) -> None:
+        if folder not in self._made:
+            self._folder(os.path.dirname(folder))
+            os.mkdir(folder)
+            self._made.add(folder)
+
+    def place(self) -> bool:
+        """Rename the built folder into place; ``False`` if the folder appeared meanwhile."""
+        self.placed = rename_new(self.tmp, self.final)
+        return self.placed
+
+    def discard(self) -> None:
+        """Remove what is left of the built folder (nothing, once placed)."""
+        if not self.placed:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+class Stages:
+    """The folders one apply builds aside, keyed by the folder they become."""
+
+    def __init__(self, confinement: Confinement) -> None:
+        self.confinement = confinement
+        self._exists: dict[str, bool] = {}
+        self.built: dict[str, Stage] = {}
+
+    def _there(self, folder: str) -> bool:
+        found = self._exists.get(folder)
+        if found is None:
+            found = self._exists[folder] = os.path.lexists(folder)
+        return found
+
+    def for_file(self, target: str) -> Stage | None:
+        """The stage a new file at ``target`` is written into, or ``None`` if its folder
+        exists. The stage is the topmost missing folder whose parent lies inside the
+        confinement roots; missing folders above it (the home itself, on a new machine)
+        are made here, as a temp file's folders would be."""
+        folder = os.path.dirname(target)
+        while not self._there(folder):
+            top = folder
+            while not self._there(parent := os.path.dirname(top)) and parent != top:
+                top = parent
+            if top in self.built:
+                return self.built[top]
+            if self.confinement.holds(parent):
+                stage = self.built[top] = Stage(top)
+                return stage
+            os.mkdir(top)  # at or above a root: building it aside would write outside them
+            self._exists[top] = True
+        return None
+
+    def discard(self) -> None:
+        """Remove every stage not renamed into place."""
+        for stage in self.built.values():
+            stage.discard()

@@ -1,0 +1,253 @@
+"""New folders are built aside and renamed into place once; nothing half-written or foreign
+is ever at a final name, and a folder that appears meanwhile is kept."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from agents.claude import writes
+from agents.claude.apply import execute, plan_apply
+from agents.claude.drafts import Draft
+from agents.claude.machine import Machine
+from agents.claude.writes import rename_new
+
+SKILL = {
+    "name": "tools",
+    "files": [
+        {"path": "SKILL.md", "text": "---\nname: tools\n---\nUse run.sh\n", "mode": 0o644},
+        {"path": "scripts/run.sh", "text": "#!/bin/sh\necho hi\n", "mode": 0o755},
+        {"path": "docs/deep/ref.md", "text": "Reference.\n" * 50, "mode": 0o644},
+    ],
+}
+
+
+def drafts() -> list[Draft]:
+    return [
+        Draft("skill:tools", "skill", SKILL),
+        Draft("claude_file:user/CLAUDE.md", "claude_file", {"path": "CLAUDE.md", "text": "# Me\n"}),
+    ]
+
+
+def machine(home: Path) -> Machine:
+    return Machine(home, "linux", "m")
+
+
+def during_sync(monkeypatch: pytest.MonkeyPatch, then: Callable[[], None]) -> None:
+    """Run ``then`` just after the apply's flush, before anything is renamed into place."""
+    real_sync = os.sync
+
+    def sync() -> None:
+        real_sync()
+        then()
+
+    monkeypatch.setattr("agents.claude.apply.os.sync", sync)
+
+
+def tree(root: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(root)): p.read_text()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and not p.is_symlink()
+    }
+
+
+def test_until_the_flush_nothing_exists_under_a_new_folders_final_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new ~/.claude is built as a hidden sibling: its final name appears only by rename."""
+    home = tmp_path / "home"
+    home.mkdir()
+    seen: dict[str, object] = {}
+
+    def look() -> None:
+        seen["final"] = (home / ".claude").exists()
+        [aside] = [p for p in home.iterdir() if p.name.endswith(".tmp")]
+        seen["aside"] = tree(aside)
+
+    during_sync(monkeypatch, look)
+    result = execute(plan_apply(drafts(), machine(home)))
+    assert seen["final"] is False
+    assert seen["aside"] == tree(home / ".claude")
+    assert sorted(tree(home / ".claude")) == [
+        "CLAUDE.md",
+        "skills/tools/SKILL.md",
+        "skills/tools/docs/deep/ref.md",
+        "skills/tools/scripts/run.sh",
+    ]
+    assert (home / ".claude/skills/tools/scripts/run.sh").stat().st_mode & 0o777 == 0o755
+    assert len(result.written) == 4
+    assert [p.name for p in home.iterdir()] == [".claude"]
+
+
+def test_a_crash_after_the_flush_leaves_nothing_at_the_final_names(tmp_path: Path) -> None:
+    """The process dies between the flush and the rename: no ~/.claude, and the folder
+    left aside holds only whole files."""
+    home = tmp_path / "home"
+    home.mkdir()
+    script = textwrap.dedent(
+        f"""
+        import os, sys
+        sys.path[:0] = {sys.path!r}
+        from pathlib import Path
+        from tests.unit.claude.test_writes import drafts, machine
+        from agents.claude.apply import execute, plan_apply
+        real_sync = os.sync
+        def crash():
+            real_sync()
+            os._exit(9)
+        os.sync = crash
+        execute(plan_apply(drafts(), machine(Path({str(home)!r}))))
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], timeout=120, check=False)
+    assert done.returncode == 9
+    assert not (home / ".claude").exists()
+    [aside] = list(home.iterdir())
+    assert aside.name.startswith("..claude.") and aside.name.endswith(".tmp")
+    files = tree(aside)
+    assert files["skills/tools/docs/deep/ref.md"] == "Reference.\n" * 50
+    assert files["CLAUDE.md"] == "# Me\n"
+
+
+def test_a_failed_write_leaves_no_folder_and_no_temp_file_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The disk fills up on the third file: the apply fails and the home is as before."""
+    home = tmp_path / "home"
+    home.mkdir()
+    calls = iter(range(100))
+    real_write = os.write
+
+    def write(fd: int, data: bytes) -> int:
+        if next(calls) == 2:
+            raise OSError(28, "No space left on device")
+        return real_write(fd, data)
+
+    monkeypatch.setattr("agents.claude.writes.os.write", write)
+    with pytest.raises(OSError, match="No space"):
+        execute(plan_apply(drafts(), machine(home)))
+    monkeypatch.undo()
+    assert list(home.iterdir()) == []
+
+
+def test_a_folder_that_appears_meanwhile_is_kept_and_filled_file_by_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Claude Code makes the skill's folder while we apply: it is not replaced, its files
+    stay, and a file it wrote at one of our names is reported, not overwritten."""
+    home = tmp_path / "home"
+    (home / ".claude" / "skills").mkdir(parents=True)
+    folder = home / ".claude" / "skills" / "tools"
+
+    def claude_code() -> None:
+        folder.mkdir()
+        (folder / "notes.md").write_text("theirs\n")
+        (folder / "SKILL.md").write_text("their skill\n")
+
+    during_sync(monkeypatch, claude_code)
+    result = execute(plan_apply(drafts(), machine(home)))
+    assert tree(folder) == {
+        "SKILL.md": "their skill\n",
+        "notes.md": "theirs\n",
+        "docs/deep/ref.md": "Reference.\n" * 50,
+        "scripts/run.sh": "#!/bin/sh\necho hi\n",
+    }
+    assert [c.key for c in result.changed_meanwhile] == [str(folder / "SKILL.md")]
+    assert [p.name for p in (home / ".claude" / "skills").iterdir()] == ["tools"]
+
+
+def test_an_empty_folder_that_appears_meanwhile_is_not_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Renaming a folder over an empty one would silently succeed: it must not."""
+    home = tmp_path / "home"
+    home.mkdir()
+    made: list[int] = []
+
+    def claude_code() -> None:
+        (home / ".claude").mkdir(mode=0o700)
+        made.append((home / ".claude").stat().st_ino)
+
+    during_sync(monkeypatch, claude_code)
+    execute(plan_apply(drafts(), machine(home)))
+    assert (home / ".claude").stat().st_ino == made[0]
+    assert len(tree(home / ".claude")) == 4
+    assert [p.name for p in home.iterdir()] == [".claude"]
+
+
+def test_a_symlink_that_appears_meanwhile_at_a_new_folder_is_not_written_through(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The folder appears as a link leading out of the home: nothing is written there."""
+    home = tmp_path / "home"
+    (home / ".claude" / "skills").mkdir(parents=True)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    during_sync(monkeypatch, lambda: (home / ".claude/skills/tools").symlink_to(outside))
+    result = execute(plan_apply(drafts(), machine(home)))
+    assert list(outside.iterdir()) == []
+    assert len(result.changed_meanwhile) == 3
+    assert (home / ".claude" / "CLAUDE.md").read_text() == "# Me\n"
+    assert sorted(p.name for p in (home / ".claude" / "skills").iterdir()) == ["tools"]
+
+
+def test_a_missing_home_is_made_in_place_and_nothing_is_built_beside_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only folders inside the home are built aside: its parent is outside the roots."""
+    home = tmp_path / "new" / "home"
+    beside: list[list[str]] = []
+    during_sync(monkeypatch, lambda: beside.append(sorted(os.listdir(home.parent))))
+    execute(plan_apply(drafts(), machine(home)))
+    assert beside == [["home"]]
+    assert len(tree(home / ".claude")) == 4
+
+
+@pytest.fixture(name="rename", params=["renameat2", "fallback"])
+def _rename(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    if request.param == "fallback":
+        monkeypatch.setattr(writes, "_renameat2", lambda: None)
+    elif writes._renameat2() is None:
+        pytest.skip("no renameat2 on this platform")
+
+
+@pytest.mark.parametrize("there", ["file", "symlink", "empty folder", "folder", "dangling link"])
+@pytest.mark.usefixtures("rename")
+def test_a_folder_is_never_renamed_over_anything(tmp_path: Path, there: str) -> None:
+    """Whatever is at the name stays as it was, and the folder stays where it was built."""
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    src.mkdir()
+    (src / "ours").write_text("ours")
+    if there == "file":
+        dst.write_text("theirs")
+    elif there == "symlink":
+        (tmp_path / "elsewhere").mkdir()
+        dst.symlink_to(tmp_path / "elsewhere")
+    elif there == "dangling link":
+        dst.symlink_to(tmp_path / "nowhere")
+    else:
+        dst.mkdir()
+        if there == "folder":
+            (dst / "theirs").write_text("theirs")
+    before = os.lstat(dst)
+    assert rename_new(str(src), str(dst)) is False
+    assert os.lstat(dst).st_ino == before.st_ino
+    assert (src / "ours").read_text() == "ours"
+    assert not (tmp_path / "nowhere").exists()
+
+
+@pytest.mark.usefixtures("rename")
+def test_a_folder_is_renamed_to_a_free_name(tmp_path: Path) -> None:
+    """The ordinary case: nothing at the name."""
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    src.mkdir()
+    (src / "ours").write_text("ours")
+    assert rename_new(str(src), str(dst)) is True
+    assert (dst / "ours").read_text() == "ours" and not src.exists()
