@@ -28,7 +28,7 @@ from agents.claude.plan import (
     read_bytes,
 )
 from agents.claude.targets import DELETE, Confinement, Disk, unit_hash
-from agents.claude.writes import Stage, Stages, temp_file
+from agents.claude.writes import Stage, Stages, flush, temp_file
 from agents.core.errors import AgentError
 
 __all__ = [
@@ -148,7 +148,8 @@ def _moved(c: Change) -> Change:
 
 def _write_all(plan: ApplyPlan) -> tuple[list[Path], list[Change]]:
     """Every temp file first, one flush to disk, then the renames: each file is whole (old or
-    new) after a crash, at the cost of one sync rather than one fsync per file. A new file
+    new) after a crash, at the cost of one ``syncfs`` per filesystem written to rather than
+    one fsync per file. A new file
     in a folder that does not exist yet goes into that folder built aside, renamed into
     place once (see :mod:`agents.claude.writes`). Just before its rename each other target
     is read again, so a file changed since planning is never overwritten (see
@@ -170,7 +171,7 @@ def _write_all(plan: ApplyPlan) -> tuple[list[Path], list[Change]]:
                     p.tmp = temp_file(target, f.new, f.mode, sync_each, folders)
             pending.append(p)
         if not sync_each and any(p.tmp for p in pending):
-            os.sync()
+            flush({*folders, *(os.path.dirname(s.tmp) for s in stages.built.values())})
         for stage in stages.built.values():
             stage.place()
         written = []

@@ -17,15 +17,16 @@ import functools
 import os
 import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from agents.claude.targets import Confinement
 
-__all__ = ["Stage", "Stages", "rename_new", "temp_file"]
+__all__ = ["Stage", "Stages", "flush", "rename_new", "temp_file"]
 
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 # O_EXCL: a new file, never one (or a symlink) already at that name
-_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _CLOEXEC
 _RENAME_NOREPLACE = 1
 _AT_FDCWD = -100
 
@@ -73,26 +74,66 @@ def temp_file(target: str, data: bytes, mode: int, sync: bool, folders: set[str]
     raise FileExistsError(errno.EEXIST, "no free temporary file name", target)
 
 
-@functools.cache
-def _renameat2() -> Callable[[bytes, bytes], int] | None:
-    """``renameat2(..., RENAME_NOREPLACE)`` from libc (Linux), returning 0 or an errno."""
+def _linux_call(name: str, *argtypes: Any) -> Callable[..., int] | None:
+    """libc's ``name`` (Linux), wrapped to return 0 or the errno it set; ``None`` if absent."""
     if not sys.platform.startswith("linux"):
         return None
-    import ctypes  # here: only an apply that builds a folder aside pays for it
+    import ctypes  # here: an apply that only replaces files in place never loads it
 
     try:
-        fn: Any = ctypes.CDLL(None, use_errno=True).renameat2
+        fn: Any = getattr(ctypes.CDLL(None, use_errno=True), name)
     except (OSError, AttributeError):
         return None
-    fn.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint)
-    fn.restype = ctypes.c_int
+    fn.argtypes, fn.restype = argtypes, ctypes.c_int
 
-    def rename(src: bytes, dst: bytes) -> int:
-        if fn(_AT_FDCWD, src, _AT_FDCWD, dst, _RENAME_NOREPLACE) == 0:
-            return 0
-        return int(ctypes.get_errno())
+    def call(*args: Any) -> int:
+        return 0 if fn(*args) == 0 else int(ctypes.get_errno())
 
-    return rename
+    return call
+
+
+@functools.cache
+def _renameat2() -> Callable[[bytes, bytes], int] | None:
+    """``renameat2(..., RENAME_NOREPLACE)``, returning 0 or an errno."""
+    from ctypes import c_char_p, c_int, c_uint
+
+    call = _linux_call("renameat2", c_int, c_char_p, c_int, c_char_p, c_uint)
+    if call is None:
+        return None
+    return lambda src, dst: call(_AT_FDCWD, src, _AT_FDCWD, dst, _RENAME_NOREPLACE)
+
+
+@functools.cache
+def _syncfs() -> Callable[[int], int] | None:
+    """``syncfs(fd)``, returning 0 or an errno."""
+    from ctypes import c_int
+
+    return _linux_call("syncfs", c_int)
+
+
+def flush(folders: Iterable[str]) -> None:
+    """Make everything written in ``folders`` durable: ``syncfs`` once per filesystem they
+    are on (Linux; it also reports a write-back error, which ``sync`` cannot), else
+    ``sync()``, which flushes every filesystem, with other programs' writes.
+
+    Raises:
+        OSError: The filesystem could not write the data back.
+    """
+    syncfs = _syncfs()
+    if syncfs is None:
+        os.sync()
+        return
+    devices: dict[int, str] = {}
+    for folder in folders:
+        devices.setdefault(os.stat(folder).st_dev, folder)
+    for folder in devices.values():
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _CLOEXEC)
+        try:
+            err = syncfs(fd)
+        finally:
+            os.close(fd)
+        if err:
+            raise OSError(err, os.strerror(err), folder)
 
 
 def rename_new(src: str, dst: str) -> bool:
@@ -169,33 +210,28 @@ class Stages:
 
     def __init__(self, confinement: Confinement) -> None:
         self.confinement = confinement
-        self._exists: dict[str, bool] = {}
         self.built: dict[str, Stage] = {}
-
-    def _there(self, folder: str) -> bool:
-        found = self._exists.get(folder)
-        if found is None:
-            found = self._exists[folder] = os.path.lexists(folder)
-        return found
+        self._of: dict[str, Stage | None] = {}  # folder -> the stage it is built in
 
     def for_file(self, target: str) -> Stage | None:
         """The stage a new file at ``target`` is written into, or ``None`` if its folder
         exists. The stage is the topmost missing folder whose parent lies inside the
         confinement roots; missing folders above it (the home itself, on a new machine)
         are made here, as a temp file's folders would be."""
-        folder = os.path.dirname(target)
-        while not self._there(folder):
-            top = folder
-            while not self._there(parent := os.path.dirname(top)) and parent != top:
-                top = parent
-            if top in self.built:
-                return self.built[top]
+        return self._for_folder(os.path.dirname(target))
+
+    def _for_folder(self, folder: str) -> Stage | None:
+        if folder in self._of:
+            return self._of[folder]
+        parent = os.path.dirname(folder)
+        stage = None if parent == folder else self._for_folder(parent)
+        if stage is None and not os.path.lexists(folder):
             if self.confinement.holds(parent):
-                stage = self.built[top] = Stage(top)
-                return stage
-            os.mkdir(top)  # at or above a root: building it aside would write outside them
-            self._exists[top] = True
-        return None
+                stage = self.built[folder] = Stage(folder)
+            else:  # at or above a root: building it aside would write outside the roots
+                os.mkdir(folder)
+        self._of[folder] = stage
+        return stage
 
     def discard(self) -> None:
         """Remove every stage not renamed into place."""

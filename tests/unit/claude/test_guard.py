@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from agents.claude.apply import TargetChangedError, execute, import_changes, pla
 from agents.claude.capture import Capture, capture
 from agents.claude.drafts import Draft
 from agents.claude.machine import Machine
+from agents.claude.writes import flush
 
 from .conftest import read
 
@@ -388,14 +390,14 @@ def test_a_write_by_claude_code_just_before_our_rename_is_spliced_not_lost(
     cap, applied = restored
     drafts = [d.tombstone() if d.id == "mcp_server:github" else d for d in cap.drafts]
     plan = plan_apply(drafts, bob, applied=applied, secrets=cap.secrets, blobs=cap.blobs)
-    real_sync = os.sync
+    real_flush = flush
 
-    def claude_code_writes() -> None:
+    def claude_code_writes(folders: Iterable[str]) -> None:
+        real_flush(folders)
         doc = json.loads(read(bob.claude_json))
         bob.claude_json.write_text(json.dumps({**doc, "numStartups": 10}, indent=2))
-        real_sync()
 
-    monkeypatch.setattr("agents.claude.apply.os.sync", claude_code_writes)
+    monkeypatch.setattr("agents.claude.apply.flush", claude_code_writes)
     result = execute(plan)
     after = json.loads(read(bob.claude_json))
     assert after["numStartups"] == 10 and "github" not in after["mcpServers"]

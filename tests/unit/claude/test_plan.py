@@ -4,7 +4,7 @@ decide), where secrets come from, and which documents an apply leaves settled.""
 from __future__ import annotations
 
 import json
-import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ from agents.claude.approval import settle
 from agents.claude.drafts import Draft, SecretRef
 from agents.claude.machine import Machine
 from agents.claude.risk import Approvals
+from agents.claude.writes import flush
 
 
 def _file(path: str, text: str, mode: int = 0o644, origin: str | None = None) -> Draft:
@@ -197,13 +198,12 @@ def test_an_apply_settles_the_documents_it_left_equal_to_the_store_and_no_others
         "claude_file:user/same.md": "rev-claude_file:user/same.md",
     }
     raced = m.claude_dir / "raced.md"
-    real_sync = os.sync
 
-    def someone_writes_raced_md() -> None:  # between our temp files and their renames
+    def someone_writes_raced_md(folders: Iterable[str]) -> None:  # after the flush, before
+        flush(folders)  # the renames
         raced.write_text("theirs, just now\n")
-        real_sync()
 
-    monkeypatch.setattr("agents.claude.apply.os.sync", someone_writes_raced_md)
+    monkeypatch.setattr("agents.claude.apply.flush", someone_writes_raced_md)
     done = execute(plan, skip_conflicts=True)
     monkeypatch.undo()
     assert [c.label for c in done.changed_meanwhile] == ["~/.claude/raced.md"]

@@ -3,20 +3,23 @@ is ever at a final name, and a folder that appears meanwhile is kept."""
 
 from __future__ import annotations
 
+import errno
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pytest
 
 from agents.claude import writes
 from agents.claude.apply import execute, plan_apply
-from agents.claude.drafts import Draft
+from agents.claude.drafts import Draft, sha256_hex
 from agents.claude.machine import Machine
-from agents.claude.writes import rename_new
+from agents.claude.writes import flush, rename_new
 
 SKILL = {
     "name": "tools",
@@ -41,13 +44,12 @@ def machine(home: Path) -> Machine:
 
 def during_sync(monkeypatch: pytest.MonkeyPatch, then: Callable[[], None]) -> None:
     """Run ``then`` just after the apply's flush, before anything is renamed into place."""
-    real_sync = os.sync
 
-    def sync() -> None:
-        real_sync()
+    def flushed(folders: Iterable[str]) -> None:
+        flush(folders)
         then()
 
-    monkeypatch.setattr("agents.claude.apply.os.sync", sync)
+    monkeypatch.setattr("agents.claude.apply.flush", flushed)
 
 
 def tree(root: Path) -> dict[str, str]:
@@ -98,11 +100,12 @@ def test_a_crash_after_the_flush_leaves_nothing_at_the_final_names(tmp_path: Pat
         from pathlib import Path
         from tests.unit.claude.test_writes import drafts, machine
         from agents.claude.apply import execute, plan_apply
-        real_sync = os.sync
-        def crash():
-            real_sync()
+        import agents.claude.apply as apply
+        real_flush = apply.flush
+        def crash(folders):
+            real_flush(folders)
             os._exit(9)
-        os.sync = crash
+        apply.flush = crash
         execute(plan_apply(drafts(), machine(Path({str(home)!r}))))
         """
     )
@@ -251,3 +254,63 @@ def test_a_folder_is_renamed_to_a_free_name(tmp_path: Path) -> None:
     (src / "ours").write_text("ours")
     assert rename_new(str(src), str(dst)) is True
     assert (dst / "ours").read_text() == "ours" and not src.exists()
+
+
+def test_each_filesystem_written_to_is_flushed_once_and_no_other(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """~/.claude on another filesystem (CLAUDE_CONFIG_DIR): one syncfs for each, none for
+    the filesystems nothing was written to, and no sync() of them all."""
+    shm = Path("/dev/shm")
+    if not shm.is_dir() or shm.stat().st_dev == tmp_path.stat().st_dev:
+        pytest.skip("needs a second filesystem at /dev/shm")
+    home, config = tmp_path / "home", Path(tempfile.mkdtemp(dir=shm)) / "claude"
+    home.mkdir()
+    synced: list[int] = []
+    monkeypatch.setattr(writes, "_syncfs", lambda: lambda fd: synced.append(os.fstat(fd).st_dev))
+    monkeypatch.setattr("agents.claude.writes.os.sync", lambda: synced.append(-1))
+    try:
+        (home / ".config" / "Claude").mkdir(parents=True)
+        (home / "proj").mkdir()
+        bob = Machine(home, "linux", "m", {"p": home / "proj"}, {"CLAUDE_CONFIG_DIR": str(config)})
+        desktop = {"name": "d", "source": "claude_desktop", "command": "npx"}
+        project = {"name": "p", "source": "claude_code_project", "project_id": "p", "command": "x"}
+        servers = [Draft("mcp_server:d", "mcp_server", desktop)]
+        servers.append(Draft("mcp_server:p", "mcp_server", project))
+        execute(plan_apply([*drafts(), *servers], bob))
+        assert sorted(synced) == sorted([home.stat().st_dev, shm.stat().st_dev])
+        assert (config / "skills" / "tools" / "SKILL.md").exists()
+        assert (home / ".config" / "Claude" / "claude_desktop_config.json").exists()
+        assert (home / "proj" / ".mcp.json").exists()
+    finally:
+        shutil.rmtree(config.parent)
+
+
+def test_without_syncfs_everything_is_flushed_with_one_sync(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not Linux, or no syncfs in libc: sync() once, as before."""
+    home = tmp_path / "home"
+    home.mkdir()
+    synced: list[str] = []
+    monkeypatch.setattr(writes, "_syncfs", lambda: None)
+    monkeypatch.setattr("agents.claude.writes.os.sync", lambda: synced.append("sync"))
+    execute(plan_apply(drafts(), machine(home)))
+    assert synced == ["sync"]
+    assert len(tree(home / ".claude")) == 4
+
+
+def test_a_write_back_error_fails_the_apply_before_anything_is_renamed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """syncfs reports that the disk could not store the data: nothing reaches a final name
+    and nothing is left behind (sync() could not have told)."""
+    home = tmp_path / "home"
+    (home / ".claude").mkdir(parents=True)
+    (home / ".claude" / "CLAUDE.md").write_text("# Before\n")
+    applied = {str(home / ".claude" / "CLAUDE.md"): sha256_hex(b"# Before\n")}
+    monkeypatch.setattr(writes, "_syncfs", lambda: lambda fd: errno.EIO)
+    with pytest.raises(OSError, match="Input/output error"):
+        execute(plan_apply(drafts(), machine(home), applied=applied))
+    assert tree(home) == {".claude/CLAUDE.md": "# Before\n"}
+    assert [p.name for p in (home / ".claude").iterdir()] == ["CLAUDE.md"]
