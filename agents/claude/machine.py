@@ -113,6 +113,10 @@ class Machine:
 
     def placeholders(self) -> Placeholders:
         """The placeholder table of this machine (home and every mapped project)."""
+        return self._placeholders
+
+    @cached_property
+    def _placeholders(self) -> Placeholders:
         return Placeholders(str(self.home), {k: str(v) for k, v in self.project_paths.items()})
 
 
@@ -169,6 +173,8 @@ class Placeholders:
         Raises:
             UnknownProjectError: A ``{{project:<id>}}`` has no path on this machine.
         """
+        if "{{" not in text:
+            return text
 
         def sub(m: re.Match[str]) -> str:
             token = m.group(1)

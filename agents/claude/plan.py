@@ -250,7 +250,8 @@ class _Planner:
         label = _label(self.plan.machine, unit.path)
         if unit.pointer:
             label += "#" + "/".join(unit.pointer)
-        c = Change(draft.id, unit.key, "blocked", label=label, unit=unit, mode=unit.mode)
+        key = unit.key
+        c = Change(draft.id, key, "blocked", label=label, unit=unit, mode=unit.mode)
         try:
             self.confinement.check(unit.path)
             current = self.plan.disk.current(unit)
@@ -262,7 +263,7 @@ class _Planner:
         c.current = None if is_missing(current) else current
         c.current_hash = unit_hash(current, whole)
         c.desired_hash = unit_hash(c.desired, whole)
-        last = self.plan.applied.get(unit.key)
+        last = self.plan.applied.get(key)
         if c.current_hash == c.desired_hash:
             c.action = "unchanged"
             if whole and c.desired is not DELETE and unit.mode is not None:
@@ -300,7 +301,7 @@ class _Planner:
 
     def stale(self, draft: Draft, found: list[Unit]) -> list[Unit]:
         """Files of a skill we wrote before that its new version no longer has."""
-        if draft.kind != "skill" or not found:
+        if draft.kind != "skill" or not found or not self.plan.applied:
             return []
         root = str(self.plan.machine.claude_dir / "skills" / str(draft.body.get("name"))) + os.sep
         have = {u.key for u in found}
@@ -312,7 +313,7 @@ class _Planner:
 
     def add(self, draft: Draft) -> None:
         try:
-            found = units(draft, self.plan.machine)
+            found = units(draft, self.plan.machine, self.plan.disk)
         except BlockedError as exc:
             self.plan.changes.append(Change(draft.id, "", "blocked", str(exc), label=draft.id))
             return
@@ -344,9 +345,12 @@ def _wanted_mode(mode: int | None, changes: list[Change]) -> int:
         if any(c.uses_secrets and c.action in ("create", "update") for c in changes):
             mode &= ~0o077  # now holds a secret value: no longer readable by others
         return mode
-    given = next((c.mode for c in changes if c.mode is not None), None)
-    if any(c.uses_secrets for c in changes):
-        return 0o600
+    given = None
+    for c in changes:
+        if c.uses_secrets:
+            return 0o600
+        if given is None:
+            given = c.mode
     return given if given is not None else 0o644
 
 
@@ -383,11 +387,11 @@ def read_bytes(path: Path) -> bytes | None:
 def build_files(plan: ApplyPlan) -> None:
     """(Re)build the new content of every file the plan writes, from its changes."""
     plan.files = []
-    groups: dict[Path, list[Change]] = {}
+    groups: dict[str, tuple[Path, list[Change]]] = {}  # by path, as a string
     for c in plan.changes:
         if c.unit is not None and c.action in WRITES:
-            groups.setdefault(c.unit.path, []).append(c)
-    for path, changes in groups.items():
+            groups.setdefault(os.fspath(c.unit.path), (c.unit.path, []))[1].append(c)
+    for path, changes in groups.values():
         old = plan.disk.read(path)
         member = any(c.unit is not None and c.unit.pointer for c in changes)
         if member:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -88,12 +88,12 @@ def safe_relpath(rel: str) -> tuple[str, ...]:
         BlockedError: The path is empty, absolute, climbs out with ``..`` or holds a NUL.
     """
     text = rel.replace("\\", "/")
-    parts = tuple(p for p in text.split("/") if p not in ("", "."))
+    parts = [p for p in text.split("/") if p and p != "."]
     if not parts or text.startswith("/") or ".." in parts or ":" in parts[0] or "\0" in text:
         raise BlockedError(
             f"unsafe path {rel!r} in the document; refusing to write outside its root"
         )
-    return parts
+    return tuple(parts)
 
 
 def _safe_name(name: str) -> str:
@@ -125,11 +125,11 @@ def _unmapped(pid: str | None) -> str:
     )
 
 
-def _project_path(machine: Machine, pid: str | None) -> Path:
+def _project_path(machine: Machine, pid: str | None, real: Callable[[Path], str]) -> Path:
     if not pid or pid not in machine.project_paths:
         raise BlockedError(_unmapped(pid))
     path = Path(machine.project_paths[pid])
-    if not path.is_absolute() or not _under(_real(path), _real(machine.home)):
+    if not path.is_absolute() or not _under(real(path), real(machine.home)):
         raise BlockedError(
             f"project {pid!r} maps to {str(path)!r}, which is not under the home "
             f"{str(machine.home)!r}; only projects under the home are written"
@@ -152,13 +152,14 @@ class Confinement:
     def __init__(self, machine: Machine, disk: Disk) -> None:
         roots = {machine.home, machine.claude_dir, machine.claude_json.parent}
         roots.add(machine.desktop_config.parent)
-        self._roots = [_real(r) for r in roots]
+        self._roots = {_real(r) for r in roots}
+        self._prefixes = tuple(r.rstrip(os.sep) + os.sep for r in self._roots)
         self._disk = disk
 
     def holds(self, path: Path | str) -> bool:
         """Whether ``path`` resolves inside one of the roots."""
         real = self._disk.real(path)
-        return any(_under(real, r) for r in self._roots)
+        return real in self._roots or real.startswith(self._prefixes)
 
     def check(self, path: Path) -> None:
         """Refuse ``path`` if it resolves outside the roots.
@@ -183,21 +184,22 @@ def _tree(draft: Draft, root: Path, files: list[Mapping[str, Any]], ph: Placehol
     return out
 
 
-def units(draft: Draft, machine: Machine) -> list[Unit]:
-    """The units of ``draft`` on ``machine``, placeholders rendered, secrets still references.
+def units(draft: Draft, machine: Machine, disk: Disk | None = None) -> list[Unit]:
+    """The units of ``draft`` on ``machine``, placeholders rendered, secrets still references;
+    ``disk``: resolve project paths through it (once per plan) rather than each time.
 
     Raises:
         BlockedError: A project is not mapped here, a path is unsafe, or the body is malformed.
     """
     try:
-        return _units(draft, machine)
+        return _units(draft, machine, disk.real if disk else _real)
     except UnknownProjectError as exc:
         raise BlockedError(_unmapped(exc.args[0])) from exc
     except (KeyError, TypeError, AttributeError) as exc:
         raise BlockedError(f"document {draft.id!r} is malformed ({exc!r})") from exc
 
 
-def _units(draft: Draft, machine: Machine) -> list[Unit]:
+def _units(draft: Draft, machine: Machine, real: Callable[[Path], str]) -> list[Unit]:
     ph = machine.placeholders()
     body, kind = draft.body, draft.kind
     claude = machine.claude_dir
@@ -207,14 +209,15 @@ def _units(draft: Draft, machine: Machine) -> list[Unit]:
     if kind == "claude_file":
         root = claude
         if draft.scope.level == "project":  # auto-memory: ~/.claude/projects/<slug>/
-            root = claude / "projects" / slug(str(_project_path(machine, draft.scope.project_id)))
+            project = _project_path(machine, draft.scope.project_id, real)
+            root = claude / "projects" / slug(str(project))
         return _tree(draft, root, [body], ph)
     if kind == "skill":
         return _tree(draft, claude / "skills" / _safe_name(body["name"]), body["files"], ph)
     if kind == "mcp_server":
-        return _server_units(draft, machine, ph)
+        return _server_units(draft, machine, ph, real)
     if kind == "transcript_archive":
-        path = _project_path(machine, body["project_id"])
+        path = _project_path(machine, body["project_id"], real)
         for part in PurePosixPath(body.get("subdir") or "").parts:
             path = path / _safe_name(part)  # the same path inside the repository
         file = claude / "projects" / slug(str(path)) / f"{_safe_name(body['session'])}.jsonl"
@@ -223,7 +226,9 @@ def _units(draft: Draft, machine: Machine) -> list[Unit]:
     return []  # project, session, …: nothing to write into Claude's files
 
 
-def _server_units(draft: Draft, machine: Machine, ph: Placeholders) -> list[Unit]:
+def _server_units(
+    draft: Draft, machine: Machine, ph: Placeholders, real: Callable[[Path], str]
+) -> list[Unit]:
     body = draft.body
     name, source = body["name"], body.get("source")
     value = DELETE if draft.deleted else ph.render_json(server_config(body))
@@ -232,11 +237,11 @@ def _server_units(draft: Draft, machine: Machine, ph: Placeholders) -> list[Unit
     if source == "claude_desktop":
         return [Unit(machine.desktop_config, ("mcpServers", name), value)]
     if source == "claude_code_local":
-        path = _project_path(machine, body.get("project_id"))
+        path = _project_path(machine, body.get("project_id"), real)
         ptr = ("projects", str(path), "mcpServers", name)
         return [Unit(machine.claude_json, ptr, value)]
     if source == "claude_code_project":
-        path = _project_path(machine, body.get("project_id"))
+        path = _project_path(machine, body.get("project_id"), real)
         return [Unit(path / ".mcp.json", ("mcpServers", name), value)]
     return []  # "agents": registered through `agents mcp-config`, not a Claude file
 
@@ -275,8 +280,8 @@ class Disk:
     remembered, so nothing below it is looked up again (a new machine's empty home)."""
 
     def __init__(self) -> None:
-        self._files: dict[Path, tuple[bytes, int] | None] = {}
-        self._docs: dict[Path, Any] = {}
+        self._files: dict[str, tuple[bytes, int] | None] = {}  # by path, as a string
+        self._docs: dict[str, Any] = {}
         self._folders: dict[str, str] = {}  # folder -> its real path
         self._absent: set[str] = set()  # folders (as named) that do not exist
 
@@ -318,10 +323,11 @@ class Disk:
         return _real(joined) if stat.S_ISLNK(st.st_mode) else joined
 
     def _file(self, path: Path) -> tuple[bytes, int] | None:
-        if path not in self._files:
-            absent = os.path.dirname(os.fspath(path)) in self._absent
-            self._files[path] = None if absent else _read(path)
-        return self._files[path]
+        key = os.fspath(path)
+        if key not in self._files:
+            absent = os.path.dirname(key) in self._absent
+            self._files[key] = None if absent else _read(path)
+        return self._files[key]
 
     def read(self, path: Path) -> bytes | None:
         """The file's bytes as first read, or ``None`` if there was none."""
@@ -339,14 +345,15 @@ class Disk:
         data = self.read(unit.path)
         if not unit.pointer:
             return _MISSING if data is None else data
-        if unit.path not in self._docs:
+        key = os.fspath(unit.path)
+        if key not in self._docs:
             try:
-                self._docs[unit.path] = {} if data is None else jsontext.parse(data.decode())
+                self._docs[key] = {} if data is None else jsontext.parse(data.decode())
             except (jsontext.JsonTextError, UnicodeDecodeError) as exc:
-                self._docs[unit.path] = BlockedError(
-                    f"{unit.path} is not valid JSON ({exc}); fix it or move it away, then run again"
+                self._docs[key] = BlockedError(
+                    f"{key} is not valid JSON ({exc}); fix it or move it away, then run again"
                 )
-        doc = self._docs[unit.path]
+        doc = self._docs[key]
         if isinstance(doc, BlockedError):
             raise doc
         return jsontext.get_member(doc, unit.pointer, _MISSING)
@@ -366,7 +373,7 @@ def current_hashes(
     out: dict[str, str] = {}
     for d in drafts:
         try:
-            for u in units(d, machine):
+            for u in units(d, machine, disk):
                 h = unit_hash(disk.current(u), not u.pointer)
                 if h:
                     out[u.key] = h

@@ -218,7 +218,8 @@ def test_a_project_path_outside_the_home_is_never_written(tmp_path: Path) -> Non
             "transport": "http", "url": "http://127.0.0.1:1/mcp"}  # fmt: skip
     draft = Draft("mcp_server:project/pg@github.com/a/b", "mcp_server", body,
                   Scope("project", "github.com/a/b"))  # fmt: skip
-    for path in (home / ".." / "etc", outside):
+    (home / "link").symlink_to(outside)
+    for path in (home / ".." / "etc", outside, home / "link"):
         m = Machine(home, "linux", "victim", {"github.com/a/b": path})
         plan = plan_apply([draft], m)
         assert [c.action for c in plan.changes] == ["blocked"]

@@ -11,6 +11,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from agents.claude.drafts import Draft
+from agents.claude.machine import Machine
+from agents.claude.plan import plan_apply
 from agents.claude.targets import BlockedError, Disk, safe_relpath
 
 PIECES = st.sampled_from(["a", "b", ".", "..", "", "c:", "x\\y", "/", "\0", " ", "...", "-"])
@@ -91,3 +94,33 @@ def test_nothing_below_an_absent_folder_is_read(tmp_path: Path) -> None:
     path.write_text("made after the plan looked")
     assert disk.read(path) is None  # the plan's snapshot: the folder was not there
     assert Disk().read(path) == b"made after the plan looked"
+
+
+def test_a_plan_resolves_the_home_and_a_project_once_however_many_documents_name_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each project document checks that its project lies under the home; through the plan's
+    view of the disk that costs nothing more per document."""
+    home = tmp_path / "home"
+    (home / "proj").mkdir(parents=True)
+    bob = Machine(home, "linux", "m", {"p": home / "proj"})
+    resolved: list[str] = []
+    realpath = os.path.realpath
+
+    def counted(path: str) -> str:
+        resolved.append(os.fspath(path))
+        return realpath(path)
+
+    monkeypatch.setattr(os.path, "realpath", counted)
+    counts = []
+    for n in (2, 20):
+        resolved.clear()
+        servers = [
+            Draft(f"mcp_server:s{i}", "mcp_server", {"name": f"s{i}", "project_id": "p",
+                                                     "source": "claude_code_project"})
+            for i in range(n)
+        ]  # fmt: skip
+        plan = plan_apply(servers, bob)
+        assert [c.action for c in plan.changes] == ["create"] * n
+        counts.append(len(resolved))
+    assert counts[0] == counts[1]
