@@ -38,6 +38,13 @@ def drafts() -> list[Draft]:
     ]
 
 
+@pytest.fixture(name="home")
+def _home(tmp_path: Path) -> Path:
+    home = tmp_path / "home"
+    home.mkdir()
+    return home
+
+
 def machine(home: Path) -> Machine:
     return Machine(home, "linux", "m")
 
@@ -61,11 +68,9 @@ def tree(root: Path) -> dict[str, str]:
 
 
 def test_until_the_flush_nothing_exists_under_a_new_folders_final_name(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A new ~/.claude is built as a hidden sibling: its final name appears only by rename."""
-    home = tmp_path / "home"
-    home.mkdir()
     seen: dict[str, object] = {}
 
     def look() -> None:
@@ -88,11 +93,9 @@ def test_until_the_flush_nothing_exists_under_a_new_folders_final_name(
     assert [p.name for p in home.iterdir()] == [".claude"]
 
 
-def test_a_crash_after_the_flush_leaves_nothing_at_the_final_names(tmp_path: Path) -> None:
+def test_a_crash_after_the_flush_leaves_nothing_at_the_final_names(home: Path) -> None:
     """The process dies between the flush and the rename: no ~/.claude, and the folder
     left aside holds only whole files."""
-    home = tmp_path / "home"
-    home.mkdir()
     script = textwrap.dedent(
         f"""
         import os, sys
@@ -120,11 +123,9 @@ def test_a_crash_after_the_flush_leaves_nothing_at_the_final_names(tmp_path: Pat
 
 
 def test_a_failed_write_leaves_no_folder_and_no_temp_file_behind(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The disk fills up on the third file: the apply fails and the home is as before."""
-    home = tmp_path / "home"
-    home.mkdir()
     calls = iter(range(100))
     real_write = os.write
 
@@ -167,11 +168,9 @@ def test_a_folder_that_appears_meanwhile_is_kept_and_filled_file_by_file(
 
 
 def test_an_empty_folder_that_appears_meanwhile_is_not_replaced(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Renaming a folder over an empty one would silently succeed: it must not."""
-    home = tmp_path / "home"
-    home.mkdir()
     made: list[int] = []
 
     def claude_code() -> None:
@@ -287,11 +286,9 @@ def test_each_filesystem_written_to_is_flushed_once_and_no_other(
 
 
 def test_without_syncfs_everything_is_flushed_with_one_sync(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Not Linux, or no syncfs in libc: sync() once, as before."""
-    home = tmp_path / "home"
-    home.mkdir()
     synced: list[str] = []
     monkeypatch.setattr(writes, "_syncfs", lambda: None)
     monkeypatch.setattr("agents.claude.writes.os.sync", lambda: synced.append("sync"))
