@@ -11,19 +11,30 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agents.core.errors import InputError
+from agents.core.errors import InputError, NotFoundError
 from agents.store.identity import Identity, fingerprint
 from agents.store.store import ContextStore
-from agents.sync.trust import PURPOSE, compute, decide, machines, note_seen, trusted_set
+from agents.sync.trust import (
+    KIND,
+    PURPOSE,
+    compute,
+    decide,
+    known_key,
+    machines,
+    note_seen,
+    trusted_set,
+)
 
 NAMES = ["me", "m1", "m2", "m3", "m4"]
 KEYS = {n: Identity.generate() for n in [*NAMES, "attacker"]}
 
 
-def decision(decider: str, subject: str, trusted: bool, at: int, signer: str) -> dict[str, Any]:
+def decision(
+    decider: str, subject: str, trusted: bool, at: int, signer: str, key: str = ""
+) -> dict[str, Any]:
     body = {
         "machine_id": subject,
-        "signing_key": KEYS[subject].public_key,
+        "signing_key": key or KEYS[subject].public_key,
         "trusted": trusted,
         "decided_by": decider,
         "decided_at": f"2026-01-01T00:00:{at:02d}Z",
@@ -148,3 +159,24 @@ def test_a_decision_about_this_machine_is_refused_saying_it_always_trusts_itself
         with pytest.raises(InputError, match="me is this machine: a machine always trusts"):
             decide(store, "me", Identity.generate().public_key, trusted=False)
         assert trusted_set(store).trusts("me")
+
+
+def test_a_machine_not_seen_here_presents_the_key_its_latest_decision_names(
+    tmp_path: Path,
+) -> None:
+    """`agents machines trust` and `revoke` of a machine whose head was never seen here take
+    the key of the decision about it decided last (not the one written here last), never a
+    key named for another machine; once its head is seen, the key it presented wins; a
+    machine neither seen nor named is not found, and the error says how to find it."""
+    with ContextStore(tmp_path / "me", machine_id="me", actor="cli") as store:
+        for body in (
+            decision("m1", "m2", True, 30, "m1"),  # the latest about m2, written first
+            decision("m3", "m2", True, 10, "m3", key=KEYS["m4"].public_key),
+            decision("m1", "m3", True, 50, "m1"),  # the latest of all, about another machine
+        ):
+            store.put(f"machine_trust:{body['decided_by']}/{body['machine_id']}", KIND, body)
+        assert known_key(store, "m2") == KEYS["m2"].public_key
+        note_seen(store, "m2", KEYS["attacker"].public_key, "2026-12-01T00:00:00Z")
+        assert known_key(store, "m2") == KEYS["attacker"].public_key
+        with pytest.raises(NotFoundError, match=r"no machine 'm5'.*run `agents machines list`"):
+            known_key(store, "m5")
