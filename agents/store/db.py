@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from agents.core.errors import StoreError
-from agents.store.search import create_index
+from agents.store.search_index import create_index, register_functions
 
 __all__ = [
     "APPLICATION_ID",
@@ -30,7 +30,7 @@ __all__ = [
     "rows_in",
 ]
 
-FORMAT_VERSION = 3  # 2: file_bases; 3: the search index (agents/store/search.py)
+FORMAT_VERSION = 4  # 2: file_bases; 3: the search index; 4: its text read from the documents
 APPLICATION_ID = 0x63747831  # "ctx1": marks the file as a context store
 Synchronous = Literal["FULL", "NORMAL"]
 _NETWORK_FS = {"nfs", "nfs4", "cifs", "smb3", "smbfs", "fuse.sshfs", "9p", "afs", "ceph"}
@@ -225,6 +225,7 @@ def connect(
         raise explain(exc, path, busy_timeout) from exc
     try:
         conn.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
+        register_functions(conn)
         version = _check_version(conn, path)
         if conn.execute("PRAGMA journal_mode=WAL").fetchone()[0].lower() != "wal":
             raise StoreError(f"context store {path}: SQLite refused WAL mode")

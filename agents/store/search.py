@@ -1,11 +1,11 @@
 """Ranked recall over the store: an SQLite FTS5 index of every live document, BM25 ranking,
 snippets, filters, and a timeline around a result.
 
-The index (table ``search``) is kept by triggers on ``docs``: every write that moves a head,
-whichever code path makes it (put, add, pull, replication, compaction), updates the index in
-the same transaction. The context agent's own recorded calls are left out: they are reads of
-the store, and indexing a search would make it find itself. ``reindex`` rebuilds the index
-from the heads (``agents context reindex``).
+The index (table ``search``, :mod:`agents.store.search_index`) is kept by triggers on
+``docs``: every write that moves a head, whichever code path makes it (put, add, pull,
+replication, compaction), updates the index in the same transaction. The context agent's own
+recorded calls are left out: they are reads of the store, and indexing a search would make it
+find itself. ``reindex`` rebuilds the index from the heads (``agents context reindex``).
 
 The pattern that keeps a client's context small: :func:`search` returns ids, titles and short
 snippets; :func:`timeline` shows what happened around one of them; the client then reads the
@@ -14,127 +14,26 @@ one document it needs in full.
 
 from __future__ import annotations
 
-import contextlib
-import json
 import re
 import sqlite3
-from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from agents.core.errors import InputError, NotFoundError
+from agents.store import search_index
+from agents.store.search_index import MACHINE, PROJECT
 
 if TYPE_CHECKING:
     from agents.store.base import StoreBase
 
 __all__ = [
-    "INDEX_SCHEMA",
     "Hit",
     "TimelineEntry",
-    "bulk_indexed",
-    "create_index",
     "match_expression",
     "reindex",
     "search",
     "timeline",
 ]
-
-_TITLE = (
-    "coalesce(json_extract(r.envelope, '$.body.title'), json_extract(r.envelope, '$.body.name'), "
-    "json_extract(r.envelope, '$.body.key'), json_extract(r.envelope, '$.body.path'), "
-    "json_extract(r.envelope, '$.body.agent') || '.' || json_extract(r.envelope, '$.body.handler'),"
-    " d.id)"
-)
-# every string in the body, keys left out; a Claude file's text is its ``text`` field
-_BODY = (
-    "(SELECT group_concat(t.value, ' ') FROM json_tree(r.envelope, '$.body') AS t "
-    "WHERE t.type = 'text')"
-)
-_PROJECT = (
-    "coalesce(json_extract(r.envelope, '$.scope.project_id'), "
-    "json_extract(r.envelope, '$.body.project.id'), "
-    "json_extract(r.envelope, '$.body.project.name'), "
-    "CASE WHEN d.kind = 'project' THEN d.id END, '')"
-)
-_MACHINE = (
-    "coalesce(json_extract(r.envelope, '$.body.machine_id'), "
-    "json_extract(r.envelope, '$.origin_machine'), '')"
-)
-_ROW = (
-    f"SELECT d.rowid, d.id, d.kind, {_TITLE}, coalesce({_BODY}, ''), {_PROJECT}, {_MACHINE}, "
-    "d.updated_at FROM docs AS d JOIN revisions AS r ON r.hash = d.head "
-    "WHERE d.deleted = 0 AND NOT (d.kind = 'agent_output' "
-    "AND json_extract(r.envelope, '$.body.agent') = 'context')"
-)
-_INSERT = "INSERT INTO search(rowid, doc_id, kind, title, body, project, machine, updated_at) "
-
-_NEW = (
-    "FROM (SELECT new.rowid AS rowid, new.id AS id, new.kind AS kind, new.head AS head, "
-    "new.deleted AS deleted, new.updated_at AS updated_at) AS d"
-)
-_ROW_OF_NEW = _ROW.replace("FROM docs AS d", _NEW)
-
-# the trigger that indexes each new document (set aside by :func:`bulk_indexed`)
-_INSERT_TRIGGER = (
-    "CREATE TRIGGER IF NOT EXISTS docs_search_insert AFTER INSERT ON docs BEGIN "
-    f"{_INSERT}{_ROW_OF_NEW}; END"
-)
-
-# statements, not a script: triggers hold semicolons, and the store runs them in its own
-# migration transaction
-INDEX_SCHEMA = (
-    "CREATE VIRTUAL TABLE IF NOT EXISTS search USING fts5(doc_id UNINDEXED, kind UNINDEXED, "
-    "title, body, project UNINDEXED, machine UNINDEXED, updated_at UNINDEXED, "
-    "tokenize = 'porter unicode61 remove_diacritics 2')",
-    "CREATE INDEX IF NOT EXISTS docs_by_time ON docs(updated_at)",
-    _INSERT_TRIGGER,
-    "CREATE TRIGGER IF NOT EXISTS docs_search_update AFTER UPDATE ON docs BEGIN "
-    f"DELETE FROM search WHERE rowid = old.rowid; {_INSERT}{_ROW_OF_NEW}; END",
-    "CREATE TRIGGER IF NOT EXISTS docs_search_delete AFTER DELETE ON docs BEGIN "
-    "DELETE FROM search WHERE rowid = old.rowid; END",
-)
-
-
-def create_index(conn: sqlite3.Connection) -> None:
-    """Inside a write transaction: create the index and its triggers if missing, and fill it
-    from the heads when it is new (a store migrated from an older format)."""
-    new = not conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'search'"
-    ).fetchone()
-    for statement in INDEX_SCHEMA:
-        conn.execute(statement)
-    if new:
-        conn.execute(_INSERT + _ROW)
-
-
-# FTS5's segment merging during a bulk insert: none until a level holds this many segments
-# (docs/performance.md); the index's own settings come back before the transaction commits
-_BULK_MERGE = {"automerge": 0, "crisismerge": 64}
-_MERGE_DEFAULTS = {"automerge": 4, "crisismerge": 16}
-
-
-@contextlib.contextmanager
-def bulk_indexed(conn: sqlite3.Connection, ids: Sequence[str]) -> Iterator[None]:
-    """Inside a write transaction that inserts the documents ``ids`` into ``docs`` (a
-    restore adopting thousands): they are indexed in one statement after the inserts
-    instead of by the per-row trigger, which is set aside meanwhile. DDL is transactional
-    in SQLite, so no other connection ever sees the trigger missing, and the index holds
-    every document when the transaction commits, as with the trigger."""
-    saved = dict(_MERGE_DEFAULTS)
-    saved.update(conn.execute("SELECT k, v FROM search_config WHERE k IN (?, ?)", tuple(saved)))
-    conn.execute("DROP TRIGGER IF EXISTS docs_search_insert")
-    for key, value in _BULK_MERGE.items():
-        conn.execute("INSERT INTO search(search, rank) VALUES (?, ?)", (key, value))
-    try:
-        yield
-        conn.execute(
-            _INSERT + _ROW + " AND d.id IN (SELECT value FROM json_each(?))", (json.dumps(ids),)
-        )
-    finally:
-        with contextlib.suppress(sqlite3.Error):  # a failed transaction rolls all this back
-            for key, value in saved.items():
-                conn.execute("INSERT INTO search(search, rank) VALUES (?, ?)", (key, value))
-            conn.execute(_INSERT_TRIGGER)
 
 
 @dataclass(frozen=True)
@@ -202,31 +101,38 @@ def match_expression(text: str, *, any_term: bool = False) -> str:
     return (" OR " if any_term else " AND ").join(terms)
 
 
+# the filters' columns, as search (the index joined to docs and, for project and machine, the
+# head revision) and timeline (the view of indexed heads) reach them
+_SEARCHED = {"kind": "d.kind", "project": PROJECT, "machine": MACHINE, "updated_at": "d.updated_at"}
+_LISTED = {name: f"s.{name}" for name in _SEARCHED}
+
+
 def _filters(
+    columns: dict[str, str],
     kind: str | None,
     project: str | None,
     machine: str | None,
     since: str | None,
     until: str | None,
     exclude: frozenset[str] | set[str],
-) -> tuple[list[str], list[Any]]:
+) -> tuple[str, list[Any]]:
     clauses: list[str] = []
     args: list[Any] = []
     for column, value in (("kind", kind), ("project", project), ("machine", machine)):
         if value:
-            clauses.append(f"{column} = ?")
+            clauses.append(f"{columns[column]} = ?")
             args.append(value)
     if since:
-        clauses.append("updated_at >= ?")
+        clauses.append(f"{columns['updated_at']} >= ?")
         args.append(since)
     if until:
-        clauses.append("updated_at < ?")
+        clauses.append(f"{columns['updated_at']} < ?")
         args.append(until)
     for name in sorted(exclude):
         if name != kind:
-            clauses.append("kind != ?")
+            clauses.append(f"{columns['kind']} != ?")
             args.append(name)
-    return clauses, args
+    return "".join(f" AND {c}" for c in clauses), args
 
 
 def search(
@@ -254,12 +160,15 @@ def search(
     """
     if not 1 <= limit <= 500:
         raise InputError(f"limit {limit} out of range: use 1 to 500")
-    clauses, args = _filters(kind, project, machine, since, until, exclude)
-    where = "".join(f" AND {c}" for c in clauses)
+    where, args = _filters(_SEARCHED, kind, project, machine, since, until, exclude)
     tokens = max(4, min(snippet_tokens, 64))
+    # the index's columns (read from the view) are computed for the best rows only; the
+    # filters read docs, and the head revision only when project or machine is asked for
+    head = " JOIN revisions AS r ON r.hash = d.head" if project or machine else ""
     sql = (
-        "SELECT doc_id, kind, title, snippet(search, 3, '[', ']', '…', ?), project, machine, "
-        "updated_at, bm25(search, 0, 0, 4.0, 1.0) AS score FROM search "
+        "SELECT d.id, d.kind, search.title, snippet(search, 3, '[', ']', '…', ?), "
+        "search.project, search.machine, d.updated_at, bm25(search, 0, 0, 4.0, 1.0) AS score "
+        f"FROM search JOIN docs AS d ON d.rowid = search.rowid{head} "
         f"WHERE search MATCH ?{where} ORDER BY score LIMIT ?"
     )
     with store.reading() as conn:
@@ -303,31 +212,31 @@ def timeline(
     """
     if not (0 <= before <= 100 and 0 <= after <= 100):
         raise InputError("before and after: use 0 to 100")
-    clauses, args = _filters(kind, project, machine, None, None, exclude)
-    where = "".join(f" AND s.{c}" for c in clauses)
-    cols = "d.rowid, d.id, d.kind, s.title, s.project, s.machine, d.updated_at"
-    join = "FROM docs AS d JOIN search AS s ON s.rowid = d.rowid"
+    where, args = _filters(_LISTED, kind, project, machine, None, None, exclude)
+    cols = "s.doc_rowid, s.doc_id, s.kind, s.title, s.project, s.machine, s.updated_at"
+    join = "FROM search_rows AS s"  # the indexed heads
+    at_ = "s.updated_at"
     with store.reading() as conn:
         rid = 0
         stamp = at or "9999"
         if anchor:
-            row = _run(conn, f"SELECT d.updated_at, d.rowid {join} WHERE d.id = ?", (anchor,))
+            row = _run(conn, f"SELECT {at_}, s.doc_rowid {join} WHERE s.doc_id = ?", (anchor,))
             if not row:
                 raise NotFoundError(f"document {anchor!r} not found in the search index")
             stamp, rid = row[0]
         older = _run(
             conn,
-            f"SELECT {cols} {join} WHERE (d.updated_at < ? OR (d.updated_at = ? AND d.rowid < ?))"
-            f"{where} ORDER BY d.updated_at DESC, d.rowid DESC LIMIT ?",
+            f"SELECT {cols} {join} WHERE ({at_} < ? OR ({at_} = ? AND s.doc_rowid < ?))"
+            f"{where} ORDER BY {at_} DESC, s.doc_rowid DESC LIMIT ?",
             (stamp, stamp, rid, *args, before),
         )
         newer = _run(
             conn,
-            f"SELECT {cols} {join} WHERE (d.updated_at > ? OR (d.updated_at = ? AND d.rowid > ?))"
-            f"{where} ORDER BY d.updated_at, d.rowid LIMIT ?",
+            f"SELECT {cols} {join} WHERE ({at_} > ? OR ({at_} = ? AND s.doc_rowid > ?))"
+            f"{where} ORDER BY {at_}, s.doc_rowid LIMIT ?",
             (stamp, stamp, rid, *args, after),
         )
-        middle = _run(conn, f"SELECT {cols} {join} WHERE d.rowid = ?", (rid,)) if anchor else []
+        middle = _run(conn, f"SELECT {cols} {join} WHERE s.doc_rowid = ?", (rid,)) if anchor else []
     rows = [*reversed(older), *middle, *newer]
     return [
         TimelineEntry(r[1], r[2], r[3], r[4], r[5], r[6], bool(anchor) and r[0] == rid)
@@ -338,6 +247,4 @@ def timeline(
 def reindex(store: StoreBase) -> int:
     """Rebuild the index from the heads in one transaction; the number of documents indexed."""
     with store.transaction() as conn:
-        conn.execute("DELETE FROM search")
-        conn.execute(_INSERT + _ROW)
-        return int(conn.execute("SELECT count(*) FROM search").fetchone()[0])
+        return search_index.reindex(conn)

@@ -24,7 +24,7 @@ from agents.store.conflicts import close_superseded, record_conflict
 from agents.store.db import rows_in
 from agents.store.identity import fingerprint
 from agents.store.replication import point_head, receive_many
-from agents.store.search import bulk_indexed
+from agents.store.search_index import bulk_indexed
 from agents.store.store import ContextStore
 from agents.sync.ancestry import find_base
 from agents.sync.keys import blob_key, object_key

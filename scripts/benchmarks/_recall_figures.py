@@ -32,7 +32,7 @@ from agents.catalog import AGENTS
 from agents.core.runtime import AgentRuntime
 from agents.core.server import build_server
 from agents.core.settings import CoreSettings, EnvLayers
-from agents.store import search
+from agents.store import search, search_index
 from agents.store.canonical import now_iso
 from agents.store.store import ContextStore
 
@@ -202,7 +202,7 @@ def search_figures(docs: int, rounds: int, queries: int = 20) -> list[str]:
                         conn.execute(f"DROP TRIGGER {name}")
                 without.append(_record_ms(hot, rng, 200, f"n{r}"))
                 with hot.transaction() as conn:
-                    search.create_index(conn)
+                    search_index.create_index(conn)
             lines.append(
                 figure("record write, indexed", with_index, without, "ms", "<= 1.25 (for info)")
             )

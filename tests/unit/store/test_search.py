@@ -15,7 +15,6 @@ from agents.core.errors import InputError, NotFoundError
 from agents.store import search
 from agents.store.db import FORMAT_VERSION
 from agents.store.store import ContextStore
-from agents.sync.pull import ADOPT_SQL  # what a pull runs for documents new here
 
 
 def session(title: str, summary: str = "", project: str | None = None) -> dict[str, object]:
@@ -165,48 +164,3 @@ def test_any_text_is_a_valid_query(text: str) -> None:
         except InputError:
             continue
         db.execute("SELECT rowid FROM t WHERE t MATCH ?", (expression,)).fetchall()
-
-
-INDEXED = "SELECT doc_id, kind, title, body, project, machine FROM search ORDER BY doc_id"
-
-
-def _settings(conn: sqlite3.Connection) -> dict[str, object]:
-    """The index's merge settings in effect (FTS5's defaults unless set)."""
-    rows = conn.execute("SELECT k, v FROM search_config WHERE k != 'version'")
-    return {"automerge": 4, "crisismerge": 16, **dict(rows)}
-
-
-def test_a_bulk_insert_is_indexed_as_the_trigger_indexes_it(store: ContextStore) -> None:
-    """Documents adopted in bulk are in the index at commit, exactly as the per-row trigger
-    would have put them; the trigger and the index's merge settings are back afterwards."""
-    for n in range(30):
-        store.put(f"session:{n:02d}", "session", session(f"Migration {n}", "pgbouncer", "api"))
-    store.put("preference:k", "preference", {"key": "k8s", "value": "kubernetes 1.31"})
-    with store.transaction() as conn:
-        conn.execute("INSERT INTO search(search, rank) VALUES ('automerge', 8)")
-        by_trigger = conn.execute(INDEXED).fetchall()
-        heads = conn.execute("SELECT id, head FROM docs").fetchall()
-        settings_before = _settings(conn)
-        conn.execute("DELETE FROM docs")
-    with store.transaction() as conn, search.bulk_indexed(conn, [d for d, _ in heads]):
-        conn.executemany(ADOPT_SQL, [("2026-01-01T00:00:00.000Z", h) for _, h in heads])
-    with store.reading() as conn:
-        assert conn.execute(INDEXED).fetchall() == by_trigger
-        assert _settings(conn) == settings_before
-        triggers = conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-        assert "docs_search_insert" in {r[0] for r in triggers}
-    store.put("session:new", "session", session("Pgbouncer tuning"))
-    assert "session:new" in ids(search.search(store, "pgbouncer", limit=50))
-
-
-def test_a_failed_bulk_insert_leaves_the_trigger_and_the_index_as_they_were(
-    store: ContextStore,
-) -> None:
-    store.put("session:a", "session", session("Kubernetes upgrade"))
-    with pytest.raises(RuntimeError), store.transaction() as conn:
-        with search.bulk_indexed(conn, ["session:b"]):
-            store.commit(conn, "session:b", "session", session("Kubernetes canary"))
-            raise RuntimeError("abort")
-    assert ids(search.search(store, "kubernetes")) == ["session:a"]
-    store.put("session:c", "session", session("Kubernetes rollout"))
-    assert set(ids(search.search(store, "kubernetes"))) == {"session:a", "session:c"}
