@@ -214,7 +214,9 @@ def timeline(
         raise InputError("before and after: use 0 to 100")
     where, args = _filters(_LISTED, kind, project, machine, None, None, exclude)
     cols = "s.doc_rowid, s.doc_id, s.kind, s.title, s.project, s.machine, s.updated_at"
-    join = "FROM search_rows AS s"  # the indexed heads
+    # the indexed heads, walked in docs_by_time's order from the anchor (row values: the
+    # index serves the order, so only the rows returned are read)
+    join = "FROM search_rows AS s"
     at_ = "s.updated_at"
     with store.reading() as conn:
         rid = 0
@@ -226,15 +228,15 @@ def timeline(
             stamp, rid = row[0]
         older = _run(
             conn,
-            f"SELECT {cols} {join} WHERE ({at_} < ? OR ({at_} = ? AND s.doc_rowid < ?))"
+            f"SELECT {cols} {join} WHERE ({at_}, s.doc_rowid) < (?, ?)"
             f"{where} ORDER BY {at_} DESC, s.doc_rowid DESC LIMIT ?",
-            (stamp, stamp, rid, *args, before),
+            (stamp, rid, *args, before),
         )
         newer = _run(
             conn,
-            f"SELECT {cols} {join} WHERE ({at_} > ? OR ({at_} = ? AND s.doc_rowid > ?))"
+            f"SELECT {cols} {join} WHERE ({at_}, s.doc_rowid) > (?, ?)"
             f"{where} ORDER BY {at_}, s.doc_rowid LIMIT ?",
-            (stamp, stamp, rid, *args, after),
+            (stamp, rid, *args, after),
         )
         middle = _run(conn, f"SELECT {cols} {join} WHERE s.doc_rowid = ?", (rid,)) if anchor else []
     rows = [*reversed(older), *middle, *newer]

@@ -164,3 +164,21 @@ def test_any_text_is_a_valid_query(text: str) -> None:
         except InputError:
             continue
         db.execute("SELECT rowid FROM t WHERE t MATCH ?", (expression,)).fetchall()
+
+
+def test_a_timeline_orders_documents_of_the_same_moment_by_when_they_were_first_written(
+    store: ContextStore,
+) -> None:
+    """Documents sharing one ``updated_at`` (millisecond resolution) keep a stable order, and
+    the ones on either side of the anchor are neither lost nor repeated."""
+    for n in range(5):
+        store.put(f"session:{n}", "session", session(f"Step {n}"))
+    with store.transaction() as conn:
+        conn.execute("UPDATE docs SET updated_at = '2026-01-01T00:00:00.000Z'")
+    entries = search.timeline(store, "session:2", before=5, after=5)
+    assert [e.id for e in entries] == [f"session:{n}" for n in range(5)]
+    assert [e.id for e in search.timeline(store, "session:2", before=1, after=1)] == [
+        "session:1", "session:2", "session:3"
+    ]  # fmt: skip
+    at = search.timeline(store, at="2026-01-01T00:00:00.000Z", before=1, after=2)
+    assert [e.id for e in at] == ["session:0", "session:1"]
