@@ -140,7 +140,7 @@ def create_index(conn: sqlite3.Connection) -> None:
     the index from the heads when it is new (a store from an older format). An index from
     format 3, which held a copy of every text, is dropped and rebuilt."""
     sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'search'").fetchone()
-    if sql and "content" not in sql[0]:
+    if sql and "search_rows" not in sql[0]:
         for name in _TRIGGERS:
             conn.execute(f"DROP TRIGGER IF EXISTS {name}")
         conn.execute("DROP TABLE search")
