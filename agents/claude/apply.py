@@ -149,11 +149,10 @@ def _moved(c: Change) -> Change:
 def _write_all(plan: ApplyPlan) -> tuple[list[Path], list[Change]]:
     """Every temp file first, one flush to disk, then the renames: each file is whole (old or
     new) after a crash, at the cost of one ``syncfs`` per filesystem written to rather than
-    one fsync per file. A new file
-    in a folder that does not exist yet goes into that folder built aside, renamed into
-    place once (see :mod:`agents.claude.writes`). Just before its rename each other target
-    is read again, so a file changed since planning is never overwritten (see
-    :func:`_commit`)."""
+    one fsync per file. A new file in a folder that does not exist yet goes into that folder
+    built aside, renamed into place once (see :mod:`agents.claude.writes`). Just before its
+    rename each other target is read again, so a file changed since planning is never
+    overwritten (see :func:`_commit`)."""
     pending: list[_Pending] = []
     failed: list[Change] = []
     folders: set[str] = set()
