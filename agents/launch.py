@@ -17,15 +17,15 @@ import anyio
 from agents.catalog import by_name, port_of, resolve_token
 from agents.core.errors import AgentError
 from agents.core.identity import INSTANCE_ENV
-from agents.core.logs import configure_logging, get_logger, lines_after_response
+from agents.core.logs import configure_logging, get_logger
 from agents.core.recorder import NullRecorder, Recorder
 from agents.core.runtime import AgentRuntime, AgentSpec, RecorderFactory
-from agents.core.server import build_server
+from agents.core.server import AgentServer, build_server
 from agents.core.settings import CoreSettings, EnvLayers, find_root, load_layers
 from agents.core.toolsets import selected_toolsets
 from agents.store.recorder import open_store_recorder
 
-__all__ = ["run", "store_recorder"]
+__all__ = ["http_app", "run", "store_recorder"]
 
 log = get_logger(__name__)
 
@@ -97,12 +97,17 @@ def run(
         anyio.run(_serve_http, server, port)
 
 
-async def _serve_http(server: Any, port: int) -> None:
+def http_app(server: AgentServer) -> Any:
+    """The ASGI app an agent serves over HTTP: the SDK's stateless streamable HTTP app, with
+    its bearer check, /mcp and the server's routes."""
+    return server.streamable_http_app(stateless_http=True, host="127.0.0.1")
+
+
+async def _serve_http(server: AgentServer, port: int) -> None:
     import uvicorn
 
-    app = server.streamable_http_app(stateless_http=True, host="127.0.0.1")
     config = uvicorn.Config(
-        lines_after_response(app),
+        http_app(server),
         host="127.0.0.1",
         port=port,
         log_config=None,

@@ -13,8 +13,6 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Awaitable, Callable, MutableMapping
-from contextvars import ContextVar
 from typing import Any, TextIO
 
 import structlog
@@ -25,8 +23,6 @@ from agents.core.redact import mask
 __all__ = [
     "configure_logging",
     "get_logger",
-    "hold_until_sent",
-    "lines_after_response",
     "shared_processors",
 ]
 
@@ -52,86 +48,14 @@ def _redact(_: Any, __: str, event_dict: structlog.typing.EventDict) -> Any:
     return mask(event_dict)
 
 
-class _Held:
-    """The lines of one HTTP request held back until its response has been sent."""
-
-    __slots__ = ("active", "lines")
-
-    def __init__(self) -> None:
-        self.active = False
-        self.lines: list[tuple[structlog.WriteLogger, str]] = []
-
-    def release(self) -> None:
-        self.active = False
-        lines, self.lines = self.lines, []
-        for logger, message in lines:
-            structlog.WriteLogger.msg(logger, message)
-
-
-_HELD: ContextVar[_Held | None] = ContextVar("agents_log_held", default=None)
-
-
-def hold_until_sent() -> None:
-    """From here to the end of the current HTTP request, our log lines are written once its
-    response has been sent (all of them, in order; :func:`lines_after_response` does it).
-    A tool call's last line is its ``tool_call`` event: writing it to supervisord's pipe
-    wakes supervisord, and on a busy machine the agent then waits for a CPU before it can
-    send the result (docs/performance.md). Outside such a request this does nothing."""
-    held = _HELD.get()
-    if held is not None:
-        held.active = True
-
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-App = Callable[[Scope, Receive, Send], Awaitable[None]]
-
-
-def lines_after_response(app: App) -> App:
-    """``app`` (ASGI), where lines held by :func:`hold_until_sent` during a request are
-    written just after its response's last byte is sent (or when it ends without one)."""
-
-    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await app(scope, receive, send)
-            return
-        held = _Held()
-        token = _HELD.set(held)
-
-        async def sending(message: Message) -> None:
-            await send(message)
-            if message["type"] == "http.response.body" and not message.get("more_body"):
-                held.release()
-
-        try:
-            await app(scope, receive, sending)
-        finally:
-            _HELD.reset(token)
-            held.release()
-
-    return wrapped
-
-
 class _NamedWriteLogger(structlog.WriteLogger):
-    """A WriteLogger that knows its module name, for ``add_logger_name``, and holds a
-    request's last lines back until its response is sent (:func:`hold_until_sent`)."""
+    """A WriteLogger that knows its module name, for ``add_logger_name``. Each line is
+    written and flushed at once: once written, it is in the pipe and survives the process
+    being killed (supervisord reads it all the same)."""
 
     def __init__(self, file: TextIO, name: str) -> None:
         super().__init__(file)
         self.name = name
-
-    def msg(self, message: str) -> None:
-        """Write and flush ``message``, or hold it until the response is sent."""
-        held = _HELD.get()
-        if held is not None and held.active:
-            held.lines.append((self, message))
-            return
-        super().msg(message)
-
-    log = debug = info = warn = warning = msg
-    fatal = failure = err = error = critical = exception = msg
 
 
 def shared_processors() -> list[Processor]:

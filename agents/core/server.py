@@ -24,7 +24,7 @@ from starlette.responses import JSONResponse
 from agents.core.discovery import add_toolsets_tool
 from agents.core.errors import AgentError
 from agents.core.identity import AGENT_HEADER, INSTANCE_HEADER
-from agents.core.logs import get_logger, hold_until_sent
+from agents.core.logs import get_logger
 from agents.core.net import host_header_ok
 from agents.core.recorder import Outcome, ToolCall, call_annotations
 from agents.core.redact import file_output, mask_text, summary
@@ -223,7 +223,8 @@ class AgentServer(MCPServer[AgentRuntime[Any]]):
         finally:
             call_annotations().reset(reset)
             duration_ms = round((time.perf_counter() - started) * 1000, 3)
-            hold_until_sent()  # written once the result is on its way (over HTTP)
+            # written before the record is committed and the result sent: a crash (even a
+            # SIGKILL) after either cannot lose the line
             log.info("tool_call", tool=name, duration_ms=duration_ms, outcome=outcome)
             await self._record(name, arguments, outcome, duration_ms, output, error, meta)
 

@@ -5,12 +5,8 @@ from __future__ import annotations
 import io
 import json
 import logging
-from typing import Any
 
-import anyio
-import pytest
-
-from agents.core.logs import configure_logging, get_logger, hold_until_sent, lines_after_response
+from agents.core.logs import configure_logging, get_logger
 
 
 def _crash(password: str) -> None:
@@ -42,41 +38,3 @@ def test_a_stdlib_record_with_a_traceback_leaves_out_local_variables_too() -> No
         logging.getLogger("mcp.server").error("Tool raised", exc_info=True)
     assert "Sup3r-Secret-pw" not in out.getvalue()
     assert json.loads(out.getvalue().splitlines()[-1])["exception"][0]["exc_type"] == "RuntimeError"
-
-
-@pytest.mark.anyio
-async def test_a_requests_held_lines_are_written_right_after_its_response_is_sent() -> None:
-    """hold_until_sent (as a tool call does before its tool_call line, in a task the request
-    started): the line waits until the response's last byte is sent, then comes out in
-    order after the lines written before; outside a request nothing is held."""
-    out = io.StringIO()
-    configure_logging(stream=out, json=True, agent="demo", env="test")
-    log = get_logger("demo")
-    seen_at_send: list[str] = []
-
-    async def handler() -> None:
-        log.info("working")
-        hold_until_sent()
-        log.info("tool_call", tool="echo")
-
-    async def app(scope: Any, receive: Any, send: Any) -> None:
-        async with anyio.create_task_group() as tasks:
-            tasks.start_soon(handler)
-        await send({"type": "http.response.start", "status": 200, "headers": []})
-        await send({"type": "http.response.body", "body": b"{}"})
-        log.info("after")
-
-    async def send(message: Any) -> None:
-        if message["type"] == "http.response.body":
-            seen_at_send.append(out.getvalue())
-
-    async def receive() -> Any:
-        return {"type": "http.request", "body": b""}
-
-    await lines_after_response(app)({"type": "http"}, receive, send)
-    events = [json.loads(line)["event"] for line in out.getvalue().splitlines()]
-    assert "working" in seen_at_send[0] and "tool_call" not in seen_at_send[0]
-    assert events == ["working", "tool_call", "after"]
-    hold_until_sent()  # no request: written at once
-    log.info("alone")
-    assert json.loads(out.getvalue().splitlines()[-1])["event"] == "alone"
