@@ -5,7 +5,8 @@ renamed over its target. Files in a folder that does not exist yet (a new machin
 skill) are written into a copy of that folder built aside, ``.<name>.<random>.tmp`` next to
 it, which is renamed into place once: one rename for the whole subtree, and it is refused
 if the folder appeared meanwhile (then each file is moved in on its own, never over a file
-someone else wrote). Every name we create is new (``O_EXCL``, ``mkdir``), so nothing is
+someone else wrote); a copy left by an apply that crashed is removed by the next apply that builds
+the same folder. Every name we create is new (``O_EXCL``, ``mkdir``), so nothing is
 written through a file or symlink already there.
 """
 
@@ -15,8 +16,11 @@ import contextlib
 import errno
 import functools
 import os
+import re
 import shutil
+import stat
 import sys
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -34,6 +38,33 @@ _AT_FDCWD = -100
 def _random_name(path: str) -> str:
     folder, name = os.path.split(path)
     return os.path.join(folder, f".{name}.{os.urandom(6).hex()}.tmp")
+
+
+# a folder built aside by an apply that died before renaming it is removed by the next apply
+# that builds the same folder, once it is this old (a younger one may be another apply's)
+STALE_SECONDS = 600
+
+
+def _sweep(final: str) -> None:
+    """Remove folders left beside ``final`` by an apply that crashed while building it, so
+    that no half-built copy (say ``skills/.tools.<random>.tmp/SKILL.md``) stays where
+    Claude Code looks for skills."""
+    folder, name = os.path.split(final)
+    left = re.compile(rf"\.{re.escape(name)}\.[0-9a-f]{{12}}\.tmp")
+    cutoff = time.time() - STALE_SECONDS
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        if not left.fullmatch(entry.name):
+            continue
+        try:
+            info = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if stat.S_ISDIR(info.st_mode) and info.st_mtime < cutoff:
+            shutil.rmtree(entry.path, ignore_errors=True)  # never follows a symlink inside
 
 
 def _write_new(path: str, data: bytes, mode: int, sync: bool) -> None:
@@ -164,6 +195,7 @@ class Stage:
 
     def __init__(self, final: str) -> None:
         self.final = final
+        _sweep(final)
         for _ in range(100):
             tmp = _random_name(final)
             try:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -120,6 +121,46 @@ def test_a_crash_after_the_flush_leaves_nothing_at_the_final_names(home: Path) -
     files = tree(aside)
     assert files["skills/tools/docs/deep/ref.md"] == "Reference.\n" * 50
     assert files["CLAUDE.md"] == "# Me\n"
+
+
+def left_aside(home: Path, age: float) -> Path:
+    """A ``~/.claude`` half built by an apply that died ``age`` seconds ago."""
+    aside = home / f"..claude.{os.urandom(6).hex()}.tmp"
+    (aside / "skills/tools").mkdir(parents=True)
+    (aside / "skills/tools/SKILL.md").write_text("---\nname: tools\n---\nhalf\n")
+    when = time.time() - age
+    os.utime(aside, (when, when))
+    return aside
+
+
+def test_a_folder_left_aside_by_a_crashed_apply_is_removed_by_the_next_one(home: Path) -> None:
+    """Nothing half built stays beside the folder once the next apply builds it."""
+    left_aside(home, writes.STALE_SECONDS + 60)
+    execute(plan_apply(drafts(), machine(home)))
+    assert [p.name for p in home.iterdir()] == [".claude"]
+    assert "Use run.sh" in (home / ".claude/skills/tools/SKILL.md").read_text()
+
+
+def test_a_folder_being_built_by_another_apply_right_now_is_left_alone(home: Path) -> None:
+    aside = left_aside(home, 5)
+    execute(plan_apply(drafts(), machine(home)))
+    assert sorted(p.name for p in home.iterdir()) == sorted([".claude", aside.name])
+
+
+def test_a_symlink_named_like_a_folder_left_aside_is_not_followed(
+    home: Path, tmp_path: Path
+) -> None:
+    """Only real folders are swept: a link to elsewhere is left, and so is what it points to."""
+    outside = tmp_path / "outside"
+    (outside / "skills").mkdir(parents=True)
+    (outside / "skills/keep.md").write_text("mine")
+    link = home / f"..claude.{'a' * 12}.tmp"
+    link.symlink_to(outside)
+    old = time.time() - writes.STALE_SECONDS - 60
+    os.utime(link, (old, old), follow_symlinks=False)
+    execute(plan_apply(drafts(), machine(home)))
+    assert link.is_symlink()
+    assert (outside / "skills/keep.md").read_text() == "mine"
 
 
 def test_a_failed_write_leaves_no_folder_and_no_temp_file_behind(
