@@ -14,8 +14,9 @@ import pytest
 
 from agents.claude.apply import TargetChangedError, execute, import_changes, plan_apply
 from agents.claude.capture import Capture, capture
-from agents.claude.drafts import Draft
+from agents.claude.drafts import Draft, Scope
 from agents.claude.machine import Machine
+from agents.claude.targets import current_hashes
 from agents.claude.writes import flush
 
 from .conftest import read
@@ -403,3 +404,113 @@ def test_a_write_by_claude_code_just_before_our_rename_is_spliced_not_lost(
     assert after["numStartups"] == 10 and "github" not in after["mcpServers"]
     assert result.changed_meanwhile == []
     assert not list(bob.home.rglob("*.tmp"))
+
+
+def _doc(path: str, text: str, mode: int = 0o644) -> Draft:
+    body = {"path": path, "text": text, "mode": mode}
+    return Draft(f"claude_file:user/{path}", "claude_file", body)
+
+
+def test_the_records_follow_every_write_so_the_next_change_from_the_store_is_no_conflict(
+    tmp_path: Path,
+) -> None:
+    """After an update, a mode change, a file found already equal, a deletion of a file
+    already gone and of one never written, the next version from the store applies as an
+    update or a create; a deletion refused because the file was edited here stays refused as
+    an edit."""
+    m = Machine(tmp_path / "home", "linux", "m-bob")
+    (m.claude_dir / "rules").mkdir(parents=True)
+    (m.claude_dir / "rules" / "same.md").write_text("same\n")  # made here, equal to the store's
+    (m.claude_dir / "run.md").write_text("#!/bin/sh\n")  # made here, equal, not executable
+    v1 = [_doc("a.md", "a1\n"), _doc("gone.md", "g\n"), _doc("kept.md", "k\n")]
+    applied = execute(plan_apply(v1, m)).applied
+    (m.claude_dir / "gone.md").unlink()  # deleted here; then deleted in the store too
+    (m.claude_dir / "kept.md").write_text("edited here\n")  # edited here, deleted in the store
+    v2 = [
+        _doc("a.md", "a2\n"),
+        _doc("run.md", "#!/bin/sh\n", 0o755),
+        _doc("rules/same.md", "same\n"),
+        _doc("gone.md", "g\n").tombstone(),
+        _doc("never.md", "n\n").tombstone(),
+        _doc("kept.md", "k\n").tombstone(),
+    ]
+    plan = plan_apply(v2, m, applied=applied)
+    actions = ["update", "chmod", "unchanged", "unchanged", "unchanged", "conflict"]
+    assert [c.action for c in plan.changes] == actions
+    applied = execute(plan, skip_conflicts=True).applied
+    v3 = [
+        _doc("a.md", "a3\n"),
+        _doc("run.md", "echo\n", 0o755),
+        _doc("rules/same.md", "new\n"),
+        _doc("gone.md", "back\n"),
+        _doc("kept.md", "k\n").tombstone(),
+    ]
+    plan = plan_apply(v3, m, applied=applied)
+    assert [c.action for c in plan.changes] == ["update", "update", "update", "create", "conflict"]
+    assert plan.conflicts[0].reason == "changed since it was last applied"
+    result = execute(plan, skip_conflicts=True)
+    assert sorted(result.written) == sorted(
+        m.claude_dir / p for p in ("a.md", "run.md", "rules/same.md", "gone.md")
+    )
+    assert (m.claude_dir / "gone.md").read_text() == "back\n"
+
+
+def test_files_changed_while_applying_are_each_reported_and_the_rest_still_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two files edited between the plan and the write, and one we delete removed meanwhile:
+    both edits are reported and kept, every other file is written, the removal is no error."""
+    m = Machine(tmp_path / "home", "linux", "m-bob")
+    v1 = [_doc(n, f"{n} 1\n") for n in ("a.md", "b.md", "c.md", "d.md")]
+    applied = execute(plan_apply(v1, m)).applied
+    v2 = [_doc(n, f"{n} 2\n") for n in ("a.md", "b.md", "c.md")] + [v1[3].tombstone()]
+    plan = plan_apply(v2, m, applied=applied)
+    blocked = Draft("claude_file:user/x", "claude_file", {"path": "../x", "text": ""})
+    plan.changes += plan_apply([blocked], m).changes
+
+    def someone_edits(folders: Iterable[str]) -> None:  # after the flush, before the renames
+        flush(folders)
+        (m.claude_dir / "a.md").write_text("mine\n")
+        (m.claude_dir / "b.md").write_text("mine too\n")
+        (m.claude_dir / "d.md").unlink()
+
+    monkeypatch.setattr("agents.claude.apply.flush", someone_edits)
+    result = execute(plan)
+    monkeypatch.undo()
+    assert [c.label for c in result.changed_meanwhile] == ["~/.claude/a.md", "~/.claude/b.md"]
+    assert [c.label for c in result.skipped] == ["claude_file:user/x"]
+    assert sorted(result.written) == [m.claude_dir / "c.md", m.claude_dir / "d.md"]
+    assert (m.claude_dir / "c.md").read_text() == "c.md 2\n"
+    assert (m.claude_dir / "a.md").read_text() == "mine\n"
+
+
+def test_a_file_entry_kept_as_json_is_written_in_claudes_style_and_one_without_a_mode_0644(
+    tmp_path: Path,
+) -> None:
+    m = Machine(tmp_path / "home", "linux", "m-bob")
+    body = {"path": "keybindings.json", "json": {"home": "{{home}}", "é": [1]}}
+    execute(plan_apply([Draft("claude_file:user/keybindings.json", "claude_file", body)], m))
+    path = m.claude_dir / "keybindings.json"
+    assert path.read_text() == f'{{\n  "home": "{m.home}",\n  "é": [\n    1\n  ]\n}}\n'
+    assert path.stat().st_mode & 0o777 == 0o644
+    empty = Draft("claude_file:user/odd", "claude_file", {"path": "odd"})
+    [c] = plan_apply([empty], m).changes
+    assert (c.action, c.reason) == ("blocked", "a file entry has neither text, json nor blob")
+
+
+def test_the_hashes_of_what_is_on_disk_skip_a_document_that_cannot_be_placed(
+    alice: Machine,
+) -> None:
+    """A project not mapped here does not stop the documents after it (an import records
+    these as applied)."""
+    unmapped = Draft(
+        "claude_file:project/x@github.com/n/a",
+        "claude_file",
+        {"path": "x.md", "text": "x"},
+        Scope("project", "github.com/n/a"),
+    )
+    claude_md = Draft(
+        "claude_file:user/CLAUDE.md", "claude_file", {"path": "CLAUDE.md", "text": ""}
+    )
+    hashes = current_hashes([unmapped, claude_md], alice)
+    assert list(hashes) == [str(alice.claude_dir / "CLAUDE.md")]

@@ -7,8 +7,16 @@ from pathlib import Path
 
 import pytest
 
+from agents.claude.drafts import Scope
 from agents.claude.machine import Machine, Placeholders, UnknownProjectError, desktop_config_path
-from agents.claude.projects import normalize_remote, project_id, read_remote
+from agents.claude.projects import (
+    normalize_remote,
+    project_draft,
+    project_id,
+    project_paths,
+    read_remote,
+    slug,
+)
 
 from .conftest import git_repo
 
@@ -28,6 +36,47 @@ def test_desktop_config_path_per_platform(
 ) -> None:
     """Linux (XDG), macOS and Windows (%APPDATA%) locations."""
     assert desktop_config_path(Path("/h"), platform, env) == Path(expected)
+
+
+@pytest.mark.parametrize(
+    ("platform", "expected"),
+    [
+        ("cygwin", "/h/AppData/Roaming/Claude/claude_desktop_config.json"),
+        ("msys", "/h/AppData/Roaming/Claude/claude_desktop_config.json"),
+        ("freebsd14", "/h/.config/Claude/claude_desktop_config.json"),
+    ],
+)
+def test_cygwin_and_msys_are_windows_and_the_bsds_follow_linux(
+    platform: str, expected: str
+) -> None:
+    assert desktop_config_path(Path("/h"), platform) == Path(expected)
+
+
+def test_this_machine_is_read_from_the_process_environment_and_platform(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CLAUDE_CONFIG_DIR, APPDATA and XDG_CONFIG_HOME as set (empty is unset), sys.platform,
+    and the id and project paths given; a machine with more projects keeps all of that."""
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(tmp_path / "c"))
+    monkeypatch.setenv("APPDATA", str(tmp_path / "roaming"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", "")
+    monkeypatch.setattr("agents.claude.machine.sys.platform", "win32")
+    m = Machine.current("m1", {"github.com/a/b": tmp_path / "b"})
+    assert (m.machine_id, m.platform, m.project_paths) == (
+        "m1",
+        "win32",
+        {"github.com/a/b": tmp_path / "b"},
+    )
+    assert m.claude_dir == tmp_path / "c"
+    assert m.desktop_config == tmp_path / "roaming" / "Claude" / "claude_desktop_config.json"
+    assert "XDG_CONFIG_HOME" not in m.env
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setattr("agents.claude.machine.sys.platform", "linux")
+    xdg = tmp_path / "xdg" / "Claude" / "claude_desktop_config.json"
+    assert Machine.current().desktop_config == xdg
+    more = m.with_projects({"~/notes": tmp_path / "notes"})
+    assert (more.machine_id, more.platform, more.env) == ("m1", "win32", m.env)
+    assert more.project_paths == {"github.com/a/b": tmp_path / "b", "~/notes": tmp_path / "notes"}
 
 
 def test_claude_config_dir_relocates_claude_and_its_json() -> None:
@@ -60,6 +109,24 @@ def test_placeholders_round_trip_exactly(text: str, stored: str) -> None:
     assert PH.render(stored) == text
 
 
+def test_a_path_is_replaced_by_the_innermost_project_and_never_by_one_above_home() -> None:
+    """Nested projects: the longer path wins whatever the ids; a project at or above home,
+    or a one-letter folder, is handled like any other path."""
+    ph = Placeholders(
+        "/home/alice",
+        {
+            "z/outer": "/home/alice/src",
+            "a/inner": "/home/alice/src/inner",
+            "up": "/home",
+            "w": "/w",
+        },
+    )
+    assert ph.unrender("/home/alice/src/inner/x") == "{{project:a/inner}}/x"
+    assert ph.unrender("/home/alice/src/y") == "{{project:z/outer}}/y"
+    assert ph.unrender("/home/bob/x") == "/home/bob/x"
+    assert ph.unrender("/w/app.py") == "{{project:w}}/app.py"
+
+
 def test_rendering_an_unmapped_project_says_which() -> None:
     """The caller turns this into a blocked unit naming the project."""
     with pytest.raises(UnknownProjectError, match=r"gitlab\.com/x/y"):
@@ -78,6 +145,11 @@ def test_rendering_an_unmapped_project_says_which() -> None:
         ("/srv/git/repo.git", None),
         ("file:///srv/git/repo.git", None),
         ("C:\\repos\\api", None),
+        ("file://server/share/repo.git", None),
+        ("https://github.com", None),
+        ("https://github.com/", None),
+        ("https://github.com/acme/api/.git", "github.com/acme/api"),
+        ("https://github.com/Acme/ONYX", "github.com/acme/onyx"),
     ],
 )
 def test_remote_urls_normalise_without_credentials(url: str, normal: str | None) -> None:
@@ -102,3 +174,75 @@ def test_a_project_without_remote_is_identified_by_its_place_under_home(tmp_path
     (home / "notes").mkdir(parents=True)
     assert project_id(home / "notes", home) == "~/notes"
     assert project_id(tmp_path, home) is None
+    assert project_id(home, home) is None  # the home itself is no project
+
+
+def _config(repo: Path, text: bytes) -> Path:
+    (repo / ".git").mkdir(parents=True)
+    (repo / ".git" / "config").write_bytes(text)
+    return repo
+
+
+def test_origin_is_read_whatever_its_place_case_or_quoting_in_the_git_config(
+    tmp_path: Path,
+) -> None:
+    """origin wins over a remote listed before it; "URL" and quotes as git accepts them; a
+    config with another encoding's bytes (a user name in Latin-1) is still read."""
+    repo = _config(
+        tmp_path / "a",
+        b'[user]\n\tname = Jos\xe9\n[remote "upstream"]\n\turl = https://github.com/up/api\n'
+        b'[remote "origin"]\n\tURL = "git@github.com:Acme/TOOLBOX"\n',
+    )
+    assert read_remote(repo) == "git@github.com:Acme/TOOLBOX"
+
+
+def test_without_origin_the_first_remote_with_a_url_is_read(tmp_path: Path) -> None:
+    """A submodule's url after a remote without one is not that remote's."""
+    repo = _config(
+        tmp_path / "a",
+        b'[remote "fork"]\n\tpushurl = https://github.com/me/api\n'
+        b'[submodule "lib"]\n\turl = https://github.com/other/lib\n'
+        b'[remote "mirror"]\n\turl = https://github.com/mirror/api\n',
+    )
+    assert read_remote(repo) == "https://github.com/mirror/api"
+
+
+def test_a_submodule_checkout_reads_its_remote_through_a_relative_gitdir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``.git`` is a file ("gitdir: ../.git/modules/lib"), relative to the checkout, not to
+    the current directory."""
+    parent = tmp_path / "home" / "app"
+    modules = parent / ".git" / "modules" / "lib"
+    modules.mkdir(parents=True)
+    (modules / "config").write_text('[remote "origin"]\n\turl = https://github.com/acme/lib\n')
+    lib = parent / "lib"
+    lib.mkdir()
+    (lib / ".git").write_text("gitdir: ../.git/modules/lib\n")
+    monkeypatch.chdir(tmp_path)
+    assert project_id(lib, tmp_path / "home") == "github.com/acme/lib"
+
+
+def test_the_projects_folder_name_keeps_letters_and_digits_as_claude_code_does() -> None:
+    assert slug("/Users/Alice/src/API_v2.x") == "-Users-Alice-src-API-v2-x"
+
+
+def test_a_project_document_maps_the_project_on_the_machine_that_wrote_it(tmp_path: Path) -> None:
+    """Named after its last part, scoped to the project; read back as this machine's path."""
+    doc = project_draft("github.com/acme/api", tmp_path / "src" / "api", "m1")
+    assert (doc.id, doc.kind, doc.scope) == (
+        "project:github.com/acme/api",
+        "project",
+        Scope("project", project_id="github.com/acme/api"),
+    )
+    assert doc.body == {
+        "name": "api",
+        "remote_url": "github.com/acme/api",
+        "paths": {"m1": str(tmp_path / "src" / "api")},
+    }
+    notes = project_draft("~/notes/", tmp_path / "notes", "m1")
+    assert notes.body == {"name": "notes", "paths": {"m1": str(tmp_path / "notes")}}
+    assert project_paths([doc, notes], "m1", tmp_path) == {
+        "github.com/acme/api": tmp_path / "src" / "api",
+        "~/notes/": tmp_path / "notes",
+    }

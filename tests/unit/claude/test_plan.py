@@ -211,3 +211,31 @@ def test_an_apply_settles_the_documents_it_left_equal_to_the_store_and_no_others
         "claude_file:user/new.md": "rev-claude_file:user/new.md",
         "claude_file:user/same.md": "rev-claude_file:user/same.md",
     }
+
+
+def test_every_secret_in_one_string_is_resolved_or_named_as_needed(tmp_path: Path) -> None:
+    """A URL with a ${VAR} left for Claude Code and a vault secret after it; a value holding
+    two missing secrets names both."""
+    m = _home(tmp_path, {}, {})
+    refs = (SecretRef("/url", "HOST", "env"), SecretRef("/url", "k"))
+    url = {
+        "name": "api",
+        "source": "claude_code_user",
+        "transport": "http",
+        "url": "https://${HOST}/mcp?key=secret://k",
+    }
+    both = _pref(
+        "env",
+        {"DSN": "secret://user:secret://password"},
+        SecretRef("/value/DSN", "user"),
+        SecretRef("/value/DSN", "password"),
+    )
+    plan = plan_apply(
+        [Draft("mcp_server:api", "mcp_server", url, secret_refs=refs), both],
+        m,
+        secrets={"k": "the-key-value"},
+    )
+    assert sorted(plan.missing_secrets) == ["password", "user"]
+    execute(plan)
+    written = json.loads((m.home / ".claude.json").read_text())["mcpServers"]["api"]["url"]
+    assert written == "https://${HOST}/mcp?key=the-key-value"

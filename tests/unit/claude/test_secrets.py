@@ -10,7 +10,7 @@ import pytest
 from agents.claude.capture import capture
 from agents.claude.drafts import SecretRef
 from agents.claude.machine import Machine
-from agents.claude.scan import SecretLeakError, assert_clean, redact, scan
+from agents.claude.scan import Finding, SecretLeakError, assert_clean, redact, scan
 from agents.claude.secrets import Extractor, is_secret_name
 
 from .conftest import TOKENS
@@ -160,3 +160,65 @@ def test_server_args_flags_urls_and_headers_are_scrubbed() -> None:
         "/config/url",
         "/config/headers/X-Custom",
     }
+
+
+def test_every_place_holding_a_secret_is_found_once_with_its_line() -> None:
+    """Each occurrence of each secret, in keys and values, before and after clean entries;
+    a secret inside a longer one is named as the longer; lines count from the text's start."""
+    known = {"short": "abcdef12", "long": "0abcdef12345678", "exact": "six-ch"}
+    subject = {
+        "a": "\nfirst 0abcdef12345678 then abcdef12",
+        "six-ch": "abcdef12abcdef12abcdef12",
+        "z": "clean",
+    }
+    assert scan(subject, known=known) == [
+        Finding("/a", "known secret 'long'", 2),
+        Finding("/a", "known secret 'short'", 2),
+        Finding("/six-ch", "known secret 'exact'"),
+        Finding("/six-ch", "known secret 'short'"),
+        Finding("/six-ch", "known secret 'short'"),
+        Finding("/six-ch", "known secret 'short'"),
+    ]
+
+
+def test_values_given_without_names_and_anything_printable_are_scanned() -> None:
+    """A list of values is numbered; an object that is neither text nor JSON is scanned as
+    its text; a secret URL-encoded with its slashes, or JSON-escaped with non-ASCII, is found."""
+    value = 'pä/ss"wörd'
+    assert scan(ValueError(f"failed with {value}"), known=[value]) == [
+        Finding("", "known secret '#0'")
+    ]
+    assert scan("https://h/?p=p%C3%A4%2Fss%22w%C3%B6rd", known=[value]) != []
+    assert scan(json.dumps({"p": value}, ensure_ascii=False), known=[value]) != []
+    assert redact(json.dumps({"p": value}, ensure_ascii=False), {"pw": value}) == (
+        '{"p": "secret://pw"}'
+    )
+
+
+def test_a_directory_is_scanned_file_by_file_each_finding_naming_its_file(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.env").write_text("TOKEN=abcdef12345678\n")
+    (tmp_path / "a.txt").write_text("nothing here\n")
+    assert scan(tmp_path, known={"t": "abcdef12345678"}) == [
+        Finding(str(tmp_path / "sub" / "b.env"), "known secret 't'", 1)
+    ]
+
+
+def test_the_leak_error_lists_the_first_ten_places_and_counts_the_rest() -> None:
+    """A finding in a text of several lines says which line."""
+    known = {"t": "abcdef12345678"}
+    with pytest.raises(SecretLeakError) as info:
+        assert_clean([f"x{i}\n abcdef12345678" for i in range(12)], known=known)
+    shown = "; ".join(f"/{i}:2: known secret 't'" for i in range(10))
+    assert str(info.value) == f"secret values found: {shown} (and 2 more)"
+    assert len(info.value.findings) == 12
+    with pytest.raises(SecretLeakError) as info:
+        assert_clean([f"x{i} abcdef12345678" for i in range(10)], known=known)
+    shown = "; ".join(f"/{i}: known secret 't'" for i in range(10))
+    assert str(info.value) == f"secret values found: {shown}"
+
+
+def test_redacting_a_secret_that_begins_with_another_shows_none_of_either() -> None:
+    """The longer value is replaced first: no tail of it is left beside the shorter's name."""
+    known = {"short": "abcdef12", "long": "0abcdef12345678"}
+    assert redact("x=0abcdef12345678 y=abcdef12", known) == "x=secret://long y=secret://short"
