@@ -3,8 +3,10 @@ only orphans, conflicts wait for a person."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -304,22 +306,20 @@ def store_record_is_new(store: ContextStore, doc_id: str) -> bool:
 
 
 def test_logs_compacted_on_one_machine_are_not_pulled_back_from_another(tmp_path: Path) -> None:
-    """compact drops old agent outputs and sync records here; the next sync leaves them out."""
+    """compact drops old agent outputs and sync records here; the next syncs leave them out,
+    even once the machine they came from has changed one."""
     target = folder_target(tmp_path)
+    old_output = {
+        "agent": "notion",
+        "handler": "agent_info",
+        "status": "ok",
+        "outcome": "ok",
+        "input": {},
+        "duration_ms": 1.0,
+        "started_at": "2026-12-01T00:00:00Z",
+    }
     with store_of(target.scratch, "a") as a, store_of(target.scratch, "b") as b:
-        a.put(
-            "agent_output:01JOLD0000000000000000000X",
-            "agent_output",
-            {
-                "agent": "notion",
-                "handler": "agent_info",
-                "status": "ok",
-                "outcome": "ok",
-                "input": {},
-                "duration_ms": 1.0,
-                "started_at": "2026-12-01T00:00:00Z",
-            },
-        )
+        a.put("agent_output:01JOLD0000000000000000000X", "agent_output", old_output)
         sync(target, a)
         sync(target, b)
         assert "agent_output:01JOLD0000000000000000000X" in b.heads()
@@ -331,6 +331,14 @@ def test_logs_compacted_on_one_machine_are_not_pulled_back_from_another(tmp_path
         assert all(store_record_is_new(b, d) for d in pulled_back)
         sync(target, a)
         assert "agent_output:01JOLD0000000000000000000X" in a.heads()  # a keeps its own
+        a.put(  # changed there after b compacted it: still not brought back
+            "agent_output:01JOLD0000000000000000000X",
+            "agent_output",
+            {**old_output, "status": "error", "outcome": "error"},
+        )
+        sync(target, a, "push")
+        sync(target, b)
+        assert "agent_output:01JOLD0000000000000000000X" not in b.heads()
 
 
 def forge_manifest(root: Path, machine: str, doc: str, digest: str, signer: Identity) -> None:
@@ -478,10 +486,17 @@ def test_a_pulled_head_move_is_audited_with_the_sync_actor_and_the_remote(
 
 def test_the_pull_report_counts_and_names_every_document_it_moved(tmp_path: Path) -> None:
     """What `agents sync` reports: each document adopted, fast-forwarded, merged or kept
-    is counted once, and the adopted and moved ones are listed with their hashes."""
+    is counted once, over every machine pulled, and the adopted and moved ones are listed
+    with their hashes; a document edited only here since the last pull is not counted, and
+    nothing is refused."""
     target = folder_target(tmp_path)
-    with store_of(target.scratch, "a") as a, store_of(target.scratch, "b") as b:
+    with (
+        store_of(target.scratch, "a") as a,
+        store_of(target.scratch, "b") as b,
+        store_of(target.scratch, "c") as c,
+    ):
         x1 = a.put("preference:x", "preference", pref(1, "x"))
+        a.put("preference:z", "preference", pref(1, "z"))  # edited only on b later
         for s in ("session:s1", "session:s2"):
             a.put(s, "session", session("t0", "active"))
         sync(target, a)
@@ -496,11 +511,16 @@ def test_the_pull_report_counts_and_names_every_document_it_moved(tmp_path: Path
         for s in ("session:s1", "session:s2"):  # edited on both: merged
             a.put(s, "session", session("t1", "active"))
             b.put(s, "session", session("t0", "paused"))
+        b.put("preference:z", "preference", pref(2, "z"))
         sync(target, a)
+        w = c.put("preference:w", "preference", pref(1, "w"))  # a second machine: adopted
+        sync(target, c, "push")
+        trust_siblings(b)  # (the pull below does it first, as `sync` does)
         before = b.heads()
         report = sync(target, b, "pull").pull
         after = b.heads()
         assert (report.kept, report.merged) == (2, 2)
+        assert report.machines == ["a", "c"] and report.refused == {}
         assert report.fast_forwarded + report.merged == report.changed
         listed = report.added + report.modified
         assert len(listed) == report.changed
@@ -508,6 +528,7 @@ def test_the_pull_report_counts_and_names_every_document_it_moved(tmp_path: Path
         moved = {d: h for d, h in after.items() if before.get(d) != h and d not in mine}
         assert {e["doc_id"]: e["new_hash"] for e in listed if e["doc_id"] not in mine} == moved
         assert {"doc_id": "preference:y", "new_hash": y.hash} in report.added
+        assert {"doc_id": "preference:w", "new_hash": w.hash} in report.added
         assert {"doc_id": "preference:x", "old_hash": x1.hash, "new_hash": x2.hash} in (
             report.modified
         )
@@ -660,3 +681,62 @@ def test_a_revision_already_held_through_another_machine_moves_the_merge_base_to
             "status": "paused",
             "current_tasks": ["x"],
         }
+
+
+def test_a_revision_that_came_here_unchanged_through_another_machine_is_the_base_for_its_own(
+    tmp_path: Path,
+) -> None:
+    """A machine's revision that already arrived here unchanged through a third machine is
+    the base for the machine it came from, though that pull settles nothing: when the next
+    pull's walk back through parents stops short, edits to different fields merge on it."""
+    target = folder_target(tmp_path)
+    with (
+        store_of(target.scratch, "z") as origin,
+        store_of(target.scratch, "c") as relay,
+        store_of(target.scratch, "b") as b,
+    ):
+        origin.put("session:s", "session", session("t0", "active"))
+        sync(target, origin)
+        sync(target, b, "pull")
+        origin.put("session:s", "session", session("t1", "active"))
+        sync(target, origin, "push")
+        sync(target, relay)  # passes t1 on unchanged
+        report = sync(target, b, "pull").pull  # c's copy first (id order), then z's: the same
+        assert report.machines == ["c", "z"] and (report.changed, report.kept) == (
+            len(report.added) + len(report.modified),
+            0,
+        )
+        origin.put("session:s", "session", session("t2", "active"))
+        origin.put("session:s", "session", session("t3", "active"))
+        sync(target, origin, "push")
+        b.put("session:s", "session", session("t1", "paused"))
+        sync(target, b, "pull")
+        assert conflicts(b) == []
+        assert b.get("session:s").body == session("t3", "paused")
+
+
+def test_a_pull_opens_each_phase_with_its_size_and_advances_it_to_the_end(
+    tmp_path: Path,
+) -> None:
+    """The progress bars `agents sync` shows on a terminal: the fetch and the merge are each
+    opened under their name with the number of items, and advanced by exactly that many."""
+    phases: list[tuple[str, int, int]] = []
+
+    @contextlib.contextmanager
+    def progress(phase: str, total: int) -> Iterator[Callable[[int], None]]:
+        steps: list[int] = []
+        yield steps.append
+        phases.append((phase, total, sum(steps)))
+
+    target = folder_target(tmp_path)
+    with store_of(target.scratch, "a") as a, store_of(target.scratch, "b") as b:
+        for i in range(3):
+            a.put(f"preference:p{i}", "preference", pref(i, f"p{i}"))
+        sync(target, a)
+        identity_of(b)
+        trust_siblings(b)
+        with target.open("b") as remote:
+            Syncer(b, remote, progress=progress).pull()
+    pulled = {p: (total, done) for p, total, done in phases if p in ("fetch", "merge")}
+    assert set(pulled) == {"fetch", "merge"}, phases
+    assert all(total == done >= 3 for total, done in pulled.values()), phases
