@@ -346,3 +346,32 @@ def test_every_backend_leaves_out_a_value_over_the_limit_and_says_why(
         assert remote.get(big) is None
         assert "over the 65536-byte limit" in remote.refused[big]
         assert [k for k, _ in remote.scan("objects/")] == [small]
+
+
+def test_a_bad_revision_is_set_aside_alone_and_the_rest_of_its_snapshot_is_merged(
+    dir_machines: tuple[Target, ContextStore, ContextStore],
+) -> None:
+    """A revision over the size limit is refused and set aside under its own key, naming its
+    machine and the limit; one that is not UTF-8 is refused; the snapshot's other documents,
+    fetched before and after them, are merged all the same."""
+    target, victim, _ = dir_machines
+    big = envelope("preference:big", body=pref("x" * (LIMIT + 10), "big")).to_bytes()
+    garbled = b'{"id":"preference:garbled","body":"\xff\xfe"}'
+    good: dict[str, bytes] = {}
+    while not good or not min(good) < sha256_of(big) < max(good):  # fetched before and after
+        raw = envelope(f"preference:ok{len(good)}").to_bytes()
+        good[sha256_of(raw)] = raw
+    objects = {**good, sha256_of(big): big, sha256_of(garbled): garbled}
+    docs = {json.loads(raw.decode("utf-8", "replace"))["id"]: h for h, raw in objects.items()}
+    with target.open(EVIL) as remote:
+        publish(remote, objects=objects, snapshot=manifest_bytes(docs))
+    report = sync(target, victim).pull
+    assert report.machines == [EVIL]
+    [aside] = report.quarantined
+    assert (aside["key"], aside["machine"]) == (object_key(sha256_of(big)), EVIL)
+    assert "65536-byte limit" in aside["reason"]
+    assert "65536-byte limit" in report.refused[sha256_of(big)]
+    assert sha256_of(garbled) in report.refused
+    merged = victim.heads()
+    assert all(merged.get(d) == h for d, h in docs.items() if d.startswith("preference:ok"))
+    assert "preference:big" not in merged and "preference:garbled" not in merged
