@@ -216,27 +216,32 @@ def test_a_conflict_needing_review_is_resolved_once_and_reaches_every_machine(
 
 
 def test_blobs_travel_with_the_revisions_that_reference_them(target: Target) -> None:
-    """A large agent output's blob is pushed and fetched with its record."""
-    big = b"x" * 50_000
+    """Large agent outputs' blobs are pushed and fetched with their records, each counted."""
+    bigs = [b"x" * 50_000, b"y" * 50_000]
     with store_of(target.scratch, "a") as a, store_of(target.scratch, "b") as b:
-        ref = a.blobs.put(big)
-        a.put(
-            "agent_output:01JBLOB0000000000000000000",
-            "agent_output",
-            {
-                "agent": "notion",
-                "handler": "get_page",
-                "status": "ok",
-                "outcome": "ok",
-                "input": {},
-                "duration_ms": 1.0,
-                "started_at": "2026-12-01T00:00:00Z",
-                "output_ref": {"blob": ref, "bytes": len(big), "media_type": "application/json"},
-            },
-        )
-        assert sync(target, a).push.blobs == 1
-        assert sync(target, b).pull.blobs == 1
-        assert b.blobs.get(ref) == big
+        refs = [a.blobs.put(big) for big in bigs]
+        for i, (ref, big) in enumerate(zip(refs, bigs, strict=True)):
+            a.put(
+                f"agent_output:01JBLOB000000000000000000{i}",
+                "agent_output",
+                {
+                    "agent": "notion",
+                    "handler": "get_page",
+                    "status": "ok",
+                    "outcome": "ok",
+                    "input": {},
+                    "duration_ms": 1.0,
+                    "started_at": "2026-12-01T00:00:00Z",
+                    "output_ref": {
+                        "blob": ref,
+                        "bytes": len(big),
+                        "media_type": "application/json",
+                    },
+                },
+            )
+        assert sync(target, a).push.blobs == 2
+        assert sync(target, b).pull.blobs == 2
+        assert [b.blobs.get(ref) for ref in refs] == bigs
 
 
 def test_status_says_what_is_unpushed_and_which_machines_are_not_pulled(target: Target) -> None:
@@ -486,9 +491,9 @@ def test_a_pulled_head_move_is_audited_with_the_sync_actor_and_the_remote(
 
 def test_the_pull_report_counts_and_names_every_document_it_moved(tmp_path: Path) -> None:
     """What `agents sync` reports: each document adopted, fast-forwarded, merged or kept
-    is counted once, over every machine pulled, and the adopted and moved ones are listed
-    with their hashes; a document edited only here since the last pull is not counted, and
-    nothing is refused."""
+    is counted once, over every machine pulled (and each revision received), and the adopted
+    and moved ones are listed with their hashes; a document edited only here since the last
+    pull is not counted, and nothing is refused."""
     target = folder_target(tmp_path)
     with (
         store_of(target.scratch, "a") as a,
@@ -519,6 +524,7 @@ def test_the_pull_report_counts_and_names_every_document_it_moved(tmp_path: Path
         before = b.heads()
         report = sync(target, b, "pull").pull
         after = b.heads()
+        assert report.received >= report.fast_forwarded  # a's revisions and c's, each new here
         assert (report.kept, report.merged) == (2, 2)
         assert report.machines == ["a", "c"] and report.refused == {}
         assert report.fast_forwarded + report.merged == report.changed
