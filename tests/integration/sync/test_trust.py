@@ -303,7 +303,7 @@ def test_an_untrusted_machine_waits_as_pending_and_nothing_of_it_is_merged(
     target: Target, pair: tuple[ContextStore, ContextStore]
 ) -> None:
     """A well-signed stranger: its documents, its trust decisions and its machine key stay
-    out; sync status and machines list show it with its fingerprint."""
+    out; sync status and machines list show it with its fingerprint and when it last pushed."""
     a, b = pair
     raw = _forged_revision("preference:mine", pref("evil", "mine"), machine="evil")
     decision = EVIL.sign(
@@ -330,7 +330,14 @@ def test_an_untrusted_machine_waits_as_pending_and_nothing_of_it_is_merged(
         status = Syncer(a, remote).status()
     assert status["pending"] == [{"machine": "evil", "fingerprint": fingerprint(EVIL.public_key)}]
     assert "evil" not in status["behind"]
-    assert {r.id: r.trusted for r in machines(a)}["evil"] is False
+    with target.open("a") as remote:
+        seen = read_heads(remote)["evil"]
+    row = {r.id: r for r in machines(a)}["evil"]  # as the pull noted it
+    assert (row.trusted, row.fingerprint, row.last_seen) == (
+        False,
+        fingerprint(EVIL.public_key),
+        seen.updated_at,
+    )
     _friend_still_syncs(target, a, b, 8)
 
 
