@@ -746,3 +746,32 @@ def test_a_pull_opens_each_phase_with_its_size_and_advances_it_to_the_end(
     pulled = {p: (total, done) for p, total, done in phases if p in ("fetch", "merge")}
     assert set(pulled) == {"fetch", "merge"}, phases
     assert all(total == done >= 3 for total, done in pulled.values()), phases
+
+
+def test_a_conflict_waiting_for_review_is_not_the_base_of_the_next_merge(
+    tmp_path: Path,
+) -> None:
+    """While an edit of the other machine waits for review here, it is not taken as a common
+    ancestor: when that machine edits on (twice, so the walk back through parents stops
+    short), the same clash is a conflict again, never a merge that drops its edit."""
+    target = folder_target(tmp_path)
+
+    def md(text: str) -> dict[str, str]:
+        return {"path": "CLAUDE.md", "format": "markdown", "text": text}
+
+    doc, tail = "claude_file:user/CLAUDE.md", "\n## Other\n\none\n"  # edits far below
+    with store_of(target.scratch, "a") as a, store_of(target.scratch, "b") as b:
+        a.put(doc, "claude_file", md(f"# Me\nrule one\n{tail}"))
+        sync(target, a)
+        sync(target, b, "pull")
+        a.put(doc, "claude_file", md(f"# Me\nrule ONE\n{tail}"))
+        b.put(doc, "claude_file", md(f"# Me\nrule 1\n{tail}"))
+        sync(target, a)
+        sync(target, b, "pull")
+        assert [c.status for c in conflicts(b)] == ["needs_review"]
+        a.put(doc, "claude_file", md(f"# Me\nrule ONE\n{tail}two\n"))
+        latest = a.put(doc, "claude_file", md(f"# Me\nrule ONE\n{tail}two\nthree\n"))
+        sync(target, a)
+        sync(target, b, "pull")
+        assert b.get(doc).body["text"] == f"# Me\nrule 1\n{tail}"
+        assert latest.hash in {c.remote_hash for c in conflicts(b)}
