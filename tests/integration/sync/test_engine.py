@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import multiprocessing
+import shutil
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,7 +25,7 @@ from agents.sync.gc import gc
 from agents.sync.keys import head_key, object_key
 from agents.sync.quarantine import quarantine_count, quarantined
 from agents.sync.state import SNAPSHOT_FORMAT, read_heads, read_manifest
-from agents.sync.trust import identity_of
+from agents.sync.trust import decide, identity_of
 from tests.integration.sync.machines import (
     audit_ok,
     crash_during_push,
@@ -775,3 +776,46 @@ def test_a_conflict_waiting_for_review_is_not_the_base_of_the_next_merge(
         sync(target, b, "pull")
         assert b.get(doc).body["text"] == f"# Me\nrule 1\n{tail}"
         assert latest.hash in {c.remote_hash for c in conflicts(b)}
+
+
+def test_a_head_this_machine_wrote_from_another_copy_of_its_store_is_pulled(
+    tmp_path: Path,
+) -> None:
+    """A copy of this machine's store (a restored backup, a second checkout) that pushed under
+    the same machine id: the next pull here brings its edits in."""
+    target = folder_target(tmp_path)
+    with store_of(target.scratch, "a") as a:
+        a.put("preference:x", "preference", pref(1, "x"))
+        sync(target, a)
+    shutil.copytree(Path(target.scratch, "stores", "a"), tmp_path / "copy")
+    with ContextStore(tmp_path / "copy", machine_id="a", actor="cli") as copy:
+        copy.put("preference:x", "preference", pref(2, "x"))
+        with target.open("a") as remote:
+            Syncer(copy, remote).push()
+    with store_of(target.scratch, "a") as a:
+        sync(target, a, "pull")
+        assert a.get("preference:x").body == pref(2, "x")
+
+
+def test_a_machine_trusted_by_a_decision_just_pulled_is_merged_in_the_same_pull(
+    tmp_path: Path,
+) -> None:
+    """Trust decisions arrive in a trusted machine's snapshot and count at once: a machine
+    this one learns to trust from it is merged in that same pull, not left pending."""
+    target = folder_target(tmp_path)
+    with (
+        store_of(target.scratch, "a") as a,
+        store_of(target.scratch, "b") as b,
+        store_of(target.scratch, "c") as c,
+    ):
+        c.put("preference:c", "preference", pref(1, "c"))
+        with target.open("c") as remote:
+            Syncer(c, remote).push()
+        decide(a, "c", identity_of(c).public_key, trusted=True)
+        with target.open("a") as remote:
+            Syncer(a, remote).push()
+        decide(b, "a", identity_of(a).public_key, trusted=True)  # b trusts only a
+        with target.open("b") as remote:
+            report = Syncer(b, remote).pull().pull
+        assert report.pending == {} and report.machines == ["a", "c"]
+        assert b.get("preference:c").body == pref(1, "c")

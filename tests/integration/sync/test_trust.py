@@ -227,6 +227,7 @@ def _friend_still_syncs(target: Target, a: ContextStore, b: ContextStore, n: int
 def test_a_forged_head_of_a_trusted_machine_is_refused_and_the_victim_keeps_syncing(
     target: Target, pair: tuple[ContextStore, ContextStore]
 ) -> None:
+    """Each forged head is set aside once, a second one too, and the friend keeps syncing."""
     a, b = pair
     raw = _forged_revision("preference:friend", pref(666, "friend"))
     before = a.heads(exclude={"sync_record"})
@@ -240,6 +241,10 @@ def test_a_forged_head_of_a_trusted_machine_is_refused_and_the_victim_keeps_sync
     [q] = report.quarantined
     assert q["machine"] == "b" and "not by its trusted key" in q["reason"]
     assert fingerprint(EVIL.public_key) in q["reason"]
+    # another forged head, refused for the same reason, is set aside again: new evidence
+    _write(target, head_key("b"), _forged_head("b", snap, EVIL, documents=2), mutable=True)
+    [again] = run(target, a, "pull").pull.quarantined
+    assert (again["machine"], again["reason"]) == ("b", q["reason"])
     _friend_still_syncs(target, a, b, 2)
 
 
