@@ -817,5 +817,6 @@ def test_a_machine_trusted_by_a_decision_just_pulled_is_merged_in_the_same_pull(
         decide(b, "a", identity_of(a).public_key, trusted=True)  # b trusts only a
         with target.open("b") as remote:
             report = Syncer(b, remote).pull().pull
+        assert report is not None
         assert report.pending == {} and report.machines == ["a", "c"]
         assert b.get("preference:c").body == pref(1, "c")
