@@ -7,7 +7,7 @@ import contextlib
 import json
 import multiprocessing
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from agents.store.conflicts import conflicts
 from agents.store.identity import Identity
 from agents.store.maintenance import compact
 from agents.store.store import ContextStore
+from agents.sync import pull
 from agents.sync.engine import Syncer, resolve
 from agents.sync.gc import gc
 from agents.sync.keys import head_key, object_key
@@ -584,7 +585,8 @@ def test_what_was_set_aside_is_listed_with_its_source_reason_and_content_once(
     tmp_path: Path,
 ) -> None:
     """`agents sync quarantine`: a head that is not JSON is kept with its bytes; a snapshot
-    that is gone is kept as its key and the reason; each once, however often it is pulled."""
+    that is gone is kept as its key and the reason; each once, however often it is pulled,
+    and a head damaged again in another way once more."""
     remote = tmp_path / "remote"
     target = Target("dir", f"dir://{remote}", {}, str(tmp_path))
     with store_of(target.scratch, "a") as a, store_of(target.scratch, "b") as b:
@@ -609,6 +611,8 @@ def test_what_was_set_aside_is_listed_with_its_source_reason_and_content_once(
         assert "heads/zz.json" in garbage["error"] and "not JSON" in garbage["error"]
         assert gone["excerpt"] == f"<{snapshot}: {gone['error']}>"
         assert all(q["received_at"] for q in listed)
+        (remote / head_key("zz")).write_bytes(b"still not json")  # another version: again
+        assert [q["key"] for q in sync(target, b, "pull").pull.quarantined] == [head_key("zz")]
 
 
 def test_a_head_set_aside_is_audited_with_its_key_and_listed_with_when_it_arrived(
@@ -801,22 +805,61 @@ def test_a_machine_trusted_by_a_decision_just_pulled_is_merged_in_the_same_pull(
     tmp_path: Path,
 ) -> None:
     """Trust decisions arrive in a trusted machine's snapshot and count at once: a machine
-    this one learns to trust from it is merged in that same pull, not left pending."""
+    this one learns to trust from it (pending until then) is merged in that same pull and is
+    no longer reported pending."""
     target = folder_target(tmp_path)
     with (
-        store_of(target.scratch, "a") as a,
+        store_of(target.scratch, "m") as m,
         store_of(target.scratch, "b") as b,
         store_of(target.scratch, "c") as c,
     ):
         c.put("preference:c", "preference", pref(1, "c"))
         with target.open("c") as remote:
             Syncer(c, remote).push()
-        decide(a, "c", identity_of(c).public_key, trusted=True)
-        with target.open("a") as remote:
-            Syncer(a, remote).push()
-        decide(b, "a", identity_of(a).public_key, trusted=True)  # b trusts only a
+        decide(m, "c", identity_of(c).public_key, trusted=True)
+        with target.open("m") as remote:
+            Syncer(m, remote).push()
+        decide(b, "m", identity_of(m).public_key, trusted=True)  # b trusts only m
         with target.open("b") as remote:
             report = Syncer(b, remote).pull().pull
         assert report is not None
-        assert report.pending == {} and report.machines == ["a", "c"]
+        assert report.pending == {} and report.machines == ["m", "c"]
         assert b.get("preference:c").body == pref(1, "c")
+
+
+def test_a_pull_of_many_revisions_streams_the_objects_in_batches_and_gets_every_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From ``SCAN_FROM`` revisions on (a restore), a pull reads the remote's whole objects
+    prefix instead of key by key, hands them on ``FETCH`` at a time, and misses none."""
+    monkeypatch.setattr(pull, "SCAN_FROM", 4)
+    monkeypatch.setattr(pull, "FETCH", 3)
+    batches: list[int] = []
+
+    @contextlib.contextmanager
+    def progress(phase: str, total: int) -> Iterator[Callable[[int], None]]:
+        yield batches.append if phase == "fetch" else (lambda n: None)
+
+    target = folder_target(tmp_path)
+    with store_of(target.scratch, "a") as a, store_of(target.scratch, "b") as b:
+        made = {
+            f"preference:p{i}": a.put(f"preference:p{i}", "preference", pref(i)).hash
+            for i in range(7)
+        }
+        sync(target, a)
+        identity_of(b)
+        trust_siblings(b)
+        with target.open("b") as remote:
+            by_key: list[str] = []
+            get_many = remote.get_many
+
+            def spied(keys: Iterable[str]) -> Any:
+                keys = list(keys)
+                by_key.extend(k for k in keys if k.startswith("objects/"))
+                return get_many(keys)
+
+            monkeypatch.setattr(remote, "get_many", spied)
+            report = Syncer(b, remote, progress=progress).pull().pull
+        assert report is not None and report.refused == {}
+        assert by_key == [] and sum(batches) >= 7 and max(batches) == 3
+        assert {d: b.heads()[d] for d in made} == made
