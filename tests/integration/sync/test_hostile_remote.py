@@ -12,6 +12,7 @@ import json
 import os
 import threading
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from agents.store.envelope import Envelope, scope_for
 from agents.store.identity import Identity
 from agents.store.store import ContextStore
 from agents.sync.engine import Syncer
-from agents.sync.keys import head_key, object_key, snapshot_key
+from agents.sync.keys import blob_key, head_key, object_key, snapshot_key
 from agents.sync.quarantine import quarantine_count, quarantined
 from agents.sync.remote import Remote
 from agents.sync.trust import decide
@@ -375,3 +376,58 @@ def test_a_bad_revision_is_set_aside_alone_and_the_rest_of_its_snapshot_is_merge
     merged = victim.heads()
     assert all(merged.get(d) == h for d, h in docs.items() if d.startswith("preference:ok"))
     assert "preference:big" not in merged and "preference:garbled" not in merged
+
+
+def test_a_blob_missing_or_not_matching_its_hash_is_not_stored_and_the_pull_goes_on(
+    dir_machines: tuple[Target, ContextStore, ContextStore],
+) -> None:
+    """Records whose blobs are missing from the remote, or whose blob there is not what its
+    hash names, are merged; no blob is stored or counted for them, and the pull finishes."""
+    target, victim, _ = dir_machines
+    missing, tampered = sha256_of(b"never uploaded"), sha256_of(b"the real output")
+    objects: dict[str, bytes] = {}
+    for i, ref in enumerate((missing, tampered)):
+        body = {
+            "agent": "notion",
+            "handler": "get_page",
+            "status": "ok",
+            "outcome": "ok",
+            "input": {},
+            "duration_ms": 1.0,
+            "started_at": "2026-12-01T00:00:00Z",
+            "output_ref": {"blob": ref, "bytes": 15, "media_type": "application/json"},
+        }
+        raw = envelope(
+            f"agent_output:01JBLOB000000000000000000{i}",
+            kind="agent_output",
+            scope=scope_for("agent_output", EVIL),
+            body=body,
+        ).to_bytes()
+        objects[sha256_of(raw)] = raw
+    docs = {json.loads(raw)["id"]: h for h, raw in objects.items()}
+    with target.open(EVIL) as remote:
+        publish(remote, objects=objects, snapshot=manifest_bytes(docs))
+        remote.put_many([(blob_key(tampered), b"something else")])
+    report = sync(target, victim).pull
+    assert report.machines == [EVIL] and report.blobs == 0
+    assert all(victim.heads().get(d) == h for d, h in docs.items())
+    assert not victim.blobs.path_of(tampered).exists()
+    assert not victim.blobs.path_of(sha256_of(b"something else")).exists()
+
+
+def test_a_revision_further_ahead_than_the_configured_clock_skew_is_refused(
+    dir_machines: tuple[Target, ContextStore, ContextStore],
+) -> None:
+    """The clock skew set for the remote (SYNC_MAX_CLOCK_SKEW in the environment's file) is
+    the one a pull checks: a revision stamped two hours ahead is refused under a ten-minute
+    limit, though the default (a day) would let it in."""
+    target, victim, _ = dir_machines
+    ahead = (datetime.now(UTC) + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    with target.open(EVIL) as remote:
+        with_revision(envelope("preference:evil", hlc=f"{ahead}/0000/{EVIL}"))(remote)
+    with target.open("victim") as remote:
+        remote.max_skew = 600
+        report = Syncer(victim, remote).sync().pull
+    assert report is not None and report.machines == [EVIL]
+    assert len(report.refused) == 1
+    assert victim.head_info("preference:evil") is None
