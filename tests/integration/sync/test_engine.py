@@ -544,6 +544,10 @@ def test_the_pull_report_counts_and_names_every_document_it_moved(tmp_path: Path
         shown = json.loads(json.dumps(report.as_dict()))  # what `agents sync --json` prints
         assert (shown["changed"], shown["kept"], shown["merged"]) == (report.changed, 2, 2)
         assert shown["added"] == report.added and shown["modified"] == report.modified
+        a.put("preference:v", "preference", pref(1, "v"))
+        sync(target, a)
+        again = sync(target, b, "pull").pull  # what was merged or kept is settled: once
+        assert (again.kept, again.merged) == (0, 0) and again.fast_forwarded >= 1
 
 
 def test_a_conflict_records_both_heads_and_their_common_ancestor(tmp_path: Path) -> None:
