@@ -142,3 +142,56 @@ def test_a_bundle_opens_with_the_standard_age_cli(tmp_path: Path) -> None:
         capture_output=True,
     )
     assert json.loads(out.stdout)["secrets"] == {"n": "v"}
+
+
+def test_a_vault_written_with_a_keyring_and_opened_without_one_moves_values_to_the_file(
+    tmp_path: Path,
+) -> None:
+    """The names the keyring held are not readable without it; a value set again goes to the
+    file and leaves the keyring's list; forgetting a name needs no keyring either."""
+    folder = tmp_path / "store" / "keys"  # neither folder exists yet: made 0700
+    SecretVault(folder, backend=MemoryKeyring()).set("a", "in the keyring")
+    SecretVault(folder, backend=MemoryKeyring()).set("b", "in the keyring too")
+    assert _mode(folder) == 0o700
+    vault = SecretVault(folder, use_keyring=False)
+    assert vault.where == f"file {folder / 'secrets.json'} (0600)"
+    assert (vault.get("a"), vault.names()) == (None, ["a", "b"])
+    vault.set("a", "in the file")
+    vault.delete("b")
+    assert json.loads(vault.path.read_text()) == {
+        "format": "claude-agents-secrets/1",
+        "keyring": [],
+        "values": {"a": "in the file"},
+    }
+    assert vault.values() == {"a": "in the file"}
+
+
+def test_a_secrets_file_of_only_its_format_and_a_bundle_that_is_no_object_are_handled(
+    tmp_path: Path,
+) -> None:
+    """An older file without the lists still takes values; a bundle that is JSON but not an
+    object is refused by name, not with a crash."""
+    vault = SecretVault(tmp_path, use_keyring=False)
+    vault.path.write_text('{"format": "claude-agents-secrets/1"}')
+    vault.set("a", "1")
+    assert vault.values() == {"a": "1"}
+    key = MachineKey.load_or_create(vault)
+    with pytest.raises(AgentError, match=r"^not a claude-agents secrets bundle$"):
+        unseal(encrypt(b"[1, 2]", [key.recipient]), key.identity)
+
+
+def test_a_value_moved_into_a_working_keyring_leaves_the_file_and_one_gone_from_it_is_forgotten(
+    tmp_path: Path,
+) -> None:
+    """No plaintext copy stays behind once the keyring holds the value; a name whose keyring
+    entry was removed by hand is still forgotten; asking for some names gives only those."""
+    SecretVault(tmp_path, backend=LockedKeyring()).set("a", "first in the file")
+    ring = MemoryKeyring()
+    vault = SecretVault(tmp_path, backend=ring)
+    vault.set("a", "now in the keyring")
+    vault.set("b", "also")
+    assert json.loads(vault.path.read_text())["values"] == {}
+    assert vault.values(["a"]) == {"a": "now in the keyring"}
+    ring.store.clear()  # removed in the keychain's own app
+    vault.delete("b")
+    assert vault.names() == ["a"]
