@@ -114,10 +114,9 @@ def _dump(value: Any, indent: str | None, base: str, newline: str) -> str:
     return out.replace("\n", newline + base)
 
 
-def _locate(text: str, path: tuple[str, ...]) -> tuple[int, list[_Member], int, int]:
-    """Walk ``path[:-1]``; return (object start, its members, its end, depth)."""
+def _locate(text: str, path: tuple[str, ...]) -> tuple[int, list[_Member], int]:
+    """Walk ``path[:-1]``; return (object start, its members, its end)."""
     start = _skip_ws(text, 0)
-    depth = 0
     members, end = _members(text, start)
     for key in path[:-1]:
         found = [m for m in members if m.key == key]
@@ -128,8 +127,7 @@ def _locate(text: str, path: tuple[str, ...]) -> tuple[int, list[_Member], int, 
             raise JsonTextError(f"{key!r} is not an object")
         start = m.value_start
         members, end = _members(text, start)
-        depth += 1
-    return start, members, end, depth
+    return start, members, end
 
 
 def set_member(text: str, path: tuple[str, ...], value: Any) -> str:
@@ -144,14 +142,14 @@ def set_member(text: str, path: tuple[str, ...], value: Any) -> str:
     indent, newline = _style(body)
     for cut in range(len(path), 0, -1):
         try:
-            start, members, end, depth = _locate(body, path[:cut])
+            start, members, end = _locate(body, path[:cut])
         except KeyError:
             continue
         # wrap the value in the objects that are missing between path[:cut] and the leaf
         leaf: Any = value
         for key in reversed(path[cut:]):
             leaf = {key: leaf}
-        return bom + _put(body, start, members, end, depth, path[cut - 1], leaf, indent, newline)
+        return bom + _put(body, start, members, end, path[cut - 1], leaf, indent, newline)
     raise JsonTextError("empty path")
 
 
@@ -160,7 +158,6 @@ def _put(
     start: int,
     members: list[_Member],
     end: int,
-    depth: int,
     key: str,
     value: Any,
     indent: str | None,
@@ -193,7 +190,7 @@ def delete_member(text: str, path: tuple[str, ...]) -> str:
     body = text.removeprefix(_BOM)
     parse(body)
     try:
-        start, members, end, _ = _locate(body, path)
+        start, members, end = _locate(body, path)
     except KeyError:
         return text
     idx = [i for i, m in enumerate(members) if m.key == path[-1]]

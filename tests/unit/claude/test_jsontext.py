@@ -80,3 +80,32 @@ def test_invalid_json_is_an_error_that_says_where() -> None:
         parse("[1, 2]")
     with pytest.raises(JsonTextError, match="'a' is not an object"):
         set_member('{"a": 1}', ("a", "b"), 2)
+
+
+@pytest.mark.parametrize(
+    ("text", "path", "value", "expected"),
+    [
+        # a tab-indented file keeps its tabs, a file with no indent gets two spaces
+        ('{\n\t"a": 1\n}\n', ("b",), {"c": 1}, '{\n\t"a": 1,\n\t"b": {\n\t\t"c": 1\n\t}\n}\n'),
+        ('{\n"a": 1\n}', ("b",), [1], '{\n"a": 1,\n"b": [\n  1\n]\n}'),
+        # compact JSON as another tool writes it
+        ('{"a":1,"b":{"c":2}}', ("b", "c"), 3, '{"a":1,"b":{"c":3}}'),
+        ('{"a":1,"b":2}', ("b",), 3, '{"a":1,"b":3}'),
+        # an empty one-line object, non-ASCII keys and values as they are
+        ("{}", ("b",), 2, '{"b": 2}'),
+        ('{"a": 1}', ("é",), "ü", '{"a": 1, "é": "ü"}'),
+        ('{\n  "a": 1\n}', ("b",), ["ü"], '{\n  "a": 1,\n  "b": [\n    "ü"\n  ]\n}'),
+        # a missing parent below an existing one: the existing one keeps its members
+        ('{"a": {"keep": 1}}', ("a", "b", "c"), 2, '{"a": {"keep": 1, "b": {"c": 2}}}'),
+    ],
+)
+def test_a_member_is_set_in_the_files_own_style(
+    text: str, path: tuple[str, ...], value: object, expected: str
+) -> None:
+    """Indent unit, spacing and characters as the file already has them."""
+    assert set_member(text, path, value) == expected
+
+
+def test_deleting_keeps_the_byte_order_mark_and_the_only_member_leaves_braces() -> None:
+    assert delete_member('\ufeff{"a": 1, "b": 2}', ("b",)) == '\ufeff{"a": 1}'
+    assert delete_member('{"a": 1}', ("a",)) == "{}"
