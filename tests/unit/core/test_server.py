@@ -269,10 +269,14 @@ async def test_readyz_checks_host_like_mcp() -> None:
 
 
 async def test_readyz_names_the_agent_and_the_start_it_belongs_to() -> None:
-    """The probe tells this agent from any other server on its port by these headers."""
-    answer = await asgi_get(runtime_for(demo_registry()), "/readyz", instance="n0nce")
-    assert answer.headers["X-Agent"] == "demo"
-    assert answer.headers["X-Agent-Instance"] == "n0nce"
+    """The probe tells this agent from any other server on its port by these headers, in the
+    answer to anyone and in the one to the token holder (the status probe sends the token)."""
+    for headers in (None, AUTH):
+        answer = await asgi_get(
+            runtime_for(demo_registry()), "/readyz", instance="n0nce", headers=headers
+        )
+        assert answer.headers["X-Agent"] == "demo"
+        assert answer.headers["X-Agent-Instance"] == "n0nce"
     unsupervised = await asgi_get(runtime_for(demo_registry()), "/readyz")
     assert unsupervised.headers["X-Agent-Instance"] == ""  # no start of supervisord to name
 
