@@ -51,3 +51,18 @@ async def test_a_target_that_cannot_be_read_back_is_named_by_kind_and_key_in_the
     text = await agent.error("graph_request", method="DELETE", path=f"/users/{ADA}")
     assert f"cannot resolve user {ADA!r} (Graph's answer names no object id)" in text, text
     assert graph.writes() == []
+
+
+async def test_a_graph_url_or_path_among_a_bodys_values_is_read_for_the_object_it_names(
+    agent: Agent, graph: FakeGraph
+) -> None:
+    """A value that is a whole Graph URL or path (not a reference key) names an object as much
+    as a bare GUID or UPN does: each is read back and shown among the write's targets."""
+    body = {
+        "description": "x",
+        "info": f"https://graph.microsoft.com/v1.0/users/{BOB}",
+        "notes": "/users/ada@contoso.com",
+    }
+    out = await agent.ok("graph_request", method="PATCH", path=f"/groups/{SALES}", body=body)
+    assert out["result"]["target"] == "group:Sales, user:bob@contoso.com, user:ada@contoso.com"
+    assert graph.writes() == []
