@@ -273,3 +273,19 @@ async def test_a_write_naming_more_than_40_objects_is_refused_asking_to_split_it
     out = await agent.ok("graph_request", method="POST", path=path, body=licenses(39))
     assert out["result"]["dry_run"] is True
     assert len(graph.requests) == 40 and {r.method for r in graph.requests} == {"GET"}
+
+
+async def test_a_reference_naming_a_collection_rather_than_an_object_refuses_the_write(
+    agent: Agent, graph: FakeGraph
+) -> None:
+    """`@odata.id` naming a whole collection names no object to check: the write is refused,
+    and the refusal quotes the reference as given."""
+    ref = f"{graph.url}/v1.0/users"
+    text = await agent.error(
+        "graph_request",
+        method="POST",
+        path=f"/groups/{SALES}/members/$ref",
+        body={"@odata.id": ref},
+    )
+    assert f"cannot resolve directoryObject {ref!r}" in text, text
+    assert graph.writes() == []
