@@ -240,6 +240,7 @@ def test_a_project_document_maps_the_project_on_the_machine_that_wrote_it(tmp_pa
         "remote_url": "github.com/acme/api",
         "paths": {"m1": str(tmp_path / "src" / "api")},
     }
+    assert project_draft("~/BOX", tmp_path / "BOX", "m1").body["name"] == "BOX"
     notes = project_draft("~/notes/", tmp_path / "notes", "m1")
     assert notes.body == {"name": "notes", "paths": {"m1": str(tmp_path / "notes")}}
     assert project_paths([doc, notes], "m1", tmp_path) == {

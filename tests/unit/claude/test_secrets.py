@@ -179,6 +179,11 @@ def test_every_place_holding_a_secret_is_found_once_with_its_line() -> None:
         Finding("/six-ch", "known secret 'short'"),
         Finding("/six-ch", "known secret 'short'"),
     ]
+    # one secret right before another: both
+    assert scan("abcdef120abcdef12345678", known=known) == [
+        Finding("", "known secret 'short'"),
+        Finding("", "known secret 'long'"),
+    ]
 
 
 def test_values_given_without_names_and_anything_printable_are_scanned() -> None:
@@ -208,10 +213,10 @@ def test_the_leak_error_lists_the_first_ten_places_and_counts_the_rest() -> None
     """A finding in a text of several lines says which line."""
     known = {"t": "abcdef12345678"}
     with pytest.raises(SecretLeakError) as info:
-        assert_clean([f"x{i}\n abcdef12345678" for i in range(12)], known=known)
+        assert_clean([f"x{i}\n abcdef12345678" for i in range(11)], known=known)
     shown = "; ".join(f"/{i}:2: known secret 't'" for i in range(10))
-    assert str(info.value) == f"secret values found: {shown} (and 2 more)"
-    assert len(info.value.findings) == 12
+    assert str(info.value) == f"secret values found: {shown} (and 1 more)"
+    assert len(info.value.findings) == 11
     with pytest.raises(SecretLeakError) as info:
         assert_clean([f"x{i} abcdef12345678" for i in range(10)], known=known)
     shown = "; ".join(f"/{i}: known secret 't'" for i in range(10))
