@@ -97,6 +97,30 @@ def test_the_latest_decision_wins_and_a_revocation_wins_a_tie() -> None:
     assert compute("me", own, [trusted, revoked, again]).trusts("m1")
     tie = decision("me", "m1", False, 3, "me")
     assert not compute("me", own, [again, tie]).trusts("m1")
+    # newest first, as the store lists them: the same answers
+    assert compute("me", own, [revoked, trusted]).keys == {"me": own}
+    assert compute("me", own, [again, revoked, trusted]).trusts("m1")
+    assert not compute("me", own, [tie, again]).trusts("m1")
+
+
+@settings(max_examples=150, deadline=None)
+@given(decisions, st.randoms(use_true_random=False))
+def test_the_order_decisions_are_read_in_changes_nothing(spec: Any, rnd: Any) -> None:
+    """The store lists decisions newest first, a remote in any order: the trusted set is the
+    same for every order."""
+    made = build(spec)
+    shuffled = rnd.sample(made, len(made))
+    own = KEYS["me"].public_key
+    assert compute("me", own, shuffled) == compute("me", own, made)
+
+
+def test_no_decision_changes_the_key_this_machine_trusts_itself_with() -> None:
+    """A trusted machine's decision naming another key for this machine (a machine gone bad,
+    vouching for an impostor) leaves this machine trusted with its own key only."""
+    own = KEYS["me"].public_key
+    impostor = decision("m1", "me", True, 9, "m1", key=KEYS["attacker"].public_key)
+    trust = compute("me", own, [decision("me", "m1", True, 1, "me"), impostor])
+    assert trust.keys["me"] == own and trust.trusts("m1")
 
 
 def test_trust_reaches_through_trusted_machines_and_stops_at_revoked_ones() -> None:
