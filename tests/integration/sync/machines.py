@@ -53,6 +53,22 @@ def pref(value: Any, key: str = "theme") -> dict[str, Any]:
     return {"key": key, "value": value}
 
 
+def output(blob: str | None = None, size: int = 0, **fields: Any) -> dict[str, Any]:
+    """An agent output body (of ``get_page``), its output in blob ``blob`` when given."""
+    body: dict[str, Any] = {
+        "agent": "notion",
+        "handler": "get_page",
+        "status": "ok",
+        "outcome": "ok",
+        "input": {},
+        "duration_ms": 1.0,
+        "started_at": "2026-12-01T00:00:00Z",
+    }
+    if blob is not None:
+        body["output_ref"] = {"blob": blob, "bytes": size, "media_type": "application/json"}
+    return {**body, **fields}
+
+
 def user_heads(store: ContextStore) -> dict[str, str]:
     """Heads of every document, sync records and machine state included."""
     return store.heads()

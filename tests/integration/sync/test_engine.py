@@ -30,6 +30,7 @@ from agents.sync.trust import decide, identity_of
 from tests.integration.sync.machines import (
     audit_ok,
     crash_during_push,
+    output,
     pref,
     store_of,
     sync,
@@ -224,22 +225,7 @@ def test_blobs_travel_with_the_revisions_that_reference_them(target: Target) -> 
         refs = [a.blobs.put(big) for big in bigs]
         for i, (ref, big) in enumerate(zip(refs, bigs, strict=True)):
             a.put(
-                f"agent_output:01JBLOB000000000000000000{i}",
-                "agent_output",
-                {
-                    "agent": "notion",
-                    "handler": "get_page",
-                    "status": "ok",
-                    "outcome": "ok",
-                    "input": {},
-                    "duration_ms": 1.0,
-                    "started_at": "2026-12-01T00:00:00Z",
-                    "output_ref": {
-                        "blob": ref,
-                        "bytes": len(big),
-                        "media_type": "application/json",
-                    },
-                },
+                f"agent_output:01JBLOB000000000000000000{i}", "agent_output", output(ref, len(big))
             )
         assert sync(target, a).push.blobs == 2
         assert sync(target, b).pull.blobs == 2
@@ -316,15 +302,7 @@ def test_logs_compacted_on_one_machine_are_not_pulled_back_from_another(tmp_path
     """compact drops old agent outputs and sync records here; the next syncs leave them out,
     even once the machine they came from has changed one."""
     target = folder_target(tmp_path)
-    old_output = {
-        "agent": "notion",
-        "handler": "agent_info",
-        "status": "ok",
-        "outcome": "ok",
-        "input": {},
-        "duration_ms": 1.0,
-        "started_at": "2026-12-01T00:00:00Z",
-    }
+    old_output = output(handler="agent_info")
     with store_of(target.scratch, "a") as a, store_of(target.scratch, "b") as b:
         a.put("agent_output:01JOLD0000000000000000000X", "agent_output", old_output)
         sync(target, a)
@@ -663,13 +641,10 @@ def test_a_fast_forward_moves_the_merge_base_so_later_edits_merge_on_it(tmp_path
         assert b.get("session:s").body == session("t3", "paused")
 
 
-def test_a_revision_already_held_through_another_machine_moves_the_merge_base_too(
-    tmp_path: Path,
-) -> None:
-    """A machine's revision that this machine already descends from (it came through a third
-    machine, which edited on top of it) is kept, and it becomes the base for the machine it
-    came from: later edits there merge on it instead of conflicting on an older one."""
-    target = folder_target(tmp_path)
+@contextlib.contextmanager
+def origin_relay_and_b(target: Target) -> Iterator[tuple[ContextStore, ContextStore, ContextStore]]:
+    """Machines z (where session:s is written), c (which may pass it on) and b, b holding
+    session:s as z first wrote it."""
     with (
         store_of(target.scratch, "z") as origin,
         store_of(target.scratch, "c") as relay,
@@ -678,6 +653,17 @@ def test_a_revision_already_held_through_another_machine_moves_the_merge_base_to
         origin.put("session:s", "session", session("t0", "active"))
         sync(target, origin)
         sync(target, b, "pull")
+        yield origin, relay, b
+
+
+def test_a_revision_already_held_through_another_machine_moves_the_merge_base_too(
+    tmp_path: Path,
+) -> None:
+    """A machine's revision that this machine already descends from (it came through a third
+    machine, which edited on top of it) is kept, and it becomes the base for the machine it
+    came from: later edits there merge on it instead of conflicting on an older one."""
+    target = folder_target(tmp_path)
+    with origin_relay_and_b(target) as (origin, relay, b):
         origin.put("session:s", "session", session("t1", "active"))
         sync(target, origin)
         sync(target, relay, "pull")
@@ -705,14 +691,7 @@ def test_a_revision_that_came_here_unchanged_through_another_machine_is_the_base
     the base for the machine it came from, though that pull settles nothing: when the next
     pull's walk back through parents stops short, edits to different fields merge on it."""
     target = folder_target(tmp_path)
-    with (
-        store_of(target.scratch, "z") as origin,
-        store_of(target.scratch, "c") as relay,
-        store_of(target.scratch, "b") as b,
-    ):
-        origin.put("session:s", "session", session("t0", "active"))
-        sync(target, origin)
-        sync(target, b, "pull")
+    with origin_relay_and_b(target) as (origin, relay, b):
         origin.put("session:s", "session", session("t1", "active"))
         sync(target, origin, "push")
         sync(target, relay)  # passes t1 on unchanged

@@ -28,7 +28,7 @@ from agents.sync.quarantine import quarantine_count, quarantined
 from agents.sync.remote import Remote
 from agents.sync.trust import decide
 from tests.integration.sync.conftest import BACKENDS, make_target
-from tests.integration.sync.machines import pref, store_of, sync
+from tests.integration.sync.machines import output, pref, store_of, sync
 from tests.integration.sync.workers import Target
 
 pytestmark = pytest.mark.integration
@@ -387,21 +387,11 @@ def test_a_blob_missing_or_not_matching_its_hash_is_not_stored_and_the_pull_goes
     missing, tampered = sha256_of(b"never uploaded"), sha256_of(b"the real output")
     objects: dict[str, bytes] = {}
     for i, ref in enumerate((missing, tampered)):
-        body = {
-            "agent": "notion",
-            "handler": "get_page",
-            "status": "ok",
-            "outcome": "ok",
-            "input": {},
-            "duration_ms": 1.0,
-            "started_at": "2026-12-01T00:00:00Z",
-            "output_ref": {"blob": ref, "bytes": 15, "media_type": "application/json"},
-        }
         raw = envelope(
             f"agent_output:01JBLOB000000000000000000{i}",
             kind="agent_output",
             scope=scope_for("agent_output", EVIL),
-            body=body,
+            body=output(ref, 15),
         ).to_bytes()
         objects[sha256_of(raw)] = raw
     docs = {json.loads(raw)["id"]: h for h, raw in objects.items()}
