@@ -10,7 +10,7 @@ import pytest
 
 from agents.claude.capture import capture
 from agents.claude.diff import diff_drafts
-from agents.claude.drafts import sha256_hex
+from agents.claude.drafts import Draft, SecretRef, sha256_hex
 from agents.claude.jsontext import set_member
 from agents.claude.machine import PLATFORMS, Machine
 from agents.claude.scan import scan
@@ -338,3 +338,46 @@ def test_the_capture_dry_run_diff_lists_what_the_store_would_change(alice: Machi
     assert "skill:pdf-tools" not in diff  # unchanged documents are not listed
     assert scan(diff, known=TOKENS) == []
     assert diff_drafts(before, before.values()) == ""
+
+
+def test_the_import_dry_run_shows_each_document_its_files_and_references_never_a_value() -> None:
+    """A new skill with a text and a binary file, a changed setting whose secret is shown by
+    reference, a document no longer here, and an unchanged one left out."""
+    skill = Draft("skill:pdf", "skill", {"name": "pdf", "files": [
+        {"path": "SKILL.md", "text": "# PDF", "mode": 0o644},
+        {"path": "logo.png", "blob": {"blob": "sha256:ab", "bytes": 3}, "mode": 0o600},
+    ]})  # fmt: skip
+    refs = (SecretRef("/value/K", "k"),)
+    old_env = Draft("pref:env", "preference", {"key": "env", "value": {"A": "é"}})
+    new_value = {"key": "env", "value": {"A": "é", "K": "secret://k"}}
+    new_env = Draft("pref:env", "preference", new_value, secret_refs=refs)
+    same = Draft("pref:theme", "preference", {"key": "theme", "value": "dark"})
+    gone = Draft("pref:model", "preference", {"key": "model", "value": "opus"})
+    before = {d.id: d for d in (old_env, same, gone)}
+    assert diff_drafts(before, [skill, new_env, same]) == (
+        "# changed: pref:env\n"
+        "--- a/pref:env\n"
+        "+++ b/pref:env\n"
+        "@@ -1,6 +1,8 @@\n"
+        " {\n"
+        '   "key": "env",\n'
+        '   "value": {\n'
+        '-    "A": "é"\n'
+        '+    "A": "é",\n'
+        '+    "K": "secret://k"\n'
+        "   }\n"
+        " }\n"
+        "+secret refs: secret://k\n"
+        "# new: skill:pdf\n"
+        "--- /dev/null\n"
+        "+++ b/skill:pdf\n"
+        "@@ -0,0 +1,7 @@\n"
+        "+{\n"
+        '+  "name": "pdf"\n'
+        "+}\n"
+        "+=== SKILL.md (0644)\n"
+        "+# PDF\n"
+        "+=== logo.png (0600)\n"
+        "+<blob sha256:ab 3 bytes>\n"
+        "# absent now: pref:model\n"
+    )
