@@ -50,6 +50,17 @@ def test_git_urls_open_a_git_remote_with_a_cache_clone(tmp_path: Path) -> None:
     assert (tmp_path / "c" / "HEAD").is_file()
     https = open_remote("git+https://example.com/ctx.git", cache_dir=tmp_path / "d")
     assert isinstance(https, GitRemote) and https.branch == "main"
+    http = open_remote("git+http://example.com/ctx.git", cache_dir=tmp_path / "e")
+    assert isinstance(http, GitRemote) and http.url == "http://example.com/ctx.git"
+
+
+def test_a_path_from_the_home_folder_opens_a_dir_remote_there(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`CONTEXT_REMOTE=~/Dropbox/ctx`, as a person writes it in an env file."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    remote = open_remote("~/ctx")
+    assert isinstance(remote, DirRemote) and remote.root == tmp_path / "ctx"
 
 
 def test_git_etag_is_the_blob_id_git_computes() -> None:
@@ -64,7 +75,16 @@ def test_git_etag_is_the_blob_id_git_computes() -> None:
         ("   ", "is empty"),
         ("s3://bucket", "is not a remote URL"),
         ("https://github.com/me/ctx.git", r"git\+https://"),
+        ("http://example.com/ctx.git", r"git\+http://"),
+        ("ssh://git@example.com/ctx.git", r"git\+ssh://"),
+        ("git://example.com/ctx.git", r"git\+git://"),
+        ("file:///srv/ctx.git", r"git\+file://"),
         ("azure://ctx", "azure-blob://<container>"),
+        ("azblob://ctx", "azure-blob://<container>"),
+        ("azure_blob://ctx", "azure-blob://<container>"),
+        ("wasb://ctx", "azure-blob://<container>"),
+        ("wasbs://ctx", "azure-blob://<container>"),
+        ("postgres://host/db?nosuchoption=1", "not a valid PostgreSQL connection string"),
         ("relative/path", "is not a remote URL"),
         ("dir:relative", "absolute path"),
         ("dir://host/path", "three slashes"),
