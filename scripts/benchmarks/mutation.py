@@ -84,7 +84,11 @@ TARGETS: dict[str, tuple[list[str], list[str]]] = {
         ["agents/claude/plan.py", "agents/claude/apply.py", "agents/claude/targets.py"],
         CLAUDE_TESTS,
     ),
-    "core-server": (["agents/core/server.py"], ["tests/unit/core"]),
+    # the context agent's own routes and their bearer check are tested over HTTP
+    "core-server": (
+        ["agents/core/server.py"],
+        ["tests/unit/core", "tests/integration/test_context_api.py"],
+    ),
     # the rest of agents/sync/
     "sync-merge": (
         ["agents/sync/merge.py", "agents/sync/text3.py", "agents/sync/ancestry.py"],
