@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from agents.core.errors import InputError, NotFoundError
 from agents.store import audit
 from agents.store.canonical import canonical
 from agents.store.conflicts import conflicts
@@ -216,6 +217,31 @@ def test_a_conflict_needing_review_is_resolved_once_and_reaches_every_machine(
         assert conflicts(a) == [] and conflicts(b) == []
         history = {r.hash for r in b.history("claude_file:user/CLAUDE.md")}
         assert pending.local_hash in history and pending.remote_hash in history
+
+
+def test_a_conflict_is_resolved_by_naming_a_revision_by_its_hash_prefix(target: Target) -> None:
+    """`agents sync resolve DOC --take <hash>`: a prefix of 8 or more hex digits names one
+    revision of that document; a shorter or unknown one is refused, naming what to give."""
+    a, b = store_of(target.scratch, "a"), store_of(target.scratch, "b")
+
+    def md(text: str) -> dict[str, str]:
+        return {"path": "CLAUDE.md", "format": "markdown", "text": text}
+
+    with a, b:
+        a.put("claude_file:user/CLAUDE.md", "claude_file", md("# Me\nrule one\n"))
+        converge(target, a, b)
+        a.put("claude_file:user/CLAUDE.md", "claude_file", md("# Me\nrule ONE\n"))
+        b.put("claude_file:user/CLAUDE.md", "claude_file", md("# Me\nrule 1\n"))
+        converge(target, a, b)
+        [pending] = conflicts(b)
+        digits = pending.remote_hash.removeprefix("sha256:")
+        with pytest.raises(InputError, match="at least 8 hex digits"):
+            resolve(b, "claude_file:user/CLAUDE.md", digits[:7])
+        with pytest.raises(NotFoundError, match="no revision"):
+            resolve(b, "claude_file:user/CLAUDE.md", "0" * 8 if digits[:8] != "0" * 8 else "1" * 8)
+        resolve(b, "claude_file:user/CLAUDE.md", digits[:12])
+        assert b.get("claude_file:user/CLAUDE.md").body["text"] == "# Me\nrule ONE\n"
+        assert conflicts(b) == []
 
 
 def test_blobs_travel_with_the_revisions_that_reference_them(target: Target) -> None:
