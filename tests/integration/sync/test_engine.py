@@ -56,6 +56,21 @@ def converge(target: Target, *stores: ContextStore) -> None:
             sync(target, store)
 
 
+def md(text: str) -> dict[str, str]:
+    """The body of ``~/.claude/CLAUDE.md`` holding ``text``."""
+    return {"path": "CLAUDE.md", "format": "markdown", "text": text}
+
+
+def review_conflict(target: Target, a: ContextStore, b: ContextStore) -> None:
+    """Both machines edit the same line of CLAUDE.md after sharing it: a conflict for review
+    on each, a's head "rule ONE", b's "rule 1"."""
+    a.put("claude_file:user/CLAUDE.md", "claude_file", md("# Me\nrule one\n"))
+    converge(target, a, b)
+    a.put("claude_file:user/CLAUDE.md", "claude_file", md("# Me\nrule ONE\n"))
+    b.put("claude_file:user/CLAUDE.md", "claude_file", md("# Me\nrule 1\n"))
+    converge(target, a, b)
+
+
 def folder_target(tmp_path: Path) -> Target:
     """A folder remote under ``tmp_path``, the machines' stores beside it."""
     return Target("dir", f"dir://{tmp_path / 'remote'}", {}, str(tmp_path))
@@ -196,15 +211,8 @@ def test_a_conflict_needing_review_is_resolved_once_and_reaches_every_machine(
     """Overlapping markdown edits keep each side's text until someone picks one."""
     a, b = store_of(target.scratch, "a"), store_of(target.scratch, "b")
 
-    def md(text: str) -> dict[str, str]:
-        return {"path": "CLAUDE.md", "format": "markdown", "text": text}
-
     with a, b:
-        a.put("claude_file:user/CLAUDE.md", "claude_file", md("# Me\nrule one\n"))
-        converge(target, a, b)
-        a.put("claude_file:user/CLAUDE.md", "claude_file", md("# Me\nrule ONE\n"))
-        b.put("claude_file:user/CLAUDE.md", "claude_file", md("# Me\nrule 1\n"))
-        converge(target, a, b)
+        review_conflict(target, a, b)
         assert a.get("claude_file:user/CLAUDE.md").body["text"] == "# Me\nrule ONE\n"
         assert b.get("claude_file:user/CLAUDE.md").body["text"] == "# Me\nrule 1\n"
         [pending] = conflicts(b)
@@ -224,15 +232,8 @@ def test_a_conflict_is_resolved_by_naming_a_revision_by_its_hash_prefix(target: 
     revision of that document; a shorter or unknown one is refused, naming what to give."""
     a, b = store_of(target.scratch, "a"), store_of(target.scratch, "b")
 
-    def md(text: str) -> dict[str, str]:
-        return {"path": "CLAUDE.md", "format": "markdown", "text": text}
-
     with a, b:
-        a.put("claude_file:user/CLAUDE.md", "claude_file", md("# Me\nrule one\n"))
-        converge(target, a, b)
-        a.put("claude_file:user/CLAUDE.md", "claude_file", md("# Me\nrule ONE\n"))
-        b.put("claude_file:user/CLAUDE.md", "claude_file", md("# Me\nrule 1\n"))
-        converge(target, a, b)
+        review_conflict(target, a, b)
         [pending] = conflicts(b)
         digits = pending.remote_hash.removeprefix("sha256:")
         with pytest.raises(InputError, match="at least 8 hex digits"):
@@ -560,9 +561,6 @@ def test_a_conflict_records_both_heads_and_their_common_ancestor(tmp_path: Path)
     both came from, which is what a review diffs against."""
     target = folder_target(tmp_path)
 
-    def md(text: str) -> dict[str, str]:
-        return {"path": "CLAUDE.md", "format": "markdown", "text": text}
-
     with store_of(target.scratch, "a") as a, store_of(target.scratch, "b") as b:
         text0 = a.put("claude_file:user/CLAUDE.md", "claude_file", md("# Me\nrule one\n"))
         url0 = a.put("mcp_server:n", "mcp_server", {"name": "n", "transport": "http", "url": "u0"})
@@ -769,9 +767,6 @@ def test_a_conflict_waiting_for_review_is_not_the_base_of_the_next_merge(
     ancestor: when that machine edits on (twice, so the walk back through parents stops
     short), the same clash is a conflict again, never a merge that drops its edit."""
     target = folder_target(tmp_path)
-
-    def md(text: str) -> dict[str, str]:
-        return {"path": "CLAUDE.md", "format": "markdown", "text": text}
 
     doc, tail = "claude_file:user/CLAUDE.md", "\n## Other\n\none\n"  # edits far below
     with store_of(target.scratch, "a") as a, store_of(target.scratch, "b") as b:
