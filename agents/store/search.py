@@ -217,7 +217,7 @@ def timeline(
     # the indexed heads, walked in docs_by_time's order from the anchor (row values: the
     # index serves the order, so only the rows returned are read)
     join = "FROM search_rows AS s"
-    at_ = "s.updated_at"
+    at_ = _LISTED["updated_at"]
     with store.reading() as conn:
         rid = 0
         stamp = at or "9999"
