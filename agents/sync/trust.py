@@ -4,7 +4,9 @@ head and snapshot read from a remote passes before anything of it is merged.
 A decision is a document ``machine_trust:<decider>/<subject>`` naming the subject's signing
 key, signed by the decider. It syncs like any document. The trusted set grows from this
 machine outward: decisions count only when their decider is trusted here (this machine
-always is), and for each subject the latest counting decision wins (a revocation on a tie).
+always is), and for each subject the latest counting decision wins; decisions of the same
+time that disagree (a revocation, or another key) leave the subject untrusted, so every
+machine reaches the same set whatever order it reads them in.
 A machine whose head is on the remote but not in the set is *pending*: nothing of it is
 merged, applied or shared to. See docs/security.md.
 """
@@ -79,8 +81,9 @@ def trusted_set(store: ContextStore, identity: Identity | None = None) -> TrustS
 
 def compute(me: str, own: str, decisions: list[dict[str, Any]]) -> TrustSet:
     """The trusted set from this machine outward: ``me`` with key ``own``; then, repeatedly,
-    for each other subject the latest decision (a revocation on a tie) among those whose
-    decider is trusted and whose signature checks with the decider's trusted key. When
+    for each other subject the latest decision among those whose decider is trusted and whose
+    signature checks with the decider's trusted key (latest decisions that disagree, a
+    revocation or another key, leave it untrusted). When
     decisions undo each other in a cycle, the set is shrunk until every member is supported
     by a decision of a member (never grown): the result is always self-consistent."""
     keys: dict[str, str] = {me: own}
@@ -100,25 +103,25 @@ def _round(
     me: str, own: str, decisions: list[dict[str, Any]], keys: dict[str, str]
 ) -> dict[str, str]:
     """Who the decisions of the machines in ``keys`` make trusted (``me`` always)."""
-    latest: dict[str, dict[str, Any]] = {}
+    latest: dict[str, tuple[str, list[dict[str, Any]]]] = {}  # subject: (time, its decisions)
     for d in decisions:
         decider, subject = d.get("decided_by"), d.get("machine_id")
         if decider not in keys or subject == me or not isinstance(subject, str):
             continue
         if not verify(PURPOSE, d, keys[str(decider)]):
             continue
-        rank = (str(d.get("decided_at")), not d.get("trusted"))
+        at = str(d.get("decided_at"))
         best = latest.get(subject)
-        if best is None or rank > (str(best.get("decided_at")), not best.get("trusted")):
-            latest[subject] = d
+        if best is None or at > best[0]:
+            latest[subject] = (at, [d])
+        elif at == best[0]:
+            best[1].append(d)
     out = {me: own}
-    out.update(
-        {
-            s: d["signing_key"]
-            for s, d in latest.items()
-            if d.get("trusted") is True and isinstance(d.get("signing_key"), str)
-        }
-    )
+    for subject, (_, tied) in latest.items():
+        named = {d.get("signing_key") for d in tied}
+        key = named.pop()
+        if not named and isinstance(key, str) and all(d.get("trusted") is True for d in tied):
+            out[subject] = key
     return out
 
 

@@ -176,3 +176,14 @@ def test_a_folder_that_cannot_be_checked_is_not_called_a_git_repository(tmp_path
     """A name too long to look into is refused for what it is, with the system's reason."""
     with pytest.raises(RemoteError, match=r"cannot create the dir remote.*File name too long"):
         open_remote(str(tmp_path / ("n" * 300)))
+
+
+def test_without_an_environment_given_the_process_environment_is_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``open_remote(url)`` called on its own (a script, a user's test) reads the settings a
+    backend needs from the process (here a malformed connection string, refused before any
+    connection)."""
+    monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", "not a connection string")
+    with pytest.raises(ConfigError, match="is not a valid Azure Storage connection string"):
+        open_remote("azure-blob://ctx")

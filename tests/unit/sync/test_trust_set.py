@@ -103,6 +103,70 @@ def test_the_latest_decision_wins_and_a_revocation_wins_a_tie() -> None:
     assert not compute("me", own, [tie, again]).trusts("m1")
 
 
+def test_decisions_of_the_same_time_that_name_different_keys_trust_neither() -> None:
+    """Two trusted machines vouching at the same instant for two keys of one machine: which
+    one a machine read first must not decide, or two machines would trust different keys;
+    neither is trusted until a later decision settles it. Agreeing decisions still count."""
+    own = KEYS["me"].public_key
+    chain = [decision("me", "m1", True, 1, "me"), decision("me", "m2", True, 1, "me")]
+    theirs = decision("m1", "m3", True, 5, "m1")
+    other = decision("m2", "m3", True, 5, "m2", key=KEYS["attacker"].public_key)
+    for order in ([theirs, other], [other, theirs]):
+        assert not compute("me", own, [*chain, *order]).trusts("m3")
+    agreed = decision("m2", "m3", True, 5, "m2")
+    assert compute("me", own, [*chain, theirs, agreed]).trusts("m3", KEYS["m3"].public_key)
+    settled = decision("me", "m3", True, 6, "me")
+    assert compute("me", own, [*chain, theirs, other, settled]).trusts("m3", KEYS["m3"].public_key)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(NAMES[:3]),
+            st.sampled_from(NAMES[1:4]),
+            st.booleans(),
+            st.integers(0, 1),
+            st.booleans(),
+        ),
+        max_size=12,
+    ),
+    st.randoms(use_true_random=False),
+)
+def test_the_order_decisions_are_read_in_changes_nothing_when_they_name_other_keys(
+    spec: Any, rnd: Any
+) -> None:
+    """As above, among few machines and times, some decisions naming a second key of their
+    subject: ties between different keys are common, and still every order agrees."""
+    made = [
+        decision(d, s, t, at, d, key=KEYS["attacker"].public_key if other else "")
+        for d, s, t, at, other in spec
+        if d != s
+    ]
+    own = KEYS["me"].public_key
+    expected = compute("me", own, made)
+    assert compute("me", own, made[::-1]) == expected
+    assert compute("me", own, rnd.sample(made, len(made))) == expected
+
+
+def test_a_cycle_of_decisions_that_undo_each_other_settles_on_the_machines_still_supported() -> (
+    None
+):
+    """m4, trusted only through m3, revokes m3 later than m2 trusted it: trusting m3 untrusts
+    it, so no round settles. The set shrinks step by step (here two) to the members the rest
+    still supports, never growing: me, m1 and m2."""
+    own = KEYS["me"].public_key
+    made = [
+        decision("me", "m1", True, 1, "me"),
+        decision("m1", "m2", True, 2, "m1"),
+        decision("m2", "m3", True, 3, "m2"),
+        decision("m3", "m4", True, 4, "m3"),
+        decision("m4", "m3", False, 5, "m4"),
+    ]
+    trust = compute("me", own, made)
+    assert trust.keys == {m: KEYS[m].public_key for m in ("me", "m1", "m2")}
+
+
 @settings(max_examples=150, deadline=None)
 @given(decisions, st.randoms(use_true_random=False))
 def test_the_order_decisions_are_read_in_changes_nothing(spec: Any, rnd: Any) -> None:
