@@ -61,14 +61,14 @@ class ApplyResult:
     Attributes:
         applied: The full new set of applied records to persist (written units updated,
             deleted ones removed, everything else as given).
-        written: Files written or removed.
+        written: Files written or removed (their paths, as :attr:`FilePlan.where`).
         skipped: Conflicts and blocked units, left untouched.
         changed_meanwhile: Units whose file changed between planning and writing; their
             file was left as it is. Plan again.
     """
 
     applied: dict[str, str]
-    written: list[Path]
+    written: list[str]
     skipped: list[Change]
     changed_meanwhile: list[Change] = field(default_factory=list)
 
@@ -92,7 +92,7 @@ def _prune(path: Path, stop: Path) -> None:
 def _content(f: FilePlan) -> tuple[bytes | None, bytes | None]:
     """(what the file holds now, what to write). A JSON file changed since planning is
     re-spliced if our members are still as planned; otherwise TargetChangedError."""
-    now = read_bytes(f.path)
+    now = read_bytes(f.where)
     if now in (f.old, f.new):
         return now, f.new
     if not any(c.unit is not None and c.unit.pointer for c in f.changes):
@@ -123,21 +123,21 @@ def _commit(plan: ApplyPlan, p: _Pending, folders: set[str]) -> None:
     """Put one file in place, unless it changed since it was planned: then its members are
     spliced again into what it holds now (TargetChangedError if ours changed too)."""
     f = p.file
-    if read_bytes(f.path) != p.based_on:  # written meanwhile (Claude Code): splice again
+    if read_bytes(f.where) != p.based_on:  # written meanwhile (Claude Code): splice again
         if p.tmp:
             os.unlink(p.tmp)
         p.tmp = None
         p.based_on, p.new = _content(f)
         if p.new is not None and p.new != p.based_on:
-            p.tmp = temp_file(os.fspath(f.path), p.new, f.mode, True, folders)
+            p.tmp = temp_file(f.where, p.new, f.mode, True, folders)
     if p.new is None:
         with contextlib.suppress(FileNotFoundError):
             f.path.unlink()
         _prune(f.path, plan.machine.claude_dir)
     elif p.tmp is None:
-        os.chmod(f.path, f.mode)
+        os.chmod(f.where, f.mode)
     else:
-        os.replace(p.tmp, f.path)
+        os.replace(p.tmp, f.where)
         p.tmp = None
 
 
@@ -146,7 +146,7 @@ def _moved(c: Change) -> Change:
     return c
 
 
-def _write_all(plan: ApplyPlan) -> tuple[list[Path], list[Change]]:
+def _write_all(plan: ApplyPlan) -> tuple[list[str], list[Change]]:
     """Every temp file first, one flush to disk, then the renames: each file is whole (old or
     new) after a crash, at the cost of one ``syncfs`` per filesystem written to rather than
     one fsync per file. A new file in a folder that does not exist yet goes into that folder
@@ -162,7 +162,7 @@ def _write_all(plan: ApplyPlan) -> tuple[list[Path], list[Change]]:
         for f in plan.files:
             p = _Pending(f, f.old, f.new)
             if f.new is not None and f.new != f.old:
-                target = os.fspath(f.path)
+                target = f.where
                 p.stage = stages.for_file(target) if f.old is None else None
                 if p.stage is not None:
                     p.tmp = p.stage.write(target, f.new, f.mode, sync_each)
@@ -179,16 +179,16 @@ def _write_all(plan: ApplyPlan) -> tuple[list[Path], list[Change]]:
                 p.tmp = None
             else:
                 if p.stage is not None:  # the folder appeared meanwhile: file by file
-                    if not stages.confinement.holds(p.file.path):
+                    if not stages.confinement.holds(p.file.where):
                         failed += [_moved(c) for c in p.file.changes]
                         continue
-                    os.makedirs(p.file.path.parent, exist_ok=True)
+                    os.makedirs(os.path.dirname(p.file.where), exist_ok=True)
                 try:
                     _commit(plan, p, folders)
                 except TargetChangedError as exc:
                     failed += exc.changes
                     continue
-            written.append(p.file.path)
+            written.append(p.file.where)
         return written, failed
     finally:
         for p in pending:

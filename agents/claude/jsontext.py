@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from json.encoder import encode_basestring
 from typing import Any
 
 __all__ = ["JsonTextError", "delete_member", "dumps_new", "get_member", "parse", "set_member"]
@@ -76,7 +77,62 @@ def parse(text: str) -> dict[str, Any]:
 
 def dumps_new(doc: dict[str, Any]) -> str:
     """A new JSON file in Claude's own style: two-space indent, UTF-8, final newline."""
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return dumps_indented(doc, "  ") + "\n"
+
+
+class _UnusualError(Exception):
+    """A value :func:`_indented` leaves to :func:`json.dumps` (a non-string key, a type JSON
+    does not have)."""
+
+
+def dumps_indented(value: Any, indent: str) -> str:
+    """``json.dumps(value, indent=indent, ensure_ascii=False)``, the same text, without the
+    standard library's pure-Python encoder (it has no C one for indented output): leaves go
+    through the C string encoder."""
+    try:
+        return _indented(value, indent, "\n")
+    except _UnusualError:
+        return json.dumps(value, indent=indent, ensure_ascii=False)
+
+
+def _indented(value: Any, indent: str, newline: str) -> str:
+    if isinstance(value, str):
+        return encode_basestring(value)
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        inner = newline + indent
+        items = []
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise _UnusualError
+            items.append(encode_basestring(k) + ": " + _indented(v, indent, inner))
+        return "{" + inner + ("," + inner).join(items) + newline + "}"
+    if isinstance(value, list | tuple):
+        if not value:
+            return "[]"
+        inner = newline + indent
+        return (
+            "["
+            + inner
+            + ("," + inner).join([_indented(v, indent, inner) for v in value])
+            + newline
+            + "]"
+        )
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return int.__repr__(value)
+    if isinstance(value, float) and value == value and value not in (_INF, -_INF):
+        return float.__repr__(value)
+    raise _UnusualError  # NaN, infinities and other types: as json.dumps writes (or refuses) them
+
+
+_INF = float("inf")
 
 
 def get_member(doc: dict[str, Any], path: tuple[str, ...], default: Any = None) -> Any:
@@ -110,8 +166,7 @@ def _leading(text: str, i: int) -> str:
 def _dump(value: Any, indent: str | None, base: str, newline: str) -> str:
     if indent is None:
         return json.dumps(value, ensure_ascii=False)
-    out = json.dumps(value, ensure_ascii=False, indent=indent)
-    return out.replace("\n", newline + base)
+    return dumps_indented(value, indent).replace("\n", newline + base)
 
 
 def _locate(text: str, path: tuple[str, ...]) -> tuple[int, list[_Member], int]:

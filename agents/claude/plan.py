@@ -21,6 +21,7 @@ import json
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -81,11 +82,18 @@ class Change:
 
 @dataclass
 class FilePlan:
-    path: Path
+    """One file a plan writes: ``where`` its path (as :attr:`Unit.where` spells it)."""
+
+    where: str
     old: bytes | None
     new: bytes | None
     mode: int
     changes: list[Change] = field(default_factory=list)
+
+    @cached_property
+    def path(self) -> Path:
+        """The file, as a ``Path``."""
+        return Path(self.where)
 
 
 @dataclass
@@ -129,7 +137,7 @@ class ApplyPlan:
         """A unified diff of every file this plan writes, secrets redacted."""
         out = []
         for f in self.files:
-            label = _label(self.machine, f.path)
+            label = _label(self.machine, f.where)
             if f.old != f.new:
                 out.append(text_diff(f.old, f.new, label, self.known))
             elif any(c.action == "chmod" for c in f.changes):
@@ -167,7 +175,7 @@ def _show(value: Any) -> bytes | None:
     return (json.dumps(value, indent=2, ensure_ascii=False) + "\n").encode()
 
 
-def _label(machine: Machine, path: Path) -> str:
+def _label(machine: Machine, path: Path | str) -> str:
     home, text = str(machine.home), str(path)
     if text.startswith(home.rstrip(os.sep) + os.sep):
         return "~/" + text[len(home.rstrip(os.sep)) + 1 :].replace(os.sep, "/")
@@ -247,13 +255,13 @@ class _Planner:
         return resolved, used
 
     def unit(self, draft: Draft, unit: Unit) -> Change:
-        label = _label(self.plan.machine, unit.path)
+        label = _label(self.plan.machine, unit.where)
         if unit.pointer:
             label += "#" + "/".join(unit.pointer)
         key = unit.key
         c = Change(draft.id, key, "blocked", label=label, unit=unit, mode=unit.mode)
         try:
-            self.confinement.check(unit.path)
+            self.confinement.check(unit.where)
             current = self.plan.disk.current(unit)
             c.desired, c.uses_secrets = self.content(draft, unit)
         except BlockedError as exc:
@@ -267,7 +275,7 @@ class _Planner:
         if c.current_hash == c.desired_hash:
             c.action = "unchanged"
             if whole and c.desired is not DELETE and unit.mode is not None:
-                now = self.plan.disk.mode(unit.path) or 0
+                now = self.plan.disk.mode(unit.where) or 0
                 if (now ^ unit.mode) & 0o111:
                     c.action, c.mode = "chmod", (now & ~0o111) | (unit.mode & 0o111)
         elif c.current_hash is None and last is None:
@@ -306,7 +314,7 @@ class _Planner:
         root = str(self.plan.machine.claude_dir / "skills" / str(draft.body.get("name"))) + os.sep
         have = {u.key for u in found}
         return [
-            Unit(Path(key), (), DELETE)
+            Unit(key, (), DELETE)
             for key in sorted(self.plan.applied)
             if key.startswith(root) and "#" not in key and key not in have
         ]
@@ -324,13 +332,13 @@ class _Planner:
 CREDENTIAL_FILES = frozenset({".credentials.json"})
 
 
-def clamp_mode(mode: int, path: Path) -> int:
+def clamp_mode(mode: int, path: Path | str) -> int:
     """A written file's mode: never looser than 0755 (no group or other write, no setuid,
     setgid or sticky bit), and 0600 for a credential file."""
-    return 0o600 if path.name in CREDENTIAL_FILES else mode & 0o755
+    return 0o600 if os.path.basename(path) in CREDENTIAL_FILES else mode & 0o755
 
 
-def _file_mode(mode: int | None, path: Path, changes: list[Change]) -> int:
+def _file_mode(mode: int | None, path: str, changes: list[Change]) -> int:
     return clamp_mode(_wanted_mode(mode, changes), path)
 
 
@@ -377,9 +385,10 @@ def json_text(old: bytes | None, changes: list[Change]) -> bytes:
     return text.encode()
 
 
-def read_bytes(path: Path) -> bytes | None:
+def read_bytes(path: Path | str) -> bytes | None:
     try:
-        return path.read_bytes()
+        with open(path, "rb") as f:
+            return f.read()
     except FileNotFoundError:
         return None
 
@@ -387,11 +396,11 @@ def read_bytes(path: Path) -> bytes | None:
 def build_files(plan: ApplyPlan) -> None:
     """(Re)build the new content of every file the plan writes, from its changes."""
     plan.files = []
-    groups: dict[str, tuple[Path, list[Change]]] = {}  # by path, as a string
+    groups: dict[str, list[Change]] = {}  # by path
     for c in plan.changes:
         if c.unit is not None and c.action in WRITES:
-            groups.setdefault(os.fspath(c.unit.path), (c.unit.path, []))[1].append(c)
-    for path, changes in groups.values():
+            groups.setdefault(c.unit.where, []).append(c)
+    for path, changes in groups.items():
         old = plan.disk.read(path)
         member = any(c.unit is not None and c.unit.pointer for c in changes)
         if member:

@@ -17,6 +17,7 @@ import os
 import stat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -67,17 +68,27 @@ class Blob:
 
 @dataclass(frozen=True)
 class Unit:
-    """One place one draft writes: a whole file (``pointer == ()``) or one JSON member."""
+    """One place one draft writes: a whole file (``pointer == ()``) or one JSON member.
 
-    path: Path
+    ``where`` is the file's absolute path as ``str(Path(...))`` spells it: planning and
+    applying work on strings, and :attr:`path` builds the ``Path`` only when asked (one
+    costs several microseconds on Python 3.11, and a plan has hundreds of files).
+    """
+
+    where: str
     pointer: tuple[str, ...] = ()
     value: Any = None  # JSON value, str (text file), Blob, or DELETE
     mode: int | None = None
 
+    @cached_property
+    def path(self) -> Path:
+        """The file, as a ``Path``."""
+        return Path(self.where)
+
     @property
     def key(self) -> str:
         """The applied-record key: ``/abs/path`` or ``/abs/path#/json/pointer``."""
-        return f"{self.path}#{pointer(*self.pointer)}" if self.pointer else str(self.path)
+        return f"{self.where}#{pointer(*self.pointer)}" if self.pointer else self.where
 
 
 def safe_relpath(rel: str) -> tuple[str, ...]:
@@ -161,7 +172,7 @@ class Confinement:
         real = self._disk.real(path)
         return real in self._roots or real.startswith(self._prefixes)
 
-    def check(self, path: Path) -> None:
+    def check(self, path: Path | str) -> None:
         """Refuse ``path`` if it resolves outside the roots.
 
         Raises:
@@ -175,12 +186,21 @@ class Confinement:
             )
 
 
+def _child(root: Path, parts: tuple[str, ...]) -> str:
+    """``str(root.joinpath(*parts))`` for the parts :func:`safe_relpath` gives, by joining
+    strings (no ``Path`` is built)."""
+    if os.sep != "/":  # Windows: let pathlib spell it
+        return str(root.joinpath(*parts))
+    base = str(root)
+    return (base if base == "/" else base + "/") + "/".join(parts)
+
+
 def _tree(draft: Draft, root: Path, files: list[Mapping[str, Any]], ph: Placeholders) -> list[Unit]:
     out = []
     for entry in files:
-        path = root / "/".join(safe_relpath(entry["path"]))
+        where = _child(root, safe_relpath(entry["path"]))
         value = DELETE if draft.deleted else _file_value(entry, ph)
-        out.append(Unit(path, (), value, file_entry_mode(entry)))
+        out.append(Unit(where, (), value, file_entry_mode(entry)))
     return out
 
 
@@ -205,7 +225,7 @@ def _units(draft: Draft, machine: Machine, real: Callable[[Path], str]) -> list[
     claude = machine.claude_dir
     if kind == "preference":
         value = DELETE if draft.deleted else ph.render_json(body["value"])
-        return [Unit(machine.settings_json, (body["key"],), value)]
+        return [Unit(str(machine.settings_json), (body["key"],), value)]
     if kind == "claude_file":
         root = claude
         if draft.scope.level == "project":  # auto-memory: ~/.claude/projects/<slug>/
@@ -222,7 +242,7 @@ def _units(draft: Draft, machine: Machine, real: Callable[[Path], str]) -> list[
             path = path / _safe_name(part)  # the same path inside the repository
         file = claude / "projects" / slug(str(path)) / f"{_safe_name(body['session'])}.jsonl"
         value = DELETE if draft.deleted else Blob(body["blob"]["blob"], True, True)
-        return [Unit(file, (), value, 0o600)]
+        return [Unit(str(file), (), value, 0o600)]
     return []  # project, session, …: nothing to write into Claude's files
 
 
@@ -233,16 +253,16 @@ def _server_units(
     name, source = body["name"], body.get("source")
     value = DELETE if draft.deleted else ph.render_json(server_config(body))
     if source == "claude_code_user":
-        return [Unit(machine.claude_json, ("mcpServers", name), value)]
+        return [Unit(str(machine.claude_json), ("mcpServers", name), value)]
     if source == "claude_desktop":
-        return [Unit(machine.desktop_config, ("mcpServers", name), value)]
+        return [Unit(str(machine.desktop_config), ("mcpServers", name), value)]
     if source == "claude_code_local":
         path = _project_path(machine, body.get("project_id"), real)
         ptr = ("projects", str(path), "mcpServers", name)
-        return [Unit(machine.claude_json, ptr, value)]
+        return [Unit(str(machine.claude_json), ptr, value)]
     if source == "claude_code_project":
         path = _project_path(machine, body.get("project_id"), real)
-        return [Unit(path / ".mcp.json", ("mcpServers", name), value)]
+        return [Unit(str(path / ".mcp.json"), ("mcpServers", name), value)]
     return []  # "agents": registered through `agents mcp-config`, not a Claude file
 
 
@@ -255,7 +275,7 @@ def unit_hash(value: Any, whole_file: bool) -> str | None:
     return sha256_hex(canonical_json(value))
 
 
-def _read(path: Path) -> tuple[bytes, int] | None:
+def _read(path: str) -> tuple[bytes, int] | None:
     """(content, permission bits) of the file at ``path``, or ``None`` if there is none."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
@@ -264,7 +284,7 @@ def _read(path: Path) -> tuple[bytes, int] | None:
     try:
         st = os.fstat(fd)
         if stat.S_ISDIR(st.st_mode):
-            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
         chunks = [os.read(fd, st.st_size + 1)]
         while chunks[-1]:  # it may have grown since fstat
             chunks.append(os.read(fd, 1 << 16))
@@ -322,19 +342,19 @@ class Disk:
             return joined
         return _real(joined) if stat.S_ISLNK(st.st_mode) else joined
 
-    def _file(self, path: Path) -> tuple[bytes, int] | None:
+    def _file(self, path: Path | str) -> tuple[bytes, int] | None:
         key = os.fspath(path)
         if key not in self._files:
             absent = os.path.dirname(key) in self._absent
-            self._files[key] = None if absent else _read(path)
+            self._files[key] = None if absent else _read(key)
         return self._files[key]
 
-    def read(self, path: Path) -> bytes | None:
+    def read(self, path: Path | str) -> bytes | None:
         """The file's bytes as first read, or ``None`` if there was none."""
         found = self._file(path)
         return None if found is None else found[0]
 
-    def mode(self, path: Path) -> int | None:
+    def mode(self, path: Path | str) -> int | None:
         """The file's permission bits as first read, or ``None`` if there was none."""
         found = self._file(path)
         return None if found is None else found[1]
@@ -342,10 +362,10 @@ class Disk:
     def current(self, unit: Unit) -> Any:
         """The unit's current content: bytes for files, the JSON value for members, or
         :data:`_MISSING`. A JSON file that does not parse raises :class:`BlockedError`."""
-        data = self.read(unit.path)
+        data = self.read(unit.where)
         if not unit.pointer:
             return _MISSING if data is None else data
-        key = os.fspath(unit.path)
+        key = unit.where
         if key not in self._docs:
             try:
                 self._docs[key] = {} if data is None else jsontext.parse(data.decode())

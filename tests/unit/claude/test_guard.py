@@ -450,7 +450,7 @@ def test_the_records_follow_every_write_so_the_next_change_from_the_store_is_no_
     assert plan.conflicts[0].reason == "changed since it was last applied"
     result = execute(plan, skip_conflicts=True)
     assert sorted(result.written) == sorted(
-        m.claude_dir / p for p in ("a.md", "run.md", "rules/same.md", "gone.md")
+        str(m.claude_dir / p) for p in ("a.md", "run.md", "rules/same.md", "gone.md")
     )
     assert (m.claude_dir / "gone.md").read_text() == "back\n"
 
@@ -479,7 +479,7 @@ def test_files_changed_while_applying_are_each_reported_and_the_rest_still_writt
     monkeypatch.undo()
     assert [c.label for c in result.changed_meanwhile] == ["~/.claude/a.md", "~/.claude/b.md"]
     assert [c.label for c in result.skipped] == ["claude_file:user/x"]
-    assert sorted(result.written) == [m.claude_dir / "c.md", m.claude_dir / "d.md"]
+    assert sorted(result.written) == [str(m.claude_dir / "c.md"), str(m.claude_dir / "d.md")]
     assert (m.claude_dir / "c.md").read_text() == "c.md 2\n"
     assert (m.claude_dir / "a.md").read_text() == "mine\n"
 

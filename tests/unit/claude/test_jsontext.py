@@ -5,8 +5,17 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from agents.claude.jsontext import JsonTextError, delete_member, parse, set_member
+from agents.claude.jsontext import (
+    JsonTextError,
+    delete_member,
+    dumps_indented,
+    dumps_new,
+    parse,
+    set_member,
+)
 
 ORIGINAL = """{
   "numStartups": 184,
@@ -109,3 +118,31 @@ def test_a_member_is_set_in_the_files_own_style(
 def test_deleting_keeps_the_byte_order_mark_and_the_only_member_leaves_braces() -> None:
     assert delete_member('\ufeff{"a": 1, "b": 2}', ("b",)) == '\ufeff{"a": 1}'
     assert delete_member('{"a": 1}', ("a",)) == "{}"
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(JSON, st.sampled_from(["  ", "    ", "\t", ""]))
+def test_indented_json_is_the_text_json_dumps_writes(value: object, indent: str) -> None:
+    """Non-finite floats included (``NaN``, ``Infinity``, as json.dumps writes them)."""
+    assert dumps_indented(value, indent) == json.dumps(value, indent=indent, ensure_ascii=False)
+
+
+def test_indented_json_does_not_go_through_the_pure_python_encoder(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The standard library has no C encoder for indented output; a new file's JSON is
+    written without its generator-per-level encoder (a plan writes several)."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the pure-Python encoder was used")
+
+    monkeypatch.setattr(json.encoder, "_make_iterencode", refuse)
+    doc = {"mcpServers": {"s": {"command": "npx", "args": ["-y", 1, 2.5, None, True]}}}
+    assert json.loads(dumps_new(doc)) == doc
+    assert dumps_new(doc).startswith('{\n  "mcpServers": {\n    "s": {\n      "command"')

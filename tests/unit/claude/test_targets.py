@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import errno
 import os
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from agents.claude.apply import execute
 from agents.claude.drafts import Draft
 from agents.claude.machine import Machine
 from agents.claude.plan import plan_apply
-from agents.claude.targets import BlockedError, Disk, safe_relpath
+from agents.claude.targets import BlockedError, Disk, safe_relpath, units
 
 PIECES = st.sampled_from(["a", "b", ".", "..", "", "c:", "x\\y", "/", "\0", " ", "...", "-"])
 
@@ -124,3 +125,47 @@ def test_a_plan_resolves_the_home_and_a_project_once_however_many_documents_name
         assert [c.action for c in plan.changes] == ["create"] * n
         counts.append(len(resolved))
     assert counts[0] == counts[1]
+
+
+@given(st.lists(PIECES, max_size=6).map("/".join), st.sampled_from(["/", "/r", "/r/o o/t"]))
+def test_a_files_path_is_spelled_as_pathlib_spells_it(rel: str, home: str) -> None:
+    """Units carry their path as a string joined without pathlib; it is the same text."""
+    try:
+        parts = safe_relpath(rel)
+    except BlockedError:
+        return
+    draft = Draft("skill:s", "skill", {"name": "s", "files": [{"path": rel, "text": ""}]})
+    machine = Machine(Path(home), "linux", "m")
+    (unit,) = units(draft, machine)
+    expected = machine.claude_dir.joinpath("skills", "s", *parts)
+    assert unit.where == str(expected) and unit.path == expected and unit.key == unit.where
+
+
+def test_a_restore_builds_no_path_object_per_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Building a ``Path`` costs microseconds on Python 3.11; a plan and its apply build a
+    handful, not one per file (the skill here has 60)."""
+    skill = {
+        "name": "big",
+        "files": [{"path": f"d{i % 3}/f{i}.md", "text": "x\n"} for i in range(60)],
+    }
+    draft = Draft("skill:big", "skill", skill)
+    bob = Machine(tmp_path / "home", "linux", "m")
+    built: list[object] = []
+    new, div = Path.__new__, PurePath.__truediv__
+
+    def counted_new(cls: type[Path], *args: str, **kwargs: object) -> Path:
+        built.append(args)
+        return new(cls, *args, **kwargs)
+
+    def counted_div(self: PurePath, key: str) -> PurePath:
+        built.append(key)
+        return div(self, key)
+
+    monkeypatch.setattr(Path, "__new__", counted_new)
+    monkeypatch.setattr(PurePath, "__truediv__", counted_div)
+    done = execute(plan_apply([draft], bob))
+    monkeypatch.undo()
+    assert len(done.written) == 60 and (bob.claude_dir / "skills/big/d2/f59.md").is_file()
+    assert len(built) < 20
