@@ -49,6 +49,7 @@ SYNC_DIR = "unit or not (git or postgres or azure or m365 or concurrent)"
 SYNC_TESTS = [
     "tests/unit/sync",
     "tests/integration/sync/test_engine.py",
+    "tests/integration/sync/test_gc.py",
     "tests/integration/sync/test_hostile_remote.py",
     "tests/integration/sync/test_trust.py",
     "tests/integration/sync/test_remote_conformance.py",

@@ -24,6 +24,11 @@ def store_of(scratch: str, machine: str) -> ContextStore:
     return ContextStore(Path(scratch, "stores", machine), machine_id=machine, actor="cli")
 
 
+def folder_target(tmp_path: Path) -> Target:
+    """A folder remote under ``tmp_path``, the machines' stores beside it."""
+    return Target("dir", f"dir://{tmp_path / 'remote'}", {}, str(tmp_path))
+
+
 def trust_siblings(store: ContextStore) -> None:
     """``store`` trusts every machine whose store lives beside it (one person's machines, as
     ``agents machines trust`` would make them); untrusted machines are never merged."""

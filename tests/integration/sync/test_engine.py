@@ -31,6 +31,7 @@ from agents.sync.trust import decide, identity_of
 from tests.integration.sync.machines import (
     audit_ok,
     crash_during_push,
+    folder_target,
     output,
     pref,
     store_of,
@@ -69,11 +70,6 @@ def review_conflict(target: Target, a: ContextStore, b: ContextStore) -> None:
     a.put("claude_file:user/CLAUDE.md", "claude_file", md("# Me\nrule ONE\n"))
     b.put("claude_file:user/CLAUDE.md", "claude_file", md("# Me\nrule 1\n"))
     converge(target, a, b)
-
-
-def folder_target(tmp_path: Path) -> Target:
-    """A folder remote under ``tmp_path``, the machines' stores beside it."""
-    return Target("dir", f"dir://{tmp_path / 'remote'}", {}, str(tmp_path))
 
 
 def session(title: str, status: str) -> dict[str, object]:
