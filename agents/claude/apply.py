@@ -28,7 +28,7 @@ from agents.claude.plan import (
     read_bytes,
 )
 from agents.claude.targets import DELETE, Confinement, Disk, unit_hash
-from agents.claude.writes import Stage, Stages, flush, temp_file
+from agents.claude.writes import Stage, Stages, flush, process_umask, temp_file
 from agents.core.errors import AgentError
 
 __all__ = [
@@ -158,6 +158,7 @@ def _write_all(plan: ApplyPlan) -> tuple[list[str], list[Change]]:
     folders: set[str] = set()
     stages = Stages(Confinement(plan.machine, Disk()))
     sync_each = not hasattr(os, "sync")
+    umask = process_umask()  # once per apply: most files then need no fchmod
     try:
         for f in plan.files:
             p = _Pending(f, f.old, f.new)
@@ -165,9 +166,9 @@ def _write_all(plan: ApplyPlan) -> tuple[list[str], list[Change]]:
                 target = f.where
                 p.stage = stages.for_file(target) if f.old is None else None
                 if p.stage is not None:
-                    p.tmp = p.stage.write(target, f.new, f.mode, sync_each)
+                    p.tmp = p.stage.write(target, f.new, f.mode, sync_each, umask)
                 else:
-                    p.tmp = temp_file(target, f.new, f.mode, sync_each, folders)
+                    p.tmp = temp_file(target, f.new, f.mode, sync_each, folders, umask)
             pending.append(p)
         if not sync_each and any(p.tmp for p in pending):
             flush({*folders, *(os.path.dirname(s.tmp) for s in stages.built.values())})

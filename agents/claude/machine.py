@@ -90,6 +90,11 @@ class Machine:
         return Machine(self.home, self.platform, self.machine_id, merged, self.env)
 
     @cached_property
+    def home_prefix(self) -> str:
+        """The home as a folder prefix: its path and one separator."""
+        return str(self.home).rstrip(os.sep) + os.sep
+
+    @cached_property
     def claude_dir(self) -> Path:
         """``~/.claude`` (or ``$CLAUDE_CONFIG_DIR``)."""
         custom = self.env.get("CLAUDE_CONFIG_DIR")

@@ -176,9 +176,9 @@ def _show(value: Any) -> bytes | None:
 
 
 def _label(machine: Machine, path: Path | str) -> str:
-    home, text = str(machine.home), str(path)
-    if text.startswith(home.rstrip(os.sep) + os.sep):
-        return "~/" + text[len(home.rstrip(os.sep)) + 1 :].replace(os.sep, "/")
+    text, home = str(path), machine.home_prefix
+    if text.startswith(home):
+        return "~/" + text[len(home) :].replace(os.sep, "/")
     return text
 
 

@@ -293,6 +293,23 @@ def _read(path: str) -> tuple[bytes, int] | None:
         os.close(fd)
 
 
+def _split(path: str) -> tuple[str, str]:
+    """``os.path.split(path)``, without its general case for the usual path (a folder and
+    a name, one ``/`` between them)."""
+    if os.altsep is None:
+        folder, _, name = path.rpartition("/")
+        if folder and folder[-1] != "/":
+            return folder, name
+    return os.path.split(path)
+
+
+def _join(folder: str, name: str) -> str:
+    """``os.path.join(folder, name)`` for a name without a separator."""
+    if os.altsep is None and folder and not name.startswith("/"):
+        return folder + name if folder.endswith("/") else folder + "/" + name
+    return os.path.join(folder, name)
+
+
 class Disk:
     """The files one plan looks at, each read once (one open, fstat and read) and each JSON
     file parsed once, so what the plan decides and the content it builds come from the same
@@ -308,10 +325,10 @@ class Disk:
     def real(self, path: Path | str) -> str:
         """``os.path.realpath(path)``: the last component is checked for a symlink every
         time, the folders above it once per plan."""
-        folder, name = os.path.split(os.fspath(path))
+        folder, name = _split(os.fspath(path))
         if not folder or name in ("", ".", ".."):
             return _real(path)
-        joined = os.path.join(self._folder(folder), name)
+        joined = _join(self._folder(folder), name)
         if folder in self._absent:
             return joined
         return _real(joined) if os.path.islink(joined) else joined

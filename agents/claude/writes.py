@@ -26,7 +26,7 @@ from typing import Any
 
 from agents.claude.targets import Confinement
 
-__all__ = ["Stage", "Stages", "flush", "rename_new", "temp_file"]
+__all__ = ["Stage", "Stages", "flush", "process_umask", "rename_new", "temp_file"]
 
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 # O_EXCL: a new file, never one (or a symlink) already at that name
@@ -67,14 +67,33 @@ def _sweep(final: str) -> None:
             shutil.rmtree(entry.path, ignore_errors=True)  # never follows a symlink inside
 
 
-def _write_new(path: str, data: bytes, mode: int, sync: bool) -> None:
-    """A new file at ``path`` holding ``data`` with ``mode`` (0600 while it is written)."""
-    fd = os.open(path, _NEW_FILE, 0o600)
+def process_umask() -> int | None:
+    """This process's umask, read without changing it (``os.umask`` sets it, which races
+    other threads' file creation): ``Umask:`` of ``/proc/self/status`` (Linux 4.7+), or
+    ``None`` where that is not available."""
+    try:
+        with open("/proc/self/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _write_new(path: str, data: bytes, mode: int, sync: bool, umask: int | None = None) -> None:
+    """A new file at ``path`` holding ``data`` with ``mode``. ``umask``: the process's, if
+    known; when it keeps every bit of ``mode`` the file is created with ``mode`` (as ``cp``
+    does), otherwise 0600 and given ``mode`` once written (one ``fchmod`` more). The umask
+    can only take bits away, so the mode is never looser than ``mode``."""
+    direct = umask is not None and not mode & umask
+    fd = os.open(path, _NEW_FILE, mode if direct else 0o600)
     try:
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view) :]
-        os.fchmod(fd, mode)
+        if not direct:
+            os.fchmod(fd, mode)
         if sync:
             os.fsync(fd)
     except BaseException:
@@ -85,11 +104,14 @@ def _write_new(path: str, data: bytes, mode: int, sync: bool) -> None:
         os.close(fd)
 
 
-def temp_file(target: str, data: bytes, mode: int, sync: bool, folders: set[str]) -> str:
+def temp_file(
+    target: str, data: bytes, mode: int, sync: bool, folders: set[str], umask: int | None = None
+) -> str:
     """``data`` in a new temp file beside ``target``, named ``.<name>.<random>.tmp``.
 
     Args:
         folders: The folders known to exist, so each is made (or found) once per apply.
+        umask: The process's umask (:func:`process_umask`), if known.
     """
     folder = os.path.dirname(target)
     if folder not in folders:
@@ -98,7 +120,7 @@ def temp_file(target: str, data: bytes, mode: int, sync: bool, folders: set[str]
     for _ in range(100):
         tmp = _random_name(target)
         try:
-            _write_new(tmp, data, mode, sync)
+            _write_new(tmp, data, mode, sync, umask)
         except FileExistsError:
             continue
         return tmp
@@ -213,11 +235,13 @@ class Stage:
         """Where ``target`` (a path under :attr:`final`) is while the folder is built."""
         return self.tmp + target[len(self.final) :]
 
-    def write(self, target: str, data: bytes, mode: int, sync: bool) -> str:
+    def write(
+        self, target: str, data: bytes, mode: int, sync: bool, umask: int | None = None
+    ) -> str:
         """``data`` at ``target``'s place in the folder being built; returns that path."""
         staged = self.path(target)
         self._folder(os.path.dirname(staged))
-        _write_new(staged, data, mode, sync)
+        _write_new(staged, data, mode, sync, umask)
         return staged
 
     def _folder(self, folder: str) -> None:

@@ -15,7 +15,7 @@ from agents.claude.apply import execute
 from agents.claude.drafts import Draft
 from agents.claude.machine import Machine
 from agents.claude.plan import plan_apply
-from agents.claude.targets import BlockedError, Disk, safe_relpath, units
+from agents.claude.targets import BlockedError, Disk, _join, _split, safe_relpath, units
 
 PIECES = st.sampled_from(["a", "b", ".", "..", "", "c:", "x\\y", "/", "\0", " ", "...", "-"])
 
@@ -169,3 +169,43 @@ def test_a_restore_builds_no_path_object_per_file(
     monkeypatch.undo()
     assert len(done.written) == 60 and (bob.claude_dir / "skills/big/d2/f59.md").is_file()
     assert len(built) < 20
+
+
+SEPARATED = st.lists(st.sampled_from(["a", "b", "", ".", "..", "/"]), max_size=6).map("/".join)
+
+
+@given(SEPARATED, SEPARATED)
+def test_the_plans_split_and_join_are_os_paths(path: str, name: str) -> None:
+    """The plan's own split and join (no general case per file) agree with ``os.path``."""
+    assert _split(path) == os.path.split(path)
+    assert _join(path, name) == os.path.join(path, name)
+
+
+def test_a_plan_resolves_files_without_os_path_split_or_join_per_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each target is checked against the roots; the folder and name it is made of are found
+    without ``os.path``'s general split and join: as many calls for 60 files as for 6."""
+    calls: list[str] = []
+    split, join = os.path.split, os.path.join
+
+    def counted_split(p: str) -> tuple[str, str]:
+        calls.append(p)
+        return split(p)
+
+    def counted_join(a: str, *p: str) -> str:
+        calls.append(a)
+        return join(a, *p)
+
+    counts = []
+    for n in (6, 60):
+        files = [{"path": f"d{i % 3}/f{i}.md", "text": "x\n"} for i in range(n)]
+        draft = Draft("skill:big", "skill", {"name": "big", "files": files})
+        calls.clear()
+        monkeypatch.setattr(os.path, "split", counted_split)
+        monkeypatch.setattr(os.path, "join", counted_join)
+        plan = plan_apply([draft], Machine(tmp_path / "home", "linux", "m"))
+        monkeypatch.undo()
+        assert [c.action for c in plan.changes] == ["create"] * n
+        counts.append(len(calls))
+    assert counts[0] == counts[1]

@@ -18,7 +18,7 @@ import pytest
 
 from agents.claude import writes
 from agents.claude.apply import execute, plan_apply
-from agents.claude.drafts import Draft, sha256_hex
+from agents.claude.drafts import Draft, SecretRef, sha256_hex
 from agents.claude.machine import Machine
 from agents.claude.writes import flush, rename_new
 
@@ -352,3 +352,38 @@ def test_a_write_back_error_fails_the_apply_before_anything_is_renamed(
         execute(plan_apply(drafts(), machine(home), applied=applied))
     assert tree(home) == {".claude/CLAUDE.md": "# Before\n"}
     assert [p.name for p in (home / ".claude").iterdir()] == ["CLAUDE.md"]
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o000])
+def test_files_get_their_exact_modes_and_a_chmod_only_where_the_umask_takes_bits_away(
+    home: Path, monkeypatch: pytest.MonkeyPatch, umask: int
+) -> None:
+    """Under the usual umask a new file is created with its mode, as ``cp`` does (no
+    ``fchmod`` per file); a stricter umask still gets the document's modes, by ``fchmod``."""
+    # a resolved secret: the file becomes 0600
+    server = {"name": "s", "source": "claude_code_user", "command": "x", "env": {"T": "secret://t"}}
+    secret = Draft("mcp_server:s", "mcp_server", server, secret_refs=(SecretRef("/env/T", "t"),))
+    chmods: list[int] = []
+    fchmod = os.fchmod
+
+    def counted(fd: int, mode: int) -> None:
+        chmods.append(mode)
+        fchmod(fd, mode)
+
+    monkeypatch.setattr(os, "fchmod", counted)
+    old = os.umask(umask)
+    try:
+        execute(plan_apply([*drafts(), secret], machine(home), secrets={"t": "v"}))
+    finally:
+        os.umask(old)
+    skill = home / ".claude/skills/tools"
+    modes = {p: (home / p).stat().st_mode & 0o777 for p in (".claude/CLAUDE.md", ".claude.json")}
+    modes |= {p: (skill / p).stat().st_mode & 0o777 for p in ("SKILL.md", "scripts/run.sh")}
+    assert modes == {
+        ".claude/CLAUDE.md": 0o644,
+        ".claude.json": 0o600,
+        "SKILL.md": 0o644,
+        "scripts/run.sh": 0o755,
+    }
+    taken = [m for m in (0o644, 0o644, 0o755, 0o644, 0o600) if m & umask]
+    assert sorted(chmods) == sorted(taken)
