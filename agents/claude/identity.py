@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from agents.claude.projects import git_dir, project_id
+from agents.claude.projects import project_id
 
 __all__ = ["ProjectRef", "current_branch", "locate"]
 
@@ -64,9 +64,6 @@ def current_branch(root: Path) -> str | None:
         if text.startswith("gitdir:"):
             gd = Path(text[len("gitdir:") :].strip())
             head = (gd if gd.is_absolute() else root / gd) / "HEAD"
-    if head is None:
-        common = git_dir(root)
-        head = common / "HEAD" if common else None
     try:
         ref = head.read_text(errors="replace").strip() if head else ""
     except OSError:

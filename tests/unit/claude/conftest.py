@@ -8,6 +8,7 @@ import re
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -94,3 +95,106 @@ def _same_as_alice() -> Callable[[Machine, Machine, str], str]:
 
 def read(path: Path) -> str:
     return path.read_text(encoding="utf-8")
+
+
+SESSION = "5f0c5a52-8d0e-4e8a-9a57-1c2b3d4e5f60"
+
+
+def line(kind: str, **fields: Any) -> str:
+    return json.dumps({"type": kind, "sessionId": SESSION, **fields}, separators=(",", ":"))
+
+
+def transcript(path: Path, cwd: Path) -> Path:
+    """A session file as Claude Code 2.1 writes it (the line types the checkpoint reads)."""
+    stamp = "2026-12-06T10:00:00.000Z"
+    lines = [
+        line("queue-operation", operation="enqueue", timestamp=stamp, content="hi"),
+        line(
+            "user",
+            cwd=str(cwd),
+            timestamp=stamp,
+            message={"role": "user", "content": "Fix the cart total rounding"},
+        ),
+        "{not json",
+        line(
+            "assistant",
+            cwd=str(cwd),
+            timestamp=stamp,
+            message={
+                "role": "assistant",
+                "content": [
+                    {"type": "text", "text": "Looking at cart.py."},
+                    {
+                        "type": "tool_use",
+                        "name": "Edit",
+                        "input": {"file_path": str(cwd / "cart.py")},
+                    },
+                    {"type": "tool_use", "name": "Write", "input": {"file_path": "/etc/motd"}},
+                    {
+                        "type": "tool_use",
+                        "name": "TodoWrite",
+                        "input": {
+                            "todos": [
+                                {
+                                    "content": "Round half even",
+                                    "status": "completed",
+                                    "activeForm": "x",
+                                },
+                                {
+                                    "content": "Deploy to staging",
+                                    "status": "pending",
+                                    "activeForm": "y",
+                                },
+                            ]
+                        },
+                    },
+                    {
+                        "type": "tool_use",
+                        "name": "TaskCreate",
+                        "input": {"subject": "Tell finance"},
+                    },
+                    {
+                        "type": "tool_use",
+                        "name": "TaskUpdate",
+                        "input": {"taskId": "1", "status": "in_progress"},
+                    },
+                ],
+            },
+        ),
+        line(
+            "user",
+            cwd=str(cwd),
+            message={"role": "user", "content": [{"type": "tool_result", "content": "x" * 10_000}]},
+        ),
+        line(
+            "assistant",
+            cwd=str(cwd),
+            message={
+                "role": "assistant",
+                "content": [{"type": "text", "text": "Fixed: totals round half even."}],
+            },
+        ),
+        line("ai-title", aiTitle="Cart rounding fix"),
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.fixture(name="root")
+def _root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A claude-agents checkout for the hooks (``$AGENTS_HOME``), the home at ``tmp_path/home``."""
+    root = tmp_path / "claude-agents"
+    (root / "environments").mkdir(parents=True)
+    (root / "environments" / ".env.local").write_text("AGENTS_PORT_BASE=8700\n")
+    monkeypatch.setenv("AGENTS_HOME", str(root))
+    monkeypatch.delenv("AGENT_ENV", raising=False)
+    monkeypatch.delenv("CONTEXT_REMOTE", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    return root
+
+
+def log_of(root: Path) -> list[dict[str, Any]]:
+    path = root / "context" / "local" / "hooks.log"
+    return [json.loads(x) for x in path.read_text().splitlines()] if path.exists() else []

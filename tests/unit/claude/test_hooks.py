@@ -17,108 +17,7 @@ from agents.claude import hooks
 from agents.claude.checkpoint import read_session
 from agents.core.layers import load_layers
 from agents.store.store import ContextStore
-from tests.unit.claude.conftest import git_repo
-
-SESSION = "5f0c5a52-8d0e-4e8a-9a57-1c2b3d4e5f60"
-
-
-def line(kind: str, **fields: Any) -> str:
-    return json.dumps({"type": kind, "sessionId": SESSION, **fields}, separators=(",", ":"))
-
-
-def transcript(path: Path, cwd: Path) -> Path:
-    """A session file as Claude Code 2.1 writes it (the line types the checkpoint reads)."""
-    stamp = "2026-12-06T10:00:00.000Z"
-    lines = [
-        line("queue-operation", operation="enqueue", timestamp=stamp, content="hi"),
-        line(
-            "user",
-            cwd=str(cwd),
-            timestamp=stamp,
-            message={"role": "user", "content": "Fix the cart total rounding"},
-        ),
-        "{not json",
-        line(
-            "assistant",
-            cwd=str(cwd),
-            timestamp=stamp,
-            message={
-                "role": "assistant",
-                "content": [
-                    {"type": "text", "text": "Looking at cart.py."},
-                    {
-                        "type": "tool_use",
-                        "name": "Edit",
-                        "input": {"file_path": str(cwd / "cart.py")},
-                    },
-                    {"type": "tool_use", "name": "Write", "input": {"file_path": "/etc/motd"}},
-                    {
-                        "type": "tool_use",
-                        "name": "TodoWrite",
-                        "input": {
-                            "todos": [
-                                {
-                                    "content": "Round half even",
-                                    "status": "completed",
-                                    "activeForm": "x",
-                                },
-                                {
-                                    "content": "Deploy to staging",
-                                    "status": "pending",
-                                    "activeForm": "y",
-                                },
-                            ]
-                        },
-                    },
-                    {
-                        "type": "tool_use",
-                        "name": "TaskCreate",
-                        "input": {"subject": "Tell finance"},
-                    },
-                    {
-                        "type": "tool_use",
-                        "name": "TaskUpdate",
-                        "input": {"taskId": "1", "status": "in_progress"},
-                    },
-                ],
-            },
-        ),
-        line(
-            "user",
-            cwd=str(cwd),
-            message={"role": "user", "content": [{"type": "tool_result", "content": "x" * 10_000}]},
-        ),
-        line(
-            "assistant",
-            cwd=str(cwd),
-            message={
-                "role": "assistant",
-                "content": [{"type": "text", "text": "Fixed: totals round half even."}],
-            },
-        ),
-        line("ai-title", aiTitle="Cart rounding fix"),
-    ]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines) + "\n")
-    return path
-
-
-@pytest.fixture(name="root")
-def _root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "claude-agents"
-    (root / "environments").mkdir(parents=True)
-    (root / "environments" / ".env.local").write_text("AGENTS_PORT_BASE=8700\n")
-    monkeypatch.setenv("AGENTS_HOME", str(root))
-    monkeypatch.delenv("AGENT_ENV", raising=False)
-    monkeypatch.delenv("CONTEXT_REMOTE", raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
-    return root
-
-
-def log_of(root: Path) -> list[dict[str, Any]]:
-    path = root / "context" / "local" / "hooks.log"
-    return [json.loads(x) for x in path.read_text().splitlines()] if path.exists() else []
+from tests.unit.claude.conftest import SESSION, git_repo, line, log_of, transcript
 
 
 def test_the_checkpoint_reads_title_summary_tasks_and_files_from_the_transcript(
@@ -280,3 +179,233 @@ def test_without_claude_codes_cli_the_install_says_how_to_get_it(
     monkeypatch.setenv("PATH", "/nonexistent")
     with pytest.raises(AgentError, match="npm install -g @anthropic-ai/claude-code"):
         find_claude()
+
+
+OTHER = "0c9e1d2f-3a4b-4c5d-8e6f-7a8b9c0d1e2f"
+
+
+def end_session(root: Path, shop: Path, session: str = SESSION, **fields: Any) -> Path:
+    """A session of ``shop`` ended through the hook; its transcript's path."""
+    projects = root.parent / "home" / ".claude" / "projects"
+    path = transcript(projects / "x" / f"{session}.jsonl", shop)
+    payload = {"session_id": session, "transcript_path": str(path), "cwd": str(shop), **fields}
+    hooks.run("session-end", json.dumps(payload))
+    return path
+
+
+def test_session_start_briefs_the_projects_last_session_but_not_the_one_starting(
+    root: Path, tmp_path: Path
+) -> None:
+    """A new session hears of the last one; the session being resumed hears nothing of its
+    own checkpoint. The log says how many bytes went to Claude."""
+    shop = git_repo(tmp_path / "home" / "src" / "shop", "git@github.com:Acme/Shop.git")
+    end_session(root, shop)
+    out = hooks.run("session-start", json.dumps({"session_id": OTHER, "cwd": str(shop)}))
+    assert out.startswith("# Context store briefing: github.com/acme/shop\n")
+    assert "· this machine · Cart rounding fix — Fixed: totals round half even." in out
+    assert f"(session {SESSION})" in out and "- Deploy to staging [pending]" in out
+    entry = log_of(root)[-1]
+    assert (entry["event"], entry["level"], entry["bytes"]) == (
+        "session-start",
+        "info",
+        len(out.encode()),
+    )
+    resumed = {"session_id": SESSION, "cwd": str(shop)}
+    assert hooks.run("session-start", json.dumps(resumed)) == ""
+
+
+def test_session_start_without_a_cwd_briefs_claudes_project_dir(
+    root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shop = git_repo(tmp_path / "home" / "src" / "shop", "git@github.com:Acme/Shop.git")
+    end_session(root, shop)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CLAUDE_PROJECT_DIR", str(shop))
+    out = hooks.run("session-start", json.dumps({"session_id": OTHER}))
+    assert "Cart rounding fix" in out
+
+
+def test_the_briefing_keeps_to_the_token_budget_set_in_the_environment(
+    root: Path, tmp_path: Path
+) -> None:
+    shop = git_repo(tmp_path / "home" / "src" / "shop", "git@github.com:Acme/Shop.git")
+    for n in range(5):
+        end_session(root, shop, f"{OTHER[:-1]}{n}")
+    start = json.dumps({"session_id": SESSION, "cwd": str(shop)})
+    whole = hooks.run("session-start", start)
+    env = root / "environments" / ".env.local"
+    env.write_text(env.read_text() + "CONTEXT_BRIEFING_TOKENS=60\n")
+    small = hooks.run("session-start", start)
+    assert len(whole.encode()) > 600 and len(small.encode()) <= 60 * 4 + 80
+    assert "left out to stay within 60 tokens" in small
+
+
+def test_a_pre_compact_checkpoint_says_so_and_every_write_is_audited_as_the_hooks(
+    root: Path, tmp_path: Path
+) -> None:
+    """Claude Code's ``trigger`` (auto or manual) is the reason when there is no ``reason``;
+    the log names the document and that no sync was started (no remote)."""
+    from agents.store import audit
+
+    shop = git_repo(tmp_path / "home" / "src" / "shop", "git@github.com:Acme/Shop.git")
+    path = transcript(tmp_path / "home" / ".claude" / "projects" / "x" / f"{SESSION}.jsonl", shop)
+    payload = {"session_id": SESSION, "transcript_path": str(path), "cwd": str(shop)}
+    hooks.run("pre-compact", json.dumps({**payload, "trigger": "manual"}))
+    with ContextStore(root / "context" / "local") as store:
+        [doc] = store.list("checkpoint")
+        with store.reading() as conn:
+            actors = {e.doc_id: e.actor for e in audit.query(conn) if e.doc_id}
+    assert doc.body["trigger"] == "pre_compact" and doc.body["reason"] == "manual"
+    assert actors == {doc.id: "hook", "project:github.com/acme/shop": "hook"}
+    entry = log_of(root)[-1]
+    assert (entry["level"], entry["doc"], entry["sync"]) == ("info", doc.id, False)
+    assert entry.get("warnings") is None
+
+
+@pytest.mark.parametrize(
+    ("session", "kept"),
+    [("a" * 128, True), ("a" * 129, False), ("", False), ("../x", False), ("a b", False)],
+)
+def test_a_session_id_is_used_up_to_128_letters_digits_and_dashes(
+    root: Path, tmp_path: Path, session: str, kept: bool
+) -> None:
+    payload = {"session_id": session, "cwd": str(tmp_path)}
+    hooks.run("session-end", json.dumps(payload))
+    with ContextStore(root / "context" / "local") as store:
+        ids = [d.id for d in store.list("checkpoint")]
+    assert ids == ([f"checkpoint:{store.machine_id}/{session}"] if kept else [])
+    entry = log_of(root)[-1]
+    assert entry["level"] == "info"
+    warned = [w for w in entry.get("warnings", []) if w.startswith("no usable session_id")]
+    assert len(warned) == (0 if kept else 1)
+
+
+def test_a_session_outside_any_checkout_writes_no_project_document(
+    root: Path, tmp_path: Path
+) -> None:
+    elsewhere = tmp_path / "scratch"
+    elsewhere.mkdir()
+    projects = tmp_path / "home" / ".claude" / "projects"
+    path = transcript(projects / "x" / f"{SESSION}.jsonl", elsewhere)
+    payload = {"session_id": SESSION, "transcript_path": str(path), "cwd": str(elsewhere)}
+    hooks.run("session-end", json.dumps(payload))
+    with ContextStore(root / "context" / "local") as store:
+        [doc] = store.list("checkpoint")
+        assert store.list("project") == []
+    assert doc.body["title"] == "Cart rounding fix" and "id" not in doc.body["project"]
+
+
+def test_only_a_jsonl_file_under_claudes_projects_is_read_as_the_transcript(
+    root: Path, tmp_path: Path
+) -> None:
+    """A notes file, or a folder named like a session, under ``projects/`` is not read; a
+    hook input without a transcript is no problem."""
+    projects = tmp_path / "home" / ".claude" / "projects" / "x"
+    notes = transcript(projects / "notes.txt", tmp_path)
+    (projects / "dir.jsonl").mkdir()
+    for raw in (str(notes), str(projects / "dir.jsonl")):
+        payload = {"session_id": SESSION, "transcript_path": raw, "cwd": str(tmp_path)}
+        hooks.run("session-end", json.dumps(payload))
+        entry = log_of(root)[-1]
+        assert entry["level"] == "info" and "not a session file" in entry["warnings"][0]
+    hooks.run("session-end", json.dumps({"session_id": SESSION, "cwd": str(tmp_path)}))
+    assert log_of(root)[-1].get("warnings") is None
+    with ContextStore(root / "context" / "local") as store:
+        [doc] = store.list("checkpoint")
+    assert doc.body["title"] == f"Claude Code session {SESSION}"
+
+
+def test_a_checkpoint_shows_a_secret_from_the_vault_by_name_never_its_value(
+    root: Path, tmp_path: Path
+) -> None:
+    """A value this machine's vault holds is replaced by its ``secret://`` name (not only
+    token shapes are masked)."""
+    from agents.claude.vault import SecretVault
+
+    value = "correct-horse-battery-staple-42"
+    SecretVault(root / "context" / "local" / "vault", use_keyring=False).set("DB_PASSWORD", value)
+    shop = git_repo(tmp_path / "home" / "src" / "shop", "git@github.com:Acme/Shop.git")
+    path = transcript(tmp_path / "home" / ".claude" / "projects" / "x" / f"{SESSION}.jsonl", shop)
+    with path.open("a") as fh:
+        said = {"role": "assistant", "content": [{"type": "text", "text": f"Set it to {value}"}]}
+        fh.write(line("assistant", message=said) + "\n")
+    payload = {"session_id": SESSION, "transcript_path": str(path), "cwd": str(shop)}
+    hooks.run("session-end", json.dumps(payload))
+    with ContextStore(root / "context" / "local") as store:
+        [doc] = store.list("checkpoint")
+    assert value not in json.dumps(doc.body)
+    assert doc.body["summary"] == "Set it to secret://DB_PASSWORD"
+
+
+@pytest.mark.parametrize(
+    ("raw", "on"),
+    [
+        *[("1", True), ("True", True), ("YES", True), ("on", True), (" on ", True)],
+        *[("0", False), ("no", False), ("", False), ("enabled", False)],
+    ],
+)
+def test_a_flag_is_on_for_1_true_yes_or_on_in_any_case(root: Path, raw: str, on: bool) -> None:
+    (root / "environments" / ".env.local").write_text(f"CONTEXT_TRANSCRIPTS={raw}\n")
+    ctx = hooks.HookContext(load_layers(root, "local"))
+    assert ctx.flag("CONTEXT_TRANSCRIPTS") is on
+    assert ctx.flag("CONTEXT_UNSET_FLAG") is False
+
+
+def test_each_hook_run_logs_its_event_level_and_duration_in_milliseconds(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[float] = []
+
+    def clock() -> float:
+        calls.append(1)
+        return 100.0 if len(calls) == 1 else 100.25054
+
+    monkeypatch.setattr(time, "monotonic", clock)
+    hooks.run("no-such-event", "{}")
+    [entry] = log_of(root)
+    assert entry["event"] == "no-such-event" and entry["level"] == "error"
+    assert entry["error"] == (
+        "unknown hook event 'no-such-event'; "
+        "expected one of session-start, pre-compact, session-end, sync-later"
+    )
+    assert entry["duration_ms"] == 250.5
+
+
+def test_the_hook_log_keeps_one_old_file_past_its_size_with_utc_stamps(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Any value is logged (as text); a log that cannot be written is no error."""
+    import re
+    import time as clock
+
+    monkeypatch.setattr(hooks, "LOG_MAX", 100)
+    monkeypatch.setenv("TZ", "Asia/Kolkata")
+    clock.tzset()
+    path = tmp_path / "logs" / "hooks.log"
+    try:
+        hooks.log(path, "first", where=Path("/a"))
+        [entry] = [json.loads(x) for x in path.read_text().splitlines()]
+        assert entry["where"] == "/a" and entry["event"] == "first"
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", entry["ts"])
+        utc = clock.strftime("%Y-%m-%dT%H", clock.gmtime())
+        assert entry["ts"][:13] == utc or clock.gmtime().tm_min == 0
+    finally:
+        monkeypatch.delenv("TZ")
+        clock.tzset()
+    path.write_text("x" * 99 + "\n")  # exactly the limit: kept
+    hooks.log(path, "second")
+    assert not path.with_name("hooks.log.1").exists()
+    hooks.log(path, "third")  # over it: moved aside, one old file
+    assert path.with_name("hooks.log.1").read_text().count("\n") == 2
+    assert [json.loads(x)["event"] for x in path.read_text().splitlines()] == ["third"]
+    hooks.log(tmp_path / "logs" / "hooks.log" / "below-a-file", "lost")  # no exception
+
+
+def test_the_hook_uses_the_environment_agent_env_names(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (root / "environments" / ".env.staging").write_text("AGENTS_PORT_BASE=8800\n")
+    monkeypatch.setenv("AGENT_ENV", "staging")
+    hooks.run("session-end", "{}")
+    assert (root / "context" / "staging" / "hooks.log").exists()
+    assert not (root / "context" / "local" / "hooks.log").exists()
