@@ -91,6 +91,7 @@ def test_the_summary_is_the_last_text_the_assistant_wrote_its_blocks_one_per_lin
         tmp_path / "t.jsonl",
         user("Fix the cart"),
         said(tool("Read", {"file_path": "a"}), text("First"), tool("Read", {}), text("second")),
+        json.dumps({"type": "assistant", "message": {"content": ["a bare string", 7]}}),
         said(tool("Read", {"file_path": "b"}), {"type": "text"}),
         json.dumps({"type": "assistant", "message": {"content": {"odd": 1}}}),
         "[1, 2]",

@@ -256,6 +256,8 @@ def test_a_pre_compact_checkpoint_says_so_and_every_write_is_audited_as_the_hook
         with store.reading() as conn:
             actors = {e.doc_id: e.actor for e in audit.query(conn) if e.doc_id}
     assert doc.body["trigger"] == "pre_compact" and doc.body["reason"] == "manual"
+    branch = (shop / ".git" / "HEAD").read_text().strip().removeprefix("ref: refs/heads/")
+    assert doc.body["project"]["branch"] == branch
     assert actors == {doc.id: "hook", "project:github.com/acme/shop": "hook"}
     entry = log_of(root)[-1]
     assert (entry["level"], entry["doc"], entry["sync"]) == ("info", doc.id, False)
@@ -409,3 +411,31 @@ def test_the_hook_uses_the_environment_agent_env_names(
     hooks.run("session-end", "{}")
     assert (root / "context" / "staging" / "hooks.log").exists()
     assert not (root / "context" / "local" / "hooks.log").exists()
+
+
+def test_the_hook_command_prints_the_briefing_from_claudes_json_on_stdin_and_exits_0(
+    root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``python -m agents.claude.hooks session-start``; sync-later reads no stdin; an unknown
+    or missing event still exits 0 and prints nothing."""
+    import io
+
+    shop = git_repo(tmp_path / "home" / "src" / "shop", "git@github.com:Acme/Shop.git")
+    end_session(root, shop)
+    start = json.dumps({"session_id": OTHER, "cwd": str(shop)})
+    monkeypatch.setattr(sys, "stdin", io.StringIO(start))
+    assert hooks.main(["session-start"]) == 0
+    assert capsys.readouterr().out == hooks.run("session-start", start)
+
+    class NoStdin(io.StringIO):
+        def read(self, *args: Any) -> str:
+            raise AssertionError("sync-later read stdin")
+
+    monkeypatch.setattr(sys, "stdin", NoStdin())
+    monkeypatch.setattr(hooks, "sync_later", lambda ctx: None)
+    assert hooks.main(["sync-later"]) == 0
+    monkeypatch.setattr(sys, "stdin", io.StringIO(start))
+    monkeypatch.setattr(sys, "argv", ["hooks"])
+    assert hooks.main() == 0 and hooks.main(["nope"]) == 0
+    assert capsys.readouterr().out == ""
+    assert [e["event"] for e in log_of(root)][-3:] == ["sync-later", "", "nope"]
