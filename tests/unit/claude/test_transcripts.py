@@ -58,3 +58,39 @@ def test_an_unchanged_transcript_keeps_its_encrypted_blob(alice: Machine) -> Non
     id = f"transcript_archive:{SESSION}"
     assert again.by_id()[id] == first.by_id()[id]
     assert first.by_id()[id].body["blob"]["blob"] not in again.blobs
+
+
+def test_a_session_folder_of_a_subfolder_is_found_by_the_cwd_its_sessions_record(
+    alice: Machine,
+) -> None:
+    """Claude Code names the folder after the working directory: a session started in a
+    subfolder of the checkout is that project's, with the subfolder; a folder whose sessions
+    ran outside any checkout is reported and skipped, and the folders after it still read."""
+    from agents.claude.transcripts import capture_transcripts
+
+    key = _key(alice)
+    svc = alice.home / "src" / "api" / "svc"
+    svc.mkdir()
+    projects = alice.claude_dir / "projects"
+    sub = projects / slug(str(svc))
+    sub.mkdir()
+    entry = {"type": "user", "cwd": str(svc), "message": {"role": "user", "content": "hi"}}
+    (sub / "11111111-2222-3333-4444-555555555555.jsonl").write_text(json.dumps(entry) + "\n")
+    loose = projects / "-aaa-scratch"  # sorts first
+    loose.mkdir()
+    (loose / "66666666-7777-8888-9999-000000000000.jsonl").write_text(
+        json.dumps({**entry, "cwd": str(alice.home.parent)}) + "\n"
+    )
+    machine = alice.with_projects({"github.com/acme/api": alice.home / "src" / "api"})
+    out = capture(machine, code=False, desktop=False)
+    capture_transcripts(machine, out, [key.recipient], {})
+    found = {d.id: d for d in out.drafts if d.kind == "transcript_archive"}
+    sub_draft = found["transcript_archive:11111111-2222-3333-4444-555555555555"]
+    assert sub_draft.body["project_id"] == "github.com/acme/api"
+    assert sub_draft.body["subdir"] == "svc"
+    assert (sub_draft.scope.level, sub_draft.scope.project_id) == ("project", "github.com/acme/api")
+    assert f"transcript_archive:{SESSION}" in found
+    assert "transcript_archive:66666666-7777-8888-9999-000000000000" not in found
+    assert out.warnings == [
+        "transcripts in -aaa-scratch: project unknown (no git remote), not captured"
+    ]
