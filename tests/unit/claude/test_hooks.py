@@ -274,8 +274,9 @@ def test_a_session_id_is_used_up_to_128_letters_digits_and_dashes(
     payload = {"session_id": session, "cwd": str(tmp_path)}
     hooks.run("session-end", json.dumps(payload))
     with ContextStore(root / "context" / "local") as store:
-        ids = [d.id for d in store.list("checkpoint")]
-    assert ids == ([f"checkpoint:{store.machine_id}/{session}"] if kept else [])
+        docs = store.list("checkpoint")
+    assert [d.id for d in docs] == ([f"checkpoint:{store.machine_id}/{session}"] if kept else [])
+    assert all("reason" not in d.body for d in docs)  # neither reason nor trigger given
     entry = log_of(root)[-1]
     assert entry["level"] == "info"
     warned = [w for w in entry.get("warnings", []) if w.startswith("no usable session_id")]
