@@ -179,6 +179,23 @@ def test_without_claude_codes_cli_the_install_says_how_to_get_it(
     monkeypatch.setenv("PATH", "/nonexistent")
     with pytest.raises(AgentError, match="npm install -g @anthropic-ai/claude-code"):
         find_claude()
+    with pytest.raises(AgentError, match=r"^Claude Code's CLI \(claude\) was not found"):
+        find_claude()
+    with pytest.raises(AgentError, match=r"^Claude Code's CLI \(my-claude\) was not found"):
+        find_claude("my-claude")
+
+
+def test_claude_codes_cli_is_found_on_path_or_where_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agents.claude.marketplace import find_claude
+
+    for name in ("claude", "claude-beta"):
+        (tmp_path / name).write_text("#!/bin/sh\n")
+        (tmp_path / name).chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert find_claude() == str(tmp_path / "claude")
+    assert find_claude("claude-beta") == str(tmp_path / "claude-beta")
 
 
 OTHER = "0c9e1d2f-3a4b-4c5d-8e6f-7a8b9c0d1e2f"

@@ -190,3 +190,5 @@ def test_a_project_document_is_named_after_its_id_and_keeps_every_machines_path(
     assert body == {"name": name, "paths": {"a": "/home/a/shop", "b": "/Users/b/shop"}}
     with a.reading() as conn:
         assert {e.actor for e in audit.query(conn, doc_id=f"project:{pid}")} == {"hook"}
+    with b.reading() as conn:  # the default actor: the command line
+        assert {e.actor for e in audit.query(conn, doc_id=f"project:{pid}")} == {"sync", "cli"}
