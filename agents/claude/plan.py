@@ -200,9 +200,12 @@ class _Planner:
         self.secrets, self.blobs, self.identities = secrets, blobs, identities
         self.inline_env = inline_env
         self.confinement = Confinement(machine, self.plan.disk)
+        self.confined: set[str] = set()  # files checked, once each (a JSON file has many units)
 
     def resolve(self, draft: Draft, value: Any) -> tuple[Any, bool]:
         """Substitute secret values: (value, whether one was used); BlockedError if missing."""
+        if not draft.secret_refs:
+            return value, False  # nothing to substitute: no walk over the value
         missing: list[str] = []
         used = False
 
@@ -261,7 +264,9 @@ class _Planner:
         key = unit.key
         c = Change(draft.id, key, "blocked", label=label, unit=unit, mode=unit.mode)
         try:
-            self.confinement.check(unit.where)
+            if unit.where not in self.confined:
+                self.confinement.check(unit.where)
+                self.confined.add(unit.where)
             current = self.plan.disk.current(unit)
             c.desired, c.uses_secrets = self.content(draft, unit)
         except BlockedError as exc:

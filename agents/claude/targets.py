@@ -139,7 +139,8 @@ def _unmapped(pid: str | None) -> str:
 def _project_path(machine: Machine, pid: str | None, real: Callable[[Path], str]) -> Path:
     if not pid or pid not in machine.project_paths:
         raise BlockedError(_unmapped(pid))
-    path = Path(machine.project_paths[pid])
+    path = machine.project_paths[pid]
+    path = path if isinstance(path, Path) else Path(path)
     if not path.is_absolute() or not _under(real(path), real(machine.home)):
         raise BlockedError(
             f"project {pid!r} maps to {str(path)!r}, which is not under the home "
@@ -206,13 +207,14 @@ def _tree(draft: Draft, root: Path, files: list[Mapping[str, Any]], ph: Placehol
 
 def units(draft: Draft, machine: Machine, disk: Disk | None = None) -> list[Unit]:
     """The units of ``draft`` on ``machine``, placeholders rendered, secrets still references;
-    ``disk``: resolve project paths through it (once per plan) rather than each time.
+    ``disk``: resolve project folders and the home through it (once per plan) rather than each
+    time.
 
     Raises:
         BlockedError: A project is not mapped here, a path is unsafe, or the body is malformed.
     """
     try:
-        return _units(draft, machine, disk.real if disk else _real)
+        return _units(draft, machine, disk.real_folder if disk else _real)
     except UnknownProjectError as exc:
         raise BlockedError(_unmapped(exc.args[0])) from exc
     except (KeyError, TypeError, AttributeError) as exc:
@@ -332,6 +334,11 @@ class Disk:
         if folder in self._absent:
             return joined
         return _real(joined) if os.path.islink(joined) else joined
+
+    def real_folder(self, path: Path | str) -> str:
+        """``os.path.realpath(path)`` of a folder (a project's, the home), resolved once per
+        plan however many documents name it."""
+        return self._folder(os.fspath(path))
 
     def _folder(self, folder: str) -> str:
         real = self._folders.get(folder)

@@ -4,7 +4,7 @@ decide), where secrets come from, and which documents an apply leaves settled.""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,7 @@ import pytest
 from agents.claude.apply import execute, plan_apply
 from agents.claude.approval import settle
 from agents.claude.drafts import Draft, SecretRef
-from agents.claude.machine import Machine
+from agents.claude.machine import Machine, map_strings
 from agents.claude.risk import Approvals
 from agents.claude.writes import flush
 
@@ -239,3 +239,29 @@ def test_every_secret_in_one_string_is_resolved_or_named_as_needed(tmp_path: Pat
     execute(plan)
     written = json.loads((m.home / ".claude.json").read_text())["mcpServers"]["api"]["url"]
     assert written == "https://${HOST}/mcp?key=the-key-value"
+
+
+def test_values_without_secret_references_are_not_walked_for_secrets(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Only a document with secret references has its value walked to substitute them; the
+    others' values are used as rendered (a plan has hundreds)."""
+    walked: list[object] = []
+    walk = map_strings
+
+    def counted(value: object, fn: Callable[[str], str]) -> object:
+        walked.append(value)
+        return walk(value, fn)
+
+    monkeypatch.setattr("agents.claude.plan.map_strings", counted)
+    server = {"name": "s", "source": "claude_code_user", "command": "x", "env": {"K": "v"}}
+    secret = {**server, "name": "t", "env": {"K": "secret://k"}}
+    drafts = [
+        Draft("mcp_server:s", "mcp_server", server),
+        Draft("mcp_server:t", "mcp_server", secret, secret_refs=(SecretRef("/env/K", "k"),)),
+        Draft("preference:theme", "preference", {"key": "theme", "value": "dark"}),
+    ]
+    plan = plan_apply(drafts, Machine(tmp_path, "linux", "m"), secrets={"k": "value"})
+    assert [c.action for c in plan.changes] == ["create"] * 3
+    assert [c.desired["env"] for c in plan.changes[:2]] == [{"K": "v"}, {"K": "value"}]
+    assert len(walked) == 1

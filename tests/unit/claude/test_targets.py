@@ -73,10 +73,10 @@ def test_the_plans_view_resolves_every_path_as_realpath_does(
     disk = Disk()  # one view for many paths, as in a plan: its caches must not mislead
     for names in paths:
         path = os.path.join(tree, *names)
-        real = disk.real(path)
+        real, folder = disk.real(path), disk.real_folder(path)
         if _through_a_loop(path):
             continue  # realpath stops resolving there; no file can be written there either
-        assert real == os.path.realpath(path), path
+        assert real == folder == os.path.realpath(path), path
 
 
 def _through_a_loop(path: str) -> bool:
@@ -208,4 +208,35 @@ def test_a_plan_resolves_files_without_os_path_split_or_join_per_file(
         monkeypatch.undo()
         assert [c.action for c in plan.changes] == ["create"] * n
         counts.append(len(calls))
+    assert counts[0] == counts[1]
+
+
+def test_a_plan_looks_up_the_home_and_a_project_on_disk_once_however_many_documents_name_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every project document checks its project lies under the home: one ``lstat`` of each
+    per plan, not one per document."""
+    home = tmp_path / "home"
+    (home / "proj").mkdir(parents=True)
+    bob = Machine(home, "linux", "m", {"p": home / "proj"})
+    looked: list[str] = []
+    lstat = os.lstat
+
+    def counted(path: str, *args: object, **kwargs: object) -> os.stat_result:
+        looked.append(os.fspath(path))
+        return lstat(path)
+
+    counts = []
+    for n in (2, 20):
+        servers = [
+            Draft(f"mcp_server:s{i}", "mcp_server", {"name": f"s{i}", "project_id": "p",
+                                                     "source": "claude_code_project"})
+            for i in range(n)
+        ]  # fmt: skip
+        looked.clear()
+        monkeypatch.setattr(os, "lstat", counted)
+        plan = plan_apply(servers, bob)
+        monkeypatch.undo()
+        assert [c.action for c in plan.changes] == ["create"] * n
+        counts.append(len(looked))
     assert counts[0] == counts[1]
