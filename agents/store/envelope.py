@@ -75,14 +75,15 @@ def canonical_and_content_hash(envelope: dict[str, Any]) -> tuple[bytes, str]:
     return text.encode("utf-8"), _content_hash(body, envelope)
 
 
-def serialize_new(envelope: dict[str, Any]) -> tuple[bytes, str]:
+def serialize_new(envelope: dict[str, Any], body_text: str | None = None) -> tuple[bytes, str]:
     """A new envelope (without ``content_hash``) as canonical bytes with its content hash
-    filled in, and that hash: the body is serialized once (every recorded call pays this).
+    filled in, and that hash: the body is serialized once (every recorded call pays this),
+    or not at all when ``body_text``, its canonical text, is given.
 
     Raises:
         ValueError: A field is not JSON.
     """
-    body = canonical_text(envelope["body"])
+    body = canonical_text(envelope["body"]) if body_text is None else body_text
     digest = _content_hash(body, envelope)
     rest = {k: v for k, v in envelope.items() if k != "body"}
     rest["content_hash"] = digest

@@ -3,7 +3,6 @@ result goes back to the client. Outputs larger than ``CONTEXT_BLOB_THRESHOLD`` g
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -17,7 +16,7 @@ from agents.core.logs import get_logger
 from agents.core.recorder import ToolCall
 from agents.core.redact import mask
 from agents.core.settings import EnvLayers
-from agents.store.canonical import canonical, iso_of, ulid
+from agents.store.canonical import Serialized, canonical, iso_of, ulid
 from agents.store.config import StoreSettings, open_store
 from agents.store.db import connect
 from agents.store.envelope import Envelope
@@ -112,8 +111,9 @@ class Checkpointer:
             self._thread = None
 
 
-def output_body(call: ToolCall, store: ContextStore, threshold: int) -> dict[str, Any]:
-    """The ``agent_output`` body of ``call``; a large output is written to a blob first."""
+def output_body(call: ToolCall, store: ContextStore, threshold: int) -> Serialized:
+    """The ``agent_output`` body of ``call`` with its canonical text; a large output is
+    written to a blob first. The body is serialized once: its text is what the store keeps."""
     body: dict[str, Any] = {
         "agent": call.agent,
         "handler": call.tool,
@@ -126,16 +126,21 @@ def output_body(call: ToolCall, store: ContextStore, threshold: int) -> dict[str
         "error": call.error,
         "meta": call.meta,
     }
-    if call.output is not None:
-        output = mask(call.output)
-        data = canonical(output)
-        if len(data) > threshold:
-            ref = store.blobs.put(data)
-            body["output_ref"] = {"blob": ref, "bytes": len(data), "media_type": "application/json"}
-            body["output_preview"] = data[:PREVIEW].decode("utf-8", errors="ignore")
-        else:
-            body["output"] = json.loads(data)  # plain JSON, as the store takes it
-    return body
+    if call.output is None:
+        return Serialized.of(body)
+    output = body["output"] = mask(call.output)
+    whole = Serialized.of(body)
+    # the output is no larger than the body: only a large body needs the output measured
+    if len(whole.text.encode()) <= threshold:
+        return whole
+    data = canonical(output)
+    if len(data) <= threshold:
+        return whole
+    del body["output"]
+    ref = store.blobs.put(data)
+    body["output_ref"] = {"blob": ref, "bytes": len(data), "media_type": "application/json"}
+    body["output_preview"] = data[:PREVIEW].decode("utf-8", errors="ignore")
+    return Serialized.of(body)
 
 
 class StoreRecorder:
@@ -170,7 +175,7 @@ class StoreRecorder:
         body = output_body(call, self.store, self.blob_threshold)
         return self._add(f"agent_output:{ulid()}", body, wait=wait)
 
-    def _add(self, doc_id: str, body: dict[str, Any], *, wait: bool) -> Envelope:
+    def _add(self, doc_id: str, body: Serialized, *, wait: bool) -> Envelope:
         """Write one record on the recorder's connection, counted towards the checkpoints."""
         written = self.store.add(doc_id, "agent_output", body, actor=self._actor, wait=wait)
         self._checkpoints.committed()

@@ -7,6 +7,7 @@ processes (agents, the CLI, sync) and threads writing at once.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sqlite3
@@ -16,7 +17,7 @@ from typing import Any
 from agents.core.errors import InputError, NotFoundError
 from agents.store import audit
 from agents.store.base import DOC_COLUMNS, DocInfo, Revision, StoreBase, StoreBusy
-from agents.store.canonical import canonical, is_hash, now_iso, sha256_of
+from agents.store.canonical import Serialized, canonical, is_hash, now_iso, sha256_of
 from agents.store.clock import vv_bump
 from agents.store.envelope import ENVELOPE_SCHEMA, Envelope, Level, scope_for, serialize_new
 from agents.store.schemas import check_body
@@ -215,7 +216,8 @@ class ContextStore(StoreBase):
     ) -> Envelope:
         """Write the first revision of a document that cannot exist yet (a fresh ULID id, as
         every recorded call has): :meth:`put` without reading a head, and with the body
-        serialized once. ``body`` must be plain JSON data (dicts, lists, str, numbers).
+        serialized once. ``body`` must be JSON data (dicts, lists, str, numbers), or
+        :class:`Serialized` when the caller has its canonical text already.
 
         Raises:
             InputError: Bad id, unknown kind, schema refusal, or the id exists already.
@@ -233,7 +235,9 @@ class ContextStore(StoreBase):
     ) -> list[Envelope]:
         """:meth:`add` for several new documents ``(id, kind, body)`` in one transaction (a
         group commit: one lock, one commit, one sync to disk for all). Each is checked and
-        serialized before the lock is taken; either all are written or none.
+        serialized before the lock is taken; either all are written or none. A body given as
+        :class:`Serialized` is checked as its value and stored as its text (not serialized
+        again).
 
         Raises:
             InputError: One of them is bad (named) or exists already; nothing was written.
@@ -241,9 +245,13 @@ class ContextStore(StoreBase):
             StoreError: The store is locked, full or corrupt; nothing was written.
         """
         now = now_iso()
-        ready: list[tuple[dict[str, Any], bytes, str, str]] = []
-        for doc_id, kind, body in items:
+        vv_text = self._first_vv
+        ready: list[tuple[dict[str, Any], str]] = []
+        revisions: list[tuple[str, str, str, str, str, str]] = []
+        docs: list[tuple[str, str, str, str, str, str, int, str]] = []
+        for doc_id, kind, item in items:
             _check_id(doc_id)
+            body, text = (item.value, item.text) if isinstance(item, Serialized) else (item, None)
             check_body(kind, body, doc_id)
             envelope: dict[str, Any] = {
                 "schema": ENVELOPE_SCHEMA,
@@ -259,34 +267,50 @@ class ContextStore(StoreBase):
                 "secret_refs": [],
             }
             try:
-                data, content = serialize_new(envelope)
+                data, content = serialize_new(envelope, text)
             except ValueError as exc:
                 raise InputError(f"document {doc_id!r}: the body is not JSON ({exc})") from None
-            ready.append((envelope, data, content, sha256_of(data)))
+            digest = sha256_of(data)
+            ready.append((envelope, content))
+            revisions.append((digest, doc_id, kind, content, data.decode(), now))
+            docs.append((doc_id, kind, digest, content, vv_text, envelope["hlc"], 0, now))
+        # only the writes themselves inside the lock: every row is ready before it is taken
         with self.transaction(wait=wait) as conn:
             try:
+                conn.executemany("INSERT INTO revisions VALUES (?, ?, ?, ?, ?, ?)", revisions)
                 conn.executemany(
-                    "INSERT INTO revisions VALUES (?, ?, ?, ?, ?, ?)",
-                    [(d, e["id"], e["kind"], c, data.decode(), now) for e, data, c, d in ready],
-                )
-                conn.executemany(
-                    f"INSERT INTO docs({DOC_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        (e["id"], e["kind"], d, c, json.dumps(e["rev"]["vv"]), e["hlc"], 0, now)
-                        for e, _, c, d in ready
-                    ],
+                    f"INSERT INTO docs({DOC_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", docs
                 )
             except sqlite3.IntegrityError:
-                taken = ", ".join(repr(e["id"]) for e, *_ in ready)
+                taken = ", ".join(repr(row[0]) for row in docs)
                 raise InputError(f"document {taken} exists already; write it with put") from None
             audit.append_many(
                 conn,
                 machine=self.machine_id,
                 actor=actor or self.actor,
-                rows=[("put", e["id"], None, d, None, "ok", None) for e, _, _, d in ready],
+                rows=[("put", row[1], None, row[0], None, "ok", None) for row in revisions],
                 ts=now,
             )
-        return [Envelope.from_dict({**e, "content_hash": c}) for e, _, c, _ in ready]
+        return [
+            Envelope(
+                id=e["id"],
+                kind=e["kind"],
+                scope=e["scope"],
+                body=e["body"],
+                vv=e["rev"]["vv"],
+                parents=[],
+                origin_machine=self.machine_id,
+                updated_at=now,
+                hlc=e["hlc"],
+                content_hash=c,
+            )
+            for e, c in ready
+        ]
+
+    @functools.cached_property
+    def _first_vv(self) -> str:
+        """The ``docs.vv`` text of a document's first revision made here."""
+        return json.dumps({self.machine_id: 1})
 
     def update(
         self,

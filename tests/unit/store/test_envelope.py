@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-import pytest
+import json
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+from unittest import mock
 
-from agents.store.canonical import canonical, is_hash, sha256_of, ulid
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from agents.store.canonical import canonical, canonical_text, is_hash, iso_of, sha256_of, ulid
 from agents.store.clock import Hlc, HlcClock, vv_bump, vv_compare, vv_merge
 from agents.store.envelope import Envelope, content_hash_of, scope_for
 
@@ -38,6 +45,68 @@ def test_canonical_json_refuses_nan_and_non_json_values() -> None:
         canonical({"x": float("nan")})
     with pytest.raises(ValueError):
         canonical({"x": object()})
+
+
+HOUR = timedelta(hours=1)
+JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner) | st.dictionaries(st.text(), inner),
+    max_leaves=20,
+)
+
+
+@given(JSON)
+def test_canonical_json_is_json_dumps_with_sorted_keys_and_no_whitespace(value: Any) -> None:
+    """Whatever the value, the canonical text is what json.dumps gives with those options."""
+    assert canonical_text(value) == json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
+
+
+def test_a_value_refused_midway_leaves_no_trace_in_the_next_one() -> None:
+    """A value refused halfway (a non-JSON leaf) serializes once fixed; a circular one is
+    still refused as such."""
+    value: list[Any] = [{"x": object()}]
+    with pytest.raises(ValueError, match="not JSON"):
+        canonical_text(value)
+    value[0]["x"] = 1
+    assert canonical_text(value) == '[{"x":1}]'
+    loop: list[Any] = [value]
+    loop.append(loop)
+    with pytest.raises(ValueError, match="Circular"):
+        canonical_text(loop)
+
+
+@given(st.integers(0, 2**48 - 1), st.binary(min_size=10, max_size=10))
+def test_a_ulid_is_its_time_then_its_entropy_in_crockford_base32(ms: int, entropy: bytes) -> None:
+    """26 digits of 5 bits: the 48-bit time (2 zero bits first), then the 80 random bits."""
+    with mock.patch("agents.store.canonical.os.urandom", return_value=entropy):
+        text = ulid(ms)
+    digits = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+    number = 0
+    for char in text:
+        number = number * 32 + digits.index(char)
+    assert len(text) == 26 and number == (ms << 80) | int.from_bytes(entropy, "big")
+
+
+@given(
+    st.datetimes(
+        min_value=datetime(1900, 1, 2),
+        max_value=datetime(9999, 12, 30),
+        timezones=st.sampled_from(
+            [UTC, timezone(timedelta(hours=5, minutes=30)), timezone(-timedelta(hours=8))]
+        ),
+    )
+)
+def test_a_moment_is_stored_as_utc_with_milliseconds_cut_not_rounded(moment: datetime) -> None:
+    """Any aware time, any zone: the UTC wall time, then milliseconds (truncated), then Z."""
+    utc = moment.astimezone(UTC)
+    expected = utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    assert iso_of(moment) == expected
 
 
 def test_content_hash_covers_what_the_document_says_not_its_lineage() -> None:

@@ -109,6 +109,46 @@ async def test_a_record_that_cannot_be_stored_fails_the_call_visibly(
     assert result.is_error and "could not be stored" in text_of(result)
 
 
+@pytest.mark.parametrize(
+    ("output", "inline"),
+    [
+        ("x" * 2046, True),  # '"xx…"' is 2048 bytes: the threshold itself stays inline
+        ("x" * 2047, False),
+        ("é" * 1023, True),  # bytes, not characters: 2 + 2046
+        ("é" * 1024, False),
+        ({"n": (1, 2), 7: "int key", "s": "\u2028\x00"}, True),
+    ],
+)
+def test_an_output_is_inline_up_to_the_threshold_in_bytes_and_stored_as_the_text_checked(
+    store: ContextStore, recorder: StoreRecorder, output: Any, inline: bool
+) -> None:
+    """The blob threshold counts the output's bytes (a large input does not push a small
+    output out); what is stored is the canonical JSON of what was checked, hashes intact."""
+    from agents.core.recorder import ToolCall
+    from agents.store.canonical import sha256_of
+    from agents.store.envelope import content_hash_of
+
+    written = recorder.write(
+        ToolCall("notion", "local", "search", {"query": "q" * 5000}, "ok", 1.0, output=output)
+    )
+    got = store.get(written.id)
+    plain = json.loads(json.dumps(output))
+    if inline:
+        assert got.body["output"] == plain and "output_ref" not in got.body
+    else:
+        assert "output" not in got.body
+        assert json.loads(store.blobs.get(got.body["output_ref"]["blob"])) == plain
+    with store.reading() as conn:
+        text, head = conn.execute(
+            "SELECT r.envelope, d.head FROM docs d JOIN revisions r ON r.hash = d.head "
+            "WHERE d.id = ?",
+            (written.id,),
+        ).fetchone()
+    assert head == sha256_of(text.encode()) == got.hash and text.encode() == got.to_bytes()
+    assert got.content_hash == content_hash_of(got.kind, got.scope, False, got.body, [])
+    assert written.content_hash == got.content_hash
+
+
 def test_compaction_drops_old_outputs_and_their_unreferenced_blobs(
     store: ContextStore, recorder: StoreRecorder
 ) -> None:
