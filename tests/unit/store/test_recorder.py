@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -248,3 +249,59 @@ async def test_the_wal_is_checkpointed_on_its_own_thread_not_in_a_calls_commit(
     await rec.aclose()
     with ContextStore(normal.directory) as again:
         assert len(again.list("agent_output", limit=100)) == CHECKPOINT_EVERY + 3
+
+
+def _call(n: int) -> Any:
+    from agents.core.recorder import ToolCall
+
+    return ToolCall("notion", "local", "search", {"query": f"q{n}"}, "ok", 1.0, output={"n": n})
+
+
+def _committed(store: ContextStore) -> int:
+    """agent_output documents another connection sees (committed ones only)."""
+    with sqlite3.connect(store.path) as conn:
+        return int(
+            conn.execute("SELECT count(*) FROM docs WHERE kind = 'agent_output'").fetchone()[0]
+        )
+
+
+async def test_a_lone_call_is_committed_on_the_event_loop_before_record_returns(
+    store: ContextStore,
+) -> None:
+    """With synchronous=NORMAL and the lock free, no thread is involved: the record is
+    committed (visible to another connection) when record() returns."""
+    recorder = StoreRecorder(store, "notion", blob_threshold=2048, state_interval=60)
+    for n in range(3):
+        await recorder.record(_call(n))
+        assert _committed(store) == n + 1
+    assert recorder._group.batches == 0 and recorder._group._thread is None
+
+
+async def test_a_lone_call_finding_the_lock_held_elsewhere_waits_for_it_in_the_writer(
+    store: ContextStore,
+) -> None:
+    """Another connection holds the write lock: the call neither fails nor returns early; its
+    record goes to the group writer, which commits it once the lock is free."""
+    recorder = StoreRecorder(store, "notion", blob_threshold=2048, state_interval=60)
+    other = sqlite3.connect(store.path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    done = anyio.Event()
+
+    async def call() -> None:
+        await recorder.record(_call(1))
+        done.set()
+
+    try:
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(call)
+            with anyio.fail_after(10):
+                while recorder._group.idle:  # queued for the writer thread
+                    await anyio.sleep(0.005)
+            assert not done.is_set() and _committed(store) == 0
+            other.execute("COMMIT")
+            with anyio.fail_after(20):
+                await done.wait()
+        assert _committed(store) == 1 and recorder._group.batches == 1
+    finally:
+        other.close()
+        await recorder.aclose()
