@@ -323,15 +323,6 @@ class LocalState:
             "DELETE FROM sync_base WHERE remote = ? AND doc_id = ?", [(name, d) for d in drop]
         )
 
-    def known(self) -> set[str]:
-        """Revisions known to be in some machine's snapshot on the remote (no upload needed)."""
-        with self.store.reading() as conn:
-            rows = conn.execute(
-                "SELECT DISTINCT hash FROM sync_base WHERE substr(remote, 1, ?) = ?",
-                (len(self.rid) + 1, f"{self.rid}/"),
-            ).fetchall()
-        return {r[0] for r in rows}
-
 
 @contextlib.contextmanager
 def sync_lock(store: ContextStore, timeout: float = 600.0) -> Iterator[None]:

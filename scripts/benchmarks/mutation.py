@@ -51,6 +51,7 @@ SYNC_TESTS = [
     "tests/integration/sync/test_engine.py",
     "tests/integration/sync/test_gc.py",
     "tests/integration/sync/test_hostile_remote.py",
+    "tests/integration/sync/test_sync_reports.py",
     "tests/integration/sync/test_trust.py",
     "tests/integration/sync/test_remote_conformance.py",
     "-k",

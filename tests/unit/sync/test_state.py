@@ -1,0 +1,160 @@
+"""What sync reads from a remote's heads and meta/store.json: every field checked, a bad head
+reported with its key and reason, never taken for another machine's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agents.store.canonical import canonical, now_iso
+from agents.store.identity import Identity
+from agents.sync.dir_remote import DirRemote
+from agents.sync.keys import META_KEY, head_key, snapshot_key
+from agents.sync.limits import DamagedError
+from agents.sync.remote import RemoteError
+from agents.sync.state import Head, read_heads, read_heads_checked, remote_id
+
+SNAP = snapshot_key("m", "01J00000000000000000000000")
+
+
+@pytest.fixture(name="remote")
+def _remote(tmp_path: Path) -> DirRemote:
+    return DirRemote(tmp_path / "remote")
+
+
+def head(**fields: Any) -> dict[str, Any]:
+    """The fields of a valid head of machine ``m``, changed by ``fields`` (None: left out)."""
+    data = {
+        "format": "ctx-head/1",
+        "machine": "m",
+        "snapshot": SNAP,
+        "seq": 3,
+        "updated_at": now_iso(),
+        "documents": 7,
+        **fields,
+    }
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def write(remote: DirRemote, machine: str, data: Any) -> None:
+    remote.put_many([(head_key(machine), data if isinstance(data, bytes) else canonical(data))])
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ({"format": "ctx-head/2"}, "is not a ctx-head/1 head of 'm'"),
+        ({"machine": "other"}, "is not a ctx-head/1 head of 'm'"),
+        ({"snapshot": snapshot_key("other", "01J00000000000000000000000")}, "names no snapshot"),
+        ({"snapshot": head_key("m")}, "names no snapshot of 'm'"),
+        ({"snapshot": 5}, "names no snapshot of 'm'"),
+        ({"snapshot": "../../etc/passwd"}, "names no snapshot of 'm'"),
+        ({"seq": None}, "'seq' is not a count ('None')"),
+        ({"seq": True}, "'seq' is not a count ('True')"),
+        ({"seq": -1}, "'seq' is not a count ('-1')"),
+        ({"seq": 2**63}, "'seq' is not a count ('9223372036854775808')"),
+        ({"documents": "7"}, "'documents' is not a count ('7')"),
+        ({"seq": "x" * 100}, f"'seq' is not a count ('{'x' * 40}')"),
+        ({"updated_at": "2026-02-30T10:00:00Z"}, "'updated_at'"),
+    ],
+)
+def test_a_head_with_a_bad_field_is_reported_with_its_key_and_what_is_wrong(
+    remote: DirRemote, fields: dict[str, Any], reason: str
+) -> None:
+    write(remote, "m", head(**fields))
+    heads, [bad] = read_heads_checked(remote)
+    assert heads == {} and (bad.key, bad.machine) == (head_key("m"), "m")
+    assert bad.reason.startswith("remote key 'heads/m.json'") and reason in bad.reason
+    with pytest.raises(DamagedError) as raised:
+        read_heads(remote)
+    assert str(raised.value) == bad.reason
+
+
+def test_a_valid_head_is_read_field_by_field(remote: DirRemote) -> None:
+    """Counts up to the largest 63-bit one; ``documents`` defaults to 0; a signing key that
+    is not text is no signing key."""
+    write(remote, "m", head(seq=2**63 - 1, documents=None, signing_key=5))
+    write(remote, "n", head(machine="n", snapshot=snapshot_key("n", "01J0000000000000000000000N")))
+    heads, bad = read_heads_checked(remote)
+    assert bad == [] and sorted(heads) == ["m", "n"]
+    m = heads["m"]
+    assert (m.machine, m.snapshot, m.seq, m.documents, m.signing_key) == (
+        "m",
+        SNAP,
+        2**63 - 1,
+        0,
+        None,
+    )
+    assert (heads["n"].seq, heads["n"].documents) == (3, 7)
+
+
+def test_a_head_as_written_reads_back_the_same(remote: DirRemote) -> None:
+    me = Identity.generate()
+    written = Head("m", SNAP, 4, now_iso(), 12, "")
+    write(remote, "m", written.to_bytes(me))
+    read = read_heads(remote)["m"]
+    assert (read.snapshot, read.seq, read.updated_at, read.documents, read.signing_key) == (
+        SNAP,
+        4,
+        written.updated_at,
+        12,
+        me.public_key,
+    )
+
+
+def test_a_head_over_the_size_limit_is_reported_and_the_others_still_read(
+    remote: DirRemote,
+) -> None:
+    write(remote, "a", b" " * 2000 + canonical(head(machine="a")))
+    write(remote, "m", head())
+    remote.max_bytes = 1000
+    heads, [bad] = read_heads_checked(remote)
+    assert list(heads) == ["m"] and bad.key == head_key("a")
+    assert bad.reason.startswith("remote key 'heads/a.json': ") and "1000-byte limit" in bad.reason
+
+
+def test_a_head_removed_since_the_listing_is_skipped_and_the_rest_are_read(
+    remote: DirRemote, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(remote, "m", head())
+    listed = remote.list
+
+    def with_a_gone_head(prefix: str = "") -> list[str]:
+        return sorted([*listed(prefix), head_key("a")])
+
+    monkeypatch.setattr(remote, "list", with_a_gone_head)
+    heads, bad = read_heads_checked(remote)
+    assert list(heads) == ["m"] and bad == []
+
+
+def test_the_first_writer_makes_the_remote_id_and_every_reader_gets_the_same(
+    remote: DirRemote,
+) -> None:
+    assert remote_id(remote, create=False) is None and remote.list("") == []
+    made = remote_id(remote, create=True)
+    assert made is not None and len(made) == 26
+    assert remote_id(remote, create=False) == remote_id(remote, create=True) == made
+
+
+@pytest.mark.parametrize(
+    "meta",
+    [{"format": "ctx-remote/2", "id": "x"}, {"format": "ctx-remote/1"}, {"id": "x"}],
+)
+def test_a_remote_of_another_format_is_refused_naming_the_format_and_what_to_do(
+    remote: DirRemote, meta: dict[str, Any]
+) -> None:
+    remote.put_many([(META_KEY, canonical(meta))])
+    with pytest.raises(RemoteError) as raised:
+        remote_id(remote, create=True)
+    assert str(raised.value) == (
+        f"{remote.display_url} holds format {meta.get('format')!r}, not ctx-remote/1: it was "
+        "written by a newer version of agents (upgrade), or it is not a context remote"
+    )
+
+
+def test_a_meta_that_is_not_a_json_object_is_damaged(remote: DirRemote) -> None:
+    remote.put_many([(META_KEY, b"[1]")])
+    with pytest.raises(DamagedError, match=r"remote key 'meta/store.json' is not a JSON object"):
+        remote_id(remote, create=False)
