@@ -11,7 +11,7 @@ from typing import Any
 import anyio
 import anyio.to_thread
 
-from agents.core.errors import AgentError
+from agents.core.errors import AgentError, InputError
 from agents.core.logs import get_logger
 from agents.core.recorder import ToolCall
 from agents.core.redact import mask
@@ -113,7 +113,11 @@ class Checkpointer:
 
 def output_body(call: ToolCall, store: ContextStore, threshold: int) -> Serialized:
     """The ``agent_output`` body of ``call`` with its canonical text; a large output is
-    written to a blob first. The body is serialized once: its text is what the store keeps."""
+    written to a blob first. The body is serialized once: its text is what the store keeps.
+
+    Raises:
+        InputError: The body is not JSON (a NaN, a type JSON does not have).
+    """
     body: dict[str, Any] = {
         "agent": call.agent,
         "handler": call.tool,
@@ -127,9 +131,9 @@ def output_body(call: ToolCall, store: ContextStore, threshold: int) -> Serializ
         "meta": call.meta,
     }
     if call.output is None:
-        return Serialized.of(body)
+        return _serialized(body, call)
     output = body["output"] = mask(call.output)
-    whole = Serialized.of(body)
+    whole = _serialized(body, call)
     # the output is no larger than the body: only a large body needs the output measured
     if len(whole.text.encode()) <= threshold:
         return whole
@@ -140,7 +144,14 @@ def output_body(call: ToolCall, store: ContextStore, threshold: int) -> Serializ
     ref = store.blobs.put(data)
     body["output_ref"] = {"blob": ref, "bytes": len(data), "media_type": "application/json"}
     body["output_preview"] = data[:PREVIEW].decode("utf-8", errors="ignore")
-    return Serialized.of(body)
+    return _serialized(body, call)
+
+
+def _serialized(body: dict[str, Any], call: ToolCall) -> Serialized:
+    try:
+        return Serialized.of(body)
+    except ValueError as exc:  # NaN, or a type JSON does not have: this call's record only
+        raise InputError(f"the record of tool {call.tool!r} is not JSON ({exc})") from None
 
 
 class StoreRecorder:

@@ -305,3 +305,30 @@ async def test_a_lone_call_finding_the_lock_held_elsewhere_waits_for_it_in_the_w
     finally:
         other.close()
         await recorder.aclose()
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"arguments": {"ratio": float("nan")}},
+        {"output": {"at": object()}},
+        {"output": {"x": float("inf")}},
+    ],
+)
+async def test_a_record_that_is_not_json_fails_its_call_alone_with_a_store_error(
+    store: ContextStore, bad: dict[str, Any]
+) -> None:
+    """The call gets the store's refusal (an AgentError, so the tool answers "could not be
+    stored"), nothing is written for it, and the next call records as usual."""
+    from agents.core.errors import AgentError
+    from agents.core.recorder import ToolCall
+
+    recorder = StoreRecorder(store, "notion", blob_threshold=2048, state_interval=60)
+    fields: dict[str, Any] = {"arguments": {}, "output": None, **bad}
+    args, output = fields["arguments"], fields["output"]
+    call = ToolCall("notion", "local", "search", args, "ok", 1.0, output=output)
+    with pytest.raises(AgentError, match="not JSON"):
+        await recorder.record(call)
+    assert _committed(store) == 0
+    await recorder.record(_call(1))
+    assert _committed(store) == 1
