@@ -103,6 +103,7 @@ def test_the_summary_is_the_last_text_the_assistant_wrote_its_blocks_one_per_lin
 def test_the_files_are_those_edited_each_once_including_notebooks(tmp_path: Path) -> None:
     path = session_file(
         tmp_path / "t.jsonl",
+        '"a JSON line that is no object"',
         said(
             tool("Edit", {"file_path": "/src/cart.py"}),
             tool("Edit", {"file_path": "/src/cart.py"}),
