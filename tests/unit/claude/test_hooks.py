@@ -168,6 +168,7 @@ def test_a_broken_environment_is_logged_in_the_plugins_folder(
     assert hooks.run("session-start", "{}") == ""
     [entry] = [json.loads(x) for x in (tmp_path / "data" / "hooks.log").read_text().splitlines()]
     assert entry["level"] == "error" and ".env.local not found" in entry["error"]
+    assert entry["event"] == "session-start" and entry["error"].startswith("ConfigError: ")
 
 
 def test_without_claude_codes_cli_the_install_says_how_to_get_it(
