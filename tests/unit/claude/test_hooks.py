@@ -458,3 +458,21 @@ def test_the_hook_command_prints_the_briefing_from_claudes_json_on_stdin_and_exi
     assert hooks.main() == 0 and hooks.main(["nope"]) == 0
     assert capsys.readouterr().out == ""
     assert [e["event"] for e in log_of(root)][-3:] == ["sync-later", "", "nope"]
+
+
+def test_a_checkpoint_is_still_written_when_the_vault_cannot_be_read(
+    root: Path, tmp_path: Path
+) -> None:
+    """Token shapes are still masked; the log says why known values could not be."""
+    from agents.claude.vault import SecretVault
+
+    vault = SecretVault(root / "context" / "local" / "vault", use_keyring=False)
+    vault.set("DB_PASSWORD", "x" * 20)
+    vault.path.write_text("{half a file")
+    shop = git_repo(tmp_path / "home" / "src" / "shop", "git@github.com:Acme/Shop.git")
+    end_session(root, shop)
+    with ContextStore(root / "context" / "local") as store:
+        assert len(store.list("checkpoint")) == 1
+    entry = log_of(root)[-1]
+    assert entry["level"] == "info", entry
+    assert entry["warnings"][0].startswith("secrets vault unreadable, token shapes redacted only: ")

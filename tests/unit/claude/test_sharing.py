@@ -192,3 +192,19 @@ def test_a_project_document_is_named_after_its_id_and_keeps_every_machines_path(
         assert {e.actor for e in audit.query(conn, doc_id=f"project:{pid}")} == {"hook"}
     with b.reading() as conn:  # the default actor: the command line
         assert {e.actor for e in audit.query(conn, doc_id=f"project:{pid}")} == {"sync", "cli"}
+
+
+def test_every_machine_key_and_bundle_is_read_not_only_the_first_fifty(
+    machines: dict[str, ContextStore],
+) -> None:
+    """Sixty machines' documents (none trusted here): each one is reported."""
+    a = machines["a"]
+    vault_of(a).set("X", "1")
+    share_secrets(a, vault_of(a))
+    key, bundle = a.get("machine_key:a").body, a.get("secrets_bundle:a").body
+    for n in range(60):
+        a.put(f"machine_key:z{n}", "machine_key", {**key, "machine_id": f"z{n}"}, actor="sync")
+        body = {**bundle, "machine_id": f"z{n}"}
+        a.put(f"secrets_bundle:z{n}", "secrets_bundle", body, actor="sync")
+    assert len(recipients(a)[1]) == 60
+    assert len(receive_secrets(a, vault_of(a))["refused"]) == 60
