@@ -81,6 +81,9 @@ def test_a_session_folder_of_a_subfolder_is_found_by_the_cwd_its_sessions_record
     (loose / "66666666-7777-8888-9999-000000000000.jsonl").write_text(
         json.dumps({**entry, "cwd": str(alice.home.parent)}) + "\n"
     )
+    nocwd = projects / "-aab-nocwd"  # its sessions record no working directory
+    nocwd.mkdir()
+    (nocwd / "77777777-7777-8888-9999-000000000000.jsonl").write_text('{"type": "x"}\n')
     machine = alice.with_projects({"github.com/acme/api": alice.home / "src" / "api"})
     out = capture(machine, code=False, desktop=False)
     capture_transcripts(machine, out, [key.recipient], {})
@@ -92,5 +95,21 @@ def test_a_session_folder_of_a_subfolder_is_found_by_the_cwd_its_sessions_record
     assert f"transcript_archive:{SESSION}" in found
     assert "transcript_archive:66666666-7777-8888-9999-000000000000" not in found
     assert out.warnings == [
-        "transcripts in -aaa-scratch: project unknown (no git remote), not captured"
+        f"transcripts in {name}: project unknown (no git remote), not captured"
+        for name in ("-aaa-scratch", "-aab-nocwd")
     ]
+
+
+def test_a_transcript_with_bytes_that_are_not_utf8_is_archived_byte_for_byte(
+    alice: Machine,
+) -> None:
+    from agents.claude.transcripts import archive_transcript
+    from agents.claude.vault import decrypt
+
+    key = _key(alice)
+    path = alice.claude_dir / "projects" / "odd.jsonl"
+    raw = b'{"type": "user", "message": {"content": "caf\xe9 \xff"}}\n'
+    path.write_bytes(raw)
+    project = ("github.com/acme/api", "")
+    draft, blobs = archive_transcript(path, project, alice.placeholders(), [key.recipient])
+    assert decrypt(blobs[draft.body["blob"]["blob"]], [key.identity]) == raw
