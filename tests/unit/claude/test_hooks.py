@@ -79,6 +79,7 @@ def test_bad_input_never_fails_the_session(root: Path, raw: str) -> None:
         assert hooks.run(event, raw) == ""
     entries = log_of(root)
     assert any("unknown hook event" in e.get("error", "") for e in entries)
+    assert [e["level"] for e in entries if e["event"] == "session-end"] == ["info"]
 
 
 def test_a_briefing_over_its_time_budget_is_given_up(

@@ -113,3 +113,13 @@ def test_a_transcript_with_bytes_that_are_not_utf8_is_archived_byte_for_byte(
     project = ("github.com/acme/api", "")
     draft, blobs = archive_transcript(path, project, alice.placeholders(), [key.recipient])
     assert decrypt(blobs[draft.body["blob"]["blob"]], [key.identity]) == raw
+
+
+def test_a_transcript_is_sealed_again_when_a_machine_joins(alice: Machine, bob: Machine) -> None:
+    """Same plaintext, one more recipient: a new blob that the new machine can open."""
+    a, b = _key(alice), _key(bob)
+    first = capture(alice, transcripts_to=[a.recipient])
+    again = capture(alice, transcripts_to=[a.recipient, b.recipient], previous=first.by_id())
+    draft = again.by_id()[f"transcript_archive:{SESSION}"]
+    assert draft.body["recipients"] == sorted([a.recipient, b.recipient])
+    assert draft.body["blob"]["blob"] in again.blobs
