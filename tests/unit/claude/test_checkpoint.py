@@ -179,6 +179,20 @@ def test_a_transcript_is_read_whole_up_to_its_limit_and_in_part_one_byte_over(
     assert part.complete is False and part.summary == "step 19" and part.lines == 21
 
 
+def body_of(facts: SessionFacts, reason: str | None) -> dict[str, Any]:
+    """The checkpoint body of ``facts`` for a session outside any checkout."""
+    return checkpoint_body(
+        facts,
+        machine_id="m",
+        project=ProjectRef(None, Path("/nowhere")),
+        transcript=None,
+        placeholders=Placeholders("/home/me", {}),
+        trigger="session_end",
+        reason=reason,
+        now="2026-12-06T10:00:00Z",
+    )
+
+
 def test_a_checkpoint_keeps_to_its_size_limits_and_cuts_at_a_word(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -190,30 +204,12 @@ def test_a_checkpoint_keeps_to_its_size_limits_and_cuts_at_a_word(
         todos=[{"title": f"t{i}", "status": "pending"} for i in range(150)],
         files=[f"/elsewhere/{i}/" + "f" * 1200 for i in range(250)],
     )
-    body = checkpoint_body(
-        facts,
-        machine_id="m",
-        project=ProjectRef(None, Path("/nowhere")),
-        transcript=None,
-        placeholders=Placeholders("/home/me", {}),
-        trigger="session_end",
-        reason="r" * 100,
-        now="2026-12-06T10:00:00Z",
-    )
+    body = body_of(facts, reason="r" * 100)
     assert body["title"] == "a" * 199 + "…"
     assert body["summary"] == "c" * 3998 + "…"
     assert len(body["host"]) == 255 and len(body["reason"]) == 64
     assert len(body["tasks"]) == 100 and len(body["files"]) == 200
     assert {len(f) for f in body["files"]} == {1000}
     exact = SessionFacts(SESSION, titles={"ai-title": "e" * 200})
-    kept = checkpoint_body(
-        exact,
-        machine_id="m",
-        project=ProjectRef(None, Path("/nowhere")),
-        transcript=None,
-        placeholders=Placeholders("/home/me", {}),
-        trigger="session_end",
-        reason=None,
-        now="2026-12-06T10:00:00Z",
-    )
+    kept = body_of(exact, reason=None)
     assert kept["title"] == "e" * 200 and "reason" not in kept

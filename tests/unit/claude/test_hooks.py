@@ -135,18 +135,25 @@ def test_the_session_start_hook_imports_nothing_heavy(root: Path) -> None:
     assert out.stdout.strip() == "[]", out.stdout
 
 
-def test_a_checkpoint_never_stores_a_token_the_session_printed(root: Path, tmp_path: Path) -> None:
+def checkpoint_after(root: Path, tmp_path: Path, said_last: str) -> dict[str, Any]:
+    """The checkpoint body of a session whose assistant last said ``said_last``."""
     shop = git_repo(tmp_path / "home" / "src" / "shop", "git@github.com:Acme/Shop.git")
     path = transcript(tmp_path / "home" / ".claude" / "projects" / "x" / f"{SESSION}.jsonl", shop)
-    token = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
     with path.open("a") as fh:
-        said = {"role": "assistant", "content": [{"type": "text", "text": f"Use {token} now"}]}
+        said = {"role": "assistant", "content": [{"type": "text", "text": said_last}]}
         fh.write(line("assistant", message=said) + "\n")
     payload = {"session_id": SESSION, "transcript_path": str(path), "cwd": str(shop)}
     hooks.run("session-end", json.dumps(payload))
     with ContextStore(root / "context" / "local") as store:
         [doc] = store.list("checkpoint")
-    assert token not in json.dumps(doc.body) and doc.body["summary"].startswith("Use ")
+    body: dict[str, Any] = doc.body
+    return body
+
+
+def test_a_checkpoint_never_stores_a_token_the_session_printed(root: Path, tmp_path: Path) -> None:
+    token = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
+    body = checkpoint_after(root, tmp_path, f"Use {token} now")
+    assert token not in json.dumps(body) and body["summary"].startswith("Use ")
 
 
 def test_a_transcript_path_outside_claudes_projects_is_not_read(root: Path, tmp_path: Path) -> None:
@@ -346,17 +353,8 @@ def test_a_checkpoint_shows_a_secret_from_the_vault_by_name_never_its_value(
 
     value = "correct-horse-battery-staple-42"
     SecretVault(root / "context" / "local" / "vault", use_keyring=False).set("DB_PASSWORD", value)
-    shop = git_repo(tmp_path / "home" / "src" / "shop", "git@github.com:Acme/Shop.git")
-    path = transcript(tmp_path / "home" / ".claude" / "projects" / "x" / f"{SESSION}.jsonl", shop)
-    with path.open("a") as fh:
-        said = {"role": "assistant", "content": [{"type": "text", "text": f"Set it to {value}"}]}
-        fh.write(line("assistant", message=said) + "\n")
-    payload = {"session_id": SESSION, "transcript_path": str(path), "cwd": str(shop)}
-    hooks.run("session-end", json.dumps(payload))
-    with ContextStore(root / "context" / "local") as store:
-        [doc] = store.list("checkpoint")
-    assert value not in json.dumps(doc.body)
-    assert doc.body["summary"] == "Set it to secret://DB_PASSWORD"
+    body = checkpoint_after(root, tmp_path, f"Set it to {value}")
+    assert value not in json.dumps(body) and body["summary"] == "Set it to secret://DB_PASSWORD"
 
 
 @pytest.mark.parametrize(
