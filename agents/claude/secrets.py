@@ -16,7 +16,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import unquote_plus, urlsplit
 
 from agents.claude.drafts import RefStyle, SecretRef
 from agents.core.redact import TOKEN_PATTERNS, TokenPattern, find_tokens, may_name_a_secret
@@ -245,8 +245,17 @@ class Extractor:
             out = out.replace(
                 f":{parts.password}@", f":{self.take(parts.password, wanted, path, style, refs)}@"
             )
-        for key, val in parse_qsl(parts.query, keep_blank_values=False):
-            if is_secret_name(key) and _secret_like(val) and f"={val}" in out:
-                wanted = f"{ns}/url-{key}" if style == "uri" else _env_name(f"{server}_{key}")
-                out = out.replace(f"={val}", f"={self.take(val, wanted, path, style, refs)}", 1)
+        if parts.query:
+            # each parameter in place, as written: a value percent-encoded, or repeated under
+            # another name, is still taken, and restore gives back the same bytes
+            pairs = [piece.partition("=") for piece in parts.query.split("&")]
+            taken: dict[str, str] = {}
+            for raw_key, eq, raw in pairs:
+                key = unquote_plus(raw_key)
+                if eq and is_secret_name(key) and _secret_like(unquote_plus(raw)):
+                    wanted = f"{ns}/url-{key}" if style == "uri" else _env_name(f"{server}_{key}")
+                    taken[raw] = self.take(raw, wanted, path, style, refs)
+            query = "&".join(f"{k}{eq}{taken.get(v, v)}" for k, eq, v in pairs)
+            head, _, rest = out.partition("?")
+            out = f"{head}?{query}{rest[len(parts.query) :]}"
         return self.scrub_text(out, path, refs, style)

@@ -227,3 +227,83 @@ def test_redacting_a_secret_that_begins_with_another_shows_none_of_either() -> N
     """The longer value is replaced first: no tail of it is left beside the shorter's name."""
     known = {"short": "abcdef12", "long": "0abcdef12345678"}
     assert redact("x=0abcdef12345678 y=abcdef12", known) == "x=secret://long y=secret://short"
+
+
+def _restored(text: str, refs: list[SecretRef], values: dict[str, str]) -> str:
+    """What apply does with a captured string: each reference replaced by its vault value."""
+    for ref in refs:
+        text = text.replace(ref.ref, values[ref.name])
+    return text
+
+
+@pytest.mark.parametrize(
+    ("url", "scrubbed"),
+    [
+        (  # the secret value also sits under a harmless name earlier in the query
+            "https://h.example/mcp?x=abc12345&token=abc12345",
+            "https://h.example/mcp?x=secret://ns/svc/url-token&token=secret://ns/svc/url-token",
+        ),
+        (  # percent-encoded and plus-encoded values, an encoded name, a fragment
+            "https://h.example/mcp?token=ab%2Fcd12345&api%5Fkey=q1+w2e3r4#top",
+            "https://h.example/mcp?token=secret://ns/svc/url-token"
+            "&api%5Fkey=secret://ns/svc/url-api_key#top",
+        ),
+        (  # a bare flag, a blank value, a reference and a short value stay as written
+            "https://u:pw123456@h.example/mcp?flag&token=&key=${K}&api_key=abc&n=1",
+            "https://u:secret://ns/svc/url-password@h.example/mcp?flag&token=&key=${K}"
+            "&api_key=abc&n=1",
+        ),
+    ],
+)
+def test_every_secret_in_a_server_url_query_is_taken_as_written_and_restores_byte_exact(
+    url: str, scrubbed: str
+) -> None:
+    """No query value under a secret name stays in the URL, however it is encoded or repeated;
+    the vault holds the bytes as written, so apply gives back the very same URL."""
+    ex, refs = Extractor(), list[SecretRef]()
+    out = ex.scrub_server("svc", {"url": url}, "", refs, "ns", "uri")["url"]
+    assert out == scrubbed
+    assert _restored(out, refs, ex.values) == url
+    assert scan(out, known=ex.values) == []
+
+
+def test_a_value_under_a_secret_name_is_taken_from_four_characters_but_flags_stay() -> None:
+    """Four characters or seven digits are a secret; three characters, a six-digit number,
+    a boolean or null in any case, a reference, a non-string and an empty string are not."""
+    ex, refs = Extractor(), list[SecretRef]()
+    kept = ["abc", "123456", "True", "FALSE", "null", "None", "${DB_PASSWORD}", "secret://db/pw"]
+    values: list[object] = ["abcd", "1234567", *kept, 1234567, "", None]
+    out = ex.scrub_json({"password": values, "model": "abcd"}, "/b", refs, "ns")
+    assert out == {
+        "password": ["secret://ns/password", "secret://ns/password_2", *kept, 1234567, "", None],
+        "model": "abcd",
+    }
+    assert ex.values == {"ns/password": "abcd", "ns/password_2": "1234567"}
+    assert refs == [
+        SecretRef("/b/password/0", "ns/password"),
+        SecretRef("/b/password/1", "ns/password_2"),
+    ]
+
+
+def test_secret_assignments_in_free_text_are_taken_when_they_look_like_credentials() -> None:
+    """NAME=value and "name": "value" under a secret name: a value with a digit, or of sixteen
+    characters or more; a fifteen-letter word, a boolean and a plain name's value stay.
+    References are named by the lower-cased key and the value's hash."""
+    text = (
+        'GITHUB_TOKEN=abcdefghijklmnop\nNOTION_TOKEN=abcdefghijklmno\n"api_key": "abc12345",'
+        " Model=abc12345 TOKEN=True"
+    )
+    ex, refs = Extractor(), list[SecretRef]()
+    assert ex.scrub_text(text, "/t", refs) == (
+        "GITHUB_TOKEN=secret://token/github_token-f39dac6c\nNOTION_TOKEN=abcdefghijklmno\n"
+        '"api_key": "secret://token/api_key-14f8f4bb", Model=abc12345 TOKEN=True'
+    )
+    assert ex.values == {
+        "token/github_token-f39dac6c": "abcdefghijklmnop",
+        "token/api_key-14f8f4bb": "abc12345",
+    }
+    assert [r.path for r in refs] == ["/t", "/t"]
+    assert Extractor().scrub_text(text, "/t", [], "env") == (
+        "GITHUB_TOKEN=${GITHUB_TOKEN_F39DAC6C}\nNOTION_TOKEN=abcdefghijklmno\n"
+        '"api_key": "${API_KEY_14F8F4BB}", Model=abc12345 TOKEN=True'
+    )
