@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.claude.bridge import record_path, vault_of
+from agents.claude.bridge import machine_for, record_path, vault_of
 from agents.claude.sharing import (
     publish_key,
     receive_secrets,
@@ -24,6 +24,7 @@ from agents.store import audit
 from agents.store.identity import fingerprint
 from agents.store.store import ContextStore
 from agents.sync.trust import decide, identity_of
+from tests.unit.claude.conftest import alice_home, git_repo
 
 
 @pytest.fixture(name="machines")
@@ -208,3 +209,27 @@ def test_every_machine_key_and_bundle_is_read_not_only_the_first_fifty(
         a.put(f"secrets_bundle:z{n}", "secrets_bundle", body, actor="sync")
     assert len(recipients(a)[1]) == 60
     assert len(receive_secrets(a, vault_of(a))["refused"]) == 60
+
+
+def test_this_machines_project_paths_come_from_the_store_then_claude_code_then_its_clones(
+    machines: dict[str, ContextStore], tmp_path: Path
+) -> None:
+    """A path the store records wins; a project Claude Code opened here is found through
+    ``~/.claude.json``, one only cloned through the home; what is found is recorded; with
+    ``discover=False`` nothing is looked for."""
+    a = machines["a"]
+    home = alice_home(tmp_path / "machine").home  # opened in Claude Code: ~/src/api
+    cloned = git_repo(home / "work" / "shop", "git@github.com:Acme/Shop.git")
+    kept = git_repo(home / "elsewhere" / "tools", "https://github.com/acme/tools")
+    for pid in ("github.com/acme/api", "github.com/acme/shop", "github.com/acme/tools"):
+        a.put(f"project:{pid}", "project", {"name": pid.rsplit("/", 1)[-1]}, actor="sync")
+    record_path(a, "github.com/acme/tools", kept)
+    assert machine_for(a, home, discover=False).project_paths == {"github.com/acme/tools": kept}
+    paths = machine_for(a, home).project_paths
+    assert paths == {
+        "github.com/acme/api": home / "src" / "api",
+        "github.com/acme/shop": cloned,
+        "github.com/acme/tools": kept,
+    }
+    assert a.get("project:github.com/acme/shop").body["paths"] == {"a": str(cloned)}
+    assert machine_for(a, home).project_paths == paths
