@@ -129,7 +129,12 @@ TARGETS: dict[str, tuple[list[str], list[str]]] = {
     ),
     "sync-pg": (
         ["agents/sync/pg_remote.py"],
-        ["tests/integration/sync/test_remote_conformance.py", "-k", "postgres"],
+        [
+            "tests/integration/sync/test_remote_conformance.py",
+            "tests/integration/sync/test_remote_backends.py",
+            "-k",
+            "postgres",
+        ],
     ),
     "sync-azure": (
         ["agents/sync/azure_remote.py"],
@@ -140,7 +145,15 @@ TARGETS: dict[str, tuple[list[str], list[str]]] = {
             "azure",
         ],
     ),
-    "sync-m365": (["agents/sync/m365_remote.py"], ["tests/integration/sync/test_m365_remote.py"]),
+    "sync-m365": (
+        ["agents/sync/m365_remote.py"],
+        [
+            "tests/integration/sync/test_m365_remote.py",
+            "tests/integration/sync/test_remote_conformance.py",
+            "-k",
+            "m365",
+        ],
+    ),
     # the rest of agents/claude/
     "claude-machine": (
         ["agents/claude/machine.py", "agents/claude/projects.py", "agents/claude/drafts.py"],

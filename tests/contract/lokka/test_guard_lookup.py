@@ -66,3 +66,21 @@ async def test_a_graph_url_or_path_among_a_bodys_values_is_read_for_the_object_i
     out = await agent.ok("graph_request", method="PATCH", path=f"/groups/{SALES}", body=body)
     assert out["result"]["target"] == "group:Sales, user:bob@contoso.com, user:ada@contoso.com"
     assert graph.writes() == []
+
+
+async def test_a_named_tool_whose_target_graph_cannot_name_is_refused_saying_which_and_why(
+    agent: Agent, graph: FakeGraph
+) -> None:
+    """A user tool reads its target first: an answer with no object id refuses the write,
+    quoting the parameter as given and Graph's fault; an answer without ``@odata.type`` (an
+    object of the collection's own type) is labelled by the collection."""
+    graph.fail("GET", "/v1.0/users/ada@contoso.com", 200, body={"displayName": "Ada"})
+    text = await agent.error("update_user", user="ada@contoso.com", job_title="CTO")
+    assert (
+        "user='ada@contoso.com': Graph's answer names no object id; nothing was changed" in text
+    ), text
+    plain = {"id": ADA, "userPrincipalName": "ada@contoso.com", "displayName": "Ada"}
+    graph.fail("GET", "/v1.0/users/ada@contoso.com", 200, body=plain)
+    out = await agent.ok("update_user", user="ada@contoso.com", job_title="CTO")
+    assert out["target"] == "user:ada@contoso.com", out
+    assert graph.writes() == []

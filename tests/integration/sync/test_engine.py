@@ -583,6 +583,43 @@ def test_a_conflict_records_both_heads_and_their_common_ancestor(tmp_path: Path)
         )
 
 
+def test_a_document_made_on_two_machines_independently_conflicts_with_no_common_ancestor(
+    tmp_path: Path,
+) -> None:
+    """The same CLAUDE.md written on two machines that never shared it: lines that overlap
+    wait for review, with no common ancestor in the conflict row, and the pull goes on."""
+    target = folder_target(tmp_path)
+    with store_of(target.scratch, "a") as a, store_of(target.scratch, "b") as b:
+        theirs = a.put("claude_file:user/CLAUDE.md", "claude_file", md("# Me\nrule one\n"))
+        a.put("preference:x", "preference", pref(1, "x"))
+        sync(target, a)
+        mine = b.put("claude_file:user/CLAUDE.md", "claude_file", md("# Me\nrule 1\n"))
+        sync(target, b, "pull")
+        [row] = conflicts(b, None)
+        assert (row.doc_id, row.status) == ("claude_file:user/CLAUDE.md", "needs_review")
+        assert (row.local_hash, row.remote_hash, row.base_hash) == (mine.hash, theirs.hash, None)
+        assert b.get("preference:x").body == pref(1, "x")
+
+
+def test_a_merge_made_by_a_pull_is_audited_with_the_head_it_replaced(tmp_path: Path) -> None:
+    """Edits of different fields on two machines merge; the audit row of the merge names the
+    local head it replaced and the merged revision, as the sync."""
+    target = folder_target(tmp_path)
+    with store_of(target.scratch, "a") as a, store_of(target.scratch, "b") as b:
+        a.put("session:s", "session", session("t0", "active"))
+        sync(target, a)
+        sync(target, b, "pull")
+        a.put("session:s", "session", session("t1", "active"))
+        sync(target, a)
+        mine = b.put("session:s", "session", session("t0", "completed"))
+        sync(target, b, "pull")
+        merged = b.get("session:s")
+        assert merged.body == session("t1", "completed")
+        with b.reading() as conn:
+            [row] = audit.query(conn, doc_id="session:s", op="merge")
+        assert (row.old_hash, row.new_hash, row.actor) == (mine.hash, merged.hash, "sync")
+
+
 def test_what_was_set_aside_is_listed_with_its_source_reason_and_content_once(
     tmp_path: Path,
 ) -> None:

@@ -222,6 +222,24 @@ def test_postgres_failed_batch_writes_nothing(pg_server: PostgresServer) -> None
         assert remote.list() == [object_key(H)]
 
 
+def test_postgres_connection_lost_fails_that_call_and_the_next_one_reconnects(
+    pg_server: PostgresServer,
+) -> None:
+    """The server ends the session (a restart, a pooler, an admin): the call that finds out
+    fails with a RemoteError, and the remote is not stuck: the next call opens a new session."""
+    url = fresh_database(pg_server)
+    with open_remote(url) as remote:
+        remote.cas(head_key("m1"), b"h", None)
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        with pytest.raises(RemoteError, match="cannot list"):
+            remote.list()
+        assert remote.list() == [head_key("m1")]
+
+
 def test_postgres_connection_string_passes_through_with_its_options(
     pg_server: PostgresServer,
 ) -> None:
@@ -284,6 +302,50 @@ def test_azure_remote_pushes_like_any_other(azurite: AzuriteServer) -> None:
         push(remote, "m1", 1, objects_of("m1", 1, b"s"), etag)
         with pytest.raises(CasConflict):
             push(remote, "m1", 2, objects_of("m1", 2, b"s"), etag)
+
+
+def test_git_push_that_another_machine_beat_is_rebuilt_on_the_new_tip(
+    tmp_path: Path, mocker: MockerFixture
+) -> None:
+    """Another machine pushes between this one's fetch and its push: git rejects the push
+    (``fetch first``), and the write is rebuilt on the new tip and pushed; both survive."""
+    url = bare_git_repo(tmp_path / "r.git")
+    mine = open_remote(url, cache_dir=tmp_path / "mine")
+    other = open_remote(url, cache_dir=tmp_path / "other")
+    assert isinstance(mine, GitRemote)
+    mocker.patch("agents.core.retry.sync_sleep")
+    theirs, ours = hashlib.sha256(b"t").hexdigest(), hashlib.sha256(b"o").hexdigest()
+    real = mine._commit
+    raced: list[str] = []
+
+    def beaten(tip: str | None, changes: dict[str, bytes | None]) -> str:
+        if not raced:  # the other machine wins the race once
+            raced.append(tip or "")
+            other.put_many([(object_key(theirs), b"t")])
+        return real(tip, changes)
+
+    mocker.patch.object(mine, "_commit", side_effect=beaten)
+    mine.put_many([(object_key(ours), b"o")])
+    assert raced and git_out(tmp_path / "r.git", "rev-list", "--count", "main").strip() == "2"
+    files = git_out(tmp_path / "r.git", "ls-tree", "-r", "--name-only", "main").split()
+    assert set(files) == {object_key(theirs), object_key(ours)}
+
+
+def test_git_push_the_server_refuses_fails_at_once_with_its_reason(
+    tmp_path: Path, mocker: MockerFixture
+) -> None:
+    """A push the server declines (a hook, a protected branch, no write access) is not a
+    race: no retry, and the error says what git was told."""
+    url = bare_git_repo(tmp_path / "r.git")
+    hook = tmp_path / "r.git" / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho 'main is protected here' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    waits = mocker.patch("agents.core.retry.sync_sleep")
+    remote = open_remote(url, cache_dir=tmp_path / "cache")
+    with pytest.raises(RemoteError, match="git push failed") as refused:
+        remote.put_many([(object_key(H), b"x")])
+    assert "main is protected here" in str(refused.value)
+    assert waits.call_count == 0
 
 
 def test_git_push_that_loses_races_retries_through_the_policy_then_gives_up(

@@ -346,6 +346,26 @@ def test_an_untrusted_machine_waits_as_pending_and_nothing_of_it_is_merged(
     _friend_still_syncs(target, a, b, 8)
 
 
+def test_an_unsigned_head_of_an_unknown_machine_waits_as_pending_marked_unsigned(
+    target: Target, pair: tuple[ContextStore, ContextStore]
+) -> None:
+    """A head with no signing key (an old version, or anyone who can write to the remote)
+    is listed as pending, ``unsigned``, and the pull goes on: it is not a crash."""
+    a, b = pair
+    head = {
+        "format": HEAD_FORMAT,
+        "machine": "stranger",
+        "snapshot": snapshot_key("stranger", "01J00000000000000000000001"),
+        "seq": 1,
+        "updated_at": now_iso(),
+        "documents": 0,
+    }
+    _write(target, head_key("stranger"), canonical(head), mutable=True)
+    report = run(target, a).pull
+    assert report.pending == {"stranger": "unsigned"}
+    _friend_still_syncs(target, a, b, 9)
+
+
 def test_a_forged_machine_key_document_receives_no_secret(
     target: Target, pair: tuple[ContextStore, ContextStore]
 ) -> None:

@@ -78,3 +78,12 @@ def test_a_reference_anywhere_in_a_body_is_checked_strictly_never_as_a_loose_val
     strict, loose = _body_refs(body)
     assert [r.key for r in strict] == [oid]
     assert oid not in loose
+
+
+def test_a_reference_with_a_query_string_still_names_its_object() -> None:
+    """``@odata.id`` is a URL and may carry ``?$select=…``: the object it names is still read
+    back strictly, not refused as a malformed path."""
+    oid = "0f6b2c1e-1111-4222-8333-944455566677"
+    url = f"https://graph.microsoft.com/v1.0/directoryObjects/{oid}?$select=id"
+    strict, loose = _body_refs({"@odata.id": url, "members@odata.bind": [url]})
+    assert [r.key for r in strict] == [oid, oid] and loose == []

@@ -9,7 +9,7 @@ import pytest
 from agents.core.errors import ConfigError
 from agents.sync.dir_remote import DirRemote
 from agents.sync.git_remote import GitRemote, blob_id
-from agents.sync.remote import RemoteError, redact_url
+from agents.sync.remote import RemoteError, redact_url, scrub
 from agents.sync.urls import open_remote
 
 
@@ -187,3 +187,11 @@ def test_without_an_environment_given_the_process_environment_is_read(
     monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", "not a connection string")
     with pytest.raises(ConfigError, match="is not a valid Azure Storage connection string"):
         open_remote("azure-blob://ctx")
+
+
+def test_a_backend_error_hides_each_secret_and_its_url_quoted_form_however_short() -> None:
+    """What a server says back may quote the password, as given or percent-encoded (``/`` and
+    ``@`` too): each becomes ``***``, down to three characters; an empty or two-character
+    "secret" is not searched for, so the message stays readable."""
+    text = "pw abc, p%2Fq%40r and p/q@r refused; ab stays"
+    assert scrub(text, ["", "ab", "abc", "p/q@r"]) == "pw ***, *** and *** refused; ab stays"
