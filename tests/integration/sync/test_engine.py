@@ -77,6 +77,16 @@ def session(title: str, status: str) -> dict[str, object]:
     return {"title": title, "status": status, "current_tasks": []}
 
 
+def session_moved_on(target: Target, a: ContextStore, b: ContextStore) -> None:
+    """Session ``session:s`` shared by ``a`` and ``b`` at title t0, then retitled t1 on ``a``
+    and pushed (``b`` has not pulled it)."""
+    a.put("session:s", "session", session("t0", "active"))
+    sync(target, a)
+    sync(target, b, "pull")
+    a.put("session:s", "session", session("t1", "active"))
+    sync(target, a)
+
+
 def test_two_machines_converge_after_interleaved_edits(target: Target) -> None:
     """Edits of different fields merge, new documents and deletions travel both ways."""
     a, b = store_of(target.scratch, "laptop"), store_of(target.scratch, "desktop")
@@ -606,11 +616,7 @@ def test_a_merge_made_by_a_pull_is_audited_with_the_head_it_replaced(tmp_path: P
     local head it replaced and the merged revision, as the sync."""
     target = folder_target(tmp_path)
     with store_of(target.scratch, "a") as a, store_of(target.scratch, "b") as b:
-        a.put("session:s", "session", session("t0", "active"))
-        sync(target, a)
-        sync(target, b, "pull")
-        a.put("session:s", "session", session("t1", "active"))
-        sync(target, a)
+        session_moved_on(target, a, b)
         mine = b.put("session:s", "session", session("t0", "completed"))
         sync(target, b, "pull")
         merged = b.get("session:s")
@@ -683,11 +689,7 @@ def test_a_fast_forward_moves_the_merge_base_so_later_edits_merge_on_it(tmp_path
     between), edits to different fields merge on it instead of conflicting on the older one."""
     target = folder_target(tmp_path)
     with store_of(target.scratch, "a") as a, store_of(target.scratch, "b") as b:
-        a.put("session:s", "session", session("t0", "active"))
-        sync(target, a)
-        sync(target, b, "pull")
-        a.put("session:s", "session", session("t1", "active"))
-        sync(target, a)
+        session_moved_on(target, a, b)
         sync(target, b, "pull")  # a fast-forward to t1
         a.put("session:s", "session", session("t2", "active"))
         a.put("session:s", "session", session("t3", "active"))
