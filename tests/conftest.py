@@ -9,6 +9,12 @@ from pathlib import Path
 
 import pytest
 import structlog
+from hypothesis import settings
+
+# No deadline per example: the machines that run these tests are shared and noisy, and a slow
+# example is not a failing one (speed is measured by scripts/bench, never by a test).
+settings.register_profile("agents", deadline=None)
+settings.load_profile("agents")
 
 REPO = Path(__file__).resolve().parents[1]
 
