@@ -307,3 +307,31 @@ def test_secret_assignments_in_free_text_are_taken_when_they_look_like_credentia
         "GITHUB_TOKEN=${GITHUB_TOKEN_F39DAC6C}\nNOTION_TOKEN=abcdefghijklmno\n"
         '"api_key": "${API_KEY_14F8F4BB}", Model=abc12345 TOKEN=True'
     )
+
+
+def test_env_style_reference_names_are_valid_variable_names_that_capture_again_unchanged() -> None:
+    """X-Api-Key is X_API_KEY, _token_ is TOKEN, a name starting with a digit gets S_, a nested
+    member is found at its pointer; each reference is one Claude Code expands and a second
+    capture keeps as a reference rather than taking it as a value."""
+    ex, refs = Extractor(), list[SecretRef]()
+    doc = {
+        "X-Api-Key": "abcd1234",
+        "_token_": "abcd5678",
+        "1password": "abcd9999",
+        "outer": {"list": [{"token": "tok12345"}, 7, True]},
+    }
+    out = ex.scrub_json(doc, "/b", refs, "ns", "env")
+    assert out == {
+        "X-Api-Key": "${X_API_KEY}",
+        "_token_": "${TOKEN}",
+        "1password": "${S_1PASSWORD}",
+        "outer": {"list": [{"token": "${TOKEN_2}"}, 7, True]},
+    }
+    assert [r.path for r in refs] == [
+        "/b/X-Api-Key",
+        "/b/_token_",
+        "/b/1password",
+        "/b/outer/list/0/token",
+    ]
+    again = list[SecretRef]()
+    assert Extractor().scrub_json(out, "/b", again, "ns", "env") == out and again == []
