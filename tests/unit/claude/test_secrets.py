@@ -335,3 +335,20 @@ def test_env_style_reference_names_are_valid_variable_names_that_capture_again_u
     ]
     again = list[SecretRef]()
     assert Extractor().scrub_json(out, "/b", again, "ns", "env") == out and again == []
+
+
+def test_a_server_url_in_env_style_references_its_password_query_and_token_shapes() -> None:
+    """In .mcp.json every secret of a URL, wherever it sits, is a ${NAME} Claude Code expands,
+    recorded at the URL's pointer, and the vault gives back the same URL."""
+    url = f"https://u:pw123456@h.example/{TOKENS['github']}/mcp?token=t0k3n123&x=1"
+    ex, refs = Extractor(), list[SecretRef]()
+    out = ex.scrub_server("svc", {"url": url}, "/s", refs, "ns", "env")["url"]
+    assert out == (
+        "https://u:${SVC_PASSWORD}@h.example/${GITHUB_TOKEN_CFFE96E4}/mcp?token=${SVC_TOKEN}&x=1"
+    )
+    assert refs == [
+        SecretRef("/s/url", "SVC_PASSWORD", "env"),
+        SecretRef("/s/url", "SVC_TOKEN", "env"),
+        SecretRef("/s/url", "GITHUB_TOKEN_CFFE96E4", "env"),
+    ]
+    assert _restored(out, refs, ex.values) == url
