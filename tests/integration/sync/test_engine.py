@@ -870,7 +870,8 @@ def test_a_pull_of_many_revisions_streams_the_objects_in_batches_and_gets_every_
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """From ``SCAN_FROM`` revisions on (a restore), a pull reads the remote's whole objects
-    prefix instead of key by key, hands them on ``FETCH`` at a time, and misses none."""
+    prefix instead of key by key (passing over revisions it does not want), hands them on
+    ``FETCH`` at a time, and misses none; fewer are read by key, each once."""
     monkeypatch.setattr(pull, "SCAN_FROM", 4)
     monkeypatch.setattr(pull, "FETCH", 3)
     batches: list[int] = []
@@ -886,6 +887,8 @@ def test_a_pull_of_many_revisions_streams_the_objects_in_batches_and_gets_every_
             for i in range(7)
         }
         sync(target, a)
+        made["preference:p0"] = a.put("preference:p0", "preference", pref("again")).hash
+        sync(target, a)  # the first p0 stays on the remote, wanted by no one
         identity_of(b)
         trust_siblings(b)
         with target.open("b") as remote:
@@ -902,3 +905,11 @@ def test_a_pull_of_many_revisions_streams_the_objects_in_batches_and_gets_every_
         assert report is not None and report.refused == {}
         assert by_key == [] and sum(batches) >= 7 and max(batches) == 3
         assert {d: b.heads()[d] for d in made} == made
+        moved = {"preference:p1": a.put("preference:p1", "preference", pref("third")).hash}
+        sync(target, a)
+        batches.clear()
+        with target.open("b") as remote:
+            again = Syncer(b, remote, progress=progress).pull().pull
+        # fewer than SCAN_FROM: read by key, each once, in one batch
+        assert again is not None and again.received < 4 and batches == [again.received]
+        assert {d: b.heads()[d] for d in moved} == moved
