@@ -209,9 +209,12 @@ class _Planner:
         missing: list[str] = []
         used = False
 
+        # longest first: secret://t is the start of secret://t_2, which it must not cut
+        refs = sorted(draft.secret_refs, key=lambda r: -len(r.ref))
+
         def sub(s: str) -> str:
             nonlocal used
-            for ref in draft.secret_refs:
+            for ref in refs:
                 if ref.ref not in s:
                     continue
                 if ref.style == "env" and not self.inline_env:

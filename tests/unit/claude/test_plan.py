@@ -213,6 +213,28 @@ def test_an_apply_settles_the_documents_it_left_equal_to_the_store_and_no_others
     }
 
 
+def test_a_secret_whose_reference_begins_with_another_ones_is_restored_whole(
+    tmp_path: Path,
+) -> None:
+    """Capture names a second value under a taken name ``t_2``: ``secret://t`` is the start of
+    ``secret://t_2``, and each still gets its own value back, not the first one plus ``_2``."""
+    m = _home(tmp_path, {}, {})
+    env = _pref(
+        "env",
+        {"T": "secret://t", "T2": "secret://t_2", "BOTH": "secret://t_2 secret://t"},
+        SecretRef("/value/T", "t"),
+        SecretRef("/value/T2", "t_2"),
+        SecretRef("/value/BOTH", "t"),
+        SecretRef("/value/BOTH", "t_2"),
+    )
+    execute(plan_apply([env], m, secrets={"t": "one-value", "t_2": "two-value"}))
+    assert json.loads(m.settings_json.read_text())["env"] == {
+        "T": "one-value",
+        "T2": "two-value",
+        "BOTH": "two-value one-value",
+    }
+
+
 def test_every_secret_in_one_string_is_resolved_or_named_as_needed(tmp_path: Path) -> None:
     """A URL with a ${VAR} left for Claude Code and a vault secret after it; a value holding
     two missing secrets names both."""
