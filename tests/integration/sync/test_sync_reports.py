@@ -58,6 +58,18 @@ def test_a_pull_that_moved_documents_is_recorded_with_what_it_moved(tmp_path: Pa
         with b.reading() as conn:
             [row] = audit.query(conn, doc_id=report.record)
         assert (row.actor, row.op) == ("sync", "put")
+        a.put("preference:x", "preference", pref(2, "x"))
+        sync(target, a)
+        again = sync(target, b, "pull")
+        changes = record(b, again.record)["changes"]
+        assert changes == {"added": again.pull.added, "modified": again.pull.modified}
+        assert "preference:x" in [c["doc_id"] for c in changes["modified"]]
+        assert sync(target, b, "pull").record is None  # nothing moved: no record
+        with target.open("b") as remote:
+            remote.put_many([(head_key("zz"), b"not json")])
+        damaged = sync(target, b, "pull")
+        assert damaged.pull.changed == 0 and not damaged.pull.conflicts
+        assert record(b, damaged.record)["status"] == "partial"
 
 
 def test_a_sync_records_what_it_pulled_and_pushed_and_an_idle_sync_records_nothing(
@@ -132,6 +144,7 @@ def test_a_failed_push_leaves_a_failed_record_naming_the_error(
             "failed",
             "the disk is full",
         )
+        assert (failed["items_synced"], failed["metrics"]["objects"]) == (0, 0)  # no pull
         assert failed["operation"] == "push" and 0 <= failed["metrics"]["duration_ms"] < 600_000
 
 

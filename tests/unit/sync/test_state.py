@@ -14,7 +14,14 @@ from agents.sync.dir_remote import DirRemote
 from agents.sync.keys import META_KEY, head_key, snapshot_key
 from agents.sync.limits import DamagedError
 from agents.sync.remote import RemoteError
-from agents.sync.state import Head, read_heads, read_heads_checked, remote_id
+from agents.sync.state import (
+    Head,
+    Manifest,
+    read_heads,
+    read_heads_checked,
+    read_manifest,
+    remote_id,
+)
 
 SNAP = snapshot_key("m", "01J00000000000000000000000")
 
@@ -111,7 +118,7 @@ def test_a_head_over_the_size_limit_is_reported_and_the_others_still_read(
     write(remote, "m", head())
     remote.max_bytes = 1000
     heads, [bad] = read_heads_checked(remote)
-    assert list(heads) == ["m"] and bad.key == head_key("a")
+    assert list(heads) == ["m"] and (bad.key, bad.data) == (head_key("a"), b"")
     assert bad.reason.startswith("remote key 'heads/a.json': ") and "1000-byte limit" in bad.reason
 
 
@@ -158,3 +165,59 @@ def test_a_meta_that_is_not_a_json_object_is_damaged(remote: DirRemote) -> None:
     remote.put_many([(META_KEY, b"[1]")])
     with pytest.raises(DamagedError, match=r"remote key 'meta/store.json' is not a JSON object"):
         remote_id(remote, create=False)
+
+
+def manifest(**fields: Any) -> dict[str, Any]:
+    """The fields of a valid snapshot manifest of machine ``m``, changed by ``fields``."""
+    data = {
+        "format": "ctx-snapshot/1",
+        "machine": "m",
+        "seq": 3,
+        "parent": snapshot_key("m", "01J0000000000000000000000P"),
+        "created_at": now_iso(),
+        "docs": {"preference:x": "sha256:" + "a" * 64},
+        **fields,
+    }
+    return {k: v for k, v in data.items() if v is not None}
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ({"format": "ctx-snapshot/2"}, "remote key {key!r} is not a ctx-snapshot/1 manifest"),
+        ({"docs": ["preference:x"]}, "remote key {key!r} is not a ctx-snapshot/1 manifest"),
+        ({"machine": "other"}, "snapshot {key!r} is not one of 'm'"),
+        ({"machine": 5}, "snapshot {key!r} is not one of 'm'"),
+        ({"parent": 5}, "snapshot {key!r}: 'parent' is not a key"),
+        ({"docs": {"preference:x": 5}}, "snapshot {key!r}: 'preference:x' names no revision hash"),
+        ({"docs": {"preference:x": "sha256:xyz"}}, "names no revision hash"),
+        ({"docs": {"p:" + "x" * 511: "sha256:" + "a" * 64}}, "names no revision hash"),
+    ],
+)
+def test_a_snapshot_with_a_bad_field_is_refused_saying_what_is_wrong(
+    remote: DirRemote, fields: dict[str, Any], reason: str
+) -> None:
+    remote.put_many([(SNAP, canonical(manifest(**fields)))])
+    with pytest.raises(DamagedError) as raised:
+        read_manifest(remote, SNAP, "m")
+    assert reason.format(key=SNAP) in str(raised.value)
+
+
+def test_a_snapshot_is_read_back_as_written_and_a_missing_one_is_named(remote: DirRemote) -> None:
+    """Its parent, a document id of 512 characters (the longest); a missing snapshot, or one
+    the remote refused as too large, is damaged with the reason."""
+    docs = {"p:" + "x" * 510: "sha256:" + "b" * 64}
+    written = Manifest.new("m", 4, SNAP, docs)
+    remote.put_many([(written.key, written.to_bytes(Identity.generate()))])
+    read = read_manifest(remote, written.key, "m")
+    assert (read.machine, read.seq, read.parent, read.docs) == ("m", 4, SNAP, docs)
+    assert written.head().etag == "" and written.head("e1").etag == "e1"
+    assert (written.head().snapshot, written.head().documents) == (written.key, 1)
+    with pytest.raises(DamagedError) as raised:
+        read_manifest(remote, SNAP)
+    assert str(raised.value) == (
+        f"snapshot {SNAP!r}: missing from the remote, yet a head points at it"
+    )
+    remote.max_bytes = 10
+    with pytest.raises(DamagedError, match=r"10-byte limit"):
+        read_manifest(remote, written.key)
