@@ -155,6 +155,7 @@ def test_a_pull_from_an_empty_remote_says_so_and_writes_nothing_there(tmp_path: 
         assert report.notes == ["the remote is empty: nothing to pull"]
         assert report.summary() == "the remote is empty: nothing to pull"
         with target.open("a") as remote:
+            assert Syncer(a, remote).status()["remote_id"] is None
             assert remote.list("") == []
 
 

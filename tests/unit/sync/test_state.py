@@ -13,7 +13,7 @@ from agents.store.identity import Identity
 from agents.sync.dir_remote import DirRemote
 from agents.sync.keys import META_KEY, head_key, snapshot_key
 from agents.sync.limits import DamagedError
-from agents.sync.remote import RemoteError
+from agents.sync.remote import Entry, RemoteError
 from agents.sync.state import (
     Head,
     Manifest,
@@ -221,3 +221,19 @@ def test_a_snapshot_is_read_back_as_written_and_a_missing_one_is_named(remote: D
     remote.max_bytes = 10
     with pytest.raises(DamagedError, match=r"10-byte limit"):
         read_manifest(remote, written.key)
+
+
+def test_two_machines_creating_the_remote_at_once_both_get_the_id_that_won(
+    remote: DirRemote, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """This machine read no meta/store.json, but another one wrote it before this one's
+    compare-and-swap: the id is the one written, read again, never this machine's own."""
+    remote.put_many([(META_KEY, canonical({"format": "ctx-remote/1", "id": "W" * 26}))])
+    real_get, calls = remote.get, []
+
+    def late(key: str) -> Entry | None:
+        calls.append(key)
+        return None if len(calls) == 1 else real_get(key)
+
+    monkeypatch.setattr(remote, "get", late)
+    assert remote_id(remote, create=True) == "W" * 26 and calls == [META_KEY, META_KEY]
