@@ -7,6 +7,7 @@ arguments and open everything themselves.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,18 @@ def sync(target: Target, store: ContextStore, operation: str = "sync") -> Any:
     trust_siblings(store)
     with target.open(store.machine_id) as remote:
         return getattr(Syncer(store, remote), operation)()
+
+
+def push_from_a_copy(
+    target: Target, machine: str, where: Path, doc_id: str, body: dict[str, Any]
+) -> None:
+    """A copy of ``machine``'s store at ``where`` (a restored backup, a second checkout)
+    writes ``doc_id`` and pushes under the same machine id, moving its head on the remote."""
+    shutil.copytree(Path(target.scratch, "stores", machine), where)
+    with ContextStore(where, machine_id=machine, actor="cli") as copy:
+        copy.put(doc_id, doc_id.split(":", 1)[0], body)
+        with target.open(machine) as remote:
+            Syncer(copy, remote).push()
 
 
 def pref(value: Any, key: str = "theme") -> dict[str, Any]:

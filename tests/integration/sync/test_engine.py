@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import json
 import multiprocessing
-import shutil
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -34,6 +33,7 @@ from tests.integration.sync.machines import (
     folder_target,
     output,
     pref,
+    push_from_a_copy,
     store_of,
     sync,
     trust_siblings,
@@ -830,11 +830,7 @@ def test_a_head_this_machine_wrote_from_another_copy_of_its_store_is_pulled(
     with store_of(target.scratch, "a") as a:
         a.put("preference:x", "preference", pref(1, "x"))
         sync(target, a)
-    shutil.copytree(Path(target.scratch, "stores", "a"), tmp_path / "copy")
-    with ContextStore(tmp_path / "copy", machine_id="a", actor="cli") as copy:
-        copy.put("preference:x", "preference", pref(2, "x"))
-        with target.open("a") as remote:
-            Syncer(copy, remote).push()
+    push_from_a_copy(target, "a", tmp_path / "copy", "preference:x", pref(2, "x"))
     with store_of(target.scratch, "a") as a:
         sync(target, a, "pull")
         assert a.get("preference:x").body == pref(2, "x")

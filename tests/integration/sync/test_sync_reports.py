@@ -4,7 +4,6 @@ had nothing to do), and `agents sync status`."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,14 @@ from agents.sync.engine import Syncer
 from agents.sync.keys import head_key
 from agents.sync.remote import RemoteError
 from agents.sync.state import read_heads_checked, remote_id
-from tests.integration.sync.machines import folder_target, pref, store_of, sync, trust_siblings
+from tests.integration.sync.machines import (
+    folder_target,
+    pref,
+    push_from_a_copy,
+    store_of,
+    sync,
+    trust_siblings,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -166,11 +172,7 @@ def test_a_push_that_finds_its_head_moved_by_a_copy_of_its_store_pulls_it_and_pu
     with store_of(target.scratch, "a") as a:
         a.put("preference:x", "preference", pref(1, "x"))
         sync(target, a)
-    shutil.copytree(Path(target.scratch, "stores", "a"), tmp_path / "copy")
-    with ContextStore(tmp_path / "copy", machine_id="a", actor="cli") as copy:
-        copy.put("preference:y", "preference", pref(1, "y"))
-        with target.open("a") as remote:
-            Syncer(copy, remote).push()
+    push_from_a_copy(target, "a", tmp_path / "copy", "preference:y", pref(1, "y"))
     with store_of(target.scratch, "a") as a:
         a.put("preference:z", "preference", pref(1, "z"))
         report = sync(target, a, "push")
