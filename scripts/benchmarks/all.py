@@ -33,7 +33,7 @@ SUITE: list[tuple[str, list[str], list[str]]] = [
     ),
     ("claude", ["--runs", "7"], ["--runs", "2"]),
     ("sync", ["--runs", "5"], ["--docs", "1000", "--runs", "2"]),
-    ("remotes", [], ["--docs", "1000"]),
+    ("remotes", ["--rounds", "5"], ["--docs", "1000", "--rounds", "2"]),
     ("continuity", ["--only", "tokens"], ["--only", "tokens"]),
 ]
 

@@ -10,7 +10,8 @@ against the plain tool moving the same bytes in the same run.
 - dir: ``put_many`` (fsync'd) ÷ writing the files directly; restore (``scan``) ÷ reading them.
 
 Servers are started as the tests start them (``tests.servers``). Goal for the later
-``scripts/bench sync``: restore ratio <= 2.
+``scripts/bench sync``: restore ratio <= 2. Each figure is ``--rounds`` rounds (default 5), the
+baseline then ours in each, on fresh repositories, databases and folders.
 """
 
 from __future__ import annotations
@@ -18,19 +19,21 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import shutil
 import subprocess
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import psycopg
-from _common import ratio_line
+from _common import figure
 
 from agents.sync.keys import head_key, object_key
 from agents.sync.remote import Remote
 from agents.sync.urls import open_remote
-from tests.servers import bare_git_repo, find_pg_bindir, postgres_server
+from tests.servers import PostgresServer, bare_git_repo, find_pg_bindir, postgres_server
 
 
 def documents(n: int, size: int) -> dict[str, bytes]:
@@ -57,7 +60,7 @@ def push(remote: Remote, docs: dict[str, bytes]) -> None:
 
 def restore(remote: Remote, docs: dict[str, bytes]) -> float:
     """Read every object; checked against ``docs`` after the clock stops."""
-    got = {}
+    got: dict[str, Any] = {}
 
     def run() -> None:
         got.update(remote.scan("objects/"))
@@ -71,12 +74,25 @@ def git(*args: str, cwd: Path | None = None) -> None:
     subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
 
 
-def bench_git(tmp: Path, docs: dict[str, bytes]) -> None:
-    url = bare_git_repo(tmp / "ours.git")
-    ours_push = timed(lambda: push(open_remote(url, cache_dir=tmp / "cache-a"), docs))
-    bare = tmp / "base.git"
+Rounds = dict[str, list[float]]
+
+
+def _rounds() -> Rounds:
+    return {"ours push": [], "base push": [], "ours restore": [], "base restore": []}
+
+
+def _print(name: str, rounds: Rounds, restore_goal: str) -> None:
+    print(figure(f"{name} push", rounds["ours push"], rounds["base push"], "s", "-"))
+    print(
+        figure(f"{name} restore", rounds["ours restore"], rounds["base restore"], "s", restore_goal)
+    )
+
+
+def _git_round(here: Path, docs: dict[str, bytes], rounds: Rounds) -> None:
+    """One round on fresh repositories under ``here``: the baseline first, then ours."""
+    bare = here / "base.git"
     bare_git_repo(bare)
-    work = tmp / "work"
+    work = here / "work"
 
     def base_push() -> None:
         git("init", "-q", "-b", "main", str(work))
@@ -88,53 +104,76 @@ def bench_git(tmp: Path, docs: dict[str, bytes]) -> None:
         git("-c", "user.name=b", "-c", "user.email=b@b", "commit", "-qm", "x", cwd=work)
         git("push", "-q", str(bare), "main", cwd=work)
 
-    base_push_s = timed(base_push)
-    ours_restore = restore(open_remote(url, cache_dir=tmp / "cache-b"), docs)
+    rounds["base push"].append(timed(base_push))
+    url = bare_git_repo(here / "ours.git")
+    rounds["ours push"].append(timed(lambda: push(open_remote(url, cache_dir=here / "a"), docs)))
     # file:// makes git use its transport, as for a real remote (a plain path would hardlink)
-    base_restore = timed(lambda: git("clone", "-q", f"file://{bare}", str(tmp / "clone")))
-    print(ratio_line("git push", ours_push, base_push_s, "s", "-"))
-    print(ratio_line("git restore", ours_restore, base_restore, "s", "<= 2"))
+    rounds["base restore"].append(
+        timed(lambda: git("clone", "-q", f"file://{bare}", str(here / "clone")))
+    )
+    rounds["ours restore"].append(restore(open_remote(url, cache_dir=here / "b"), docs))
 
 
-def bench_postgres(docs: dict[str, bytes]) -> None:
+def bench_git(tmp: Path, docs: dict[str, bytes], n: int) -> None:
+    rounds = _rounds()
+    for r in range(n):
+        _git_round(tmp / f"git{r}", docs, rounds)
+        shutil.rmtree(tmp / f"git{r}")
+    _print("git", rounds, "<= 2")
+
+
+def _pg_round(
+    server: PostgresServer,
+    conn: psycopg.Connection[Any],
+    r: int,
+    docs: dict[str, bytes],
+    rounds: Rounds,
+) -> None:
+    """One round on a fresh table (the baseline) and a fresh database (ours)."""
+    plain = f"plain{r}"
+    conn.execute(f"CREATE TABLE {plain} (key text PRIMARY KEY, value bytea NOT NULL)")
+    conn.execute(f"CREATE DATABASE ours{r}")
+
+    def base_push() -> None:
+        with conn.cursor() as cur, cur.copy(f"COPY {plain} FROM STDIN (FORMAT BINARY)") as cp:
+            cp.set_types(["text", "bytea"])
+            for row in docs.items():
+                cp.write_row(row)
+
+    def base_restore() -> None:
+        total = 0
+        sql = f"COPY (SELECT key, value FROM {plain}) TO STDOUT (FORMAT BINARY)"
+        with conn.cursor() as cur, cur.copy(sql) as cp:
+            for block in cp:
+                total += len(block)
+        assert total > sum(map(len, docs.values()))
+
+    rounds["base push"].append(timed(base_push))
+    remote = open_remote(server.url(f"ours{r}"))
+    try:
+        rounds["ours push"].append(timed(lambda: push(remote, docs)))
+        rounds["base restore"].append(timed(base_restore))
+        rounds["ours restore"].append(restore(remote, docs))
+    finally:
+        remote.close()
+
+
+def bench_postgres(docs: dict[str, bytes], n: int) -> None:
     bindir = find_pg_bindir()
     if bindir is None:
         print("postgres: skipped, no PostgreSQL server installed")
         return
+    rounds = _rounds()
     with postgres_server(bindir) as server:
-        remote = open_remote(server.url())
-        ours_push = timed(lambda: push(remote, docs))
-        ours_restore = restore(remote, docs)
-        remote.close()
         with psycopg.connect(server.url(), autocommit=True) as conn:
-            conn.execute("CREATE TABLE plain (key text PRIMARY KEY, value bytea NOT NULL)")
-
-            def base_push() -> None:
-                with conn.cursor() as cur, cur.copy("COPY plain FROM STDIN (FORMAT BINARY)") as cp:
-                    cp.set_types(["text", "bytea"])
-                    for row in docs.items():
-                        cp.write_row(row)
-
-            def base_restore() -> None:
-                total = 0
-                with conn.cursor() as cur:
-                    sql = "COPY (SELECT key, value FROM plain) TO STDOUT (FORMAT BINARY)"
-                    with cur.copy(sql) as cp:
-                        for block in cp:
-                            total += len(block)
-                assert total > sum(map(len, docs.values()))
-
-            base_push_s = timed(base_push)
-            base_restore_s = timed(base_restore)
-    print(ratio_line("postgres push", ours_push, base_push_s, "s", "-"))
-    print(ratio_line("postgres restore", ours_restore, base_restore_s, "s", "<= 2"))
+            for r in range(n):
+                _pg_round(server, conn, r, docs, rounds)
+    _print("postgres", rounds, "<= 2")
 
 
-def bench_dir(tmp: Path, docs: dict[str, bytes]) -> None:
-    remote = open_remote(f"dir://{tmp}/ours")
-    ours_push = timed(lambda: push(remote, docs))
-    ours_restore = restore(remote, docs)
-    base = tmp / "base"
+def _dir_round(here: Path, docs: dict[str, bytes], rounds: Rounds) -> None:
+    """One round on fresh folders under ``here``: the baseline first, then ours."""
+    base = here / "base"
 
     def base_push() -> None:
         for key, data in docs.items():
@@ -145,22 +184,35 @@ def bench_dir(tmp: Path, docs: dict[str, bytes]) -> None:
     def base_restore() -> None:
         assert sum(len((base / k).read_bytes()) for k in docs) > 0
 
-    print(ratio_line("dir push (fsync'd)", ours_push, timed(base_push), "s", "-"))
-    print(ratio_line("dir restore", ours_restore, timed(base_restore), "s", "<= 2"))
+    rounds["base push"].append(timed(base_push))
+    remote = open_remote(f"dir://{here}/ours")
+    rounds["ours push"].append(timed(lambda: push(remote, docs)))
+    rounds["base restore"].append(timed(base_restore))
+    rounds["ours restore"].append(restore(remote, docs))
+
+
+def bench_dir(tmp: Path, docs: dict[str, bytes], n: int) -> None:
+    rounds = _rounds()
+    for r in range(n):
+        _dir_round(tmp / f"dir{r}", docs, rounds)
+        shutil.rmtree(tmp / f"dir{r}")
+    print(figure("dir push (fsync'd)", rounds["ours push"], rounds["base push"], "s", "-"))
+    print(figure("dir restore", rounds["ours restore"], rounds["base restore"], "s", "<= 2"))
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--docs", type=int, default=10_000)
     ap.add_argument("--size", type=int, default=5_000, help="bytes per document")
+    ap.add_argument("--rounds", type=int, default=5, help="interleaved rounds per figure")
     args = ap.parse_args()
     docs = documents(args.docs, args.size)
     mb = sum(map(len, docs.values())) / 1e6
-    print(f"remotes: {len(docs)} documents, {mb:.1f} MB")
+    print(f"remotes: {len(docs)} documents, {mb:.1f} MB, {args.rounds} rounds")
     with tempfile.TemporaryDirectory() as tmp:
-        bench_git(Path(tmp), docs)
-        bench_postgres(docs)
-        bench_dir(Path(tmp), docs)
+        bench_git(Path(tmp), docs, args.rounds)
+        bench_postgres(docs, args.rounds)
+        bench_dir(Path(tmp), docs, args.rounds)
 
 
 if __name__ == "__main__":
