@@ -174,17 +174,19 @@ def build_briefing(
         for stamp, body, doc_id in sessions:
             kind = "checkpoint" if doc_id.startswith("checkpoint:") else "saved"
             head = f"- {_when(stamp)} · {_where(body, store, hosts)} · {_cut(body['title'], 80)}"
-            summary = body.get("summary")
-            line = head + (f" — {_cut(summary, LINE - len(head))}" if summary else "")
+            note = ""
             session = (body.get("transcript") or {}).get("session") or body.get("session")
             if kind == "checkpoint" and session:
                 archived = (body.get("transcript") or {}).get("archive")
                 elsewhere = body.get("machine_id") != store.machine_id
-                line += (
+                note = (
                     f" (resume here: `agents claude resume {session}`)"
                     if archived and elsewhere
                     else f" (session {session})"
                 )
+            summary = body.get("summary")
+            room = LINE - len(head) - len(note) - 3  # the summary gives way, never the command
+            line = head + (f" — {_cut(summary, room)}" if summary and room > 0 else "") + note
             if out.add(_cut(line, LINE + 60), fit=True):
                 result.sessions += 1
             open_here = _open_tasks(body.get("tasks") or body.get("current_tasks") or [])

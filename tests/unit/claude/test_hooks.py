@@ -475,3 +475,53 @@ def test_a_checkpoint_is_still_written_when_the_vault_cannot_be_read(
     entry = log_of(root)[-1]
     assert entry["level"] == "info", entry
     assert entry["warnings"][0].startswith("secrets vault unreadable, token shapes redacted only: ")
+
+
+def test_without_a_store_or_plugin_folder_the_error_goes_to_stderr_never_stdout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Claude Code shows a hook's stderr to the user; stdout would go into the session."""
+    monkeypatch.setenv("AGENTS_HOME", str(tmp_path / "nowhere"))
+    monkeypatch.delenv("CLAUDE_PLUGIN_DATA", raising=False)
+    assert hooks.run("session-start", "{}") == ""
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith("context-sync session-start: ConfigError: ")
+    assert ".env.local not found" in err and err.endswith("\n") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("broken", [BrokenPipeError, ValueError])
+def test_a_hook_whose_stderr_is_gone_still_exits_quietly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, broken: type[Exception]
+) -> None:
+    """A closed pipe (OSError) or a closed stream (ValueError) is no reason to fail."""
+
+    class Gone:
+        def write(self, text: str) -> int:
+            raise broken("stderr is gone")
+
+        def flush(self) -> None:
+            raise broken("stderr is gone")
+
+    monkeypatch.setenv("AGENTS_HOME", str(tmp_path / "nowhere"))
+    monkeypatch.delenv("CLAUDE_PLUGIN_DATA", raising=False)
+    monkeypatch.setattr(sys, "stderr", Gone())
+    assert hooks.run("session-end", "{}") == ""
+
+
+def test_a_number_setting_takes_0_and_up_and_a_bad_one_is_warned_of_and_defaulted(
+    root: Path,
+) -> None:
+    (root / "environments" / ".env.local").write_text(
+        "CONTEXT_HOOK_SYNC_DELAY=0\nCONTEXT_HOOK_BUDGET_MS=-5\n"
+        "CONTEXT_BRIEFING_TOKENS=many\nCONTEXT_CHECKPOINT_BUDGET_MS= 7000 \n"
+    )
+    ctx = hooks.HookContext(load_layers(root, "local"))
+    assert ctx.number("CONTEXT_HOOK_SYNC_DELAY") == 0
+    assert ctx.number("CONTEXT_CHECKPOINT_BUDGET_MS") == 7000
+    assert ctx.warnings == []
+    assert ctx.number("CONTEXT_HOOK_BUDGET_MS") == 300
+    assert ctx.number("CONTEXT_BRIEFING_TOKENS") == 1500
+    assert ctx.warnings == [
+        "CONTEXT_HOOK_BUDGET_MS='-5' is not a whole number ≥ 0; using 300",
+        "CONTEXT_BRIEFING_TOKENS='many' is not a whole number ≥ 0; using 1500",
+    ]

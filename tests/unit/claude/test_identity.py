@@ -6,7 +6,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from agents.claude.identity import ProjectRef, current_branch
+from agents.claude.identity import ProjectRef, current_branch, locate
+from tests.unit.claude.conftest import git_repo
 
 
 def git(*args: str) -> None:
@@ -73,3 +74,15 @@ def test_a_projects_folder_is_found_under_another_machines_checkout() -> None:
     assert ref.path_here() == Path("/home/alice/src/shop/svc/api")
     top = ProjectRef("github.com/acme/shop", Path("/home/alice/src/shop"))
     assert top.path_here(Path("/w/shop")) == Path("/w/shop")
+
+
+def test_a_folder_without_a_remote_is_the_project_of_its_place_under_home(tmp_path: Path) -> None:
+    """Outside any checkout, the folder itself; in a checkout without a remote, the checkout
+    (``~/<path>``), with the path inside it."""
+    home = tmp_path / "home"
+    notes = home / "notes" / "2026"
+    notes.mkdir(parents=True)
+    assert locate(notes, home) == ProjectRef("~/notes/2026", notes)
+    tool = git_repo(home / "src" / "tool", None)
+    (tool / "pkg").mkdir()
+    assert locate(tool / "pkg", home) == ProjectRef("~/src/tool", tool, "pkg")
