@@ -299,7 +299,7 @@ def test_the_briefing_reads_as_one_text_section_by_section(tmp_path: Path) -> No
 def test_a_sessions_machine_is_its_host_else_the_host_its_key_names_else_its_id_else_unknown(
     tmp_path: Path,
 ) -> None:
-    """The host map reads every machine key (more than ten machines included); a session
+    """The host map reads the machine keys (more than ten, behind newer documents); a session
     without a stamp of its own shows when it was stored."""
     with ContextStore(tmp_path / "ctx", machine_id="m-bob") as store:
         machine_key(store, "m-carol", host="carol-desk")
@@ -324,6 +324,8 @@ def test_a_sessions_machine_is_its_host_else_the_host_its_key_names_else_its_id_
         )
         saved(store, "n", "By nobody", project=shop)
         stored = store.get("session:n").updated_at
+        for n in range(50):  # a busy store: the keys are not among its newest documents
+            output(store, f"{n:02}", "notion.search_pages", "2026-12-06T10:00:00.000Z")
         text = build_briefing(store, SHOP).text
     assert "- 2026-12-03 00:00 · carol-desk · By carol\n" in text
     assert "- 2026-12-02 00:00 · m-dave · By dave\n" in text
