@@ -30,6 +30,7 @@ def checkpoint(
     tasks: list[dict[str, str]] | None = None,
     summary: str = "",
     archived: bool = False,
+    **fields: Any,
 ) -> None:
     body: dict[str, Any] = {
         "session": session,
@@ -45,7 +46,7 @@ def checkpoint(
         body["summary"] = summary
     if archived:
         body["transcript"] = {"session": session, "archive": f"transcript_archive:{session}"}
-    store.put(f"checkpoint:{machine}/{session}", "checkpoint", body)
+    store.put(f"checkpoint:{machine}/{session}", "checkpoint", {**body, **fields})
 
 
 def test_the_project_is_the_remote_and_the_path_inside_the_repository(tmp_path: Path) -> None:
@@ -199,24 +200,19 @@ def test_the_briefing_reads_as_one_text_section_by_section(tmp_path: Path) -> No
         add_conflict(store, "preference:font", f, f, None, policy="json3", status="auto_resolved")
         machine_key(store, "m-carol", host="carol-desk")
         machine_key(store, "m-dave")  # a key without a host name
-        store.put(
-            "checkpoint:m-alice/s1",
-            "checkpoint",
-            {
-                "session": "s1",
-                "machine_id": "m-alice",
-                "host": "alice-laptop",
-                "project": {"id": "github.com/acme/shop", "subdir": "svc", "name": "shop"},
-                "title": "Fix the cart total",
-                "summary": "rounding fixed",
-                "tasks": [
-                    {"title": "Deploy to staging", "status": "pending"},
-                    {"title": "Write the test", "status": "completed"},
-                ],
-                "transcript": {"session": "s1", "archive": "transcript_archive:s1"},
-                "trigger": "session_end",
-                "updated_at": "2026-12-05T09:30:00.000Z",
-            },
+        checkpoint(
+            store,
+            "m-alice",
+            "s1",
+            "Fix the cart total",
+            summary="rounding fixed",
+            tasks=[
+                {"title": "Deploy to staging", "status": "pending"},
+                {"title": "Write the test", "status": "completed"},
+            ],
+            archived=True,
+            host="alice-laptop",
+            updated_at="2026-12-05T09:30:00.000Z",
         )
         saved(
             store,
@@ -366,23 +362,18 @@ def test_titles_summaries_tasks_and_previews_are_cut_at_their_lengths_and_at_a_w
     whole session line to 240; what fits exactly is kept whole; a cut ends in …"""
     title = "x" * 78 + " " + "y" * 30
     with ContextStore(tmp_path / "ctx", machine_id="m-bob") as store:
-        store.put(
-            "checkpoint:m-alice/s1",
-            "checkpoint",
-            {
-                "session": "s1",
-                "machine_id": "m-alice",
-                "host": "alice-laptop",
-                "project": {"id": "github.com/acme/shop", "subdir": "svc"},
-                "title": title,
-                "summary": "s" * 300,
-                "tasks": [
-                    {"title": "t" * 200, "status": "pending"},
-                    {"title": "u" * 150, "status": "pending"},  # 160 with " [pending]"
-                ],
-                "trigger": "session_end",
-                "updated_at": "2026-12-05T09:30:00.000Z",
-            },
+        checkpoint(
+            store,
+            "m-alice",
+            "s1",
+            title,
+            summary="s" * 300,
+            tasks=[
+                {"title": "t" * 200, "status": "pending"},
+                {"title": "u" * 150, "status": "pending"},  # 160 with " [pending]"
+            ],
+            host="alice-laptop",
+            updated_at="2026-12-05T09:30:00.000Z",
         )
         output(
             store, "01", "notion.search_pages", "2026-12-06T10:00:00.000Z", output_preview="p" * 200
