@@ -75,8 +75,9 @@ def parse(text: str) -> dict[str, Any]:
     return value
 
 
-def dumps_new(doc: dict[str, Any]) -> str:
-    """A new JSON file in Claude's own style: two-space indent, UTF-8, final newline."""
+def dumps_new(doc: Any) -> str:
+    """A new JSON file (or a member shown as one) in Claude's own style: two-space indent,
+    UTF-8, final newline."""
     return dumps_indented(doc, "  ") + "\n"
 
 

@@ -17,7 +17,6 @@ It also builds each file's new content (JSON members spliced into the current te
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -172,7 +171,7 @@ def _show(value: Any) -> bytes | None:
         return None
     if isinstance(value, bytes):
         return value
-    return (json.dumps(value, indent=2, ensure_ascii=False) + "\n").encode()
+    return jsontext.dumps_new(value).encode()
 
 
 def _label(machine: Machine, path: Path | str) -> str:
