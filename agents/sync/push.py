@@ -22,9 +22,10 @@ from agents.store import audit
 from agents.store.blobs import blob_refs
 from agents.store.canonical import canonical
 from agents.store.db import rows_in
+from agents.store.identity import verify
 from agents.sync.keys import audit_key, blob_key, head_key, object_key
 from agents.sync.pull import FETCH, SyncContext
-from agents.sync.remote import ObjectConflict
+from agents.sync.remote import ObjectConflict, RemoteError
 from agents.sync.state import Head, Manifest, etag_of_head, read_heads_checked
 from agents.sync.trust import identity_of
 
@@ -62,9 +63,11 @@ def pending(ctx: SyncContext) -> tuple[dict[str, str], dict[str, str], list[str]
 
 
 def _known(ctx: SyncContext, heads_now: dict[str, Head]) -> set[str]:
-    """Revisions in a snapshot that is some machine's current head: present, and kept by gc."""
+    """Revisions in another machine's current snapshot as this one integrated it: present,
+    and kept by gc. (This machine's own pushed revisions never come up: a head to push differs
+    from the revision pushed for its document, and a revision belongs to one document.)"""
     me = ctx.store.machine_id
-    known = set(ctx.state.base(me).values())
+    known: set[str] = set()
     for machine, head in heads_now.items():
         if machine != me and ctx.state.get(f"peer:{machine}") == head.snapshot:
             known |= set(ctx.state.base(machine).values())
@@ -168,11 +171,8 @@ def upload_audit(ctx: SyncContext) -> int:
         try:
             ctx.remote.put_if_absent(key, data + canonical(signed) + b"\n")
             last = rows[-1].seq
-        except ObjectConflict:  # an earlier push sent a shorter chunk from this seq
-            entry = ctx.remote.get(key)
-            lines = entry.data.splitlines() if entry else []
-            tail = json.loads(lines[-1]) if lines else {}
-            last = int(tail.get("last_seq", tail.get("seq", rows[-1].seq)))
+        except ObjectConflict:  # an earlier push died after sending a shorter chunk from here
+            last = _sent_before(ctx, key, rows)
             signed = None
         with ctx.store.transaction() as conn:
             ctx.state.put(conn, audit_seq=last)
@@ -180,3 +180,32 @@ def upload_audit(ctx: SyncContext) -> int:
                 audit.record_checkpoint(conn, signed)
         sent += sum(1 for r in rows if r.seq <= last)
         done = last
+
+
+def _sent_before(ctx: SyncContext, key: str, rows: list[audit.AuditEntry]) -> int:
+    """The last row of the chunk already at ``key``: one this machine signed, starting at
+    ``rows[0]`` and ending at one of ``rows``. No row counts as sent on the remote's word.
+
+    Raises:
+        RemoteError: Something else holds ``key``.
+    """
+    entry = ctx.remote.get(key)
+    try:
+        tail = json.loads(entry.data.splitlines()[-1]) if entry else {}
+    except (ValueError, IndexError):
+        tail = {}
+    tail = tail if isinstance(tail, dict) else {}
+    ends = {r.seq: r.entry_hash for r in rows}
+    last = tail.get("last_seq")
+    if (
+        isinstance(last, int)
+        and verify(audit.CHECKPOINT, tail, identity_of(ctx.store).public_key)
+        and tail.get("first_seq") == rows[0].seq
+        and ends.get(last) == tail.get("entry_hash")
+    ):
+        return last
+    raise RemoteError(
+        f"{ctx.source}: {key} is not an audit chunk this machine sent, so its audit rows from "
+        f"{rows[0].seq} on stay unsent; remove that object from the remote and push again "
+        "(`agents context audit verify --remote` checks the chunks there)"
+    )
