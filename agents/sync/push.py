@@ -183,8 +183,9 @@ def upload_audit(ctx: SyncContext) -> int:
 
 
 def _sent_before(ctx: SyncContext, key: str, rows: list[audit.AuditEntry]) -> int:
-    """The last row of the chunk already at ``key``: one this machine signed, starting at
-    ``rows[0]`` and ending at one of ``rows``. No row counts as sent on the remote's word.
+    """The last of ``rows`` that the chunk already at ``key`` covers: a chunk this machine's
+    key signed, starting at ``rows[0]`` (an earlier push that died before noting it, or a copy
+    of this store, whose rows differ: logged). No row counts as sent on another's word.
 
     Raises:
         RemoteError: Something else holds ``key``.
@@ -195,14 +196,16 @@ def _sent_before(ctx: SyncContext, key: str, rows: list[audit.AuditEntry]) -> in
     except (ValueError, IndexError):
         tail = {}
     tail = tail if isinstance(tail, dict) else {}
-    ends = {r.seq: r.entry_hash for r in rows}
     last = tail.get("last_seq")
     if (
         isinstance(last, int)
-        and verify(audit.CHECKPOINT, tail, identity_of(ctx.store).public_key)
+        and last >= rows[0].seq
         and tail.get("first_seq") == rows[0].seq
-        and ends.get(last) == tail.get("entry_hash")
+        and verify(audit.CHECKPOINT, tail, identity_of(ctx.store).public_key)
     ):
+        last = min(last, rows[-1].seq)
+        if {r.seq: r.entry_hash for r in rows}.get(last) != tail.get("entry_hash"):
+            log.warning("sync_audit_chunk_of_a_copy", key=key, first=rows[0].seq, last=last)
         return last
     raise RemoteError(
         f"{ctx.source}: {key} is not an audit chunk this machine sent, so its audit rows from "

@@ -5,6 +5,7 @@ push that died before it noted what it had sent."""
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
@@ -309,3 +310,34 @@ def test_a_foreign_object_at_this_machines_next_audit_key_is_refused_and_no_row_
     remote.delete(key)
     assert upload_audit(ctx) == len(audit_rows(a))
     assert verify_remote(a, remote).ok
+
+
+def test_a_chunk_a_copy_of_this_store_sent_first_is_taken_as_sent_and_logged(
+    machine: Callable[[str], ContextStore], remote: DirRemote, tmp_path: Path
+) -> None:
+    """A restored backup pushing under the same machine id signs with the same key: its rows
+    hold the key first, and this machine says so instead of failing every push."""
+    a = machine("a")
+    ctx = context(a, remote)
+    sent = upload_audit(ctx)
+    shutil.copytree(a.directory, tmp_path / "copy")
+    with ContextStore(tmp_path / "copy", machine_id="a", actor="cli") as copy:
+        copy.put("preference:there", "preference", pref(1, "there"))
+        rid = remote_id(remote, create=False)
+        assert rid is not None
+        upload_audit(SyncContext(copy, remote, LocalState(copy, rid)))
+    a.put("preference:here", "preference", pref(1, "here"))
+    a.put("preference:here2", "preference", pref(1, "here2"))
+    with capture_logs() as logs:
+        assert upload_audit(ctx) == 2
+    key = audit_key("a", f"{sent + 1:026d}")
+    assert [e for e in logs if e["event"] == "sync_audit_chunk_of_a_copy"] == [
+        {
+            "event": "sync_audit_chunk_of_a_copy",
+            "key": key,
+            "first": sent + 1,
+            "last": sent + 1,
+            "log_level": "warning",
+        }
+    ]
+    assert set(chunks(remote, "a")) == {1, sent + 1, sent + 2}
