@@ -50,6 +50,10 @@ async def test_a_target_that_cannot_be_read_back_is_named_by_kind_and_key_in_the
     graph.fail("GET", f"/v1.0/users/{ADA}", 200, body={"displayName": "Ada"})
     text = await agent.error("graph_request", method="DELETE", path=f"/users/{ADA}")
     assert f"cannot resolve user {ADA!r} (Graph's answer names no object id)" in text, text
+    assert text.endswith(
+        "; the guard reads back every object a write names to check it against "
+        "LOKKA_PROTECTED, and refuses a write it cannot check"
+    ), text
     assert graph.writes() == []
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
@@ -235,6 +236,41 @@ def test_a_server_added_while_claude_code_rewrites_the_file_is_spliced_in(
     after = json.loads(read(bob.claude_json))
     assert after["numStartups"] == 9 and after["mcpServers"]["added"]["command"] == "added-tool"
     assert result.changed_meanwhile == []
+
+
+def test_a_file_that_already_holds_what_the_apply_writes_when_its_turn_comes_is_left_as_is(
+    bob: Machine, restored: tuple[Capture, dict[str, str]]
+) -> None:
+    """Claude Code wrote the very bytes this apply would (a second machine's restore, a
+    user who added the server by hand): nothing to splice, no temporary file to rename."""
+    cap, applied = restored
+    new = _server("added", command="added-tool")
+    plan = plan_apply(
+        [*cap.drafts, new], bob, applied=applied, secrets=cap.secrets, blobs=cap.blobs
+    )
+    (planned,) = [f for f in plan.files if f.where == str(bob.claude_json)]
+    assert planned.new is not None
+    bob.claude_json.write_bytes(planned.new)
+    names = sorted(bob.home.iterdir())
+    result = execute(plan)
+    assert read(bob.claude_json) == planned.new.decode()
+    assert result.changed_meanwhile == []
+    assert sorted(bob.home.iterdir()) == names  # no temporary file left beside it
+
+
+def test_a_file_removed_with_its_folder_between_plan_and_write_is_reported_not_recreated(
+    bob: Machine, restored: tuple[Capture, dict[str, str]]
+) -> None:
+    """Bob deletes ``~/.claude/rules`` while an update to a rule is being applied: the
+    update does not bring the file back; it is reported as changed while applying."""
+    cap, applied = restored
+    drafts = _edit(cap, "claude_file:user/rules/python.md", text="# rules from the store\n")
+    plan = plan_apply(drafts, bob, applied=applied, secrets=cap.secrets, blobs=cap.blobs)
+    assert [c.draft_id for c in plan.by_action("update")] == ["claude_file:user/rules/python.md"]
+    shutil.rmtree(bob.claude_dir / "rules")
+    result = execute(plan)
+    assert [c.draft_id for c in result.changed_meanwhile] == ["claude_file:user/rules/python.md"]
+    assert not (bob.claude_dir / "rules" / "python.md").exists()
 
 
 def test_a_json_file_removed_between_plan_and_write_gets_back_only_what_this_apply_adds(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -207,6 +208,35 @@ def test_a_directory_is_scanned_file_by_file_each_finding_naming_its_file(tmp_pa
     assert scan(tmp_path, known={"t": "abcdef12345678"}) == [
         Finding(str(tmp_path / "sub" / "b.env"), "known secret 't'", 1)
     ]
+
+
+class _Envelope:
+    """An object that is not a dataclass but says how it is written: like an SDK model."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def to_json(self) -> dict[str, object]:
+        return {"auth": {"token": self.token}}
+
+
+@dataclass
+class _Box:
+    label: str
+    inner: dict[str, str]
+
+
+def test_an_object_is_scanned_as_its_json_or_its_fields_with_each_value_in_its_place() -> None:
+    """What a capture or a store hands over (a document, a dataclass, anything with
+    ``to_json``) is scanned as it will be written, each finding at its JSON pointer."""
+    known = {"t": "abcdef12345678"}
+    subject = {"a": _Envelope("abcdef12345678"), "b": _Box("x", {"k": "abcdef12345678"})}
+    assert scan(subject, known=known, where="drafts") == [
+        Finding("drafts/a/auth/token", "known secret 't'", None),
+        Finding("drafts/b/inner/k", "known secret 't'", None),
+    ]
+    assert scan(_Envelope(TOKENS["github"])) == [Finding("/auth/token", "github-token shape", None)]
+    assert scan(_Box, known=known) == []  # the class itself holds no value
 
 
 def test_the_leak_error_lists_the_first_ten_places_and_counts_the_rest() -> None:

@@ -8,6 +8,7 @@ import stat
 import subprocess
 from pathlib import Path
 
+import keyring
 import keyring.errors
 import pytest
 from keyring.backend import KeyringBackend
@@ -195,3 +196,23 @@ def test_a_value_moved_into_a_working_keyring_leaves_the_file_and_one_gone_from_
     ring.store.clear()  # removed in the keychain's own app
     vault.delete("b")
     assert vault.names() == ["a"]
+
+
+def test_without_a_backend_given_the_systems_keyring_is_used_if_it_says_it_works(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``keyring.get_keyring()`` (the seam: this machine has no keyring daemon) is asked
+    when no backend is passed; a backend that cannot tell its priority is not trusted."""
+    system = MemoryKeyring()
+    monkeypatch.setattr(keyring, "get_keyring", lambda: system)
+    vault = SecretVault(tmp_path / "keys")
+    assert vault.backend is system
+    vault.set("claude-code/env/X", "v1")
+    assert system.store == {(vault.service, "claude-code/env/X"): "v1"}
+
+    class Unknown(MemoryKeyring):
+        @property
+        def priority(self) -> float:  # type: ignore[override]
+            raise RuntimeError("no D-Bus session")
+
+    assert SecretVault(tmp_path / "other", backend=Unknown()).backend is None

@@ -87,3 +87,11 @@ def test_a_reference_with_a_query_string_still_names_its_object() -> None:
     url = f"https://graph.microsoft.com/v1.0/directoryObjects/{oid}?$select=id"
     strict, loose = _body_refs({"@odata.id": url, "members@odata.bind": [url]})
     assert [r.key for r in strict] == [oid, oid] and loose == []
+
+
+def test_a_body_that_is_a_bare_value_or_a_list_of_values_names_the_objects_it_holds() -> None:
+    """A ``$batch`` sub-request's body may be any JSON: a bare UPN or a list of GUIDs is
+    looked up like the same values inside an object, never a crash."""
+    oid = "0f6b2c1e-1111-4222-8333-944455566677"
+    assert _body_refs("ada@contoso.com") == ([], ["ada@contoso.com"])
+    assert _body_refs([oid, "plain words", 7]) == ([], [oid])
