@@ -24,7 +24,7 @@ from agents.core.errors import NotFoundError
 from agents.store.base import DocInfo
 from agents.store.canonical import now_iso
 from agents.store.conflicts import close_superseded, record_conflict
-from agents.store.envelope import Envelope
+from agents.store.envelope import Envelope, content_hash_of
 from agents.store.store import ContextStore
 from agents.sync.merge import Resolution, settle
 
@@ -142,7 +142,10 @@ def commit_local(
     local = Envelope(
         id=doc_id,
         kind=kind,
-        scope=scope or (ancestor.scope if ancestor else current.scope),
+        # without a scope of its own the edit keeps the document's scope as it is now (as
+        # store.prepare does): a file's text says nothing of where the document applies, so a
+        # scope another machine set meanwhile stands, and the merge keeps it
+        scope=scope or current.scope,
         body=body,
         vv=vv,
         parents=[ancestor_hash] if ancestor_hash else [],
@@ -154,7 +157,9 @@ def commit_local(
     )
     if local.content_hash == current.content_hash:
         return LocalEdit(doc_id, "unchanged", head.head, head.head)
-    if ancestor is not None and local.content_hash == ancestor.content_hash:
+    if ancestor is not None and ancestor.content_hash == content_hash_of(
+        kind, scope or ancestor.scope, deleted, body, local.secret_refs
+    ):
         # the file still says what this machine last saw: nothing local to merge
         return LocalEdit(doc_id, "unchanged", ancestor_hash or head.head, head.head)
     res = settle(local, local.hash, current, head.head, ancestor)

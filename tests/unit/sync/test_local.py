@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -40,15 +41,17 @@ def other_machine_moves_head(store: ContextStore, body: Any) -> str:
     return store.put(DOC, "claude_file", body, actor="sync").hash
 
 
-def theirs_on(store: ContextStore, on: str | None, body: Any) -> str:
+def theirs_on(
+    store: ContextStore, on: str | None, body: Any, scope: dict[str, Any] | None = None
+) -> str:
     """A revision another machine made on top of revision ``on`` (None: a new document), made
     the head here as a pull would (forced: also over a head it does not descend from, as a pull
-    that settled for it)."""
+    that settled for it); in ``scope`` when given, else in its parent's."""
     parent = store.revision(on) if on else None
     env = Envelope(
         id=DOC,
         kind="claude_file",
-        scope=parent.scope if parent else scope_for("claude_file", "theirs"),
+        scope=scope or (parent.scope if parent else scope_for("claude_file", "theirs")),
         body=body,
         vv=vv_bump(parent.vv if parent else {}, "theirs"),
         parents=[on] if on else [],
@@ -264,3 +267,61 @@ def test_an_edit_against_a_head_that_went_back_to_its_base_is_a_merge_of_both(
     assert done == LocalEdit(DOC, "merged", done.local, merge.hash)
     assert merge.is_head and sorted(merge.envelope.parents) == sorted([done.local, back])
     assert merge.envelope.body == md("one", "mine")
+
+
+PROJECT = {"level": "project", "project_id": "p1", "machine_id": None}
+
+
+def test_an_edit_keeps_the_scope_another_machine_gave_the_document_meanwhile(
+    store: ContextStore,
+) -> None:
+    """The file's text says nothing of where the document applies: a scope set elsewhere
+    since the file was read stands through the merge, and is not undone by a text edit."""
+    base = edit(store, md("one", "two", "three"), None).local
+    assert store.revision(base).scope != PROJECT
+    theirs_on(store, base, md("ONE", "two", "three"), scope=PROJECT)
+    done = edit(store, md("one", "two", "THREE"), base)
+    assert done.outcome == "merged"
+    assert store.revision(done.local).scope == PROJECT
+    merged = store.get(DOC)
+    assert (merged.body["text"], merged.scope) == ("ONE\ntwo\nTHREE\n", PROJECT)
+
+
+def test_a_stale_file_changes_nothing_whatever_scope_the_document_took_since(
+    store: ContextStore,
+) -> None:
+    base = edit(store, md("one"), None).local
+    moved = theirs_on(store, base, md("one"), scope=PROJECT)  # the scope alone
+    assert edit(store, md("one"), base) == LocalEdit(DOC, "unchanged", moved, moved)
+    both = theirs_on(store, moved, md("one", "two"))  # then the text, in that scope
+    assert edit(store, md("one"), base) == LocalEdit(DOC, "unchanged", base, both)
+    assert len(store.history(DOC)) == 3 and store.get(DOC).scope == PROJECT
+
+
+def test_a_scope_given_with_the_edit_is_the_scope_it_is_made_in(store: ContextStore) -> None:
+    base = edit(store, md("one", "two"), None).local
+    other_machine_moves_head(store, md("ONE", "two"))
+    done = edit(store, md("one", "two"), base, scope=PROJECT)  # only the scope changed here
+    assert done.outcome == "merged" and store.revision(done.local).scope == PROJECT
+    assert (store.get(DOC).body["text"], store.get(DOC).scope) == ("ONE\ntwo\n", PROJECT)
+
+
+def test_an_edit_merged_onto_another_machines_resolution_closes_the_conflict_it_settles(
+    store: ContextStore,
+) -> None:
+    """A conflict waiting here that another machine resolved: the file's next edit merges onto
+    that resolution, which descends from both sides, so the conflict is closed as settled."""
+    base = edit(store, md("one", "two", "three"), None).local
+    other_machine_moves_head(store, md("one", "two from there", "three"))
+    mine = edit(store, md("one", "two from here", "three"), base)
+    assert mine.outcome == "conflict" and len(conflicts(store)) == 1
+    theirs_on(store, mine.local, md("one", "two agreed", "three"))  # their resolution
+    done = edit(store, md("one", "two from here", "three", "four"), mine.local, actor="imp")
+    assert done.outcome == "merged"
+    assert store.get(DOC).body["text"] == "one\ntwo agreed\nthree\nfour\n"
+    assert conflicts(store) == []
+    [closed] = conflicts(store, None)
+    assert (closed.status, closed.resolved_hash) == ("resolved", done.head)
+    with store.reading() as conn:
+        [row] = audit.query(conn, doc_id=DOC, op="resolve")
+    assert (row.actor, json.loads(row.detail or "{}")["revision"]) == ("imp", done.head)
