@@ -4,6 +4,7 @@ the machine identity, and the records every module shares."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import sqlite3
@@ -117,6 +118,11 @@ class StoreBase:
             self._conn.close()
             raise
         self.clock = HlcClock(self.machine_id)
+
+    @functools.cached_property
+    def first_vv(self) -> str:
+        """The ``docs.vv`` text of a document's first revision made here."""
+        return json.dumps({self.machine_id: 1})
 
     # -- plumbing --------------------------------------------------------------------------
 

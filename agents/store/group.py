@@ -1,26 +1,90 @@
 """Group commit: documents written by concurrent callers share one transaction.
 
-One writer thread per store connection takes everything queued, writes it with
-:meth:`ContextStore.add_many` in one transaction (one lock, one commit, one fsync), then wakes
-each caller, whose ``submit`` returns only once its own document is committed. A batch the
-store refuses is retried one document at a time, so one bad document fails alone.
+One writer thread per store connection takes everything queued, checks and serializes it,
+then takes the store's writer lock file (``writer.lock``, an exclusive ``flock``) before
+``BEGIN IMMEDIATE``. Recording processes queue there for each other: the kernel wakes the
+next one the moment the holder releases it, where SQLite's busy handler sleeps 1, 2, 5 … 100
+ms between tries. Holding it, the writer adds every document queued meanwhile, writes them all
+with :func:`~agents.store.newdocs.write_new` in one transaction (one commit, one sync to disk),
+releases the file, then wakes each caller, whose ``submit`` returns only once its own document
+is committed. A batch the store refuses is retried one document at a time, so one bad
+document fails alone. A caller whose document is still waiting for the lock after the store's
+busy timeout gets the store's "locked" error, and its document is not written.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
+import fcntl
+import os
 import queue
+import sqlite3
 import threading
+import time
+from pathlib import Path
 from typing import Any
 
-from agents.core.errors import AgentError
+from agents.core.errors import InputError, StoreError
+from agents.store.db import explain
 from agents.store.envelope import Envelope
+from agents.store.newdocs import prepare_new, write_new
 from agents.store.store import ContextStore
 
-__all__ = ["MAX_BATCH", "GroupWriter"]
+__all__ = ["LOCK_NAME", "MAX_BATCH", "GroupWriter", "WriterLock"]
 
 MAX_BATCH = 512
+LOCK_NAME = "writer.lock"
 Item = tuple[str, str, Any]  # doc_id, kind, body
+
+_QUEUED, _WRITING, _ABANDONED, _DONE = range(4)
+
+
+class WriterLock:
+    """The store's writer lock file, held from before a group writer's ``BEGIN IMMEDIATE`` to
+    after its ``COMMIT``. The kernel releases it when its process exits, however it exits."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        """Wait (in the kernel, without a timeout) until this process holds the lock.
+
+        Raises:
+            StoreError: The lock file cannot be opened or locked.
+        """
+        try:
+            if self._fd is None:
+                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+        except OSError as exc:
+            raise StoreError(
+                f"cannot lock {self.path} ({exc.strerror}): check the context store "
+                "directory's permissions and free space"
+            ) from None
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+class _Job:
+    __slots__ = ("future", "item", "loop", "since", "state")
+
+    def __init__(
+        self, item: Item, loop: asyncio.AbstractEventLoop, future: asyncio.Future[Envelope]
+    ) -> None:
+        self.item = item
+        self.loop = loop
+        self.future = future
+        self.since = time.monotonic()
+        self.state = _QUEUED
 
 
 class GroupWriter:
@@ -29,10 +93,12 @@ class GroupWriter:
     def __init__(self, store: ContextStore, *, actor: str) -> None:
         self.store = store
         self.actor = actor
-        self._queue: queue.SimpleQueue[
-            tuple[Item, asyncio.AbstractEventLoop, asyncio.Future[Envelope]] | None
-        ] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._jobs: collections.deque[_Job] = collections.deque()  # in submit order
+        self._lockfile = WriterLock(store.directory / LOCK_NAME)
         self._thread: threading.Thread | None = None
+        self._watchdog: threading.Thread | None = None
+        self._closed = threading.Event()
         self._pending = 0
         self._lock = threading.Lock()
         self.batches = 0  # transactions written (for tests and benchmarks)
@@ -47,17 +113,23 @@ class GroupWriter:
 
         Raises:
             InputError: The store refused this document (schema, id).
-            StoreError: The store failed; this document was not written.
+            StoreError: The store failed, or the lock stayed taken for longer than the
+                store's busy timeout; this document was not written.
         """
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[Envelope] = loop.create_future()
+        job = _Job(item, loop, loop.create_future())
         with self._lock:
             self._pending += 1
+            self._jobs.append(job)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="group-commit", daemon=True)
                 self._thread.start()
-        self._queue.put((item, loop, future))
-        return await future
+                self._watchdog = threading.Thread(
+                    target=self._watch, name="group-commit-watchdog", daemon=True
+                )
+                self._watchdog.start()
+        self._queue.put(job)
+        return await job.future
 
     def _run(self) -> None:
         while True:
@@ -65,43 +137,127 @@ class GroupWriter:
             if first is None:
                 return
             batch = [first]
-            while len(batch) < MAX_BATCH:
-                try:
-                    nxt = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if nxt is None:
-                    self._queue.put(None)  # stop after this batch
-                    break
-                batch.append(nxt)
+            self._take(batch)
             self._write(batch)
 
-    def _write(
-        self, batch: list[tuple[Item, asyncio.AbstractEventLoop, asyncio.Future[Envelope]]]
-    ) -> None:
-        results: list[Envelope | BaseException]
+    def _take(self, batch: list[_Job]) -> list[_Job]:
+        """Move what is queued now into ``batch``, up to ``MAX_BATCH``; the jobs added."""
+        added = []
+        while len(batch) < MAX_BATCH:
+            try:
+                nxt = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if nxt is None:
+                self._queue.put(None)  # stop after this batch
+                break
+            batch.append(nxt)
+            added.append(nxt)
+        return added
+
+    def _write(self, batch: list[_Job], *, gather: bool = True) -> None:
+        """Write ``batch`` (and, with ``gather``, whatever is queued once the lock is held) in
+        one transaction and settle every job; a refusal sends each job through alone."""
         try:
-            results = list(self.store.add_many([b[0] for b in batch], actor=self.actor))
-            self.batches += 1
-        except AgentError as exc:
-            if len(batch) > 1:  # find the one the store refuses; the others are written
-                for one in batch:
-                    self._write([one])
-                return
-            results = [exc]
+            rows = prepare_new(self.store, [job.item for job in batch])
+        except InputError as exc:
+            self._refused(batch, exc)
+            return
         except BaseException as exc:  # every caller learns of it, none hangs
-            results = [exc] * len(batch)
-        for (_, loop, future), result in zip(batch, results, strict=True):
+            self._settle(self._claim(batch), exc)
+            return
+        try:
+            self._lockfile.acquire()
+        except StoreError as exc:
+            self._settle(self._claim(batch), exc)
+            return
+        results: list[Envelope] | BaseException = []
+        try:
+            live = self._claim(batch)
+            if len(live) < len(batch):  # some waited too long: their callers have failed
+                batch = live
+                rows = prepare_new(self.store, [job.item for job in batch])
+            if gather:  # documents queued while this one waited join its transaction
+                extra = self._claim(self._take(batch))
+                batch = [job for job in batch if job.state == _WRITING]
+                prepare_new(self.store, [job.item for job in extra], rows)
+            if batch:
+                with self.store.transaction() as conn:
+                    results = write_new(self.store, conn, rows, actor=self.actor)
+                self.batches += 1
+        except BaseException as exc:  # every caller learns of it, none hangs
+            results = exc
+        finally:
+            self._lockfile.release()
+        if isinstance(results, InputError):
+            self._refused(batch, results)
+        else:
+            self._settle(batch, results)
+
+    def _refused(self, batch: list[_Job], exc: InputError) -> None:
+        """One of ``batch`` was refused: write each alone, so that it fails alone."""
+        if len(batch) > 1:
+            for job in batch:
+                self._write([job], gather=False)
+        else:
+            self._settle(self._claim(batch), exc)
+
+    def _claim(self, jobs: list[_Job]) -> list[_Job]:
+        """The jobs of ``jobs`` not abandoned, marked as being written."""
+        with self._lock:
+            live = [job for job in jobs if job.state != _ABANDONED]
+            for job in live:
+                job.state = _WRITING
+        return live
+
+    def _settle(self, batch: list[_Job], results: list[Envelope] | BaseException) -> None:
+        outcomes: list[Envelope | BaseException] = (
+            [results] * len(batch) if isinstance(results, BaseException) else list(results)
+        )
+        with self._lock:
+            self._pending -= len(batch)
+            for job in batch:
+                job.state = _DONE
+            jobs = self._jobs
+            while jobs and jobs[0].state in (_DONE, _ABANDONED):
+                jobs.popleft()
+        for job, outcome in zip(batch, outcomes, strict=True):
+            job.loop.call_soon_threadsafe(_settle, job.future, outcome)
+
+    def _watch(self) -> None:
+        """Fail the callers whose documents still wait for the lock after the busy timeout."""
+        timeout = self.store.busy_timeout
+        while not self._closed.wait(min(timeout / 4, 1.0)):
+            deadline = time.monotonic() - timeout
             with self._lock:
-                self._pending -= 1
-            loop.call_soon_threadsafe(_settle, future, result)
+                expired = []
+                for job in self._jobs:
+                    if job.state == _QUEUED:
+                        if job.since > deadline:
+                            break
+                        job.state = _ABANDONED
+                        expired.append(job)
+                self._pending -= len(expired)
+            if expired:
+                locked = sqlite3.OperationalError("database is locked")
+                exc = explain(locked, self.store.path, timeout)
+                for job in expired:
+                    job.loop.call_soon_threadsafe(_settle, job.future, exc)
 
     def close(self) -> None:
         """Stop the thread once the queue is written."""
+        stopped = True
         if self._thread is not None:
             self._queue.put(None)
             self._thread.join(timeout=30)
+            stopped = not self._thread.is_alive()
             self._thread = None
+        self._closed.set()
+        if self._watchdog is not None:
+            self._watchdog.join(timeout=30)
+            self._watchdog = None
+        if stopped:  # a writer still waiting for the lock keeps its file open
+            self._lockfile.close()
 
 
 def _settle(future: asyncio.Future[Envelope], result: Envelope | BaseException) -> None:

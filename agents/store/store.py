@@ -7,19 +7,17 @@ processes (agents, the CLI, sync) and threads writing at once.
 
 from __future__ import annotations
 
-import functools
 import json
-import re
 import sqlite3
 from collections.abc import Callable
 from typing import Any
 
 from agents.core.errors import InputError, NotFoundError
-from agents.store import audit
 from agents.store.base import DOC_COLUMNS, DocInfo, Revision, StoreBase, StoreBusy
-from agents.store.canonical import Serialized, canonical, is_hash, now_iso, sha256_of
+from agents.store.canonical import canonical, is_hash, now_iso, sha256_of
 from agents.store.clock import vv_bump
-from agents.store.envelope import ENVELOPE_SCHEMA, Envelope, Level, scope_for, serialize_new
+from agents.store.envelope import Envelope, Level, scope_for
+from agents.store.newdocs import check_id, prepare_new, write_new
 from agents.store.schemas import check_body
 from agents.store.timeref import parse_time
 
@@ -182,7 +180,7 @@ class ContextStore(StoreBase):
             InputError: Bad id, unknown kind, schema refusal, kind mismatch, stale head.
             StoreError: The store is locked, full or corrupt; nothing was written.
         """
-        _check_id(doc_id)
+        check_id(doc_id)
         plain = self.normalize(kind, body, doc_id)
         scope = scope_for(kind, self.machine_id, level, project_id) if level or project_id else None
         # Build the revision before taking the write lock (optimistically, on the head as read
@@ -237,80 +235,17 @@ class ContextStore(StoreBase):
         group commit: one lock, one commit, one sync to disk for all). Each is checked and
         serialized before the lock is taken; either all are written or none. A body given as
         :class:`Serialized` is checked as its value and stored as its text (not serialized
-        again).
+        again): :func:`~agents.store.newdocs.prepare_new`.
 
         Raises:
             InputError: One of them is bad (named) or exists already; nothing was written.
             StoreBusy: ``wait`` is False and the write lock is held elsewhere.
             StoreError: The store is locked, full or corrupt; nothing was written.
         """
-        now = now_iso()
-        vv_text = self._first_vv
-        ready: list[tuple[dict[str, Any], str]] = []
-        revisions: list[tuple[str, str, str, str, str, str]] = []
-        docs: list[tuple[str, str, str, str, str, str, int, str]] = []
-        for doc_id, kind, item in items:
-            _check_id(doc_id)
-            body, text = (item.value, item.text) if isinstance(item, Serialized) else (item, None)
-            check_body(kind, body, doc_id)
-            envelope: dict[str, Any] = {
-                "schema": ENVELOPE_SCHEMA,
-                "id": doc_id,
-                "kind": kind,
-                "scope": scope_for(kind, self.machine_id),
-                "rev": {"vv": {self.machine_id: 1}, "parents": []},
-                "origin_machine": self.machine_id,
-                "updated_at": now,
-                "hlc": str(self.clock.now()),
-                "deleted": False,
-                "body": body,
-                "secret_refs": [],
-            }
-            try:
-                data, content = serialize_new(envelope, text)
-            except ValueError as exc:
-                raise InputError(f"document {doc_id!r}: the body is not JSON ({exc})") from None
-            digest = sha256_of(data)
-            ready.append((envelope, content))
-            revisions.append((digest, doc_id, kind, content, data.decode(), now))
-            docs.append((doc_id, kind, digest, content, vv_text, envelope["hlc"], 0, now))
+        rows = prepare_new(self, items)
         # only the writes themselves inside the lock: every row is ready before it is taken
         with self.transaction(wait=wait) as conn:
-            try:
-                conn.executemany("INSERT INTO revisions VALUES (?, ?, ?, ?, ?, ?)", revisions)
-                conn.executemany(
-                    f"INSERT INTO docs({DOC_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", docs
-                )
-            except sqlite3.IntegrityError:
-                taken = ", ".join(repr(row[0]) for row in docs)
-                raise InputError(f"document {taken} exists already; write it with put") from None
-            audit.append_many(
-                conn,
-                machine=self.machine_id,
-                actor=actor or self.actor,
-                rows=[("put", row[1], None, row[0], None, "ok", None) for row in revisions],
-                ts=now,
-            )
-        return [
-            Envelope(
-                id=e["id"],
-                kind=e["kind"],
-                scope=e["scope"],
-                body=e["body"],
-                vv=e["rev"]["vv"],
-                parents=[],
-                origin_machine=self.machine_id,
-                updated_at=now,
-                hlc=e["hlc"],
-                content_hash=c,
-            )
-            for e, c in ready
-        ]
-
-    @functools.cached_property
-    def _first_vv(self) -> str:
-        """The ``docs.vv`` text of a document's first revision made here."""
-        return json.dumps({self.machine_id: 1})
+            return write_new(self, conn, rows, actor=actor or self.actor)
 
     def update(
         self,
@@ -323,7 +258,7 @@ class ContextStore(StoreBase):
     ) -> Envelope:
         """Read-modify-write ``doc_id`` atomically: ``change(current body or None)`` returns the
         new body, all inside one write transaction (no lost updates between processes)."""
-        _check_id(doc_id)
+        check_id(doc_id)
         with self.transaction() as conn:
             head = self.head_info(doc_id, conn)
             current = None
@@ -387,14 +322,3 @@ class ContextStore(StoreBase):
         if digest is None:
             raise NotFoundError(f"document {doc_id!r} did not exist at {moment}")
         return digest
-
-
-_ID = re.compile(r"[a-z][a-z0-9_]*:[^\x00-\x1f]+")
-
-
-def _check_id(doc_id: str) -> None:
-    if len(doc_id) > 512 or not _ID.fullmatch(doc_id):
-        raise InputError(
-            f"document id {doc_id!r} is invalid: use <prefix>:<name>, e.g. session:2026-05-01 "
-            "or mcp_server:notion (lower-case prefix, no control characters, ≤ 512 chars)"
-        )

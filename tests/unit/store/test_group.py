@@ -1,17 +1,24 @@
 """Group commit: concurrent recorded calls share transactions, and each returns only once its
-own document is committed."""
+own document is committed; recording processes queue for the store on its writer lock file."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import functools
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
 
-from agents.core.errors import InputError
-from agents.store.group import GroupWriter
+from agents.core.errors import InputError, StoreError
+from agents.store.group import LOCK_NAME, GroupWriter
 from agents.store.store import ContextStore
 
 pytestmark = pytest.mark.anyio
@@ -33,6 +40,24 @@ async def pile_up(store: ContextStore, group: GroupWriter, calls: list[Any]) -> 
     finally:
         if held:
             store._lock.release()
+
+
+@contextlib.contextmanager
+def lock_file_held(store: ContextStore) -> Iterator[None]:
+    """Hold the store's writer lock file as another recording process would (a separate
+    open file description: ``flock`` refuses it to the group writer as to another process)."""
+    fd = os.open(store.directory / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+async def waiting_for_lock(group: GroupWriter, pending: int) -> None:
+    """Until the writer has taken every queued document and waits with them."""
+    while group._pending < pending or not group._queue.empty():
+        await anyio.sleep(0.005)
 
 
 def body(i: int) -> dict[str, object]:
@@ -85,3 +110,105 @@ async def test_a_document_the_store_refuses_fails_alone(store: ContextStore) -> 
     await pile_up(store, group, [functools.partial(one, i) for i in range(6)])
     group.close()
     assert outcomes == {0: "ok", 1: "ok", 2: "ok", 3: "refused", 4: "ok", 5: "ok"}
+
+
+async def test_a_writer_waits_for_the_lock_file_and_takes_what_queued_meanwhile(
+    store: ContextStore,
+) -> None:
+    group = GroupWriter(store, actor="agent:notion")
+    done: list[str] = []
+
+    async def one(i: int) -> None:
+        env = await group.submit((f"agent_output:{i:026d}", "agent_output", body(i)))
+        done.append(env.id)
+
+    with anyio.fail_after(20):
+        async with anyio.create_task_group() as tg:
+            with lock_file_held(store):
+                tg.start_soon(one, 0)
+                await waiting_for_lock(group, 1)  # the first document waits for the lock
+                for i in range(1, 21):
+                    tg.start_soon(one, i)
+                while group._pending < 21:
+                    await anyio.sleep(0.005)
+                await anyio.sleep(0.05)
+                assert done == []  # nothing is written while another process holds the file
+    group.close()
+    assert len(done) == 21
+    assert group.batches == 1  # the twenty queued while it waited joined its transaction
+    assert len(store.list("agent_output", limit=100)) == 21
+
+
+async def test_a_document_refused_among_those_gathered_fails_alone(store: ContextStore) -> None:
+    group = GroupWriter(store, actor="agent:notion")
+    outcomes: dict[int, str] = {}
+
+    async def one(i: int) -> None:
+        doc = body(i) if i != 4 else {"not": "an agent output"}
+        try:
+            await group.submit((f"agent_output:{i:026d}", "agent_output", doc))
+            outcomes[i] = "ok"
+        except InputError:
+            outcomes[i] = "refused"
+
+    with anyio.fail_after(20):
+        async with anyio.create_task_group() as tg:
+            with lock_file_held(store):
+                tg.start_soon(one, 0)
+                await waiting_for_lock(group, 1)
+                for i in range(1, 7):
+                    tg.start_soon(one, i)
+                while group._pending < 7:
+                    await anyio.sleep(0.005)
+    group.close()
+    assert outcomes == {i: "refused" if i == 4 else "ok" for i in range(7)}
+    assert len(store.list("agent_output", limit=100)) == 6
+
+
+async def test_a_call_waiting_for_the_lock_past_the_busy_timeout_fails_and_is_not_written(
+    tmp_path: Path,
+) -> None:
+    with ContextStore(tmp_path / "ctx", busy_timeout=0.3) as store:
+        group = GroupWriter(store, actor="agent:notion")
+        with lock_file_held(store), anyio.fail_after(10):
+            with pytest.raises(StoreError, match="is locked"):
+                await group.submit(("agent_output:" + "0" * 26, "agent_output", body(0)))
+        # the lock is free again: the waiting writer drops the abandoned document
+        env = await group.submit(("agent_output:" + "1" * 26, "agent_output", body(1)))
+        group.close()
+        assert [e.id for e in store.list("agent_output")] == [env.id]
+        assert group.idle
+
+
+async def test_a_killed_process_never_leaves_the_lock_file_held(store: ContextStore) -> None:
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, os, sys, time\n"
+            "fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)\n"
+            "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+            "print('held', flush=True)\n"
+            "time.sleep(600)\n",
+            str(store.directory / LOCK_NAME),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None
+    try:
+        assert holder.stdout.readline() == "held\n"
+        group = GroupWriter(store, actor="agent:notion")
+        with anyio.fail_after(20):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(group.submit, ("agent_output:" + "0" * 26, "agent_output", body(0)))
+                await waiting_for_lock(group, 1)
+                await anyio.sleep(0.05)
+                assert not group.idle  # waiting for the holder
+                holder.send_signal(signal.SIGKILL)
+        group.close()
+        assert len(store.list("agent_output")) == 1
+    finally:
+        holder.kill()
+        holder.wait(timeout=30)
+        holder.stdout.close()
