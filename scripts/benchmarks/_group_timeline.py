@@ -3,7 +3,7 @@ processes"): `bench store`'s grouped shape (3 processes x 8 concurrent recorded 
 synchronous=FULL), each process stamping every transaction with CLOCK_MONOTONIC: batch taken,
 lock wanted, lock got, statements done, COMMIT done, futures settled on the event loop.
 
-    .venv/bin/python scripts/benchmarks/_group_timeline.py --rounds 6 --writes 1000 \\
+    PYTHONPATH=. .venv/bin/python scripts/benchmarks/_group_timeline.py --rounds 6 --writes 1000 \\
         base=/tmp/main-copy ours=. ours-noflock=.:noflock ours-nogather=.:nogather
 
 Each NAME=TREE[:PART] runs the store code of TREE (a checkout: its `agents` package goes first
@@ -22,9 +22,10 @@ import subprocess
 import sys
 import tempfile
 import textwrap
-import time
 from pathlib import Path
 from typing import Any
+
+from store import race
 
 CHILD = textwrap.dedent(
     """
@@ -122,26 +123,9 @@ def one_run(tree: Path, part: str, work: Path, count: int) -> dict[str, float]:
     )
     subprocess.run([sys.executable, "-c", make], check=True, env=env)
     outs = [work.with_name(f"{work.name}.{i}.json") for i in range(3)]
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", CHILD, str(work), str(count), str(out), part],
-            stdin=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
-        for out in outs
-    ]
-    time.sleep(1.5)  # imports done, connections open
+    argvs = [[sys.executable, "-c", CHILD, str(work), str(count), str(out), part] for out in outs]
     load = os.getloadavg()[0]
-    t0 = time.perf_counter()
-    for p in procs:
-        assert p.stdin is not None
-        p.stdin.write("go\n")
-        p.stdin.close()
-    for p in procs:
-        if p.wait(timeout=600) != 0:
-            raise SystemExit("a writer failed")
-    wall = time.perf_counter() - t0
+    wall = race(argvs, env)
     data = [json.loads(out.read_text()) for out in outs]
     return summary(data, wall, load, count)
 
