@@ -227,7 +227,7 @@ class GroupWriter:
     def _watch(self) -> None:
         """Fail the callers whose documents still wait for the lock after the busy timeout."""
         timeout = self.store.busy_timeout
-        while not self._closed.wait(min(timeout / 4, 1.0)):
+        while not self._closed.wait(max(min(timeout / 4, 1.0), 0.05)):
             deadline = time.monotonic() - timeout
             with self._lock:
                 expired = []
