@@ -150,10 +150,9 @@ class GitRemote(Remote):
         found: dict[str, Entry] = {}
         wanted: list[str] = []
         for key in keys:
+            # a buffered cas is never seen here: ``cas`` pushes it before it returns
             if key in self._puts:
                 found[key] = Entry(self._puts[key], blob_id(self._puts[key]))
-            elif self._cas_op and self._cas_op[0] == key:
-                found[key] = Entry(self._cas_op[1], blob_id(self._cas_op[1]))
             elif key not in self._deletes:
                 wanted.append(key)
         if not wanted:
@@ -170,8 +169,6 @@ class GitRemote(Remote):
     def _list(self, prefix: str) -> Iterator[str]:
         tree = self._tree(self._fetch())
         keys = (set(tree) | set(self._puts)) - self._deletes
-        if self._cas_op:
-            keys.add(self._cas_op[0])
         return (k for k in keys if k.startswith(prefix) and is_key(k))
 
     # --- writes --------------------------------------------------------------------------
@@ -316,6 +313,8 @@ class GitRemote(Remote):
                 meta, path = record.split(b"\t", 1)
                 _mode, kind, sha, size = meta.decode().split()
                 if kind == "blob":
+                    if not size.isdigit():  # git's "BAD": the object cannot be read
+                        raise self._damaged(sha)
                     name = path.decode("utf-8", "replace")
                     tree[name] = sha
                     sizes[name] = int(size)
@@ -333,11 +332,17 @@ class GitRemote(Remote):
             end = out.index(b"\n", pos)
             header = out[pos:end].split()
             if len(header) != 3 or header[0].decode() != sha:
-                raise RemoteError(f"{self.display_url}: object {sha} missing from the cache clone")
+                raise self._damaged(sha)
             size = int(header[2])
             blobs[sha] = out[end + 1 : end + 1 + size]
             pos = end + 1 + size + 1
         return blobs
+
+    def _damaged(self, sha: str) -> RemoteError:
+        return RemoteError(
+            f"{self.display_url}: object {sha} missing from the cache clone {self.cache}; "
+            "delete that folder and sync again (it is fetched anew)"
+        )
 
     def _run(
         self,

@@ -121,6 +121,7 @@ TARGETS: dict[str, tuple[list[str], list[str]]] = {
         ["agents/sync/git_remote.py"],
         [
             "tests/unit/sync/test_open_remote.py",
+            "tests/integration/sync/test_git_remote.py",
             "tests/integration/sync/test_remote_conformance.py",
             "tests/integration/sync/test_remote_backends.py",
             "-k",
@@ -130,6 +131,7 @@ TARGETS: dict[str, tuple[list[str], list[str]]] = {
     "sync-pg": (
         ["agents/sync/pg_remote.py"],
         [
+            "tests/integration/sync/test_postgres_watch.py",
             "tests/integration/sync/test_remote_conformance.py",
             "tests/integration/sync/test_remote_backends.py",
             "-k",

@@ -16,6 +16,7 @@ import psycopg
 import pytest
 from azure.storage.blob import ContainerClient
 from pytest_mock import MockerFixture
+from structlog.testing import capture_logs
 
 from agents.core.errors import ConfigError
 from agents.sync.azure_remote import DEFAULT_ENV
@@ -230,14 +231,65 @@ def test_postgres_connection_lost_fails_that_call_and_the_next_one_reconnects(
     url = fresh_database(pg_server)
     with open_remote(url) as remote:
         remote.cas(head_key("m1"), b"h", None)
-        with psycopg.connect(url, autocommit=True) as admin:
-            admin.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
+        _end_other_sessions(url)
         with pytest.raises(RemoteError, match="cannot list"):
             remote.list()
         assert remote.list() == [head_key("m1")]
+        _end_other_sessions(url)
+        with pytest.raises(RemoteError, match="cannot read"):
+            list(remote.scan())
+        assert [key for key, _ in remote.scan()] == [head_key("m1")]
+
+
+def _end_other_sessions(url: str) -> None:
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
+def test_postgres_write_the_server_refuses_fails_that_call_naming_it_and_the_next_works(
+    pg_server: PostgresServer,
+) -> None:
+    """A statement the server rejects while the session lives on (a trigger or policy, a
+    read-only replica) fails with a RemoteError naming the operation; the transaction is
+    rolled back, so the next call on the same connection works."""
+    url = fresh_database(pg_server)
+    key = head_key("refused")
+    with open_remote(url) as remote:
+        etag = remote.cas(key, b"h", None)
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute(
+                "CREATE FUNCTION context_sync.refuse() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                f"BEGIN IF (CASE WHEN TG_OP = 'DELETE' THEN OLD.key ELSE NEW.key END) = '{key}' "
+                "THEN RAISE EXCEPTION 'refused by policy'; END IF; "
+                "RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END; END $$"
+            )
+            admin.execute(
+                "CREATE TRIGGER refuse BEFORE INSERT OR UPDATE OR DELETE ON context_sync.kv "
+                "FOR EACH ROW EXECUTE FUNCTION context_sync.refuse()"
+            )
+        with pytest.raises(RemoteError, match="cannot compare-and-swap: refused by policy"):
+            remote.cas(key, b"h2", etag)
+        assert remote.list() == [key]
+        with pytest.raises(RemoteError, match="cannot delete: refused by policy"):
+            remote.delete(key)
+        assert remote.cas(head_key("m1"), b"h", None)
+        assert remote.get(key) == (b"h", etag)
+
+
+def test_postgres_scan_leaves_out_a_value_over_the_limit_and_names_it(
+    pg_server: PostgresServer,
+) -> None:
+    """A value over SYNC_MAX_OBJECT_BYTES is not sent by the server, and the scan reports
+    which key it left out, so the pull can quarantine it."""
+    with open_remote(fresh_database(pg_server)) as remote:
+        big, small = object_key(H), object_key(hashlib.sha256(b"s").hexdigest())
+        remote.put_many([(big, b"x" * 100), (small, b"s")])
+        remote.max_bytes = 50
+        assert [key for key, _ in remote.scan("objects/")] == [small]
+        assert list(remote.refused) == [big] and "100 bytes" in remote.refused[big]
 
 
 def test_postgres_connection_string_passes_through_with_its_options(
@@ -365,8 +417,18 @@ def test_git_push_that_loses_races_retries_through_the_policy_then_gives_up(
         return False if lost and lost.pop() else real(commit)
 
     mocker.patch.object(remote, "_push", side_effect=race)
-    push(remote, "m1", 0, {object_key(H): b"x"}, None)
+    with capture_logs() as logs:
+        push(remote, "m1", 0, {object_key(H): b"x"}, None)
     assert len(waits) == 2 and 0.01 <= waits[0] <= 0.03 and 0.02 <= waits[1] <= 0.04
+    assert logs == [
+        {
+            "event": "git_push_rejected",
+            "remote": remote.display_url,
+            "attempt": n,
+            "log_level": "debug",
+        }
+        for n in (1, 2)
+    ]
     assert git_out(tmp_path / "r.git", "rev-list", "--count", "main").strip() == "1"
     mocker.patch.object(remote, "_push", return_value=False)
     with pytest.raises(RemoteError, match="kept moving; gave up after 40 attempts"):

@@ -1,0 +1,212 @@
+"""The git remote beyond the shared suite and the backend tests: batches buffered until
+their flush, what each commit says, reads served from the cache clone, hostile branches,
+servers that hang and caches that were damaged."""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pytest_mock import MockerFixture
+
+from agents.sync.git_remote import GitRemote, blob_id
+from agents.sync.keys import head_key, object_key
+from agents.sync.remote import ObjectConflict, RemoteError
+from agents.sync.urls import open_remote
+from tests.servers import bare_git_repo
+
+pytestmark = pytest.mark.integration
+
+H = hashlib.sha256(b"x").hexdigest()
+Y = hashlib.sha256(b"y").hexdigest()
+
+
+def git_out(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "--git-dir", str(repo), *args], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def _git_remote(tmp_path: Path, cache: str = "cache") -> GitRemote:
+    if not (tmp_path / "r.git").exists():
+        bare_git_repo(tmp_path / "r.git")
+    remote = open_remote(f"git+file://{tmp_path / 'r.git'}", cache_dir=tmp_path / cache)
+    assert isinstance(remote, GitRemote)
+    return remote
+
+
+def test_git_batch_keeps_the_later_of_a_put_and_a_delete_of_the_same_key(tmp_path: Path) -> None:
+    """Buffered writes of one batch: a delete after a put removes the key, a put after a
+    delete keeps it, both before the flush and in the commit that the flush pushes."""
+    remote = _git_remote(tmp_path)
+    kept, dropped = object_key(H), object_key(Y)
+    remote.put_many([(kept, b"x")])
+    with remote.batch():
+        remote.delete(kept)
+        remote.put_many([(kept, b"x")])
+        remote.put_many([(dropped, b"y")])
+        remote.delete(dropped)
+        assert remote.list("objects/") == [kept]
+        assert remote.get(kept) == (b"x", blob_id(b"x"))
+        assert remote.get(dropped) is None
+    files = git_out(tmp_path / "r.git", "ls-tree", "-r", "--name-only", "main").split()
+    assert files == [kept]
+
+
+def test_git_batch_refuses_one_key_given_two_different_values(tmp_path: Path) -> None:
+    """A write-once key written twice with other bytes in one batch is an ObjectConflict
+    naming the key, and nothing of that batch reaches the remote."""
+    remote = _git_remote(tmp_path)
+    key = object_key(H)
+    with pytest.raises(ObjectConflict) as conflict, remote.batch():
+        remote.put_many([(key, b"x")])
+        remote.put_many([(key, b"not x")])
+    assert conflict.value.key == key
+    assert remote.list() == []
+
+
+def test_git_commit_message_counts_the_writes_and_removals_and_names_the_heads(
+    tmp_path: Path,
+) -> None:
+    """``git log`` of the remote says what each sync commit did: how many keys it wrote and
+    removed, and which heads moved or went."""
+    remote = _git_remote(tmp_path)
+    old = object_key(hashlib.sha256(b"old").hexdigest())
+    remote.put_many([(old, b"old")])
+    remote.cas(head_key("m2"), b"h2", None)
+    with remote.batch():
+        remote.put_many([(object_key(H), b"x"), (object_key(Y), b"y")])
+        remote.delete(old)
+        remote.delete(head_key("m2"))
+        remote.cas(head_key("m1"), b"h1", None)
+    subjects = git_out(tmp_path / "r.git", "log", "--format=%s", "main").splitlines()
+    assert subjects == [
+        f"sync: 3 written, 2 removed; {head_key('m2')}, {head_key('m1')}",
+        f"sync: 1 written, 0 removed; {head_key('m2')}",
+        "sync: 1 written, 0 removed",
+    ]
+
+
+def test_git_push_to_a_server_that_hangs_fails_after_the_network_timeout(
+    tmp_path: Path, mocker: MockerFixture
+) -> None:
+    """A push the server never answers (here a hook that sleeps) is stopped after the network
+    timeout with a clear error, instead of holding the sync loop forever."""
+    remote = _git_remote(tmp_path)
+    hook = tmp_path / "r.git" / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\nsleep 20\n")
+    hook.chmod(0o755)
+    mocker.patch("agents.sync.git_remote.NETWORK_TIMEOUT", 3.0)
+    with pytest.raises(RemoteError, match="git push did not finish within 3s"):
+        remote.put_many([(object_key(H), b"x")])
+
+
+def test_git_reads_of_write_once_keys_come_from_the_cache_clone_and_heads_are_fetched(
+    tmp_path: Path, mocker: MockerFixture
+) -> None:
+    """An object already in the cache clone is read without a fetch (objects never change);
+    a missing object and any head are fetched once, since another machine may have moved."""
+    remote = _git_remote(tmp_path)
+    remote.put_many([(object_key(H), b"x")])
+    fetches = mocker.spy(remote, "_fetch")
+    assert remote.get(object_key(H)) == (b"x", blob_id(b"x"))
+    assert fetches.call_count == 0
+    assert remote.get(object_key(Y)) is None
+    assert fetches.call_count == 1
+    assert remote.get(head_key("m1")) is None
+    assert fetches.call_count == 2
+
+
+def test_git_object_over_the_limit_is_left_out_unread_and_named(tmp_path: Path) -> None:
+    """A blob over SYNC_MAX_OBJECT_BYTES (its size read from the tree) is not read, and the
+    remote says which key it left out, so the pull can quarantine it."""
+    remote = _git_remote(tmp_path)
+    big, small = object_key(H), object_key(Y)
+    remote.put_many([(big, b"x" * 100), (small, b"y")])
+    reader = _git_remote(tmp_path, "reader")
+    reader.max_bytes = 50
+    assert reader.get_many([big, small]) == {small: (b"y", blob_id(b"y"))}
+    assert list(reader.refused) == [big] and "100 bytes" in reader.refused[big]
+
+
+def test_git_branch_holding_file_names_that_are_no_keys_still_lists_and_reads_its_keys(
+    tmp_path: Path,
+) -> None:
+    """Another tool (or a hostile writer) commits files whose names hold tabs or bytes that
+    are not UTF-8: they are no keys, and the remote lists and reads its own keys regardless."""
+    remote = _git_remote(tmp_path)
+    remote.put_many([(object_key(H), b"x")])
+    tip = git_out(tmp_path / "r.git", "rev-parse", "main").strip()
+    stream = (
+        b"commit refs/heads/main\ncommitter x <x@x> 0 +0000\ndata 4\njunk\n"
+        + f"from {tip}\n".encode()
+        + b'M 100644 inline "a\\tb\\tc"\ndata 1\nt\n'
+        + b'M 100644 inline "caf\\351"\ndata 1\nu\n\n'
+    )
+    subprocess.run(
+        ["git", "--git-dir", str(tmp_path / "r.git"), "fast-import", "--quiet"],
+        input=stream,
+        capture_output=True,
+        check=True,
+    )
+    reader = _git_remote(tmp_path, "reader")
+    assert reader.list() == [object_key(H)]
+    assert reader.get(object_key(H)) == (b"x", blob_id(b"x"))
+
+
+def test_git_cache_clone_missing_an_object_is_a_clear_error(tmp_path: Path) -> None:
+    """An object deleted from the cache clone (a disk cleaner, a damaged copy) fails the read
+    with a RemoteError saying what to do, not a crash, whether or not the tree naming it was
+    read before the damage."""
+    remote = _git_remote(tmp_path)
+    remote.put_many([(object_key(H), b"x")])
+    reader = _git_remote(tmp_path, "reader")
+    assert reader.get(object_key(H)) is not None
+    sha = blob_id(b"x")
+    loose = tmp_path / "reader" / "objects" / sha[:2] / sha[2:]
+    assert loose.exists()
+    loose.unlink()
+    with pytest.raises(RemoteError, match=f"object {sha} missing from the cache clone"):
+        reader.get(object_key(H))
+    fresh = _git_remote(tmp_path, "reader")  # another process: the tree is read anew
+    with pytest.raises(RemoteError, match="delete that folder and sync again"):
+        fresh.get(object_key(H))
+
+
+@pytest.fixture(name="hanging_server")
+def _hanging_server() -> Iterator[str]:
+    """A git HTTP host that accepts connections and never answers (until the test ends)."""
+    release = threading.Event()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            release.wait(30)
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"127.0.0.1:{server.server_address[1]}"
+    release.set()
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+
+
+def test_git_fetch_from_a_server_that_hangs_fails_after_the_network_timeout(
+    tmp_path: Path, hanging_server: str, mocker: MockerFixture
+) -> None:
+    """A fetch the server never answers is stopped after the network timeout with a clear
+    error, so a sync loop is never held by one unresponsive host."""
+    mocker.patch("agents.sync.git_remote.NETWORK_TIMEOUT", 3.0)
+    url = f"git+http://{hanging_server}/team/ctx.git"
+    remote = open_remote(url, cache_dir=tmp_path / "cache")
+    with pytest.raises(RemoteError, match="git fetch did not finish within 3s"):
+        remote.list()
