@@ -106,10 +106,14 @@ class M365Remote(Remote):
         self._cred = credential
         self._token: Any = None
         if kind == "sites":
-            site = self._json("GET", f"{self._graph}/sites/{quote(ident, safe=',')}/drive")
-            ident = str(site.get("id") or "")
-            if not ident:
-                raise RemoteError(f"{url}: the site has no default document library")
+            try:
+                site = self._json("GET", f"{self._graph}/sites/{quote(ident, safe=',')}/drive")
+                ident = str(site.get("id") or "")
+                if not ident:
+                    raise RemoteError(f"{url}: the site has no default document library")
+            except BaseException:
+                self.close()  # a failed open keeps no connection (a sync loop retries it)
+                raise
         self._drive = f"{self._graph}/drives/{quote(ident, safe='!')}"
 
     # --- HTTP --------------------------------------------------------------------------------
