@@ -236,15 +236,15 @@ def test_a_secret_whose_reference_begins_with_another_ones_is_restored_whole(
 
 
 def test_every_secret_in_one_string_is_resolved_or_named_as_needed(tmp_path: Path) -> None:
-    """A URL with a ${VAR} left for Claude Code and a vault secret after it; a value holding
-    two missing secrets names both."""
+    """A URL with a ${VAR} left for Claude Code and a vault secret after it (the ${VAR} the
+    longer reference, so it is met first); a value holding two missing secrets names both."""
     m = _home(tmp_path, {}, {})
-    refs = (SecretRef("/url", "HOST", "env"), SecretRef("/url", "k"))
+    refs = (SecretRef("/url", "API_HOST", "env"), SecretRef("/url", "k"))
     url = {
         "name": "api",
         "source": "claude_code_user",
         "transport": "http",
-        "url": "https://${HOST}/mcp?key=secret://k",
+        "url": "https://${API_HOST}/mcp?key=secret://k",
     }
     both = _pref(
         "env",
@@ -260,7 +260,7 @@ def test_every_secret_in_one_string_is_resolved_or_named_as_needed(tmp_path: Pat
     assert sorted(plan.missing_secrets) == ["password", "user"]
     execute(plan)
     written = json.loads((m.home / ".claude.json").read_text())["mcpServers"]["api"]["url"]
-    assert written == "https://${HOST}/mcp?key=the-key-value"
+    assert written == "https://${API_HOST}/mcp?key=the-key-value"
 
 
 def test_values_without_secret_references_are_not_walked_for_secrets(
