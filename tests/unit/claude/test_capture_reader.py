@@ -182,3 +182,11 @@ def test_a_folder_where_a_file_belongs_is_skipped_with_a_warning_saying_so(alice
     ]
     assert not [d for d in cap.drafts if d.kind == "preference"]
     assert "claude_file:user/CLAUDE.md" in cap.by_id()
+
+
+def test_an_empty_file_is_captured_as_an_empty_text(alice: Machine) -> None:
+    """A rule file created and not written yet is a document with no text, not an error."""
+    (alice.claude_dir / "rules" / "todo.md").write_bytes(b"")
+    cap = capture(alice)
+    assert cap.by_id()["claude_file:user/rules/todo.md"].body["text"] == ""
+    assert cap.warnings == []
