@@ -106,7 +106,8 @@ def test_cas_expecting_an_etag_on_a_missing_key_fails_with_none(target: Target) 
 
 
 def test_list_returns_the_keys_under_a_prefix_sorted(target: Target) -> None:
-    """list(prefix) returns exactly the keys starting with the prefix, in order."""
+    """list(prefix) returns exactly the keys starting with the prefix, in order, whether the
+    prefix ends at a folder or inside a name."""
     hashes = sorted(hashlib.sha256(bytes([i])).hexdigest() for i in range(5))
     keys = [object_key(h) for h in hashes] + [blob_key(hashes[0])]
     keys += [snapshot_key("m1", ulid(1)), snapshot_key("m2", ulid(1)), audit_key("m1", ulid(2))]
@@ -120,6 +121,7 @@ def test_list_returns_the_keys_under_a_prefix_sorted(target: Target) -> None:
         ]
         assert remote.list("heads/") == [head_key("m1"), head_key("m10")]
         assert remote.list("heads/m1") == [head_key("m1"), head_key("m10")]
+        assert remote.list("head") == [head_key("m1"), head_key("m10")]  # inside a name
         assert remote.list("snapshots/m1/") == [snapshot_key("m1", ulid(1))]
         assert remote.list("nothing/") == []
         assert remote.list() == sorted([*keys, head_key("m1"), head_key("m10")])
