@@ -9,10 +9,11 @@ Chunks of machines this one does not trust are listed, not judged.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from agents.core.errors import InputError
+from agents.store import untrusted
 from agents.store.audit import CHECKPOINT, GENESIS, entry_hash_of
 from agents.store.canonical import sha256_of
 from agents.store.identity import verify
@@ -55,7 +56,7 @@ def _chunk(key: str, data: bytes, public_key: str, report: RemoteAuditReport) ->
     """Check one chunk; return (its last seq, its last row's hash), or (0, "") if unusable."""
     lines = data.splitlines()
     try:
-        tail = json.loads(lines[-1]) if lines else {}
+        tail = untrusted.loads(lines[-1], key) if lines else {}
     except ValueError:
         tail = {}
     if not isinstance(tail, dict) or tail.get("format") != CHECKPOINT:
@@ -71,16 +72,21 @@ def _chunk(key: str, data: bytes, public_key: str, report: RemoteAuditReport) ->
     seq = int(tail.get("first_seq", 0)) - 1
     for line in lines[:-1]:
         try:
-            row = json.loads(line)
+            row = untrusted.loads(line, key)
         except ValueError:
             report.problems.append(f"{key}: a row is not JSON")
+            return 0, ""
+        if not isinstance(row, dict):
+            report.problems.append(f"{key}: a row is not a JSON object")
             return 0, ""
         report.rows += 1
         if row.get("seq") != seq + 1 or row.get("prev_hash") != prev:
             report.problems.append(f"{key}: row {row.get('seq')} does not follow row {seq}")
         if entry_hash_of(row) != row.get("entry_hash"):
             report.problems.append(f"{key}: row {row.get('seq')} was edited")
-        seq, prev = int(row.get("seq", seq + 1)), str(row.get("entry_hash"))
+        given = row.get("seq")  # a seq that is no integer was reported just above
+        seq = given if type(given) is int else seq + 1
+        prev = str(row.get("entry_hash"))
     if (seq, prev) != (tail.get("last_seq"), tail.get("entry_hash")):
         report.problems.append(f"{key}: the rows end elsewhere than the signed checkpoint says")
     return int(tail.get("last_seq", 0)), str(tail.get("entry_hash"))
@@ -93,10 +99,17 @@ def verify_remote(
     report = RemoteAuditReport()
     trust = trusted_set(store)
     by_machine: dict[str, list[str]] = {}
+    strays: list[str] = []
     for key in remote.list("audit/"):
-        parsed = parse_key(key)
-        if parsed.kind is KeyKind.AUDIT and parsed.machine:
+        try:
+            parsed = parse_key(key)
+        except InputError:  # anyone who can write to the remote can put any file there
+            strays.append(key)
+            continue
+        if parsed.kind is KeyKind.AUDIT and parsed.machine and str(parsed.ident).isdigit():
             by_machine.setdefault(parsed.machine, []).append(key)
+        else:
+            strays.append(key)
     for machine, keys in sorted(by_machine.items()):
         if not trust.trusts(machine):
             report.untrusted.append(machine)
@@ -104,21 +117,34 @@ def verify_remote(
         report.machines.append(machine)
         found = remote.get_many(sorted(keys))
         last_seq, last_hash = 0, GENESIS
+        follows = False  # the chunk before this one checked (a broken one is named already)
         for key in sorted(keys):
             entry = found.get(key)
             if entry is None:
                 report.problems.append(f"{key}: listed but cannot be read")
+                follows = False
                 continue
             report.chunks += 1
             first = int(key.rsplit("/", 1)[1].removesuffix(".jsonl"))
             seq, digest = _chunk(key, entry.data, trust.keys[machine], report)
             if seq and first == last_seq + 1 and last_seq:
-                tail = json.loads(entry.data.splitlines()[-1])
+                tail = untrusted.loads(entry.data.splitlines()[-1], key)
                 if tail.get("prev_hash") != last_hash:
                     report.problems.append(f"{key}: does not link to the chunk before it")
+            elif seq and follows and first > last_seq + 1:
+                report.problems.append(
+                    f"{key}: rows {last_seq + 1}-{first - 1} before it are not on the remote (a "
+                    "chunk was removed, or the machine pruned them before it pushed)"
+                )
             if seq:
                 last_seq, last_hash = seq, digest
+            follows = bool(seq)
             if len(report.problems) >= max_problems:
                 report.problems.append("… stopped after too many problems")
                 return report
+    room = max_problems - len(report.problems)
+    for key in strays[:room]:
+        report.problems.append(f"{key}: not an audit chunk (a name outside the key layout)")
+    if len(strays) > room:
+        report.problems.append("… stopped after too many problems")
     return report

@@ -276,3 +276,92 @@ def test_the_check_stops_after_the_limit_of_problems_and_says_so(
         stop,
     ]
     assert verify_remote(mac, remote).problems == [*(problem.format(k) for k in keys[:50]), stop]
+
+
+@pytest.mark.parametrize(
+    ("hostile", "problem"),
+    [
+        (b"[]", "a row is not a JSON object"),
+        (b"7", "a row is not a JSON object"),
+        (b"[" * 100_000, "a row is not JSON"),
+    ],
+    ids=["an-array", "a-number", "nested-too-deep"],
+)
+def test_a_row_no_machine_wrote_is_named_and_the_check_goes_on(
+    mac: ContextStore, remote: DirRemote, hostile: bytes, problem: str
+) -> None:
+    """Whoever holds the folder puts something else in place of row 2: named (it crashed
+    the check before), and the chunk after it is checked."""
+    rows = rows_of(mac)
+    key = publish(remote, mac, rows[:3])
+    publish(remote, mac, rows[3:6])
+    lines = remote.get(key).data.splitlines()  # type: ignore[union-attr]
+    overwrite(remote, key, b"\n".join([lines[0], hostile, *lines[2:]]) + b"\n")
+    report = verify_remote(mac, remote)
+    assert report.problems == [
+        f"{key}: its rows are not the rows the checkpoint signed",
+        f"{key}: {problem}",
+    ]
+    assert (report.chunks, report.rows) == (2, 4)
+
+
+@pytest.mark.parametrize("seq", ["2", [2], None, 2.5])
+def test_a_row_whose_seq_is_no_integer_is_named_and_the_rows_after_it_follow(
+    mac: ContextStore, remote: DirRemote, seq: Any
+) -> None:
+    rows = rows_of(mac)
+    key = publish(remote, mac, rows[:3])
+    lines = remote.get(key).data.splitlines()  # type: ignore[union-attr]
+    forged = line({**rows[1].as_dict(), "seq": seq})
+    overwrite(remote, key, b"\n".join([lines[0], forged, *lines[2:]]) + b"\n")
+    assert verify_remote(mac, remote).problems == [
+        f"{key}: its rows are not the rows the checkpoint signed",
+        f"{key}: row {seq} does not follow row 1",
+        f"{key}: row {seq} was edited",
+    ]
+
+
+def test_a_checkpoint_nested_too_deep_is_named_not_a_crash(
+    mac: ContextStore, remote: DirRemote
+) -> None:
+    rows = rows_of(mac)
+    key = publish(remote, mac, rows[:3])
+    lines = remote.get(key).data.splitlines()  # type: ignore[union-attr]
+    overwrite(remote, key, b"\n".join([*lines[:-1], b"[" * 100_000]) + b"\n")
+    assert verify_remote(mac, remote).problems == [
+        f"{key}: no signed checkpoint (unsigned or truncated chunk)"
+    ]
+
+
+def test_files_under_audit_that_are_no_chunk_are_named_after_the_chunks_are_checked(
+    mac: ContextStore, remote: DirRemote
+) -> None:
+    """A file outside the key layout, and one named by a ULID rather than the first seq a
+    push names its chunk by: each named (they stopped the whole check before)."""
+    rows = rows_of(mac)
+    publish(remote, mac, rows[:3])
+    publish(remote, mac, rows[3:6])
+    strays = [f"audit/mac/{'01ARZ3NDEKTSV4RRFFQ69G5FAV'}.jsonl", "audit/notes.txt"]
+    for stray in strays:
+        overwrite(remote, stray, b"{}\n")
+    report = verify_remote(mac, remote)
+    assert report.problems == [
+        f"{k}: not an audit chunk (a name outside the key layout)" for k in strays
+    ]
+    assert (report.chunks, report.rows) == (2, 6)
+    limited = verify_remote(mac, remote, max_problems=1).problems
+    assert limited == [report.problems[0], "… stopped after too many problems"]
+
+
+def test_a_chunk_removed_between_two_others_is_named(mac: ContextStore, remote: DirRemote) -> None:
+    """Whoever holds the folder deletes the chunk of rows 4-6: the two left each check, and
+    the rows missing between them are named."""
+    rows = rows_of(mac)
+    publish(remote, mac, rows[:3])
+    publish(remote, mac, rows[3:6])
+    last = publish(remote, mac, rows[6:])
+    remote.delete(key_of(4))
+    assert verify_remote(mac, remote).problems == [
+        f"{last}: rows 4-6 before it are not on the remote (a chunk was removed, or the machine "
+        "pruned them before it pushed)"
+    ]
