@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import errno
 import hashlib
 import http.server
 import os
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
-from azure.storage.blob import ContainerClient
+from azure.storage.blob import ContainerClient, ContainerSasPermissions, generate_container_sas
 from pytest_mock import MockerFixture
 from structlog.testing import capture_logs
 
@@ -26,7 +27,13 @@ from agents.sync.remote import CasConflict, ObjectConflict, RemoteError
 from agents.sync.urls import open_remote
 from tests.integration.sync.conftest import fresh_database
 from tests.integration.sync.workers import objects_of, push, ulid
-from tests.servers import AZURITE_ACCOUNT_KEY, AzuriteServer, PostgresServer, bare_git_repo
+from tests.servers import (
+    AZURITE_ACCOUNT,
+    AZURITE_ACCOUNT_KEY,
+    AzuriteServer,
+    PostgresServer,
+    bare_git_repo,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -338,6 +345,43 @@ def test_azure_wrong_account_key_error_never_shows_the_key(azurite: AzuriteServe
     with pytest.raises(RemoteError) as raised:
         open_remote("azure-blob://ctx-wrongkey", environ=env)
     assert wrong not in str(raised.value) and AZURITE_ACCOUNT_KEY not in str(raised.value)
+
+
+@pytest.mark.parametrize("may_list", [True, False], ids=["read-and-list", "read-only"])
+def test_azure_sas_without_write_rights_fails_each_call_naming_it_never_the_signature(
+    azurite: AzuriteServer, may_list: bool
+) -> None:
+    """A container SAS that may only read (and list): the remote opens, and each write,
+    compare-and-swap, delete (and listing) is a RemoteError naming the call and its key, with
+    Azure's reason and without the SAS."""
+    container = f"ctx-sas-{'list' if may_list else 'read'}"
+    ContainerClient.from_connection_string(azurite.connection_string, container).create_container()
+    sas = generate_container_sas(
+        AZURITE_ACCOUNT,
+        container,
+        account_key=AZURITE_ACCOUNT_KEY,
+        permission=ContainerSasPermissions(read=True, list=may_list),
+        expiry=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1),
+    )
+    endpoint = azurite.connection_string.split("BlobEndpoint=")[1]
+    env = {DEFAULT_ENV: f"BlobEndpoint={endpoint}SharedAccessSignature={sas}"}
+    denied = "This request is not authorized to perform this operation using this permission."
+    key = head_key("m1")
+    with open_remote(f"azure-blob://{container}", environ=env) as remote:
+        calls: dict[str, Callable[[], object]] = {
+            f"write {object_key(H)!r}": lambda: remote.put_if_absent(object_key(H), b"x"),
+            f"compare-and-swap {key!r}": lambda: remote.cas(key, b"h", None),
+            f"delete {key!r}": lambda: remote.delete(key),
+        }
+        if may_list:
+            assert remote.list() == []
+        else:
+            calls["list"] = remote.list
+        for what, call in calls.items():
+            with pytest.raises(RemoteError) as raised:
+                call()
+            assert str(raised.value) == f"azure-blob://{container}: cannot {what}: {denied}"
+            assert sas not in str(raised.value)
 
 
 def test_azure_missing_connection_string_names_the_variable() -> None:
