@@ -22,6 +22,8 @@ from agents.sync.engine import Syncer
 from agents.sync.keys import audit_key
 from agents.sync.trust import identity_of
 
+MISSING = object()
+
 
 @pytest.fixture(name="mac")
 def _mac(tmp_path: Path) -> Iterator[ContextStore]:
@@ -74,6 +76,13 @@ def overwrite(remote: DirRemote, key: str, data: bytes) -> None:
     path = remote.root / key
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
+
+
+def replace_line(remote: DirRemote, key: str, index: int, data: bytes) -> None:
+    """Put ``data`` in place of line ``index`` of the chunk at ``key`` (nothing re-signed)."""
+    lines = remote.get(key).data.splitlines()  # type: ignore[union-attr]
+    lines[index] = data
+    overwrite(remote, key, b"\n".join(lines) + b"\n")
 
 
 def line(row: dict[str, Any]) -> bytes:
@@ -137,24 +146,22 @@ def test_a_chunk_without_a_signed_checkpoint_is_named_and_the_next_is_checked_al
     assert (report.chunks, report.rows) == (3, [5, 4][position])
 
 
-def test_a_checkpoint_signed_by_another_key_is_named_and_the_next_chunk_checked_alone(
-    mac: ContextStore, remote: DirRemote
+@pytest.mark.parametrize(
+    ("broken", "problem"),
+    [
+        ({"signer": Identity.generate()}, "its checkpoint is not signed by the machine's key"),
+        ({"lines": [b"{not json"]}, "a row is not JSON"),
+    ],
+    ids=["another-key", "a-row-not-json"],
+)
+def test_a_chunk_signed_by_another_key_or_with_a_row_not_json_is_named_and_the_next_alone(
+    mac: ContextStore, remote: DirRemote, broken: dict[str, Any], problem: str
 ) -> None:
+    """The chunk after it, which starts right after it, is not compared with it."""
     rows = rows_of(mac)
-    first = publish(remote, mac, rows[:1], signer=Identity.generate())
+    first = publish(remote, mac, rows[:1], **broken)
     publish(remote, mac, rows[1:3])
-    report = verify_remote(mac, remote)
-    assert report.problems == [f"{first}: its checkpoint is not signed by the machine's key"]
-
-
-def test_a_row_that_is_not_json_is_named_and_the_next_chunk_checked_alone(
-    mac: ContextStore, remote: DirRemote
-) -> None:
-    rows = rows_of(mac)
-    first = publish(remote, mac, rows[:1], lines=[b"{not json"])
-    publish(remote, mac, rows[1:3])
-    report = verify_remote(mac, remote)
-    assert report.problems == [f"{first}: a row is not JSON"]
+    assert verify_remote(mac, remote).problems == [f"{first}: {problem}"]
 
 
 def test_rows_out_of_order_are_named_each_with_the_row_it_follows(
@@ -185,8 +192,7 @@ def test_a_row_relinked_with_its_hash_recomputed_is_named_twice(
     key = publish(remote, mac, rows[3:6])
     forged = {**rows[4].as_dict(), "prev_hash": audit.GENESIS}
     forged["entry_hash"] = audit.entry_hash_of(forged)
-    lines = remote.get(key).data.splitlines()  # type: ignore[union-attr]
-    overwrite(remote, key, b"\n".join([lines[0], line(forged), *lines[2:]]) + b"\n")
+    replace_line(remote, key, 1, line(forged))
     assert verify_remote(mac, remote).problems == [
         f"{key}: its rows are not the rows the checkpoint signed",
         f"{key}: row 5 does not follow row 4",
@@ -198,27 +204,10 @@ def test_a_row_edited_in_place_is_named_by_its_seq(mac: ContextStore, remote: Di
     rows = rows_of(mac)
     key = publish(remote, mac, rows[:3])
     edited = {**rows[1].as_dict(), "actor": "someone-else"}
-    lines = remote.get(key).data.splitlines()  # type: ignore[union-attr]
-    overwrite(remote, key, b"\n".join([lines[0], line(edited), *lines[2:]]) + b"\n")
+    replace_line(remote, key, 1, line(edited))
     assert verify_remote(mac, remote).problems == [
         f"{key}: its rows are not the rows the checkpoint signed",
         f"{key}: row 2 was edited",
-    ]
-
-
-def test_a_row_without_its_seq_is_named_and_the_rows_after_it_still_follow(
-    mac: ContextStore, remote: DirRemote
-) -> None:
-    """Row 2 loses its ``seq``: it is taken as the row it should be, so row 3 follows it."""
-    rows = rows_of(mac)
-    key = publish(remote, mac, rows[:3])
-    stripped = {k: v for k, v in rows[1].as_dict().items() if k != "seq"}
-    lines = remote.get(key).data.splitlines()  # type: ignore[union-attr]
-    overwrite(remote, key, b"\n".join([lines[0], line(stripped), *lines[2:]]) + b"\n")
-    assert verify_remote(mac, remote).problems == [
-        f"{key}: its rows are not the rows the checkpoint signed",
-        f"{key}: row None does not follow row 1",
-        f"{key}: row None was edited",
     ]
 
 
@@ -295,8 +284,7 @@ def test_a_row_no_machine_wrote_is_named_and_the_check_goes_on(
     rows = rows_of(mac)
     key = publish(remote, mac, rows[:3])
     publish(remote, mac, rows[3:6])
-    lines = remote.get(key).data.splitlines()  # type: ignore[union-attr]
-    overwrite(remote, key, b"\n".join([lines[0], hostile, *lines[2:]]) + b"\n")
+    replace_line(remote, key, 1, hostile)
     report = verify_remote(mac, remote)
     assert report.problems == [
         f"{key}: its rows are not the rows the checkpoint signed",
@@ -305,19 +293,23 @@ def test_a_row_no_machine_wrote_is_named_and_the_check_goes_on(
     assert (report.chunks, report.rows) == (2, 4)
 
 
-@pytest.mark.parametrize("seq", ["2", [2], None, 2.5])
-def test_a_row_whose_seq_is_no_integer_is_named_and_the_rows_after_it_follow(
+@pytest.mark.parametrize("seq", [MISSING, None, [2], "2", 2.5])
+def test_a_row_without_an_integer_seq_is_named_and_the_rows_after_it_still_follow(
     mac: ContextStore, remote: DirRemote, seq: Any
 ) -> None:
+    """Row 2's ``seq`` removed, or made another type: named (``null`` and a list crashed the
+    check before); row 2 is taken as the row it should be, so row 3 follows it."""
     rows = rows_of(mac)
     key = publish(remote, mac, rows[:3])
-    lines = remote.get(key).data.splitlines()  # type: ignore[union-attr]
-    forged = line({**rows[1].as_dict(), "seq": seq})
-    overwrite(remote, key, b"\n".join([lines[0], forged, *lines[2:]]) + b"\n")
+    forged = {k: v for k, v in rows[1].as_dict().items() if k != "seq"}
+    if seq is not MISSING:
+        forged["seq"] = seq
+    replace_line(remote, key, 1, line(forged))
+    shown = None if seq is MISSING else seq
     assert verify_remote(mac, remote).problems == [
         f"{key}: its rows are not the rows the checkpoint signed",
-        f"{key}: row {seq} does not follow row 1",
-        f"{key}: row {seq} was edited",
+        f"{key}: row {shown} does not follow row 1",
+        f"{key}: row {shown} was edited",
     ]
 
 
@@ -326,8 +318,7 @@ def test_a_checkpoint_nested_too_deep_is_named_not_a_crash(
 ) -> None:
     rows = rows_of(mac)
     key = publish(remote, mac, rows[:3])
-    lines = remote.get(key).data.splitlines()  # type: ignore[union-attr]
-    overwrite(remote, key, b"\n".join([*lines[:-1], b"[" * 100_000]) + b"\n")
+    replace_line(remote, key, -1, b"[" * 100_000)
     assert verify_remote(mac, remote).problems == [
         f"{key}: no signed checkpoint (unsigned or truncated chunk)"
     ]
