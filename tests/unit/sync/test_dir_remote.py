@@ -8,10 +8,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pytest_mock import MockerFixture
 
 from agents.sync.dir_remote import DirRemote, etag_of
 from agents.sync.keys import head_key, snapshot_key
-from agents.sync.remote import CasConflict, ObjectConflict
+from agents.sync.remote import CasConflict, ObjectConflict, RemoteError
 
 ULID = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
 
@@ -81,3 +82,38 @@ def test_a_write_once_key_holding_other_bytes_says_the_remote_is_corrupt_or_shar
         f"write-once key {key!r} already holds different bytes; the remote is corrupt or shared "
         "with another store (run gc, or point CONTEXT_REMOTE at a fresh location)"
     )
+
+
+def test_a_head_that_is_a_folder_fails_the_write_naming_the_key_and_leaves_no_temp_file(
+    remote: DirRemote,
+) -> None:
+    """Someone made ``heads/m1.json`` a folder: the CAS sees no head, and the rename over
+    the folder fails as a RemoteError naming the key and the system's reason."""
+    (remote.root / "heads" / "m1.json").mkdir(parents=True)
+    with pytest.raises(RemoteError) as raised:
+        remote.cas(head_key("m1"), b"h", None)
+    assert str(raised.value) == "cannot write 'heads/m1.json': Is a directory"
+    assert sorted(p.name for p in (remote.root / "heads").iterdir()) == ["m1.json"]
+
+
+@pytest.mark.parametrize("theirs", [b"their head", None], ids=["replaced", "removed"])
+def test_a_head_a_sync_tool_swaps_right_after_the_rename_is_a_conflict_with_what_is_there(
+    remote: DirRemote, mocker: MockerFixture, theirs: bytes | None
+) -> None:
+    """A sync tool replaces (or removes) the file between the rename and the re-read (the
+    seam: the folder's fsync in between): the CAS fails with the etag now there."""
+    key = head_key("m1")
+    old = remote.cas(key, b"h1", None)
+    path = remote.root / key
+
+    def sync_tool(folder: Path) -> None:
+        if theirs is None:
+            path.unlink()
+        else:
+            path.write_bytes(theirs)
+
+    mocker.patch("agents.sync.dir_remote._fsync_dir", side_effect=sync_tool)
+    with pytest.raises(CasConflict) as raised:
+        remote.cas(key, b"h2", old)
+    now = None if theirs is None else etag_of(theirs)
+    assert (raised.value.key, raised.value.current_etag, raised.value.expected) == (key, now, old)
