@@ -200,7 +200,9 @@ class AzureBlobRemote(Remote):
                         etag=expected,
                         match_condition=MatchConditions.IfNotModified,
                     )
-            except (ResourceExistsError, ResourceModifiedError, ResourceNotFoundError):
+            except (ResourceExistsError, ResourceModifiedError, ResourceNotFoundError) as e:
+                if getattr(e, "error_code", None) == "ContainerNotFound":
+                    raise  # no race lost: the container is gone
                 raise CasConflict(key, self._current_etag(key), expected) from None
             return str(result["etag"])
 

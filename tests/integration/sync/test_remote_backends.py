@@ -384,6 +384,24 @@ def test_azure_sas_without_write_rights_fails_each_call_naming_it_never_the_sign
             assert sas not in str(raised.value)
 
 
+def test_azure_container_deleted_under_the_remote_fails_a_cas_as_an_error_not_a_conflict(
+    azurite: AzuriteServer,
+) -> None:
+    """A CAS into a container someone deleted said "expected it to be absent, it is absent",
+    a race the push would retry; it is the error Azure gives, like every other call."""
+    env = {DEFAULT_ENV: azurite.connection_string}
+    gone = "azure-blob://ctx-gone: cannot compare-and-swap 'heads/m1.json': The specified "
+    with open_remote("azure-blob://ctx-gone", environ=env) as remote:
+        ContainerClient.from_connection_string(
+            azurite.connection_string, "ctx-gone"
+        ).delete_container()
+        for expected in (None, '"0x1"'):
+            with pytest.raises(RemoteError) as raised:
+                remote.cas(head_key("m1"), b"h", expected)
+            assert not isinstance(raised.value, CasConflict)
+            assert str(raised.value) == gone + "container does not exist."
+
+
 def test_azure_missing_connection_string_names_the_variable() -> None:
     """Without the variable, the error names it and the secrets file it belongs in."""
     with pytest.raises(ConfigError, match=r"AZURE_STORAGE_CONNECTION_STRING is not set.*secrets"):
