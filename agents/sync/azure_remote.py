@@ -26,7 +26,7 @@ from azure.core.exceptions import (
     ResourceModifiedError,
     ResourceNotFoundError,
 )
-from azure.storage.blob import BlobServiceClient, ContainerClient, ExponentialRetry
+from azure.storage.blob import BlobProperties, BlobServiceClient, ContainerClient, ExponentialRetry
 
 from agents.core.errors import ConfigError
 from agents.sync.keys import is_key, validate_key
@@ -147,7 +147,7 @@ class AzureBlobRemote(Remote):
                     stream = self._container.download_blob(self._name(key))
                 except ResourceNotFoundError:
                     return None
-            if not self.fits(key, int(stream.properties.size or 0)):
+            if not self.fits(key, _whole_size(stream.properties)):
                 return None
             data = stream.readall()
             if not self.fits(key, len(data)):
@@ -213,6 +213,13 @@ class AzureBlobRemote(Remote):
     def close(self) -> None:
         """Close the HTTP transport."""
         self._container.close()
+
+
+def _whole_size(properties: BlobProperties) -> int:
+    """The blob's size: a ranged read's ``size`` is the range's, the whole follows the ``/``
+    of its content range (``bytes 0-70000/104857600``)."""
+    whole = str(properties.content_range or "").rpartition("/")[2]
+    return int(whole) if whole.isdigit() else int(properties.size or 0)
 
 
 def _secrets_of(connection_string: str) -> tuple[str, ...]:

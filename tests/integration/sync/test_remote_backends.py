@@ -347,20 +347,24 @@ def test_azure_wrong_account_key_error_never_shows_the_key(azurite: AzuriteServe
     assert wrong not in str(raised.value) and AZURITE_ACCOUNT_KEY not in str(raised.value)
 
 
-@pytest.mark.parametrize("may_list", [True, False], ids=["read-and-list", "read-only"])
+@pytest.mark.parametrize(
+    ("may_read", "may_list"),
+    [(True, True), (True, False), (False, True)],
+    ids=["read-and-list", "read-only", "list-only"],
+)
 def test_azure_sas_without_write_rights_fails_each_call_naming_it_never_the_signature(
-    azurite: AzuriteServer, may_list: bool
+    azurite: AzuriteServer, may_read: bool, may_list: bool
 ) -> None:
-    """A container SAS that may only read (and list): the remote opens, and each write,
-    compare-and-swap, delete (and listing) is a RemoteError naming the call and its key, with
-    Azure's reason and without the SAS."""
-    container = f"ctx-sas-{'list' if may_list else 'read'}"
+    """A container SAS that may only read or list: the remote opens, and each write,
+    compare-and-swap, delete (and listing, or read) is a RemoteError naming the call and its
+    key, with Azure's reason and without the SAS."""
+    container = f"ctx-sas-{'r' if may_read else ''}{'l' if may_list else ''}"
     ContainerClient.from_connection_string(azurite.connection_string, container).create_container()
     sas = generate_container_sas(
         AZURITE_ACCOUNT,
         container,
         account_key=AZURITE_ACCOUNT_KEY,
-        permission=ContainerSasPermissions(read=True, list=may_list),
+        permission=ContainerSasPermissions(read=may_read, list=may_list),
         expiry=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1),
     )
     endpoint = azurite.connection_string.split("BlobEndpoint=")[1]
@@ -377,11 +381,37 @@ def test_azure_sas_without_write_rights_fails_each_call_naming_it_never_the_sign
             assert remote.list() == []
         else:
             calls["list"] = remote.list
+        if may_read:
+            assert remote.get(key) is None
+        else:
+            calls[f"read {key!r}"] = lambda: remote.get(key)
         for what, call in calls.items():
             with pytest.raises(RemoteError) as raised:
                 call()
             assert str(raised.value) == f"azure-blob://{container}: cannot {what}: {denied}"
             assert sas not in str(raised.value)
+
+
+def test_azure_a_blob_at_the_limit_is_read_whole_and_one_byte_more_is_left_out_with_its_size(
+    azurite: AzuriteServer,
+) -> None:
+    """Written by someone else straight into the container: a blob of exactly the remote's
+    size limit is read in full; one a byte over, or far over, is refused under its key with
+    its real size (only the limit and a byte are fetched)."""
+    env = {DEFAULT_ENV: azurite.connection_string}
+    at, over, far = (snapshot_key("m1", ulid(n)) for n in (1, 2, 3))
+    container = ContainerClient.from_connection_string(azurite.connection_string, "ctx-limit")
+    with open_remote("azure-blob://ctx-limit", environ=env) as remote, container:
+        remote.max_bytes = 70_000
+        container.upload_blob(at, b"a" * 70_000)
+        container.upload_blob(over, b"b" * 70_001)
+        container.upload_blob(far, b"c" * 100_000)
+        found = remote.get_many([at, over, far])
+        assert list(found) == [at] and found[at].data == b"a" * 70_000
+        assert remote.refused == {
+            over: "70001 bytes, over the 70000-byte limit (SYNC_MAX_OBJECT_BYTES)",
+            far: "100000 bytes, over the 70000-byte limit (SYNC_MAX_OBJECT_BYTES)",
+        }
 
 
 def test_azure_container_deleted_under_the_remote_fails_a_cas_as_an_error_not_a_conflict(
