@@ -7,9 +7,10 @@ lock wanted, lock got, statements done, COMMIT done, futures settled on the even
         base=/tmp/main-copy ours=. ours-noflock=.:noflock ours-nogather=.:nogather
 
 Each NAME=TREE[:PART] runs the store code of TREE (a checkout: its `agents` package goes first
-on PYTHONPATH); PART switches one piece of the group writer off (noflock: no writer.lock;
-nogather: nothing added once the lock is held). Trees run interleaved, round by round. The
-instrumentation wraps private functions of the store, so it follows the code it measures.
+on sys.path, before the working directory); PART switches one piece of the group writer off
+(noflock: no writer.lock; nogather: nothing added once the lock is held). Trees run
+interleaved, round by round. The instrumentation wraps private functions of the store, so it
+follows the code it measures.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from store import race
 CHILD = textwrap.dedent(
     """
     import asyncio, contextlib, json, os, sys, time
+    sys.path.insert(0, sys.argv[5])  # the tree measured, before the working directory
     from pathlib import Path
     import agents.store.base as base
     import agents.store.group as group
@@ -38,6 +40,7 @@ CHILD = textwrap.dedent(
     from agents.store.store import ContextStore
 
     root, count, out, part = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+    assert group.__file__.startswith(sys.argv[5]), group.__file__
     now = time.monotonic_ns
     txns, cur, settles = [], {}, []
     begin = base._begin
@@ -121,9 +124,12 @@ def one_run(tree: Path, part: str, work: Path, count: int) -> dict[str, float]:
         "from pathlib import Path; from agents.store.store import ContextStore as S; "
         f"S(Path({str(work)!r})).close()"
     )
-    subprocess.run([sys.executable, "-c", make], check=True, env=env)
+    subprocess.run([sys.executable, "-c", make], check=True, env=env, cwd=tree)
     outs = [work.with_name(f"{work.name}.{i}.json") for i in range(3)]
-    argvs = [[sys.executable, "-c", CHILD, str(work), str(count), str(out), part] for out in outs]
+    argvs = [
+        [sys.executable, "-c", CHILD, str(work), str(count), str(out), part, str(tree)]
+        for out in outs
+    ]
     load = os.getloadavg()[0]
     wall = race(argvs, env)
     data = [json.loads(out.read_text()) for out in outs]
