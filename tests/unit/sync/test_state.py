@@ -191,7 +191,13 @@ def manifest(**fields: Any) -> dict[str, Any]:
         ({"parent": 5}, "snapshot {key!r}: 'parent' is not a key"),
         ({"docs": {"preference:x": 5}}, "snapshot {key!r}: 'preference:x' names no revision hash"),
         ({"docs": {"preference:x": "sha256:xyz"}}, "names no revision hash"),
-        ({"docs": {"p:" + "x" * 511: "sha256:" + "a" * 64}}, "names no revision hash"),
+        (  # a document id over 512 characters, named by its first 80
+            {"docs": {"p:" + "x" * 511: "sha256:" + "a" * 64}},
+            "snapshot {key!r}: 'p:" + "x" * 78 + "' names no revision hash",
+        ),
+        ({"seq": "3"}, "remote key {key!r}: 'seq' is not a count ('3')"),
+        ({"created_at": "yesterday"}, "remote key {key!r}: 'created_at'"),
+        ({"created_at": None}, "remote key {key!r}: 'created_at'"),
     ],
 )
 def test_a_snapshot_with_a_bad_field_is_refused_saying_what_is_wrong(
@@ -237,3 +243,11 @@ def test_two_machines_creating_the_remote_at_once_both_get_the_id_that_won(
 
     monkeypatch.setattr(remote, "get", late)
     assert remote_id(remote, create=True) == "W" * 26 and calls == [META_KEY, META_KEY]
+
+
+def test_an_unsigned_snapshot_reads_with_no_signing_key_for_the_pull_to_refuse(
+    remote: DirRemote,
+) -> None:
+    remote.put_many([(SNAP, canonical(manifest()))])
+    read = read_manifest(remote, SNAP, "m")
+    assert (read.signing_key, read.seq, read.docs) == (None, 3, manifest()["docs"])
