@@ -13,12 +13,11 @@ concurrent pushes from several machines never touch each other's snapshots.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from agents.core.logs import get_logger
-from agents.store import audit
+from agents.store import audit, untrusted
 from agents.store.blobs import blob_refs
 from agents.store.canonical import canonical
 from agents.store.db import rows_in
@@ -192,7 +191,7 @@ def _sent_before(ctx: SyncContext, key: str, rows: list[audit.AuditEntry]) -> in
     """
     entry = ctx.remote.get(key)
     try:
-        tail = json.loads(entry.data.splitlines()[-1]) if entry else {}
+        tail = untrusted.loads(entry.data.splitlines()[-1], key) if entry else {}
     except (ValueError, IndexError):
         tail = {}
     tail = tail if isinstance(tail, dict) else {}

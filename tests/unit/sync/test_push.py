@@ -292,8 +292,9 @@ def forged_checkpoint(first: int, last: Any) -> bytes:
         b"not json\n",
         b"",
         b"[1, 2]\n",
+        b"[" * 100_000 + b"]" * 100_000 + b"\n",
     ],
-    ids=["foreign-key", "seq-as-text", "not-json", "empty", "not-an-object"],
+    ids=["foreign-key", "seq-as-text", "not-json", "empty", "not-an-object", "too-deep"],
 )
 def test_a_foreign_object_at_this_machines_next_audit_key_is_refused_and_no_row_counts_as_sent(
     machine: Callable[[str], ContextStore], remote: DirRemote, found: bytes
