@@ -263,13 +263,14 @@ def test_postgres_write_the_server_refuses_fails_that_call_naming_it_and_the_nex
     read-only replica) fails with a RemoteError naming the operation; the transaction is
     rolled back, so the next call on the same connection works."""
     url = fresh_database(pg_server)
-    key = head_key("refused")
+    key, obj = head_key("refused"), object_key(hashlib.sha256(b"refused").hexdigest())
     with open_remote(url) as remote:
         etag = remote.cas(key, b"h", None)
         with psycopg.connect(url, autocommit=True) as admin:
             admin.execute(
                 "CREATE FUNCTION context_sync.refuse() RETURNS trigger LANGUAGE plpgsql AS $$ "
-                f"BEGIN IF (CASE WHEN TG_OP = 'DELETE' THEN OLD.key ELSE NEW.key END) = '{key}' "
+                "BEGIN IF (CASE WHEN TG_OP = 'DELETE' THEN OLD.key ELSE NEW.key END) "
+                f"IN ('{key}', '{obj}') "
                 "THEN RAISE EXCEPTION 'refused by policy'; END IF; "
                 "RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END; END $$"
             )
@@ -282,6 +283,8 @@ def test_postgres_write_the_server_refuses_fails_that_call_naming_it_and_the_nex
         assert remote.list() == [key]
         with pytest.raises(RemoteError, match="cannot delete: refused by policy"):
             remote.delete(key)
+        with pytest.raises(RemoteError, match="cannot write: refused by policy"):
+            remote.put_if_absent(obj, b"o")
         assert remote.cas(head_key("m1"), b"h", None)
         assert remote.get(key) == (b"h", etag)
 
@@ -297,6 +300,18 @@ def test_postgres_scan_leaves_out_a_value_over_the_limit_and_names_it(
         remote.max_bytes = 50
         assert [key for key, _ in remote.scan("objects/")] == [small]
         assert list(remote.refused) == [big] and "100 bytes" in remote.refused[big]
+
+
+def test_postgres_one_key_given_two_values_in_one_write_is_an_object_conflict_naming_it(
+    pg_server: PostgresServer,
+) -> None:
+    """The same write-once key twice with other bytes in one bulk write is refused before
+    anything is sent, naming the key."""
+    with open_remote(fresh_database(pg_server)) as remote:
+        with pytest.raises(ObjectConflict) as conflict:
+            remote.put_many([(object_key(H), b"x"), (object_key(H), b"not x")])
+        assert conflict.value.key == object_key(H)
+        assert remote.list() == []
 
 
 def test_postgres_connection_string_passes_through_with_its_options(
