@@ -36,6 +36,7 @@ __all__ = [
     "bare_git_repo",
     "find_azurite",
     "find_pg_bindir",
+    "git_out",
     "postgres_server",
 ]
 
@@ -197,6 +198,13 @@ def bare_git_repo(path: Path, branch: str = "main") -> str:
     """Create a bare repository at ``path``; returns its ``git+file://`` remote URL."""
     _run(["git", "init", "--quiet", "--bare", f"--initial-branch={branch}", str(path)], "git init")
     return f"git+file://{path}"
+
+
+def git_out(repo: Path, *args: str) -> str:
+    """The output of ``git --git-dir repo args…`` (what a test reads of a bare repository)."""
+    return subprocess.run(
+        ["git", "--git-dir", str(repo), *args], capture_output=True, text=True, check=True
+    ).stdout
 
 
 def _run(argv: list[str], what: str) -> None:

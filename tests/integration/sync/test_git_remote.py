@@ -18,18 +18,12 @@ from agents.sync.git_remote import GitRemote, blob_id
 from agents.sync.keys import head_key, object_key
 from agents.sync.remote import ObjectConflict, RemoteError
 from agents.sync.urls import open_remote
-from tests.servers import bare_git_repo
+from tests.servers import bare_git_repo, git_out
 
 pytestmark = pytest.mark.integration
 
 H = hashlib.sha256(b"x").hexdigest()
 Y = hashlib.sha256(b"y").hexdigest()
-
-
-def git_out(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "--git-dir", str(repo), *args], capture_output=True, text=True, check=True
-    ).stdout
 
 
 def _git_remote(tmp_path: Path, cache: str = "cache") -> GitRemote:

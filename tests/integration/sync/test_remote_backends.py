@@ -8,7 +8,6 @@ import errno
 import hashlib
 import http.server
 import os
-import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -33,6 +32,7 @@ from tests.servers import (
     AzuriteServer,
     PostgresServer,
     bare_git_repo,
+    git_out,
 )
 
 pytestmark = pytest.mark.integration
@@ -112,12 +112,6 @@ def test_dir_remote_needs_an_existing_parent_folder(tmp_path: Path) -> None:
 
 
 # --- git ------------------------------------------------------------------------------------
-
-
-def git_out(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "--git-dir", str(repo), *args], capture_output=True, text=True, check=True
-    ).stdout
 
 
 def test_git_remote_writes_a_whole_batch_as_one_commit(tmp_path: Path) -> None:
