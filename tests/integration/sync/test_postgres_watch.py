@@ -52,6 +52,10 @@ def test_postgres_watch_wakes_at_once_for_other_machines_heads_only(
             assert watch.wait(30) is True
             assert time.monotonic() - started < 10
             assert watch.wait(0.3) is False  # the rest of the burst was swallowed
+            remote.cas(head_key("m7"), b"alone", None)
+            started = time.monotonic()
+            assert watch.wait(30) is True
+            assert time.monotonic() - started < 10
         finally:
             watch.close()
         watch.close()
