@@ -190,3 +190,17 @@ def test_an_empty_file_is_captured_as_an_empty_text(alice: Machine) -> None:
     cap = capture(alice)
     assert cap.by_id()["claude_file:user/rules/todo.md"].body["text"] == ""
     assert cap.warnings == []
+
+
+def test_a_server_entry_that_is_not_an_object_is_skipped_and_the_next_one_kept(
+    alice: Machine,
+) -> None:
+    """``"mcpServers": {"broken": "npx x", "notion": {...}}``: the one that is not an object
+    is left out, every other is captured, a user's server in no project's scope."""
+    doc = json.loads(alice.claude_json.read_text())
+    doc["mcpServers"] = {"broken": "npx x", **doc["mcpServers"]}
+    alice.claude_json.write_text(json.dumps(doc))
+    by_id = capture(alice).by_id()
+    assert "mcp_server:broken" not in by_id
+    assert by_id["mcp_server:notion"].scope.to_json() == by_id["pref:model"].scope.to_json()
+    assert by_id[f"mcp_server:local/postgres@{API}"].scope.project_id == API

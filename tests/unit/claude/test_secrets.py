@@ -382,3 +382,81 @@ def test_a_server_url_in_env_style_references_its_password_query_and_token_shape
         SecretRef("/s/url", "GITHUB_TOKEN_CFFE96E4", "env"),
     ]
     assert _restored(out, refs, ex.values) == url
+
+
+def test_every_part_of_a_server_entry_is_scrubbed_in_place_and_nothing_else_is_taken() -> None:
+    """Secret options whole (a base64 value's ``=`` padding too), token shapes in any
+    argument or in ``command``, a secret-named key, a query value after a ``?`` inside the
+    query; numbers, empty values, a trailing flag, plain options and other objects or
+    lists stay as they are, each reference at its own pointer, in either style."""
+    gh = TOKENS["github"]
+    config = {
+        "command": f"run --token {gh}",
+        "apiKey": "k3y-value-998877",
+        "args": [
+            "--X-Api-Key",
+            "xk-value-123456",
+            "--X-Api-Key=xk-value-654321",
+            8080,
+            "--api-key=c2VjcmV0LXZhbHVlLTEy==",
+            f"--note={gh}",
+            gh,
+            "mode=fast",
+            "--port=8080",
+            "--token",
+        ],
+        "url": "https://h.example/mcp?next=/a?b&token=dG9rZW4tdmFsdWU==",
+        "env": {"EMPTY": "", "PORT": 8080, "KEY": "v4lue-secret-1"},
+        "headers": {"Authorization": "Bearer abcdef0123456789"},
+        "oauth": {"clientId": "my-client-app", "scopes": ["read"]},
+        "alwaysAllow": ["read", "list"],
+    }
+    ex, refs = Extractor(), list[SecretRef]()
+    gh_ref = "secret://token/github-token-cffe96e4"
+    assert ex.scrub_server("svc", config, "/s", refs, "ns", "uri") == {
+        "command": f"run --token {gh_ref}",
+        "apiKey": "secret://ns/svc/apiKey",
+        "args": [
+            "--X-Api-Key",
+            "secret://ns/svc/args/X-Api-Key",
+            "--X-Api-Key=secret://ns/svc/args/X-Api-Key_2",
+            8080,
+            "--api-key=secret://ns/svc/args/api-key",
+            f"--note={gh_ref}",
+            gh_ref,
+            "mode=fast",
+            "--port=8080",
+            "--token",
+        ],
+        "url": "https://h.example/mcp?next=/a?b&token=secret://ns/svc/url-token",
+        "env": {"EMPTY": "", "PORT": 8080, "KEY": "secret://ns/svc/env/KEY"},
+        "headers": {"Authorization": "secret://ns/svc/headers/Authorization"},
+        "oauth": {"clientId": "my-client-app", "scopes": ["read"]},
+        "alwaysAllow": ["read", "list"],
+    }
+    assert [(r.path, r.name) for r in refs] == [
+        ("/s/command", "token/github-token-cffe96e4"),
+        ("/s/apiKey", "ns/svc/apiKey"),
+        ("/s/args/1", "ns/svc/args/X-Api-Key"),
+        ("/s/args/2", "ns/svc/args/X-Api-Key_2"),
+        ("/s/args/4", "ns/svc/args/api-key"),
+        ("/s/args/5", "token/github-token-cffe96e4"),
+        ("/s/args/6", "token/github-token-cffe96e4"),
+        ("/s/url", "ns/svc/url-token"),
+        ("/s/env/KEY", "ns/svc/env/KEY"),
+        ("/s/headers/Authorization", "ns/svc/headers/Authorization"),
+    ]
+    assert ex.values["ns/svc/args/api-key"] == "c2VjcmV0LXZhbHVlLTEy=="
+    assert ex.values["ns/svc/url-token"] == "dG9rZW4tdmFsdWU=="
+    env_refs = list[SecretRef]()
+    out = Extractor().scrub_server("svc", config, "/s", env_refs, "ns", "env")
+    assert out["args"][:5] == [
+        "--X-Api-Key",
+        "${SVC_X_API_KEY}",
+        "--X-Api-Key=${SVC_X_API_KEY_2}",
+        8080,
+        "--api-key=${SVC_API_KEY}",
+    ]
+    assert out["headers"] == {"Authorization": "${SVC_AUTHORIZATION}"}
+    assert out["env"] == {"EMPTY": "", "PORT": 8080, "KEY": "${KEY}"}
+    assert {r.style for r in env_refs} == {"env"} and len(env_refs) == len(refs)
