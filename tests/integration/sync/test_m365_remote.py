@@ -223,3 +223,28 @@ def test_a_listing_graph_refuses_is_an_error_never_an_empty_list(m365: M365Fakes
                 f"{remote.display_url}: cannot list {folder}: HTTP {status} accessDenied: "
                 "Access denied (request-id req-9)"
             )
+
+
+def test_a_read_graph_refuses_is_an_error_naming_the_key_never_a_refused_object(
+    m365: M365Fakes,
+) -> None:
+    """A 400 or 403 to an item's metadata fails the read with Graph's reason: taken as an item
+    without a size, the object would be set aside as damaged. An answer that is no JSON
+    object reads as no item."""
+    key = object_key("ef" * 32)
+    with open_remote(_url(), environ=m365.environ) as remote:
+        remote.put_if_absent(key, b"x")
+        for status in (400, 403):
+            m365.drive.fail("GET", ROOT, status, body=DENIED, headers={"request-id": "req-5"})
+            with pytest.raises(RemoteError) as failed:
+                remote.get(key)
+            assert str(failed.value) == (
+                f"{remote.display_url}: cannot read {key}: HTTP {status} accessDenied: "
+                "Access denied (request-id req-5)"
+            )
+        m365.drive.fail("GET", ROOT, 200, body=[{"size": 1}])
+        assert remote.get(key) is None
+        assert remote.refused == {}
+        entry = remote.get(key)
+        assert entry is not None and entry.data == b"x"
+        assert remote.get(object_key("fe" * 32)) is None
