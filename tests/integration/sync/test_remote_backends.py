@@ -11,6 +11,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import parse_qs, quote, urlsplit
 
 import psycopg
 import pytest
@@ -439,6 +440,44 @@ def test_azure_container_deleted_under_the_remote_fails_a_cas_as_an_error_not_a_
                 remote.cas(head_key("m1"), b"h", expected)
             assert not isinstance(raised.value, CasConflict)
             assert str(raised.value) == gone + "container does not exist."
+
+
+def test_azure_error_quoting_the_sas_signature_shows_neither_it_nor_the_sas() -> None:
+    """A server (or a proxy before it) whose refusal quotes the request's ``sig``: the error
+    names the call and keeps the server's words, with the signature as ``***``."""
+    sig = base64.b64encode(hashlib.sha256(b"sas").digest()).decode()  # has + / =
+    sas = f"sv=2025-01-05&sr=c&sp=rl&sig={quote(sig, safe='')}"
+
+    class Refuses(http.server.BaseHTTPRequestHandler):
+        def do_PUT(self) -> None:
+            quoted = parse_qs(urlsplit(self.path).query)["sig"][0]
+            body = (
+                '<?xml version="1.0" encoding="utf-8"?><Error><Code>AuthorizationFailure'
+                f"</Code><Message>Signature {quoted} refused</Message></Error>"
+            ).encode()
+            self.send_response(403)
+            self.send_header("x-ms-error-code", "AuthorizationFailure")
+            self.send_header("Content-Type", "application/xml")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Refuses)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    endpoint = f"http://127.0.0.1:{server.server_address[1]}/{AZURITE_ACCOUNT}"
+    env = {DEFAULT_ENV: f"BlobEndpoint={endpoint};SharedAccessSignature={sas}"}
+    try:
+        with pytest.raises(RemoteError) as raised:
+            open_remote("azure-blob://ctx", environ=env)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert str(raised.value) == (
+        "azure-blob://ctx: cannot create the container: Signature *** refused"
+    )
 
 
 def test_azure_missing_connection_string_names_the_variable() -> None:
