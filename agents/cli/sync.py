@@ -172,7 +172,14 @@ def cmd_gc(args: argparse.Namespace) -> int:
         args,
         report.as_dict(),
         f"{report.keys} keys, {report.garbage} garbage: {report.deleted} deleted, "
-        f"{report.waiting} marked (deleted by a gc at least {args.grace:g}s later)",
+        f"{report.waiting} marked (deleted by a gc at least {args.grace:g}s later)"
+        + (
+            f"; {report.foreign} keys outside the key layout left alone: "
+            + ", ".join(map(repr, report.foreign_keys))
+            + (" …" if report.foreign > len(report.foreign_keys) else "")
+            if report.foreign
+            else ""
+        ),
     )
     return 0
 

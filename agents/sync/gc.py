@@ -3,7 +3,9 @@
 Kept: every head, ``meta/store.json``, every audit chunk, each machine's newest ``keep``
 snapshots (its current one always), and every revision and blob they reference. Everything
 else under ``objects/``, ``blobs/`` and ``snapshots/`` is garbage: orphans of a push that
-crashed before moving its head, and snapshots past retention.
+crashed before moving its head, and snapshots past retention. A key outside the key layout
+(written by something else, or by a hostile writer) is never deleted: gc counts it, names a
+few in its report, and goes on.
 
 Deleting is two-phase, because a push of another machine may be between writing its objects
 and moving its head: a first run only marks what is garbage (in this store), and a later run
@@ -15,18 +17,20 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from agents.core.errors import InputError
 from agents.store.blobs import blob_refs
 from agents.store.store import ContextStore
-from agents.sync.keys import KeyKind, blob_key, object_key, parse_key
+from agents.sync.keys import KeyKind, ParsedKey, blob_key, object_key, parse_key
 from agents.sync.remote import Remote
 from agents.sync.state import LocalState, read_heads, read_manifest, remote_id, sync_lock
 
 __all__ = ["GcReport", "gc"]
 
 GRACE_SECONDS = 3600.0
+FOREIGN_SHOWN = 10  # keys outside the layout named in a report
 
 
 @dataclass
@@ -39,6 +43,8 @@ class GcReport:
     marked: int = 0
     deleted: int = 0
     waiting: int = 0
+    foreign: int = 0
+    foreign_keys: list[str] = field(default_factory=list)
     dry_run: bool = False
 
     def as_dict(self) -> dict[str, Any]:
@@ -46,25 +52,36 @@ class GcReport:
         return asdict(self)
 
 
-def _live(remote: Remote, keys: list[str], keep: int) -> set[str]:
-    """The keys gc must keep."""
-    live = {k for k in keys if parse_key(k).kind in (KeyKind.HEAD, KeyKind.META, KeyKind.AUDIT)}
-    by_machine: dict[str, list[str]] = {}
+def _layout(keys: list[str]) -> tuple[dict[str, ParsedKey], list[str]]:
+    """The keys of the layout, parsed, and the others (sorted)."""
+    parsed: dict[str, ParsedKey] = {}
+    foreign: list[str] = []
     for key in keys:
-        parsed = parse_key(key)
-        if parsed.kind is KeyKind.SNAPSHOT and parsed.machine:
-            by_machine.setdefault(parsed.machine, []).append(key)
+        try:
+            parsed[key] = parse_key(key)
+        except InputError:
+            foreign.append(key)
+    return parsed, sorted(foreign)
+
+
+def _live(remote: Remote, parsed: dict[str, ParsedKey], keep: int) -> set[str]:
+    """The keys of the layout gc must keep."""
+    live = {k for k, p in parsed.items() if p.kind in (KeyKind.HEAD, KeyKind.META, KeyKind.AUDIT)}
+    by_machine: dict[str, list[str]] = {}
+    for key, p in parsed.items():
+        if p.kind is KeyKind.SNAPSHOT and p.machine:
+            by_machine.setdefault(p.machine, []).append(key)
     snapshots: set[str] = set()
     for machine, head in read_heads(remote).items():
         older = sorted(k for k in by_machine.get(machine, []) if k <= head.snapshot)
         snapshots |= {head.snapshot, *older[-keep:]}
     objects: set[str] = set()
     for key in sorted(snapshots):
-        if key in keys:
+        if key in parsed:
             objects |= {object_key(h) for h in read_manifest(remote, key).docs.values()}
     blobs: set[str] = set()
-    if any(parse_key(k).kind is KeyKind.BLOB for k in keys):
-        for entry in remote.get_many(sorted(objects & set(keys))).values():
+    if any(p.kind is KeyKind.BLOB for p in parsed.values()):
+        for entry in remote.get_many(sorted(objects & parsed.keys())).values():
             blobs |= {blob_key(r) for r in blob_refs(entry.data.decode("utf-8", "replace"))}
     return live | snapshots | objects | blobs
 
@@ -86,9 +103,11 @@ def gc(
         state = LocalState(store, rid)
         keys = remote.list("")
         report.keys = len(keys)
-        live = _live(remote, keys, max(1, keep))
+        parsed, foreign = _layout(keys)
+        report.foreign, report.foreign_keys = len(foreign), foreign[:FOREIGN_SHOWN]
+        live = _live(remote, parsed, max(1, keep))
         report.kept_snapshots = sum(1 for k in live if k.startswith("snapshots/"))
-        garbage = sorted(set(keys) - live)
+        garbage = sorted(parsed.keys() - live)
         report.garbage = len(garbage)
         now = time.time()
         marks: dict[str, float] = json.loads(state.get("gc_marks") or "{}")
@@ -110,6 +129,11 @@ def gc(
                 conn,
                 op="gc",
                 remote=remote.display_url,
-                detail={"deleted": len(due), "waiting": len(marks), "keys": len(keys)},
+                detail={
+                    "deleted": len(due),
+                    "waiting": len(marks),
+                    "keys": len(keys),
+                    "foreign": len(foreign),
+                },
             )
     return report

@@ -97,11 +97,43 @@ def test_gc_reports_what_it_marked_and_deletes_only_once_the_grace_has_passed(
         with a.reading() as conn:
             rows = [r.as_dict() for r in audit.query(conn, op="gc")]
     assert [(r["remote"], r["detail"]) for r in reversed(rows)] == [
-        (url, {"deleted": 0, "waiting": g, "keys": n}),
-        (url, {"deleted": 0, "waiting": g, "keys": n}),
-        (url, {"deleted": g, "waiting": 0, "keys": n}),
-        (url, {"deleted": 0, "waiting": 0, "keys": n - g}),
+        (url, {"deleted": 0, "waiting": g, "keys": n, "foreign": 0}),
+        (url, {"deleted": 0, "waiting": g, "keys": n, "foreign": 0}),
+        (url, {"deleted": g, "waiting": 0, "keys": n, "foreign": 0}),
+        (url, {"deleted": 0, "waiting": 0, "keys": n - g, "foreign": 0}),
     ]
+
+
+def test_gc_leaves_keys_outside_the_layout_alone_names_them_and_still_collects(
+    tmp_path: Path,
+) -> None:
+    """Whoever can write to the remote can add keys that are not ours (a note, an object whose
+    fan-out folder is wrong, a snapshot of a machine id that cannot be one): gc deletes none of
+    them, counts and names them, and still deletes the garbage it understands."""
+    target = folder_target(tmp_path)
+    foreign = [
+        "notes/readme.txt",
+        "objects/sha256/zz/" + "ab" * 32,
+        "snapshots/-a/01JGC000000000000000000000.json",
+    ]
+    with store_of(target.scratch, "a") as a:
+        for i in range(2):
+            a.put("preference:n", "preference", pref(i, "n"))
+            sync(target, a, "push")
+        with target.open("a") as remote:
+            for key in foreign:
+                remote.put_if_absent(key, b"not ours")
+            keys = set(remote.list(""))
+            assert set(foreign) <= keys
+            report = gc(a, remote, keep=1, grace=0)
+            left = set(remote.list(""))
+        with a.reading() as conn:
+            (row,) = [r.as_dict() for r in audit.query(conn, op="gc")]
+    assert report.foreign == 3 and report.foreign_keys == sorted(foreign)
+    assert report.deleted == report.garbage >= 2  # the older snapshot and revision
+    assert left == keys - (keys - left) and set(foreign) <= left
+    assert len(left) == len(keys) - report.deleted
+    assert row["detail"]["foreign"] == 3
 
 
 def test_gc_of_a_remote_nobody_pushed_to_writes_nothing(tmp_path: Path) -> None:
