@@ -15,7 +15,7 @@ import pytest
 
 from agents.claude.apply import TargetChangedError, execute, import_changes, plan_apply
 from agents.claude.capture import Capture, capture
-from agents.claude.drafts import Draft, Scope
+from agents.claude.drafts import Draft, Scope, SecretRef
 from agents.claude.machine import Machine
 from agents.claude.targets import current_hashes
 from agents.claude.writes import flush
@@ -271,6 +271,31 @@ def test_a_file_removed_with_its_folder_between_plan_and_write_is_reported_not_r
     result = execute(plan)
     assert [c.draft_id for c in result.changed_meanwhile] == ["claude_file:user/rules/python.md"]
     assert not (bob.claude_dir / "rules" / "python.md").exists()
+
+
+def test_a_file_that_gains_a_secret_value_is_no_longer_readable_by_others(
+    bob: Machine, restored: tuple[Capture, dict[str, str]]
+) -> None:
+    """``~/.claude.json`` left 0640 by hand: kept by an apply that writes no secret; the one
+    that writes a secret takes the group's and others' bits away and keeps the owner's."""
+    cap, applied = restored
+    os.chmod(bob.claude_json, 0o640)
+    plain = _server("plain", command="plain-tool")
+    plan = plan_apply([*cap.drafts, plain], bob, applied=applied, secrets=cap.secrets)
+    applied = {**applied, **execute(plan).applied}
+    assert os.stat(bob.claude_json).st_mode & 0o777 == 0o640  # no secret written: as it was
+    new = Draft(
+        "mcp_server:added",
+        "mcp_server",
+        {"name": "added", "source": "claude_code_user", "transport": "stdio", "command": "x"}
+        | {"env": {"K": "secret://k"}},
+        secret_refs=(SecretRef("/env/K", "k"),),
+    )
+    secrets = {**cap.secrets, "k": "v4lue-secret-xyz"}
+    drafts = [*cap.drafts, plain, new]
+    execute(plan_apply(drafts, bob, applied=applied, secrets=secrets, blobs=cap.blobs))
+    assert os.stat(bob.claude_json).st_mode & 0o777 == 0o600
+    assert json.loads(read(bob.claude_json))["mcpServers"]["added"]["env"]["K"] == secrets["k"]
 
 
 def test_a_json_file_removed_between_plan_and_write_gets_back_only_what_this_apply_adds(
