@@ -223,3 +223,17 @@ async def test_a_graph_error_on_a_confirmed_write_is_a_tool_error_with_code_and_
     )
     assert "400 Request_BadRequest" in text and "userPrincipalName already exists" in text
     assert "request-id " in text and "request-id none" not in text
+
+
+async def test_the_dry_run_of_a_wipe_or_a_role_grant_carries_its_warning(
+    agent: Agent, graph: FakeGraph
+) -> None:
+    """What cannot be undone, or grants privileged access, says so before it is confirmed."""
+    dry = unwrap(await agent.ok("run_managed_device_action", device=MDM, action="wipe"))
+    assert dry["note"] == (
+        "wipe cannot be undone: check the device name and user before confirming"
+    )
+    args = {"role": HELPDESK_ROLE, "member": "ada@contoso.com"}
+    dry = unwrap(await agent.ok("add_directory_role_member", **args))
+    assert dry["note"].endswith(": privileged access, check with the user first")
+    assert graph.writes() == []
