@@ -237,3 +237,17 @@ async def test_the_dry_run_of_a_wipe_or_a_role_grant_carries_its_warning(
     dry = unwrap(await agent.ok("add_directory_role_member", **args))
     assert dry["note"].endswith(": privileged access, check with the user first")
     assert graph.writes() == []
+
+
+async def test_a_write_of_two_requests_that_fails_part_way_says_which_were_sent(
+    agent: Agent, graph: FakeGraph
+) -> None:
+    """Disabling a user is two requests: a failure at the first is Graph's error alone;
+    at the second, the error says the sign-in block was already sent."""
+    graph.fail("PATCH", f"/v1.0/users/{BOB}", 403)
+    text = await agent.error("disable_user", user="bob@contoso.com", confirm=True)
+    assert "403" in text and "succeeded" not in text, text
+    graph.clear_faults()
+    graph.fail("POST", f"/v1.0/users/{BOB}/revokeSignInSessions", 403)
+    text = await agent.error("disable_user", user="bob@contoso.com", confirm=True)
+    assert f"(after 1 of 2 requests succeeded: PATCH {graph.url}/v1.0/users/{BOB})" in text, text
