@@ -12,13 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from agents.core.errors import InputError
 from agents.store import untrusted
 from agents.store.audit import CHECKPOINT, GENESIS, entry_hash_of
 from agents.store.canonical import sha256_of
 from agents.store.identity import verify
 from agents.store.store import ContextStore
-from agents.sync.keys import KeyKind, parse_key
+from agents.sync.keys import KeyKind, parse_keys
 from agents.sync.remote import Remote
 from agents.sync.trust import trusted_set
 
@@ -99,15 +98,14 @@ def verify_remote(
     report = RemoteAuditReport()
     trust = trusted_set(store)
     by_machine: dict[str, list[str]] = {}
-    strays: list[str] = []
-    for key in remote.list("audit/"):
-        try:
-            parsed = parse_key(key)
-        except InputError:  # anyone who can write to the remote can put any file there
-            strays.append(key)
-            continue
-        if parsed.kind is KeyKind.AUDIT and parsed.machine and str(parsed.ident).isdigit():
-            by_machine.setdefault(parsed.machine, []).append(key)
+    strays: list[str] = []  # in the listing's order
+    listed = remote.list("audit/")
+    layout, _ = parse_keys(listed)
+    for key in listed:
+        parsed = layout.get(key)
+        machine = parsed.machine if parsed and parsed.kind is KeyKind.AUDIT else None
+        if parsed and machine and str(parsed.ident).isdigit():
+            by_machine.setdefault(machine, []).append(key)
         else:
             strays.append(key)
     for machine, keys in sorted(by_machine.items()):

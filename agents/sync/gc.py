@@ -20,10 +20,9 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from agents.core.errors import InputError
 from agents.store.blobs import blob_refs
 from agents.store.store import ContextStore
-from agents.sync.keys import KeyKind, ParsedKey, blob_key, object_key, parse_key
+from agents.sync.keys import KeyKind, ParsedKey, blob_key, object_key, parse_keys
 from agents.sync.remote import Remote
 from agents.sync.state import LocalState, read_heads, read_manifest, remote_id, sync_lock
 
@@ -50,18 +49,6 @@ class GcReport:
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return asdict(self)
-
-
-def _layout(keys: list[str]) -> tuple[dict[str, ParsedKey], list[str]]:
-    """The keys of the layout, parsed, and the others (sorted)."""
-    parsed: dict[str, ParsedKey] = {}
-    foreign: list[str] = []
-    for key in keys:
-        try:
-            parsed[key] = parse_key(key)
-        except InputError:
-            foreign.append(key)
-    return parsed, sorted(foreign)
 
 
 def _live(remote: Remote, parsed: dict[str, ParsedKey], keep: int) -> set[str]:
@@ -103,7 +90,8 @@ def gc(
         state = LocalState(store, rid)
         keys = remote.list("")
         report.keys = len(keys)
-        parsed, foreign = _layout(keys)
+        parsed, foreign = parse_keys(keys)
+        foreign.sort()
         report.foreign, report.foreign_keys = len(foreign), foreign[:FOREIGN_SHOWN]
         live = _live(remote, parsed, max(1, keep))
         report.kept_snapshots = sum(1 for k in live if k.startswith("snapshots/"))

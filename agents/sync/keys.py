@@ -18,6 +18,7 @@ leading dot) impossible as keys.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -35,6 +36,7 @@ __all__ = [
     "is_mutable",
     "object_key",
     "parse_key",
+    "parse_keys",
     "snapshot_key",
     "validate_key",
     "validate_prefix",
@@ -202,3 +204,16 @@ def parse_key(key: str) -> ParsedKey:
         elif _MACHINE.match(m.group(1)) and _ULID.match(m.group(2)):
             return ParsedKey(kind, m.group(1), m.group(2))
     raise InputError(f"remote key {key!r} is not part of the key layout")
+
+
+def parse_keys(keys: Iterable[str]) -> tuple[dict[str, ParsedKey], list[str]]:
+    """The keys of the layout among ``keys``, parsed, and the others in the order given
+    (anyone who can write to a remote can put any file there)."""
+    parsed: dict[str, ParsedKey] = {}
+    foreign: list[str] = []
+    for key in keys:
+        try:
+            parsed[key] = parse_key(key)
+        except InputError:
+            foreign.append(key)
+    return parsed, foreign
