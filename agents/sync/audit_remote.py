@@ -21,7 +21,7 @@ from agents.sync.keys import KeyKind, parse_keys
 from agents.sync.remote import Remote
 from agents.sync.trust import trusted_set
 
-__all__ = ["RemoteAuditReport", "verify_remote"]
+__all__ = ["RemoteAuditReport", "checkpoint_of", "verify_remote"]
 
 
 @dataclass
@@ -51,14 +51,22 @@ class RemoteAuditReport:
         }
 
 
-def _chunk(key: str, data: bytes, public_key: str, report: RemoteAuditReport) -> tuple[int, str]:
-    """Check one chunk; return (its last seq, its last row's hash), or (0, "") if unusable."""
+def checkpoint_of(data: bytes, key: str) -> dict[str, Any]:
+    """The last line of the chunk ``data`` (at ``key``) as a JSON object, where a chunk keeps
+    its signed checkpoint; ``{}`` when there is none or it is no JSON object (unverified)."""
     lines = data.splitlines()
     try:
         tail = untrusted.loads(lines[-1], key) if lines else {}
     except ValueError:
-        tail = {}
-    if not isinstance(tail, dict) or tail.get("format") != CHECKPOINT:
+        return {}
+    return tail if isinstance(tail, dict) else {}
+
+
+def _chunk(key: str, data: bytes, public_key: str, report: RemoteAuditReport) -> tuple[int, str]:
+    """Check one chunk; return (its last seq, its last row's hash), or (0, "") if unusable."""
+    lines = data.splitlines()
+    tail = checkpoint_of(data, key)
+    if tail.get("format") != CHECKPOINT:
         report.problems.append(f"{key}: no signed checkpoint (unsigned or truncated chunk)")
         return 0, ""
     if not verify(CHECKPOINT, tail, public_key):
@@ -126,8 +134,7 @@ def verify_remote(
             first = int(key.rsplit("/", 1)[1].removesuffix(".jsonl"))
             seq, digest = _chunk(key, entry.data, trust.keys[machine], report)
             if seq and first == last_seq + 1 and last_seq:
-                tail = untrusted.loads(entry.data.splitlines()[-1], key)
-                if tail.get("prev_hash") != last_hash:
+                if checkpoint_of(entry.data, key).get("prev_hash") != last_hash:
                     report.problems.append(f"{key}: does not link to the chunk before it")
             elif seq and follows and first > last_seq + 1:
                 report.problems.append(

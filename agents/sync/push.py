@@ -17,11 +17,12 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from agents.core.logs import get_logger
-from agents.store import audit, untrusted
+from agents.store import audit
 from agents.store.blobs import blob_refs
 from agents.store.canonical import canonical
 from agents.store.db import rows_in
 from agents.store.identity import verify
+from agents.sync.audit_remote import checkpoint_of
 from agents.sync.keys import audit_key, blob_key, head_key, object_key
 from agents.sync.pull import FETCH, SyncContext
 from agents.sync.remote import ObjectConflict, RemoteError
@@ -190,11 +191,7 @@ def _sent_before(ctx: SyncContext, key: str, rows: list[audit.AuditEntry]) -> in
         RemoteError: Something else holds ``key``.
     """
     entry = ctx.remote.get(key)
-    try:
-        tail = untrusted.loads(entry.data.splitlines()[-1], key) if entry else {}
-    except (ValueError, IndexError):
-        tail = {}
-    tail = tail if isinstance(tail, dict) else {}
+    tail = checkpoint_of(entry.data, key) if entry else {}
     last = tail.get("last_seq")
     if (
         isinstance(last, int)
