@@ -28,7 +28,7 @@ from agents.claude.plan import (
     read_bytes,
 )
 from agents.claude.targets import DELETE, Confinement, Disk, unit_hash
-from agents.claude.writes import Stage, Stages, flush, process_umask, temp_file
+from agents.claude.writes import Stage, Stages, flush, process_umask, sync_folders, temp_file
 from agents.core.errors import AgentError
 
 __all__ = [
@@ -147,9 +147,10 @@ def _moved(c: Change) -> Change:
 
 
 def _write_all(plan: ApplyPlan) -> tuple[list[str], list[Change]]:
-    """Every temp file first, one flush to disk, then the renames: each file is whole (old or
-    new) after a crash, at the cost of one ``syncfs`` per filesystem written to rather than
-    one fsync per file. A new file in a folder that does not exist yet goes into that folder
+    """Every temp file first, one flush to disk, then the renames, then one fsync of each
+    folder renamed into: each file is whole (old or new) after a crash, and new once this
+    returns, at the cost of one ``syncfs`` per filesystem written to rather than one fsync
+    per file. A new file in a folder that does not exist yet goes into that folder
     built aside, renamed into place once (see :mod:`agents.claude.writes`). Just before its
     rename each other target is read again, so a file changed since planning is never
     overwritten (see :func:`_commit`)."""
@@ -172,8 +173,10 @@ def _write_all(plan: ApplyPlan) -> tuple[list[str], list[Change]]:
             pending.append(p)
         if not sync_each and any(p.tmp for p in pending):
             flush({*folders, *(os.path.dirname(s.tmp) for s in stages.built.values())})
+        renamed: set[str] = set()  # folders whose entries changed: synced at the end
         for stage in stages.built.values():
-            stage.place()
+            if stage.place():
+                renamed.add(os.path.dirname(stage.final))
         written = []
         for p in pending:
             if p.stage is not None and p.stage.placed:
@@ -189,7 +192,10 @@ def _write_all(plan: ApplyPlan) -> tuple[list[str], list[Change]]:
                 except TargetChangedError as exc:
                     failed += exc.changes
                     continue
+                renamed.add(os.path.dirname(p.file.where))
             written.append(p.file.where)
+        if not sync_each:
+            sync_folders(renamed)
         return written, failed
     finally:
         for p in pending:

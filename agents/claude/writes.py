@@ -26,7 +26,15 @@ from typing import Any
 
 from agents.claude.targets import Confinement
 
-__all__ = ["Stage", "Stages", "flush", "process_umask", "rename_new", "temp_file"]
+__all__ = [
+    "Stage",
+    "Stages",
+    "flush",
+    "process_umask",
+    "rename_new",
+    "sync_folders",
+    "temp_file",
+]
 
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 # O_EXCL: a new file, never one (or a symlink) already at that name
@@ -125,6 +133,30 @@ def temp_file(
             continue
         return tmp
     raise FileExistsError(errno.EEXIST, "no free temporary file name", target)
+
+
+def sync_folders(folders: Iterable[str]) -> None:
+    """Make the names renamed into or removed from ``folders`` durable: one ``fsync`` of each
+    folder. :func:`flush` makes the new contents durable before the renames; without this a
+    crash soon after an apply could bring an old file back at a name the store already
+    records as written. A folder removed since (emptied and pruned) is replaced by the
+    nearest one that exists.
+
+    Raises:
+        OSError: The filesystem could not write a folder back.
+    """
+    done: set[str] = set()
+    for folder in folders:
+        while not os.path.isdir(folder) and os.path.dirname(folder) != folder:
+            folder = os.path.dirname(folder)
+        if folder in done:
+            continue
+        done.add(folder)
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _CLOEXEC)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def _linux_call(name: str, *argtypes: Any) -> Callable[..., int] | None:

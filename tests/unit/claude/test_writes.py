@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -324,6 +325,53 @@ def test_each_filesystem_written_to_is_flushed_once_and_no_other(
         assert (home / "proj" / ".mcp.json").exists()
     finally:
         shutil.rmtree(config.parent)
+
+
+def test_the_folders_renamed_into_are_synced_after_the_renames_and_before_the_apply_returns(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The flush makes the new contents durable; the renames that put them at their names
+    are made durable too, so a crash right after an apply, once the store has recorded the
+    files as written, cannot bring an old file back. One fsync per folder, none before the
+    renames."""
+    (home / ".claude").mkdir()
+    (home / ".claude" / "CLAUDE.md").write_text("# Before\n")
+    applied = {str(home / ".claude" / "CLAUDE.md"): sha256_hex(b"# Before\n")}
+    synced: list[tuple[str, bool]] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            placed = (home / ".claude" / "CLAUDE.md").read_text() == "# Me\n" and (
+                home / ".claude" / "skills" / "tools" / "SKILL.md"
+            ).exists()
+            name = next(str(p) for p in (home, home / ".claude") if p.stat().st_ino == st.st_ino)
+            synced.append((name, placed))
+        real_fsync(fd)
+
+    monkeypatch.setattr("agents.claude.writes.os.fsync", fsync)
+    execute(plan_apply(drafts(), machine(home), applied=applied))
+    # CLAUDE.md replaced in ~/.claude; skills/ is new, built aside and renamed into ~/.claude
+    assert synced == [(str(home / ".claude"), True)]
+
+
+def test_a_folder_pruned_by_an_apply_is_synced_through_the_nearest_one_left(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A delete that emptied and removed the file's folders: the nearest folder that still
+    exists is the one whose entries changed, synced once however many names led to it."""
+    (tmp_path / "a").mkdir()
+    inodes: list[int] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        inodes.append(os.fstat(fd).st_ino)
+        real_fsync(fd)
+
+    monkeypatch.setattr("agents.claude.writes.os.fsync", fsync)
+    writes.sync_folders([str(tmp_path / "a" / "b" / "c"), str(tmp_path / "a")])
+    assert inodes == [(tmp_path / "a").stat().st_ino]
 
 
 def test_without_syncfs_everything_is_flushed_with_one_sync(
