@@ -62,8 +62,11 @@ def checkpoint_of(data: bytes, key: str) -> dict[str, Any]:
     return tail if isinstance(tail, dict) else {}
 
 
-def _chunk(key: str, data: bytes, public_key: str, report: RemoteAuditReport) -> tuple[int, str]:
-    """Check one chunk; return (its last seq, its last row's hash), or (0, "") if unusable."""
+def _chunk(
+    key: str, first: int, data: bytes, public_key: str, report: RemoteAuditReport
+) -> tuple[int, str]:
+    """Check one chunk, named for its ``first`` row; return (its last seq, its last row's
+    hash), or (0, "") if unusable."""
     lines = data.splitlines()
     tail = checkpoint_of(data, key)
     if tail.get("format") != CHECKPOINT:
@@ -71,6 +74,12 @@ def _chunk(key: str, data: bytes, public_key: str, report: RemoteAuditReport) ->
         return 0, ""
     if not verify(CHECKPOINT, tail, public_key):
         report.problems.append(f"{key}: its checkpoint is not signed by the machine's key")
+        return 0, ""
+    if tail.get("first_seq") != first:
+        report.problems.append(
+            f"{key}: its checkpoint signs rows from {tail.get('first_seq')}, not from {first} "
+            "as its name says (a chunk copied under another name)"
+        )
         return 0, ""
     body = b"".join(line + b"\n" for line in lines[:-1])
     if sha256_of(body) != tail.get("rows_sha256"):
@@ -132,7 +141,7 @@ def verify_remote(
                 continue
             report.chunks += 1
             first = int(key.rsplit("/", 1)[1].removesuffix(".jsonl"))
-            seq, digest = _chunk(key, entry.data, trust.keys[machine], report)
+            seq, digest = _chunk(key, first, entry.data, trust.keys[machine], report)
             if seq and first == last_seq + 1 and last_seq:
                 if checkpoint_of(entry.data, key).get("prev_hash") != last_hash:
                     report.problems.append(f"{key}: does not link to the chunk before it")

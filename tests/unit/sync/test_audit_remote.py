@@ -356,3 +356,25 @@ def test_a_chunk_removed_between_two_others_is_named(mac: ContextStore, remote: 
         f"{last}: rows 4-6 before it are not on the remote (a chunk was removed, or the machine "
         "pruned them before it pushed)"
     ]
+
+
+def test_a_signed_chunk_copied_under_another_name_is_named_and_not_chained(
+    mac: ContextStore, remote: DirRemote
+) -> None:
+    """Whoever holds the folder copies the chunk of rows 1-3 to the names of rows 0 and 4
+    in place of rows 4-6: the signature holds, the name does not. Neither copy is chained:
+    rows 7-9 are checked on their own, as after any chunk named broken."""
+    rows = rows_of(mac)
+    first = publish(remote, mac, rows[:3])
+    publish(remote, mac, rows[3:6])
+    publish(remote, mac, rows[6:])
+    data = remote.get(first).data  # type: ignore[union-attr]
+    overwrite(remote, key_of(0), data)
+    overwrite(remote, key_of(4), data)
+    assert verify_remote(mac, remote).problems == [
+        f"{key_of(0)}: its checkpoint signs rows from 1, not from 0 as its name says (a chunk "
+        "copied under another name)",
+        f"{key_of(4)}: its checkpoint signs rows from 1, not from 4 as its name says (a chunk "
+        "copied under another name)",
+    ]
+    assert verify_remote(mac, remote).rows == 3 + 3
