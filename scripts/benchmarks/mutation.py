@@ -16,6 +16,11 @@ touched. The scratch copy is kept between runs, so a second run re-checks only w
 re-runs just those, which is how a kill is shown after a test is added. Mutmut always runs
 at ``nice -n 19``: the machine is shared.
 
+mutmut keeps a verdict while its function is unchanged, even when a test that kills the mutant
+has been added since; ``--recheck`` re-runs by name every mutant the last run did not kill
+(survived, timeout, no tests), which is how the tests written for a run's survivors are shown
+to kill them.
+
 ``--budget MINUTES`` stops a run after that long
 (mutmut and its test runs are terminated; each verdict was saved as it arrived): the mutants it
 did not reach stay "not checked" and the next run goes on from there.
@@ -265,6 +270,19 @@ def _summary(work: Path, env: dict[str, str]) -> tuple[Counter[str], list[str]]:
     return counts, others
 
 
+def _unkilled(work: Path) -> list[str]:
+    """The mutants the last run checked and did not kill, from its ``survivors.txt``."""
+    listing = work / "survivors.txt"
+    if not listing.exists():
+        return []
+    names = []
+    for line in listing.read_text().splitlines():
+        name, sep, status = line.rpartition(": ")
+        if sep and status != "not checked":
+            names.append(name)
+    return names
+
+
 def main() -> int:
     """Run one target; print its counts and every mutant that was not killed."""
     p = argparse.ArgumentParser(
@@ -277,6 +295,11 @@ def main() -> int:
     p.add_argument("--max-children", type=int, default=2, help="parallel test runs (default 2)")
     p.add_argument("--fresh", action="store_true", help="discard earlier results of the target")
     p.add_argument(
+        "--recheck",
+        action="store_true",
+        help="re-run every mutant the last run did not kill (its survivors.txt), by name",
+    )
+    p.add_argument(
         "--budget",
         type=float,
         metavar="MINUTES",
@@ -288,6 +311,11 @@ def main() -> int:
             print(f"  {name:16} mutates {' '.join(files)}\n  {'':16} tests: {' '.join(tests)}")
         return 2
     work = _scratch(args.target, args.fresh)
+    if args.recheck:
+        args.mutants += _unkilled(work)
+        if not args.mutants:
+            print(f"nothing to re-check: {work}/survivors.txt lists no checked survivor")
+            return 0
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     run = ["nice", "-n", "19", str(MUTMUT), "run", "--max-children", str(args.max_children)]
     started = time.monotonic()
