@@ -47,6 +47,10 @@ WORKERS = 8
 _CONTAINER = re.compile(r"^(?=.{3,63}$)[a-z0-9](?:[a-z0-9]|-(?!-))*[a-z0-9]$")
 _NO_CREATE_RIGHT = ("AuthorizationPermissionMismatch", "AuthorizationResourceTypeMismatch")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# ``AccountKey=`` or ``SharedAccessSignature=`` glued to the part before it (a ``;`` left
+# out): the SDK would read the secret as part of that value, e.g. the account's host name,
+# which a connection error then shows
+_GLUED_SECRET = re.compile(r"[^;\s]\s*(?:accountkey|sharedaccesssignature)\s*=", re.IGNORECASE)
 
 
 class AzureBlobRemote(Remote):
@@ -59,6 +63,12 @@ class AzureBlobRemote(Remote):
         super().__init__(shown if env_name == DEFAULT_ENV else f"{shown}?env={env_name}")
         self._secrets = _secrets_of(connection_string)
         self._prefix = f"{prefix}/" if prefix else ""
+        if _GLUED_SECRET.search(connection_string):
+            raise ConfigError(
+                f"{env_name} is not a valid Azure Storage connection string: a ';' is missing "
+                "before AccountKey= or SharedAccessSignature=; copy it from the storage "
+                "account's 'Access keys' page into the environment's secrets file"
+            )
         try:
             service = BlobServiceClient.from_connection_string(
                 connection_string,

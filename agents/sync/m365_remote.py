@@ -12,9 +12,10 @@ the scope ``<graph>/.default``.
 - heads: an upload with ``If-Match: <eTag>`` (412: ``CasConflict``), or
   ``conflictBehavior=fail`` for create-only;
 - over 4 MB an upload session (``createUploadSession``, then 320 KiB-multiple ranges to its
-  pre-authenticated URL, which never gets the Authorization header);
-- reads: the item (``eTag``, ``size``, download URL), then its pre-authenticated download
-  URL (never sent the token); an item over ``SYNC_MAX_OBJECT_BYTES`` is refused unread;
+  pre-authenticated https URL, which never gets the Authorization header);
+- reads: the item (``eTag``, ``size``, download URL), then its pre-authenticated https
+  download URL (never sent the token); an item over ``SYNC_MAX_OBJECT_BYTES`` is refused
+  unread;
 - lists: ``children`` of each folder, following ``@odata.nextLink``;
 - 429, 503 and 504 are retried after ``Retry-After`` (capped), at most 5 attempts.
 """
@@ -26,7 +27,7 @@ import ssl
 import time
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import quote, unquote, urlsplit
 
 import httpx
@@ -67,6 +68,12 @@ def parse_m365_url(url: str) -> tuple[str, str, str]:
     if any(s in (".", "..") for s in segments[2:]):
         raise ConfigError(f"CONTEXT_REMOTE {url!r}: no '.' or '..' in the folder; use {forms}")
     return segments[0], segments[1], folder
+
+
+def _https(url: object) -> TypeGuard[str]:
+    """Whether Graph's pre-authenticated URL is one to use: Graph gives only https ones, and
+    the bytes sent or read there carry no other protection in transit."""
+    return isinstance(url, str) and urlsplit(url).scheme == "https"
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -217,8 +224,8 @@ class M365Remote(Remote):
         if not self.fits(key, size):  # refused unread; the pull quarantines it
             return None
         link = meta.get("@microsoft.graph.downloadUrl")
-        if not isinstance(link, str) or urlsplit(link).scheme not in ("https", "http"):
-            raise RemoteError(f"{self.display_url}: {key} has no download URL")
+        if not _https(link):
+            raise RemoteError(f"{self.display_url}: {key} has no https download URL")
         response = self._send("GET", link, auth=False)
         if response.status_code >= 400:
             raise self._fail(f"download {key}", response)
@@ -280,8 +287,8 @@ class M365Remote(Remote):
         if session.status_code >= 400:
             return session
         upload = session.json().get("uploadUrl")
-        if not isinstance(upload, str):
-            raise RemoteError(f"{self.display_url}: the upload session has no uploadUrl")
+        if not _https(upload):
+            raise RemoteError(f"{self.display_url}: the upload session has no https uploadUrl")
         response = session
         for start in range(0, len(data), CHUNK):
             part = data[start : start + CHUNK]

@@ -3,7 +3,8 @@ addressed by path, as Graph documents them:
 
 - ``GET /v1.0/drives/{id}/root:/{path}:`` the item (``eTag``, ``size``,
   ``@microsoft.graph.downloadUrl``, a pre-authenticated URL that takes no Authorization
-  header); ``GET …:/content`` answers 302 to it;
+  header and answers only GET); a folder has a ``folder`` facet and no download URL;
+  ``GET …:/content`` answers 302 to the download URL;
 - ``PUT …:/content`` (simple upload, at most 4 MB): 201 for a new item, 200 for a replaced
   one; ``@microsoft.graph.conflictBehavior=fail`` on an existing item: 409
   ``nameAlreadyExists``; ``If-Match`` with another eTag: 412 ``preconditionFailed``; missing
@@ -24,6 +25,7 @@ import hashlib
 import threading
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -58,8 +60,14 @@ class Session:
 class FakeDrive(FakeServer):
     """One drive, files by path (folders are implied by the paths of their files)."""
 
-    def __init__(self, tokens: dict[str, str] | None = None, *, page: int = 200) -> None:
-        super().__init__()
+    def __init__(
+        self,
+        tokens: dict[str, str] | None = None,
+        *,
+        page: int = 200,
+        tls: tuple[Path, Path] | None = None,
+    ) -> None:
+        super().__init__(tls)
         self.tokens = tokens
         self.page = page
         self.files: dict[str, Item] = {}
@@ -92,6 +100,21 @@ class FakeDrive(FakeServer):
             "file": {"hashes": {"sha256Hash": hashlib.sha256(item.data).hexdigest().upper()}},
             "parentReference": {"driveId": DRIVE, "path": f"/drive/root:/{path.rsplit('/', 1)[0]}"},
             "@microsoft.graph.downloadUrl": f"{self.url}/download/{token}",
+        }
+
+    def _folder_json(self, path: str) -> dict[str, Any] | None:
+        """A folder's driveItem (Graph gives its size as the total of what it holds), or
+        ``None`` where no file lies under ``path``."""
+        with self.store_lock:
+            inside = [item for p, item in self.files.items() if p.startswith(f"{path}/")]
+        if not inside:
+            return None
+        return {
+            "id": f"folder-{path}",
+            "name": path.rsplit("/", 1)[-1],
+            "eTag": f'"{{FOLDER-{path.upper()}}},1"',
+            "size": sum(len(item.data) for item in inside),
+            "folder": {"childCount": len(inside)},
         }
 
     def _write(
@@ -153,6 +176,8 @@ class FakeDrive(FakeServer):
     def route(self, req: Recorded) -> Reply:
         path = req.path
         if path.startswith("/download/"):
+            if req.method != "GET":
+                return self._error(405, "methodNotAllowed", "a download URL answers only GET")
             if "authorization" in req.headers:
                 return self._error(
                     401, "unauthenticated", "pre-authenticated URL: no Authorization"
@@ -220,7 +245,10 @@ class FakeDrive(FakeServer):
             return 302, {"Location": meta["@microsoft.graph.downloadUrl"]}, None
         if action == ":" and req.method == "GET":
             if item is None:
-                return self._error(404, "itemNotFound", "The resource could not be found.")
+                folder = self._folder_json(item_path)
+                if folder is None:
+                    return self._error(404, "itemNotFound", "The resource could not be found.")
+                return 200, self.base_headers(), folder
             return 200, self.base_headers(), self._item_json(item_path, item)
         if action == ":" and req.method == "DELETE":
             with self.store_lock:

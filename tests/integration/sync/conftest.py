@@ -77,7 +77,7 @@ class M365Fakes:
 def _m365(tmp_path_factory: pytest.TempPathFactory) -> Iterator[M365Fakes]:
     tls = make_cert(tmp_path_factory.mktemp("m365-tls"), "sts", server=True)
     sts = FakeSts(tls).start()
-    drive = FakeDrive(tokens=sts.issued, page=50).start()
+    drive = FakeDrive(tokens=sts.issued, page=50, tls=tls).start()  # Graph is https only
     environ = {
         "AZURE_TENANT_ID": TENANT,
         "AZURE_CLIENT_ID": CLIENT_ID,

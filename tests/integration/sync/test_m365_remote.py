@@ -4,18 +4,23 @@ the URL, credentials)."""
 
 from __future__ import annotations
 
+import time
 import uuid
+from types import SimpleNamespace
 
 import httpx
 import pytest
+from azure.core.credentials import AccessToken
+from azure.core.exceptions import ClientAuthenticationError
 from pytest_mock import MockerFixture
 
 from agents.core.errors import ConfigError
+from agents.lokka.settings import LokkaSettings
 from agents.sync.keys import head_key, object_key
-from agents.sync.m365_remote import SIMPLE_MAX, parse_m365_url
-from agents.sync.remote import CasConflict, RemoteError
+from agents.sync.m365_remote import SIMPLE_MAX, M365Remote, parse_m365_url
+from agents.sync.remote import CasConflict, ObjectConflict, RemoteError
 from agents.sync.urls import open_remote
-from tests.fakes.drive import DRIVE, SITE
+from tests.fakes.drive import DRIVE, SITE, Item
 from tests.integration.sync.conftest import M365Fakes
 
 pytestmark = pytest.mark.integration
@@ -248,3 +253,291 @@ def test_a_read_graph_refuses_is_an_error_naming_the_key_never_a_refused_object(
         entry = remote.get(key)
         assert entry is not None and entry.data == b"x"
         assert remote.get(object_key("fe" * 32)) is None
+
+
+def _item(key: str, **fields: object) -> dict[str, object]:
+    """A driveItem as Graph answers it for ``key``, with ``fields`` added."""
+    return {"id": "01ITEM", "name": key.rsplit("/", 1)[-1], "eTag": '"{01ITEM},1"', **fields}
+
+
+def test_a_folder_where_an_object_should_be_reads_as_no_object(m365: M365Fakes) -> None:
+    """Another tool made a folder at an object's path: Graph answers a folder item (a size,
+    no download URL), which reads as no object, not as an error failing every pull."""
+    url = _url()
+    key = object_key("a1" * 32)
+    m365.drive.files[f"{parse_m365_url(url)[2]}/{key}/stray.txt"] = Item("01STRAY", b"s", 1)
+    with open_remote(url, environ=m365.environ) as remote:
+        assert remote.get(key) is None
+        assert remote.get_many([key]) == {} and remote.refused == {}
+
+
+def test_an_item_graph_gives_without_a_size_is_refused_under_its_key_saying_so(
+    m365: M365Fakes,
+) -> None:
+    """No integer size: the object is left out unread, under its key, with what Graph said
+    (cut to 40 characters), for the pull to set aside."""
+    key = object_key("b2" * 32)
+    odd = "not known yet: the client is still uploading this file"
+    with open_remote(_url(), environ=m365.environ) as remote:
+        remote.put_if_absent(key, b"x")
+        m365.drive.fail("GET", ROOT, 200, body=_item(key, size=odd, file={}))
+        assert remote.get(key) is None
+        assert remote.refused == {key: f"its size is not given ({odd[:40]!r})"}
+
+
+def test_an_object_over_the_limit_is_refused_unread_naming_its_size(m365: M365Fakes) -> None:
+    """The item's size decides before any download: one byte over the limit is refused under
+    its key and never fetched; at the limit it is read whole."""
+    key = object_key("c3" * 32)
+    with open_remote(_url(), environ=m365.environ) as remote:
+        remote.put_if_absent(key, b"y" * 100)
+        remote.max_bytes = 99
+        before = len(m365.drive.sent("GET", "/download/"))
+        assert remote.get(key) is None
+        assert remote.refused == {key: "100 bytes, over the 99-byte limit (SYNC_MAX_OBJECT_BYTES)"}
+        assert len(m365.drive.sent("GET", "/download/")) == before
+        remote.max_bytes = 100
+        entry = remote.get(key)
+        assert entry is not None and entry.data == b"y" * 100
+
+
+def test_a_download_longer_than_its_item_said_is_refused_under_its_key(m365: M365Fakes) -> None:
+    """The item says one byte, the download brings more than the limit (a broken or hostile
+    answer): left out under its key with the size received."""
+    key = object_key("d4" * 32)
+    with open_remote(_url(), environ=m365.environ) as remote:
+        remote.put_if_absent(key, b"z")
+        remote.max_bytes = 10
+        m365.drive.fail("GET", "/download/", 200, body=b"z" * 11)
+        assert remote.get(key) is None
+        assert remote.refused == {key: "11 bytes, over the 10-byte limit (SYNC_MAX_OBJECT_BYTES)"}
+
+
+@pytest.mark.parametrize(
+    "link",
+    [None, "http://127.0.0.1:9/download/cleartext", "file:///etc/passwd"],
+    ids=["none", "http", "file"],
+)
+def test_an_item_without_an_https_download_url_is_an_error_naming_the_key_fetching_nothing(
+    m365: M365Fakes, link: str | None
+) -> None:
+    """Graph's download URLs are https; anything else (missing, cleartext, a local file) is
+    refused naming the key, and nothing more is requested."""
+    key = object_key("e5" * 32)
+    with open_remote(_url(), environ=m365.environ) as remote:
+        remote.put_if_absent(key, b"x")
+        item = _item(key, size=1, file={})
+        if link is not None:
+            item["@microsoft.graph.downloadUrl"] = link
+        m365.drive.fail("GET", ROOT, 200, body=item)
+        before = len(m365.drive.requests)
+        with pytest.raises(RemoteError) as failed:
+            remote.get(key)
+        assert str(failed.value) == f"{remote.display_url}: {key} has no https download URL"
+        assert len(m365.drive.requests) == before + 1  # the item, not the link
+
+
+def test_a_download_refused_is_an_error_naming_the_key_never_data(m365: M365Fakes) -> None:
+    """A 400 or 403 from the download URL fails the read with the reason: its error body is
+    never taken for the object's bytes."""
+    key = object_key("f6" * 32)
+    with open_remote(_url(), environ=m365.environ) as remote:
+        remote.put_if_absent(key, b"x")
+        for status in (400, 403):
+            m365.drive.fail("GET", "/download/", status, body=DENIED, headers={"request-id": "r6"})
+            with pytest.raises(RemoteError) as failed:
+                remote.get(key)
+            assert str(failed.value) == (
+                f"{remote.display_url}: cannot download {key}: HTTP {status} accessDenied: "
+                "Access denied (request-id r6)"
+            )
+
+
+def test_an_upload_session_without_an_https_url_is_refused_sending_nothing(
+    m365: M365Fakes,
+) -> None:
+    """Graph's upload session URLs are https: a session answered with a cleartext (or no)
+    URL fails the write, and no byte goes anywhere."""
+    key = object_key("07" * 32)
+    data = b"u" * (SIMPLE_MAX + 1)
+    with open_remote(_url(), environ=m365.environ) as remote:
+        for session in ({"uploadUrl": "http://127.0.0.1:9/upload/x"}, {"expirationDateTime": ""}):
+            m365.drive.fail("POST", ROOT, 200, body=session)
+            before = len(m365.drive.requests)
+            with pytest.raises(RemoteError) as failed:
+                remote.put_if_absent(key, data)
+            assert str(failed.value).endswith("the upload session has no https uploadUrl")
+            assert len(m365.drive.requests) == before + 1
+
+
+def test_an_object_over_4_mb_where_other_bytes_are_is_a_conflict_leaving_them(
+    m365: M365Fakes,
+) -> None:
+    """The upload session of a write-once key asks Graph to fail on an existing item: other
+    bytes already there are an ObjectConflict, and they stay."""
+    key = object_key("08" * 32)
+    first, other = b"a" * (SIMPLE_MAX + 1), b"b" * (SIMPLE_MAX + 1)
+    with open_remote(_url(), environ=m365.environ) as remote:
+        remote.put_if_absent(key, first)
+        with pytest.raises(ObjectConflict):
+            remote.put_if_absent(key, other)
+        entry = remote.get(key)
+    assert entry is not None and entry.data == first
+
+
+def test_a_compare_and_swap_over_4_mb_still_checks_the_etag(m365: M365Fakes) -> None:
+    """An upload session carries the If-Match of a compare-and-swap: a stale eTag loses, and
+    the head keeps the winner's bytes."""
+    key = head_key("m1")
+    big = [bytes([n]) * (SIMPLE_MAX + 1) for n in range(3)]
+    with open_remote(_url(), environ=m365.environ) as remote:
+        stale = remote.cas(key, big[0], None)
+        current = remote.cas(key, big[1], stale)
+        with pytest.raises(CasConflict) as lost:
+            remote.cas(key, big[2], stale)
+        entry = remote.get(key)
+    assert lost.value.current_etag == current
+    assert entry is not None and entry.data == big[1]
+
+
+def test_an_upload_session_graph_refuses_is_an_error_with_graphs_reason(m365: M365Fakes) -> None:
+    """A 400 or 403 to createUploadSession fails the write with Graph's reason (never "the
+    session has no URL")."""
+    key = object_key("09" * 32)
+    with open_remote(_url(), environ=m365.environ) as remote:
+        for status in (400, 403):
+            m365.drive.fail("POST", ROOT, status, body=DENIED, headers={"request-id": "r9"})
+            with pytest.raises(RemoteError) as failed:
+                remote.put_if_absent(key, b"s" * (SIMPLE_MAX + 1))
+            assert str(failed.value) == (
+                f"{remote.display_url}: cannot write {key}: HTTP {status} accessDenied: "
+                "Access denied (request-id r9)"
+            )
+
+
+class _Credential:
+    """Hands the remote tokens the Graph fake accepts, each valid an hour from ``clock[0]``,
+    counting them; or raises ``error``."""
+
+    def __init__(self, m365: M365Fakes, clock: list[float], error: Exception | None = None) -> None:
+        self.m365, self.clock, self.error = m365, clock, error
+        self.issued: list[str] = []
+
+    def get_token(self, *scopes: str, **kwargs: object) -> AccessToken:
+        if self.error is not None:
+            raise self.error
+        token = f"tok-test-{uuid.uuid4().hex}"
+        self.m365.sts.issued[token] = scopes[0]
+        self.issued.append(token)
+        return AccessToken(token, int(self.clock[0]) + 3600)
+
+
+def _remote(m365: M365Fakes, url: str, credential: _Credential) -> M365Remote:
+    return M365Remote(url, LokkaSettings.model_validate(m365.environ), credential=credential)
+
+
+def test_a_token_serves_until_five_minutes_before_it_expires_then_a_new_one_is_used(
+    m365: M365Fakes, mocker: MockerFixture
+) -> None:
+    """One token for every call while it has five minutes or more left; under that, a new
+    one before the next call, so Graph never sees a token about to expire."""
+    clock = [1_000_000.0]
+    mocker.patch("agents.sync.m365_remote.time", SimpleNamespace(time=lambda: clock[0]))
+    credential = _Credential(m365, clock)
+    key = object_key("1c" * 32)
+    with _remote(m365, _url(), credential) as remote:
+        remote.put_if_absent(key, b"x")
+        clock[0] += 3600 - 300
+        assert remote.get(key) is not None
+        assert len(credential.issued) == 1
+        clock[0] += 1
+        assert remote.get(key) is not None
+        assert len(credential.issued) == 2
+    assert m365.drive.sent("GET", "/v1.0/")[-1].headers["authorization"] == (
+        f"Bearer {credential.issued[1]}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("error", "shown"),
+    [
+        (
+            ClientAuthenticationError("AADSTS7000215: Invalid client secret.\nTrace ID: 7"),
+            "ClientAuthenticationError: AADSTS7000215: Invalid client secret.",
+        ),
+        (ConnectionError(), "ConnectionError: "),
+    ],
+    ids=["first-line", "no-message"],
+)
+def test_a_failed_sign_in_names_the_error_its_first_line_and_what_to_check(
+    m365: M365Fakes, error: Exception, shown: str
+) -> None:
+    """The credential's error type and the first line of its message (the AADSTS code), and
+    the settings to check; nothing more of it."""
+    key = object_key("1d" * 32)
+    with _remote(m365, _url(), _Credential(m365, [0.0], error)) as remote:
+        with pytest.raises(RemoteError) as failed:
+            remote.get(key)
+        assert str(failed.value) == (
+            f"{remote.display_url}: cannot sign in to Microsoft 365 ({shown}); check "
+            "AZURE_TENANT_ID, AZURE_CLIENT_ID and the credential"
+        )
+
+
+EXPIRED = {
+    "error": {
+        "code": "InvalidAuthenticationToken",
+        "message": "Lifetime validation failed, the token is expired.",
+    }
+}
+
+
+def test_a_token_graph_rejects_is_renewed_and_the_call_repeated_at_once_but_once_only(
+    m365: M365Fakes, mocker: MockerFixture
+) -> None:
+    """A 401 to a call made with a token (revoked, or expired early): a new token and the
+    same call again without waiting; a second 401 fails the call with Graph's reason. A call
+    Graph accepts is sent once."""
+    slept = mocker.patch("agents.core.retry.sync_sleep")
+    url = _url()
+    mine = f"/v1.0/drives/{DRIVE}/root:/{parse_m365_url(url)[2]}"
+    credential = _Credential(m365, [time.time()])
+    key = object_key("1e" * 32)
+    with _remote(m365, url, credential) as remote:
+        remote.put_if_absent(key, b"x")
+        before = len(m365.drive.sent("GET", mine))
+        assert remote.get(key) is not None
+        assert len(m365.drive.sent("GET", mine)) == before + 1
+        m365.drive.fail("GET", mine, 401, body=EXPIRED)
+        assert remote.get(key) is not None
+        assert len(m365.drive.sent("GET", mine)) == before + 3
+        assert len(credential.issued) == 2
+        m365.drive.fail("GET", mine, 401, body=EXPIRED, times=2)
+        with pytest.raises(RemoteError) as failed:
+            remote.get(key)
+        assert len(m365.drive.sent("GET", mine)) == before + 5
+        assert str(failed.value).startswith(
+            f"{remote.display_url}: cannot read {key}: HTTP 401 InvalidAuthenticationToken: "
+            f"{EXPIRED['error']['message']} (request-id "
+        )
+    assert [c.args[0] for c in slept.call_args_list] == [0.0, 0.0]
+
+
+def test_a_host_that_refuses_connections_is_retried_then_an_error_without_its_url(
+    m365: M365Fakes, mocker: MockerFixture
+) -> None:
+    """A download host that refuses every connection: five attempts through the retry
+    policy's backoff, then an error naming the method and the failure's type; the
+    pre-authenticated URL (a credential of its own) is not shown."""
+    slept = mocker.patch("agents.core.retry.sync_sleep")
+    key = object_key("1f" * 32)
+    link = "https://127.0.0.1:9/download/tempauth-secret-part"
+    with open_remote(_url(), environ=m365.environ) as remote:
+        remote.put_if_absent(key, b"x")
+        item = _item(key, size=1, file={})
+        item["@microsoft.graph.downloadUrl"] = link
+        m365.drive.fail("GET", ROOT, 200, body=item)
+        with pytest.raises(RemoteError) as failed:
+            remote.get(key)
+        assert str(failed.value) == f"{remote.display_url}: GET failed: ConnectError"
+    assert len(slept.call_args_list) == 4

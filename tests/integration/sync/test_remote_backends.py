@@ -480,6 +480,32 @@ def test_azure_error_quoting_the_sas_signature_shows_neither_it_nor_the_sas() ->
     )
 
 
+GLUED_KEY = base64.b64encode(hashlib.sha512(b"an account key").digest()).decode()  # 88 chars
+
+
+@pytest.mark.parametrize(
+    "connection_string",
+    [
+        f"DefaultEndpointsProtocol=https;AccountName=ctxAccountKey={GLUED_KEY};EndpointSuffix=invalid",
+        f"AccountName=ctx;BlobEndpoint=http://127.0.0.1:1/ctx accountkey = {GLUED_KEY}",
+        f"BlobEndpoint=http://127.0.0.1:1/ctxSharedAccessSignature=sv=2025-01-05&sig={GLUED_KEY}",
+    ],
+    ids=["key-in-the-account-name", "key-after-a-space", "sas-in-the-endpoint"],
+)
+def test_azure_connection_string_missing_a_semicolon_before_its_secret_is_refused_unshown(
+    connection_string: str,
+) -> None:
+    """A ';' left out before ``AccountKey=`` made the key part of the account's host name,
+    which the connection error then showed (in lower case); such a string is refused before
+    any request, naming the variable and the missing ';', never the key or the SAS."""
+    with pytest.raises(ConfigError) as raised:
+        open_remote("azure-blob://ctx", environ={DEFAULT_ENV: connection_string})
+    message = str(raised.value)
+    assert message.startswith(f"{DEFAULT_ENV} is not a valid Azure Storage connection string")
+    assert "a ';' is missing before AccountKey= or SharedAccessSignature=" in message
+    assert GLUED_KEY.lower() not in message.lower()
+
+
 def test_azure_missing_connection_string_names_the_variable() -> None:
     """Without the variable, the error names it and the secrets file it belongs in."""
     with pytest.raises(ConfigError, match=r"AZURE_STORAGE_CONNECTION_STRING is not set.*secrets"):
