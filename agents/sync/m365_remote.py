@@ -76,6 +76,15 @@ def _https(url: object) -> TypeGuard[str]:
     return isinstance(url, str) and urlsplit(url).scheme == "https"
 
 
+def _object(response: httpx.Response) -> dict[str, Any] | None:
+    """The JSON object Graph answered, or ``None`` for any other body (none, HTML, an array)."""
+    try:
+        data = response.json()
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
 def _retry_after(response: httpx.Response) -> float | None:
     """The wait Graph asks for (the shared parser: seconds or an HTTP-date), capped."""
     seconds = retry_after(response.headers.get("Retry-After"))
@@ -93,15 +102,12 @@ class M365Remote(Remote):
         settings: Any,
         *,
         credential: Any = None,
-        max_object: int | None = None,
     ) -> None:
         super().__init__(url)
         kind, ident, folder = parse_m365_url(url)
         self._root = folder.strip("/")
         self._graph = f"{settings.graph_url}/v1.0"
         self._scope = f"{settings.graph_url}/.default"
-        if max_object is not None:
-            self.max_bytes = max_object  # else SYNC_MAX_OBJECT_BYTES, set by open_remote
         verify: Any = (
             ssl.create_default_context(cafile=settings.ca_bundle) if settings.ca_bundle else True
         )
@@ -194,8 +200,8 @@ class M365Remote(Remote):
         response = self._send(method, url, **kwargs)
         if response.status_code >= 400:
             raise self._fail(f"{method} {url.removeprefix(self._graph)}", response)
-        data = response.json()
-        if not isinstance(data, dict):
+        data = _object(response)
+        if data is None:
             raise RemoteError(f"{self.display_url}: Graph answered something not an object")
         return data
 
@@ -210,8 +216,7 @@ class M365Remote(Remote):
             return None
         if response.status_code >= 400:
             raise self._fail(f"read {key}", response)
-        data = response.json()
-        return data if isinstance(data, dict) else None
+        return _object(response)
 
     def _get(self, key: str) -> Entry | None:
         meta = self._meta(key)
@@ -253,8 +258,14 @@ class M365Remote(Remote):
                     break
                 if response.status_code >= 400:
                     raise self._fail(f"list {current or '/'}", response)
-                page = response.json()
-                for entry in page.get("value") or []:
+                page = _object(response) or {}
+                entries = page.get("value")
+                if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+                    raise RemoteError(
+                        f"{self.display_url}: cannot list {current or '/'}: Graph answered "
+                        "something not a list of items"
+                    )
+                for entry in entries:
                     name = str(entry.get("name") or "")
                     key = f"{current}/{name}" if current else name
                     if "folder" in entry:
@@ -262,8 +273,14 @@ class M365Remote(Remote):
                             todo.append(key)
                     elif key.startswith(prefix) and is_key(key):
                         out.append(key)
-                link = page.get("@odata.nextLink")
-                url = link if isinstance(link, str) and link.startswith(self._graph) else None
+                url = page.get("@odata.nextLink")
+                if url is not None and not (
+                    isinstance(url, str) and url.startswith(f"{self._graph}/")
+                ):  # the token goes to Graph only
+                    raise RemoteError(
+                        f"{self.display_url}: cannot list {current or '/'}: the next page is "
+                        f"not on {self._graph}"
+                    )
         return sorted(out)
 
     # --- writes ------------------------------------------------------------------------------
@@ -286,7 +303,7 @@ class M365Remote(Remote):
         )
         if session.status_code >= 400:
             return session
-        upload = session.json().get("uploadUrl")
+        upload = (_object(session) or {}).get("uploadUrl")
         if not _https(upload):
             raise RemoteError(f"{self.display_url}: the upload session has no https uploadUrl")
         response = session
@@ -321,7 +338,7 @@ class M365Remote(Remote):
     def _cas(self, key: str, data: bytes, expected: str | None) -> str:
         response = self._upload(key, data, create_only=expected is None, if_match=expected)
         if response.status_code in (200, 201):
-            etag = response.json().get("eTag")
+            etag = (_object(response) or {}).get("eTag")
             if not isinstance(etag, str):
                 raise RemoteError(f"{self.display_url}: the write of {key} returned no eTag")
             return etag

@@ -27,7 +27,8 @@ pytestmark = pytest.mark.integration
 
 
 def _url(kind: str = "drives", ident: str = DRIVE) -> str:
-    return f"m365://{kind}/{ident}/ctx/t{uuid.uuid4().hex[:12]}"
+    # a fresh folder each time; its name ends in X: nothing may trim a folder name's end
+    return f"m365://{kind}/{ident}/ctx/t{uuid.uuid4().hex[:12]}X"
 
 
 def test_an_object_over_4_mb_goes_through_an_upload_session(m365: M365Fakes) -> None:
@@ -85,6 +86,45 @@ def test_a_site_url_opens_the_sites_default_library(m365: M365Fakes) -> None:
 def test_bad_urls_are_refused_naming_the_forms(url: str) -> None:
     with pytest.raises(ConfigError, match="m365://drives/<drive-id>/<folder>"):
         parse_m365_url(url)
+
+
+FORMS = "m365://drives/<drive-id>/<folder> or m365://sites/<site-id>/<folder>"
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("m365://drives/abc", f"use {FORMS} (a folder is required)"),
+        ("m365://users/me/ctx", f"use {FORMS} (a folder is required)"),
+        ("m365://drives/abc/ctx#frag", f"use {FORMS}"),
+        ("m365://drives/abc/ctx?x=1", f"use {FORMS}"),
+        ("https://drives/abc/ctx", f"use {FORMS}"),
+        ("m365://drives/abc/./ctx", f"no '.' or '..' in the folder; use {FORMS}"),
+        ("m365://drives/abc/ctx/..", f"no '.' or '..' in the folder; use {FORMS}"),
+    ],
+)
+def test_a_bad_url_is_refused_saying_what_is_wrong_and_showing_the_forms(
+    url: str, why: str
+) -> None:
+    """The whole message: the variable, the URL as given, what is wrong, the two forms."""
+    with pytest.raises(ConfigError) as refused:
+        parse_m365_url(url)
+    assert str(refused.value) == f"CONTEXT_REMOTE {url!r}: {why}"
+
+
+@pytest.mark.parametrize(
+    ("url", "parsed"),
+    [
+        ("m365://drives/b!x/ctx", ("drives", "b!x", "ctx")),
+        ("m365://drives/b!x/ctx/", ("drives", "b!x", "ctx")),
+        ("m365://sites/h,1,2/Shared%20Docs/ctx/X", ("sites", "h,1,2", "Shared Docs/ctx/X")),
+    ],
+)
+def test_a_url_names_the_library_and_the_folder_under_its_root(
+    url: str, parsed: tuple[str, str, str]
+) -> None:
+    """A drive or a site, its id, and the folder (one level or several, percent-decoded)."""
+    assert parse_m365_url(url) == parsed
 
 
 def test_no_credential_is_a_clear_error_naming_the_variables(m365: M365Fakes) -> None:
@@ -541,3 +581,98 @@ def test_a_host_that_refuses_connections_is_retried_then_an_error_without_its_ur
             remote.get(key)
         assert str(failed.value) == f"{remote.display_url}: GET failed: ConnectError"
     assert len(slept.call_args_list) == 4
+
+
+def test_a_site_graph_gives_no_document_library_is_an_error_at_once(m365: M365Fakes) -> None:
+    """A site lookup answered without a drive id fails the open, saying so: a remote on no
+    library would find nothing and write nowhere."""
+    url = _url("sites", SITE)
+    m365.drive.fail("GET", f"/v1.0/sites/{SITE}/drive", 200, body={"driveType": "x"})
+    with pytest.raises(RemoteError) as failed:
+        open_remote(url, environ=m365.environ)
+    assert str(failed.value) == f"{url}: the site has no default document library"
+
+
+NOT_JSON = b"<html><body>Service unavailable</body></html>"
+
+
+def test_answers_that_are_no_json_object_are_clear_errors_never_a_crash(m365: M365Fakes) -> None:
+    """A 2xx whose body is no JSON object (a proxy's page, an array, a listing without its
+    items): each call fails with a RemoteError saying so (it crashed with ValueError); an
+    item's metadata that is no object reads as no item."""
+    key = object_key("0a" * 32)
+    m365.drive.fail("GET", f"/v1.0/sites/{SITE}/drive", 200, body=NOT_JSON)
+    with pytest.raises(RemoteError, match="Graph answered something not an object"):
+        open_remote(_url("sites", SITE), environ=m365.environ)
+    with open_remote(_url(), environ=m365.environ) as remote:
+        remote.put_if_absent(key, b"x")
+        for body in (NOT_JSON, {"value": "x"}, {"value": ["x"]}, {}):
+            m365.drive.fail("GET", ROOT, 200, body=body)
+            with pytest.raises(RemoteError) as listing:
+                remote.list()
+            assert str(listing.value) == (
+                f"{remote.display_url}: cannot list /: Graph answered something not a list of items"
+            )
+        m365.drive.fail("PUT", ROOT, 201, body=NOT_JSON)
+        with pytest.raises(RemoteError, match="returned no eTag"):
+            remote.cas(head_key("m1"), b"h", None)
+        m365.drive.fail("POST", ROOT, 200, body=NOT_JSON)
+        with pytest.raises(RemoteError, match="the upload session has no https uploadUrl"):
+            remote.put_if_absent(object_key("0b" * 32), b"s" * (SIMPLE_MAX + 1))
+        m365.drive.fail("GET", ROOT, 200, body=NOT_JSON)
+        assert remote.get(key) is None
+
+
+def test_a_redirect_graph_answers_is_never_followed(m365: M365Fakes) -> None:
+    """A 302 to an item read is not followed (the request, with its token, goes nowhere
+    else): it reads as no item."""
+    key = object_key("0c" * 32)
+    elsewhere = f"{m365.sts.url}/v1.0/elsewhere"
+    with open_remote(_url(), environ=m365.environ) as remote:
+        remote.put_if_absent(key, b"x")
+        m365.drive.fail("GET", ROOT, 302, headers={"Location": elsewhere})
+        assert remote.get(key) is None
+    assert not m365.sts.sent(path="/v1.0/elsewhere")
+
+
+def test_a_next_page_link_off_graph_fails_the_listing_and_is_never_requested(
+    m365: M365Fakes,
+) -> None:
+    """``@odata.nextLink`` pointing anywhere but Graph (a hostile or broken answer): the
+    listing fails naming the folder, and the link, which would get the token, is not
+    requested; a listing cut short would hide heads from the pull."""
+    with open_remote(_url(), environ=m365.environ) as remote:
+        remote.cas(head_key("m1"), b"h", None)
+        for link in (f"{m365.sts.url}/v1.0/steal", m365.drive.url, 7):
+            m365.drive.fail("GET", ROOT, 200, body={"value": [], "@odata.nextLink": link})
+            with pytest.raises(RemoteError) as failed:
+                remote.list()
+            assert str(failed.value) == (
+                f"{remote.display_url}: cannot list /: the next page is not on "
+                f"{m365.drive.url}/v1.0"
+            )
+    assert not m365.sts.sent(path="/v1.0/steal")
+
+
+def test_listing_a_prefix_that_ends_inside_a_name_leaves_out_the_folders_other_keys(
+    m365: M365Fakes,
+) -> None:
+    """Keys of one folder not starting with the prefix are left out."""
+    keys = [object_key("0d" + c * 62) for c in "ab"]
+    with open_remote(_url(), environ=m365.environ) as remote:
+        remote.put_many((k, b"x") for k in keys)
+        assert remote.list(keys[0][:-40]) == [keys[0]]
+
+
+def test_a_graph_that_does_not_answer_fails_after_the_timeout_set(
+    m365: M365Fakes, mocker: MockerFixture
+) -> None:
+    """LOKKA_TIMEOUT bounds each request: a Graph that answers later than that fails the
+    call after the retries, however late it would have answered."""
+    mocker.patch("agents.core.retry.sync_sleep")
+    environ = {**m365.environ, "LOKKA_TIMEOUT": "1"}
+    with open_remote(_url(), environ=environ) as remote:
+        m365.drive.slow(3, method="GET", path=f"/v1.0/drives/{DRIVE}/root:/ctx", times=5)
+        with pytest.raises(RemoteError) as failed:
+            remote.list()
+        assert str(failed.value) == f"{remote.display_url}: GET failed: ReadTimeout"
