@@ -18,7 +18,7 @@ from agents.core.errors import ConfigError
 from agents.lokka.settings import LokkaSettings
 from agents.sync.keys import head_key, object_key
 from agents.sync.m365_remote import SIMPLE_MAX, M365Remote, parse_m365_url
-from agents.sync.remote import CasConflict, ObjectConflict, RemoteError
+from agents.sync.remote import CasConflict, ObjectConflict, Remote, RemoteError
 from agents.sync.urls import open_remote
 from tests.fakes.drive import DRIVE, SITE, Item
 from tests.integration.sync.conftest import M365Fakes
@@ -145,6 +145,14 @@ ROOT = f"/v1.0/drives/{DRIVE}/root:/ctx"
 DENIED = {"error": {"code": "accessDenied", "message": "Access denied"}}
 
 
+def _denied(remote: Remote, what: str, status: int, request_id: str) -> str:
+    """The error a call Graph answered with ``DENIED`` raises."""
+    return (
+        f"{remote.display_url}: cannot {what}: HTTP {status} accessDenied: Access denied "
+        f"(request-id {request_id})"
+    )
+
+
 def test_a_write_or_delete_graph_refuses_names_the_key_graphs_code_and_the_request_id(
     m365: M365Fakes,
 ) -> None:
@@ -264,10 +272,7 @@ def test_a_listing_graph_refuses_is_an_error_never_an_empty_list(m365: M365Fakes
             m365.drive.fail("GET", ROOT, status, body=DENIED, headers={"request-id": "req-9"})
             with pytest.raises(RemoteError) as failed:
                 remote.list(prefix)
-            assert str(failed.value) == (
-                f"{remote.display_url}: cannot list {folder}: HTTP {status} accessDenied: "
-                "Access denied (request-id req-9)"
-            )
+            assert str(failed.value) == _denied(remote, f"list {folder}", status, "req-9")
 
 
 def test_a_read_graph_refuses_is_an_error_naming_the_key_never_a_refused_object(
@@ -283,10 +288,7 @@ def test_a_read_graph_refuses_is_an_error_naming_the_key_never_a_refused_object(
             m365.drive.fail("GET", ROOT, status, body=DENIED, headers={"request-id": "req-5"})
             with pytest.raises(RemoteError) as failed:
                 remote.get(key)
-            assert str(failed.value) == (
-                f"{remote.display_url}: cannot read {key}: HTTP {status} accessDenied: "
-                "Access denied (request-id req-5)"
-            )
+            assert str(failed.value) == _denied(remote, f"read {key}", status, "req-5")
         m365.drive.fail("GET", ROOT, 200, body=[{"size": 1}])
         assert remote.get(key) is None
         assert remote.refused == {}
@@ -387,10 +389,7 @@ def test_a_download_refused_is_an_error_naming_the_key_never_data(m365: M365Fake
             m365.drive.fail("GET", "/download/", status, body=DENIED, headers={"request-id": "r6"})
             with pytest.raises(RemoteError) as failed:
                 remote.get(key)
-            assert str(failed.value) == (
-                f"{remote.display_url}: cannot download {key}: HTTP {status} accessDenied: "
-                "Access denied (request-id r6)"
-            )
+            assert str(failed.value) == _denied(remote, f"download {key}", status, "r6")
 
 
 def test_an_upload_session_without_an_https_url_is_refused_sending_nothing(
@@ -449,10 +448,7 @@ def test_an_upload_session_graph_refuses_is_an_error_with_graphs_reason(m365: M3
             m365.drive.fail("POST", ROOT, status, body=DENIED, headers={"request-id": "r9"})
             with pytest.raises(RemoteError) as failed:
                 remote.put_if_absent(key, b"s" * (SIMPLE_MAX + 1))
-            assert str(failed.value) == (
-                f"{remote.display_url}: cannot write {key}: HTTP {status} accessDenied: "
-                "Access denied (request-id r9)"
-            )
+            assert str(failed.value) == _denied(remote, f"write {key}", status, "r9")
 
 
 class _Credential:
