@@ -29,6 +29,7 @@ __all__ = ["DirRemote"]
 # errnos of filesystems without hard links (FAT, some FUSE mounts): fall back to lock + rename
 WORKERS = 8
 _NO_LINK = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK, errno.ENOSYS}
+_NOT_REGULAR = "not a regular file (a FIFO, device, socket or folder)"
 
 
 def etag_of(data: bytes) -> str:
@@ -80,11 +81,14 @@ class DirRemote(Remote):
             if e.errno in (errno.ELOOP, errno.EMLINK):
                 self.refuse(key, "a symlink, not a regular file")
                 return None
+            if e.errno == errno.ENXIO:  # a socket, or a device with no driver behind it
+                self.refuse(key, _NOT_REGULAR)
+                return None
             raise RemoteError(f"cannot read {str(path)!r}: {e.strerror}") from e
         try:
             info = os.fstat(fd)
             if not stat.S_ISREG(info.st_mode):
-                self.refuse(key, "not a regular file (a FIFO, device, socket or folder)")
+                self.refuse(key, _NOT_REGULAR)
                 return None
             if not self.fits(key, info.st_size):
                 return None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -284,6 +285,26 @@ def test_a_fifo_in_a_dir_remote_does_not_hang_the_pull(
     worker.join(120)
     assert not worker.is_alive(), "the pull hung on a FIFO"
     assert "not a regular file" in result[0].pull.quarantined[0]["reason"]
+
+
+def test_a_socket_in_a_dir_remote_is_quarantined_and_the_pull_goes_on(
+    dir_machines: tuple[Target, ContextStore, ContextStore],
+) -> None:
+    """A UNIX socket where a snapshot should be (opening one fails with ENXIO) is set aside
+    like a FIFO, never an error that stops the victim's sync with its other machines."""
+    target, victim, friend = dir_machines
+    held: list[socket.socket] = []
+
+    def bind(path: Path) -> None:
+        held.append(socket.socket(socket.AF_UNIX))
+        held[0].bind(str(path))
+
+    try:
+        report = attacked_then_synced(target, victim, friend, _with_file(bind))
+    finally:
+        for sock in held:
+            sock.close()
+    assert "not a regular file" in report.pull.quarantined[0]["reason"]
 
 
 def test_a_symlink_to_dev_zero_is_not_read(
