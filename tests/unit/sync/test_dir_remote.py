@@ -1,20 +1,61 @@
 """The ``dir`` backend (agents.sync.dir_remote) as whoever else writes to the folder leaves
 it: listings hold only keys (no symlinks, sync tools' conflict copies or foreign files), a
-key whose folder is a file reads and deletes as missing, and the conflicts a write meets
-say what was expected and what is there."""
+read takes only a regular file inside the folder and within the size limit, a key whose
+folder is a file reads and deletes as missing, and the conflicts a write meets say what was
+expected and what is there.
+
+Where a filesystem's answer cannot be made for real (no hard links, a failing disk, a file
+growing between its size check and its read), ``_FakeOs`` replaces one ``os`` call as the
+module sees it: the narrow seam."""
 
 from __future__ import annotations
 
+import errno
+import os
+import socket
+import stat
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pytest_mock import MockerFixture
 
+from agents.core.errors import ConfigError
 from agents.sync.dir_remote import DirRemote, etag_of
-from agents.sync.keys import head_key, snapshot_key
+from agents.sync.keys import head_key, object_key, snapshot_key
 from agents.sync.remote import CasConflict, ObjectConflict, RemoteError
 
 ULID = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
+NOT_REGULAR = "not a regular file (a FIFO, device, socket or folder)"
+SYMLINK = "a symlink, not a regular file"
+LEADS_OUT = "its folder is a symlink leading out of the dir remote"
+
+
+class _FakeOs:
+    """``os`` with the calls given replaced; everything else is the real module."""
+
+    def __init__(self, **calls: Callable[..., Any]) -> None:
+        self._calls = calls
+
+    def __getattr__(self, name: str) -> Any:
+        return self._calls.get(name) or getattr(os, name)
+
+
+def _fake_os(mocker: MockerFixture, **calls: Callable[..., Any]) -> None:
+    mocker.patch("agents.sync.dir_remote.os", _FakeOs(**calls))
+
+
+def _failing(code: int) -> Callable[..., Any]:
+    def fail(*_args: object, **_kwargs: object) -> Any:
+        raise OSError(code, os.strerror(code))
+
+    return fail
+
+
+def _temp_files(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.rglob(".tmp-*"))
 
 
 @pytest.fixture(name="remote")
@@ -117,3 +158,262 @@ def test_a_head_a_sync_tool_swaps_right_after_the_rename_is_a_conflict_with_what
         remote.cas(key, b"h2", old)
     now = None if theirs is None else etag_of(theirs)
     assert (raised.value.key, raised.value.current_etag, raised.value.expected) == (key, now, old)
+
+
+@pytest.fixture(name="sock")
+def _sock() -> Iterator[socket.socket]:
+    with socket.socket(socket.AF_UNIX) as sock:
+        yield sock
+
+
+def _read_within(remote: DirRemote, key: str, path: Path) -> bytes | None:
+    """``remote.get(key)`` in a thread that must end within 30 s: a FIFO opened without
+    ``O_NONBLOCK`` would block it forever (then a writer is opened to free it)."""
+    got: list[bytes | None] = []
+    raised: list[Exception] = []
+
+    def read() -> None:
+        try:
+            entry = remote.get(key)
+        except Exception as e:  # re-raised in the test's thread below
+            raised.append(e)
+        else:
+            got.append(None if entry is None else entry.data)
+
+    worker = threading.Thread(target=read, daemon=True)
+    worker.start()
+    worker.join(30)
+    if worker.is_alive():
+        os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+        worker.join(30)
+        pytest.fail(f"the read of {key} blocked")
+    if raised:
+        raise raised[0]
+    return got[0]
+
+
+@pytest.mark.parametrize(
+    "kind", ["symlink out", "symlink to dev zero", "symlink in", "fifo", "socket", "folder"]
+)
+def test_a_read_takes_only_a_regular_file_and_names_what_else_is_at_a_key(
+    tmp_path: Path,
+    remote: DirRemote,
+    sock: socket.socket,
+    monkeypatch: pytest.MonkeyPatch,
+    kind: str,
+) -> None:
+    """Whatever someone else put at a key in place of a file is left out of the read and
+    named with its key in ``refused`` (the pull quarantines it); a FIFO never blocks the
+    read, a symlink is never followed, and the key beside it still reads."""
+    secret = tmp_path / "secret"
+    secret.write_bytes(b"AGE-SECRET-KEY-1OUTSIDE")
+    good, bad = object_key("a" * 64), object_key("b" * 64)
+    remote.put_if_absent(good, b"good")
+    path = remote.root / bad
+    make: dict[str, Callable[[], None]] = {
+        "symlink out": lambda: path.symlink_to(secret),
+        "symlink to dev zero": lambda: path.symlink_to("/dev/zero"),
+        "symlink in": lambda: path.symlink_to(remote.root / good),
+        "fifo": lambda: os.mkfifo(path),
+        "socket": lambda: sock.bind(path.name),  # relative: AF_UNIX paths stop at 108 bytes
+        "folder": lambda: path.mkdir(),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    monkeypatch.chdir(path.parent)
+    make[kind]()
+    reason = SYMLINK if kind.startswith("symlink") else NOT_REGULAR
+    assert _read_within(remote, bad, path) is None
+    assert remote.refused == {bad: reason}
+    entry = remote.get(good)
+    assert entry is not None and entry.data == b"good"
+    assert remote.refused == {bad: reason}
+
+
+def test_a_key_under_a_folder_symlinked_out_of_the_remote_is_never_read_not_even_twice(
+    tmp_path: Path, remote: DirRemote
+) -> None:
+    """A machine's snapshot folder made a symlink to a folder outside (here one whose name
+    only begins with the remote's own) is refused every time, with its key; a folder
+    symlinked to another folder inside the remote reads as that folder."""
+    outside = tmp_path / f"{remote.root.name}-evil"
+    outside.mkdir()
+    (outside / f"{ULID}.json").write_bytes(b"outside")
+    (remote.root / "snapshots").mkdir()
+    (remote.root / "snapshots" / "m9").symlink_to(outside)
+    key = snapshot_key("m9", ULID)
+    assert remote.get(key) is None
+    assert remote.get(key) is None
+    assert remote.refused == {key: LEADS_OUT}
+    remote.put_if_absent(snapshot_key("m1", ULID), b"inside")
+    (remote.root / "snapshots" / "m2").symlink_to(remote.root / "snapshots" / "m1")
+    entry = remote.get(snapshot_key("m2", ULID))
+    assert entry is not None and entry.data == b"inside"
+    assert list(remote.refused) == [key]
+
+
+def test_a_value_at_the_limit_is_read_whole_and_one_byte_more_is_left_out_with_its_size(
+    remote: DirRemote,
+) -> None:
+    """The limit counts what a read may take: a value of exactly ``max_bytes`` reads whole,
+    one a byte longer is named with its size; a value of several MiB, under a limit above
+    it, reads whole through the read's 1 MiB chunks."""
+    at, over, big = object_key("a" * 64), object_key("b" * 64), object_key("c" * 64)
+    large = bytes(range(256)) * (3 * 4096 + 1)
+    remote.put_many([(at, b"x" * 1000), (over, b"y" * 1001), (big, large)])
+    remote.max_bytes = 1000
+    entry = remote.get(at)
+    assert entry is not None and entry.data == b"x" * 1000
+    assert remote.get(over) is None
+    assert remote.refused == {over: "1001 bytes, over the 1000-byte limit (SYNC_MAX_OBJECT_BYTES)"}
+    remote.max_bytes = 4 * 2**20
+    entry = remote.get(big)
+    assert entry is not None and entry.data == large and entry.etag == etag_of(large)
+
+
+def test_a_file_that_grows_after_its_size_was_checked_is_left_out_by_what_the_read_found(
+    remote: DirRemote, mocker: MockerFixture
+) -> None:
+    """Someone appends to the file in place after ``fstat`` said it fits: the read stops a
+    byte past the size checked and leaves the value out, naming that size."""
+    key = object_key("a" * 64)
+    remote.put_if_absent(key, b"z" * 1010)
+    remote.max_bytes = 1000
+
+    def fstat_before_the_append(fd: int) -> os.stat_result:
+        real = list(os.fstat(fd))
+        real[stat.ST_SIZE] = 1000
+        return os.stat_result(real)
+
+    _fake_os(mocker, fstat=fstat_before_the_append)
+    assert remote.get(key) is None
+    assert remote.refused == {key: "1001 bytes, over the 1000-byte limit (SYNC_MAX_OBJECT_BYTES)"}
+
+
+@pytest.mark.parametrize("call", ["open", "read"])
+def test_a_file_the_system_fails_to_open_or_read_fails_the_read_naming_it_and_why(
+    remote: DirRemote, mocker: MockerFixture, call: str
+) -> None:
+    """Not a hostile value but a broken disk or permissions: an error with the file's path
+    and the system's reason, not a value quietly missing."""
+    key = head_key("m1")
+    remote.cas(key, b"h1", None)
+    code = errno.EACCES if call == "open" else errno.EIO
+    _fake_os(mocker, **{call: _failing(code)})
+    with pytest.raises(RemoteError) as raised:
+        remote.get(key)
+    assert str(raised.value) == f"cannot read {str(remote.root / key)!r}: {os.strerror(code)}"
+    assert remote.refused == {}
+
+
+@pytest.mark.parametrize("theirs", [None, b"same", b"other"], ids=["alone", "same", "other"])
+def test_without_hard_links_a_write_once_key_is_renamed_into_place_under_its_lock(
+    remote: DirRemote, mocker: MockerFixture, theirs: bytes | None
+) -> None:
+    """On a filesystem without hard links (FAT, some FUSE mounts: ``link`` fails with
+    EPERM) the value goes in by a rename under the key's lock, from a hidden temp file in
+    the key's folder; if another writer's value landed first, the same bytes are fine and
+    others are an ``ObjectConflict`` naming the key. No temp file is left either way."""
+    key = snapshot_key("m1", ULID)
+    path = remote.root / key
+    sources: list[Path] = []
+
+    def no_link(src: str | Path, dst: str | Path) -> None:
+        sources.append(Path(src))
+        if theirs is not None:
+            Path(dst).write_bytes(theirs)  # another machine's write lands first
+        raise OSError(errno.EPERM, os.strerror(errno.EPERM))
+
+    _fake_os(mocker, link=no_link)
+    if theirs == b"other":
+        with pytest.raises(ObjectConflict) as raised:
+            remote.put_if_absent(key, b"same")
+        assert raised.value.key == key
+    else:
+        remote.put_if_absent(key, b"same")
+    assert path.read_bytes() == (theirs or b"same")
+    assert [(p.parent, p.name[:5]) for p in sources] == [(path.parent, ".tmp-")]
+    assert _temp_files(remote.root) == []
+
+
+@pytest.mark.parametrize("theirs", [b"same", b"other"])
+def test_a_write_once_key_another_writer_links_first_conflicts_only_if_its_bytes_differ(
+    remote: DirRemote, mocker: MockerFixture, theirs: bytes
+) -> None:
+    """The key was absent when checked, but another writer's link won the race: ``link``
+    fails with EEXIST, and the value there decides (the same bytes are the same object)."""
+    key = snapshot_key("m1", ULID)
+
+    def beaten(src: str | Path, dst: str | Path) -> None:
+        Path(dst).write_bytes(theirs)
+        os.link(src, dst)
+
+    _fake_os(mocker, link=beaten)
+    if theirs == b"other":
+        with pytest.raises(ObjectConflict) as raised:
+            remote.put_if_absent(key, b"same")
+        assert raised.value.key == key
+    else:
+        remote.put_if_absent(key, b"same")
+    assert (remote.root / key).read_bytes() == theirs
+    assert _temp_files(remote.root) == []
+
+
+@pytest.mark.parametrize("call", ["link", "fsync"])
+def test_a_write_the_disk_refuses_fails_naming_the_key_or_folder_and_leaves_no_temp_file(
+    remote: DirRemote, mocker: MockerFixture, call: str
+) -> None:
+    """A full disk at the link, or a failing fsync of the temp file: a ``RemoteError`` with
+    the system's reason, nothing at the key, no temp file left behind."""
+    key = snapshot_key("m1", ULID)
+    _fake_os(mocker, **{call: _failing(errno.ENOSPC)})
+    with pytest.raises(RemoteError) as raised:
+        remote.put_if_absent(key, b"v")
+    where = repr(key) if call == "link" else repr(str((remote.root / key).parent))
+    verb = "cannot write" if call == "link" else "cannot write in"
+    assert str(raised.value) == f"{verb} {where}: {os.strerror(errno.ENOSPC)}"
+    assert not (remote.root / key).exists()
+    assert _temp_files(remote.root) == []
+
+
+def test_a_key_whose_folder_cannot_be_made_fails_the_write_naming_the_folder(
+    remote: DirRemote,
+) -> None:
+    """``snapshots/m1`` is a file: the snapshot's folder cannot be created."""
+    (remote.root / "snapshots").mkdir()
+    (remote.root / "snapshots" / "m1").write_text("a file")
+    with pytest.raises(RemoteError) as raised:
+        remote.put_if_absent(snapshot_key("m1", ULID), b"v")
+    folder = str(remote.root / "snapshots" / "m1")
+    assert str(raised.value) == f"cannot write in {folder!r}: File exists"
+
+
+def test_a_new_remote_folder_is_private_and_opening_it_again_keeps_what_it_holds(
+    tmp_path: Path,
+) -> None:
+    """Made with mode 0700 (other users of the machine cannot list or read it); opened again
+    it is the same remote."""
+    first = DirRemote(tmp_path / "ctx")
+    assert stat.S_IMODE((tmp_path / "ctx").stat().st_mode) == 0o700
+    first.cas(head_key("m1"), b"h1", None)
+    again = DirRemote(tmp_path / "ctx")
+    entry = again.get(head_key("m1"))
+    assert entry is not None and entry.data == b"h1"
+    assert repr(again) == f"<DirRemote dir://{tmp_path / 'ctx'}>"
+
+
+def test_a_remote_whose_parent_folder_is_missing_or_whose_path_is_a_file_is_refused(
+    tmp_path: Path,
+) -> None:
+    """A missing parent is a configuration error saying what to do; a file where the remote
+    folder should be is an error naming it."""
+    with pytest.raises(ConfigError) as missing:
+        DirRemote(tmp_path / "nope" / "ctx")
+    assert str(missing.value) == (
+        f"CONTEXT_REMOTE dir://{tmp_path / 'nope' / 'ctx'}: the parent folder "
+        f"{str(tmp_path / 'nope')!r} does not exist; create it (or fix the path)"
+    )
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(RemoteError) as taken:
+        DirRemote(tmp_path / "file")
+    where = str(tmp_path / "file")
+    assert str(taken.value) == f"cannot create the dir remote {where!r}: File exists"
