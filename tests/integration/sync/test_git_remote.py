@@ -1,15 +1,19 @@
 """The git remote beyond the shared suite and the backend tests: batches buffered until
 their flush, what each commit says, reads served from the cache clone, hostile branches,
-servers that hang and caches that were damaged."""
+servers that hang and caches that were damaged, and a password that reaches git only
+through the askpass script (never a credential helper's store)."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import http.server
+import stat
 import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pytest_mock import MockerFixture
@@ -204,3 +208,79 @@ def test_git_fetch_from_a_server_that_hangs_fails_after_the_network_timeout(
     remote = open_remote(url, cache_dir=tmp_path / "cache")
     with pytest.raises(RemoteError, match="git fetch did not finish within 3s"):
         remote.list()
+
+
+PASSWORD = "s3cr3t-Pa55"
+
+
+@pytest.fixture(name="auth_git_host")
+def _auth_git_host(tmp_path: Path) -> Iterator[str]:
+    """A git host over git's dumb HTTP protocol: a bare repository holding one head, served
+    only to alice with ``PASSWORD`` (401 otherwise)."""
+    root = tmp_path / "host"
+    repo = root / "ctx.git"
+    bare_git_repo(repo)
+    with open_remote(f"git+file://{repo}", cache_dir=tmp_path / "seed") as seed:
+        seed.cas(head_key("m1"), b"h1", None)
+    git_out(repo, "update-server-info")
+    expected = "Basic " + base64.b64encode(f"alice:{PASSWORD}".encode()).decode()
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, directory=str(root), **kwargs)
+
+        def do_GET(self) -> None:
+            if self.headers.get("Authorization") == expected:
+                super().do_GET()
+                return
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="git"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+
+
+def test_git_password_of_the_url_wins_over_a_stored_one_and_is_never_stored(
+    tmp_path: Path, auth_git_host: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The user's git has the ``store`` credential helper holding an old password for the
+    host: the URL's password is the one sent (through askpass), and git neither erases the old
+    entry nor writes the new password into the helper's plain-text file."""
+    creds = tmp_path / "git-credentials"
+    stored = f"http://alice:old-password@{auth_git_host}\n"
+    creds.write_text(stored)
+    (tmp_path / "gitconfig").write_text(f"[credential]\n\thelper = store --file {creds}\n")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "gitconfig"))
+    url = f"git+http://alice:{PASSWORD}@{auth_git_host}/ctx.git"
+    with open_remote(url, cache_dir=tmp_path / "cache") as remote:
+        assert remote.list() == [head_key("m1")]
+        assert remote.get(head_key("m1")) == (b"h1", blob_id(b"h1"))
+    assert creds.read_text() == stored
+
+
+def test_git_askpass_script_changed_in_the_cache_is_rewritten_before_git_runs_it(
+    tmp_path: Path, auth_git_host: str
+) -> None:
+    """The script that hands git the password is the cache clone's ``askpass.sh``, runnable
+    by its owner only; if anything changed it since, opening the remote writes it again, so a
+    planted script never receives the password."""
+    url = f"git+http://alice:{PASSWORD}@{auth_git_host}/ctx.git"
+    askpass = tmp_path / "cache" / "askpass.sh"
+    open_remote(url, cache_dir=tmp_path / "cache").close()
+    script = askpass.read_text()
+    assert stat.S_IMODE(askpass.stat().st_mode) == 0o700 and PASSWORD not in script
+    askpass.write_text('#!/bin/sh\necho "$AGENTS_SYNC_GIT_PASSWORD" > "$0.leak"\necho nope\n')
+    with open_remote(url, cache_dir=tmp_path / "cache") as remote:
+        assert askpass.read_text() == script
+        assert remote.list() == [head_key("m1")]
+    assert not (tmp_path / "cache" / "askpass.sh.leak").exists()

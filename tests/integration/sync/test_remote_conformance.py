@@ -61,6 +61,43 @@ def test_put_if_absent_with_other_bytes_is_refused_and_keeps_the_first(target: T
         assert entry is not None and entry.data == b"first"
 
 
+def test_one_key_given_two_values_in_one_write_is_refused_naming_it(target: Target) -> None:
+    """A key listed twice with different bytes in one ``put_many`` is an ObjectConflict naming
+    it; listed twice with the same bytes it is one write."""
+    one, two = snapshot_key("m1", ulid(1)), snapshot_key("m1", ulid(2))
+    with target.open() as remote:
+        with pytest.raises(ObjectConflict) as raised:
+            remote.put_many([(one, b"1"), (two, b"x"), (one, b"2")])
+        assert raised.value.key == one
+    with target.open() as remote:
+        remote.put_many([(two, b"x"), (two, b"x")])
+        assert remote.get(two) == (b"x", remote.get(two).etag)  # type: ignore[union-attr]
+
+
+def test_values_are_bytes_and_a_bytearray_or_memoryview_is_stored_as_bytes(target: Target) -> None:
+    """Bytes-like values are written as their bytes; text is a TypeError naming its type."""
+    with target.open() as remote:
+        remote.put_many([(object_key(H), bytearray(b"x")), (blob_key(H), memoryview(b"y"))])
+        found = remote.get_many([object_key(H), blob_key(H)])
+        assert {k: e.data for k, e in found.items()} == {object_key(H): b"x", blob_key(H): b"y"}
+        with pytest.raises(TypeError) as raised:
+            remote.put_if_absent(head_key("m1"), "text")  # type: ignore[arg-type]
+        assert str(raised.value) == "remote values are bytes, not str"
+
+
+def test_a_write_that_failed_outside_a_batch_leaves_the_next_write_free(target: Target) -> None:
+    """Only a batch is broken by a failed write: outside one, the next write goes ahead."""
+    key = snapshot_key("m1", ulid(1))
+    with target.open() as remote:
+        remote.put_if_absent(key, b"first")
+        with pytest.raises(ObjectConflict):
+            remote.put_if_absent(key, b"second")
+        remote.put_if_absent(object_key(H), b"x")
+        remote.cas(head_key("m1"), b"h", None)
+        assert remote.get(object_key(H)) == (b"x", remote.get(object_key(H)).etag)  # type: ignore[union-attr]
+        assert remote.get(head_key("m1")) is not None
+
+
 def test_cas_with_none_creates_only_once(target: Target) -> None:
     """Create-only CAS succeeds on a missing key and fails, with the current etag, after."""
     key = head_key("m1")

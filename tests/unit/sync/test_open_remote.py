@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -127,6 +128,98 @@ def test_a_git_remote_keeps_the_password_out_of_its_url_and_repr(tmp_path: Path)
     assert remote.url == "https://bob@example.com/ctx.git"
     assert repr(remote) == "<GitRemote git+https://bob:***@example.com/ctx.git>"
     assert "t0ken-xyz" not in (tmp_path / "c" / "askpass.sh").read_text()
+
+
+@pytest.mark.parametrize(
+    ("url", "given", "shown", "branch", "secret"),
+    [
+        (
+            "git+https://me@corp.com:t0k@example.com/ctx.git",
+            "https://me@corp.com@example.com/ctx.git",
+            "git+https://me@corp.com:***@example.com/ctx.git",
+            "main",
+            "t0k",
+        ),
+        (
+            "git+https://me%40corp.com:t%40k@example.com/ctx.git#branch=team/sync",
+            "https://me%40corp.com@example.com/ctx.git",
+            "git+https://me%40corp.com:***@example.com/ctx.git#branch=team/sync",
+            "team/sync",
+            "t@k",
+        ),
+        (
+            "GIT+HTTPS://Example.com/ctx.git?x=1",
+            "https://Example.com/ctx.git?x=1",
+            "git+https://Example.com/ctx.git?x=1",
+            "main",
+            None,
+        ),
+        (
+            "git+file://localhost/srv/ctx.git",
+            "file://localhost/srv/ctx.git",
+            "git+file://localhost/srv/ctx.git",
+            "main",
+            None,
+        ),
+        (
+            "git+ssh://git@example.com:2222/org/ctx.git#branch=MAIN",
+            "ssh://git@example.com:2222/org/ctx.git",
+            "git+ssh://git@example.com:2222/org/ctx.git#branch=MAIN",
+            "MAIN",
+            None,
+        ),
+    ],
+)
+def test_a_git_url_gives_git_the_url_without_its_password_and_shows_it_masked(
+    tmp_path: Path, url: str, given: str, shown: str, branch: str, secret: str | None
+) -> None:
+    """The URL git is given keeps the user name (even one holding a raw ``@``) but never the
+    password, which is kept apart, percent-decoded, for askpass; what is shown masks it and
+    names a branch other than ``main``."""
+    remote = GitRemote.from_url(url, cache_dir=tmp_path / "c")
+    assert (remote.url, remote.display_url, remote.branch) == (given, shown, branch)
+    assert remote._secrets == (() if secret is None else (secret,))
+    assert remote._env.get("AGENTS_SYNC_GIT_PASSWORD") == secret
+
+
+@pytest.mark.parametrize(
+    ("fragment", "message"),
+    [
+        ("#ref=x", "CONTEXT_REMOTE: unknown fragment #ref=x in a git URL; the only one is "),
+        ("#branch=", "CONTEXT_REMOTE: unknown fragment #branch= in a git URL; the only one is "),
+        ("#branch=a=b", "CONTEXT_REMOTE: 'a=b' is not a valid git branch name"),
+    ],
+)
+def test_a_git_url_fragment_other_than_a_valid_branch_is_refused_naming_it(
+    tmp_path: Path, fragment: str, message: str
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        GitRemote.from_url(f"git+file:///srv/ctx.git{fragment}", cache_dir=tmp_path / "c")
+    assert str(raised.value).startswith(message)
+
+
+def test_a_git_remotes_cache_clone_is_under_the_users_cache_folder_one_per_url_and_branch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``$XDG_CACHE_HOME/claude-agents/git-remotes/<hash>``, else ``~/.cache/…``; the hash
+    is of the URL git is given and the branch (docs/sync-remotes.md)."""
+
+    def cache_of(url: str) -> Path:
+        remote = GitRemote.from_url(url)
+        return remote.cache
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    digest = hashlib.sha256(b"file:///srv/ctx.git#main").hexdigest()[:16]
+    assert cache_of("git+file:///srv/ctx.git") == (
+        tmp_path / "xdg" / "claude-agents" / "git-remotes" / digest
+    )
+    assert (tmp_path / "xdg" / "claude-agents" / "git-remotes" / digest / "HEAD").is_file()
+    other = hashlib.sha256(b"file:///srv/ctx.git#sync").hexdigest()[:16]
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert cache_of("git+file:///srv/ctx.git#branch=sync") == (
+        tmp_path / "home" / ".cache" / "claude-agents" / "git-remotes" / other
+    )
 
 
 @pytest.mark.parametrize(
