@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing
+from typing import Any
 
 import pytest
 
@@ -77,7 +78,11 @@ def test_one_key_given_two_values_in_one_write_is_refused_naming_it(target: Targ
 def test_values_are_bytes_and_a_bytearray_or_memoryview_is_stored_as_bytes(target: Target) -> None:
     """Bytes-like values are written as their bytes; text is a TypeError naming its type."""
     with target.open() as remote:
-        remote.put_many([(object_key(H), bytearray(b"x")), (blob_key(H), memoryview(b"y"))])
+        bytes_like: list[tuple[str, Any]] = [
+            (object_key(H), bytearray(b"x")),
+            (blob_key(H), memoryview(b"y")),
+        ]
+        remote.put_many(bytes_like)
         found = remote.get_many([object_key(H), blob_key(H)])
         assert {k: e.data for k, e in found.items()} == {object_key(H): b"x", blob_key(H): b"y"}
         with pytest.raises(TypeError) as raised:
