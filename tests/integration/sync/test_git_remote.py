@@ -6,8 +6,10 @@ through the askpass script (never a credential helper's store)."""
 from __future__ import annotations
 
 import base64
+import fcntl
 import hashlib
 import http.server
+import os
 import stat
 import subprocess
 import threading
@@ -284,3 +286,62 @@ def test_git_askpass_script_changed_in_the_cache_is_rewritten_before_git_runs_it
         assert askpass.read_text() == script
         assert remote.list() == [head_key("m1")]
     assert not (tmp_path / "cache" / "askpass.sh.leak").exists()
+
+
+def test_git_branch_deleted_on_the_server_reads_as_an_empty_remote(tmp_path: Path) -> None:
+    """Someone deleted the branch after this machine fetched it: the next read finds no keys
+    (the tracking ref is dropped), never the keys of the last fetch."""
+    remote = _git_remote(tmp_path)
+    remote.cas(head_key("m1"), b"h1", None)
+    reader = _git_remote(tmp_path, "reader")
+    assert reader.list() == [head_key("m1")]
+    git_out(tmp_path / "r.git", "update-ref", "-d", "refs/heads/main")
+    assert reader.list() == []
+    assert reader.get(head_key("m1")) is None
+
+
+def test_git_command_that_fails_in_the_cache_clone_is_an_error_naming_it_and_gits_reason(
+    tmp_path: Path,
+) -> None:
+    """The tree of the fetched tip deleted from the cache clone: ``git ls-tree`` fails, and
+    the error names the remote, the git command and what git said."""
+    remote = _git_remote(tmp_path)
+    remote.cas(head_key("m1"), b"h1", None)
+    reader = _git_remote(tmp_path, "reader")
+    tip = reader._fetch()
+    assert tip is not None
+    tree = git_out(tmp_path / "reader", "rev-parse", f"{tip}^{{tree}}").strip()
+    (tmp_path / "reader" / "objects" / tree[:2] / tree[2:]).unlink()
+    fresh = _git_remote(tmp_path, "reader")
+    with pytest.raises(RemoteError) as raised:
+        fresh.list()
+    assert str(raised.value).startswith(f"{fresh.display_url}: git ls-tree failed: fatal: ")
+
+
+def test_without_git_installed_a_git_remote_says_to_install_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    with pytest.raises(RemoteError) as raised:
+        open_remote(f"git+file://{tmp_path / 'r.git'}", cache_dir=tmp_path / "cache")
+    assert str(raised.value) == "the git backend needs the git command; install git"
+
+
+def test_git_cache_clone_is_used_by_one_process_at_a_time(tmp_path: Path) -> None:
+    """Another process (a sync loop and an ``agents sync`` run share the cache clone) holds
+    the clone's lock: a read waits for it, then goes ahead."""
+    remote = _git_remote(tmp_path)
+    remote.cas(head_key("m1"), b"h1", None)
+    reader = _git_remote(tmp_path, "reader")
+    fd = os.open(tmp_path / "reader" / "agents-sync.lock", os.O_RDWR)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    got: list[list[str]] = []
+    worker = threading.Thread(target=lambda: got.append(reader.list()), daemon=True)
+    try:
+        worker.start()
+        worker.join(1.0)
+        assert worker.is_alive() and got == [], "the read did not wait for the lock"
+    finally:
+        os.close(fd)
+    worker.join(60)
+    assert got == [[head_key("m1")]]
