@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import errno
 import hashlib
@@ -337,15 +338,15 @@ def test_postgres_wrong_password_error_never_shows_the_password(pg_server: Postg
 def test_azure_remote_keeps_keys_under_the_url_prefix(azurite: AzuriteServer) -> None:
     """azure-blob://<container>/<prefix> stores blobs under the prefix and lists keys without it."""
     env = {"CTX_BLOB": azurite.connection_string}
-    with open_remote("azure-blob://ctx-prefix/users/alice?env=CTX_BLOB", environ=env) as remote:
+    with open_remote("azure-blob://ctx-prefix/users/aliceX?env=CTX_BLOB", environ=env) as remote:
         remote.cas(head_key("m1"), b"h", None)
         remote.put_if_absent(object_key(H), b"x")
         assert remote.list() == [head_key("m1"), object_key(H)]
-        assert repr(remote) == "<AzureBlobRemote azure-blob://ctx-prefix/users/alice?env=CTX_BLOB>"
+        assert repr(remote) == "<AzureBlobRemote azure-blob://ctx-prefix/users/aliceX?env=CTX_BLOB>"
     container = ContainerClient.from_connection_string(azurite.connection_string, "ctx-prefix")
     with container:
         names = sorted(container.list_blob_names())
-    assert names == [f"users/alice/{head_key('m1')}", f"users/alice/{object_key(H)}"]
+    assert names == [f"users/aliceX/{head_key('m1')}", f"users/aliceX/{object_key(H)}"]
 
 
 def test_azure_wrong_account_key_error_never_shows_the_key(azurite: AzuriteServer) -> None:
@@ -442,21 +443,22 @@ def test_azure_container_deleted_under_the_remote_fails_a_cas_as_an_error_not_a_
             assert str(raised.value) == gone + "container does not exist."
 
 
-def test_azure_error_quoting_the_sas_signature_shows_neither_it_nor_the_sas() -> None:
-    """A server (or a proxy before it) whose refusal quotes the request's ``sig``: the error
-    names the call and keeps the server's words, with the signature as ``***``."""
-    sig = base64.b64encode(hashlib.sha256(b"sas").digest()).decode()  # has + / =
-    sas = f"sv=2025-01-05&sr=c&sp=rl&sig={quote(sig, safe='')}"
+@contextlib.contextmanager
+def _storage(answer: Callable[[str], tuple[int, str, str]]) -> Iterator[tuple[str, list[str]]]:
+    """A loopback Blob endpoint answering every PUT with ``answer(path)``: (status, Azure's
+    error code, message); yields the endpoint and the paths it was sent."""
+    sent: list[str] = []
 
     class Refuses(http.server.BaseHTTPRequestHandler):
         def do_PUT(self) -> None:
-            quoted = parse_qs(urlsplit(self.path).query)["sig"][0]
+            sent.append(self.path)
+            status, code, message = answer(self.path)
             body = (
-                '<?xml version="1.0" encoding="utf-8"?><Error><Code>AuthorizationFailure'
-                f"</Code><Message>Signature {quoted} refused</Message></Error>"
+                f'<?xml version="1.0" encoding="utf-8"?><Error><Code>{code}</Code>'
+                f"<Message>{message}</Message></Error>"
             ).encode()
-            self.send_response(403)
-            self.send_header("x-ms-error-code", "AuthorizationFailure")
+            self.send_response(status)
+            self.send_header("x-ms-error-code", code)
             self.send_header("Content-Type", "application/xml")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -467,14 +469,26 @@ def test_azure_error_quoting_the_sas_signature_shows_neither_it_nor_the_sas() ->
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Refuses)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    endpoint = f"http://127.0.0.1:{server.server_address[1]}/{AZURITE_ACCOUNT}"
-    env = {DEFAULT_ENV: f"BlobEndpoint={endpoint};SharedAccessSignature={sas}"}
     try:
-        with pytest.raises(RemoteError) as raised:
-            open_remote("azure-blob://ctx", environ=env)
+        yield f"http://127.0.0.1:{server.server_address[1]}/{AZURITE_ACCOUNT}", sent
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_azure_error_quoting_the_sas_signature_shows_neither_it_nor_the_sas() -> None:
+    """A server (or a proxy before it) whose refusal quotes the request's ``sig``: the error
+    names the call and keeps the server's words, with the signature as ``***``."""
+    sig = base64.b64encode(hashlib.sha256(b"sas").digest()).decode()  # has + / =
+    sas = f"sv=2025-01-05&sr=c&sp=rl&sig={quote(sig, safe='')}"
+
+    def refuse(path: str) -> tuple[int, str, str]:
+        quoted = parse_qs(urlsplit(path).query)["sig"][0]
+        return 403, "AuthorizationFailure", f"Signature {quoted} refused"
+
+    with _storage(refuse) as (endpoint, _), pytest.raises(RemoteError) as raised:
+        env = {DEFAULT_ENV: f"BlobEndpoint={endpoint};SharedAccessSignature={sas}"}
+        open_remote("azure-blob://ctx", environ=env)
     assert str(raised.value) == (
         "azure-blob://ctx: cannot create the container: Signature *** refused"
     )
@@ -500,10 +514,85 @@ def test_azure_connection_string_missing_a_semicolon_before_its_secret_is_refuse
     any request, naming the variable and the missing ';', never the key or the SAS."""
     with pytest.raises(ConfigError) as raised:
         open_remote("azure-blob://ctx", environ={DEFAULT_ENV: connection_string})
-    message = str(raised.value)
-    assert message.startswith(f"{DEFAULT_ENV} is not a valid Azure Storage connection string")
-    assert "a ';' is missing before AccountKey= or SharedAccessSignature=" in message
-    assert GLUED_KEY.lower() not in message.lower()
+    assert str(raised.value) == (
+        f"{DEFAULT_ENV} is not a valid Azure Storage connection string: a ';' is missing "
+        "before AccountKey= or SharedAccessSignature=; copy it from the storage account's "
+        "'Access keys' page into the environment's secrets file"
+    )
+
+
+def test_azure_storage_that_keeps_failing_is_tried_four_times_waiting_seconds_not_minutes(
+    mocker: MockerFixture,
+) -> None:
+    """Storage's own retry policy, set short: the first try and three retries, waiting about
+    3, 5 and 9 seconds (each with the SDK's 3-second jitter; its default is 15 s and more),
+    then the error with Azure's words."""
+    waits = mocker.patch("time.sleep")  # the SDK's transport waits out its backoff with it
+    key = f"AccountName={AZURITE_ACCOUNT};AccountKey={AZURITE_ACCOUNT_KEY}"
+    with _storage(lambda _: (503, "ServerBusy", "The server is busy.")) as (endpoint, sent):
+        with pytest.raises(RemoteError) as raised:
+            open_remote("azure-blob://ctx", environ={DEFAULT_ENV: f"{key};BlobEndpoint={endpoint}"})
+    assert str(raised.value) == "azure-blob://ctx: cannot create the container: The server is busy."
+    assert len(sent) == 4
+    slept = [c.args[0] for c in waits.call_args_list]
+    assert len(slept) == 3 and all(0 <= w <= top for w, top in zip(slept, (6, 8, 12), strict=True))
+
+
+@pytest.mark.parametrize(
+    ("url", "environ", "message"),
+    [
+        (
+            "azure-blob://key@ctx",
+            {},
+            "CONTEXT_REMOTE: an azure-blob URL carries no credentials; put the connection string "
+            f"in {DEFAULT_ENV} in the environment's secrets file",
+        ),
+        (
+            "azure-blob://ctx:443",
+            {},
+            "CONTEXT_REMOTE: an azure-blob URL carries no credentials; put the connection string "
+            f"in {DEFAULT_ENV} in the environment's secrets file",
+        ),
+        (
+            "azure-blob://Bad_Container",
+            {},
+            "CONTEXT_REMOTE: 'Bad_Container' is not an Azure container name (3-63 lowercase "
+            "letters, digits and single hyphens): azure-blob://<container>[/<prefix>]",
+        ),
+        *(
+            (
+                f"azure-blob://ctx?{query}",
+                {"CTX_BLOB": "x"},
+                f"CONTEXT_REMOTE: unknown azure-blob URL parameter {name!r}; the only one is "
+                f"?env=<VARIABLE> naming where the connection string is ({DEFAULT_ENV} by "
+                "default). Never put the connection string or a SAS in the URL.",
+            )
+            for query, name in (("env=", "env"), ("env=1BAD", "env"), ("foo=CTX_BLOB", "foo"))
+        ),
+        (
+            "azure-blob://ctx?env=CTX_BLOB",
+            {DEFAULT_ENV: "not used"},
+            "CTX_BLOB is not set: CONTEXT_REMOTE is an azure-blob remote; put the storage "
+            "account's connection string in environments/.env.<env>.secrets",
+        ),
+        (
+            "azure-blob://ctx",
+            {DEFAULT_ENV: "not a connection string"},
+            f"{DEFAULT_ENV} is not a valid Azure Storage connection string (Connection string is "
+            "either blank or malformed.); copy it from the storage account's 'Access keys' page "
+            "into the environment's secrets file",
+        ),
+    ],
+)
+def test_azure_url_or_connection_string_refused_says_what_is_wrong_and_where_to_fix_it(
+    url: str, environ: dict[str, str], message: str
+) -> None:
+    """The whole message, before any request: credentials or a port in the URL, a bad
+    container name, any parameter but ``?env=<VARIABLE>``, the variable unset, a string the
+    SDK cannot parse."""
+    with pytest.raises(ConfigError) as raised:
+        open_remote(url, environ=environ)
+    assert str(raised.value) == message
 
 
 def test_azure_missing_connection_string_names_the_variable() -> None:
