@@ -15,9 +15,11 @@ go through ``COPY`` into a temp table and one ``INSERT … SELECT``; bulk reads 
 from __future__ import annotations
 
 import contextlib
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
@@ -47,6 +49,8 @@ SCHEMA = "context_sync"
 TABLE = f"{SCHEMA}.kv"
 CHUNK = 1000
 COPY_FROM = 64
+# password= or sslpassword= in a URL's query or in a key=value connection string
+_PASSWORD = re.compile(r"(?:\A|[?&\s])(?:ssl)?password\s*=\s*'?([^&\s']+)", re.IGNORECASE)
 _DDL = f"""
 CREATE SCHEMA IF NOT EXISTS {SCHEMA};
 CREATE SEQUENCE IF NOT EXISTS {SCHEMA}.etags;
@@ -72,7 +76,7 @@ class PostgresRemote(Remote):
         except psycopg.Error as e:
             raise ConfigError(
                 f"CONTEXT_REMOTE {self.display_url!r} is not a valid PostgreSQL connection "
-                f"string: {scrub(str(e), _secrets_in(url))}"
+                f"string: {scrub(str(e).strip(), _secrets_in(url))}"
             ) from None
         self._url = url
         self._secrets = _secrets_in(url) + tuple(
@@ -376,10 +380,13 @@ def _like(prefix: str) -> str:
 
 
 def _secrets_in(url: str) -> tuple[str, ...]:
-    from urllib.parse import unquote, urlsplit
-
+    """The passwords written in a connection string, as written and percent-decoded: an error
+    about a string psycopg cannot parse may quote one (``invalid percent-encoded token``)."""
+    found = _PASSWORD.findall(url)
     try:
         password = urlsplit(url).password
     except ValueError:
-        return ()
-    return (unquote(password),) if password else ()
+        password = None
+    if password:
+        found.append(password)
+    return tuple(dict.fromkeys(s for f in found for s in (f, unquote(f)) if s))

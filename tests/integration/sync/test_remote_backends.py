@@ -9,7 +9,9 @@ import errno
 import hashlib
 import http.server
 import os
+import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
@@ -330,6 +332,71 @@ def test_postgres_wrong_password_error_never_shows_the_password(pg_server: Postg
     assert "password authentication failed" in str(raised.value)
     with open_remote(pg_server.url()) as remote:
         assert pg_server.password not in repr(remote)
+
+
+@pytest.mark.parametrize(
+    ("url", "secret"),
+    [
+        ("postgresql://u:s3cr%zzet@127.0.0.1/ctx", "s3cr%zzet"),
+        ("postgresql://u@127.0.0.1/ctx?password=s3cr%zzet", "s3cr%zzet"),
+        ("postgresql://u@127.0.0.1/ctx?sslmode=require&sslpassword=k3y%zz", "k3y%zz"),
+    ],
+    ids=["user-info", "query", "ssl-key-password"],
+)
+def test_postgres_connection_string_errors_never_show_a_password_written_in_it(
+    url: str, secret: str
+) -> None:
+    """A password with a stray ``%`` makes the string unparsable, and psycopg's error quotes
+    the bad token: shown as ``***`` wherever the password was written (it showed a query
+    string's ``password=`` or ``sslpassword=`` in full)."""
+    with pytest.raises(ConfigError) as raised:
+        open_remote(url)
+    assert str(raised.value).endswith(
+        'is not a valid PostgreSQL connection string: invalid percent-encoded token: "***"'
+    )
+    assert secret not in str(raised.value)
+
+
+def test_postgres_sessions_carry_the_application_name_unless_the_url_sets_one(
+    pg_server: PostgresServer,
+) -> None:
+    """``agents-sync`` in pg_stat_activity, so an administrator can tell the sync's sessions
+    apart; an ``application_name`` in the URL wins."""
+    url = fresh_database(pg_server)
+    for given, shown in ((url, "agents-sync"), (f"{url}?application_name=ctx-test", "ctx-test")):
+        with open_remote(given) as remote:
+            remote.list()
+            with psycopg.connect(url, autocommit=True) as admin:
+                names = admin.execute(
+                    "SELECT application_name FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                ).fetchall()
+        assert names == [(shown,)]
+
+
+def test_postgres_server_that_never_answers_fails_the_open_after_ten_seconds() -> None:
+    """A host that takes the connection and never answers (a firewall, a stuck pooler): the
+    open fails after the 10-second connect timeout, naming what it was doing, never hangs."""
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        port = silent.getsockname()[1]
+        started = time.monotonic()
+        with pytest.raises(RemoteError) as raised:
+            open_remote(f"postgresql://agent@127.0.0.1:{port}/ctx")
+        took = time.monotonic() - started
+    assert str(raised.value).startswith(
+        f"postgresql://agent@127.0.0.1:{port}/ctx: cannot prepare the table: "
+    )
+    assert "timeout" in str(raised.value) and 9 <= took < 60
+
+
+def test_postgres_listing_a_prefix_takes_its_underscore_literally(
+    pg_server: PostgresServer,
+) -> None:
+    """``_`` is a wildcard in SQL LIKE: a prefix with one matches only itself."""
+    with open_remote(fresh_database(pg_server)) as remote:
+        for machine in ("a_b", "axb"):
+            remote.cas(head_key(machine), b"h", None)
+        assert remote.list("heads/a_") == [head_key("a_b")]
 
 
 # --- azure-blob -----------------------------------------------------------------------------
