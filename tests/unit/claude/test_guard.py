@@ -575,3 +575,97 @@ def test_the_hashes_of_what_is_on_disk_skip_a_document_that_cannot_be_placed(
     )
     hashes = current_hashes([unmapped, claude_md], alice)
     assert list(hashes) == [str(alice.claude_dir / "CLAUDE.md")]
+
+
+# (mode here, mode in the store, mode after the apply): the executable bits follow the store,
+# the read and write bits stay as this machine has them (0600 made private here stays so).
+MODES = [(0o644, 0o755, 0o755), (0o755, 0o644, 0o644), (0o754, 0o755, 0o755), (0o600, 0o744, 0o700)]
+MODE_IDS = [f"{here:o} here, {store:o} in the store" for here, store, _ in MODES]
+
+
+@pytest.mark.parametrize("text", ["v1\n", "v2\n"], ids=["mode only", "content and mode"])
+@pytest.mark.parametrize(("here", "store", "expected"), MODES, ids=MODE_IDS)
+def test_the_store_sets_a_files_executable_bits_and_this_machine_keeps_its_read_write_bits(
+    tmp_path: Path, text: str, here: int, store: int, expected: int
+) -> None:
+    """With the content unchanged (a chmod) or changed with it (an update)."""
+    m = Machine(tmp_path / "home", "linux", "m-bob")
+    applied = execute(plan_apply([_doc("run.md", "v1\n")], m)).applied
+    path = m.claude_dir / "run.md"
+    os.chmod(path, here)
+    plan = plan_apply([_doc("run.md", text, store)], m, applied=applied)
+    assert [c.action for c in plan.changes] == ["chmod" if text == "v1\n" else "update"]
+    execute(plan)
+    assert (path.read_text(), path.stat().st_mode & 0o777) == (text, expected)
+
+
+def test_a_file_whose_server_is_updated_to_carry_a_secret_is_no_longer_readable_by_others(
+    tmp_path: Path,
+) -> None:
+    """An update, not only a create, that writes a secret value takes the group's and others'
+    bits away."""
+    m = Machine(tmp_path / "home", "linux", "m-bob")
+    applied = execute(plan_apply([_server("api", command="api-tool")], m)).applied
+    assert os.stat(m.claude_json).st_mode & 0o777 == 0o644
+    body = {"command": "api-tool", "env": {"K": "secret://k"}}
+    new = replace(_server("api", **body), secret_refs=(SecretRef("/env/K", "k"),))
+    plan = plan_apply([new], m, applied=applied, secrets={"k": "v4lue-secret-xyz"})
+    assert [c.action for c in plan.changes] == ["update"]
+    execute(plan)
+    assert os.stat(m.claude_json).st_mode & 0o777 == 0o600
+    assert json.loads(read(m.claude_json))["mcpServers"]["api"]["env"] == {"K": "v4lue-secret-xyz"}
+
+
+def test_deleting_an_executable_file_already_gone_here_plans_nothing(tmp_path: Path) -> None:
+    """Not a chmod of a file that is not there."""
+    m = Machine(tmp_path / "home", "linux", "m-bob")
+    plan = plan_apply([_doc("run.sh", "#!/bin/sh\n", 0o755).tombstone()], m)
+    assert [c.action for c in plan.changes] == ["unchanged"]
+    assert plan.summary() == "unchanged: 1" and plan.files == []
+
+
+def test_a_server_named_like_a_skill_leaves_the_skills_files_alone(tmp_path: Path) -> None:
+    """Only a skill's own new version removes the files it no longer has; nor does a skill
+    version with no files remove the ones written before."""
+    m = Machine(tmp_path / "home", "linux", "m-bob")
+    files = [{"path": "SKILL.md", "text": "---\nname: x\n---\n", "mode": 0o644}]
+    skill = Draft("skill:x", "skill", {"name": "x", "files": files})
+    applied = execute(plan_apply([skill], m)).applied
+    for draft in (_server("x", command="x-tool"), replace(skill, body={"name": "x", "files": []})):
+        plan = plan_apply([draft], m, applied=applied)
+        assert plan.by_action("delete") == []
+    assert (m.claude_dir / "skills" / "x" / "SKILL.md").exists()
+
+
+def test_a_binary_file_is_restored_with_its_mode_and_one_whose_blob_is_missing_says_pull_it(
+    tmp_path: Path,
+) -> None:
+    m = Machine(tmp_path / "home", "linux", "m-bob")
+    data = b"\x7fELF\x00\x01binary"
+    files = [
+        {"path": "tool.bin", "blob": {"blob": "b1"}, "mode": 0o755},
+        {"path": "data.bin", "blob": {"blob": "b2"}, "mode": 0o644},
+    ]
+    skill = Draft("skill:bin", "skill", {"name": "bin", "files": files})
+    plan = plan_apply([skill], m, blobs={"b1": data})
+    assert [(c.action, c.reason) for c in plan.changes] == [
+        ("create", ""),
+        ("blocked", "blob b2 is not available on this machine; pull it"),
+    ]
+    execute(plan, skip_conflicts=True)
+    tool = m.claude_dir / "skills" / "bin" / "tool.bin"
+    assert (tool.read_bytes(), tool.stat().st_mode & 0o777) == (data, 0o755)
+    assert not (m.claude_dir / "skills" / "bin" / "data.bin").exists()
+
+
+def test_a_conflicting_member_is_named_by_its_file_and_its_path_inside_it(
+    bob: Machine, restored: tuple[Capture, dict[str, str]]
+) -> None:
+    cap, applied = restored
+    doc = json.loads(read(bob.claude_json))
+    doc["mcpServers"]["github"]["args"] = ["edited", "here"]
+    bob.claude_json.write_text(json.dumps(doc, indent=2))
+    drafts = _edit(cap, "mcp_server:github", args=["from", "the", "store"])
+    plan = plan_apply(drafts, bob, applied=applied, secrets=cap.secrets, blobs=cap.blobs)
+    assert [c.label for c in plan.conflicts] == ["~/.claude.json#mcpServers/github"]
+    assert "conflict: ~/.claude.json#mcpServers/github: changed since" in plan.summary()

@@ -186,6 +186,24 @@ def test_env_writes_the_plain_entries_and_leaves_the_risky_ones_as_they_are(
     assert written == {"ANTHROPIC_BASE_URL": "https://api", "DEBUG": "1"}
 
 
+def test_an_env_change_that_keeps_its_risky_entries_as_they_are_here_asks_nothing(
+    tmp_path: Path,
+) -> None:
+    """Only the risky entries a write adds or changes are asked about, against what this
+    machine has now."""
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {"ANTHROPIC_BASE_URL": "https://api"}
+    mine = Draft("pref:env", "preference", {"key": "env", "value": env})
+    applied = execute(plan_apply([mine], machine(home))).applied  # written here, by this machine
+    plan, decision, _ = run(
+        home, [pref("env", {**env, "DEBUG": "1"})], allow=False, trusted={OTHER}, applied=applied
+    )
+    assert [c.risk for c in plan.changes] == ["", ""] and not decision.held
+    written = json.loads((home / ".claude/settings.json").read_text())["env"]
+    assert written == {**env, "DEBUG": "1"}
+
+
 def test_a_partly_held_env_is_recorded_as_written_so_approving_it_later_is_no_conflict(
     tmp_path: Path,
 ) -> None:
@@ -453,3 +471,25 @@ def test_any_other_skill_name_is_placed_in_the_skills_folder(name: str) -> None:
         return
     plan = plan_apply([skill_named(name)], machine(Path("/nonexistent-home")))
     assert [c.action for c in plan.changes] != ["blocked"], plan.changes[0].reason
+
+
+def test_a_skills_script_without_an_executable_bit_is_still_held_as_a_skill_script(
+    tmp_path: Path,
+) -> None:
+    """A ``.py`` file, or one starting ``#!``, in a skill's folder runs when the skill does."""
+    home = tmp_path / "home"
+    home.mkdir()
+    files = [
+        {"path": "SKILL.md", "text": "---\nname: tools\n---\nRun helper.py\n", "mode": 0o644},
+        {"path": "helper.py", "text": "import os\n", "mode": 0o644},
+        {"path": "bin/go", "text": "#!/bin/sh\nid\n", "mode": 0o644},
+    ]
+    skill = Draft("skill:tools", "skill", {"name": "tools", "files": files}, origin=OTHER)
+    plan, decision, _ = run(home, [skill], allow=False, trusted={OTHER})
+    risks = {c.label.rsplit("/", 1)[-1]: c.risk for c in plan.changes if c.draft_id == skill.id}
+    assert risks == {"SKILL.md": "", "helper.py": "a skill script", "go": "a skill script"}
+    assert sorted(c.label for c in decision.held) == [
+        "~/.claude/skills/tools/bin/go",
+        "~/.claude/skills/tools/helper.py",
+    ]
+    assert sorted(snapshot(home)) == [".claude/settings.json", ".claude/skills/tools/SKILL.md"]

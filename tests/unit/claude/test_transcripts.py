@@ -100,19 +100,28 @@ def test_a_session_folder_of_a_subfolder_is_found_by_the_cwd_its_sessions_record
     ]
 
 
-def test_a_transcript_with_bytes_that_are_not_utf8_is_archived_byte_for_byte(
-    alice: Machine,
+def test_a_transcript_with_bytes_that_are_not_utf8_is_archived_and_restored_byte_for_byte(
+    alice: Machine, bob: Machine
 ) -> None:
+    """Latin-1 text and a stray byte survive the placeholders both ways: on bob, the same
+    bytes with his home in place of alice's."""
     from agents.claude.transcripts import archive_transcript
     from agents.claude.vault import decrypt
 
-    key = _key(alice)
+    key, bobs = _key(alice), _key(bob)
     path = alice.claude_dir / "projects" / "odd.jsonl"
-    raw = b'{"type": "user", "message": {"content": "caf\xe9 \xff"}}\n'
-    path.write_bytes(raw)
+    line = '{"type": "user", "cwd": "%s", "message": {"content": "caf\xe9 \xff"}}\n'
+    path.write_bytes((line % alice.home).encode("latin-1"))
     project = ("github.com/acme/api", "")
-    draft, blobs = archive_transcript(path, project, alice.placeholders(), [key.recipient])
-    assert decrypt(blobs[draft.body["blob"]["blob"]], [key.identity]) == raw
+    recipients = [key.recipient, bobs.recipient]
+    draft, blobs = archive_transcript(path, project, alice.placeholders(), recipients)
+    assert decrypt(blobs[draft.body["blob"]["blob"]], [key.identity]) == (line % "{{home}}").encode(
+        "latin-1"
+    )
+    execute(plan_apply([draft], bob, blobs=blobs, identities=[bobs.identity]))
+    api = bob.project_paths["github.com/acme/api"]
+    restored = bob.claude_dir / "projects" / slug(str(api)) / "odd.jsonl"
+    assert restored.read_bytes() == (line % bob.home).encode("latin-1")
 
 
 def test_a_transcript_is_sealed_again_when_a_machine_joins(alice: Machine, bob: Machine) -> None:
