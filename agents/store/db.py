@@ -26,6 +26,7 @@ __all__ = [
     "connect",
     "explain",
     "immediate",
+    "insert_rows",
     "is_busy",
     "rows_in",
 ]
@@ -295,3 +296,19 @@ def rows_in(
     for i in range(0, len(values), chunk):
         part = values[i : i + chunk]
         yield from conn.execute(sql.replace("{marks}", ",".join("?" * len(part))), part)
+
+
+def insert_rows(
+    conn: sqlite3.Connection, sql: str, rows: Sequence[Sequence[Any]], chunk: int = 100
+) -> None:
+    """Run ``sql`` (an ``INSERT … VALUES`` without its rows) for ``rows``, as one multi-row
+    statement per ``chunk`` rows. In one statement, SQLite opens and releases one statement
+    savepoint where ``executemany`` does so per row, and FTS5 writes its pending terms to a
+    new index segment at each release: one segment per chunk, not per row
+    (docs/performance.md)."""
+    if not rows:
+        return
+    marks = "(" + ", ".join("?" * len(rows[0])) + ")"
+    for i in range(0, len(rows), chunk):
+        part = rows[i : i + chunk]
+        conn.execute(f"{sql} {', '.join([marks] * len(part))}", [v for row in part for v in row])

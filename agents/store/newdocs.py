@@ -13,6 +13,7 @@ from agents.core.errors import InputError
 from agents.store import audit
 from agents.store.base import DOC_COLUMNS, StoreBase
 from agents.store.canonical import Serialized, now_iso, sha256_of
+from agents.store.db import insert_rows
 from agents.store.envelope import ENVELOPE_SCHEMA, Envelope, scope_for, serialize_new
 from agents.store.schemas import check_body
 
@@ -95,9 +96,9 @@ def write_new(
     """
     try:
         conn.executemany("INSERT INTO revisions VALUES (?, ?, ?, ?, ?, ?)", rows.revisions)
-        conn.executemany(
-            f"INSERT INTO docs({DOC_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows.docs
-        )
+        # one statement for all: the search index trigger then adds one FTS5 segment per
+        # transaction, not one per document (executemany runs a statement per row)
+        insert_rows(conn, f"INSERT INTO docs({DOC_COLUMNS}) VALUES", rows.docs)
     except sqlite3.IntegrityError:
         taken = ", ".join(repr(row[0]) for row in rows.docs)
         raise InputError(f"document {taken} exists already; write it with put") from None

@@ -114,6 +114,33 @@ def test_a_failed_bulk_insert_leaves_the_trigger_and_the_index_as_they_were(
     assert {h.id for h in search.search(store, "kubernetes")} == {"session:a", "session:c"}
 
 
+def _segments(conn: sqlite3.Connection) -> int:
+    """How many segments the index holds (FTS5 numbers its data rows ``segment << 37 | page``;
+    rows below ``1 << 37`` are its totals and structure records)."""
+    return int(
+        conn.execute(
+            "SELECT count(DISTINCT id >> 37) FROM search_data WHERE id >= 1 << 37"
+        ).fetchone()[0]
+    )
+
+
+def test_documents_added_together_are_indexed_as_one_segment(store: ContextStore) -> None:
+    """A group commit of eight new documents adds one FTS5 segment to the index, not one per
+    document (FTS5 writes a segment whenever a statement's savepoint is released), and every
+    one of them is found."""
+    with store.transaction() as conn:
+        for key, value in (("automerge", 0), ("crisismerge", 64)):  # keep segments apart
+            conn.execute("INSERT INTO search(search, rank) VALUES (?, ?)", (key, value))
+    store.put("session:a", "session", session("Kubernetes upgrade"))
+    with store.reading() as conn:
+        before = _segments(conn)
+    ids = [f"session:k{n}" for n in range(8)]
+    store.add_many([(i, "session", session(f"Kubernetes canary {i}")) for i in ids])
+    with store.reading() as conn:
+        assert _segments(conn) == before + 1
+    assert {h.id for h in search.search(store, "kubernetes", limit=20)} == {"session:a", *ids}
+
+
 def test_the_index_stores_no_copy_of_the_text(store: ContextStore) -> None:
     """The text lives once, in the revisions; the index reads it back through its view."""
     store.put("session:a", "session", session("Terraform state", "remote backend in eu-west"))
@@ -183,6 +210,11 @@ _OPS = st.lists(
         st.tuples(st.just("put"), _IDS, _WORDS, _WORDS),
         st.tuples(st.just("delete"), _IDS),
         st.tuples(st.just("record"), st.sampled_from(["notion", "context"]), _WORDS),
+        st.tuples(
+            st.just("records"),
+            st.lists(st.sampled_from(["notion", "context"]), min_size=2, max_size=4),
+            _WORDS,
+        ),
         st.tuples(st.just("compact")),
         st.tuples(st.just("revert"), _IDS, st.integers(0, 5)),
         st.tuples(st.just("readopt"), _IDS),
@@ -192,6 +224,13 @@ _OPS = st.lists(
 )
 
 
+def _recorded(agent: str, words: str) -> dict[str, Any]:
+    """An ``agent_output`` body of ``agent`` whose input holds ``words``."""
+    return {"agent": agent, "handler": "get_page", "status": "ok", "outcome": "ok",
+            "started_at": "2026-01-01T00:00:00.000Z", "duration_ms": 1.0,
+            "input": {"query": words}}  # fmt: skip
+
+
 def _apply(store: ContextStore, op: tuple[Any, ...], n: int) -> None:
     name = op[0]
     if name == "put":
@@ -199,10 +238,19 @@ def _apply(store: ContextStore, op: tuple[Any, ...], n: int) -> None:
     elif name == "delete" and (info := store.head_info(op[1])) and not info.deleted:
         store.delete(op[1])
     elif name == "record":
-        body = {"agent": op[1], "handler": "get_page", "status": "ok", "outcome": "ok",
-                "started_at": "2026-01-01T00:00:00.000Z", "duration_ms": 1.0,
-                "input": {"query": op[2]}, "output": [op[2], {"n": n}]}  # fmt: skip
+        body = {**_recorded(op[1], op[2]), "output": [op[2], {"n": n}]}
         store.add(f"agent_output:{n:04d}", "agent_output", body)
+    elif name == "records":  # a group commit: several new documents in one statement
+        store.add_many(
+            [
+                (
+                    f"agent_output:{n:04d}-{k}",
+                    "agent_output",
+                    {**_recorded(agent, op[2]), "meta": {"k": k}},
+                )
+                for k, agent in enumerate(op[1])
+            ]
+        )
     elif name == "compact":
         compact(store, 0)
     elif name == "revert" and (info := store.head_info(op[1])):
@@ -226,9 +274,10 @@ def _apply(store: ContextStore, op: tuple[Any, ...], n: int) -> None:
 def test_after_any_writes_the_index_equals_a_fresh_rebuild(
     tmp_path_factory: pytest.TempPathFactory, ops: list[tuple[Any, ...]]
 ) -> None:
-    """Puts, updates, deletes, recorded calls (the context agent's left out), compaction, a
-    head moved back or forward, a bulk re-adoption and a rolled-back write, in any order: the
-    index holds exactly what reindexing from the heads gives, token for token."""
+    """Puts, updates, deletes, recorded calls alone or several in one transaction (the context
+    agent's left out), compaction, a head moved back or forward, a bulk re-adoption and a
+    rolled-back write, in any order: the index holds exactly what reindexing from the heads
+    gives, token for token."""
     with ContextStore(tmp_path_factory.mktemp("p") / "ctx", machine_id="m") as store:
         for n, op in enumerate(ops):
             _apply(store, op, n)
