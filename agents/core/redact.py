@@ -192,12 +192,20 @@ class TokenPattern:
     # whose hints are all absent cannot match, so its regex is not run at all
     hints: tuple[str, ...] = ()
     fold: bool = False
+    # literal text every match contains besides one of its hints: without it, no match either
+    needs: str = ""
 
 
 def _p(
-    name: str, regex: str, group: int = 0, *, hints: tuple[str, ...] = (), fold: bool = False
+    name: str,
+    regex: str,
+    group: int = 0,
+    *,
+    hints: tuple[str, ...] = (),
+    fold: bool = False,
+    needs: str = "",
 ) -> TokenPattern:
-    return TokenPattern(name, re.compile(regex), group, hints, fold)
+    return TokenPattern(name, re.compile(regex), group, hints, fold, needs)
 
 
 _B = r"(?<![A-Za-z0-9_-])"  # not inside a longer word
@@ -282,20 +290,30 @@ TOKEN_PATTERNS: tuple[TokenPattern, ...] = (
         r"(?i)\b[a-z][a-z0-9+.-]*://[^/\s:@\"']*:" + _NOT_REF + r"([^/\s@\"'${][^/\s@\"']*)@",
         1,
         hints=("://",),
+        needs="@",  # a URL without one (most of them) is not scanned
     ),
 )
 
 
 # Whether any pattern's literal text is in a text: most texts (log fields, ids, titles) hold
 # none and are done after these substring tests (faster than one regex alternation).
-_HINTS = tuple(h for p in TOKEN_PATTERNS if not p.fold for h in p.hints)
-_FOLDED_HINTS = tuple(h for p in TOKEN_PATTERNS if p.fold for h in p.hints)
+_HINTS = tuple(h for p in TOKEN_PATTERNS if not p.fold and not p.needs for h in p.hints)
+_FOLDED_HINTS = tuple(h for p in TOKEN_PATTERNS if p.fold and not p.needs for h in p.hints)
+_PAIRED = tuple(p for p in TOKEN_PATTERNS if p.needs)
+
+
+def _hinted(pat: TokenPattern, where: str) -> bool:
+    """Whether ``where`` (lower-cased for a ``fold`` pattern) holds what every match of
+    ``pat`` contains."""
+    return any(h in where for h in pat.hints) and (not pat.needs or pat.needs in where)
 
 
 def _any_hint(text: str) -> bool:
     if any(h in text for h in _HINTS):
         return True
     lower = text.lower()
+    if any(_hinted(p, lower if p.fold else text) for p in _PAIRED):
+        return True
     return any(h in lower for h in _FOLDED_HINTS)
 
 
@@ -311,7 +329,7 @@ def find_tokens(text: str) -> list[tuple[int, int, str]]:
                 lower = text.lower()
             where = lower if pat.fold else text
             assert where is not None
-            if not any(h in where for h in pat.hints):
+            if not _hinted(pat, where):
                 continue
         for m in pat.regex.finditer(text):
             s, e = m.span(pat.group)

@@ -245,3 +245,27 @@ def test_every_pattern_has_a_shape_in_the_table_or_the_vendor_list() -> None:
     names = {p.name for p in TOKEN_PATTERNS}
     assert {"notion-token", "bearer-token", "jwt", "age-secret-key", "private-key"} <= names
     assert {"sas-signature", "connection-string-secret", "url-password"} <= names
+
+
+def test_an_output_whose_urls_carry_no_password_comes_back_unscanned() -> None:
+    """A URL is scanned for a password only when its text holds an ``@`` too: a record of links
+    (most outputs) comes back as it is, the same object, and a password in one is masked."""
+    out = {"id": "p-1", "url": "https://example.test/p-1", "n": 3}
+    assert mask(out) is out
+    leaked = {"id": "p-1", "url": "postgresql://app:hunter2pw@db.example.com/ctx"}
+    assert mask(leaked)["url"] == f"postgresql://app:{REDACTED}@db.example.com/ctx"
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(secret=CREDENTIALS, before=WORDS, after=WORDS)
+def test_every_match_holds_the_literal_text_its_pattern_is_skipped_without(
+    secret: str, before: str, after: str
+) -> None:
+    """The pre-checks are safe: each match of a pattern contains one of its hints and what it
+    ``needs`` (lower-cased for a folding pattern), so a text without them cannot match."""
+    text = f"{before} {secret} {after}"
+    for pat in TOKEN_PATTERNS:
+        for m in pat.regex.finditer(text):
+            where = m.group(0).lower() if pat.fold else m.group(0)
+            assert any(h in where for h in pat.hints), (pat.name, where)
+            assert pat.needs in where, (pat.name, where)
