@@ -7,7 +7,9 @@ lineage included, and names the immutable revision (parents are revision hashes)
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field, replace
+from json.encoder import encode_basestring
 from typing import Any, Literal
 
 from agents.store.canonical import canonical, canonical_text, sha256_of
@@ -20,7 +22,7 @@ __all__ = [
     "canonical_and_content_hash",
     "content_hash_of",
     "scope_for",
-    "serialize_new",
+    "serialize_first",
 ]
 
 ENVELOPE_SCHEMA = "ctx/1"
@@ -75,19 +77,41 @@ def canonical_and_content_hash(envelope: dict[str, Any]) -> tuple[bytes, str]:
     return text.encode("utf-8"), _content_hash(body, envelope)
 
 
-def serialize_new(envelope: dict[str, Any], body_text: str | None = None) -> tuple[bytes, str]:
-    """A new envelope (without ``content_hash``) as canonical bytes with its content hash
-    filled in, and that hash: the body is serialized once (every recorded call pays this),
-    or not at all when ``body_text``, its canonical text, is given.
+@functools.lru_cache(maxsize=64)
+def _first_parts(kind: str, machine: str) -> tuple[str, str, str]:
+    """The canonical texts of ``kind``, the scope :func:`scope_for` gives it on ``machine``, and
+    ``machine``: what every first revision of ``kind`` made on ``machine`` shares."""
+    return (
+        encode_basestring(kind),
+        canonical_text(scope_for(kind, machine)),
+        encode_basestring(machine),
+    )
+
+
+def serialize_first(
+    body_text: str, *, doc_id: str, kind: str, machine: str, hlc: str, updated_at: str
+) -> tuple[bytes, str]:
+    """The canonical bytes and content hash of the first revision of ``doc_id`` made on
+    ``machine`` (version vector ``{machine: 1}``, no parents, no secret references, the
+    default scope of ``kind``), its body given as canonical text: written from their parts
+    instead of serializing an envelope dict (every recorded call pays this).
 
     Raises:
-        ValueError: A field is not JSON.
+        ValueError: A string is not UTF-8 (a lone surrogate).
     """
-    body = canonical_text(envelope["body"]) if body_text is None else body_text
-    digest = _content_hash(body, envelope)
-    rest = {k: v for k, v in envelope.items() if k != "body"}
-    rest["content_hash"] = digest
-    return _with_body(body, rest).encode("utf-8"), digest
+    kind_t, scope_t, machine_t = _first_parts(kind, machine)
+    digest = sha256_of(
+        f'{{"body":{body_text},"deleted":false,"kind":{kind_t},"scope":{scope_t},'
+        '"secret_refs":[]}'.encode()
+    )
+    text = (
+        f'{{"body":{body_text},"content_hash":"{digest}","deleted":false,'
+        f'"hlc":{encode_basestring(hlc)},"id":{encode_basestring(doc_id)},"kind":{kind_t},'
+        f'"origin_machine":{machine_t},"rev":{{"parents":[],"vv":{{{machine_t}:1}}}},'
+        f'"schema":"{ENVELOPE_SCHEMA}","scope":{scope_t},"secret_refs":[],'
+        f'"updated_at":{encode_basestring(updated_at)}}}'
+    )
+    return text.encode("utf-8"), digest
 
 
 def content_hash_of(

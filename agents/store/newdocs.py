@@ -12,9 +12,9 @@ from typing import Any
 from agents.core.errors import InputError
 from agents.store import audit
 from agents.store.base import DOC_COLUMNS, StoreBase
-from agents.store.canonical import Serialized, now_iso, sha256_of
+from agents.store.canonical import Serialized, canonical_text, now_iso, sha256_of
 from agents.store.db import insert_rows
-from agents.store.envelope import ENVELOPE_SCHEMA, Envelope, scope_for, serialize_new
+from agents.store.envelope import ENVELOPE_SCHEMA, Envelope, scope_for, serialize_first
 from agents.store.schemas import check_body
 
 __all__ = ["NewRows", "check_id", "prepare_new", "write_new"]
@@ -76,7 +76,14 @@ def prepare_new(store: StoreBase, items: list[Item], rows: NewRows | None = None
             "secret_refs": [],
         }
         try:
-            data, content = serialize_new(envelope, text)
+            data, content = serialize_first(
+                canonical_text(body) if text is None else text,
+                doc_id=doc_id,
+                kind=kind,
+                machine=machine,
+                hlc=envelope["hlc"],
+                updated_at=now,
+            )
         except ValueError as exc:
             raise InputError(f"document {doc_id!r}: the body is not JSON ({exc})") from None
         digest = sha256_of(data)

@@ -13,7 +13,13 @@ from hypothesis import strategies as st
 
 from agents.store.canonical import canonical, canonical_text, is_hash, iso_of, sha256_of, ulid
 from agents.store.clock import Hlc, HlcClock, vv_bump, vv_compare, vv_merge
-from agents.store.envelope import Envelope, content_hash_of, scope_for
+from agents.store.envelope import (
+    DEFAULT_LEVEL,
+    Envelope,
+    content_hash_of,
+    scope_for,
+    serialize_first,
+)
 
 
 def envelope(**changes: object) -> Envelope:
@@ -65,6 +71,43 @@ def test_canonical_json_is_json_dumps_with_sorted_keys_and_no_whitespace(value: 
     assert canonical_text(value) == json.dumps(
         value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
     )
+
+
+_KINDS = st.sampled_from(sorted(DEFAULT_LEVEL)) | st.text(max_size=12)
+
+
+@given(
+    body=JSON,
+    doc_id=st.text(max_size=20),
+    kind=_KINDS,
+    machine=st.text(max_size=12),
+    hlc=st.text(max_size=40),
+    now=st.text(max_size=30),
+)
+def test_a_first_revision_written_from_its_parts_is_the_canonical_envelope(
+    body: Any, doc_id: str, kind: str, machine: str, hlc: str, now: str
+) -> None:
+    """The text a new document is stored as, written without serializing its envelope dict,
+    is byte for byte the canonical JSON of that dict, with the same content hash (what sync
+    and every hash read), for any strings and any body."""
+    envelope = {
+        "schema": "ctx/1",
+        "id": doc_id,
+        "kind": kind,
+        "scope": scope_for(kind, machine),
+        "rev": {"vv": {machine: 1}, "parents": []},
+        "origin_machine": machine,
+        "updated_at": now,
+        "hlc": hlc,
+        "deleted": False,
+        "body": body,
+        "secret_refs": [],
+    }
+    digest = content_hash_of(kind, envelope["scope"], False, body, [])
+    got = serialize_first(
+        canonical_text(body), doc_id=doc_id, kind=kind, machine=machine, hlc=hlc, updated_at=now
+    )
+    assert got == (canonical({**envelope, "content_hash": digest}), digest)
 
 
 def test_a_value_refused_midway_leaves_no_trace_in_the_next_one() -> None:
