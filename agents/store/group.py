@@ -38,6 +38,9 @@ LOCK_NAME = "writer.lock"
 Item = tuple[str, str, Any]  # doc_id, kind, body
 
 _QUEUED, _WRITING, _ABANDONED, _DONE = range(4)
+_Outcome = tuple[
+    "asyncio.Future[Envelope]", "Envelope | BaseException"
+]  # a caller's future, its result
 
 
 class WriterLock:
@@ -221,8 +224,12 @@ class GroupWriter:
             jobs = self._jobs
             while jobs and jobs[0].state in (_DONE, _ABANDONED):
                 jobs.popleft()
+        # one wake-up per event loop for the whole batch, not one per caller
+        by_loop: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}
         for job, outcome in zip(batch, outcomes, strict=True):
-            job.loop.call_soon_threadsafe(_settle, job.future, outcome)
+            by_loop.setdefault(job.loop, []).append((job.future, outcome))
+        for loop, settled in by_loop.items():
+            loop.call_soon_threadsafe(_settle_all, settled)
 
     def _watch(self) -> None:
         """Fail the callers whose documents still wait for the lock after the busy timeout."""
@@ -258,6 +265,11 @@ class GroupWriter:
             self._watchdog = None
         if stopped:  # a writer still waiting for the lock keeps its file open
             self._lockfile.close()
+
+
+def _settle_all(settled: list[_Outcome]) -> None:
+    for future, result in settled:
+        _settle(future, result)
 
 
 def _settle(future: asyncio.Future[Envelope], result: Envelope | BaseException) -> None:

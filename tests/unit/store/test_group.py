@@ -3,6 +3,7 @@ own document is committed; recording processes queue for the store on its writer
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import fcntl
 import functools
@@ -16,6 +17,7 @@ from typing import Any
 
 import anyio
 import pytest
+from pytest_mock import MockerFixture
 
 from agents.core.errors import InputError, StoreError
 from agents.store.group import LOCK_NAME, GroupWriter
@@ -93,6 +95,25 @@ async def test_concurrent_submits_share_transactions_and_each_is_committed_on_re
     assert len(seen) == 50
     assert group.batches <= 3  # 50 calls, at most three commits
     assert len(store.list("agent_output", limit=100)) == 50
+
+
+async def test_a_transaction_wakes_its_callers_event_loop_once(
+    store: ContextStore, mocker: MockerFixture
+) -> None:
+    """The writer hands a committed batch back to the event loop in one wake-up (one write to
+    the loop's self-pipe), not one per caller; every caller still gets its own revision."""
+    group = GroupWriter(store, actor="agent:notion")
+    wakes = mocker.spy(asyncio.get_running_loop(), "call_soon_threadsafe")
+    seen: list[str] = []
+
+    async def one(i: int) -> None:
+        seen.append((await group.submit((f"agent_output:{i:026d}", "agent_output", body(i)))).id)
+
+    await pile_up(store, group, [functools.partial(one, i) for i in range(20)])
+    group.close()
+    assert sorted(seen) == [f"agent_output:{i:026d}" for i in range(20)]
+    assert 1 <= group.batches <= 3
+    assert wakes.call_count == group.batches
 
 
 async def test_a_document_the_store_refuses_fails_alone(store: ContextStore) -> None:
