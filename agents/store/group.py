@@ -38,9 +38,8 @@ LOCK_NAME = "writer.lock"
 Item = tuple[str, str, Any]  # doc_id, kind, body
 
 _QUEUED, _WRITING, _ABANDONED, _DONE = range(4)
-_Outcome = tuple[
-    "asyncio.Future[Envelope]", "Envelope | BaseException"
-]  # a caller's future, its result
+# a caller's future and what it gets: its revision, or the error
+_Outcome = tuple["asyncio.Future[Envelope]", "Envelope | BaseException"]
 
 
 class WriterLock:
