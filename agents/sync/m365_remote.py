@@ -288,7 +288,8 @@ class M365Remote(Remote):
     def _upload(
         self, key: str, data: bytes, *, create_only: bool, if_match: str | None = None
     ) -> httpx.Response:
-        headers = {"If-Match": if_match} if if_match else {}
+        # an empty eTag (an item Graph gave none) matches nothing: never an unconditional write
+        headers = {"If-Match": if_match} if if_match is not None else {}
         if len(data) <= SIMPLE_MAX:
             query = "?@microsoft.graph.conflictBehavior=fail" if create_only else ""
             return self._send(

@@ -672,3 +672,17 @@ def test_a_graph_that_does_not_answer_fails_after_the_timeout_set(
         with pytest.raises(RemoteError) as failed:
             remote.list()
         assert str(failed.value) == f"{remote.display_url}: GET failed: ReadTimeout"
+
+
+def test_a_head_read_without_an_etag_is_never_overwritten_unconditionally(
+    m365: M365Fakes,
+) -> None:
+    """An item Graph answers without an eTag reads with an empty one: a compare-and-swap
+    expecting it is a conflict, never a write over whatever the head holds."""
+    key = head_key("m1")
+    with open_remote(_url(), environ=m365.environ) as remote:
+        current = remote.cas(key, b"theirs", None)
+        with pytest.raises(CasConflict) as lost:
+            remote.cas(key, b"mine", "")
+        entry = remote.get(key)
+    assert lost.value.current_etag == current and entry is not None and entry.data == b"theirs"
