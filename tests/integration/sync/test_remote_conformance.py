@@ -50,6 +50,21 @@ def test_put_if_absent_stores_bytes_and_is_idempotent(target: Target) -> None:
         assert remote.get(blob_key(H)) == (b"", remote.get(blob_key(H)).etag)  # type: ignore[union-attr]
 
 
+def test_a_value_over_the_limit_is_left_out_of_a_read_under_its_key(target: Target) -> None:
+    """A read leaves out a value over the remote's size limit and says which key and why (the
+    pull quarantines it); one exactly at the limit is read whole, by get and by get_many."""
+    at, over = snapshot_key("m1", ulid(1)), snapshot_key("m1", ulid(2))
+    with target.open() as remote:
+        remote.put_many([(at, b"a" * 100), (over, b"b" * 101)])
+        remote.max_bytes = 100
+        found = remote.get_many([at, over])
+        assert list(found) == [at] and found[at].data == b"a" * 100
+        assert remote.get(over) is None and remote.get(at) == found[at]
+        assert remote.refused == {
+            over: "101 bytes, over the 100-byte limit (SYNC_MAX_OBJECT_BYTES)"
+        }
+
+
 def test_put_if_absent_with_other_bytes_is_refused_and_keeps_the_first(target: Target) -> None:
     """Different bytes at an existing write-once key raise ObjectConflict; the first value stays."""
     key = snapshot_key("m1", ulid(1))
