@@ -312,6 +312,21 @@ def test_postgres_one_key_given_two_values_in_one_write_is_an_object_conflict_na
         assert remote.list() == []
 
 
+def test_postgres_bulk_write_of_many_keys_refuses_one_holding_other_bytes_naming_it(
+    pg_server: PostgresServer,
+) -> None:
+    """A write of 64 keys or more goes through COPY: a key among them that the remote holds
+    with other bytes is an ObjectConflict naming it, and the bytes there stay."""
+    with open_remote(fresh_database(pg_server)) as remote:
+        remote.put_if_absent(object_key(H), b"first")
+        many = [(object_key(hashlib.sha256(b"%d" % i).hexdigest()), b"v") for i in range(80)]
+        with pytest.raises(ObjectConflict) as conflict:
+            remote.put_many([*many, (object_key(H), b"second")])
+        assert conflict.value.key == object_key(H)
+        entry = remote.get(object_key(H))
+        assert entry is not None and entry.data == b"first"
+
+
 def test_postgres_connection_string_passes_through_with_its_options(
     pg_server: PostgresServer,
 ) -> None:
