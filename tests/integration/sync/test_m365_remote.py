@@ -127,10 +127,32 @@ def test_a_url_names_the_library_and_the_folder_under_its_root(
     assert parse_m365_url(url) == parsed
 
 
-def test_no_credential_is_a_clear_error_naming_the_variables(m365: M365Fakes) -> None:
+def test_settings_that_do_not_parse_are_named_and_empty_ones_left_to_their_defaults(
+    m365: M365Fakes,
+) -> None:
+    """A value the Lokka settings refuse is named (never shown); an empty one, as a template's
+    ``LOKKA_TIMEOUT=`` line gives, counts as unset."""
+    url = _url()
+    with pytest.raises(ConfigError) as refused:
+        open_remote(url, environ={**m365.environ, "LOKKA_TIMEOUT": "soon"})
+    assert str(refused.value) == (
+        f"CONTEXT_REMOTE {url}: invalid Microsoft 365 settings: LOKKA_TIMEOUT"
+    )
+    with open_remote(url, environ={**m365.environ, "LOKKA_TIMEOUT": ""}) as remote:
+        assert remote.list() == []
+
+
+def test_no_credential_says_which_variables_to_set_and_where(m365: M365Fakes) -> None:
+    """The whole message: the variables, the secrets file, the Lokka agent's settings."""
+    url = _url()
     environ = {k: v for k, v in m365.environ.items() if not k.startswith("AZURE_CLIENT")}
-    with pytest.raises(ConfigError, match=r"AZURE_CLIENT_ID.*AZURE_CLIENT_SECRET"):
-        open_remote(_url(), environ=environ)
+    with pytest.raises(ConfigError) as refused:
+        open_remote(url, environ=environ)
+    assert str(refused.value) == (
+        f"CONTEXT_REMOTE {url}: no Azure credential configured; set AZURE_TENANT_ID, "
+        "AZURE_CLIENT_ID and AZURE_CLIENT_CERTIFICATE_PATH (or AZURE_CLIENT_SECRET in the "
+        "environment's .secrets file), as for the Lokka agent"
+    )
 
 
 def test_a_wrong_secret_is_a_remote_error_that_never_shows_it(m365: M365Fakes) -> None:
@@ -458,6 +480,10 @@ class _Credential:
     def __init__(self, m365: M365Fakes, clock: list[float], error: Exception | None = None) -> None:
         self.m365, self.clock, self.error = m365, clock, error
         self.issued: list[str] = []
+        self.closed = 0
+
+    def close(self) -> None:
+        self.closed += 1
 
     def get_token(self, *scopes: str, **kwargs: object) -> AccessToken:
         if self.error is not None:
@@ -686,3 +712,12 @@ def test_a_head_read_without_an_etag_is_never_overwritten_unconditionally(
             remote.cas(key, b"mine", "")
         entry = remote.get(key)
     assert lost.value.current_etag == current and entry is not None and entry.data == b"theirs"
+
+
+def test_closing_the_remote_closes_its_credential(m365: M365Fakes) -> None:
+    """The credential's own HTTP session goes with the remote (a sync loop opens one per
+    round)."""
+    credential = _Credential(m365, [time.time()])
+    with _remote(m365, _url(), credential) as remote:
+        remote.list()
+    assert credential.closed == 1
