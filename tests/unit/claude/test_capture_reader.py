@@ -204,3 +204,65 @@ def test_a_server_entry_that_is_not_an_object_is_skipped_and_the_next_one_kept(
     assert "mcp_server:broken" not in by_id
     assert by_id["mcp_server:notion"].scope.to_json() == by_id["pref:model"].scope.to_json()
     assert by_id[f"mcp_server:local/postgres@{API}"].scope.project_id == API
+
+
+def test_a_skill_leaves_out_git_dependencies_and_desktop_litter_and_keeps_every_other_file(
+    alice: Machine,
+) -> None:
+    """A skill kept as a git checkout: its ``.git`` (whose config may hold a token in the
+    remote's URL), ``node_modules`` and ``.DS_Store`` stay here; the files after them in
+    the listing are all captured."""
+    root = alice.claude_dir / "skills" / "kit"
+    for rel, text in {
+        ".DS_Store": "litter",
+        ".git/config": '[remote "origin"]\n\turl = https://x:ghp_leak@github.com/a/kit\n',
+        "SKILL.md": "---\nname: kit\ndescription: the kit\n---\n",
+        "node_modules/dep/index.js": "module.exports = 1\n",
+        "sub/.DS_Store": "litter",
+        "sub/notes.md": "notes\n",
+        "zz.md": "last\n",
+    }.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    cap = capture(alice)
+    files = cap.by_id()["skill:kit"].body["files"]
+    assert [f["path"] for f in files] == ["SKILL.md", "sub/notes.md", "zz.md"]
+    assert cap.warnings == []
+
+
+def test_a_skill_is_described_by_its_skill_md_and_a_folder_without_one_is_skipped_with_a_warning(
+    alice: Machine,
+) -> None:
+    skills = alice.claude_dir / "skills"
+    (skills / "kit").mkdir()
+    (skills / "kit" / "README.md").write_text("---\ndescription: the readme\n---\n")
+    (skills / "kit" / "SKILL.md").write_text("---\nname: kit\ndescription: the skill\n---\n")
+    (skills / "empty").mkdir()
+    (skills / "empty" / "notes.md").write_text("no skill here\n")
+    cap = capture(alice)
+    assert cap.by_id()["skill:kit"].body["description"] == "the skill"
+    assert "skill:empty" not in cap.by_id()
+    assert cap.warnings == ["~/.claude/skills/empty skipped: no SKILL.md"]
+
+
+def test_a_skill_file_that_cannot_be_read_is_skipped_with_a_warning_and_the_rest_kept(
+    alice: Machine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = alice.claude_dir / "skills" / "kit"
+    root.mkdir()
+    for name in ("SKILL.md", "a.md", "b.md"):
+        (root / name).write_text(f"---\nname: kit\n---\n{name}\n")
+    locked = str(root / "a.md")
+    real = targets._read
+
+    def read(path: str) -> tuple[bytes, int] | None:
+        if path == locked:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), path)
+        return real(path)
+
+    monkeypatch.setattr(targets, "_read", read)
+    cap = capture(alice)
+    assert [f["path"] for f in cap.by_id()["skill:kit"].body["files"]] == ["SKILL.md", "b.md"]
+    assert cap.warnings == [
+        f"~/.claude/skills/kit/a.md skipped: [Errno 13] Permission denied: {locked!r}"
+    ]
