@@ -12,7 +12,7 @@ from agents.claude.capture import capture
 from agents.claude.drafts import SecretRef
 from agents.claude.machine import Machine
 from agents.claude.scan import Finding, SecretLeakError, assert_clean, redact, scan
-from agents.claude.secrets import Extractor, is_secret_name
+from agents.claude.secrets import Extractor, is_secret_name, pointer
 
 from .conftest import TOKENS
 
@@ -460,3 +460,14 @@ def test_every_part_of_a_server_entry_is_scrubbed_in_place_and_nothing_else_is_t
     assert out["headers"] == {"Authorization": "${SVC_AUTHORIZATION}"}
     assert out["env"] == {"EMPTY": "", "PORT": 8080, "KEY": "${KEY}"}
     assert {r.style for r in env_refs} == {"env"} and len(env_refs) == len(refs)
+
+
+def test_a_secrets_place_is_an_rfc_6901_pointer_with_tilde_and_slash_escaped() -> None:
+    """A merge finds a secret's reference again by this pointer (``sync.merge._ref_in``
+    undoes exactly these escapes), so a key holding ``/`` or ``~`` must survive it."""
+    ex, refs = Extractor(), []
+    out = ex.scrub_json({"env": {"api/token~2": "v4lue-secret-xyz"}}, "", refs, "ns")
+    assert out == {"env": {"api/token~2": "secret://ns/api/token~2"}}
+    assert [r.path for r in refs] == ["/env/api~1token~02"]
+    assert pointer("mcpServers", "a/b~c", 0) == "/mcpServers/a~1b~0c/0"
+    assert pointer() == ""
