@@ -471,3 +471,11 @@ def test_a_secrets_place_is_an_rfc_6901_pointer_with_tilde_and_slash_escaped() -
     assert [r.path for r in refs] == ["/env/api~1token~02"]
     assert pointer("mcpServers", "a/b~c", 0) == "/mcpServers/a~1b~0c/0"
     assert pointer() == ""
+
+
+def test_a_secret_assignment_in_free_text_is_named_by_its_whole_key() -> None:
+    """Only the quotes around a key are dropped: ``X_API_KEY`` keeps its ``X``."""
+    ex, refs = Extractor(), []
+    text = ex.scrub_text('X_API_KEY=abc123def456x\n"TOKENX": "zz9988776655"\n', "/text", refs)
+    assert text.startswith("X_API_KEY=secret://token/x_api_key-")
+    assert [r.name.split("-")[0] for r in refs] == ["token/x_api_key", "token/tokenx"]
