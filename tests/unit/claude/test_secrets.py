@@ -465,7 +465,7 @@ def test_every_part_of_a_server_entry_is_scrubbed_in_place_and_nothing_else_is_t
 def test_a_secrets_place_is_an_rfc_6901_pointer_with_tilde_and_slash_escaped() -> None:
     """A merge finds a secret's reference again by this pointer (``sync.merge._ref_in``
     undoes exactly these escapes), so a key holding ``/`` or ``~`` must survive it."""
-    ex, refs = Extractor(), []
+    ex, refs = Extractor(), list[SecretRef]()
     out = ex.scrub_json({"env": {"api/token~2": "v4lue-secret-xyz"}}, "", refs, "ns")
     assert out == {"env": {"api/token~2": "secret://ns/api/token~2"}}
     assert [r.path for r in refs] == ["/env/api~1token~02"]
@@ -475,7 +475,7 @@ def test_a_secrets_place_is_an_rfc_6901_pointer_with_tilde_and_slash_escaped() -
 
 def test_a_secret_assignment_in_free_text_is_named_by_its_whole_key() -> None:
     """Only the quotes around a key are dropped: ``X_API_KEY`` keeps its ``X``."""
-    ex, refs = Extractor(), []
+    ex, refs = Extractor(), list[SecretRef]()
     text = ex.scrub_text('X_API_KEY=abc123def456x\n"TOKENX": "zz9988776655"\n', "/text", refs)
     assert text.startswith("X_API_KEY=secret://token/x_api_key-")
     assert [r.name.split("-")[0] for r in refs] == ["token/x_api_key", "token/tokenx"]
