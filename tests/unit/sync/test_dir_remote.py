@@ -270,23 +270,26 @@ def test_a_value_at_the_limit_is_read_whole_and_one_byte_more_is_left_out_with_i
     assert entry is not None and entry.data == large and entry.etag == etag_of(large)
 
 
+@pytest.mark.parametrize("limit", [1000, 2 * 2**20], ids=["small", "over two 1 MiB chunks"])
 def test_a_file_that_grows_after_its_size_was_checked_is_left_out_by_what_the_read_found(
-    remote: DirRemote, mocker: MockerFixture
+    remote: DirRemote, mocker: MockerFixture, limit: int
 ) -> None:
     """Someone appends to the file in place after ``fstat`` said it fits: the read stops a
-    byte past the size checked and leaves the value out, naming that size."""
+    byte past the size checked (however many chunks it takes) and leaves the value out,
+    naming that size."""
     key = object_key("a" * 64)
-    remote.put_if_absent(key, b"z" * 1010)
-    remote.max_bytes = 1000
+    remote.put_if_absent(key, b"z" * (limit + 10))
+    remote.max_bytes = limit
 
     def fstat_before_the_append(fd: int) -> os.stat_result:
         real = list(os.fstat(fd))
-        real[stat.ST_SIZE] = 1000
+        real[stat.ST_SIZE] = limit
         return os.stat_result(real)
 
     _fake_os(mocker, fstat=fstat_before_the_append)
     assert remote.get(key) is None
-    assert remote.refused == {key: "1001 bytes, over the 1000-byte limit (SYNC_MAX_OBJECT_BYTES)"}
+    reason = f"{limit + 1} bytes, over the {limit}-byte limit (SYNC_MAX_OBJECT_BYTES)"
+    assert remote.refused == {key: reason}
 
 
 @pytest.mark.parametrize("call", ["open", "read"])
