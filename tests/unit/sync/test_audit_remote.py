@@ -378,3 +378,37 @@ def test_a_signed_chunk_copied_under_another_name_is_named_and_not_chained(
         "copied under another name)",
     ]
     assert verify_remote(mac, remote).rows == 3 + 3
+
+
+def test_a_removed_chunk_of_a_single_row_is_named_too(mac: ContextStore, remote: DirRemote) -> None:
+    """A push that had one new row made a chunk of one row; deleting it leaves a gap of one
+    row, which is named like any other."""
+    rows = rows_of(mac)
+    publish(remote, mac, rows[:3])
+    publish(remote, mac, rows[3:4])
+    last = publish(remote, mac, rows[4:])
+    remote.delete(key_of(4))
+    assert verify_remote(mac, remote).problems == [
+        f"{last}: rows 4-4 before it are not on the remote (a chunk was removed, or the machine "
+        "pruned them before it pushed)"
+    ]
+
+
+def test_files_outside_the_layout_share_the_limit_with_the_problems_named_before_them(
+    mac: ContextStore, remote: DirRemote
+) -> None:
+    """A broken chunk and two stray files: with room for all three no stop line; with room
+    for two, the second stray is left out and the stop line says so."""
+    publish(remote, mac, rows_of(mac)[:3])
+    overwrite(remote, key_of(4), b"")
+    strays = ["audit/mac/notes.txt", "audit/notes.txt"]
+    for stray in strays:
+        overwrite(remote, stray, b"{}\n")
+    broken = f"{key_of(4)}: no signed checkpoint (unsigned or truncated chunk)"
+    named = [f"{k}: not an audit chunk (a name outside the key layout)" for k in strays]
+    assert verify_remote(mac, remote, max_problems=3).problems == [broken, *named]
+    assert verify_remote(mac, remote, max_problems=2).problems == [
+        broken,
+        named[0],
+        "… stopped after too many problems",
+    ]
