@@ -317,6 +317,21 @@ def test_a_foreign_object_at_this_machines_next_audit_key_is_refused_and_no_row_
     assert verify_remote(a, remote).ok
 
 
+def test_an_object_no_read_returns_at_the_next_audit_key_is_refused_not_a_crash(
+    machine: Callable[[str], ContextStore], remote: DirRemote
+) -> None:
+    """A folder where the chunk should be: the write conflicts, the read leaves it out, and
+    the push fails with the same refusal, counting no row as sent."""
+    a = machine("a")
+    a.put("preference:x", "preference", pref(1, "x"))
+    ctx = context(a, remote)
+    key = audit_key("a", f"{1:026d}")
+    (remote.root / key).mkdir(parents=True)
+    with pytest.raises(RemoteError, match=f"{key} is not an audit chunk this machine sent"):
+        upload_audit(ctx)
+    assert ctx.state.get("audit_seq") is None
+
+
 def test_a_chunk_a_copy_of_this_store_sent_first_is_taken_as_sent_and_logged(
     machine: Callable[[str], ContextStore], remote: DirRemote, tmp_path: Path
 ) -> None:
