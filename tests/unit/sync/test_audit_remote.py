@@ -344,17 +344,21 @@ def test_files_under_audit_that_are_no_chunk_are_named_after_the_chunks_are_chec
     assert limited == [report.problems[0], "… stopped after too many problems"]
 
 
-def test_a_chunk_removed_between_two_others_is_named(mac: ContextStore, remote: DirRemote) -> None:
-    """Whoever holds the folder deletes the chunk of rows 4-6: the two left each check, and
-    the rows missing between them are named."""
+@pytest.mark.parametrize("end", [6, 4], ids=["three-rows", "one-row"])
+def test_a_chunk_removed_between_two_others_is_named(
+    mac: ContextStore, remote: DirRemote, end: int
+) -> None:
+    """Whoever holds the folder deletes the chunk of rows 4 to ``end`` (one row, as a push
+    with one new row makes, or three): the two left each check, and the rows missing between
+    them are named."""
     rows = rows_of(mac)
     publish(remote, mac, rows[:3])
-    publish(remote, mac, rows[3:6])
-    last = publish(remote, mac, rows[6:])
+    publish(remote, mac, rows[3:end])
+    last = publish(remote, mac, rows[end:])
     remote.delete(key_of(4))
     assert verify_remote(mac, remote).problems == [
-        f"{last}: rows 4-6 before it are not on the remote (a chunk was removed, or the machine "
-        "pruned them before it pushed)"
+        f"{last}: rows 4-{end} before it are not on the remote (a chunk was removed, or the "
+        "machine pruned them before it pushed)"
     ]
 
 
@@ -378,20 +382,6 @@ def test_a_signed_chunk_copied_under_another_name_is_named_and_not_chained(
         "copied under another name)",
     ]
     assert verify_remote(mac, remote).rows == 3 + 3
-
-
-def test_a_removed_chunk_of_a_single_row_is_named_too(mac: ContextStore, remote: DirRemote) -> None:
-    """A push that had one new row made a chunk of one row; deleting it leaves a gap of one
-    row, which is named like any other."""
-    rows = rows_of(mac)
-    publish(remote, mac, rows[:3])
-    publish(remote, mac, rows[3:4])
-    last = publish(remote, mac, rows[4:])
-    remote.delete(key_of(4))
-    assert verify_remote(mac, remote).problems == [
-        f"{last}: rows 4-4 before it are not on the remote (a chunk was removed, or the machine "
-        "pruned them before it pushed)"
-    ]
 
 
 def test_files_outside_the_layout_share_the_limit_with_the_problems_named_before_them(
