@@ -3,13 +3,17 @@ reported with its key and reason, never taken for another machine's."""
 
 from __future__ import annotations
 
+import fcntl
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from agents.core.errors import StoreError
 from agents.store.canonical import canonical, now_iso
 from agents.store.identity import Identity
+from agents.store.store import ContextStore
 from agents.sync.dir_remote import DirRemote
 from agents.sync.keys import META_KEY, head_key, snapshot_key
 from agents.sync.limits import DamagedError
@@ -21,6 +25,7 @@ from agents.sync.state import (
     read_heads_checked,
     read_manifest,
     remote_id,
+    sync_lock,
 )
 
 SNAP = snapshot_key("m", "01J00000000000000000000000")
@@ -251,3 +256,27 @@ def test_an_unsigned_snapshot_reads_with_no_signing_key_for_the_pull_to_refuse(
     remote.put_many([(SNAP, canonical(manifest()))])
     read = read_manifest(remote, SNAP, "m")
     assert (read.signing_key, read.seq, read.docs) == (None, 3, manifest()["docs"])
+
+
+def test_one_sync_at_a_time_per_store_and_a_sync_held_too_long_is_named_by_its_pid(
+    tmp_path: Path,
+) -> None:
+    """While another process holds the store's sync lock (its pid written in the lock file),
+    a sync waits, then fails naming that pid; once the lock is free, a sync takes it and
+    writes its own pid there."""
+    store = ContextStore(tmp_path / "s", machine_id="mine", actor="cli")
+    path = store.directory / "sync.lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        os.pwrite(fd, b"4242", 0)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        with pytest.raises(StoreError) as raised, sync_lock(store, timeout=0.2):
+            pass
+        assert str(raised.value) == (
+            f"another sync of {store.directory} (pid 4242) has run for more than 0.2s; "
+            "wait for it, or stop it"
+        )
+    finally:
+        os.close(fd)
+    with sync_lock(store):
+        assert path.read_text() == str(os.getpid())
