@@ -48,11 +48,8 @@ def test_each_captured_file_records_its_format_where_it_came_from_and_its_secret
     assert [r.path for r in notes.secret_refs] == ["/text"]
 
 
-def test_a_file_that_cannot_be_read_is_skipped_with_a_warning_naming_it_from_home(
-    alice: Machine, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Root reads any file, so the refusal comes from the one seam that opens files."""
-    locked = str(alice.claude_dir / "rules" / "python.md")
+def _refuse_to_read(monkeypatch: pytest.MonkeyPatch, locked: str) -> None:
+    """Root reads any file, so a refusal comes from the one seam that opens files."""
     real = targets._read
 
     def read(path: str) -> tuple[bytes, int] | None:
@@ -61,6 +58,13 @@ def test_a_file_that_cannot_be_read_is_skipped_with_a_warning_naming_it_from_hom
         return real(path)
 
     monkeypatch.setattr(targets, "_read", read)
+
+
+def test_a_file_that_cannot_be_read_is_skipped_with_a_warning_naming_it_from_home(
+    alice: Machine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    locked = str(alice.claude_dir / "rules" / "python.md")
+    _refuse_to_read(monkeypatch, locked)
     cap = capture(alice)
     assert "claude_file:user/rules/python.md" not in cap.by_id()
     assert cap.warnings == [
@@ -253,14 +257,7 @@ def test_a_skill_file_that_cannot_be_read_is_skipped_with_a_warning_and_the_rest
     for name in ("SKILL.md", "a.md", "b.md"):
         (root / name).write_text(f"---\nname: kit\n---\n{name}\n")
     locked = str(root / "a.md")
-    real = targets._read
-
-    def read(path: str) -> tuple[bytes, int] | None:
-        if path == locked:
-            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), path)
-        return real(path)
-
-    monkeypatch.setattr(targets, "_read", read)
+    _refuse_to_read(monkeypatch, locked)
     cap = capture(alice)
     assert [f["path"] for f in cap.by_id()["skill:kit"].body["files"]] == ["SKILL.md", "b.md"]
     assert cap.warnings == [
