@@ -315,7 +315,9 @@ class _Planner:
         return c
 
     def stale(self, draft: Draft, found: list[Unit]) -> list[Unit]:
-        """Files of a skill we wrote before that its new version no longer has."""
+        """Files of a skill we wrote before that its new version no longer has. Every key
+        under a skill's folder is a whole file's (no JSON member lives there), so a ``#`` in
+        it is part of the file's name."""
         if draft.kind != "skill" or not found or not self.plan.applied:
             return []
         root = str(self.plan.machine.claude_dir / "skills" / str(draft.body.get("name"))) + os.sep
@@ -323,7 +325,7 @@ class _Planner:
         return [
             Unit(key, (), DELETE)
             for key in sorted(self.plan.applied)
-            if key.startswith(root) and "#" not in key and key not in have
+            if key.startswith(root) and key not in have
         ]
 
     def add(self, draft: Draft) -> None:

@@ -204,6 +204,26 @@ def test_a_file_dropped_from_a_skill_is_removed_when_unchanged(
     assert (bob.claude_dir / "skills/pdf-tools/SKILL.md").exists()
 
 
+def test_a_file_with_a_hash_in_its_name_dropped_from_a_skill_is_removed_too(
+    bob: Machine, restored: tuple[Capture, dict[str, str]]
+) -> None:
+    """``#`` in a skill file's name (``notes#1.md``) is part of the path, not a member's
+    pointer: dropped from the skill, the file goes away like any other."""
+    cap, applied = restored
+    files = cap.by_id()["skill:pdf-tools"].body["files"]
+    extra = {"path": "notes#1.md", "text": "Notes.\n", "mode": 0o644}
+    grown = _edit(cap, "skill:pdf-tools", files=[*files, extra])
+    plan = plan_apply(grown, bob, applied=applied, secrets=cap.secrets, blobs=cap.blobs)
+    applied = execute(plan).applied
+    assert (bob.claude_dir / "skills/pdf-tools/notes#1.md").exists()
+    plan = plan_apply(cap.drafts, bob, applied=applied, secrets=cap.secrets, blobs=cap.blobs)
+    [gone] = plan.by_action("delete")
+    assert gone.key.endswith("skills/pdf-tools/notes#1.md")
+    execute(plan)
+    assert not (bob.claude_dir / "skills/pdf-tools/notes#1.md").exists()
+    assert (bob.claude_dir / "skills/pdf-tools/SKILL.md").exists()
+
+
 def test_a_change_between_plan_and_write_to_another_key_is_kept(
     bob: Machine, restored: tuple[Capture, dict[str, str]]
 ) -> None:
