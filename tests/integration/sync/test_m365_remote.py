@@ -134,9 +134,9 @@ def test_settings_that_do_not_parse_are_named_and_empty_ones_left_to_their_defau
     ``LOKKA_TIMEOUT=`` line gives, counts as unset."""
     url = _url()
     with pytest.raises(ConfigError) as refused:
-        open_remote(url, environ={**m365.environ, "LOKKA_TIMEOUT": "soon"})
+        open_remote(url, environ={**m365.environ, "LOKKA_TIMEOUT": "soon", "LOKKA_MAX_ITEMS": "x"})
     assert str(refused.value) == (
-        f"CONTEXT_REMOTE {url}: invalid Microsoft 365 settings: LOKKA_TIMEOUT"
+        f"CONTEXT_REMOTE {url}: invalid Microsoft 365 settings: LOKKA_MAX_ITEMS, LOKKA_TIMEOUT"
     )
     with open_remote(url, environ={**m365.environ, "LOKKA_TIMEOUT": ""}) as remote:
         assert remote.list() == []
