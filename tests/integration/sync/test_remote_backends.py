@@ -391,17 +391,22 @@ def test_postgres_sessions_carry_the_application_name_unless_the_url_sets_one(
 
 def test_postgres_server_that_never_answers_fails_the_open_after_ten_seconds() -> None:
     """A host that takes the connection and never answers (a firewall, a stuck pooler): the
-    open fails after the 10-second connect timeout, naming what it was doing, never hangs."""
+    open fails after the 10-second connect timeout, naming what it was doing, never hangs; a
+    ``connect_timeout`` in the URL is the one used."""
     with socket.create_server(("127.0.0.1", 0)) as silent:
         port = silent.getsockname()[1]
         started = time.monotonic()
         with pytest.raises(RemoteError) as raised:
             open_remote(f"postgresql://agent@127.0.0.1:{port}/ctx")
         took = time.monotonic() - started
+        started = time.monotonic()
+        with pytest.raises(RemoteError, match="timeout"):
+            open_remote(f"postgresql://agent@127.0.0.1:{port}/ctx?connect_timeout=2")
+        took_given = time.monotonic() - started
     assert str(raised.value).startswith(
         f"postgresql://agent@127.0.0.1:{port}/ctx: cannot prepare the table: "
     )
-    assert "timeout" in str(raised.value) and 9 <= took < 60
+    assert "timeout" in str(raised.value) and 9 <= took < 60 and took_given < 9
 
 
 def test_postgres_listing_a_prefix_takes_its_underscore_literally(
