@@ -6,12 +6,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import ssl
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -74,6 +76,11 @@ class Loopback:
         """``http://127.0.0.1:<port>`` (no trailing slash)."""
         return f"{self.scheme}://127.0.0.1:{self.server.server_address[1]}"
 
+    @property
+    def port(self) -> int:
+        """The port it listens on."""
+        return int(self.server.server_address[1])
+
     def start(self) -> Self:
         """Serve in a daemon thread."""
         self.thread.start()
@@ -83,6 +90,19 @@ class Loopback:
         """Stop serving and close the socket."""
         self.server.shutdown()
         self.server.server_close()
+
+
+@contextlib.contextmanager
+def loopback(handler: type[BaseHTTPRequestHandler]) -> Iterator[Loopback]:
+    """``handler`` served on a free 127.0.0.1 port for the ``with`` block, then stopped (a
+    request still in a handler does not hold the block's end: handler threads are daemons)."""
+    server = Loopback()
+    server.serve(handler)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 class FakeServer(InjectsWireFaults, Loopback):

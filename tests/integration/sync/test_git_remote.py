@@ -24,6 +24,7 @@ from agents.sync.git_remote import GitRemote, blob_id
 from agents.sync.keys import head_key, object_key
 from agents.sync.remote import ObjectConflict, RemoteError
 from agents.sync.urls import open_remote
+from tests.fakes.base import loopback
 from tests.servers import bare_git_repo, git_out
 
 pytestmark = pytest.mark.integration
@@ -190,14 +191,9 @@ def _hanging_server() -> Iterator[str]:
         def log_message(self, *_: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"127.0.0.1:{server.server_address[1]}"
-    release.set()
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
+    with loopback(Handler) as server:
+        yield f"127.0.0.1:{server.port}"
+        release.set()
 
 
 def test_git_fetch_from_a_server_that_hangs_fails_after_the_network_timeout(
@@ -243,13 +239,8 @@ def _auth_git_host(tmp_path: Path) -> Iterator[str]:
         def log_message(self, *_: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
+    with loopback(Handler) as server:
+        yield f"127.0.0.1:{server.port}"
 
 
 def test_git_password_of_the_url_wins_over_a_stored_one_and_is_never_stored(

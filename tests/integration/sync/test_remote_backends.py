@@ -10,7 +10,6 @@ import hashlib
 import http.server
 import os
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -28,6 +27,7 @@ from agents.sync.git_remote import GitRemote
 from agents.sync.keys import head_key, object_key, snapshot_key
 from agents.sync.remote import CasConflict, ObjectConflict, RemoteError
 from agents.sync.urls import open_remote
+from tests.fakes.base import loopback
 from tests.integration.sync.conftest import fresh_database
 from tests.integration.sync.workers import objects_of, push, ulid
 from tests.servers import (
@@ -171,13 +171,8 @@ def _basic_auth_server() -> Iterator[tuple[str, list[str]]]:
         def log_message(self, *_: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"127.0.0.1:{server.server_address[1]}", seen
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
+    with loopback(Handler) as server:
+        yield f"127.0.0.1:{server.port}", seen
 
 
 def test_git_password_reaches_git_only_through_askpass_and_never_an_error(
@@ -554,13 +549,8 @@ def _storage(answer: Callable[[str], tuple[int, str, str]]) -> Iterator[tuple[st
         def log_message(self, *args: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Refuses)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/{AZURITE_ACCOUNT}", sent
-    finally:
-        server.shutdown()
-        server.server_close()
+    with loopback(Refuses) as server:
+        yield f"{server.url}/{AZURITE_ACCOUNT}", sent
 
 
 def test_azure_error_quoting_the_sas_signature_shows_neither_it_nor_the_sas() -> None:

@@ -6,7 +6,6 @@ import http.server
 import json
 import os
 import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import pytest
 from agents.supervisor.control import last_error
 from agents.supervisor.ports import describe_holder, holder_of, port_in_use
 from agents.supervisor.probe import AGENT_HEADER, INSTANCE_HEADER, probe_ready
+from tests.fakes.base import loopback
 
 
 def serve(headers: dict[str, str], status: int = 503) -> Iterator[int]:
@@ -31,14 +31,8 @@ def serve(headers: dict[str, str], status: int = 503) -> Iterator[int]:
         def log_message(self, *_: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server.server_address[1]
-    finally:
-        server.shutdown()
-        server.server_close()
+    with loopback(Handler) as server:
+        yield server.port
 
 
 @pytest.fixture(name="foreign")
