@@ -327,15 +327,21 @@ def test_without_hard_links_a_write_once_key_is_renamed_into_place_under_its_loc
         raise OSError(errno.EPERM, os.strerror(errno.EPERM))
 
     _fake_os(mocker, link=no_link)
-    if theirs == b"other":
+    _put_same(remote, key, conflicts=theirs == b"other")
+    assert path.read_bytes() == (theirs or b"same")
+    assert [(p.parent, p.name[:5]) for p in sources] == [(path.parent, ".tmp-")]
+    assert _temp_files(remote.root) == []
+
+
+def _put_same(remote: DirRemote, key: str, *, conflicts: bool) -> None:
+    """``put_if_absent`` of ``b"same"`` at ``key``: an ``ObjectConflict`` naming the key if
+    ``conflicts``, else it succeeds."""
+    if conflicts:
         with pytest.raises(ObjectConflict) as raised:
             remote.put_if_absent(key, b"same")
         assert raised.value.key == key
     else:
         remote.put_if_absent(key, b"same")
-    assert path.read_bytes() == (theirs or b"same")
-    assert [(p.parent, p.name[:5]) for p in sources] == [(path.parent, ".tmp-")]
-    assert _temp_files(remote.root) == []
 
 
 @pytest.mark.parametrize("theirs", [b"same", b"other"])
@@ -351,12 +357,7 @@ def test_a_write_once_key_another_writer_links_first_conflicts_only_if_its_bytes
         os.link(src, dst)
 
     _fake_os(mocker, link=beaten)
-    if theirs == b"other":
-        with pytest.raises(ObjectConflict) as raised:
-            remote.put_if_absent(key, b"same")
-        assert raised.value.key == key
-    else:
-        remote.put_if_absent(key, b"same")
+    _put_same(remote, key, conflicts=theirs == b"other")
     assert (remote.root / key).read_bytes() == theirs
     assert _temp_files(remote.root) == []
 
