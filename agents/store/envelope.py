@@ -90,8 +90,8 @@ def _first_parts(kind: str, machine: str) -> tuple[str, str, str]:
 
 def serialize_first(
     body_text: str, *, doc_id: str, kind: str, machine: str, hlc: str, updated_at: str
-) -> tuple[bytes, str]:
-    """The canonical bytes and content hash of the first revision of ``doc_id`` made on
+) -> tuple[str, str]:
+    """The canonical text and content hash of the first revision of ``doc_id`` made on
     ``machine`` (version vector ``{machine: 1}``, no parents, no secret references, the
     default scope of ``kind``), its body given as canonical text: written from their parts
     instead of serializing an envelope dict (every recorded call pays this).
@@ -111,7 +111,7 @@ def serialize_first(
         f'"schema":"{ENVELOPE_SCHEMA}","scope":{scope_t},"secret_refs":[],'
         f'"updated_at":{encode_basestring(updated_at)}}}'
     )
-    return text.encode("utf-8"), digest
+    return text, digest
 
 
 def content_hash_of(

@@ -14,7 +14,7 @@ from agents.store import audit
 from agents.store.base import DOC_COLUMNS, StoreBase
 from agents.store.canonical import Serialized, canonical_text, now_iso, sha256_of
 from agents.store.db import insert_rows
-from agents.store.envelope import ENVELOPE_SCHEMA, Envelope, scope_for, serialize_first
+from agents.store.envelope import Envelope, scope_for, serialize_first
 from agents.store.schemas import check_body
 
 __all__ = ["NewRows", "check_id", "prepare_new", "write_new"]
@@ -42,7 +42,7 @@ class NewRows:
     """The rows of new documents, checked and serialized, ready to insert."""
 
     now: str
-    envelopes: list[tuple[dict[str, Any], str]] = field(default_factory=list)
+    envelopes: list[Envelope] = field(default_factory=list)
     revisions: list[tuple[str, str, str, str, str, str]] = field(default_factory=list)
     docs: list[tuple[str, str, str, str, str, str, int, str]] = field(default_factory=list)
 
@@ -62,34 +62,35 @@ def prepare_new(store: StoreBase, items: list[Item], rows: NewRows | None = None
         check_id(doc_id)
         body, text = (item.value, item.text) if isinstance(item, Serialized) else (item, None)
         check_body(kind, body, doc_id)
-        envelope: dict[str, Any] = {
-            "schema": ENVELOPE_SCHEMA,
-            "id": doc_id,
-            "kind": kind,
-            "scope": scope_for(kind, machine),
-            "rev": {"vv": {machine: 1}, "parents": []},
-            "origin_machine": machine,
-            "updated_at": now,
-            "hlc": str(store.clock.now()),
-            "deleted": False,
-            "body": body,
-            "secret_refs": [],
-        }
+        hlc = str(store.clock.now())
         try:
-            data, content = serialize_first(
+            stored, content = serialize_first(
                 canonical_text(body) if text is None else text,
                 doc_id=doc_id,
                 kind=kind,
                 machine=machine,
-                hlc=envelope["hlc"],
+                hlc=hlc,
                 updated_at=now,
             )
         except ValueError as exc:
             raise InputError(f"document {doc_id!r}: the body is not JSON ({exc})") from None
-        digest = sha256_of(data)
-        rows.envelopes.append((envelope, content))
-        rows.revisions.append((digest, doc_id, kind, content, data.decode(), now))
-        rows.docs.append((doc_id, kind, digest, content, vv_text, envelope["hlc"], 0, now))
+        digest = sha256_of(stored.encode())
+        rows.envelopes.append(
+            Envelope(
+                id=doc_id,
+                kind=kind,
+                scope=scope_for(kind, machine),
+                body=body,
+                vv={machine: 1},
+                parents=[],
+                origin_machine=machine,
+                updated_at=now,
+                hlc=hlc,
+                content_hash=content,
+            )
+        )
+        rows.revisions.append((digest, doc_id, kind, content, stored, now))
+        rows.docs.append((doc_id, kind, digest, content, vv_text, hlc, 0, now))
     return rows
 
 
@@ -116,19 +117,4 @@ def write_new(
         rows=[("put", row[1], None, row[0], None, "ok", None) for row in rows.revisions],
         ts=rows.now,
     )
-    machine = store.machine_id
-    return [
-        Envelope(
-            id=e["id"],
-            kind=e["kind"],
-            scope=e["scope"],
-            body=e["body"],
-            vv=e["rev"]["vv"],
-            parents=[],
-            origin_machine=machine,
-            updated_at=rows.now,
-            hlc=e["hlc"],
-            content_hash=c,
-        )
-        for e, c in rows.envelopes
-    ]
+    return rows.envelopes

@@ -92,6 +92,21 @@ class Loopback:
         self.server.server_close()
 
 
+class QuietHandler(BaseHTTPRequestHandler):
+    """A request handler that writes no access line to the test's stderr."""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def challenge_basic(handler: BaseHTTPRequestHandler, realm: str = "git") -> None:
+    """Answer 401 with an empty body, asking for HTTP Basic credentials as a git host does."""
+    handler.send_response(401)
+    handler.send_header("WWW-Authenticate", f'Basic realm="{realm}"')
+    handler.send_header("Content-Length", "0")
+    handler.end_headers()
+
+
 @contextlib.contextmanager
 def loopback(handler: type[BaseHTTPRequestHandler]) -> Iterator[Loopback]:
     """``handler`` served on a free 127.0.0.1 port for the ``with`` block, then stopped (a

@@ -24,7 +24,7 @@ from agents.sync.git_remote import GitRemote, blob_id
 from agents.sync.keys import head_key, object_key
 from agents.sync.remote import ObjectConflict, RemoteError
 from agents.sync.urls import open_remote
-from tests.fakes.base import loopback
+from tests.fakes.base import QuietHandler, challenge_basic, loopback
 from tests.servers import bare_git_repo, git_out
 
 pytestmark = pytest.mark.integration
@@ -223,21 +223,15 @@ def _auth_git_host(tmp_path: Path) -> Iterator[str]:
     git_out(repo, "update-server-info")
     expected = "Basic " + base64.b64encode(f"alice:{PASSWORD}".encode()).decode()
 
-    class Handler(http.server.SimpleHTTPRequestHandler):
+    class Handler(QuietHandler, http.server.SimpleHTTPRequestHandler):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, directory=str(root), **kwargs)
 
         def do_GET(self) -> None:
             if self.headers.get("Authorization") == expected:
                 super().do_GET()
-                return
-            self.send_response(401)
-            self.send_header("WWW-Authenticate", 'Basic realm="git"')
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *_: object) -> None:
-            pass
+            else:
+                challenge_basic(self)
 
     with loopback(Handler) as server:
         yield f"127.0.0.1:{server.port}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from types import SimpleNamespace
 
 import httpx
@@ -175,6 +176,23 @@ def _denied(remote: Remote, what: str, status: int, request_id: str) -> str:
     )
 
 
+def _refused(
+    m365: M365Fakes,
+    remote: Remote,
+    route: tuple[str, str],
+    what: str,
+    call: Callable[[], object],
+    statuses: tuple[int, ...] = (400, 403),
+) -> None:
+    """Graph answers the next request to ``route`` (method, path) with each of ``statuses`` in
+    turn (``DENIED``): ``call`` fails every time with Graph's reason, naming ``what``."""
+    for status in statuses:
+        m365.drive.fail(*route, status, body=DENIED, headers={"request-id": "req-9"})
+        with pytest.raises(RemoteError) as failed:
+            call()
+        assert str(failed.value) == _denied(remote, what, status, "req-9")
+
+
 def test_a_write_or_delete_graph_refuses_names_the_key_graphs_code_and_the_request_id(
     m365: M365Fakes,
 ) -> None:
@@ -290,11 +308,8 @@ def test_a_listing_graph_refuses_is_an_error_never_an_empty_list(m365: M365Fakes
     empty folder, it would hide every head from the pull."""
     with open_remote(_url(), environ=m365.environ) as remote:
         remote.cas(head_key("m1"), b"h", None)
-        for status, prefix, folder in ((400, "", "/"), (403, "heads/", "heads")):
-            m365.drive.fail("GET", ROOT, status, body=DENIED, headers={"request-id": "req-9"})
-            with pytest.raises(RemoteError) as failed:
-                remote.list(prefix)
-            assert str(failed.value) == _denied(remote, f"list {folder}", status, "req-9")
+        _refused(m365, remote, ("GET", ROOT), "list /", lambda: remote.list(""), (400,))
+        _refused(m365, remote, ("GET", ROOT), "list heads", lambda: remote.list("heads/"), (403,))
 
 
 def test_a_read_graph_refuses_is_an_error_naming_the_key_never_a_refused_object(
@@ -306,11 +321,7 @@ def test_a_read_graph_refuses_is_an_error_naming_the_key_never_a_refused_object(
     key = object_key("ef" * 32)
     with open_remote(_url(), environ=m365.environ) as remote:
         remote.put_if_absent(key, b"x")
-        for status in (400, 403):
-            m365.drive.fail("GET", ROOT, status, body=DENIED, headers={"request-id": "req-5"})
-            with pytest.raises(RemoteError) as failed:
-                remote.get(key)
-            assert str(failed.value) == _denied(remote, f"read {key}", status, "req-5")
+        _refused(m365, remote, ("GET", ROOT), f"read {key}", lambda: remote.get(key))
         m365.drive.fail("GET", ROOT, 200, body=[{"size": 1}])
         assert remote.get(key) is None
         assert remote.refused == {}
@@ -407,11 +418,7 @@ def test_a_download_refused_is_an_error_naming_the_key_never_data(m365: M365Fake
     key = object_key("f6" * 32)
     with open_remote(_url(), environ=m365.environ) as remote:
         remote.put_if_absent(key, b"x")
-        for status in (400, 403):
-            m365.drive.fail("GET", "/download/", status, body=DENIED, headers={"request-id": "r6"})
-            with pytest.raises(RemoteError) as failed:
-                remote.get(key)
-            assert str(failed.value) == _denied(remote, f"download {key}", status, "r6")
+        _refused(m365, remote, ("GET", "/download/"), f"download {key}", lambda: remote.get(key))
 
 
 def test_an_upload_session_without_an_https_url_is_refused_sending_nothing(
@@ -466,11 +473,9 @@ def test_an_upload_session_graph_refuses_is_an_error_with_graphs_reason(m365: M3
     session has no URL")."""
     key = object_key("09" * 32)
     with open_remote(_url(), environ=m365.environ) as remote:
-        for status in (400, 403):
-            m365.drive.fail("POST", ROOT, status, body=DENIED, headers={"request-id": "r9"})
-            with pytest.raises(RemoteError) as failed:
-                remote.put_if_absent(key, b"s" * (SIMPLE_MAX + 1))
-            assert str(failed.value) == _denied(remote, f"write {key}", status, "r9")
+        big = b"s" * (SIMPLE_MAX + 1)
+        write = f"write {key}"
+        _refused(m365, remote, ("POST", ROOT), write, lambda: remote.put_if_absent(key, big))
 
 
 class _Credential:

@@ -27,7 +27,7 @@ from agents.sync.git_remote import GitRemote
 from agents.sync.keys import head_key, object_key, snapshot_key
 from agents.sync.remote import CasConflict, ObjectConflict, RemoteError
 from agents.sync.urls import open_remote
-from tests.fakes.base import loopback
+from tests.fakes.base import QuietHandler, challenge_basic, loopback
 from tests.integration.sync.conftest import fresh_database
 from tests.integration.sync.workers import objects_of, push, ulid
 from tests.servers import (
@@ -155,21 +155,17 @@ def _basic_auth_server() -> Iterator[tuple[str, list[str]]]:
     """A git HTTP host in miniature: 401 until alice's password comes, then 404 (no such repo)."""
     seen: list[str] = []
 
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
+    class Handler(QuietHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
             auth = self.headers.get("Authorization")
             if auth:
                 seen.append(base64.b64decode(auth.split()[1]).decode())
-            if seen and seen[-1] == f"alice:{GIT_PASSWORD}":
-                self.send_response(404)
-            else:
-                self.send_response(401)
-                self.send_header("WWW-Authenticate", 'Basic realm="git"')
+            if not seen or seen[-1] != f"alice:{GIT_PASSWORD}":
+                challenge_basic(self)
+                return
+            self.send_response(404)
             self.send_header("Content-Length", "0")
             self.end_headers()
-
-        def log_message(self, *_: object) -> None:
-            pass
 
     with loopback(Handler) as server:
         yield f"127.0.0.1:{server.port}", seen

@@ -33,6 +33,14 @@ def _edit(cap: Capture, id: str, **body: object) -> list[Draft]:
     return [replace(d, body={**d.body, **body}) if d.id == id else d for d in cap.drafts]
 
 
+def _edit_by_hand(m: Machine, server: str, **fields: object) -> None:
+    """``server``'s entry in ``m``'s ``~/.claude.json`` edited by hand, indented as Claude Code
+    writes it."""
+    doc = json.loads(read(m.claude_json))
+    doc["mcpServers"][server].update(fields)
+    m.claude_json.write_text(json.dumps(doc, indent=2))
+
+
 @pytest.fixture(name="restored")
 def _restored(alice: Machine, bob: Machine) -> tuple[Capture, dict[str, str]]:
     cap = capture(alice)
@@ -118,9 +126,7 @@ def test_a_member_edited_by_hand_is_a_conflict_but_its_neighbours_apply(
 ) -> None:
     """Granularity is the member: mcpServers.notion changed by bob, github still updates."""
     cap, applied = restored
-    doc = json.loads(read(bob.claude_json))
-    doc["mcpServers"]["notion"]["args"] = ["-y", "bob-fork"]
-    bob.claude_json.write_text(json.dumps(doc, indent=2))
+    _edit_by_hand(bob, "notion", args=["-y", "bob-fork"])
     drafts = [
         replace(d, body={**d.body, "args": ["-y", "store"]})
         if d.id in ("mcp_server:notion", "mcp_server:local-tool")
@@ -368,9 +374,7 @@ def test_a_change_between_plan_and_write_to_our_member_leaves_the_file_alone(
     cap, applied = restored
     drafts = [d.tombstone() if d.id == "mcp_server:github" else d for d in cap.drafts]
     plan = plan_apply(drafts, bob, applied=applied, secrets=cap.secrets, blobs=cap.blobs)
-    doc = json.loads(read(bob.claude_json))
-    doc["mcpServers"]["github"]["url"] = "https://example.com/mcp"
-    bob.claude_json.write_text(json.dumps(doc, indent=2))
+    _edit_by_hand(bob, "github", url="https://example.com/mcp")
     result = execute(plan)
     assert [c.draft_id for c in result.changed_meanwhile] == ["mcp_server:github"]
     assert json.loads(read(bob.claude_json))["mcpServers"]["github"]["url"].startswith("https://ex")
@@ -682,9 +686,7 @@ def test_a_conflicting_member_is_named_by_its_file_and_its_path_inside_it(
     bob: Machine, restored: tuple[Capture, dict[str, str]]
 ) -> None:
     cap, applied = restored
-    doc = json.loads(read(bob.claude_json))
-    doc["mcpServers"]["github"]["args"] = ["edited", "here"]
-    bob.claude_json.write_text(json.dumps(doc, indent=2))
+    _edit_by_hand(bob, "github", args=["edited", "here"])
     drafts = _edit(cap, "mcp_server:github", args=["from", "the", "store"])
     plan = plan_apply(drafts, bob, applied=applied, secrets=cap.secrets, blobs=cap.blobs)
     assert [c.label for c in plan.conflicts] == ["~/.claude.json#mcpServers/github"]
