@@ -361,3 +361,30 @@ def test_a_chunk_a_copy_of_this_store_sent_first_is_taken_as_sent_and_logged(
         }
     ]
     assert set(chunks(remote, "a")) == {1, sent + 1, sent + 2}
+
+
+@pytest.mark.parametrize("here", [1, 2])
+def test_a_copys_chunk_holding_more_rows_than_written_here_covers_each_row_here_once(
+    machine: Callable[[str], ContextStore], remote: DirRemote, tmp_path: Path, here: int
+) -> None:
+    """A restored copy sent 3 rows under the key this machine's next chunk takes, more than it
+    wrote since: all its rows count as sent, none is sent again, the push does not crash."""
+    a = machine("a")
+    ctx = context(a, remote)
+    sent = upload_audit(ctx)
+    shutil.copytree(a.directory, tmp_path / "copy")
+    with ContextStore(tmp_path / "copy", machine_id="a", actor="cli") as copy:
+        for i in range(3):
+            copy.put(f"preference:there{i}", "preference", pref(i, f"there{i}"))
+        upload_audit(SyncContext(copy, remote, LocalState(copy, ctx.state.rid)))
+    for i in range(here):
+        a.put(f"preference:here{i}", "preference", pref(i, f"here{i}"))
+    with capture_logs() as logs:
+        assert upload_audit(ctx) == here
+    copies = [e["last"] for e in logs if e["event"] == "sync_audit_chunk_of_a_copy"]
+    assert copies == [sent + here]
+    assert chunks(remote, "a") == {
+        1: list(range(1, sent + 1)),
+        sent + 1: [sent + 1, sent + 2, sent + 3],
+    }
+    assert ctx.state.get("audit_seq") == str(sent + here)
