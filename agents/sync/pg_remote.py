@@ -101,12 +101,6 @@ class PostgresRemote(Remote):
             conn.commit()
 
     def _connection(self) -> psycopg.Connection[Any]:
-        if self._conn is not None and self._conn.broken and self._dirty:
-            self._dirty = False
-            raise RemoteError(
-                f"{self.display_url}: the connection was lost before the batch's writes were "
-                "committed; none of them is on the remote (run the batch again)"
-            )
         if self._conn is None or self._conn.broken:
             self._conn = psycopg.connect(self._url, **self._extra)
         return self._conn
@@ -116,6 +110,10 @@ class PostgresRemote(Remote):
         try:
             yield
         except psycopg.Error as e:
+            if self._dirty and self._depth > 0:
+                # the rollback drops the batch's writes so far, a failed read's too: its
+                # later writes must not commit without them (a head naming lost objects)
+                self._broken = True
             self._abort()
             message = scrub(str(e).strip(), self._secrets)
             raise RemoteError(f"{self.display_url}: cannot {what}: {message}") from None

@@ -237,6 +237,23 @@ def test_postgres_connection_lost_fails_that_call_and_the_next_one_reconnects(
         assert [key for key, _ in remote.scan()] == [head_key("m1")]
 
 
+def test_postgres_read_failing_inside_a_batch_keeps_the_batchs_head_from_moving(
+    pg_server: PostgresServer,
+) -> None:
+    """A read in a batch that fails (here the session ended) rolls back the batch's writes so
+    far: a caller going on past that error gets a RemoteError from the batch's next write, so
+    the head never moves to objects the server dropped."""
+    url = fresh_database(pg_server)
+    with open_remote(url) as remote:
+        with pytest.raises(RemoteError, match="unflushed writes were dropped"), remote.batch():
+            remote.put_if_absent(object_key(H), b"o")
+            _end_other_sessions(url)
+            with pytest.raises(RemoteError, match="cannot read"):
+                remote.get(object_key(H))
+            remote.cas(head_key("m1"), b"h", None)
+        assert remote.list() == []
+
+
 def _end_other_sessions(url: str) -> None:
     with psycopg.connect(url, autocommit=True) as admin:
         admin.execute(
