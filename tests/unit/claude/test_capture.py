@@ -289,6 +289,22 @@ def test_desktop_config_is_found_at_each_platforms_path(tmp_path: Path, platform
     }
 
 
+def test_a_capture_of_claude_desktop_alone_leaves_claude_codes_files_unread(alice: Machine) -> None:
+    """Without Claude Code, ``~/.claude.json`` is not read: its projects are not discovered,
+    so a Desktop server's path inside one stays a path under the home, and a half-written
+    ``~/.claude.json`` gives no warning."""
+    api = alice.home / "src" / "api"
+    text = alice.desktop_config.read_text()
+    server = {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-git", str(api)]}
+    alice.desktop_config.write_text(set_member(text, ("mcpServers", "git"), server))
+    cap = capture(alice, code=False)
+    assert cap.projects == {}
+    git = next(d for d in cap.drafts if d.id == "mcp_server:desktop/git")
+    assert git.body["args"][-1] == "{{home}}/src/api"
+    alice.claude_json.write_text('{"projects": {')
+    assert capture(alice, code=False).warnings == []
+
+
 def test_an_invalid_json_file_is_skipped_with_a_warning_not_a_crash(alice: Machine) -> None:
     """A half-edited settings.json loses nothing: it is reported and left alone."""
     alice.settings_json.write_text('{"model": "opus",')

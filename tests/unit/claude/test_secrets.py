@@ -339,6 +339,27 @@ def test_secret_assignments_in_free_text_are_taken_when_they_look_like_credentia
     )
 
 
+@pytest.mark.parametrize(
+    ("text", "token", "value"),
+    [
+        # a bearer token ending in ``=`` right where the assignment's value begins
+        ("Bearer my1_api_token=#Zq8vLm2Pw9", "my1_api_token=", "#Zq8vLm2Pw9"),
+        # a connection-string password beginning right where the assignment's value ends
+        ("api_token=Sk9xQ2Lm-Password=,hunter22x", ",hunter22x", "Sk9xQ2Lm-Password="),
+    ],
+)
+def test_a_secret_assignment_touching_a_token_shape_is_taken_as_well_as_the_token(
+    text: str, token: str, value: str
+) -> None:
+    """A token that ends where a secret-named assignment's value begins, or begins where it
+    ends, does not overlap it: both are taken, and neither is left in the text."""
+    ex, refs = Extractor(), list[SecretRef]()
+    out = ex.scrub_text(text, "/t", refs)
+    assert sorted(ex.values.values()) == sorted([token, value])
+    assert value not in out
+    assert len(refs) == 2
+
+
 def test_env_style_reference_names_are_valid_variable_names_that_capture_again_unchanged() -> None:
     """X-Api-Key is X_API_KEY, _token_ is TOKEN, a name starting with a digit gets S_, a nested
     member is found at its pointer; each reference is one Claude Code expands and a second
