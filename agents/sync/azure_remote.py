@@ -132,7 +132,9 @@ class AzureBlobRemote(Remote):
     def _errors(self, what: str) -> Iterator[None]:
         try:
             yield
-        except AzureError as e:
+        except (AzureError, ValueError) as e:
+            # ValueError: the SDK's word for an answer it cannot use (a ranged read answered
+            # without its Content-Range, by a proxy or a hostile endpoint)
             message = scrub(str(e).splitlines()[0] if str(e) else type(e).__name__, self._secrets)
             raise RemoteError(f"{self.display_url}: cannot {what}: {message}") from None
 

@@ -6,6 +6,7 @@ import base64
 import contextlib
 import datetime as dt
 import errno
+import gc
 import hashlib
 import http.server
 import os
@@ -582,6 +583,37 @@ def test_azure_error_quoting_the_sas_signature_shows_neither_it_nor_the_sas() ->
     assert str(raised.value) == (
         "azure-blob://ctx: cannot create the container: Signature *** refused"
     )
+
+
+# the SDK raises before it releases that answer's connection: the garbage collector closes it
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_azure_read_answered_without_its_content_range_is_an_error_naming_the_key() -> None:
+    """A Blob endpoint (or a proxy before it) that ignores the read's ``Range`` and answers
+    without a ``Content-Range``: the read fails with a RemoteError naming the key, never a
+    ``ValueError`` out of the SDK that ends the sync with a traceback."""
+
+    class IgnoresRange(QuietHandler):
+        def do_PUT(self) -> None:  # noqa: N802 - http.server's name; the container: created
+            self.send_response(201)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            body = b'{"whole": "blob"}'
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("ETag", '"0x1"')
+            self.end_headers()
+            self.wfile.write(body)
+
+    with loopback(IgnoresRange) as server:
+        sas = "SharedAccessSignature=sv=2025-01-05&sig=x"
+        env = {DEFAULT_ENV: f"BlobEndpoint={server.url}/{AZURITE_ACCOUNT};{sas}"}
+        with open_remote("azure-blob://ctx", environ=env) as remote:
+            with pytest.raises(RemoteError) as raised:
+                remote.get(object_key(H))
+    gc.collect()
+    assert str(raised.value).startswith(f"azure-blob://ctx: cannot read {object_key(H)!r}: ")
 
 
 GLUED_KEY = base64.b64encode(hashlib.sha512(b"an account key").digest()).decode()  # 88 chars
