@@ -540,13 +540,13 @@ def test_a_failed_sign_in_names_the_error_its_first_line_and_what_to_check(
     m365: M365Fakes, error: Exception, shown: str
 ) -> None:
     """The credential's error type and the first line of its message (the AADSTS code), and
-    the settings to check; nothing more of it."""
-    key = object_key("1d" * 32)
-    with _remote(m365, _url(), _Credential(m365, [0.0], error)) as remote:
+    the settings to check; nothing more of it. The message starts with the remote's URL."""
+    key, url = object_key("1d" * 32), _url()
+    with _remote(m365, url, _Credential(m365, [0.0], error)) as remote:
         with pytest.raises(RemoteError) as failed:
             remote.get(key)
         assert str(failed.value) == (
-            f"{remote.display_url}: cannot sign in to Microsoft 365 ({shown}); check "
+            f"{url}: cannot sign in to Microsoft 365 ({shown}); check "
             "AZURE_TENANT_ID, AZURE_CLIENT_ID and the credential"
         )
 

@@ -255,6 +255,20 @@ def test_postgres_read_failing_inside_a_batch_keeps_the_batchs_head_from_moving(
         assert remote.list() == []
 
 
+def test_postgres_batch_whose_commit_fails_names_the_commit_and_leaves_nothing_written(
+    pg_server: PostgresServer,
+) -> None:
+    """The session ends between a batch's writes and its commit: the batch fails with a
+    RemoteError saying the commit failed, and none of its writes is on the remote."""
+    url = fresh_database(pg_server)
+    with open_remote(url) as remote:
+        with pytest.raises(RemoteError, match=r"^postgresql://\S+: cannot commit: "):
+            with remote.batch():
+                remote.put_if_absent(object_key(H), b"o")
+                _end_other_sessions(url)
+        assert remote.list() == []
+
+
 def _end_other_sessions(url: str) -> None:
     with psycopg.connect(url, autocommit=True) as admin:
         admin.execute(
