@@ -412,6 +412,32 @@ def test_postgres_sessions_carry_the_application_name_unless_the_url_sets_one(
         assert names == [(shown,)]
 
 
+def test_postgres_reads_leave_no_transaction_open_outside_a_batch_or_after_one(
+    pg_server: PostgresServer,
+) -> None:
+    """A read outside a batch, and a batch that only read, end their transaction: the session
+    waits ``idle``, never ``idle in transaction`` (which pins a pooler's server connection and
+    holds back vacuum for as long as the sync sleeps)."""
+    url = fresh_database(pg_server)
+
+    def state() -> list[tuple[str]]:
+        with psycopg.connect(url, autocommit=True) as admin:
+            rows = admin.execute(
+                "SELECT state FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ).fetchall()
+        return [(str(row[0]),) for row in rows]
+
+    with open_remote(url) as remote:
+        remote.cas(head_key("m1"), b"h", None)
+        for read in (remote.list, lambda: remote.get(head_key("m1")), lambda: list(remote.scan())):
+            read()
+            assert state() == [("idle",)]
+        with remote.batch():
+            remote.get_many([head_key("m1"), head_key("m2")])
+        assert state() == [("idle",)]
+
+
 def test_postgres_server_that_never_answers_fails_the_open_after_ten_seconds() -> None:
     """A host that takes the connection and never answers (a firewall, a stuck pooler): the
     open fails after the 10-second connect timeout, naming what it was doing, never hangs; a
