@@ -726,3 +726,20 @@ def test_closing_the_remote_closes_its_credential(m365: M365Fakes) -> None:
     with _remote(m365, _url(), credential) as remote:
         remote.list()
     assert credential.closed == 1
+
+
+def test_without_a_ca_bundle_graphs_certificate_is_checked_against_the_trusted_roots(
+    m365: M365Fakes, mocker: MockerFixture
+) -> None:
+    """No ``LOKKA_CA_BUNDLE``: the certificate is still verified (the system's trusted roots),
+    so a Graph answering with one no trusted root signed (here the fake's) is never sent a
+    request, its token least of all."""
+    mocker.patch("agents.core.retry.sync_sleep")
+    settings = {k: v for k, v in m365.environ.items() if k != "LOKKA_CA_BUNDLE"}
+    credential = _Credential(m365, [time.time()])
+    before = len(m365.drive.requests)
+    remote = M365Remote(_url(), LokkaSettings.model_validate(settings), credential=credential)
+    with remote, pytest.raises(RemoteError) as failed:
+        remote.get(object_key("2a" * 32))
+    assert str(failed.value) == f"{remote.display_url}: GET failed: ConnectError"
+    assert len(m365.drive.requests) == before
