@@ -145,6 +145,16 @@ def test_a_skill_captured_alone_is_named_by_its_folder_unless_a_name_is_given(
     assert named.drafts[0].body["name"] == "pdf"
 
 
+def test_a_skill_captured_alone_has_this_machines_home_as_a_placeholder(alice: Machine) -> None:
+    """A path under the home in a skill's file is written ``{{home}}``, as in a whole capture:
+    the skill then works on another machine and does not carry this one's user name."""
+    root = alice.claude_dir / "skills" / "pdf-tools"
+    (root / "SKILL.md").write_text(f"Read {alice.home}/Documents/in.pdf\n")
+    [draft] = capture_skill(root, alice).drafts
+    [skill_md] = [f for f in draft.body["files"] if f["path"] == "SKILL.md"]
+    assert skill_md["text"] == "Read {{home}}/Documents/in.pdf\n"
+
+
 def test_a_projects_local_servers_reference_their_secrets_under_the_projects_name(
     alice: Machine,
 ) -> None:

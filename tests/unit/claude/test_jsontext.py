@@ -81,6 +81,11 @@ def test_one_line_json_stays_on_one_line_and_crlf_and_bom_are_kept() -> None:
     assert out == '\ufeff{\r\n  "a": 1,\r\n  "b": {\r\n    "c": 1\r\n  }\r\n}\r\n'
 
 
+def test_a_document_that_starts_with_a_byte_order_mark_parses() -> None:
+    """Windows editors save ``settings.json`` with a BOM; it is read, not skipped."""
+    assert parse('\ufeff{"model": "opus"}') == {"model": "opus"}
+
+
 def test_invalid_json_is_an_error_that_says_where() -> None:
     """Never a silent rewrite of a half-written file."""
     with pytest.raises(JsonTextError, match="line 2 column 1"):
