@@ -176,20 +176,18 @@ def test_a_target_deleted_since_it_was_applied_is_not_recreated_silently(
 def test_a_tombstone_removes_only_what_it_manages_and_only_if_unchanged(
     bob: Machine, restored: tuple[Capture, dict[str, str]]
 ) -> None:
-    """Deleting mcp_server:github removes that member; a deleted skill removes its files."""
+    """Deleting mcp_server:github removes that member, a deleted setting its key; a deleted
+    skill removes its files."""
     cap, applied = restored
-    drafts = [
-        d.tombstone() if d.id in ("mcp_server:github", "skill:release-notes") else d
-        for d in cap.drafts
-    ]
+    gone = ("mcp_server:github", "skill:release-notes", "pref:model")
+    drafts = [d.tombstone() if d.id in gone else d for d in cap.drafts]
     plan = plan_apply(drafts, bob, applied=applied, secrets=cap.secrets, blobs=cap.blobs)
-    assert {c.draft_id for c in plan.by_action("delete")} == {
-        "mcp_server:github",
-        "skill:release-notes",
-    }
+    assert {c.draft_id for c in plan.by_action("delete")} == set(gone)
     result = execute(plan)
     assert "github" not in json.loads(read(bob.claude_json))["mcpServers"]
     assert "notion" in json.loads(read(bob.claude_json))["mcpServers"]
+    settings = json.loads(read(bob.settings_json))
+    assert "model" not in settings and "permissions" in settings
     assert not (bob.claude_dir / "skills" / "release-notes").exists()
     assert not any("release-notes" in k for k in result.applied)
 

@@ -465,6 +465,29 @@ def test_a_skill_name_that_could_leave_the_skills_folder_is_blocked(
     assert snapshot(tmp_path) == {}
 
 
+def test_a_document_naming_a_project_not_on_this_machine_is_blocked_saying_which_and_why(
+    tmp_path: Path,
+) -> None:
+    """A ``{{project:<id>}}`` placeholder with no path here: nothing is guessed."""
+    home = tmp_path / "home"
+    home.mkdir()
+    doc = file("CLAUDE.md", "See {{project:github.com/acme/web}}/README.md\n")
+    [change] = plan_apply([doc], machine(home)).changes
+    assert (change.action, change.reason) == (
+        "blocked",
+        "project 'github.com/acme/web' has no path on this machine; clone it (or open it once "
+        "in Claude Code) so it can be mapped, then apply again",
+    )
+
+
+def test_a_malformed_document_is_blocked_naming_it() -> None:
+    """A skill without its file list (a hand-edited or hostile store): no crash, no write."""
+    bad = Draft("skill:s", "skill", {"name": "s"}, origin=OTHER)
+    [change] = plan_apply([bad], machine(Path("/nonexistent-home"))).changes
+    assert change.action == "blocked"
+    assert change.reason == "document 'skill:s' is malformed (KeyError('files'))"
+
+
 @given(st.text(min_size=1, max_size=12).filter(lambda n: not {"/", "\\"} & set(n)))
 def test_any_other_skill_name_is_placed_in_the_skills_folder(name: str) -> None:
     if name in (".", ".."):
