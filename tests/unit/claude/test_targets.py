@@ -15,6 +15,7 @@ from agents.claude.apply import execute
 from agents.claude.drafts import Draft
 from agents.claude.machine import Machine
 from agents.claude.plan import plan_apply
+from agents.claude.projects import slug
 from agents.claude.targets import BlockedError, Disk, _join, _split, safe_relpath, units
 
 PIECES = st.sampled_from(["a", "b", ".", "..", "", "c:", "x\\y", "/", "\0", " ", "...", "-"])
@@ -240,3 +241,39 @@ def test_a_plan_looks_up_the_home_and_a_project_on_disk_once_however_many_docume
         assert [c.action for c in plan.changes] == ["create"] * n
         counts.append(len(looked))
     assert counts[0] == counts[1]
+
+
+def test_a_session_of_a_subfolder_is_restored_in_the_subfolders_own_session_folder(
+    bob: Machine,
+) -> None:
+    """Claude Code keeps a session started in ``svc/api`` of a checkout under that folder's
+    slug, not the checkout's: the archive's ``subdir`` is joined under the project's path."""
+    api = bob.project_paths["github.com/acme/api"]
+    body = {
+        "project_id": "github.com/acme/api",
+        "subdir": "svc/api",
+        "session": "11111111-2222-3333-4444-555555555555",
+        "blob": {"blob": "b1"},
+    }
+    [unit] = units(Draft("transcript_archive:1", "transcript_archive", body), bob)
+    folder = bob.claude_dir / "projects" / slug(str(api / "svc" / "api"))
+    assert unit.where == str(folder / "11111111-2222-3333-4444-555555555555.jsonl")
+    assert unit.mode == 0o600
+
+
+def test_a_file_that_grew_since_its_size_was_taken_is_read_to_its_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Claude Code may append to a file between the ``fstat`` and the read: the read goes on
+    in chunks to the end rather than stopping at the size first seen."""
+    path = tmp_path / "history.jsonl"
+    data = bytes(range(256)) * 1000  # several chunks
+    path.write_bytes(data)
+    fstat = os.fstat
+
+    def stale(fd: int) -> os.stat_result:
+        st = fstat(fd)
+        return os.stat_result((*st[:6], 1, *st[7:10]))  # the size when it held one byte
+
+    monkeypatch.setattr(os, "fstat", stale)
+    assert Disk().read(str(path)) == data
