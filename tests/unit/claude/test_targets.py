@@ -16,7 +16,16 @@ from agents.claude.drafts import Draft
 from agents.claude.machine import Machine
 from agents.claude.plan import plan_apply
 from agents.claude.projects import slug
-from agents.claude.targets import BlockedError, Disk, _join, _split, safe_relpath, units
+from agents.claude.targets import (
+    DELETE,
+    Blob,
+    BlockedError,
+    Disk,
+    _join,
+    _split,
+    safe_relpath,
+    units,
+)
 
 PIECES = st.sampled_from(["a", "b", ".", "..", "", "c:", "x\\y", "/", "\0", " ", "...", "-"])
 
@@ -255,10 +264,13 @@ def test_a_session_of_a_subfolder_is_restored_in_the_subfolders_own_session_fold
         "session": "11111111-2222-3333-4444-555555555555",
         "blob": {"blob": "b1"},
     }
-    [unit] = units(Draft("transcript_archive:1", "transcript_archive", body), bob)
+    draft = Draft("transcript_archive:1", "transcript_archive", body)
+    [unit] = units(draft, bob)
     folder = bob.claude_dir / "projects" / slug(str(api / "svc" / "api"))
     assert unit.where == str(folder / "11111111-2222-3333-4444-555555555555.jsonl")
-    assert unit.mode == 0o600
+    assert (unit.value, unit.mode) == (Blob("b1", True, True), 0o600)
+    [gone] = units(draft.tombstone(), bob)  # the archive deleted: the file goes
+    assert (gone.where, gone.value) == (unit.where, DELETE)
 
 
 def test_a_file_that_grew_since_its_size_was_taken_is_read_to_its_end(
