@@ -22,14 +22,16 @@ import re
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
+from typing import IO
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 import structlog
 
 from agents.core.errors import ConfigError
 from agents.core.retry import RetryPolicy
+from agents.sync.git_cat import cat_blobs
 from agents.sync.keys import is_key, is_mutable
 from agents.sync.remote import CasConflict, Entry, ObjectConflict, Remote, RemoteError, scrub
 
@@ -44,6 +46,7 @@ MAX_ATTEMPTS = 40
 # so repeating is safe; short jittered waits keep racing machines from colliding in step.
 PUSH_POLICY = RetryPolicy(attempts=MAX_ATTEMPTS, first=0.01, cap=0.5, jitter=0.02)
 NETWORK_TIMEOUT = 300.0
+CAT_TIMEOUT = 120.0  # seconds the cache clone's cat-file may take to give the next object
 _BRANCH = re.compile(r"^(?!-)(?!.*\.\.)(?!.*//)[A-Za-z0-9._/-]+(?<!\.lock)(?<![/.])$")
 _RETRYABLE = ("fetch first", "non-fast-forward", "lock", "failed to update ref", "expected")
 
@@ -167,9 +170,28 @@ class GitRemote(Remote):
         return found
 
     def _list(self, prefix: str) -> Iterator[str]:
-        tree = self._tree(self._fetch())
+        return self._keys(self._tree(self._fetch()), prefix)
+
+    def _keys(self, tree: dict[str, str], prefix: str) -> Iterator[str]:
         keys = (set(tree) | set(self._puts)) - self._deletes
         return (k for k in keys if k.startswith(prefix) and is_key(k))
+
+    def _scan(self, prefix: str) -> Iterator[tuple[str, Entry]]:
+        """The keys :meth:`list` gives, their blobs read by one ``cat-file`` for the whole
+        scan (a restore reads every object), which inflates ahead of the caller."""
+        tree = self._tree(self._fetch())
+        keys = sorted(self._keys(tree, prefix))
+        puts = {k: self._puts[k] for k in keys if k in self._puts}
+        ids = {k: tree[k] for k in keys if k not in puts and k in tree}
+        wanted = [k for k in keys if k in ids and self.fits(k, self._sizes.get(k, 0))]
+        with contextlib.closing(self._cat_each([ids[k] for k in wanted])) as blobs:
+            read = set(wanted)
+            for key in keys:
+                if key in puts:
+                    yield key, Entry(puts[key], blob_id(puts[key]))
+                elif key in read:
+                    sha, data = next(blobs)
+                    yield key, Entry(data, sha)
 
     # --- writes --------------------------------------------------------------------------
 
@@ -323,20 +345,28 @@ class GitRemote(Remote):
         return tree
 
     def _cat(self, shas: list[str]) -> dict[str, bytes]:
-        if not shas:
-            return {}
-        out = self._git("cat-file", "--batch", input="\n".join(shas).encode() + b"\n")
-        blobs: dict[str, bytes] = {}
-        pos = 0
-        for sha in shas:
-            end = out.index(b"\n", pos)
-            header = out[pos:end].split()
-            if len(header) != 3 or header[0].decode() != sha:
-                raise self._damaged(sha)
-            size = int(header[2])
-            blobs[sha] = out[end + 1 : end + 1 + size]
-            pos = end + 1 + size + 1
-        return blobs
+        return dict(self._cat_each(shas))
+
+    def _cat_each(self, shas: list[str]) -> Generator[tuple[str, bytes]]:
+        def start(errors: IO[bytes]) -> subprocess.Popen[bytes]:
+            argv = ["git", "--git-dir", str(self.cache), "cat-file", "--batch"]
+            try:
+                return subprocess.Popen(
+                    argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors,
+                    env=self._env,
+                )  # fmt: skip
+            except FileNotFoundError:
+                raise RemoteError("the git backend needs the git command; install git") from None
+
+        return cat_blobs(
+            start,
+            shas,
+            damaged=self._damaged,
+            failed=lambda why: RemoteError(
+                f"{self.display_url}: git cat-file failed: {scrub(why, self._secrets)}"
+            ),
+            timeout=CAT_TIMEOUT,
+        )
 
     def _damaged(self, sha: str) -> RemoteError:
         return RemoteError(

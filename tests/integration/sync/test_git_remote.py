@@ -351,3 +351,60 @@ def test_git_cache_clone_is_used_by_one_process_at_a_time(tmp_path: Path) -> Non
         os.close(fd)
     worker.join(60)
     assert got == [[head_key("m1")]]
+
+
+def test_git_scan_reads_every_object_through_one_cat_file_in_key_order(
+    tmp_path: Path, mocker: MockerFixture
+) -> None:
+    """A scan (a restore reads every object this way) starts one ``git cat-file`` for all its
+    keys, not one per page, and yields each key with its bytes and blob id in key order."""
+    remote = _git_remote(tmp_path)
+    values = {object_key(hashlib.sha256(b"%d" % i).hexdigest()): b"v%d" % i for i in range(25)}
+    remote.put_many(values.items())
+    remote.cas(head_key("m1"), b"h", None)
+    reader = _git_remote(tmp_path, "reader")
+    mocker.patch("agents.sync.remote.SCAN_CHUNK", 7)  # the generic scan would read 4 pages
+    popen = mocker.spy(subprocess, "Popen")
+    scanned = list(reader.scan("objects/"))
+    assert [k for k, _ in scanned] == sorted(values)
+    assert all(entry == (values[k], blob_id(values[k])) for k, entry in scanned)
+    assert [c.args[0][3:] for c in popen.call_args_list if "cat-file" in c.args[0]] == [
+        ["cat-file", "--batch"]
+    ]
+
+
+def test_git_scan_of_a_cache_clone_missing_an_object_fails_naming_it_and_stops_git(
+    tmp_path: Path, mocker: MockerFixture
+) -> None:
+    """An object deleted from the cache clone under a scan's key fails the scan with the
+    clone's RemoteError (the objects before it were yielded), and no git is left running."""
+    remote = _git_remote(tmp_path)
+    values = {object_key(hashlib.sha256(b"%d" % i).hexdigest()): b"v%d" % i for i in range(5)}
+    remote.put_many(values.items())
+    reader = _git_remote(tmp_path, "reader")
+    assert len(reader.list("objects/")) == 5
+    third = sorted(values)[2]
+    sha = blob_id(values[third])
+    (tmp_path / "reader" / "objects" / sha[:2] / sha[2:]).unlink()
+    popen = mocker.spy(subprocess, "Popen")
+    got: list[str] = []
+    with pytest.raises(RemoteError, match=f"object {sha} missing from the cache clone"):
+        got.extend(k for k, _ in reader.scan("objects/"))
+    assert got == sorted(values)[:2]
+    assert popen.spy_return.returncode is not None
+
+
+def test_git_scan_left_early_stops_its_cat_file(tmp_path: Path, mocker: MockerFixture) -> None:
+    """A caller that stops reading a scan halfway (an error in the pull) leaves no git
+    process behind: closing the scan ends it."""
+    remote = _git_remote(tmp_path)
+    values = {object_key(hashlib.sha256(b"%d" % i).hexdigest()): b"v%d" % i for i in range(5)}
+    remote.put_many(values.items())
+    reader = _git_remote(tmp_path, "reader")
+    popen = mocker.spy(subprocess, "Popen")
+    scan = reader.scan("objects/")
+    assert next(scan)[0] == sorted(values)[0]
+    cat = popen.spy_return
+    assert "cat-file" in cat.args
+    scan.close()
+    assert cat.returncode is not None

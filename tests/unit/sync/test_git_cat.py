@@ -1,0 +1,105 @@
+"""``cat_blobs``: the reader of one ``git cat-file --batch`` process, against processes that
+answer, fail or hang the way a damaged or stuck git would."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from typing import IO
+
+import pytest
+
+from agents.sync.git_cat import cat_blobs
+
+
+class FailedError(Exception):
+    """What the caller's ``failed`` callback raises."""
+
+
+class DamagedError(Exception):
+    """What the caller's ``damaged`` callback raises."""
+
+
+def _starter(script: str | list[str]) -> tuple[list[subprocess.Popen[bytes]], object]:
+    """A ``start`` running ``script`` (a shell line, or an argv) in git's place."""
+    started: list[subprocess.Popen[bytes]] = []
+    argv = ["sh", "-c", script] if isinstance(script, str) else script
+
+    def start(errors: IO[bytes]) -> subprocess.Popen[bytes]:
+        proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors)
+        started.append(proc)
+        return proc
+
+    return started, start
+
+
+def _read(start: object, shas: list[str], timeout: float = 30.0) -> list[tuple[str, bytes]]:
+    return list(
+        cat_blobs(
+            start,  # type: ignore[arg-type]
+            shas,
+            damaged=DamagedError,
+            failed=FailedError,
+            timeout=timeout,
+            ahead=1,
+        )
+    )
+
+
+def test_answers_are_parsed_in_order_whatever_their_bytes() -> None:
+    """Blobs holding newlines, spaces and NUL bytes come back whole, in the order asked,
+    through a buffer of one batch (the reader waits for the caller)."""
+    made = '{"a" * 40: b"line\\nnext \\x00", "b" * 40: b"", "c" * 40: b"x" * 3_000_000}'
+    blobs = {"a" * 40: b"line\nnext \x00", "b" * 40: b"", "c" * 40: b"x" * 3_000_000}
+    program = (
+        f"import sys\nblobs = {made}\nout = sys.stdout.buffer\n"
+        "for line in sys.stdin.buffer:\n"
+        "    sha = line.strip().decode()\n"
+        "    out.write(b'%s blob %d\\n' % (sha.encode(), len(blobs[sha])))\n"
+        "    out.write(blobs[sha] + b'\\n')\n"
+        "    out.flush()\n"
+    )
+    started, start = _starter([sys.executable, "-c", program])
+    assert _read(start, list(blobs)) == list(blobs.items())
+    assert started[0].returncode == 0
+
+
+def test_a_name_git_says_is_missing_is_the_damaged_error_for_that_name() -> None:
+    """``<sha> missing`` (an object gone from the clone) raises ``damaged(sha)``."""
+    sha = "d" * 40
+    _, start = _starter(f"read x; echo '{sha} missing'; sleep 30")
+    with pytest.raises(DamagedError, match=sha):
+        _read(start, [sha])
+
+
+def test_git_that_dies_with_a_message_is_the_failed_error_with_that_message() -> None:
+    """A git that stops with an error (a broken repository) fails the read with what it said."""
+    _, start = _starter("echo 'fatal: not a git repository' >&2; exit 128")
+    with pytest.raises(FailedError, match="fatal: not a git repository"):
+        _read(start, ["e" * 40])
+
+
+def test_git_that_answers_garbage_is_the_damaged_error() -> None:
+    """An answer that is not ``<sha> <type> <size>`` for the name asked is refused."""
+    _, start = _starter("read x; echo 'ffff blob 3'; echo abc; exit 0")
+    with pytest.raises(DamagedError):
+        _read(start, ["f" * 40])
+
+
+def test_git_that_hangs_fails_after_the_timeout_and_is_stopped() -> None:
+    """A git that never answers fails the read after ``timeout`` seconds without a new
+    object, and is killed."""
+    started, start = _starter("exec sleep 60")
+    t0 = time.monotonic()
+    with pytest.raises(FailedError, match="did not finish within 1s"):
+        _read(start, ["9" * 40], timeout=1.0)
+    assert time.monotonic() - t0 < 30
+    assert started[0].returncode is not None
+
+
+def test_no_names_start_no_process() -> None:
+    """Reading nothing starts nothing."""
+    started, start = _starter("exit 1")
+    assert _read(start, []) == []
+    assert started == []
