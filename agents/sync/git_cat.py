@@ -38,13 +38,13 @@ def cat_blobs(
     damaged: Callable[[str], Exception],
     failed: Callable[[str], Exception],
     timeout: float,
-    ahead: int = AHEAD_BYTES,
+    ahead: int | None = None,
 ) -> Generator[tuple[str, bytes]]:
     """``(sha, bytes)`` of each of ``shas``, in order, from the ``cat-file --batch`` process
     that ``start(stderr_file)`` launches (stdin and stdout pipes).
 
     Closing the iterator early stops git. ``timeout``: seconds without a new object before
-    giving up.
+    giving up; ``ahead``: bytes parsed ahead of the caller, at most (default ``AHEAD_BYTES``).
 
     Raises:
         Exception: ``damaged(sha)`` when git has no blob for ``sha``; ``failed(reason)``
@@ -56,7 +56,7 @@ def cat_blobs(
         proc = start(errors)
         assert proc.stdin is not None and proc.stdout is not None
         batches: queue.Queue[list[tuple[str, bytes]] | _Damaged | None] = queue.Queue(
-            maxsize=max(1, ahead // _BATCH_BYTES)
+            maxsize=max(1, (ahead or AHEAD_BYTES) // _BATCH_BYTES)
         )
         stop = threading.Event()
         threads = [

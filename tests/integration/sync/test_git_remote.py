@@ -396,15 +396,22 @@ def test_git_scan_of_a_cache_clone_missing_an_object_fails_naming_it_and_stops_g
 
 def test_git_scan_left_early_stops_its_cat_file(tmp_path: Path, mocker: MockerFixture) -> None:
     """A caller that stops reading a scan halfway (an error in the pull) leaves no git
-    process behind: closing the scan ends it."""
+    process behind, though git was still blocked writing the objects nobody took."""
     remote = _git_remote(tmp_path)
-    values = {object_key(hashlib.sha256(b"%d" % i).hexdigest()): b"v%d" % i for i in range(5)}
+    values = {
+        object_key(hashlib.sha256(b"%d" % i).hexdigest()): os.urandom(200_000) for i in range(6)
+    }
     remote.put_many(values.items())
     reader = _git_remote(tmp_path, "reader")
+    mocker.patch("agents.sync.git_cat.AHEAD_BYTES", 1)  # one object parsed ahead, at most
+    mocker.patch("agents.sync.git_cat._BATCH_BYTES", 1)
     popen = mocker.spy(subprocess, "Popen")
     scan = reader.scan("objects/")
     assert next(scan)[0] == sorted(values)[0]
     cat = popen.spy_return
-    assert "cat-file" in cat.args
-    scan.close()
+    assert "cat-file" in cat.args and cat.poll() is None
+    closing = threading.Thread(target=scan.close, daemon=True)
+    closing.start()
+    closing.join(60)
+    assert not closing.is_alive(), "closing the scan waited for git"
     assert cat.returncode is not None
