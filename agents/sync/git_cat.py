@@ -9,6 +9,7 @@ instead of waiting for the caller to ask (docs/performance.md, "A git restore's 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import queue
 import subprocess
 import tempfile
@@ -16,9 +17,10 @@ import threading
 from collections.abc import Callable, Generator, Sequence
 from typing import IO, NamedTuple
 
-__all__ = ["AHEAD_BYTES", "cat_blobs"]
+__all__ = ["AHEAD_BYTES", "PIPE_BYTES", "cat_blobs"]
 
 AHEAD_BYTES = 16 * 1024 * 1024  # parsed but not yet taken by the caller, at most (about)
+PIPE_BYTES = 1024 * 1024  # the pipe from git and the reader's buffer
 _BATCH_BYTES = 1024 * 1024  # handed over in batches of about this much
 _FEED = 1000  # names written to git's stdin at a time
 
@@ -55,6 +57,8 @@ def cat_blobs(
     with tempfile.TemporaryFile() as errors:
         proc = start(errors)
         assert proc.stdin is not None and proc.stdout is not None
+        with contextlib.suppress(OSError, AttributeError):  # Linux: fewer, larger reads
+            fcntl.fcntl(proc.stdout.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
         batches: queue.Queue[list[tuple[str, bytes]] | _Damaged | None] = queue.Queue(
             maxsize=max(1, (ahead or AHEAD_BYTES) // _BATCH_BYTES)
         )

@@ -31,7 +31,7 @@ import structlog
 
 from agents.core.errors import ConfigError
 from agents.core.retry import RetryPolicy
-from agents.sync.git_cat import cat_blobs
+from agents.sync.git_cat import PIPE_BYTES, cat_blobs
 from agents.sync.keys import is_key, is_mutable
 from agents.sync.remote import CasConflict, Entry, ObjectConflict, Remote, RemoteError, scrub
 
@@ -353,7 +353,7 @@ class GitRemote(Remote):
             try:
                 return subprocess.Popen(
                     argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors,
-                    env=self._env,
+                    env=self._env, bufsize=PIPE_BYTES,
                 )  # fmt: skip
             except FileNotFoundError:
                 raise RemoteError("the git backend needs the git command; install git") from None

@@ -396,10 +396,11 @@ def test_git_scan_of_a_cache_clone_missing_an_object_fails_naming_it_and_stops_g
 
 def test_git_scan_left_early_stops_its_cat_file(tmp_path: Path, mocker: MockerFixture) -> None:
     """A caller that stops reading a scan halfway (an error in the pull) leaves no git
-    process behind, though git was still blocked writing the objects nobody took."""
+    process behind, though git was still blocked writing the objects nobody took (3.6 MB:
+    more than the pipe and the read-ahead hold)."""
     remote = _git_remote(tmp_path)
     values = {
-        object_key(hashlib.sha256(b"%d" % i).hexdigest()): os.urandom(200_000) for i in range(6)
+        object_key(hashlib.sha256(b"%d" % i).hexdigest()): os.urandom(300_000) for i in range(12)
     }
     remote.put_many(values.items())
     reader = _git_remote(tmp_path, "reader")
