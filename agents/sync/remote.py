@@ -21,7 +21,7 @@ from __future__ import annotations
 import builtins
 import contextlib
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple, Protocol
 from urllib.parse import quote
@@ -154,7 +154,7 @@ class Remote(ABC):
         """Every key starting with ``prefix``, sorted."""
         return sorted(self._list(validate_prefix(prefix)))
 
-    def scan(self, prefix: str = "") -> Iterator[tuple[str, Entry]]:
+    def scan(self, prefix: str = "") -> Generator[tuple[str, Entry]]:
         """Every key starting with ``prefix`` with its value, in key order, read in chunks.
 
         The bulk read for restoring a whole store. Keys written while it runs may or may not
