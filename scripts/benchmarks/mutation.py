@@ -123,9 +123,10 @@ TARGETS: dict[str, tuple[list[str], list[str]]] = {
         [*SYNC_TESTS[:-2], "tests/unit/core/test_envfile.py", "-k", SYNC_DIR],
     ),
     "sync-git": (
-        ["agents/sync/git_remote.py"],
+        ["agents/sync/git_remote.py", "agents/sync/git_cat.py"],
         [
             "tests/unit/sync/test_open_remote.py",
+            "tests/unit/sync/test_git_cat.py",
             "tests/integration/sync/test_git_remote.py",
             "tests/integration/sync/test_remote_conformance.py",
             "tests/integration/sync/test_remote_backends.py",
