@@ -26,6 +26,7 @@ from agents.core.errors import ConfigError
 from agents.sync.azure_remote import DEFAULT_ENV
 from agents.sync.git_remote import GitRemote
 from agents.sync.keys import head_key, object_key, snapshot_key
+from agents.sync.pg_remote import PostgresRemote
 from agents.sync.remote import CasConflict, ObjectConflict, RemoteError
 from agents.sync.urls import open_remote
 from tests.fakes.base import QuietHandler, challenge_basic, loopback
@@ -436,6 +437,21 @@ def test_postgres_reads_leave_no_transaction_open_outside_a_batch_or_after_one(
         with remote.batch():
             remote.get_many([head_key("m1"), head_key("m2")])
         assert state() == [("idle",)]
+
+
+def test_postgres_statements_are_never_prepared_on_the_server(pg_server: PostgresServer) -> None:
+    """A transaction-mode pooler (Supabase's port 6543, PgBouncer) gives each transaction
+    another server session, where a statement prepared in an earlier one is missing: reads
+    repeated past psycopg's threshold of five leave no prepared statement in the session."""
+    with open_remote(fresh_database(pg_server)) as remote:
+        assert isinstance(remote, PostgresRemote)
+        remote.cas(head_key("m1"), b"h", None)
+        for _ in range(8):
+            remote.get(head_key("m1"))
+            remote.list()
+        # the session's own view: pg_prepared_statements shows only the querying session's
+        with remote._connection().cursor() as cur:
+            assert cur.execute("SELECT count(*) FROM pg_prepared_statements").fetchone() == (0,)
 
 
 def test_postgres_server_that_never_answers_fails_the_open_after_ten_seconds() -> None:
