@@ -439,6 +439,18 @@ def test_postgres_reads_leave_no_transaction_open_outside_a_batch_or_after_one(
         assert state() == [("idle",)]
 
 
+def test_postgres_a_read_of_more_keys_than_one_query_takes_returns_them_all(
+    pg_server: PostgresServer,
+) -> None:
+    """``get_many`` asks a thousand keys per query: 2 500 keys (gc and the audit check read
+    that many at once) come back whole, none left out past the second query."""
+    keys = [object_key(hashlib.sha256(b"%d" % i).hexdigest()) for i in range(2500)]
+    with open_remote(fresh_database(pg_server)) as remote:
+        remote.put_many((key, key.encode()) for key in keys)
+        found = remote.get_many(keys)
+    assert len(found) == len(keys) and all(found[k].data == k.encode() for k in keys)
+
+
 def test_postgres_statements_are_never_prepared_on_the_server(pg_server: PostgresServer) -> None:
     """A transaction-mode pooler (Supabase's port 6543, PgBouncer) gives each transaction
     another server session, where a statement prepared in an earlier one is missing: reads
