@@ -88,7 +88,12 @@ TARGETS: dict[str, tuple[list[str], list[str]]] = {
     "claude-risk": (["agents/claude/risk.py"], CLAUDE_TESTS),
     "claude-approval": (["agents/claude/approval.py"], CLAUDE_TESTS),
     "claude-apply": (
-        ["agents/claude/plan.py", "agents/claude/apply.py", "agents/claude/targets.py"],
+        [
+            "agents/claude/plan.py",
+            "agents/claude/apply.py",
+            "agents/claude/targets.py",
+            "agents/claude/writes.py",
+        ],
         CLAUDE_TESTS,
     ),
     # the context agent's own routes and their bearer check are tested over HTTP

@@ -142,6 +142,19 @@ def test_a_folder_left_aside_by_a_crashed_apply_is_removed_by_the_next_one(home:
     assert "Use run.sh" in (home / ".claude/skills/tools/SKILL.md").read_text()
 
 
+def test_every_folder_left_aside_is_removed_among_the_homes_other_entries(home: Path) -> None:
+    """The sweep reads the whole folder: other files and folders of the home, listed in any
+    order, do not stop it before the last half-built copy."""
+    for i in range(30):
+        (home / f"project-{i}").mkdir()
+        (home / f"note-{i}.txt").write_text("mine")
+    for _ in range(3):
+        left_aside(home, writes.STALE_SECONDS + 60)
+    execute(plan_apply(drafts(), machine(home)))
+    assert not [p.name for p in home.iterdir() if p.name.endswith(".tmp")]
+    assert len(list(home.iterdir())) == 61
+
+
 def test_a_folder_being_built_by_another_apply_right_now_is_left_alone(home: Path) -> None:
     aside = left_aside(home, 5)
     execute(plan_apply(drafts(), machine(home)))
