@@ -97,7 +97,7 @@ def test_until_the_flush_nothing_exists_under_a_new_folders_final_name(
 
 def test_a_crash_after_the_flush_leaves_nothing_at_the_final_names(home: Path) -> None:
     """The process dies between the flush and the rename: no ~/.claude, and the folder
-    left aside holds only whole files."""
+    left aside holds only whole files, which the next apply sweeps away once it is old."""
     script = textwrap.dedent(
         f"""
         import os, sys
@@ -122,6 +122,11 @@ def test_a_crash_after_the_flush_leaves_nothing_at_the_final_names(home: Path) -
     files = tree(aside)
     assert files["skills/tools/docs/deep/ref.md"] == "Reference.\n" * 50
     assert files["CLAUDE.md"] == "# Me\n"
+    # once it is old, the next apply knows it for a crashed apply's folder and removes it
+    old = time.time() - writes.STALE_SECONDS - 60
+    os.utime(aside, (old, old))
+    execute(plan_apply(drafts(), machine(home)))
+    assert [p.name for p in home.iterdir()] == [".claude"]
 
 
 def left_aside(home: Path, age: float) -> Path:
