@@ -315,6 +315,20 @@ def test_a_folder_is_renamed_to_a_free_name(tmp_path: Path) -> None:
     assert (dst / "ours").read_text() == "ours" and not src.exists()
 
 
+@pytest.mark.parametrize("err", [errno.EINVAL, errno.ENOSYS])
+def test_a_filesystem_without_renameat2_falls_back_to_the_checked_rename(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, err: int
+) -> None:
+    """``renameat2`` answering EINVAL (a filesystem without ``RENAME_NOREPLACE``) or ENOSYS
+    (an old kernel) is not an error: the folder is renamed the portable way."""
+    monkeypatch.setattr(writes, "_renameat2", lambda: lambda src, dst: err)
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    src.mkdir()
+    (src / "ours").write_text("ours")
+    assert rename_new(str(src), str(dst)) is True
+    assert (dst / "ours").read_text() == "ours" and not src.exists()
+
+
 def test_each_filesystem_written_to_is_flushed_once_and_no_other(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
