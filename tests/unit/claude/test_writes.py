@@ -329,6 +329,26 @@ def test_a_filesystem_without_renameat2_falls_back_to_the_checked_rename(
     assert (dst / "ours").read_text() == "ours" and not src.exists()
 
 
+def test_a_folder_made_at_the_name_just_after_the_fallbacks_check_is_not_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without ``renameat2``, a folder another program makes at the name between the check
+    and the rename makes the rename fail: reported as taken, theirs kept, ours not placed."""
+    monkeypatch.setattr(writes, "_renameat2", lambda: None)
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    src.mkdir()
+    (src / "ours").write_text("ours")
+
+    def free_then_taken(path: str) -> bool:
+        os.mkdir(path)
+        (Path(path) / "theirs").write_text("theirs")
+        return False
+
+    monkeypatch.setattr(os.path, "lexists", free_then_taken)
+    assert rename_new(str(src), str(dst)) is False
+    assert (dst / "theirs").read_text() == "theirs" and (src / "ours").exists()
+
+
 def test_each_filesystem_written_to_is_flushed_once_and_no_other(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
