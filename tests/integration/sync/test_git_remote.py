@@ -416,3 +416,63 @@ def test_git_scan_left_early_stops_its_cat_file(tmp_path: Path, mocker: MockerFi
     closing.join(60)
     assert not closing.is_alive(), "closing the scan waited for git"
     assert cat.returncode is not None
+
+
+def test_git_scan_inside_a_batch_gives_its_buffered_writes_beside_the_remotes_values(
+    tmp_path: Path,
+) -> None:
+    """Scanned inside a batch, a key written again (the same bytes) and a key not yet pushed
+    come from the batch, and every key after them still gets its own bytes from the clone."""
+    remote = _git_remote(tmp_path)
+    values = {object_key(hashlib.sha256(b"%d" % i).hexdigest()): b"v%d" % i for i in range(4)}
+    remote.put_many(values.items())
+    first, new = sorted(values)[0], object_key("0" * 64)
+    with remote.batch():
+        remote.put_many([(first, values[first]), (new, b"new")])
+        scanned = dict(remote.scan("objects/"))
+        assert list(scanned) == sorted([*values, new])
+        assert scanned == {
+            new: (b"new", blob_id(b"new")),
+            **{k: (v, blob_id(v)) for k, v in values.items()},
+        }
+
+
+def test_git_scan_leaves_out_an_object_over_the_limit_unread_and_names_it(tmp_path: Path) -> None:
+    """A scan (how a restore reads) does not read a blob over SYNC_MAX_OBJECT_BYTES, judged
+    by its size in the tree, and names the key it left out, as a read does."""
+    remote = _git_remote(tmp_path)
+    big, small = object_key(H), object_key(Y)
+    remote.put_many([(big, b"x" * 100), (small, b"y")])
+    reader = _git_remote(tmp_path, "reader")
+    reader.max_bytes = 50
+    assert list(reader.scan("objects/")) == [(small, (b"y", blob_id(b"y")))]
+    assert list(reader.refused) == [big] and "100 bytes" in reader.refused[big]
+
+
+def test_git_remote_run_from_a_git_hook_leaves_the_hooks_repository_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``agents sync`` started by a git hook inherits GIT_DIR, GIT_WORK_TREE, GIT_INDEX_FILE
+    (and, in a server's hook, GIT_OBJECT_DIRECTORY): the remote still clones, writes and
+    reads its own cache, and writes nothing into the hook's repository."""
+    user = tmp_path / "user"
+    subprocess.run(["git", "init", "--quiet", str(user)], check=True)
+    bare_git_repo(tmp_path / "r.git")
+    before = sorted(p.name for p in (user / ".git" / "objects").iterdir())
+    for name, value in {
+        "GIT_DIR": user / ".git",
+        "GIT_WORK_TREE": user,
+        "GIT_INDEX_FILE": user / ".git" / "index",
+        "GIT_OBJECT_DIRECTORY": user / ".git" / "objects",
+        "GIT_PREFIX": "",
+    }.items():
+        monkeypatch.setenv(name, str(value))
+    remote = _git_remote(tmp_path)
+    remote.put_many([(object_key(H), b"x")])
+    remote.cas(head_key("m1"), b"h", None)
+    reader = _git_remote(tmp_path, "reader")
+    assert dict(reader.scan("")) == {
+        head_key("m1"): (b"h", blob_id(b"h")),
+        object_key(H): (b"x", blob_id(b"x")),
+    }
+    assert sorted(p.name for p in (user / ".git" / "objects").iterdir()) == before

@@ -103,3 +103,11 @@ def test_no_names_start_no_process() -> None:
     started, start = _starter("exit 1")
     assert _read(start, []) == []
     assert started == []
+
+
+def test_git_whose_message_is_not_utf8_is_the_failed_error_with_the_rest_of_it() -> None:
+    """A message in another encoding (a path name in Latin-1) still fails the read with what
+    git said, the bytes UTF-8 cannot hold shown as replacement characters."""
+    _, start = _starter("printf 'fatal: bad object in caf\\351\\n' >&2; exit 128")
+    with pytest.raises(FailedError, match="fatal: bad object in caf\ufffd"):
+        _read(start, ["e" * 40])
