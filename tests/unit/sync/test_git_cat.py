@@ -66,9 +66,11 @@ def test_answers_are_parsed_in_order_whatever_their_bytes() -> None:
 
 
 def test_a_name_git_says_is_missing_is_the_damaged_error_for_that_name() -> None:
-    """``<sha> missing`` (an object gone from the clone) raises ``damaged(sha)``."""
+    """``<sha> missing`` (an object gone from the clone) raises ``damaged(sha)`` at once: git
+    is not waited for, as it is when its output stops (this one would then fail later, with
+    another error)."""
     sha = "d" * 40
-    _, start = _starter(f"read x; echo '{sha} missing'; sleep 30")
+    _, start = _starter(f"read x; echo '{sha} missing'; sleep 2; echo 'fatal: later' >&2; exit 1")
     with pytest.raises(DamagedError, match=sha):
         _read(start, [sha])
 
@@ -83,7 +85,7 @@ def test_git_that_dies_with_a_message_is_the_failed_error_with_that_message() ->
 def test_git_that_answers_garbage_is_the_damaged_error() -> None:
     """An answer that is not ``<sha> <type> <size>`` for the name asked is refused."""
     _, start = _starter("read x; echo 'ffff blob 3'; echo abc; exit 0")
-    with pytest.raises(DamagedError):
+    with pytest.raises(DamagedError, match="f" * 40):
         _read(start, ["f" * 40])
 
 
