@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import os
 import re
@@ -46,6 +47,7 @@ MAX_ATTEMPTS = 40
 # so repeating is safe; short jittered waits keep racing machines from colliding in step.
 PUSH_POLICY = RetryPolicy(attempts=MAX_ATTEMPTS, first=0.01, cap=0.5, jitter=0.02)
 NETWORK_TIMEOUT = 300.0
+_NO_GIT = "the git backend needs the git command; install git"
 CAT_TIMEOUT = 120.0  # seconds the cache clone's cat-file may take to give the next object
 _BRANCH = re.compile(r"^(?!-)(?!.*\.\.)(?!.*//)[A-Za-z0-9._/-]+(?<!\.lock)(?<![/.])$")
 _RETRYABLE = ("fetch first", "non-fast-forward", "lock", "failed to update ref", "expected")
@@ -182,9 +184,10 @@ class GitRemote(Remote):
         tree = self._tree(self._fetch())
         keys = sorted(self._keys(tree, prefix))
         puts = {k: self._puts[k] for k in keys if k in self._puts}
-        ids = {k: tree[k] for k in keys if k not in puts and k in tree}
-        wanted = [k for k in keys if k in ids and self.fits(k, self._sizes.get(k, 0))]
-        with contextlib.closing(self._cat_each([ids[k] for k in wanted])) as blobs:
+        wanted = [
+            k for k in keys if k not in puts and k in tree and self.fits(k, self._sizes.get(k, 0))
+        ]
+        with contextlib.closing(self._cat_each([tree[k] for k in wanted])) as blobs:
             read = set(wanted)
             for key in keys:
                 if key in puts:
@@ -349,22 +352,19 @@ class GitRemote(Remote):
 
     def _cat_each(self, shas: list[str]) -> Generator[tuple[str, bytes]]:
         def start(errors: IO[bytes]) -> subprocess.Popen[bytes]:
-            argv = ["git", "--git-dir", str(self.cache), "cat-file", "--batch"]
             try:
                 return subprocess.Popen(
-                    argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors,
-                    env=self._env, bufsize=PIPE_BYTES,
+                    self._argv("cat-file", "--batch"), stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE, stderr=errors, env=self._env, bufsize=PIPE_BYTES,
                 )  # fmt: skip
             except FileNotFoundError:
-                raise RemoteError("the git backend needs the git command; install git") from None
+                raise RemoteError(_NO_GIT) from None
 
         return cat_blobs(
             start,
             shas,
             damaged=self._damaged,
-            failed=lambda why: RemoteError(
-                f"{self.display_url}: git cat-file failed: {scrub(why, self._secrets)}"
-            ),
+            failed=functools.partial(self._failed, "cat-file"),
             timeout=CAT_TIMEOUT,
         )
 
@@ -381,7 +381,7 @@ class GitRemote(Remote):
         timeout: float = 120.0,
         bare: bool = True,
     ) -> subprocess.CompletedProcess[bytes]:
-        argv = ["git", "--git-dir", str(self.cache), *args] if bare else ["git", *args]
+        argv = self._argv(*args) if bare else ["git", *args]
         # no stdin: a prompt for credentials must fail, not wait (under supervisord, forever)
         stdin = subprocess.DEVNULL if input is None else None
         try:
@@ -390,7 +390,7 @@ class GitRemote(Remote):
                 timeout=timeout, check=False,
             )  # fmt: skip
         except FileNotFoundError:
-            raise RemoteError("the git backend needs the git command; install git") from None
+            raise RemoteError(_NO_GIT) from None
         except subprocess.TimeoutExpired:
             raise RemoteError(
                 f"{self.display_url}: git {args[0]} did not finish within {timeout:.0f}s"
@@ -402,9 +402,16 @@ class GitRemote(Remote):
             raise self._error(args[0], proc)
         return proc.stdout
 
+    def _argv(self, *args: str) -> list[str]:
+        """A git command line run in the cache clone."""
+        return ["git", "--git-dir", str(self.cache), *args]
+
     def _error(self, what: str, proc: subprocess.CompletedProcess[bytes]) -> RemoteError:
-        text = (proc.stderr or proc.stdout).decode(errors="replace").strip()
-        return RemoteError(f"{self.display_url}: git {what} failed: {scrub(text, self._secrets)}")
+        return self._failed(what, (proc.stderr or proc.stdout).decode(errors="replace").strip())
+
+    def _failed(self, what: str, reason: str) -> RemoteError:
+        """git ``what`` failed for ``reason`` (git's own words, secrets scrubbed)."""
+        return RemoteError(f"{self.display_url}: git {what} failed: {scrub(reason, self._secrets)}")
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
