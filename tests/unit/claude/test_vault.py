@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import shutil
 import stat
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import keyring
 import keyring.errors
 import pytest
 from keyring.backend import KeyringBackend
+from pytest_mock import MockerFixture
 
 from agents.claude.vault import MachineKey, SecretVault, decrypt, encrypt, seal, unseal
 from agents.core.errors import AgentError, InputError
@@ -64,6 +68,25 @@ def test_without_a_keyring_daemon_values_go_to_a_0600_file_in_a_0700_directory(
     vault.delete("a")
     assert vault.values() == {"b": "2", "claude-code/env/X": "v1"}
     assert not list(vault.path.parent.glob(".secrets.*"))  # no temp file left behind
+
+
+def test_a_vault_folder_whose_mode_cannot_be_changed_still_keeps_the_value(
+    tmp_path: Path, mocker: MockerFixture
+) -> None:
+    """The vault's folder belongs to someone else (or sits on a filesystem without modes):
+    tightening it to 0700 fails, and the value is still kept, in its 0600 file."""
+    folder = tmp_path / "keys"
+    real_chmod = os.chmod
+
+    def chmod(path: Any, mode: int, **kwargs: Any) -> None:
+        if Path(path) == folder:
+            raise PermissionError(errno.EPERM, os.strerror(errno.EPERM), str(path))
+        real_chmod(path, mode, **kwargs)
+
+    mocker.patch("os.chmod", side_effect=chmod)
+    vault = SecretVault(folder, backend=failing_keyring())
+    vault.set("claude-code/env/X", "v1")
+    assert vault.get("claude-code/env/X") == "v1" and _mode(vault.path) == 0o600
 
 
 def test_the_default_backend_on_this_machine_is_used_when_none_is_given(tmp_path: Path) -> None:

@@ -14,8 +14,10 @@ import textwrap
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import pytest
+from pytest_mock import MockerFixture
 
 from agents.claude import writes
 from agents.claude.apply import execute, plan_apply
@@ -199,6 +201,105 @@ def test_a_failed_write_leaves_no_folder_and_no_temp_file_behind(
         execute(plan_apply(drafts(), machine(home)))
     monkeypatch.undo()
     assert list(home.iterdir()) == []
+
+
+def test_a_write_failing_on_a_filesystem_gone_read_only_reports_the_writes_own_error(
+    home: Path, mocker: MockerFixture
+) -> None:
+    """The disk fails on the third file and the kernel turns the filesystem read-only, so
+    the temp files cannot be removed either: the apply reports the disk's error, not one
+    from its clean-up, and nothing is at a final name."""
+    calls = iter(range(100))
+    real_write, real_unlink = os.write, os.unlink
+
+    def write(fd: int, data: bytes) -> int:
+        if next(calls) == 2:
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        return real_write(fd, data)
+
+    def unlink(path: str, *, dir_fd: int | None = None) -> None:
+        if str(path).startswith(str(home)):
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), path)
+        real_unlink(path, dir_fd=dir_fd)
+
+    mocker.patch("os.write", side_effect=write)
+    mocker.patch("os.unlink", side_effect=unlink)
+    with pytest.raises(OSError) as failed:
+        execute(plan_apply(drafts(), machine(home)))
+    assert failed.value.errno == errno.EIO
+    assert not (home / ".claude").exists()
+
+
+def unremovable(mocker: MockerFixture, name: Callable[[str], bool]) -> list[str]:
+    """Folders whose name passes ``name`` cannot be removed, as a mount point cannot
+    (EBUSY; root removes any other folder). Returns the names refused."""
+    refused: list[str] = []
+    real_rmdir = os.rmdir
+
+    def rmdir(path: str, *, dir_fd: int | None = None) -> None:
+        if name(os.path.basename(path)):
+            refused.append(os.path.basename(path))
+            raise OSError(errno.EBUSY, os.strerror(errno.EBUSY), path)
+        real_rmdir(path, dir_fd=dir_fd)
+
+    mocker.patch("os.rmdir", side_effect=rmdir)
+    return refused
+
+
+def test_a_folder_left_aside_that_cannot_be_removed_is_left_and_the_apply_goes_on(
+    home: Path, mocker: MockerFixture
+) -> None:
+    """Sweeping is tidying: a crashed apply's folder that will not go does not fail the
+    apply that found it."""
+    stuck = left_aside(home, writes.STALE_SECONDS + 60)
+    refused = unremovable(mocker, lambda name: name == stuck.name)
+    result = execute(plan_apply(drafts(), machine(home)))
+    assert refused == [stuck.name]
+    assert len(result.written) == 4 and len(tree(home / ".claude")) == 4
+    assert sorted(p.name for p in home.iterdir()) == sorted([".claude", stuck.name])
+
+
+def test_a_folder_left_aside_that_vanishes_while_the_sweep_looks_does_not_stop_it(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another apply's sweep removes one of the crashed applies' folders between our listing
+    and our look at it: the sweep goes on to the others."""
+    gone = left_aside(home, writes.STALE_SECONDS + 60)
+    left_aside(home, writes.STALE_SECONDS + 60)
+    real_scandir = os.scandir
+    listed: list[str] = []
+
+    def scandir(path: Any) -> Any:
+        if path != str(home) or listed:
+            return real_scandir(path)
+        entries = list(real_scandir(path))
+        listed.extend(e.name for e in entries)
+        shutil.rmtree(gone)  # after our listing: ``gone`` is first in it, and not there
+        return iter(sorted(entries, key=lambda e: e.name != gone.name))
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    execute(plan_apply(drafts(), machine(home)))
+    assert gone.name in listed and len(listed) == 2
+    assert [p.name for p in home.iterdir()] == [".claude"]
+
+
+def test_a_folder_built_aside_that_cannot_be_removed_after_it_was_not_needed_is_left(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mocker: MockerFixture
+) -> None:
+    """Claude Code makes the skill's folder while we apply, so our copy is emptied into it
+    file by file and then removed; if that removal fails the apply still succeeds."""
+    home = tmp_path / "home"
+    (home / ".claude" / "skills").mkdir(parents=True)
+    folder = home / ".claude" / "skills" / "tools"
+    during_sync(monkeypatch, folder.mkdir)
+    refused = unremovable(mocker, lambda name: name.startswith(".tools.") and name.endswith(".tmp"))
+    result = execute(plan_apply(drafts(), machine(home)))
+    assert len(refused) == 1
+    assert len(result.written) == 4 and not result.changed_meanwhile
+    assert tree(folder)["scripts/run.sh"] == "#!/bin/sh\necho hi\n"
+    assert sorted(p.name for p in (home / ".claude" / "skills").iterdir()) == sorted(
+        ["tools", *refused]
+    )
 
 
 def test_a_folder_that_appears_meanwhile_is_kept_and_filled_file_by_file(
