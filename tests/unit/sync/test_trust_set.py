@@ -10,10 +10,12 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pytest_mock import MockerFixture
 
 from agents.core.errors import InputError, NotFoundError
 from agents.store.identity import Identity, fingerprint
 from agents.store.store import ContextStore
+from agents.sync import trust
 from agents.sync.trust import (
     KIND,
     PURPOSE,
@@ -149,12 +151,20 @@ def test_the_order_decisions_are_read_in_changes_nothing_when_they_name_other_ke
     assert compute("me", own, rnd.sample(made, len(made))) == expected
 
 
-def test_a_cycle_of_decisions_that_undo_each_other_settles_on_the_machines_still_supported() -> (
-    None
-):
+def test_a_cycle_of_decisions_that_undo_each_other_settles_on_the_machines_still_supported(
+    mocker: MockerFixture,
+) -> None:
     """m4, trusted only through m3, revokes m3 later than m2 trusted it: trusting m3 untrusts
     it, so no round settles. The set shrinks step by step (here two) to the members the rest
-    still supports, never growing: me, m1 and m2."""
+    still supports, never growing: me, m1 and m2. It settles: a pull never hangs on it."""
+    real_round, rounds = trust._round, list[int]()
+
+    def counted(*args: Any) -> dict[str, str]:
+        rounds.append(len(rounds))
+        assert len(rounds) <= trust._ROUNDS + 10, "the trusted set never settles"
+        return real_round(*args)
+
+    mocker.patch("agents.sync.trust._round", side_effect=counted)
     own = KEYS["me"].public_key
     made = [
         decision("me", "m1", True, 1, "me"),
@@ -163,8 +173,9 @@ def test_a_cycle_of_decisions_that_undo_each_other_settles_on_the_machines_still
         decision("m3", "m4", True, 4, "m3"),
         decision("m4", "m3", False, 5, "m4"),
     ]
-    trust = compute("me", own, made)
-    assert trust.keys == {m: KEYS[m].public_key for m in ("me", "m1", "m2")}
+    trusted = compute("me", own, made)
+    assert trusted.keys == {m: KEYS[m].public_key for m in ("me", "m1", "m2")}
+    assert len(rounds) == trust._ROUNDS + 3  # two rounds that shrink it, one that settles
 
 
 @settings(max_examples=150, deadline=None)
