@@ -476,3 +476,26 @@ def test_git_remote_run_from_a_git_hook_leaves_the_hooks_repository_alone(
         object_key(H): (b"x", blob_id(b"x")),
     }
     assert sorted(p.name for p in (user / ".git" / "objects").iterdir()) == before
+
+
+def test_git_scan_of_a_cache_clone_whose_pack_is_corrupt_fails_with_gits_own_reason(
+    tmp_path: Path,
+) -> None:
+    """A pack in the cache clone damaged on disk makes ``git cat-file`` die mid-scan with
+    "packed object … is corrupt": the scan fails with that reason, as a RemoteError naming
+    the command, not as an object missing (which would hide what git said) nor a crash."""
+    remote = _git_remote(tmp_path)
+    big = object_key(H)
+    remote.put_many([(big, os.urandom(400_000)), (object_key(Y), b"y")])
+    reader = _git_remote(tmp_path, "reader")
+    assert len(reader.list("objects/")) == 2
+    git_out(tmp_path / "reader", "repack", "-a", "-d", "-q")
+    (pack,) = (tmp_path / "reader" / "objects" / "pack").glob("*.pack")
+    data = bytearray(pack.read_bytes())
+    middle = len(data) // 2  # inside the 400 kB blob: the trees and commits stay readable
+    data[middle : middle + 4096] = bytes(b ^ 0xFF for b in data[middle : middle + 4096])
+    pack.chmod(0o644)
+    pack.write_bytes(bytes(data))
+    reason = r"(?s)git cat-file failed: .*packed object .* is corrupt"
+    with pytest.raises(RemoteError, match=reason):
+        list(reader.scan("objects/"))

@@ -113,3 +113,48 @@ def test_git_whose_message_is_not_utf8_is_the_failed_error_with_the_rest_of_it()
     _, start = _starter("printf 'fatal: bad object in caf\\351\\n' >&2; exit 128")
     with pytest.raises(FailedError, match="fatal: bad object in caf\ufffd"):
         _read(start, ["e" * 40])
+
+
+class _FailingPipe:
+    """git's stdout whose ``fail`` method (``readline`` or ``read``) raises ``OSError``."""
+
+    def __init__(self, pipe: IO[bytes], fail: str) -> None:
+        self._pipe, self._fail = pipe, fail
+
+    def _call(self, name: str, *args: int) -> bytes:
+        if name == self._fail:
+            raise OSError(5, "Input/output error")
+        data: bytes = getattr(self._pipe, name)(*args)
+        return data
+
+    def readline(self) -> bytes:
+        return self._call("readline")
+
+    def read(self, size: int) -> bytes:
+        return self._call("read", size)
+
+    def fileno(self) -> int:
+        return self._pipe.fileno()
+
+    def close(self) -> None:
+        self._pipe.close()
+
+
+@pytest.mark.parametrize("fail", ["readline", "read"])
+def test_a_read_of_gits_output_that_fails_is_the_damaged_error_at_once(fail: str) -> None:
+    """An I/O error reading git's answer (its header or its bytes) ends the read as damaged
+    at that name, at once: the reader does not die and leave the caller waiting out the
+    timeout."""
+    sha = "a" * 40
+    _, real_start = _starter(f"read x; echo '{sha} blob 3'; echo abc")
+
+    def start(errors: IO[bytes]) -> subprocess.Popen[bytes]:
+        proc: subprocess.Popen[bytes] = real_start(errors)  # type: ignore[operator]
+        assert proc.stdout is not None
+        proc.stdout = _FailingPipe(proc.stdout, fail)  # type: ignore[assignment]
+        return proc
+
+    t0 = time.monotonic()
+    with pytest.raises(DamagedError, match=sha):
+        _read(start, [sha], timeout=10.0)
+    assert time.monotonic() - t0 < 10
