@@ -17,11 +17,11 @@ import hashlib
 import os
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from agents.core.errors import ConfigError
-from agents.sync.keys import is_key
+from agents.sync.keys import MAX_KEY_LENGTH, is_segment
 from agents.sync.remote import CasConflict, Entry, ObjectConflict, Remote, RemoteError, put_each
 
 __all__ = ["DirRemote"]
@@ -30,6 +30,7 @@ __all__ = ["DirRemote"]
 WORKERS = 8
 _NO_LINK = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK, errno.ENOSYS}
 _NOT_REGULAR = "not a regular file (a FIFO, device, socket or folder)"
+_READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 
 
 def etag_of(data: bytes) -> str:
@@ -56,25 +57,33 @@ class DirRemote(Remote):
         if not root.is_dir():
             raise ConfigError(f"CONTEXT_REMOTE dir://{root} is not a folder")
         self.root = root
+        self._root = str(root)
         self._real_root = os.path.realpath(root)
-        self._safe_dirs: set[str] = set()
 
     def _path(self, key: str) -> Path:
         return self.root.joinpath(*key.split("/"))
 
-    def _read(self, path: Path) -> bytes | None:
-        """The bytes of a regular file inside the root, at most ``max_bytes`` of them.
+    def _file(self, key: str) -> str:
+        return os.path.join(self._root, *key.split("/"))
+
+    def _read(self, key: str, path: str, inside: set[str] | None = None) -> bytes | None:
+        """The bytes of the regular file ``path`` (``key``'s) inside the root, at most
+        ``max_bytes`` of them.
 
         Never through a symlink (``O_NOFOLLOW``, and the folder must resolve inside the
         root), never blocking on a FIFO (``O_NONBLOCK``), never a device: anything else is
-        left out and named in ``refused``.
+        left out and named in ``refused``. ``inside`` holds the folders one bulk read has
+        already found inside the root; a single read resolves its folder afresh.
         """
-        key = path.relative_to(self.root).as_posix()
-        if not self._inside(path.parent):
-            self.refuse(key, "its folder is a symlink leading out of the dir remote")
-            return None
+        folder = os.path.dirname(path)
+        if inside is None or folder not in inside:
+            if not self._inside(folder):
+                self.refuse(key, "its folder is a symlink leading out of the dir remote")
+                return None
+            if inside is not None:
+                inside.add(folder)
         try:
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+            fd = os.open(path, _READ_FLAGS)
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             return None
         except OSError as e:
@@ -84,7 +93,7 @@ class DirRemote(Remote):
             if e.errno == errno.ENXIO:  # a socket, or a device with no driver behind it
                 self.refuse(key, _NOT_REGULAR)
                 return None
-            raise RemoteError(f"cannot read {str(path)!r}: {e.strerror}") from e
+            raise RemoteError(f"cannot read {path!r}: {e.strerror}") from e
         try:
             info = os.fstat(fd)
             if not stat.S_ISREG(info.st_mode):
@@ -102,31 +111,40 @@ class DirRemote(Remote):
             data = b"".join(chunks)
             return data if self.fits(key, len(data)) else None
         except OSError as e:
-            raise RemoteError(f"cannot read {str(path)!r}: {e.strerror}") from e
+            raise RemoteError(f"cannot read {path!r}: {e.strerror}") from e
         finally:
             os.close(fd)
 
-    def _inside(self, folder: Path) -> bool:
+    def _inside(self, folder: str) -> bool:
         """Whether ``folder`` resolves inside the root (a symlinked folder may lead out)."""
-        text = str(folder)
-        if text in self._safe_dirs:
-            return True
-        real = os.path.realpath(text)
-        ok = real == self._real_root or real.startswith(self._real_root + os.sep)
-        if ok and len(self._safe_dirs) < 100_000:
-            self._safe_dirs.add(text)
-        return ok
+        real = os.path.realpath(folder)
+        return real == self._real_root or real.startswith(self._real_root + os.sep)
 
     def _get(self, key: str) -> Entry | None:
-        data = self._read(self._path(key))
+        data = self._read(key, self._file(key))
         return None if data is None else Entry(data, etag_of(data))
+
+    def _get_many(self, keys: list[str]) -> dict[str, Entry]:
+        return dict(self._entries((key, self._file(key)) for key in keys))
+
+    def _scan(self, prefix: str) -> Iterator[tuple[str, Entry]]:
+        # one walk gives every file's path with its key: each read then takes the path as is
+        return self._entries(sorted(self._files(prefix)))
+
+    def _entries(self, files: Iterable[tuple[str, str]]) -> Iterator[tuple[str, Entry]]:
+        """``(key, entry)`` of each ``(key, path)`` read, each folder resolved once."""
+        inside: set[str] = set()
+        for key, path in files:
+            data = self._read(key, path, inside)
+            if data is not None:
+                yield key, Entry(data, etag_of(data))
 
     def _put_many(self, items: list[tuple[str, bytes]]) -> None:
         put_each(items, self._put_one, WORKERS)
 
     def _put_one(self, key: str, data: bytes) -> None:
         path = self._path(key)
-        existing = self._read(path)
+        existing = self._read(key, str(path))
         if existing is not None:
             if existing != data:
                 raise ObjectConflict(key)
@@ -136,14 +154,14 @@ class DirRemote(Remote):
             try:
                 os.link(tmp, path)
             except FileExistsError:
-                if self._read(path) != data:
+                if self._read(key, str(path)) != data:
                     raise ObjectConflict(key) from None
                 return
             except OSError as e:
                 if e.errno not in _NO_LINK:
                     raise RemoteError(f"cannot write {key!r}: {e.strerror}") from e
                 with self._lock(key):
-                    current = self._read(path)
+                    current = self._read(key, str(path))
                     if current is not None:
                         if current != data:
                             raise ObjectConflict(key) from None
@@ -157,7 +175,7 @@ class DirRemote(Remote):
     def _cas(self, key: str, data: bytes, expected: str | None) -> str:
         path = self._path(key)
         with self._lock(key):
-            current = self._read(path)
+            current = self._read(key, str(path))
             current_etag = None if current is None else etag_of(current)
             if current_etag != expected:
                 raise CasConflict(key, current_etag, expected)
@@ -168,30 +186,36 @@ class DirRemote(Remote):
                 tmp.unlink(missing_ok=True)
                 raise RemoteError(f"cannot write {key!r}: {e.strerror}") from e
             _fsync_dir(path.parent)
-            after = self._read(path)
+            after = self._read(key, str(path))
         if after != data:
             # a sync tool replaced the file between our rename and the re-read
             raise CasConflict(key, None if after is None else etag_of(after), expected)
         return etag_of(data)
 
     def _list(self, prefix: str) -> Iterator[str]:
-        base = prefix.rsplit("/", 1)[0] if "/" in prefix else ""
-        start = self._path(base) if base else self.root
-        yield from (k for k in self._walk(start, base) if k.startswith(prefix))
+        return (key for key, _ in self._files(prefix))
 
-    def _walk(self, folder: Path, rel: str) -> Iterator[str]:
+    def _files(self, prefix: str) -> Iterator[tuple[str, str]]:
+        """``(key, path)`` of every file whose key starts with ``prefix``."""
+        base = prefix.rsplit("/", 1)[0] if "/" in prefix else ""
+        start = self._file(base) if base else self._root
+        return ((k, p) for k, p in self._walk(start, base) if k.startswith(prefix))
+
+    def _walk(self, folder: str, rel: str) -> Iterator[tuple[str, str]]:
+        # names that cannot be a key's segment (dot files, conflict copies, foreign names)
+        # are skipped, folders with them unopened: no key is below them
         try:
             entries = list(os.scandir(folder))
         except (FileNotFoundError, NotADirectoryError):
             return
         for entry in entries:
-            if entry.name.startswith("."):
+            if not is_segment(entry.name):
                 continue
             key = f"{rel}/{entry.name}" if rel else entry.name
             if entry.is_dir(follow_symlinks=False):
-                yield from self._walk(Path(entry.path), key)
-            elif entry.is_file(follow_symlinks=False) and is_key(key):
-                yield key
+                yield from self._walk(entry.path, key)
+            elif entry.is_file(follow_symlinks=False) and len(key) <= MAX_KEY_LENGTH:
+                yield key, entry.path
 
     def _delete(self, key: str) -> None:
         with contextlib.suppress(FileNotFoundError, NotADirectoryError):

@@ -25,6 +25,7 @@ from enum import Enum
 from agents.core.errors import InputError
 
 __all__ = [
+    "MAX_KEY_LENGTH",
     "META_KEY",
     "KeyKind",
     "ParsedKey",
@@ -34,6 +35,7 @@ __all__ = [
     "is_conflict_copy",
     "is_key",
     "is_mutable",
+    "is_segment",
     "object_key",
     "parse_key",
     "parse_keys",
@@ -79,6 +81,13 @@ def is_conflict_copy(name: str) -> bool:
     return bool(_CONFLICT.search(name))
 
 
+def is_segment(name: str) -> bool:
+    """True if ``name`` may be one segment of a key: a key is at most ``MAX_KEY_LENGTH``
+    characters of such segments joined by ``/`` (a listing checks each file or folder name
+    once, not every key again)."""
+    return _SEGMENT.fullmatch(name) is not None and not is_conflict_copy(name)
+
+
 def is_key(key: str) -> bool:
     """True if ``key`` is a well-formed key (files that are not are never listed)."""
     return _problem(key, allow_trailing_slash=False) is None
@@ -115,7 +124,7 @@ def _problem(key: str, *, allow_trailing_slash: bool) -> str | None:
             return "empty, '.' and '..' segments are not allowed"
         if segment.startswith("."):
             return "a segment may not start with '.'"
-        if not _SEGMENT.match(segment):
+        if not _SEGMENT.fullmatch(segment):
             return "only letters, digits, '.', '_', '-' and '/' are allowed"
     if is_conflict_copy(body):
         return "looks like a sync tool's conflict copy"
@@ -124,13 +133,13 @@ def _problem(key: str, *, allow_trailing_slash: bool) -> str | None:
 
 def _hash(value: str) -> str:
     digest = value.removeprefix("sha256:")
-    if not _HASH.match(digest):
+    if not _HASH.fullmatch(digest):
         raise InputError(f"invalid sha256 {value!r}: expected 64 lowercase hex digits")
     return digest
 
 
 def _machine(value: str) -> str:
-    if not _MACHINE.match(value):
+    if not _MACHINE.fullmatch(value):
         raise InputError(
             f"invalid machine id {value!r}: 1-64 letters, digits, '_' or '-', "
             "starting with a letter or digit"
@@ -139,7 +148,7 @@ def _machine(value: str) -> str:
 
 
 def _ulid(value: str) -> str:
-    if not _ULID.match(value):
+    if not _ULID.fullmatch(value):
         raise InputError(f"invalid ULID {value!r}: expected 26 Crockford base32 characters")
     return value
 
@@ -191,7 +200,7 @@ def parse_key(key: str) -> ParsedKey:
     if key == META_KEY:
         return ParsedKey(KeyKind.META, None, None)
     for kind, pattern in _PATTERNS:
-        m = pattern.match(key)
+        m = pattern.fullmatch(key)
         if not m:
             continue
         if kind in (KeyKind.OBJECT, KeyKind.BLOB):
@@ -199,9 +208,9 @@ def parse_key(key: str) -> ParsedKey:
             if fan == digest[:2]:
                 return ParsedKey(kind, None, digest)
         elif kind is KeyKind.HEAD:
-            if _MACHINE.match(m.group(1)):
+            if _MACHINE.fullmatch(m.group(1)):
                 return ParsedKey(kind, m.group(1), None)
-        elif _MACHINE.match(m.group(1)) and _ULID.match(m.group(2)):
+        elif _MACHINE.fullmatch(m.group(1)) and _ULID.fullmatch(m.group(2)):
             return ParsedKey(kind, m.group(1), m.group(2))
     raise InputError(f"remote key {key!r} is not part of the key layout")
 

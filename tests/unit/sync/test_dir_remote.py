@@ -421,3 +421,90 @@ def test_a_remote_whose_parent_folder_is_missing_or_whose_path_is_a_file_is_refu
         DirRemote(tmp_path / "file")
     where = str(tmp_path / "file")
     assert str(taken.value) == f"cannot create the dir remote {where!r}: File exists"
+
+
+def test_a_scan_reads_exactly_what_a_listing_and_a_read_of_each_listed_key_give_in_key_order(
+    tmp_path: Path, remote: DirRemote
+) -> None:
+    """Whatever else is in the folder (foreign names, conflict copies, dot files, a symlink,
+    a FIFO, a key one past the key length), a scan of any prefix yields the listed keys,
+    sorted, each with the value and etag a ``get`` of it reads."""
+    keys = [object_key(c * 64) for c in "0a9f"] + [head_key("m1"), head_key("m1-2")]
+    keys += [snapshot_key("m1", ULID), "meta/store.json"]
+    for key in keys:
+        remote.cas(key, key.encode() * 3, None)
+    (remote.root / "heads" / "m1.sync-conflict-20261207-010101-ABCDEFG.json").write_text("{}")
+    (remote.root / "heads" / "notes (1).txt").write_text("x")
+    (remote.root / "heads" / "m3.json\n").write_text("x")
+    (remote.root / "heads" / ".tmp-x").write_text("x")
+    (remote.root / "heads" / "m4.json").symlink_to(remote.root / keys[4])
+    os.mkfifo(remote.root / "heads" / "m5.json")
+    (remote.root / "foreign folder").mkdir()
+    (remote.root / "foreign folder" / "m6.json").write_text("x")
+    deep = remote.root / "snapshots" / ("d" * 250) / ("e" * 249)
+    deep.mkdir(parents=True)
+    (deep / "fg").write_text("x")  # 513 characters: one past MAX_KEY_LENGTH
+    (deep / "f").write_text("x")  # 512: a key
+    keys.append(f"snapshots/{'d' * 250}/{'e' * 249}/f")
+    assert remote.list() == sorted(keys)
+    for prefix in ["", "objects/", "objects/sha256/a", "heads/", "heads/m1", "snapshots/", "x/"]:
+        scanned = list(remote.scan(prefix))
+        assert [k for k, _ in scanned] == remote.list(prefix)
+        assert scanned == [(k, remote.get(k)) for k in remote.list(prefix)]
+    assert remote.refused == {}
+
+
+def test_a_scan_leaves_out_and_names_a_value_over_the_limit_and_all_under_a_folder_leading_out(
+    tmp_path: Path, remote: DirRemote
+) -> None:
+    """The scan's reads are ``get``'s: a value a byte over ``max_bytes`` is named with its
+    size; ``objects`` made a symlink to a folder outside (where a listing starts, so it is
+    followed) has every key below it named, none read; the rest still reads."""
+    small, big = object_key("a" * 64), object_key("b" * 64)
+    remote.put_many([(small, b"x" * 1000), (big, b"y" * 1001), (head_key("m1"), b"h")])
+    remote.max_bytes = 1000
+    assert [(k, e.data) for k, e in remote.scan()] == [(head_key("m1"), b"h"), (small, b"x" * 1000)]
+    assert remote.refused == {big: "1001 bytes, over the 1000-byte limit (SYNC_MAX_OBJECT_BYTES)"}
+    remote.refused.clear()
+    outside = tmp_path / f"{remote.root.name}-evil"
+    (remote.root / "objects").rename(outside)
+    (remote.root / "objects").symlink_to(outside)
+    assert list(remote.scan("objects/")) == []
+    assert remote.refused == {small: LEADS_OUT, big: LEADS_OUT}
+    assert [k for k, _ in remote.scan("heads/")] == [head_key("m1")]
+
+
+def test_a_scan_that_cannot_read_a_listed_file_fails_naming_it_and_a_file_gone_is_left_out(
+    remote: DirRemote, mocker: MockerFixture
+) -> None:
+    """A file removed between the walk and its read is simply not yielded (as a key written
+    or removed during a scan may or may not appear); a disk error is an error with the path."""
+    first, second = object_key("a" * 64), object_key("b" * 64)
+    remote.put_many([(first, b"1"), (second, b"2")])
+    scan = remote.scan()
+    key, entry = next(scan)
+    (remote.root / second).unlink()
+    assert (key, entry.data, list(scan)) == (first, b"1", [])
+    _fake_os(mocker, read=_failing(errno.EIO))
+    with pytest.raises(RemoteError) as raised:
+        list(remote.scan())
+    path = str(remote.root / first)
+    assert str(raised.value) == f"cannot read {path!r}: {os.strerror(errno.EIO)}"
+
+
+def test_a_folder_read_before_and_swapped_for_a_symlink_leading_out_is_refused_after(
+    tmp_path: Path, remote: DirRemote
+) -> None:
+    """What was found inside the remote is not trusted for later reads: a machine's folder
+    replaced by a symlink out after a read, a bulk read and a scan of it is refused from
+    then on, by every kind of read."""
+    key = snapshot_key("m1", ULID)
+    remote.put_if_absent(key, b"inside")
+    assert remote.get(key) is not None and list(remote.get_many([key])) == [key]
+    assert [k for k, _ in remote.scan("snapshots/")] == [key]
+    outside = tmp_path / "elsewhere"
+    (remote.root / "snapshots" / "m1").rename(outside)
+    (outside / f"{ULID}.json").write_bytes(b"outside")
+    (remote.root / "snapshots" / "m1").symlink_to(outside)
+    assert remote.get(key) is None and remote.get_many([key]) == {}
+    assert remote.refused == {key: LEADS_OUT}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 
 from agents.core.errors import InputError
 from agents.sync.keys import (
+    MAX_KEY_LENGTH,
     META_KEY,
     KeyKind,
     ParsedKey,
@@ -20,6 +22,7 @@ from agents.sync.keys import (
     is_conflict_copy,
     is_key,
     is_mutable,
+    is_segment,
     object_key,
     parse_key,
     snapshot_key,
@@ -176,3 +179,38 @@ def test_a_key_may_be_512_characters_long_and_no_longer() -> None:
 def test_a_malformed_hash_is_refused_saying_what_is_expected() -> None:
     with pytest.raises(InputError, match="invalid sha256 'abc': expected 64 lowercase hex"):
         object_key("abc")
+
+
+_NAME_PARTS = st.sampled_from(
+    ["a", "Z", "0", "_", "-", ".", " ", "(1)", "\n", "é", "/", ".sync-conflict-", "conflicted copy"]
+)
+_LONG = st.just("x" * 130)
+
+
+@given(st.lists(st.lists(_NAME_PARTS | _LONG, max_size=6).map("".join), min_size=1, max_size=6))
+def test_a_key_is_exactly_segments_each_fit_for_a_key_joined_by_slashes_within_the_length(
+    segments: list[str],
+) -> None:
+    """What a listing checks once per file or folder name (``is_segment``) decides what
+    ``is_key`` decides of the whole key: it lists exactly the keys."""
+    key = "/".join(segments)
+    expected = 0 < len(key) <= MAX_KEY_LENGTH and all(map(is_segment, key.split("/")))
+    assert is_key(key) is expected
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: validate_key("heads/m1.json\n"),
+        lambda: object_key(f"{H}\n"),
+        lambda: head_key("m1\n"),
+        lambda: snapshot_key("m1", f"{U}\n"),
+        lambda: parse_key(f"objects/sha256/{H[:2]}/{H}\n"),
+    ],
+    ids=["key", "hash", "machine", "ULID", "layout"],
+)
+def test_a_trailing_newline_makes_no_key_hash_machine_id_or_ulid(make: Any) -> None:
+    """A file name or digest ending in a newline (which ``$`` alone would let through) is
+    refused: a key never carries a line break into a line-based protocol."""
+    with pytest.raises(InputError):
+        make()
