@@ -277,8 +277,9 @@ def test_a_folder_left_aside_that_vanishes_while_the_sweep_looks_does_not_stop_i
         shutil.rmtree(gone)  # after our listing: ``gone`` is first in it, and not there
         return iter(sorted(entries, key=lambda e: e.name != gone.name))
 
+    plan = plan_apply(drafts(), machine(home))
     monkeypatch.setattr(os, "scandir", scandir)
-    execute(plan_apply(drafts(), machine(home)))
+    execute(plan)
     assert gone.name in listed and len(listed) == 2
     assert [p.name for p in home.iterdir()] == [".claude"]
 
