@@ -5,7 +5,8 @@ written to a hidden temp file in the target folder, fsynced, then linked (write-
 ``os.link`` fails if the name exists, so two writers cannot both win) or renamed over the old
 value (``cas``, under a per-key ``fcntl`` lock in ``<root>/.locks/``, re-read afterwards so a
 sync tool swapping the file in between is noticed). Names starting with a dot and sync tools'
-conflict copies are never keys, so listings skip them. The etag is the SHA-256 of the bytes.
+conflict copies are never keys, so listings skip them. The etag is the SHA-256 of the bytes
+(computed when a read's etag is first asked for).
 """
 
 from __future__ import annotations
@@ -122,7 +123,7 @@ class DirRemote(Remote):
 
     def _get(self, key: str) -> Entry | None:
         data = self._read(key, self._file(key))
-        return None if data is None else Entry(data, etag_of(data))
+        return None if data is None else Entry(data, etag_of)
 
     def _get_many(self, keys: list[str]) -> dict[str, Entry]:
         return dict(self._entries((key, self._file(key)) for key in keys))
@@ -137,7 +138,7 @@ class DirRemote(Remote):
         for key, path in files:
             data = self._read(key, path, inside)
             if data is not None:
-                yield key, Entry(data, etag_of(data))
+                yield key, Entry(data, etag_of)
 
     def _put_many(self, items: list[tuple[str, bytes]]) -> None:
         put_each(items, self._put_one, WORKERS)

@@ -23,7 +23,7 @@ import contextlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import NamedTuple, Protocol
+from typing import Protocol
 from urllib.parse import quote
 
 from agents.core.errors import UpstreamError
@@ -90,11 +90,41 @@ SCAN_CHUNK = 2000
 DEFAULT_MAX_BYTES = 32 * 1024 * 1024  # SYNC_MAX_OBJECT_BYTES (agents.sync.limits)
 
 
-class Entry(NamedTuple):
-    """A value read from a remote and its etag (an opaque version token)."""
+class Entry:
+    """A value read from a remote and its etag (an opaque version token).
 
-    data: bytes
-    etag: str
+    A backend whose etag is a function of the bytes may pass that function as ``etag``: it runs
+    when ``etag`` is first read, so a restore that reads every value and no etag computes none.
+    It unpacks and compares as the pair ``(data, etag)``.
+    """
+
+    __slots__ = ("_etag", "data")
+
+    def __init__(self, data: bytes, etag: str | Callable[[bytes], str]) -> None:
+        self.data = data
+        self._etag = etag
+
+    @property
+    def etag(self) -> str:
+        """The etag, computed on first use where the backend gave a function of the bytes."""
+        etag = self._etag
+        if not isinstance(etag, str):
+            etag = self._etag = etag(self.data)
+        return etag
+
+    def __iter__(self) -> Iterator[bytes | str]:
+        return iter((self.data, self.etag))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Entry | tuple):
+            return (self.data, self.etag) == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.data, self.etag))
+
+    def __repr__(self) -> str:
+        return f"Entry(data={self.data!r}, etag={self.etag!r})"
 
 
 class Remote(ABC):

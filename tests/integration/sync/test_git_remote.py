@@ -22,7 +22,7 @@ from pytest_mock import MockerFixture
 
 from agents.sync.git_remote import GitRemote, blob_id
 from agents.sync.keys import head_key, object_key
-from agents.sync.remote import ObjectConflict, RemoteError
+from agents.sync.remote import Entry, ObjectConflict, RemoteError
 from agents.sync.urls import open_remote
 from tests.fakes.base import QuietHandler, challenge_basic, loopback
 from tests.servers import bare_git_repo, git_out
@@ -432,8 +432,8 @@ def test_git_scan_inside_a_batch_gives_its_buffered_writes_beside_the_remotes_va
         scanned = dict(remote.scan("objects/"))
         assert list(scanned) == sorted([*values, new])
         assert scanned == {
-            new: (b"new", blob_id(b"new")),
-            **{k: (v, blob_id(v)) for k, v in values.items()},
+            new: Entry(b"new", blob_id(b"new")),
+            **{k: Entry(v, blob_id(v)) for k, v in values.items()},
         }
 
 
@@ -445,7 +445,7 @@ def test_git_scan_leaves_out_an_object_over_the_limit_unread_and_names_it(tmp_pa
     remote.put_many([(big, b"x" * 100), (small, b"y")])
     reader = _git_remote(tmp_path, "reader")
     reader.max_bytes = 50
-    assert list(reader.scan("objects/")) == [(small, (b"y", blob_id(b"y")))]
+    assert list(reader.scan("objects/")) == [(small, Entry(b"y", blob_id(b"y")))]
     assert list(reader.refused) == [big] and "100 bytes" in reader.refused[big]
 
 

@@ -11,6 +11,7 @@ module sees it: the narrow seam."""
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import socket
 import stat
@@ -508,3 +509,24 @@ def test_a_folder_read_before_and_swapped_for_a_symlink_leading_out_is_refused_a
     (remote.root / "snapshots" / "m1").symlink_to(outside)
     assert remote.get(key) is None and remote.get_many([key]) == {}
     assert remote.refused == {key: LEADS_OUT}
+
+
+def test_a_read_computes_the_etag_only_when_asked_once_and_it_is_the_sha256_of_the_bytes(
+    remote: DirRemote, mocker: MockerFixture
+) -> None:
+    """A restore reads every value and no etag: a scan, a bulk read and a read hash nothing
+    until ``etag`` is read, then hash each value once; the entry unpacks and compares as the
+    pair ``(data, etag)``."""
+    key = object_key("a" * 64)
+    remote.put_if_absent(key, b"v")
+    sha = hashlib.sha256(b"v").hexdigest()
+    hashed = mocker.patch("agents.sync.dir_remote.etag_of", side_effect=etag_of)
+    ((_, scanned),) = remote.scan()
+    entries = [scanned, remote.get(key), remote.get_many([key])[key]]
+    assert hashed.call_count == 0
+    assert [e.etag for e in entries if e is not None] == [sha, sha, sha]
+    assert [e.etag for e in entries if e is not None] == [sha, sha, sha]
+    assert hashed.call_count == 3
+    data, etag = scanned
+    assert (data, etag) == (b"v", sha) and scanned == (b"v", sha) and (b"v", sha) == scanned
+    assert scanned != (b"v", etag_of(b"w")) and scanned != b"v"
