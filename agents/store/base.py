@@ -29,12 +29,24 @@ from agents.store.db import (
 )
 from agents.store.envelope import Envelope
 
-__all__ = ["DB_NAME", "DOC_COLUMNS", "DocInfo", "Revision", "StoreBase", "StoreBusy", "doc_info"]
+__all__ = [
+    "DB_NAME",
+    "DOC_COLUMNS",
+    "DocInfo",
+    "Revision",
+    "StoreBase",
+    "StoreBusy",
+    "begin",
+    "doc_info",
+]
 
 DB_NAME = "store.sqlite"
+# how long a read waits for the write lock to move pending recorded calls into the store
+# before it reads without them (they are moved by their agent a moment later)
+SETTLE_WAIT_MS = 200
 
 
-def _begin(conn: sqlite3.Connection) -> sqlite3.Connection:
+def begin(conn: sqlite3.Connection) -> sqlite3.Connection:
     """``BEGIN IMMEDIATE`` on ``conn`` with the busy timeout it has; ``conn``."""
     conn.execute("BEGIN IMMEDIATE")
     return conn
@@ -110,6 +122,7 @@ class StoreBase:
         self.synchronous = synchronous
         self.blobs = BlobStore(directory / "blobs")
         self._lock = threading.RLock()
+        self._settling = False
         self._conn = connect(self.path, synchronous=synchronous, busy_timeout=busy_timeout)
         self._busy_ms = int(busy_timeout * 1000)  # as connect set it
         try:
@@ -153,7 +166,7 @@ class StoreBase:
         """
         if wait:
             # the busy timeout is set by _guard: BEGIN IMMEDIATE waits in SQLite's handler
-            with self._guard() as conn, committing(_begin(conn)):
+            with self._guard() as conn, committing(begin(conn)):
                 yield conn
             return
         if not self._lock.acquire(blocking=False):
@@ -162,7 +175,7 @@ class StoreBase:
             conn = self._conn
             try:
                 self._wait_ms(0)
-                _begin(conn)
+                begin(conn)
             except sqlite3.OperationalError as exc:
                 if is_busy(exc):
                     raise StoreBusy(f"context store {self.path} is busy") from exc
@@ -190,9 +203,17 @@ class StoreBase:
 
     @contextlib.contextmanager
     def reading(self) -> Iterator[sqlite3.Connection]:
-        """The connection for reads, with errors explained."""
+        """The connection for reads, with errors explained. Outside a transaction, recorded
+        calls still in the inbox are moved into the store first (:meth:`_settle`), so a read
+        sees every call whose record was committed before it began."""
         with self._guard() as conn:
+            if not conn.in_transaction and not self._settling:
+                self._settle(conn, wait_ms=SETTLE_WAIT_MS)
             yield conn
+
+    def _settle(self, conn: sqlite3.Connection, *, wait_ms: int) -> None:
+        """Move the inbox's rows into the store (:class:`~agents.store.store.ContextStore`
+        does; the plumbing alone has no documents to write)."""
 
     def close(self) -> None:
         """Close the database connection."""

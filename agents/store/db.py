@@ -31,13 +31,21 @@ __all__ = [
     "rows_in",
 ]
 
-FORMAT_VERSION = 4  # 2: file_bases; 3: the search index; 4: its text read from the documents
+FORMAT_VERSION = 5  # 2: file_bases; 3: the search index; 4: its text read from the documents;
+# 5: the recorder's inbox
 APPLICATION_ID = 0x63747831  # "ctx1": marks the file as a context store
 Synchronous = Literal["FULL", "NORMAL"]
 _NETWORK_FS = {"nfs", "nfs4", "cifs", "smb3", "smbfs", "fuse.sshfs", "9p", "afs", "ceph"}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS inbox(
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    body TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS revisions(
     hash TEXT PRIMARY KEY,
     doc_id TEXT NOT NULL,

@@ -1,5 +1,6 @@
-"""The durable recorder: one ``agent_output`` document per tool call, written before the call's
-result goes back to the client. Outputs larger than ``CONTEXT_BLOB_THRESHOLD`` go to a blob."""
+"""The durable recorder: one ``agent_output`` document per tool call, committed (to the store,
+or to its inbox) before the call's result goes back to the client. Outputs larger than
+``CONTEXT_BLOB_THRESHOLD`` go to a blob."""
 
 from __future__ import annotations
 
@@ -20,13 +21,16 @@ from agents.store.canonical import Serialized, canonical, iso_of, ulid
 from agents.store.config import StoreSettings, open_store
 from agents.store.db import connect
 from agents.store.envelope import Envelope
-from agents.store.group import GroupWriter
+from agents.store.group import LOCK_NAME, GroupWriter, WriterLock
 from agents.store.machine import record_agents
 from agents.store.store import ContextStore, StoreBusy
 
 __all__ = [
     "CHECKPOINT_EVERY",
+    "MOVE_AFTER",
+    "MOVE_EVERY",
     "Checkpointer",
+    "InboxMover",
     "StoreRecorder",
     "open_store_recorder",
     "output_body",
@@ -38,6 +42,9 @@ PREVIEW = 200
 # a recorded call adds about 20 pages to the WAL: a checkpoint about every 1,000 pages, as
 # SQLite's own automatic checkpoint would (docs/performance.md)
 CHECKPOINT_EVERY = 50
+# the inbox is moved into the store this long after its first row, or at once with this many
+MOVE_AFTER = 0.02
+MOVE_EVERY = 32
 
 
 class Checkpointer:
@@ -111,6 +118,76 @@ class Checkpointer:
             self._thread = None
 
 
+class InboxMover:
+    """Moves the calls a recorder committed to the store's inbox into the store, on its own
+    thread: ``after`` seconds after the first one is staged, or at once when ``every`` are
+    waiting. The move does not compete with the staged call's own response, and a run of
+    calls is moved in one transaction. It queues for the store's writer lock file as the
+    group writer does."""
+
+    def __init__(
+        self, store: ContextStore, *, after: float = MOVE_AFTER, every: int = MOVE_EVERY
+    ) -> None:
+        self.store = store
+        self.after = after
+        self.every = every
+        self.moves = 0  # moves run (for tests and benchmarks)
+        self._staged = 0
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._urgent = threading.Event()
+        self._stop = False
+        self._thread: threading.Thread | None = None
+        self._lockfile = WriterLock(store.directory / LOCK_NAME)
+
+    def staged(self) -> None:
+        """One more call in the inbox (from any thread)."""
+        with self._lock:
+            self._staged += 1
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="inbox-move", daemon=True)
+                self._thread.start()
+            if self._staged >= self.every:
+                self._urgent.set()
+        self._wake.set()
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            self._urgent.wait(self.after)
+            with self._lock:
+                self._wake.clear()
+                self._urgent.clear()
+                self._staged = 0
+            if self._stop:
+                break
+            self.move()
+
+    def move(self) -> None:
+        """Move the inbox into the store now; a failure leaves the rows there for the next
+        move or read, and is logged."""
+        try:
+            self._lockfile.acquire()
+            try:
+                self.store.settle()
+            finally:
+                self._lockfile.release()
+            self.moves += 1
+        except AgentError as exc:
+            log.warning("inbox_not_moved", path=str(self.store.path), reason=str(exc))
+
+    def close(self) -> None:
+        """Stop the thread, then move what is left."""
+        if self._thread is not None:
+            self._stop = True
+            self._urgent.set()
+            self._wake.set()
+            self._thread.join(timeout=30)
+            self._thread = None
+        self.move()
+        self._lockfile.close()
+
+
 def output_body(call: ToolCall, store: ContextStore, threshold: int) -> Serialized:
     """The ``agent_output`` body of ``call`` with its canonical text; a large output is
     written to a blob first. The body is serialized once: its text is what the store keeps.
@@ -176,6 +253,8 @@ class StoreRecorder:
         self._actor = f"agent:{agent}"
         self._group = GroupWriter(store, actor=self._actor)
         self._checkpoints = Checkpointer(store)
+        self._mover = InboxMover(store)
+        self._mover.move()  # what a killed run of this agent left in the inbox
 
     def write(self, call: ToolCall, *, wait: bool = True) -> Envelope:
         """Record ``call`` (blocking); return the stored revision.
@@ -195,12 +274,14 @@ class StoreRecorder:
     async def record(self, call: ToolCall) -> None:
         """Record ``call``; returns once it is committed.
 
-        Alone, a short write without fsync runs on the event loop when the lock is free at
-        once (a hop to a worker thread costs about as much as the write). Concurrent calls
-        (another record in flight), a blob, an fsync (``CONTEXT_RECORD_SYNCHRONOUS=FULL``) or
-        a wait for the lock go to the group writer: one thread that commits everything
-        waiting in one transaction, so N concurrent calls cost one commit, and each call
-        returns only after its own record is durable.
+        Alone, without fsync and with the lock free at once, the record is committed on the
+        event loop to the store's inbox (one small insert: :meth:`ContextStore.stage`), and
+        :class:`InboxMover` moves it into the store (revision, head, audit row, search
+        index) a moment later; any read of the store moves it first if it is still there.
+        Concurrent calls (another record in flight), a blob, an fsync
+        (``CONTEXT_RECORD_SYNCHRONOUS=FULL``) or a wait for the lock go to the group writer:
+        one thread that commits everything waiting in one transaction, so N concurrent calls
+        cost one commit. Either way a call returns only after its own record is committed.
         """
         large = self._large(call.output)
         if large:
@@ -212,10 +293,13 @@ class StoreRecorder:
         doc_id = f"agent_output:{ulid()}"
         if self.on_loop and self._group.idle and not large:
             try:  # the body is built once, whichever way it is written
-                self._add(doc_id, body, wait=False)
-                return
+                self.store.stage(doc_id, "agent_output", body, actor=self._actor, wait=False)
             except StoreBusy:
                 pass
+            else:
+                self._mover.staged()
+                self._checkpoints.committed()
+                return
         await self._group.submit((doc_id, "agent_output", body))
         self._checkpoints.committed()
 
@@ -244,8 +328,10 @@ class StoreRecorder:
         self._checkpoints.committed()
 
     async def aclose(self) -> None:
-        """Stop the group writer and the checkpoints, close the store connection."""
+        """Stop the group writer, move what is left in the inbox into the store, stop the
+        checkpoints and close the store connection."""
         self._group.close()
+        self._mover.close()
         self._checkpoints.close()
         self.store.close()
 

@@ -12,16 +12,21 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any
 
-from agents.core.errors import InputError, NotFoundError
-from agents.store.base import DOC_COLUMNS, DocInfo, Revision, StoreBase, StoreBusy
-from agents.store.canonical import canonical, is_hash, now_iso, sha256_of
+from agents.core.errors import InputError, NotFoundError, StoreError
+from agents.core.logs import get_logger
+from agents.store import inbox
+from agents.store.base import DOC_COLUMNS, DocInfo, Revision, StoreBase, StoreBusy, begin
+from agents.store.canonical import Serialized, canonical, is_hash, now_iso, sha256_of
 from agents.store.clock import vv_bump
+from agents.store.db import committing
 from agents.store.envelope import Envelope, Level, scope_for
 from agents.store.newdocs import check_id, prepare_new, write_new
 from agents.store.schemas import check_body
 from agents.store.timeref import parse_time
 
 __all__ = ["ContextStore", "DocInfo", "Revision", "StoreBusy"]
+
+log = get_logger(__name__)
 
 
 class ContextStore(StoreBase):
@@ -246,6 +251,63 @@ class ContextStore(StoreBase):
         # only the writes themselves inside the lock: every row is ready before it is taken
         with self.transaction(wait=wait) as conn:
             return write_new(self, conn, rows, actor=actor or self.actor)
+
+    def stage(
+        self,
+        doc_id: str,
+        kind: str,
+        body: Serialized,
+        *,
+        actor: str | None = None,
+        wait: bool = True,
+    ) -> None:
+        """Commit the new document ``doc_id`` to the inbox: one small insert, checked as
+        :meth:`add` checks it. It is moved into the store (revision, head, audit row, search
+        index) by :meth:`settle`, which the recording agent's writer runs right after, and
+        by the next read on any connection (:meth:`reading`).
+
+        Raises:
+            InputError: Bad id, unknown kind or schema refusal; nothing was written.
+            StoreBusy: ``wait`` is False and the write lock is held elsewhere.
+            StoreError: The store is locked, full or corrupt; nothing was written.
+        """
+        inbox.check(doc_id, kind, body)
+        with self.transaction(wait=wait) as conn:
+            inbox.stage(conn, doc_id, kind, body, actor or self.actor)
+
+    def settle(self) -> int:
+        """Move every row of the inbox into the store, waiting for the write lock as any
+        write does; the number of rows moved.
+
+        Raises:
+            StoreError: The store is locked, full or corrupt; the rows stay in the inbox.
+        """
+        with self._guard() as conn:
+            return self._move(conn)
+
+    def _settle(self, conn: sqlite3.Connection, *, wait_ms: int) -> None:
+        try:
+            if not inbox.pending(conn):
+                return
+            self._wait_ms(wait_ms)  # the next _guard sets the full timeout again
+            self._move(conn)
+        except (StoreError, sqlite3.Error) as exc:  # the read goes on; the agent moves them
+            log.info("inbox_not_moved", path=str(self.path), reason=str(exc))
+
+    def _move(self, conn: sqlite3.Connection) -> int:
+        if not inbox.pending(conn):
+            return 0
+        moved = 0
+        self._settling = True
+        try:
+            with committing(begin(conn)):
+                while n := inbox.drain(self, conn):
+                    moved += n
+                    if n < inbox.MAX_MOVE:
+                        break
+        finally:
+            self._settling = False
+        return moved
 
     def update(
         self,

@@ -16,7 +16,7 @@ from agents.core.recorder import annotate_call
 from agents.core.redact import mask
 from agents.core.registry import ToolRegistry
 from agents.store import audit
-from agents.store.recorder import CHECKPOINT_EVERY, StoreRecorder
+from agents.store.recorder import CHECKPOINT_EVERY, MOVE_EVERY, StoreRecorder
 from agents.store.store import ContextStore
 from tests.results import text_of
 from tests.unit.core.util import server_for
@@ -257,24 +257,80 @@ def _call(n: int) -> Any:
     return ToolCall("notion", "local", "search", {"query": f"q{n}"}, "ok", 1.0, output={"n": n})
 
 
-def _committed(store: ContextStore) -> int:
-    """agent_output documents another connection sees (committed ones only)."""
+def _in_store(store: ContextStore) -> int:
+    """Recorded calls in the store proper (raw SQLite: reading moves nothing)."""
     with sqlite3.connect(store.path) as conn:
-        return int(
-            conn.execute("SELECT count(*) FROM docs WHERE kind = 'agent_output'").fetchone()[0]
-        )
+        row = conn.execute("SELECT count(*) FROM docs WHERE kind = 'agent_output'").fetchone()
+        return int(row[0])
 
 
-async def test_a_lone_call_is_committed_on_the_event_loop_before_record_returns(
+def _committed(store: ContextStore) -> int:
+    """Recorded calls another connection sees committed (raw SQLite, which moves nothing): in
+    the store, or still in its inbox."""
+    with sqlite3.connect(store.path) as conn:
+        row = conn.execute(
+            "SELECT (SELECT count(*) FROM docs WHERE kind = 'agent_output') + "
+            "(SELECT count(*) FROM inbox WHERE kind = 'agent_output')"
+        ).fetchone()
+        return int(row[0])
+
+
+async def test_a_lone_call_is_committed_to_the_inbox_on_the_event_loop_before_record_returns(
     store: ContextStore,
 ) -> None:
-    """With synchronous=NORMAL and the lock free, no thread is involved: the record is
-    committed (visible to another connection) when record() returns."""
+    """With the lock free, no thread is involved in the call: its record is committed (visible
+    to another connection) when record() returns, and moved into the store a moment later."""
     recorder = StoreRecorder(store, "notion", blob_threshold=2048, state_interval=60)
     for n in range(3):
         await recorder.record(_call(n))
         assert _committed(store) == n + 1
     assert recorder._group.batches == 0 and recorder._group._thread is None
+    with anyio.fail_after(10):
+        while _in_store(store) < 3:
+            await anyio.sleep(0.01)
+    assert recorder._mover.moves >= 1 and _committed(store) == 3
+    await recorder.aclose()
+
+
+async def test_calls_recorded_in_a_run_are_moved_together_once_enough_wait(
+    store: ContextStore,
+) -> None:
+    """A run of MOVE_EVERY calls is moved at once, without waiting MOVE_AFTER."""
+    recorder = StoreRecorder(store, "notion", blob_threshold=2048, state_interval=60)
+    recorder._mover.after = 3600
+    for n in range(MOVE_EVERY):
+        await recorder.record(_call(n))
+    with anyio.fail_after(10):
+        while _in_store(store) < MOVE_EVERY:
+            await anyio.sleep(0.01)
+    await recorder.aclose()
+
+
+async def test_closing_a_recorder_moves_every_call_it_staged_into_the_store(
+    store: ContextStore,
+) -> None:
+    recorder = StoreRecorder(store, "notion", blob_threshold=2048, state_interval=60)
+    recorder._mover.after = 3600
+    for n in range(3):
+        await recorder.record(_call(n))
+    assert _in_store(store) == 0
+    await recorder.aclose()
+    assert _in_store(store) == 3 and _committed(store) == 3
+
+
+async def test_a_recorder_moves_what_a_killed_run_left_in_the_inbox_when_it_starts(
+    tmp_path: Path,
+) -> None:
+    killed = ContextStore(tmp_path / "ctx")
+    first = StoreRecorder(killed, "notion", blob_threshold=2048, state_interval=60)
+    first._mover.after = 3600
+    await first.record(_call(1))
+    killed.close()  # no aclose: the process died
+    with ContextStore(tmp_path / "ctx") as store:
+        assert _in_store(store) == 0
+        again = StoreRecorder(store, "notion", blob_threshold=2048, state_interval=60)
+        assert _in_store(store) == 1
+        await again.aclose()
 
 
 async def test_a_lone_call_finding_the_lock_held_elsewhere_waits_for_it_in_the_writer(
