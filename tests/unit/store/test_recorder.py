@@ -16,7 +16,7 @@ from agents.core.recorder import annotate_call
 from agents.core.redact import mask
 from agents.core.registry import ToolRegistry
 from agents.store import audit
-from agents.store.recorder import CHECKPOINT_EVERY, MOVE_EVERY, StoreRecorder
+from agents.store.recorder import CHECKPOINT_EVERY, MOVE_AFTER, MOVE_EVERY, StoreRecorder
 from agents.store.store import ContextStore
 from tests.results import text_of
 from tests.unit.core.util import server_for
@@ -275,19 +275,31 @@ def _committed(store: ContextStore) -> int:
         return int(row[0])
 
 
+async def _recorded(store: ContextStore, calls: int, *, after: float = 3600) -> StoreRecorder:
+    """A recorder on ``store`` that moves its inbox ``after`` seconds after a call (or with
+    MOVE_EVERY waiting), once it has recorded ``calls`` calls."""
+    recorder = StoreRecorder(store, "notion", blob_threshold=2048, state_interval=60)
+    recorder._mover.after = after
+    for n in range(calls):
+        await recorder.record(_call(n))
+        assert _committed(store) == n + 1  # committed when record() returns
+    return recorder
+
+
+async def _until_in_store(store: ContextStore, calls: int) -> None:
+    with anyio.fail_after(10):
+        while _in_store(store) < calls:
+            await anyio.sleep(0.01)
+
+
 async def test_a_lone_call_is_committed_to_the_inbox_on_the_event_loop_before_record_returns(
     store: ContextStore,
 ) -> None:
     """With the lock free, no thread is involved in the call: its record is committed (visible
     to another connection) when record() returns, and moved into the store a moment later."""
-    recorder = StoreRecorder(store, "notion", blob_threshold=2048, state_interval=60)
-    for n in range(3):
-        await recorder.record(_call(n))
-        assert _committed(store) == n + 1
+    recorder = await _recorded(store, 3, after=MOVE_AFTER)
     assert recorder._group.batches == 0 and recorder._group._thread is None
-    with anyio.fail_after(10):
-        while _in_store(store) < 3:
-            await anyio.sleep(0.01)
+    await _until_in_store(store, 3)
     assert recorder._mover.moves >= 1 and _committed(store) == 3
     await recorder.aclose()
 
@@ -296,23 +308,15 @@ async def test_calls_recorded_in_a_run_are_moved_together_once_enough_wait(
     store: ContextStore,
 ) -> None:
     """A run of MOVE_EVERY calls is moved at once, without waiting MOVE_AFTER."""
-    recorder = StoreRecorder(store, "notion", blob_threshold=2048, state_interval=60)
-    recorder._mover.after = 3600
-    for n in range(MOVE_EVERY):
-        await recorder.record(_call(n))
-    with anyio.fail_after(10):
-        while _in_store(store) < MOVE_EVERY:
-            await anyio.sleep(0.01)
+    recorder = await _recorded(store, MOVE_EVERY)
+    await _until_in_store(store, MOVE_EVERY)
     await recorder.aclose()
 
 
 async def test_closing_a_recorder_moves_every_call_it_staged_into_the_store(
     store: ContextStore,
 ) -> None:
-    recorder = StoreRecorder(store, "notion", blob_threshold=2048, state_interval=60)
-    recorder._mover.after = 3600
-    for n in range(3):
-        await recorder.record(_call(n))
+    recorder = await _recorded(store, 3)
     assert _in_store(store) == 0
     await recorder.aclose()
     assert _in_store(store) == 3 and _committed(store) == 3
@@ -322,9 +326,7 @@ async def test_a_recorder_moves_what_a_killed_run_left_in_the_inbox_when_it_star
     tmp_path: Path,
 ) -> None:
     killed = ContextStore(tmp_path / "ctx")
-    first = StoreRecorder(killed, "notion", blob_threshold=2048, state_interval=60)
-    first._mover.after = 3600
-    await first.record(_call(1))
+    await _recorded(killed, 1)
     killed.close()  # no aclose: the process died
     with ContextStore(tmp_path / "ctx") as store:
         assert _in_store(store) == 0
