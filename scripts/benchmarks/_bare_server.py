@@ -1,20 +1,52 @@
 """The baseline: a bare MCP SDK server (echo tool, /readyz), served like our agents
-(streamable HTTP, stateless, uvicorn without access log) but with none of our core."""
+(streamable HTTP, stateless, uvicorn without access log) but with none of our core. It also
+serves ``agent_info`` returning a result of the same fields as ours, so that `bench call` can
+compare our ``agent_info`` with the same result served bare."""
 
 import sys
+import time
 
 import uvicorn
 from mcp.server import MCPServer
+from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 mcp = MCPServer("bare")
+STARTED = time.monotonic()
+
+
+class AgentInfo(BaseModel):
+    """The fields of our ``agent_info`` result (agents/core/server.py), without importing it:
+    the baseline loads none of our code, so `bench startup` is not slowed by it."""
+
+    agent: str
+    version: str
+    env: str
+    tools: int
+    upstream_configured: bool
+    reason: str | None = None
+    uptime_seconds: float
 
 
 @mcp.tool()
 async def echo(text: str = "") -> str:
     """Echo text back."""
     return text
+
+
+@mcp.tool()
+async def agent_info() -> AgentInfo:
+    """Report this agent's version, environment, tool count and upstream configuration."""
+    return AgentInfo(
+        agent="bare",
+        version="0",
+        env="local",
+        tools=len(await mcp.list_tools()),
+        upstream_configured=False,
+        reason="NOTION_TOKEN missing: set it in environments/.env.local.secrets",
+        uptime_seconds=round(time.monotonic() - STARTED, 3),
+    )
 
 
 @mcp.custom_route("/readyz", methods=["GET"])
