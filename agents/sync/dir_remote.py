@@ -141,11 +141,12 @@ class DirRemote(Remote):
                 yield key, Entry(data, etag_of)
 
     def _put_many(self, items: list[tuple[str, bytes]]) -> None:
-        put_each(items, self._put_one, WORKERS)
+        inside: set[str] = set()  # as in a bulk read: each folder resolved once per call
+        put_each(items, lambda key, data: self._put_one(key, data, inside), WORKERS)
 
-    def _put_one(self, key: str, data: bytes) -> None:
+    def _put_one(self, key: str, data: bytes, inside: set[str]) -> None:
         path = self._path(key)
-        existing = self._read(key, str(path))
+        existing = self._read(key, str(path), inside)
         if existing is not None:
             if existing != data:
                 raise ObjectConflict(key)
