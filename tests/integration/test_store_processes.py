@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -130,7 +131,7 @@ def test_a_writer_killed_with_sigkill_mid_batch_loses_no_acknowledged_write(
         store.put("preference:after", "preference", {"key": "after", "value": True})
 
 
-GROUPED = textwrap.dedent(
+RECORDERS = textwrap.dedent(
     """
     import asyncio, sys
     from pathlib import Path
@@ -138,9 +139,14 @@ GROUPED = textwrap.dedent(
     from agents.store.recorder import StoreRecorder
     from agents.store.store import ContextStore
 
-    store = ContextStore(Path(sys.argv[1]), actor=f"agent:{sys.argv[2]}", synchronous="FULL")
+    # grouped: FULL, eight callers at once, every record through the group writer; lone: the
+    # agents' default (NORMAL), one caller, every record committed to the inbox on the loop
+    grouped = sys.argv[3] == "grouped"
+    store = ContextStore(Path(sys.argv[1]), actor=f"agent:{sys.argv[2]}",
+                         synchronous="FULL" if grouped else "NORMAL")
     recorder = StoreRecorder(store, sys.argv[2], blob_threshold=4096, state_interval=60,
-                             on_loop=False)
+                             on_loop=not grouped)
+    recorder._mover.after = 3600  # lone: moved only when 32 wait, so a kill leaves some
 
     async def caller(n):
         i = 0
@@ -152,25 +158,28 @@ GROUPED = textwrap.dedent(
             i += 1
 
     async def main():
-        await asyncio.gather(*(caller(n) for n in range(8)))
+        await asyncio.gather(*(caller(n) for n in range(8 if grouped else 1)))
 
     asyncio.run(main())
     """
 )
 
 
-def test_three_grouped_recorders_killed_mid_batch_lose_no_acknowledged_call(
-    tmp_path: Path,
+@pytest.mark.parametrize("mode", ["grouped", "lone"])
+def test_three_recorders_killed_mid_run_lose_no_acknowledged_call(
+    tmp_path: Path, mode: str
 ) -> None:
-    """Three processes, eight concurrent calls each, all through group commit and the writer
-    lock: after SIGKILL, every acknowledged call is there, the chain verifies and every record
-    is in the search index."""
+    """Three processes, eight concurrent calls each through group commit and the writer lock
+    (grouped), or one call at a time through the inbox (lone): after SIGKILL, every
+    acknowledged call is there, the chain verifies and every record is in the search index."""
     root = tmp_path / "ctx"
     ContextStore(root).close()
     names = ["notion", "fizzy", "lokka"]
     procs = {
         name: subprocess.Popen(
-            [sys.executable, "-c", GROUPED, str(root), name], stdout=subprocess.PIPE, text=True
+            [sys.executable, "-c", RECORDERS, str(root), name, mode],
+            stdout=subprocess.PIPE,
+            text=True,
         )
         for name in names
     }
@@ -192,6 +201,9 @@ def test_three_grouped_recorders_killed_mid_batch_lose_no_acknowledged_call(
             assert proc.stdout is not None
             proc.stdout.close()
     assert all(len(a) >= 300 for a in acked.values()), "a writer stopped early"
+    if mode == "lone":  # calls left in the inbox by the kills (each left 0-31: all 0 is rare)
+        with sqlite3.connect(root / "store.sqlite") as raw:
+            assert raw.execute("SELECT count(*) FROM inbox").fetchone()[0] > 0
     with ContextStore(root) as store:
         report = check(store)
         assert report["ok"], report
