@@ -10,6 +10,7 @@ import fcntl
 import hashlib
 import http.server
 import os
+import shutil
 import stat
 import subprocess
 import threading
@@ -499,3 +500,52 @@ def test_git_scan_of_a_cache_clone_whose_pack_is_corrupt_fails_with_gits_own_rea
     reason = r"(?s)git cat-file failed: .*packed object .* is corrupt"
     with pytest.raises(RemoteError, match=reason):
         list(reader.scan("objects/"))
+
+
+def test_git_push_refused_with_a_message_not_in_utf8_is_an_error_showing_it(
+    tmp_path: Path,
+) -> None:
+    """A server's hook may answer in any encoding (here Latin-1): the refused push is a
+    RemoteError quoting what the server said, the bytes UTF-8 cannot hold replaced, never a
+    decoding crash."""
+    remote = _git_remote(tmp_path)
+    hook = tmp_path / "r.git" / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\nprintf 'refus\\351 par la politique\\n' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    with pytest.raises(RemoteError, match=r"git push failed: .*refus\ufffd par la politique"):
+        remote.put_many([(object_key(H), b"x")])
+
+
+def test_git_cat_file_that_stops_answering_fails_the_scan_after_its_timeout(
+    tmp_path: Path, mocker: MockerFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A ``git cat-file`` that hangs (a stuck disk, a git that never answers) fails the scan
+    after the cat-file timeout instead of holding the restore, and the sync loop, forever."""
+    remote = _git_remote(tmp_path)
+    remote.put_many([(object_key(H), b"x")])
+    real = shutil.which("git")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "git").write_text(
+        f'#!/bin/sh\nfor a in "$@"; do [ "$a" = cat-file ] && exec sleep 30; done\n'
+        f'exec {real} "$@"\n'
+    )
+    (bin_dir / "git").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    reader = _git_remote(tmp_path, "reader")  # its git environment takes this PATH
+    mocker.patch("agents.sync.git_remote.CAT_TIMEOUT", 1.0)
+    failed: list[BaseException] = []
+
+    def scan() -> None:
+        try:
+            list(reader.scan("objects/"))
+        except RemoteError as e:
+            failed.append(e)
+
+    scanning = threading.Thread(target=scan, daemon=True)
+    scanning.start()
+    scanning.join(20)
+    assert not scanning.is_alive(), "the scan waited for a cat-file that never answers"
+    assert [str(e) for e in failed] == [
+        f"{reader.display_url}: git cat-file failed: cat-file did not finish within 1s"
+    ]

@@ -3,12 +3,15 @@ answer, fail or hang the way a damaged or stuck git would."""
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import subprocess
 import sys
 import time
 from typing import IO
 
 import pytest
+from pytest_mock import MockerFixture
 
 from agents.sync.git_cat import cat_blobs
 
@@ -158,3 +161,49 @@ def test_a_read_of_gits_output_that_fails_is_the_damaged_error_at_once(fail: str
     with pytest.raises(DamagedError, match=sha):
         _read(start, [sha], timeout=10.0)
     assert time.monotonic() - t0 < 10
+
+
+def _blob_writer(blobs: dict[str, bytes], then: str) -> list[str]:
+    """An argv for a fake git that answers ``blobs`` whatever it is asked, then runs ``then``
+    (Python statements) with ``out``, its stdout."""
+    program = (
+        f"import sys, time\nout = sys.stdout.buffer\nfor sha, data in {list(blobs.items())!r}:\n"
+        "    out.write(b'%s blob %d\\n' % (sha.encode(), len(data)) + data + b'\\n')\n"
+        f"out.flush()\n{then}\n"
+    )
+    return [sys.executable, "-c", program]
+
+
+def test_objects_reach_the_caller_in_batches_while_git_is_still_writing(
+    mocker: MockerFixture,
+) -> None:
+    """Parsed objects are handed over each time a batch reaches its size, not when git ends:
+    here git writes two batches' worth exactly and then stalls, and the caller still gets
+    every object of both before the timeout."""
+    mocker.patch("agents.sync.git_cat._BATCH_BYTES", 4096)
+    blobs = {f"{i:040x}": bytes([i]) * 1024 for i in range(8)}  # two batches of four
+    _, start = _starter(_blob_writer(blobs, "time.sleep(30)"))
+    scan = cat_blobs(
+        start,  # type: ignore[arg-type]
+        [*blobs, "f" * 40],
+        damaged=DamagedError,
+        failed=FailedError,
+        timeout=10.0,
+        ahead=1,
+    )
+    with contextlib.closing(scan):
+        assert list(itertools.islice(scan, 8)) == list(blobs.items())
+
+
+def test_git_that_dies_in_the_middle_of_a_blob_is_the_failed_error_with_its_message() -> None:
+    """A blob cut short because git stopped (a corrupt pack: "fatal: … is corrupt") fails the
+    read with git's own words, once git has said them, not as a blob merely damaged."""
+    blobs = {"1" * 40: b"whole"}
+    program = _blob_writer(
+        blobs,
+        "out.write(b'%s blob 100\\nonly part' % (b'2' * 40))\nout.flush()\ntime.sleep(0.5)\n"
+        "sys.stderr.write('fatal: packed object is corrupt\\n')\nsys.exit(128)",
+    )
+    _, start = _starter(program)
+    with pytest.raises(FailedError, match="fatal: packed object is corrupt"):
+        _read(start, ["1" * 40, "2" * 40], timeout=10.0)
