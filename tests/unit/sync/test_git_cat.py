@@ -207,3 +207,26 @@ def test_git_that_dies_in_the_middle_of_a_blob_is_the_failed_error_with_its_mess
     _, start = _starter(program)
     with pytest.raises(FailedError, match="fatal: packed object is corrupt"):
         _read(start, ["1" * 40, "2" * 40], timeout=10.0)
+
+
+def test_a_caller_slower_than_git_still_gets_every_object(mocker: MockerFixture) -> None:
+    """The reader waits for room in a full buffer as long as the caller needs (here 0.3 s
+    per batch, the reader's own wait being 0.1 s a try), then goes on: nothing is lost."""
+    mocker.patch("agents.sync.git_cat._BATCH_BYTES", 4096)
+    blobs = {f"{i:040x}": bytes([i]) * 1024 for i in range(12)}  # three batches of four
+    _, start = _starter(_blob_writer(blobs, ""))
+    got: list[tuple[str, bytes]] = []
+    for i, item in enumerate(
+        cat_blobs(
+            start,  # type: ignore[arg-type]
+            list(blobs),
+            damaged=DamagedError,
+            failed=FailedError,
+            timeout=10.0,
+            ahead=1,
+        )
+    ):
+        if i % 4 == 0:
+            time.sleep(0.3)  # a slow caller: the reader meets a full buffer
+        got.append(item)
+    assert got == list(blobs.items())
