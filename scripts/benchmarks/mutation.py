@@ -249,10 +249,26 @@ def _scratch(target: str, fresh: bool) -> Path:
         shutil.copytree(REPO / name, dest / name, ignore=_skip)
     with (dest / "tests" / "conftest.py").open("a") as f:
         f.write(_HYPOTHESIS)
+    _forget_unmutated(dest, files)
     pyproject = (REPO / "pyproject.toml").read_text() + _config(files, tests)
     if not (dest / "pyproject.toml").exists() or (dest / "pyproject.toml").read_text() != pyproject:
         (dest / "pyproject.toml").write_text(pyproject)
     return dest
+
+
+def _forget_unmutated(dest: Path, files: list[str]) -> list[str]:
+    """Remove the plain copies, in the scratch's ``mutants/``, of the target's files that
+    mutmut copied while they were not in the target (a module split out of another, or
+    added to the target later). Such a copy is newer than its source, so mutmut takes it
+    for already mutated and never makes its mutants (it has no ``.meta``); removed, it is
+    mutated on the next run. Returns the files removed."""
+    gone = []
+    for name in files:
+        copy = dest / "mutants" / name
+        if copy.is_file() and not copy.with_name(copy.name + ".meta").exists():
+            copy.unlink()
+            gone.append(name)
+    return gone
 
 
 def _summary(work: Path, env: dict[str, str]) -> tuple[Counter[str], list[str]]:
