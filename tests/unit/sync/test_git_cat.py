@@ -230,3 +230,17 @@ def test_a_caller_slower_than_git_still_gets_every_object(mocker: MockerFixture)
             time.sleep(0.3)  # a slow caller: the reader meets a full buffer
         got.append(item)
     assert got == list(blobs.items())
+
+
+def test_git_that_answers_garbage_and_hangs_is_the_damaged_error_once_its_wait_is_over() -> None:
+    """After a bad answer git is given ``timeout`` seconds to exit and say why; one that only
+    warned and still runs then is the damaged error for that name (never a crash on the
+    timed-out wait, nor its warning taken for a failure), and is stopped."""
+    started, start = _starter(
+        "read x; echo 'warning: slow disk' >&2; echo 'ffff blob 3'; exec sleep 30"
+    )
+    t0 = time.monotonic()
+    with pytest.raises(DamagedError, match="f" * 40):
+        _read(start, ["f" * 40], timeout=1.0)
+    assert time.monotonic() - t0 < 20
+    assert started[0].returncode is not None
