@@ -88,8 +88,12 @@ def cat_blobs(
                 if proc.returncode not in (0, None) and _text(errors):
                     raise failed(_text(errors))
                 raise damaged(shas[got]) if item is None else damaged(item.sha)
-            if proc.wait(timeout) != 0:
-                raise failed(_text(errors) or f"cat-file exited with status {proc.returncode}")
+            try:
+                status = proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                raise failed(f"cat-file did not exit within {timeout:.0f}s") from None
+            if status != 0:
+                raise failed(_text(errors) or f"cat-file exited with status {status}")
         finally:
             stop.set()
             with contextlib.suppress(OSError):

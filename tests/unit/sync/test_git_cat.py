@@ -232,15 +232,38 @@ def test_a_caller_slower_than_git_still_gets_every_object(mocker: MockerFixture)
     assert got == list(blobs.items())
 
 
-def test_git_that_answers_garbage_and_hangs_is_the_damaged_error_once_its_wait_is_over() -> None:
+@pytest.mark.parametrize("then", ["exec sleep 30", "exit 0"])
+def test_git_that_answers_garbage_and_only_warns_is_the_damaged_error_once_its_wait_is_over(
+    then: str,
+) -> None:
     """After a bad answer git is given ``timeout`` seconds to exit and say why; one that only
-    warned and still runs then is the damaged error for that name (never a crash on the
-    timed-out wait, nor its warning taken for a failure), and is stopped."""
-    started, start = _starter(
-        "read x; echo 'warning: slow disk' >&2; echo 'ffff blob 3'; exec sleep 30"
-    )
+    warned, and still runs then or exits 0, is the damaged error for that name (never a crash
+    on the timed-out wait, nor its warning taken for a failure), and is stopped."""
+    started, start = _starter(f"read x; echo 'warning: slow disk' >&2; echo 'ffff blob 3'; {then}")
     t0 = time.monotonic()
     with pytest.raises(DamagedError, match="f" * 40):
         _read(start, ["f" * 40], timeout=1.0)
     assert time.monotonic() - t0 < 20
+    assert started[0].returncode is not None
+
+
+@pytest.mark.parametrize(
+    ("then", "reason"),
+    [
+        ("echo 'fatal: cannot close the object store' >&2; exit 128", "fatal: cannot close"),
+        ("exit 3", "cat-file exited with status 3"),
+        ("exec sleep 30", "cat-file did not exit within 1s"),
+    ],
+)
+def test_git_that_answers_every_name_but_then_fails_is_the_failed_error_saying_why(
+    then: str, reason: str
+) -> None:
+    """Every object read, git must still end well: its message, its status, or its not
+    exiting within ``timeout`` (a RemoteError in the remote, never a crash) fails the read."""
+    blobs = {"1" * 40: b"one"}
+    started, start = _starter(
+        ["sh", "-c", f"cat >/dev/null; printf '{'1' * 40} blob 3\none\n'; {then}"]
+    )
+    with pytest.raises(FailedError, match=reason):
+        _read(start, list(blobs), timeout=1.0)
     assert started[0].returncode is not None
