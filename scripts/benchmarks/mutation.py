@@ -261,13 +261,21 @@ def _forget_unmutated(dest: Path, files: list[str]) -> list[str]:
     mutmut copied while they were not in the target (a module split out of another, or
     added to the target later). Such a copy is newer than its source, so mutmut takes it
     for already mutated and never makes its mutants (it has no ``.meta``); removed, it is
-    mutated on the next run. Returns the files removed."""
+    mutated on the next run. mutmut's map of which tests call which function was made
+    while those files had no mutants, so it lists no old test for them: it is emptied too
+    (the verdicts and function hashes stay), so that mutmut maps every test again.
+    Returns the files removed."""
     gone = []
     for name in files:
         copy = dest / "mutants" / name
         if copy.is_file() and not copy.with_name(copy.name + ".meta").exists():
             copy.unlink()
             gone.append(name)
+    stats = dest / "mutants" / "mutmut-stats.json"
+    if gone and stats.is_file():
+        data = json.loads(stats.read_text())
+        data["tests_by_mangled_function_name"], data["duration_by_test"] = {}, {}
+        stats.write_text(json.dumps(data))
     return gone
 
 
