@@ -1,7 +1,8 @@
 """The recorder's inbox: a recorded call's document is committed on the call's path as one row
 of the ``inbox`` table, and moved from there into the store proper (its revision, head, audit
-row and search index entry) by the recording agent's writer thread right after, or by any
-connection that reads the store while a row is still there.
+row and search index entry) by the recording agent's mover thread a moment later
+(:class:`~agents.store.recorder.InboxMover`), or by any connection that reads the store while a
+row is still there.
 
 The inbox is a table of the store's own database, so a row is as durable as any commit at the
 store's ``synchronous`` level, and moving it is one transaction: the documents are written and

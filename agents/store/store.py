@@ -263,7 +263,7 @@ class ContextStore(StoreBase):
     ) -> None:
         """Commit the new document ``doc_id`` to the inbox: one small insert, checked as
         :meth:`add` checks it. It is moved into the store (revision, head, audit row, search
-        index) by :meth:`settle`, which the recording agent's writer runs right after, and
+        index) by :meth:`settle`, which the recording agent's mover runs a moment later, and
         by the next read on any connection (:meth:`reading`).
 
         Raises:
