@@ -39,6 +39,9 @@ def etag_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+_LEADS_OUT = "its folder is a symlink leading out of the dir remote"
+
+
 class DirRemote(Remote):
     """A remote in a local or synced folder."""
 
@@ -79,7 +82,7 @@ class DirRemote(Remote):
         folder = os.path.dirname(path)
         if inside is None or folder not in inside:
             if not self._inside(folder):
-                self.refuse(key, "its folder is a symlink leading out of the dir remote")
+                self.refuse(key, _LEADS_OUT)
                 return None
             if inside is not None:
                 inside.add(folder)
@@ -151,6 +154,8 @@ class DirRemote(Remote):
             if existing != data:
                 raise ObjectConflict(key)
             return
+        if str(path.parent) not in inside:  # the read found its folder leading out
+            raise _leads_out(key, self._root)
         tmp = self._write_temp(path.parent, data)
         try:
             try:
@@ -176,6 +181,9 @@ class DirRemote(Remote):
 
     def _cas(self, key: str, data: bytes, expected: str | None) -> str:
         path = self._path(key)
+        if not self._inside(str(path.parent)):
+            self.refuse(key, _LEADS_OUT)
+            raise _leads_out(key, self._root)
         with self._lock(key):
             current = self._read(key, str(path))
             current_etag = None if current is None else etag_of(current)
@@ -249,6 +257,16 @@ class DirRemote(Remote):
             yield
         finally:
             os.close(fd)
+
+
+def _leads_out(key: str, root: str) -> RemoteError:
+    """The error of a write whose folder is a symlink leading out of the remote: nothing is
+    written there, not even a temporary file."""
+    return RemoteError(
+        f"cannot write {key!r}: its folder in the dir remote {root!r} is a symlink leading out "
+        "of it; nothing was written. Someone with write access to the remote put the link "
+        "there: remove it, then sync again"
+    )
 
 
 def _fsync_dir(folder: Path) -> None:

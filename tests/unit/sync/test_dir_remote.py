@@ -252,6 +252,32 @@ def test_a_key_under_a_folder_symlinked_out_of_the_remote_is_never_read_not_even
     assert list(remote.refused) == [key]
 
 
+@pytest.mark.parametrize("how", ["put_many", "put_if_absent", "cas"])
+def test_a_write_under_a_folder_symlinked_out_of_the_remote_writes_nothing_outside(
+    tmp_path: Path, remote: DirRemote, how: str
+) -> None:
+    """Someone with write access to the remote makes a folder a symlink to a folder of the
+    user's: a push refuses the key with an error saying so, and nothing (not even a temporary
+    file) is written outside the remote; the keys beside it are written as usual."""
+    outside = tmp_path / "users-own-folder"
+    outside.mkdir()
+    (remote.root / "snapshots").mkdir()
+    (remote.root / "snapshots" / "m9").symlink_to(outside)
+    (remote.root / "objects").symlink_to(outside)  # a missing folder below one leading out
+    key = snapshot_key("m9", ULID) if how != "put_many" else object_key("d" * 64)
+    with pytest.raises(RemoteError, match="symlink leading out of it; nothing was written"):
+        if how == "put_many":
+            remote.put_many([(key, b"pushed")])
+        elif how == "put_if_absent":
+            remote.put_if_absent(key, b"pushed")
+        else:
+            remote.cas(key, b"pushed", None)
+    assert list(outside.rglob("*")) == []
+    assert remote.refused == {key: LEADS_OUT}
+    remote.put_if_absent(snapshot_key("m1", ULID), b"inside")
+    assert (remote.root / "snapshots" / "m1" / f"{ULID}.json").read_bytes() == b"inside"
+
+
 def test_a_value_at_the_limit_is_read_whole_and_one_byte_more_is_left_out_with_its_size(
     remote: DirRemote,
 ) -> None:
