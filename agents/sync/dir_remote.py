@@ -228,8 +228,12 @@ class DirRemote(Remote):
                 yield key, entry.path
 
     def _delete(self, key: str) -> None:
+        path = self._path(key)
+        if not self._inside(str(path.parent)):
+            self.refuse(key, _LEADS_OUT)
+            raise _leads_out(key, self._root, "delete", "deleted")
         with contextlib.suppress(FileNotFoundError, NotADirectoryError):
-            self._path(key).unlink()
+            path.unlink()
 
     def _write_temp(self, folder: Path, data: bytes) -> Path:
         try:
@@ -259,13 +263,13 @@ class DirRemote(Remote):
             os.close(fd)
 
 
-def _leads_out(key: str, root: str) -> RemoteError:
-    """The error of a write whose folder is a symlink leading out of the remote: nothing is
-    written there, not even a temporary file."""
+def _leads_out(key: str, root: str, what: str = "write", done: str = "written") -> RemoteError:
+    """The error of a write or delete whose folder is a symlink leading out of the remote:
+    nothing is written there (not even a temporary file) or deleted."""
     return RemoteError(
-        f"cannot write {key!r}: its folder in the dir remote {root!r} is a symlink leading out "
-        "of it; nothing was written. Someone with write access to the remote put the link "
-        "there: remove it, then sync again"
+        f"cannot {what} {key!r}: its folder in the dir remote {root!r} is a symlink leading out "
+        f"of it; nothing was {done}. Someone with write access to the "
+        "remote put the link there: remove it, then sync again"
     )
 
 

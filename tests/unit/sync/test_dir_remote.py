@@ -252,27 +252,34 @@ def test_a_key_under_a_folder_symlinked_out_of_the_remote_is_never_read_not_even
     assert list(remote.refused) == [key]
 
 
-@pytest.mark.parametrize("how", ["put_many", "put_if_absent", "cas"])
+@pytest.mark.parametrize("how", ["put_many", "put_if_absent", "cas", "delete"])
 def test_a_write_under_a_folder_symlinked_out_of_the_remote_writes_nothing_outside(
     tmp_path: Path, remote: DirRemote, how: str
 ) -> None:
     """Someone with write access to the remote makes a folder a symlink to a folder of the
-    user's: a push refuses the key with an error saying so, and nothing (not even a temporary
-    file) is written outside the remote; the keys beside it are written as usual."""
+    user's: a push (or a clean-up) refuses the key with an error saying so, and nothing (not
+    even a temporary file) is written or deleted outside the remote; the keys beside it are
+    written as usual."""
     outside = tmp_path / "users-own-folder"
     outside.mkdir()
     (remote.root / "snapshots").mkdir()
     (remote.root / "snapshots" / "m9").symlink_to(outside)
     (remote.root / "objects").symlink_to(outside)  # a missing folder below one leading out
     key = snapshot_key("m9", ULID) if how != "put_many" else object_key("d" * 64)
-    with pytest.raises(RemoteError, match="symlink leading out of it; nothing was written"):
-        if how == "put_many":
+    if how == "delete":  # a file of the user's named as a key would be
+        (outside / f"{ULID}.json").write_bytes(b"the user's")
+    done = "deleted" if how == "delete" else "written"
+    with pytest.raises(RemoteError, match=f"symlink leading out of it; nothing was {done}"):
+        if how == "delete":
+            remote.delete(key)
+        elif how == "put_many":
             remote.put_many([(key, b"pushed")])
         elif how == "put_if_absent":
             remote.put_if_absent(key, b"pushed")
         else:
             remote.cas(key, b"pushed", None)
-    assert list(outside.rglob("*")) == []
+    left = [p.read_bytes() for p in outside.rglob("*")]
+    assert left == ([b"the user's"] if how == "delete" else [])
     assert remote.refused == {key: LEADS_OUT}
     remote.put_if_absent(snapshot_key("m1", ULID), b"inside")
     assert (remote.root / "snapshots" / "m1" / f"{ULID}.json").read_bytes() == b"inside"
