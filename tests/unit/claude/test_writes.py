@@ -42,6 +42,17 @@ def drafts() -> list[Draft]:
     ]
 
 
+@pytest.fixture(autouse=True)
+def _libc_looked_up_per_test() -> None:
+    """Each test looks libc's ``renameat2`` and ``syncfs`` up again, as a new process does.
+
+    Both lookups are cached for the process; without this, a runner that forks its workers
+    from a process that already ran the tests (mutmut) never calls ``_linux_call`` again.
+    """
+    writes._renameat2.cache_clear()
+    writes._syncfs.cache_clear()
+
+
 @pytest.fixture(name="home")
 def _home(tmp_path: Path) -> Path:
     home = tmp_path / "home"
