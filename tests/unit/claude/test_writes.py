@@ -3,6 +3,7 @@ is ever at a final name, and a folder that appears meanwhile is kept."""
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import os
 import shutil
@@ -44,13 +45,17 @@ def drafts() -> list[Draft]:
 
 @pytest.fixture(autouse=True)
 def _libc_looked_up_per_test() -> None:
-    """Each test looks libc's ``renameat2`` and ``syncfs`` up again, as a new process does.
+    """Each test looks libc's ``renameat2`` and ``syncfs`` up again, and starts with ctypes'
+    copy of errno at 0, as a new process does.
 
     Both lookups are cached for the process; without this, a runner that forks its workers
-    from a process that already ran the tests (mutmut) never calls ``_linux_call`` again.
+    from a process that already ran the tests (mutmut) never calls ``_linux_call`` again. And
+    a failed call read without ``use_errno`` would find the errno an earlier test left
+    (``EEXIST``, say) and pass for the right error.
     """
     writes._renameat2.cache_clear()
     writes._syncfs.cache_clear()
+    ctypes.set_errno(0)
 
 
 @pytest.fixture(name="home")
