@@ -287,16 +287,18 @@ class ContextStore(StoreBase):
 
     def _settle(self, conn: sqlite3.Connection, *, wait_ms: int) -> None:
         try:
-            if not inbox.pending(conn):
-                return
-            self._wait_ms(wait_ms)  # the next _guard sets the full timeout again
-            self._move(conn)
+            self._move(conn, wait_ms=wait_ms)
         except (StoreError, sqlite3.Error) as exc:  # the read goes on; the agent moves them
             log.info("inbox_not_moved", path=str(self.path), reason=str(exc))
 
-    def _move(self, conn: sqlite3.Connection) -> int:
+    def _move(self, conn: sqlite3.Connection, *, wait_ms: int | None = None) -> int:
+        """Move the inbox in one transaction, waiting ``wait_ms`` for the lock if given (the
+        next ``_guard`` sets the full timeout again); nothing, not even a PRAGMA, when the
+        inbox is empty."""
         if not inbox.pending(conn):
             return 0
+        if wait_ms is not None:
+            self._wait_ms(wait_ms)
         moved = 0
         self._settling = True
         try:

@@ -124,6 +124,18 @@ class DirRemote(Remote):
         real = os.path.realpath(folder)
         return real == self._real_root or real.startswith(self._real_root + os.sep)
 
+    def _inside_or_refuse(
+        self, key: str, path: Path, what: str = "write", done: str = "written"
+    ) -> None:
+        """Refuse to ``what`` ``key`` (at ``path``) when its folder leads out of the root.
+
+        Raises:
+            RemoteError: The folder resolves outside the remote; nothing was ``done``.
+        """
+        if not self._inside(str(path.parent)):
+            self.refuse(key, _LEADS_OUT)
+            raise _leads_out(key, self._root, what, done)
+
     def _get(self, key: str) -> Entry | None:
         data = self._read(key, self._file(key))
         return None if data is None else Entry(data, etag_of)
@@ -181,9 +193,7 @@ class DirRemote(Remote):
 
     def _cas(self, key: str, data: bytes, expected: str | None) -> str:
         path = self._path(key)
-        if not self._inside(str(path.parent)):
-            self.refuse(key, _LEADS_OUT)
-            raise _leads_out(key, self._root)
+        self._inside_or_refuse(key, path)
         with self._lock(key):
             current = self._read(key, str(path))
             current_etag = None if current is None else etag_of(current)
@@ -229,9 +239,7 @@ class DirRemote(Remote):
 
     def _delete(self, key: str) -> None:
         path = self._path(key)
-        if not self._inside(str(path.parent)):
-            self.refuse(key, _LEADS_OUT)
-            raise _leads_out(key, self._root, "delete", "deleted")
+        self._inside_or_refuse(key, path, "delete", "deleted")
         with contextlib.suppress(FileNotFoundError, NotADirectoryError):
             path.unlink()
 
