@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import fcntl
 import os
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -280,3 +282,29 @@ def test_one_sync_at_a_time_per_store_and_a_sync_held_too_long_is_named_by_its_p
         os.close(fd)
     with sync_lock(store):
         assert path.read_text() == str(os.getpid())
+
+
+def test_a_sync_waits_for_the_lock_and_takes_it_once_the_other_sync_lets_go(
+    tmp_path: Path,
+) -> None:
+    """A sync that finds the lock held waits (up to its timeout) instead of failing at once,
+    and goes on as soon as the other sync ends; one that waits its whole timeout fails only
+    after it."""
+    store = ContextStore(tmp_path / "s", machine_id="mine", actor="cli")
+    fd = os.open(store.directory / "sync.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        started = time.monotonic()
+        with pytest.raises(StoreError), sync_lock(store, timeout=0.3):
+            pass
+        assert time.monotonic() - started >= 0.3
+        release = threading.Timer(0.3, fcntl.flock, (fd, fcntl.LOCK_UN))
+        started = time.monotonic()
+        release.start()
+        try:
+            with sync_lock(store, timeout=30):
+                assert time.monotonic() - started >= 0.3
+        finally:
+            release.join()
+    finally:
+        os.close(fd)
