@@ -347,6 +347,10 @@ def main() -> int:
             print(f"nothing to re-check: {work}/survivors.txt lists no checked survivor")
             return 0
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    # the tests run in the scratch's copy, which has no .ci/node: name this checkout's Azurite
+    azurite = REPO / ".ci" / "node" / "node_modules" / ".bin" / "azurite-blob"
+    if "AZURITE_BLOB" not in env and azurite.exists():
+        env["AZURITE_BLOB"] = str(azurite)
     run = ["nice", "-n", "19", str(MUTMUT), "run", "--max-children", str(args.max_children)]
     started = time.monotonic()
     proc = subprocess.Popen([*run, *args.mutants], cwd=work, env=env, start_new_session=True)
