@@ -27,7 +27,9 @@ did not reach stay "not checked" and the next run goes on from there.
 
 At the end the counts per status go to ``.bench/mutation/<target>/summary.json`` and every
 mutant not killed is listed in ``survivors.txt``; ``mutmut show <name>`` in
-``.bench/mutation/<target>`` prints one as a diff. docs/testing.md records the last results.
+``.bench/mutation/<target>`` prints one as a diff. The results: docs/testing.md ("Where it
+stands") sums them up per target; docs/mutation-log.md records every run and every
+survivor's verdict, the evidence for that summary.
 """
 
 from __future__ import annotations
