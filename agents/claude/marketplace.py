@@ -101,6 +101,16 @@ def _claude_dir(env: Mapping[str, str] | None) -> Path:
     return Path(custom) if custom else Path(source.get("HOME") or Path.home()) / ".claude"
 
 
+def _plugin_data(env: Mapping[str, str] | None) -> Path:
+    """The plugin's ``$CLAUDE_PLUGIN_DATA``: Claude Code keeps every plugin folder under
+    ``$CLAUDE_CODE_PLUGIN_CACHE_DIR`` when it is set, else under its config folder's
+    ``plugins``."""
+    source = env if env is not None else os.environ
+    custom = source.get("CLAUDE_CODE_PLUGIN_CACHE_DIR")
+    plugins = Path(custom) if custom else _claude_dir(env) / "plugins"
+    return plugins / "data" / f"{PLUGIN}-{MARKETPLACE}"
+
+
 @dataclass
 class PluginStatus:
     """What ``claude plugin list --json`` says about the plugin."""
@@ -166,7 +176,7 @@ def install_plugin(
     ]
     for args in steps:
         _run(claude, args, env)
-    data = _claude_dir(env) / "plugins" / "data" / f"{PLUGIN}-{MARKETPLACE}"
+    data = _plugin_data(env)
     data.mkdir(parents=True, exist_ok=True)
     (data / "agents-home").write_text(f"{root}\n", encoding="utf-8")
     status = plugin_status(claude, env)

@@ -377,6 +377,27 @@ def test_install_leaves_the_checkout_path_under_claude_config_dir_when_it_is_set
     assert not (tmp_path / "home").exists()
 
 
+def test_install_leaves_the_checkout_path_under_claude_code_plugin_cache_dir_when_it_is_set(
+    tmp_path: Path, cli: FakeClaude
+) -> None:
+    """``$CLAUDE_CODE_PLUGIN_CACHE_DIR`` replaces Claude Code's whole plugins folder (2.1.197
+    installs into ``$CLAUDE_CODE_PLUGIN_CACHE_DIR/cache``), its data folders included, ahead
+    of ``$CLAUDE_CONFIG_DIR``."""
+    root = checkout(tmp_path / "claude-agents")
+    env = home_env(
+        tmp_path,
+        CLAUDE_CONFIG_DIR=str(tmp_path / "config"),
+        CLAUDE_CODE_PLUGIN_CACHE_DIR=str(tmp_path / "plugins"),
+    )
+    install_plugin(CLAUDE, root=root, env=env)
+    data = tmp_path / "plugins" / "data" / "context-sync-claude-agents" / "agents-home"
+    assert data.read_text() == f"{root}\n"
+    assert not (tmp_path / "config").exists() and not (tmp_path / "home").exists()
+    del env["CLAUDE_CODE_PLUGIN_CACHE_DIR"]
+    install_plugin(CLAUDE, root=root, env={**env, "CLAUDE_CODE_PLUGIN_CACHE_DIR": ""})
+    assert agents_home_of(tmp_path / "config").read_text() == f"{root}\n"
+
+
 def test_an_empty_claude_config_dir_counts_as_unset(tmp_path: Path, cli: FakeClaude) -> None:
     """``CLAUDE_CONFIG_DIR=`` (set but empty) leaves the data folder under HOME (Claude Code
     2.1.197 itself would take the working directory for its config folder then)."""
