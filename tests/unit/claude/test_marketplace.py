@@ -508,7 +508,11 @@ def test_a_failed_plugin_install_stops_before_writing_agents_home(
     assert not (tmp_path / "home").exists()
 
 
-@pytest.mark.parametrize("listing", [LIST_DISABLED, LIST_NOTHING, LIST_OTHER_MARKETPLACE])
+@pytest.mark.parametrize(
+    "listing",
+    [LIST_DISABLED, LIST_NOTHING, LIST_OTHER_MARKETPLACE],
+    ids=["disabled", "nothing", "other-marketplace"],
+)
 def test_install_fails_when_claude_does_not_then_list_the_plugin_enabled(
     tmp_path: Path, cli: FakeClaude, listing: str
 ) -> None:
@@ -544,12 +548,21 @@ def test_a_disabled_plugin_is_installed_but_not_enabled(cli: FakeClaude) -> None
 
 @pytest.mark.parametrize(
     "listing",
-    [LIST_NOTHING, "", LIST_OTHER_MARKETPLACE, '{"id": "context-sync@claude-agents"}', '["x"]'],
-    ids=["empty-list", "no-output", "other-marketplace", "an-object", "not-entries"],
+    [
+        LIST_NOTHING,
+        "",
+        LIST_OTHER_MARKETPLACE,
+        '{"id": "context-sync@claude-agents"}',
+        '["x"]',
+        "null\n",
+        "2\n",
+    ],
+    ids=["empty-list", "no-output", "other-marketplace", "an-object", "not-entries", "null", "2"],
 )
 def test_a_listing_without_our_plugin_says_not_installed(cli: FakeClaude, listing: str) -> None:
     """Nothing installed, no output, only a ``context-sync`` of another marketplace, or JSON
-    that is not a list of entries: not installed, every other field empty."""
+    that is not a list of entries (nor a list at all, not even iterable): not installed,
+    every other field empty."""
     cli.listing = listing
     assert plugin_status(CLAUDE) == PluginStatus(False, False, None, None, None)
 
