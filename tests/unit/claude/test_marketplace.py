@@ -103,7 +103,7 @@ LIST_OTHER_MARKETPLACE = """\
   }
 ]
 """
-# `claude plugin list` without --json (not JSON, as an older CLI would answer --json)
+# `claude plugin list` without --json: text, standing in for a --json listing that is not JSON
 LIST_TEXT = "No plugins installed. Use `claude plugin install` to install a plugin.\n"
 
 CLAUDE = "/opt/claude/bin/claude"
@@ -637,7 +637,8 @@ def test_the_status_as_json_names_the_plugin_and_every_field(
 def test_a_failed_command_quotes_the_last_line_claude_printed_on_stderr(
     mocker: MockerFixture,
 ) -> None:
-    """Exit code and the last line of stderr (Claude Code's error is its last line)."""
+    """Exit code and the last line of stderr (Claude Code's error is its last line; the
+    warnings before it are made up)."""
     stderr = "Warning: one\nWarning: two\n" + UNKNOWN_OPTION + "\n"
     mocker.patch(RUN, return_value=answer(1, "[]\n", stderr))
     with pytest.raises(AgentError) as caught:
