@@ -353,6 +353,11 @@ def main() -> int:
     azurite = REPO / ".ci" / "node" / "node_modules" / ".bin" / "azurite-blob"
     if "AZURITE_BLOB" not in env and azurite.exists():
         env["AZURITE_BLOB"] = str(azurite)
+    # pytest's own temp root, not the shared /tmp/pytest-of-<user>: another pytest cleaning
+    # that up meanwhile makes a warning, an error under filterwarnings, and a mutant "killed"
+    temproot = work / "tmp"
+    temproot.mkdir(exist_ok=True)
+    env.setdefault("PYTEST_DEBUG_TEMPROOT", str(temproot))
     run = ["nice", "-n", "19", str(MUTMUT), "run", "--max-children", str(args.max_children)]
     started = time.monotonic()
     proc = subprocess.Popen([*run, *args.mutants], cwd=work, env=env, start_new_session=True)
