@@ -194,10 +194,6 @@ class Placeholders:
 
         return _TOKEN.sub(sub, text)
 
-    def projects_used(self, text: str) -> set[str]:
-        """The project ids whose placeholders appear in ``text``."""
-        return {m.group(1)[8:] for m in _TOKEN.finditer(text) if m.group(1).startswith("project:")}
-
     def unrender_json(self, value: Any) -> Any:
         """:meth:`unrender` applied to every string value (not to keys)."""
         return map_strings(value, self.unrender)

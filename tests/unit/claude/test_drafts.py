@@ -13,6 +13,8 @@ from agents.claude.drafts import Draft, Scope, SecretRef
 from agents.claude.targets import unit_hash
 
 NAMES = st.text(st.sampled_from("abcXYZ_-/.é"), min_size=1, max_size=8)
+# a secret's name may hold what its reference is written with: ``${``, ``}``, ``secret://``
+REF_NAMES = st.text(st.sampled_from("aX_/.${}:"), min_size=1, max_size=8)
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=5),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(NAMES, inner, max_size=3),
@@ -24,7 +26,7 @@ SCOPES = st.builds(
     st.none() | NAMES,
     st.none() | NAMES,
 )
-REFS = st.builds(SecretRef, NAMES.map("/".__add__), NAMES, st.sampled_from(["uri", "env"]))
+REFS = st.builds(SecretRef, NAMES.map("/".__add__), REF_NAMES, st.sampled_from(["uri", "env"]))
 DRAFTS = st.builds(
     Draft,
     NAMES,

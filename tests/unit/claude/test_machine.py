@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.claude.drafts import Scope
+from agents.claude.drafts import Draft, Scope
 from agents.claude.machine import Machine, Placeholders, UnknownProjectError, desktop_config_path
 from agents.claude.projects import (
     normalize_remote,
@@ -246,4 +246,17 @@ def test_a_project_document_maps_the_project_on_the_machine_that_wrote_it(tmp_pa
     assert project_paths([doc, notes], "m1", tmp_path) == {
         "github.com/acme/api": tmp_path / "src" / "api",
         "~/notes/": tmp_path / "notes",
+    }
+
+
+def test_project_paths_come_from_live_project_documents_only(tmp_path: Path) -> None:
+    """Another machine's ``~/…`` project maps under this home; a deleted project and other
+    kinds of document map nothing, wherever they are in the list."""
+    skill = Draft("skill:x", "skill", {"paths": {"m1": "/nowhere"}})
+    notes = project_draft("~/notes", Path("/elsewhere/notes"), "m2")
+    gone = project_draft("github.com/acme/old", tmp_path / "old", "m1").tombstone()
+    api = project_draft("github.com/acme/api", tmp_path / "api", "m1")
+    assert project_paths([skill, gone, notes, api], "m1", tmp_path / "home") == {
+        "~/notes": tmp_path / "home" / "notes",
+        "github.com/acme/api": tmp_path / "api",
     }
