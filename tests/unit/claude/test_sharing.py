@@ -178,7 +178,12 @@ def test_the_vault_lives_in_the_stores_folder(machines: dict[str, ContextStore])
 
 @pytest.mark.parametrize(
     ("pid", "name"),
-    [("github.com/acme/shop", "shop"), ("~/notes/", "notes"), ("gitlab.com/a/b/c", "c")],
+    [
+        ("github.com/acme/shop", "shop"),
+        ("~/notes/", "notes"),
+        ("gitlab.com/a/b/c", "c"),
+        ("~/ProjectX", "ProjectX"),
+    ],
 )
 def test_a_project_document_is_named_after_its_id_and_keeps_every_machines_path(
     machines: dict[str, ContextStore], pid: str, name: str
