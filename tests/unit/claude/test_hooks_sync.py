@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import types
 from pathlib import Path
 from typing import Any
 
@@ -128,3 +129,81 @@ def test_with_transcripts_on_the_session_is_archived_encrypted_once_per_content(
     plain = decrypt(sealed, [key.identity]).decode()
     assert str(shop) not in plain and "{{project:github.com/acme/shop}}/svc" in plain
     assert os.environ["HOME"] not in plain
+
+
+def test_the_sync_later_hook_pulls_another_machines_documents_and_counts_them(
+    root: Path, tmp_path: Path
+) -> None:
+    """Another of the user's machines (trusted here) pushed a preference: the hook's sync
+    brings it in, logs the documents pulled, and audits what it wrote as the sync's."""
+    from agents.store import audit
+    from agents.store.identity import Identity
+    from agents.sync.dir_remote import DirRemote
+    from agents.sync.engine import Syncer
+    from agents.sync.trust import decide, identity_of
+
+    remote = tmp_path / "remote"
+    with_env(root, CONTEXT_REMOTE=f"dir://{remote}", CONTEXT_HOOK_SYNC_DELAY="0")
+    with ContextStore(tmp_path / "laptop", machine_id="laptop", actor="cli") as laptop:
+        laptop.put("preference:theme", "preference", {"key": "theme", "value": "dark"})
+        identity_of(laptop)
+        Syncer(laptop, DirRemote(remote)).push()
+        key = Identity.load_or_create(laptop.directory).public_key
+    with ContextStore(root / "context" / "local", actor="cli") as store:
+        decide(store, "laptop", key, trusted=True)
+        with store.reading() as conn:
+            before = max(e.seq for e in audit.query(conn))
+    hooks.run("sync-later", "")
+    [synced] = entries(root, "sync-later")[:-1]
+    assert synced["level"] == "info", synced
+    # the preference and the laptop's record of its push
+    assert (synced["pulled"], synced["pushed"] > 0) == (2, True)
+    with ContextStore(root / "context" / "local") as store:
+        assert store.get("preference:theme").body["value"] == "dark"
+        with store.reading() as conn:
+            rows = [e for e in audit.query(conn) if e.seq > before]
+    assert rows and {e.actor for e in rows} == {"sync"}, [(e.op, e.actor) for e in rows]
+
+
+def test_the_sync_later_hook_logs_its_duration_in_milliseconds(
+    root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    remote = tmp_path / "remote"
+    with_env(root, CONTEXT_REMOTE=f"dir://{remote}", CONTEXT_HOOK_SYNC_DELAY="0")
+    ctx = hooks.HookContext(load_layers(root, "local"))
+    ctx.store_dir.mkdir(parents=True)
+    ticks = iter([100.0, 100.25054])
+    clock = types.SimpleNamespace(
+        monotonic=lambda: next(ticks), strftime=time.strftime, gmtime=time.gmtime
+    )
+    monkeypatch.setattr(hooks, "time", clock)  # only the hook's own clock
+    hooks._sync_once(ctx)
+    [entry] = entries(root, "sync-later")
+    assert entry["level"] == "info" and entry["duration_ms"] == 250.5
+
+
+def test_a_transcript_that_grew_is_archived_again_as_the_hooks_write(
+    root: Path, tmp_path: Path
+) -> None:
+    """The session went on after the first checkpoint: the archive's new revision holds the
+    new lines, and both revisions are audited as the hook's."""
+    from agents.store import audit
+
+    with_env(root, CONTEXT_TRANSCRIPTS="on")
+    shop = git_repo(tmp_path / "home" / "src" / "shop", "git@github.com:Acme/Shop.git")
+    path = transcript(tmp_path / "home" / ".claude" / "projects" / "x" / f"{SESSION}.jsonl", shop)
+    payload = json.dumps({"session_id": SESSION, "transcript_path": str(path), "cwd": str(shop)})
+    hooks.run("pre-compact", payload)
+    with path.open("a") as fh:
+        fh.write(json.dumps({"type": "user", "message": {"content": "now the coupons"}}) + "\n")
+    hooks.run("session-end", payload)
+    assert log_of(root)[-1]["level"] == "info", log_of(root)[-1]
+    doc_id = f"transcript_archive:{SESSION}"
+    with ContextStore(root / "context" / "local") as store:
+        assert len(store.history(doc_id)) == 2
+        sealed = store.blobs.get(store.get(doc_id).body["blob"]["blob"])
+        key = MachineKey.load_or_create(vault_of(store))
+        with store.reading() as conn:
+            actors = [e.actor for e in audit.query(conn, doc_id=doc_id)]
+    assert "now the coupons" in decrypt(sealed, [key.identity]).decode()
+    assert actors == ["hook", "hook"]
