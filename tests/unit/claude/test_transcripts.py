@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
 
 from agents.claude.apply import execute, plan_apply
 from agents.claude.capture import capture
 from agents.claude.machine import Machine
 from agents.claude.projects import slug
 from agents.claude.scan import scan
+from agents.claude.transcripts import session_cwd
 from agents.claude.vault import MachineKey, SecretVault
 
 SESSION = "0b7d2c4e-1f3a-4c5b-9d8e-7a6b5c4d3e2f"
@@ -132,3 +139,46 @@ def test_a_transcript_is_sealed_again_when_a_machine_joins(alice: Machine, bob: 
     draft = again.by_id()[f"transcript_archive:{SESSION}"]
     assert draft.body["recipients"] == sorted([a.recipient, b.recipient])
     assert draft.body["blob"]["blob"] in again.blobs
+
+
+@pytest.mark.parametrize(
+    "before",
+    [
+        b"{not json\n",  # a line cut short
+        b'["user"]\n',  # JSON, not an object
+        b'{"cwd": 7}\n{"cwd": ["/elsewhere"]}\n{"cwd": ""}\n{"cwd": null}\n',
+        b'{"type": "user", "message": {"content": "caf\xe9 \xff"}}\n',  # not UTF-8
+        b'{"type": "summary"}\n' * 49,
+    ],
+    ids=["not JSON", "not an object", "not a path", "not UTF-8", "49 lines without"],
+)
+def test_a_transcripts_working_directory_is_its_first_cwd_that_is_a_path(
+    tmp_path: Path, before: bytes
+) -> None:
+    """Lines before it that say nothing usable are passed over, whatever they hold."""
+    path = tmp_path / "session.jsonl"
+    path.write_bytes(before + b'{"type": "user", "cwd": "/home/al/src/api"}\n{"cwd": "/x"}\n')
+    assert session_cwd(path) == "/home/al/src/api"
+
+
+def test_a_transcripts_working_directory_is_read_as_utf8_whatever_the_locale(
+    tmp_path: Path,
+) -> None:
+    """Claude Code writes UTF-8; a hook run in the plain C locale (Python's UTF-8 coercion off,
+    so the locale's encoding is ASCII) still reads a checkout path that is not ASCII."""
+    path = tmp_path / "session.jsonl"
+    path.write_text(json.dumps({"cwd": "/home/zoë/src/café"}, ensure_ascii=False) + "\n")
+    code = (
+        "import sys; from pathlib import Path;"
+        "from agents.claude.transcripts import session_cwd;"
+        "sys.stdout.buffer.write(session_cwd(Path(sys.argv[1])).encode())"
+    )
+    env = {**os.environ, "LC_ALL": "C", "PYTHONCOERCECLOCALE": "0", "PYTHONUTF8": "0"}
+    out = subprocess.run(
+        [sys.executable, "-X", "utf8=0", "-c", code, str(path)],
+        capture_output=True,
+        env=env,
+        timeout=60,
+        check=True,
+    )
+    assert out.stdout.decode() == "/home/zoë/src/café"
