@@ -14,6 +14,7 @@ import shutil
 import stat
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -412,6 +413,7 @@ def test_git_scan_left_early_stops_its_cat_file(tmp_path: Path, mocker: MockerFi
     assert next(scan)[0] == sorted(values)[0]
     cat = popen.spy_return
     assert "cat-file" in cat.args and cat.poll() is None
+    time.sleep(1)  # the reader fills the read-ahead and waits for room: it must stop waiting
     closing = threading.Thread(target=scan.close, daemon=True)
     closing.start()
     closing.join(60)
