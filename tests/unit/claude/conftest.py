@@ -6,14 +6,19 @@ import json
 import os
 import re
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pytest_mock import MockerFixture
 
+from agents.claude.bridge import vault_of
+from agents.claude.importer import plan_import, run_import
 from agents.claude.machine import Machine, desktop_config_path
 from agents.claude.projects import slug
+from agents.store.store import ContextStore
+from tests.unit.claude.claude_cli import FakeClaude, fake_claude
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "claude"
 TOKENS: dict[str, str] = json.loads((FIXTURES / "tokens.json").read_text())
@@ -198,3 +203,40 @@ def _root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def log_of(root: Path) -> list[dict[str, Any]]:
     path = root / "context" / "local" / "hooks.log"
     return [json.loads(x) for x in path.read_text().splitlines()] if path.exists() else []
+
+
+# --- a store of alice's machine, for apply and import ----------------------------------------
+
+MD = "claude_file:user/CLAUDE.md"
+RULE = "claude_file:user/rules/python.md"
+
+
+@pytest.fixture(name="store")
+def _store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ContextStore]:
+    """Alice's machine's store (``m-alice``); no system keyring, so the vault is a file."""
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    with ContextStore(tmp_path / "store", machine_id="m-alice") as store:
+        yield store
+
+
+def imported(store: ContextStore, machine: Machine) -> list[str]:
+    """Run an import; the ids it wrote."""
+    return run_import(store, plan_import(store, machine), vault_of(store)).written
+
+
+def edit_here(machine: Machine) -> None:
+    """CLAUDE.md edited on this machine: a line added."""
+    md = machine.claude_dir / "CLAUDE.md"
+    md.write_text(md.read_text() + "- Run the tests before pushing.\n")
+
+
+def elsewhere(store: ContextStore, doc_id: str, text: str) -> None:
+    """Another machine's edit of ``doc_id``'s text, as a pull would bring it."""
+    body = {**store.get(doc_id).body, "text": text}
+    store.put(doc_id, store.get(doc_id).kind, body, actor="sync")
+
+
+@pytest.fixture(name="cli")
+def _cli(mocker: MockerFixture) -> FakeClaude:
+    """Claude Code's CLI faked for ``agents.claude.marketplace`` (``claude_cli.py``)."""
+    return fake_claude(mocker)

@@ -4,26 +4,13 @@ its Claude files, which apply and import compare the disk and the store with."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 
 from agents.claude.bridge import applied_records, vault_of
 from agents.claude.importer import file_bases, last_seen, plan_import, run_import, save_applied
 from agents.claude.machine import Machine
 from agents.store import audit
 from agents.store.store import ContextStore
-
-MD = "claude_file:user/CLAUDE.md"
-RULE = "claude_file:user/rules/python.md"
-
-
-@pytest.fixture(name="store")
-def _store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ContextStore]:
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
-    with ContextStore(tmp_path / "store", machine_id="m-alice") as store:
-        yield store
+from tests.unit.claude.conftest import MD, RULE
 
 
 def test_saving_the_whole_applied_set_forgets_the_targets_not_in_it(store: ContextStore) -> None:

@@ -3,40 +3,16 @@ made here, of which documents, with or without transcripts."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
 from agents.claude.bridge import applied_records, machine_for, vault_of
 from agents.claude.capture import capture
 from agents.claude.importer import local_changes, plan_import, run_import
 from agents.claude.machine import Machine
 from agents.claude.vault import MachineKey, SecretVault
 from agents.store.store import ContextStore
+from tests.unit.claude.conftest import MD, RULE, edit_here, elsewhere, imported
 
-MD = "claude_file:user/CLAUDE.md"
-RULE = "claude_file:user/rules/python.md"
 SESSION = "0b7d2c4e-1f3a-4c5b-9d8e-7a6b5c4d3e2f"
 TRANSCRIPT = f"transcript_archive:{SESSION}"
-
-
-@pytest.fixture(name="store")
-def _store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ContextStore]:
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
-    with ContextStore(tmp_path / "store", machine_id="m-alice") as store:
-        yield store
-
-
-def imported(store: ContextStore, machine: Machine) -> list[str]:
-    """Run an import; the ids it wrote."""
-    return run_import(store, plan_import(store, machine), vault_of(store)).written
-
-
-def elsewhere(store: ContextStore, doc_id: str, text: str) -> None:
-    """Another machine's edit of ``doc_id``'s text, as a pull would bring it."""
-    body = {**store.get(doc_id).body, "text": text}
-    store.put(doc_id, store.get(doc_id).kind, body, actor="sync")
 
 
 def recipients(machine: Machine) -> list[str]:
@@ -118,7 +94,6 @@ def test_local_changes_work_out_what_this_machine_last_saw_when_not_given_it(
     store: ContextStore, alice: Machine
 ) -> None:
     imported(store, alice)
-    md = alice.claude_dir / "CLAUDE.md"
-    md.write_text(md.read_text() + "- Run the tests before pushing.\n")
+    edit_here(alice)
     drafts = capture(alice).drafts
     assert [d.id for d in local_changes(store, drafts, alice, applied_records(store))] == [MD]

@@ -4,9 +4,7 @@ last saw of the file, so a stale file never overwrites a newer head and no edit 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
@@ -26,28 +24,7 @@ from agents.claude.targets import current_hashes
 from agents.core.errors import AgentError
 from agents.store import audit
 from agents.store.store import ContextStore
-from tests.unit.claude.conftest import TOKENS
-
-MD = "claude_file:user/CLAUDE.md"
-RULE = "claude_file:user/rules/python.md"
-
-
-@pytest.fixture(name="store")
-def _store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ContextStore]:
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
-    with ContextStore(tmp_path / "store", machine_id="m-alice") as store:
-        yield store
-
-
-def imported(store: ContextStore, machine: Machine) -> list[str]:
-    """Run an import; the ids it wrote."""
-    return run_import(store, plan_import(store, machine), vault_of(store)).written
-
-
-def elsewhere(store: ContextStore, doc_id: str, text: str) -> None:
-    """Another machine's edit of ``doc_id``'s text, as a pull would bring it."""
-    body = {**store.get(doc_id).body, "text": text}
-    store.put(doc_id, store.get(doc_id).kind, body, actor="sync")
+from tests.unit.claude.conftest import MD, RULE, TOKENS, edit_here, elsewhere, imported
 
 
 def test_the_first_import_stores_every_document_and_the_secrets_only_in_the_vault(
@@ -73,8 +50,7 @@ def test_an_edit_here_is_shown_then_imported_and_only_it(
     store: ContextStore, alice: Machine
 ) -> None:
     imported(store, alice)
-    md = alice.claude_dir / "CLAUDE.md"
-    md.write_text(md.read_text() + "- Run the tests before pushing.\n")
+    edit_here(alice)
     plan = plan_import(store, alice)
     assert [d.id for d in plan.changed] == [MD] and plan.count == 1
     assert "+- Run the tests before pushing." in plan.diff()
@@ -100,8 +76,7 @@ def test_edits_on_this_machine_and_another_are_merged_not_lost(
     imported(store, alice)
     text = store.get(MD).body["text"]
     elsewhere(store, MD, "# Shared instructions\n" + text.split("\n", 1)[1])
-    md = alice.claude_dir / "CLAUDE.md"
-    md.write_text(md.read_text() + "- Run the tests before pushing.\n")
+    edit_here(alice)
     result = run_import(store, plan_import(store, alice), vault_of(store))
     assert result.merged == [MD] and result.written == []
     merged = store.get(MD).body["text"]
@@ -201,8 +176,7 @@ def test_a_file_deleted_after_an_import_of_other_documents_is_imported_as_a_dele
 ) -> None:
     """A partial import keeps what this machine wrote of the files it did not read."""
     imported(store, alice)
-    md = alice.claude_dir / "CLAUDE.md"
-    md.write_text(md.read_text() + "- Run the tests before pushing.\n")
+    edit_here(alice)
     run_import(store, plan_import(store, alice, only=[MD]), vault_of(store))
     (alice.claude_dir / "rules" / "python.md").unlink()
     assert [d.id for d in plan_import(store, alice).gone] == [RULE]

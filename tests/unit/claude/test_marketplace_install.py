@@ -32,15 +32,8 @@ from .claude_cli import (
     agents_home_of,
     answer,
     checkout,
-    fake_claude,
     home_env,
 )
-
-
-@pytest.fixture(name="cli")
-def _cli(mocker: MockerFixture) -> FakeClaude:
-    return fake_claude(mocker)
-
 
 # --- checkout_root ---------------------------------------------------------------------------
 

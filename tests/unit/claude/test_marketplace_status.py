@@ -35,15 +35,8 @@ from .claude_cli import (
     FakeClaude,
     answer,
     checkout,
-    fake_claude,
     home_env,
 )
-
-
-@pytest.fixture(name="cli")
-def _cli(mocker: MockerFixture) -> FakeClaude:
-    return fake_claude(mocker)
-
 
 # --- plugin_status ---------------------------------------------------------------------------
 
