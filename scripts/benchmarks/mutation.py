@@ -41,6 +41,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from datetime import UTC, datetime
@@ -234,6 +235,7 @@ def _config(files: list[str], tests: list[str]) -> str:
         "timeout_constant = 5.0\n"
         "timeout_multiplier = 10.0\n"
         "use_git_change_detection = false\n"
+        'also_copy = ["docs/examples"]\n'
     )
 
 
@@ -244,7 +246,7 @@ def _scratch(target: str, fresh: bool) -> Path:
     if fresh and dest.exists():
         shutil.rmtree(dest)
     dest.mkdir(parents=True, exist_ok=True)
-    for name in ("agents", "tests"):
+    for name in ("agents", "tests", "docs/examples"):  # the examples: tests read them
         if (dest / name).exists():
             shutil.rmtree(dest / name)
         # copy2 keeps modification times: mutmut re-mutates a file only when it is newer
@@ -354,8 +356,9 @@ def main() -> int:
     if "AZURITE_BLOB" not in env and azurite.exists():
         env["AZURITE_BLOB"] = str(azurite)
     # pytest's own temp root, not the shared /tmp/pytest-of-<user>: another pytest cleaning
-    # that up meanwhile makes a warning, an error under filterwarnings, and a mutant "killed"
-    temproot = work / "tmp"
+    # that up meanwhile makes a warning, an error under filterwarnings, and a mutant "killed".
+    # Outside this checkout: a test's folder "without a remote" must not be inside a git repo
+    temproot = Path(tempfile.gettempdir()) / f"agents-mutation-{args.target}"
     temproot.mkdir(exist_ok=True)
     env.setdefault("PYTEST_DEBUG_TEMPROOT", str(temproot))
     run = ["nice", "-n", "19", str(MUTMUT), "run", "--max-children", str(args.max_children)]
