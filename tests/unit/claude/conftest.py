@@ -17,11 +17,14 @@ from agents.claude.bridge import vault_of
 from agents.claude.importer import plan_import, run_import
 from agents.claude.machine import Machine, desktop_config_path
 from agents.claude.projects import slug
+from agents.claude.vault import MachineKey, SecretVault
 from agents.store.store import ContextStore
 from tests.unit.claude.claude_cli import FakeClaude, fake_claude
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "claude"
 TOKENS: dict[str, str] = json.loads((FIXTURES / "tokens.json").read_text())
+# the session of the golden home's transcript (projects/HOMESLUG-src-api/<id>.jsonl)
+HOME_SESSION = "0b7d2c4e-1f3a-4c5b-9d8e-7a6b5c4d3e2f"
 # git keeps only the executable bit; these are 0600 in a real home
 PRIVATE = (
     ".claude.json",
@@ -222,6 +225,11 @@ def _store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ContextS
 def imported(store: ContextStore, machine: Machine) -> list[str]:
     """Run an import; the ids it wrote."""
     return run_import(store, plan_import(store, machine), vault_of(store)).written
+
+
+def machine_key(machine: Machine) -> MachineKey:
+    """This machine's own key (its transcripts' recipient), from a file vault in its home."""
+    return MachineKey.load_or_create(SecretVault(machine.home / ".keys", use_keyring=False))
 
 
 def edit_here(machine: Machine) -> None:

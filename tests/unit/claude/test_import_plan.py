@@ -7,19 +7,19 @@ from agents.claude.bridge import applied_records, machine_for, vault_of
 from agents.claude.capture import capture
 from agents.claude.importer import local_changes, plan_import, run_import
 from agents.claude.machine import Machine
-from agents.claude.vault import MachineKey, SecretVault
 from agents.store.store import ContextStore
-from tests.unit.claude.conftest import MD, RULE, edit_here, elsewhere, imported
+from tests.unit.claude.conftest import (
+    HOME_SESSION,
+    MD,
+    RULE,
+    edit_here,
+    elsewhere,
+    imported,
+    machine_key,
+)
 
-SESSION = "0b7d2c4e-1f3a-4c5b-9d8e-7a6b5c4d3e2f"
+SESSION = HOME_SESSION
 TRANSCRIPT = f"transcript_archive:{SESSION}"
-
-
-def recipients(machine: Machine) -> list[str]:
-    """This machine's own transcript recipient."""
-    return [
-        MachineKey.load_or_create(SecretVault(machine.home / ".keys", use_keyring=False)).recipient
-    ]
 
 
 def test_without_file_bases_a_file_as_written_here_is_skipped_and_the_edits_after_it_found(
@@ -56,7 +56,7 @@ def test_transcripts_are_imported_only_when_asked_and_an_unchanged_one_never_aga
     store: ContextStore, alice: Machine
 ) -> None:
     """An unchanged transcript keeps its sealed blob, so it is no edit (sealing is random)."""
-    to = recipients(alice)
+    to = [machine_key(alice).recipient]
     assert TRANSCRIPT not in {d.id for d in plan_import(store, alice).changed}
     plan = plan_import(store, alice, transcripts_to=to)
     assert TRANSCRIPT in {d.id for d in plan.changed}
@@ -69,7 +69,7 @@ def test_a_transcript_gone_from_disk_is_not_imported_as_a_deletion(
 ) -> None:
     """Claude Code removes old session files itself; the archive in the store stays. The
     machine is the CLI's, which knows the project the session's file lies under."""
-    to = recipients(alice)
+    to = [machine_key(alice).recipient]
     run_import(store, plan_import(store, alice, transcripts_to=to), vault_of(store))
     here = machine_for(store, alice.home)
     next(alice.claude_dir.glob(f"projects/*/{SESSION}.jsonl")).unlink()

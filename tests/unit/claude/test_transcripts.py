@@ -16,20 +16,16 @@ from agents.claude.machine import Machine
 from agents.claude.projects import slug
 from agents.claude.scan import scan
 from agents.claude.transcripts import session_cwd
-from agents.claude.vault import MachineKey, SecretVault
+from tests.unit.claude.conftest import HOME_SESSION, machine_key
 
-SESSION = "0b7d2c4e-1f3a-4c5b-9d8e-7a6b5c4d3e2f"
-
-
-def _key(machine: Machine) -> MachineKey:
-    return MachineKey.load_or_create(SecretVault(machine.home / ".keys", use_keyring=False))
+SESSION = HOME_SESSION
 
 
 def test_transcripts_are_encrypted_and_resume_on_another_machine_at_its_own_slug(
     alice: Machine, bob: Machine
 ) -> None:
     """The session file lands under bob's slug for his checkout, with his paths inside."""
-    a, b = _key(alice), _key(bob)
+    a, b = machine_key(alice), machine_key(bob)
     cap = capture(alice, transcripts_to=[a.recipient, b.recipient])
     draft = cap.by_id()[f"transcript_archive:{SESSION}"]
     assert draft.body["project_id"] == "github.com/acme/api"
@@ -51,15 +47,15 @@ def test_without_this_machines_key_the_transcript_is_blocked_not_garbled(
     alice: Machine, bob: Machine
 ) -> None:
     """Encrypted only to alice: bob's apply says it cannot decrypt."""
-    cap = capture(alice, transcripts_to=[_key(alice).recipient])
-    plan = plan_apply(cap.drafts, bob, blobs=cap.blobs, identities=[_key(bob).identity])
+    cap = capture(alice, transcripts_to=[machine_key(alice).recipient])
+    plan = plan_apply(cap.drafts, bob, blobs=cap.blobs, identities=[machine_key(bob).identity])
     [c] = [c for c in plan.changes if c.draft_id.startswith("transcript_archive:")]
     assert c.action == "blocked" and "not a recipient" in c.reason
 
 
 def test_an_unchanged_transcript_keeps_its_encrypted_blob(alice: Machine) -> None:
     """age output is random; reusing the old body avoids a new revision per capture."""
-    key = _key(alice)
+    key = machine_key(alice)
     first = capture(alice, transcripts_to=[key.recipient])
     again = capture(alice, transcripts_to=[key.recipient], previous=first.by_id())
     id = f"transcript_archive:{SESSION}"
@@ -75,7 +71,7 @@ def test_a_session_folder_of_a_subfolder_is_found_by_the_cwd_its_sessions_record
     ran outside any checkout is reported and skipped, and the folders after it still read."""
     from agents.claude.transcripts import capture_transcripts
 
-    key = _key(alice)
+    key = machine_key(alice)
     svc = alice.home / "src" / "api" / "svc"
     svc.mkdir()
     projects = alice.claude_dir / "projects"
@@ -115,7 +111,7 @@ def test_a_transcript_with_bytes_that_are_not_utf8_is_archived_and_restored_byte
     from agents.claude.transcripts import archive_transcript
     from agents.claude.vault import decrypt
 
-    key, bobs = _key(alice), _key(bob)
+    key, bobs = machine_key(alice), machine_key(bob)
     path = alice.claude_dir / "projects" / "odd.jsonl"
     line = '{"type": "user", "cwd": "%s", "message": {"content": "caf\xe9 \xff"}}\n'
     path.write_bytes((line % alice.home).encode("latin-1"))
@@ -133,7 +129,7 @@ def test_a_transcript_with_bytes_that_are_not_utf8_is_archived_and_restored_byte
 
 def test_a_transcript_is_sealed_again_when_a_machine_joins(alice: Machine, bob: Machine) -> None:
     """Same plaintext, one more recipient: a new blob that the new machine can open."""
-    a, b = _key(alice), _key(bob)
+    a, b = machine_key(alice), machine_key(bob)
     first = capture(alice, transcripts_to=[a.recipient])
     again = capture(alice, transcripts_to=[a.recipient, b.recipient], previous=first.by_id())
     draft = again.by_id()[f"transcript_archive:{SESSION}"]
