@@ -20,6 +20,7 @@ from agents.core.identity import INSTANCE_ENV
 from agents.core.logs import configure_logging, get_logger
 from agents.core.recorder import NullRecorder, Recorder
 from agents.core.runtime import AgentRuntime, AgentSpec, RecorderFactory
+from agents.core.scheduling import normal_scheduling
 from agents.core.server import AgentServer, build_server
 from agents.core.settings import CoreSettings, EnvLayers, find_root, load_layers
 from agents.core.toolsets import selected_toolsets
@@ -64,6 +65,7 @@ def run(
 ) -> None:
     """Run ``spec`` as an MCP server until SIGTERM/SIGINT (HTTP) or end of input (stdio);
     every tool call is recorded by the recorder ``recorder_factory`` opens."""
+    normal_scheduling()  # before any thread: supervisord's batch policy is not an agent's
     args = _parse(spec.name, argv)
     stdio = args.transport == "stdio"
     stream = sys.stderr if stdio else sys.stdout

@@ -127,7 +127,7 @@ class Supervisor:
             StartError: supervisord refused the conf or did not come up.
         """
         proc = subprocess.run(
-            [sys.executable, "-m", "supervisor.supervisord", "-c", str(self.paths.conf)],
+            [sys.executable, "-m", "agents.supervisor.daemon", "-c", str(self.paths.conf)],
             capture_output=True,
             text=True,
             cwd=self.paths.root,

@@ -100,6 +100,21 @@ def test_an_agent_killed_with_sigkill_is_restarted_and_ready_again(project: Proj
     )
 
 
+@pytest.mark.skipif(not hasattr(os, "SCHED_BATCH"), reason="Linux scheduling policies")
+def test_supervisord_runs_as_a_batch_process_and_every_agent_thread_as_a_normal_one(
+    project: Project,
+) -> None:
+    """A waking supervisord never preempts an agent writing its log line
+    (agents.core.scheduling); the agents it started, fizzy's respawn above included, and
+    each of their threads are normal processes."""
+    supervisord = int((project.root / "supervisor.d" / "local" / "supervisord.pid").read_text())
+    assert os.sched_getscheduler(supervisord) == os.SCHED_BATCH
+    for name, row in status(project).items():
+        threads = [int(t) for t in os.listdir(f"/proc/{row['pid']}/task")]
+        policies = {os.sched_getscheduler(t) for t in threads}
+        assert policies == {os.SCHED_OTHER}, (name, policies)
+
+
 def test_a_hung_agent_is_restarted_by_the_health_listener(project: Project) -> None:
     """SIGSTOP: still RUNNING for supervisord, but /readyz stops answering; the listener acts."""
     old = status(project)["lokka"]["pid"]
