@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import structlog
 from hypothesis import settings
+from structlog._config import BoundLoggerLazyProxy
 
 # No deadline per example: the machines that run these tests are shared and noisy, and a slow
 # example is not a failing one (speed is measured by scripts/bench, never by a test).
@@ -65,11 +67,25 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     )
 
 
+def _forget_cached_loggers() -> None:
+    """Make every module-level structlog logger of ``agents`` assemble itself again from the
+    configuration in force: ``configure_logging`` caches a logger on its first use, which
+    would otherwise keep writing where a test configured it (and out of the reach of a later
+    test's ``capture_logs``)."""
+    for name, module in list(sys.modules.items()):
+        if name == "agents" or name.startswith("agents."):
+            for value in list(vars(module).values()):
+                if isinstance(value, BoundLoggerLazyProxy):
+                    vars(value).pop("bind", None)
+
+
 @pytest.fixture(autouse=True)
 def _reset_logging() -> Iterator[None]:
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
     yield
+    if structlog.is_configured():  # only a test that called configure_logging cached any
+        _forget_cached_loggers()
     structlog.reset_defaults()
     structlog.contextvars.clear_contextvars()
     root.handlers[:] = handlers
