@@ -17,6 +17,7 @@ import pytest
 
 from agents.catalog import AGENTS
 from agents.core.testing import mcp_client
+from agents.supervisor.render import EnvPaths
 from tests.integration.conftest import alive, wait_for
 from tests.project import Project
 
@@ -107,7 +108,7 @@ def test_supervisord_runs_as_a_batch_process_and_every_agent_thread_as_a_normal_
     """A waking supervisord never preempts an agent writing its log line
     (agents.core.scheduling); the agents it started, fizzy's respawn above included, and
     each of their threads are normal processes."""
-    supervisord = int((project.root / "supervisor.d" / "local" / "supervisord.pid").read_text())
+    supervisord = int(EnvPaths(project.root, "local").pidfile.read_text())
     assert os.sched_getscheduler(supervisord) == os.SCHED_BATCH
     for name, row in status(project).items():
         threads = [int(t) for t in os.listdir(f"/proc/{row['pid']}/task")]
