@@ -124,6 +124,10 @@ class Project:
         env = {k: v for k, v in os.environ.items() if not k.endswith("_AGENT_TOKEN")}
         env["AGENTS_HOME"] = str(self.root)
         env["AGENTS_SKIP_INSTALL"] = "1"  # the copy shares the venv: never repoint it
+        # the venv's console scripts (`agents`, `start-all-agents`) import the package through
+        # its editable install, which points at the checkout the venv was made for, not at
+        # this copy: the copy's own code goes first
+        env["PYTHONPATH"] = str(self.root)
         return env
 
     def run(

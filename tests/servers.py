@@ -40,7 +40,7 @@ __all__ = [
     "postgres_server",
 ]
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]  # tests/servers.py: the checkout is its parent's parent
 AZURITE_LOCAL = Path(".ci", "node", "node_modules", ".bin", "azurite-blob")
 # Azurite's documented development account: public, identical on every install
 AZURITE_ACCOUNT = "devstoreaccount1"
