@@ -42,9 +42,12 @@ PREVIEW = 200
 # a recorded call adds about 20 pages to the WAL: a checkpoint about every 1,000 pages, as
 # SQLite's own automatic checkpoint would (docs/performance.md)
 CHECKPOINT_EVERY = 50
-# the inbox is moved into the store this long after its first row, or at once with this many
-MOVE_AFTER = 0.02
-MOVE_EVERY = 32
+# the inbox is moved into the store this long after its first row, or at once with this many:
+# a move's transaction costs about 150 µs beside its rows' 60 µs each, so a busy agent moves
+# runs of about a hundred calls (docs/performance.md, "The tenth round"); a read of the store
+# moves what is still there first, so it sees every call all the same
+MOVE_AFTER = 0.25
+MOVE_EVERY = 256
 
 
 class Checkpointer:

@@ -9,6 +9,8 @@ import signal
 import socket
 import subprocess
 import sys
+import time
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -17,6 +19,7 @@ import pytest
 
 from agents.catalog import AGENTS
 from agents.core.testing import mcp_client
+from agents.supervisor.daemon import PACE
 from agents.supervisor.render import EnvPaths
 from tests.integration.conftest import alive, wait_for
 from tests.project import Project
@@ -114,6 +117,44 @@ def test_supervisord_runs_as_a_batch_process_and_every_agent_thread_as_a_normal_
         threads = [int(t) for t in os.listdir(f"/proc/{row['pid']}/task")]
         policies = {os.sched_getscheduler(t) for t in threads}
         assert policies == {os.SCHED_OTHER}, (name, policies)
+
+
+def _wake_ups(pid: int) -> int:
+    """How often process ``pid`` has gone to sleep and been woken (its voluntary context
+    switches: a ``poll`` or ``sleep`` that waited)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("voluntary_ctxt_switches:"):
+            return int(line.split(":")[1])
+    raise AssertionError(f"no context switches in /proc/{pid}/status")
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="Linux /proc")
+def test_supervisord_reads_an_agents_log_lines_in_paced_wake_ups(project: Project) -> None:
+    """Each call writes a ``tool_call`` line to the pipe supervisord reads. Unpaced,
+    supervisord woke once per line; paced (agents.supervisor.daemon), at most once per PACE,
+    and every line still reaches the agent's log."""
+    supervisord = int(EnvPaths(project.root, "local").pidfile.read_text())
+    row = status(project)["fizzy"]
+    token = project.secret("local", "FIZZY_AGENT_TOKEN")
+    log = EnvPaths(project.root, "local").log_of("fizzy")
+    calls = 300
+
+    def logged() -> int:
+        return log.read_text().count('"event": "tool_call"')
+
+    async def one_after_another() -> None:
+        async with mcp_client(row["url"], token) as client:
+            for _ in range(calls):
+                await client.call_tool("agent_info", {})
+
+    already = logged()
+    before = _wake_ups(supervisord)
+    started = time.monotonic()
+    anyio.run(one_after_another)
+    elapsed = time.monotonic() - started
+    woken = _wake_ups(supervisord) - before
+    assert woken <= elapsed / PACE + 20 and woken < calls / 2, (woken, elapsed, calls)
+    wait_for(lambda: logged() >= already + calls, 10, "every tool_call line in the log")
 
 
 def test_a_hung_agent_is_restarted_by_the_health_listener(project: Project) -> None:
