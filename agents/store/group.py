@@ -1,15 +1,21 @@
 """Group commit: documents written by concurrent callers share one transaction.
 
-One writer thread per store connection takes everything queued, checks and serializes it,
-then takes the store's writer lock file (``writer.lock``, an exclusive ``flock``) before
-``BEGIN IMMEDIATE``. Recording processes queue there for each other: the kernel wakes the
-next one the moment the holder releases it, where SQLite's busy handler sleeps 1, 2, 5 … 100
-ms between tries. Holding it, the writer adds every document queued meanwhile, writes them all
-with :func:`~agents.store.newdocs.write_new` in one transaction (one commit, one sync to disk),
-releases the file, then wakes each caller, whose ``submit`` returns only once its own document
-is committed. A batch the store refuses is retried one document at a time, so one bad
-document fails alone. A caller whose document is still waiting for the lock after the store's
-busy timeout gets the store's "locked" error, and its document is not written.
+One writer thread per store connection takes everything queued and checks it (the id, the
+kind's schema), then takes the store's writer lock file (``writer.lock``, an exclusive
+``flock``) before ``BEGIN IMMEDIATE``. Recording processes queue there for each other: the
+kernel wakes the next one the moment the holder releases it, where SQLite's busy handler
+sleeps 1, 2, 5 … 100 ms between tries. Holding it, the writer adds every document queued
+meanwhile and commits them all to the store's inbox (:mod:`agents.store.inbox`: one small row
+each, one commit, one sync to disk), releases the file, tells the recorder how many it staged
+(its mover moves them into the store, in runs of up to a few hundred), then wakes each caller,
+whose ``submit`` returns only once its own document is committed. A batch with a document the
+store refuses is sent again one document at a time, so one bad document fails alone. A caller
+whose document is still waiting for the lock after the store's busy timeout gets the store's
+"locked" error, and its document is not written.
+
+The lock is held for the inbox rows only: the revisions, heads, audit rows and search index
+entries of a batch of 8 held it 1.15-1.45 ms; a mover writes them for hundreds of documents in
+one transaction (docs/performance.md, "The tenth round").
 """
 
 from __future__ import annotations
@@ -22,24 +28,24 @@ import queue
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from agents.core.errors import InputError, StoreError
+from agents.store import inbox
+from agents.store.canonical import Serialized
 from agents.store.db import explain
-from agents.store.envelope import Envelope
-from agents.store.newdocs import prepare_new, write_new
 from agents.store.store import ContextStore
 
 __all__ = ["LOCK_NAME", "MAX_BATCH", "GroupWriter", "WriterLock"]
 
 MAX_BATCH = 512
 LOCK_NAME = "writer.lock"
-Item = tuple[str, str, Any]  # doc_id, kind, body
+Item = tuple[str, str, Serialized]  # doc_id, kind, body
 
 _QUEUED, _WRITING, _ABANDONED, _DONE = range(4)
-# a caller's future and what it gets: its revision, or the error
-_Outcome = tuple["asyncio.Future[Envelope]", "Envelope | BaseException"]
+# a caller's future and what it gets: None once committed, or the error
+_Outcome = tuple["asyncio.Future[None]", "BaseException | None"]
 
 
 class WriterLock:
@@ -80,7 +86,7 @@ class _Job:
     __slots__ = ("future", "item", "loop", "since", "state")
 
     def __init__(
-        self, item: Item, loop: asyncio.AbstractEventLoop, future: asyncio.Future[Envelope]
+        self, item: Item, loop: asyncio.AbstractEventLoop, future: asyncio.Future[None]
     ) -> None:
         self.item = item
         self.loop = loop
@@ -90,11 +96,19 @@ class _Job:
 
 
 class GroupWriter:
-    """Batches :meth:`submit` calls from any event loop into transactions on one thread."""
+    """Batches :meth:`submit` calls from any event loop into inbox transactions on one thread;
+    ``staged(n)`` is called (on that thread) after each transaction of ``n`` documents."""
 
-    def __init__(self, store: ContextStore, *, actor: str) -> None:
+    def __init__(
+        self,
+        store: ContextStore,
+        *,
+        actor: str,
+        staged: Callable[[int], None] | None = None,
+    ) -> None:
         self.store = store
         self.actor = actor
+        self._staged = staged
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._jobs: collections.deque[_Job] = collections.deque()  # in submit order
         self._lockfile = WriterLock(store.directory / LOCK_NAME)
@@ -110,8 +124,9 @@ class GroupWriter:
         """True when nothing is queued or being written."""
         return self._pending == 0
 
-    async def submit(self, item: Item) -> Envelope:
-        """Write ``item`` in the next transaction; return its revision once committed.
+    async def submit(self, item: Item) -> None:
+        """Commit ``item`` (a new document) to the store's inbox in the next transaction;
+        return once it is committed.
 
         Raises:
             InputError: The store refused this document (schema, id).
@@ -161,7 +176,7 @@ class GroupWriter:
         """Write ``batch`` (and, with ``gather``, whatever is queued once the lock is held) in
         one transaction and settle every job; a refusal sends each job through alone."""
         try:
-            rows = prepare_new(self.store, [job.item for job in batch])
+            _check(batch)
         except InputError as exc:
             self._refused(batch, exc)
             return
@@ -173,28 +188,27 @@ class GroupWriter:
         except StoreError as exc:
             self._settle(self._claim(batch), exc)
             return
-        results: list[Envelope] | BaseException = []
+        failed: BaseException | None = None
         try:
-            live = self._claim(batch)
-            if len(live) < len(batch):  # some waited too long: their callers have failed
-                batch = live
-                rows = prepare_new(self.store, [job.item for job in batch])
+            batch = self._claim(batch)  # some may have waited too long: their callers failed
             if gather:  # documents queued while this one waited join its transaction
-                extra = self._claim(self._take(batch))
+                _check(self._claim(self._take(batch)))
                 batch = [job for job in batch if job.state == _WRITING]
-                prepare_new(self.store, [job.item for job in extra], rows)
             if batch:
                 with self.store.transaction() as conn:
-                    results = write_new(self.store, conn, rows, actor=self.actor)
+                    for doc_id, kind, body in (job.item for job in batch):
+                        inbox.stage(conn, doc_id, kind, body, self.actor)
                 self.batches += 1
         except BaseException as exc:  # every caller learns of it, none hangs
-            results = exc
+            failed = exc
         finally:
             self._lockfile.release()
-        if isinstance(results, InputError):
-            self._refused(batch, results)
-        else:
-            self._settle(batch, results)
+        if isinstance(failed, InputError):
+            self._refused(batch, failed)
+            return
+        if failed is None and batch and self._staged is not None:
+            self._staged(len(batch))
+        self._settle(batch, failed)
 
     def _refused(self, batch: list[_Job], exc: InputError) -> None:
         """One of ``batch`` was refused: write each alone, so that it fails alone."""
@@ -212,10 +226,7 @@ class GroupWriter:
                 job.state = _WRITING
         return live
 
-    def _settle(self, batch: list[_Job], results: list[Envelope] | BaseException) -> None:
-        outcomes: list[Envelope | BaseException] = (
-            [results] * len(batch) if isinstance(results, BaseException) else list(results)
-        )
+    def _settle(self, batch: list[_Job], failed: BaseException | None) -> None:
         with self._lock:
             self._pending -= len(batch)
             for job in batch:
@@ -225,8 +236,8 @@ class GroupWriter:
                 jobs.popleft()
         # one wake-up per event loop for the whole batch, not one per caller
         by_loop: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}
-        for job, outcome in zip(batch, outcomes, strict=True):
-            by_loop.setdefault(job.loop, []).append((job.future, outcome))
+        for job in batch:
+            by_loop.setdefault(job.loop, []).append((job.future, failed))
         for loop, settled in by_loop.items():
             loop.call_soon_threadsafe(_settle_all, settled)
 
@@ -271,10 +282,20 @@ def _settle_all(settled: list[_Outcome]) -> None:
         _settle(future, result)
 
 
-def _settle(future: asyncio.Future[Envelope], result: Envelope | BaseException) -> None:
+def _settle(future: asyncio.Future[None], failed: BaseException | None) -> None:
     if future.cancelled():
         return
-    if isinstance(result, BaseException):
-        future.set_exception(result)
+    if failed is not None:
+        future.set_exception(failed)
     else:
-        future.set_result(result)
+        future.set_result(None)
+
+
+def _check(jobs: list[_Job]) -> None:
+    """Check the documents of ``jobs`` as the store would (:func:`inbox.check`).
+
+    Raises:
+        InputError: One of them is refused.
+    """
+    for doc_id, kind, body in (job.item for job in jobs):
+        inbox.check(doc_id, kind, body)

@@ -143,10 +143,10 @@ class InboxMover:
         self._thread: threading.Thread | None = None
         self._lockfile = WriterLock(store.directory / LOCK_NAME)
 
-    def staged(self) -> None:
-        """One more call in the inbox (from any thread)."""
+    def staged(self, count: int = 1) -> None:
+        """``count`` more calls in the inbox (from any thread)."""
         with self._lock:
-            self._staged += 1
+            self._staged += count
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="inbox-move", daemon=True)
                 self._thread.start()
@@ -254,9 +254,9 @@ class StoreRecorder:
         self.blob_threshold = blob_threshold
         self.state_interval = state_interval
         self._actor = f"agent:{agent}"
-        self._group = GroupWriter(store, actor=self._actor)
         self._checkpoints = Checkpointer(store)
         self._mover = InboxMover(store)
+        self._group = GroupWriter(store, actor=self._actor, staged=self._mover.staged)
         self._mover.move()  # what a killed run of this agent left in the inbox
 
     def write(self, call: ToolCall, *, wait: bool = True) -> Envelope:
@@ -283,8 +283,9 @@ class StoreRecorder:
         index) a moment later; any read of the store moves it first if it is still there.
         Concurrent calls (another record in flight), a blob, an fsync
         (``CONTEXT_RECORD_SYNCHRONOUS=FULL``) or a wait for the lock go to the group writer:
-        one thread that commits everything waiting in one transaction, so N concurrent calls
-        cost one commit. Either way a call returns only after its own record is committed.
+        one thread that commits everything waiting to the inbox in one transaction, so N
+        concurrent calls cost one commit, and the mover moves them as it moves the others.
+        Either way a call returns only after its own record is committed.
         """
         large = self._large(call.output)
         if large:

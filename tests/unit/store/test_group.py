@@ -1,5 +1,6 @@
-"""Group commit: concurrent recorded calls share transactions, and each returns only once its
-own document is committed; recording processes queue for the store on its writer lock file."""
+"""Group commit: concurrent recorded calls share transactions (to the store's inbox), and each
+returns only once its own document is committed; recording processes queue for the store on its
+writer lock file."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,8 @@ import pytest
 from pytest_mock import MockerFixture
 
 from agents.core.errors import InputError, StoreError
-from agents.store.group import LOCK_NAME, GroupWriter
+from agents.store.canonical import Serialized
+from agents.store.group import LOCK_NAME, GroupWriter, Item
 from agents.store.store import ContextStore
 
 pytestmark = pytest.mark.anyio
@@ -62,6 +64,11 @@ async def waiting_for_lock(group: GroupWriter, pending: int) -> None:
         await anyio.sleep(0.005)
 
 
+def item(i: int, doc: Mapping[str, object] | None = None) -> Item:
+    """The ``i``-th recorded call's document (``doc`` instead of its body when given)."""
+    return f"agent_output:{i:026d}", "agent_output", Serialized.of(doc or body(i))
+
+
 def body(i: int) -> dict[str, object]:
     return {
         "agent": "notion",
@@ -80,20 +87,23 @@ def body(i: int) -> dict[str, object]:
 async def test_concurrent_submits_share_transactions_and_each_is_committed_on_return(
     store: ContextStore, tmp_path: Path
 ) -> None:
-    group = GroupWriter(store, actor="agent:notion")
+    staged: list[int] = []
+    group = GroupWriter(store, actor="agent:notion", staged=staged.append)
     seen: list[str] = []
 
     async def one(i: int) -> None:
-        env = await group.submit((f"agent_output:{i:026d}", "agent_output", body(i)))
+        doc_id = item(i)[0]
+        await group.submit(item(i))
         # committed: another connection to the same file sees it already
         with ContextStore(store.directory, actor="cli") as other:
-            assert other.head_info(env.id) is not None
-        seen.append(env.id)
+            assert other.head_info(doc_id) is not None
+        seen.append(doc_id)
 
     await pile_up(store, group, [functools.partial(one, i) for i in range(50)])
     group.close()
     assert len(seen) == 50
     assert group.batches <= 3  # 50 calls, at most three commits
+    assert sum(staged) == 50 and len(staged) == group.batches  # the mover is told per commit
     assert len(store.list("agent_output", limit=100)) == 50
 
 
@@ -101,17 +111,18 @@ async def test_a_transaction_wakes_its_callers_event_loop_once(
     store: ContextStore, mocker: MockerFixture
 ) -> None:
     """The writer hands a committed batch back to the event loop in one wake-up (one write to
-    the loop's self-pipe), not one per caller; every caller still gets its own revision."""
+    the loop's self-pipe), not one per caller; every caller still returns."""
     group = GroupWriter(store, actor="agent:notion")
     wakes = mocker.spy(asyncio.get_running_loop(), "call_soon_threadsafe")
-    seen: list[str] = []
+    seen: list[int] = []
 
     async def one(i: int) -> None:
-        seen.append((await group.submit((f"agent_output:{i:026d}", "agent_output", body(i)))).id)
+        await group.submit(item(i))
+        seen.append(i)
 
     await pile_up(store, group, [functools.partial(one, i) for i in range(20)])
     group.close()
-    assert sorted(seen) == [f"agent_output:{i:026d}" for i in range(20)]
+    assert sorted(seen) == list(range(20))
     assert 1 <= group.batches <= 3
     assert wakes.call_count == group.batches
 
@@ -121,9 +132,9 @@ async def test_a_document_the_store_refuses_fails_alone(store: ContextStore) -> 
     outcomes: dict[int, str] = {}
 
     async def one(i: int) -> None:
-        doc = body(i) if i != 3 else {"not": "an agent output"}
+        doc = {"not": "an agent output"} if i == 3 else None
         try:
-            await group.submit((f"agent_output:{i:026d}", "agent_output", doc))
+            await group.submit(item(i, doc))
             outcomes[i] = "ok"
         except InputError:
             outcomes[i] = "refused"
@@ -140,8 +151,8 @@ async def test_a_writer_waits_for_the_lock_file_and_takes_what_queued_meanwhile(
     done: list[str] = []
 
     async def one(i: int) -> None:
-        env = await group.submit((f"agent_output:{i:026d}", "agent_output", body(i)))
-        done.append(env.id)
+        await group.submit(item(i))
+        done.append(item(i)[0])
 
     with anyio.fail_after(20):
         async with anyio.create_task_group() as tg:
@@ -165,9 +176,9 @@ async def test_a_document_refused_among_those_gathered_fails_alone(store: Contex
     outcomes: dict[int, str] = {}
 
     async def one(i: int) -> None:
-        doc = body(i) if i != 4 else {"not": "an agent output"}
+        doc = {"not": "an agent output"} if i == 4 else None
         try:
-            await group.submit((f"agent_output:{i:026d}", "agent_output", doc))
+            await group.submit(item(i, doc))
             outcomes[i] = "ok"
         except InputError:
             outcomes[i] = "refused"
@@ -193,11 +204,11 @@ async def test_a_call_waiting_for_the_lock_past_the_busy_timeout_fails_and_is_no
         group = GroupWriter(store, actor="agent:notion")
         with lock_file_held(store), anyio.fail_after(10):
             with pytest.raises(StoreError, match="is locked"):
-                await group.submit(("agent_output:" + "0" * 26, "agent_output", body(0)))
+                await group.submit(item(0))
         # the lock is free again: the waiting writer drops the abandoned document
-        env = await group.submit(("agent_output:" + "1" * 26, "agent_output", body(1)))
+        await group.submit(item(1))
         group.close()
-        assert [e.id for e in store.list("agent_output")] == [env.id]
+        assert [e.id for e in store.list("agent_output")] == [item(1)[0]]
         assert group.idle
 
 
@@ -222,7 +233,7 @@ async def test_a_killed_process_never_leaves_the_lock_file_held(store: ContextSt
         group = GroupWriter(store, actor="agent:notion")
         with anyio.fail_after(20):
             async with anyio.create_task_group() as tg:
-                tg.start_soon(group.submit, ("agent_output:" + "0" * 26, "agent_output", body(0)))
+                tg.start_soon(group.submit, item(0))
                 await waiting_for_lock(group, 1)
                 await anyio.sleep(0.05)
                 assert not group.idle  # waiting for the holder
