@@ -32,12 +32,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 from agents.core.errors import InputError, StoreError
+from agents.core.logs import get_logger
 from agents.store import inbox
 from agents.store.canonical import Serialized
 from agents.store.db import explain
 from agents.store.store import ContextStore
 
 __all__ = ["LOCK_NAME", "MAX_BATCH", "GroupWriter", "WriterLock"]
+
+log = get_logger(__name__)
 
 MAX_BATCH = 512
 LOCK_NAME = "writer.lock"
@@ -206,9 +209,12 @@ class GroupWriter:
         if isinstance(failed, InputError):
             self._refused(batch, failed)
             return
-        if failed is None and batch and self._staged is not None:
-            self._staged(len(batch))
         self._settle(batch, failed)
+        if failed is None and batch and self._staged is not None:
+            try:
+                self._staged(len(batch))
+            except Exception as exc:  # committed all the same: the next move or read takes them
+                log.warning("inbox_mover_not_told", documents=len(batch), reason=str(exc))
 
     def _refused(self, batch: list[_Job], exc: InputError) -> None:
         """One of ``batch`` was refused: write each alone, so that it fails alone."""

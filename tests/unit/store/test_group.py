@@ -19,6 +19,7 @@ from typing import Any
 import anyio
 import pytest
 from pytest_mock import MockerFixture
+from structlog.testing import capture_logs
 
 from agents.core.errors import InputError, StoreError
 from agents.store.canonical import Serialized
@@ -244,3 +245,22 @@ async def test_a_killed_process_never_leaves_the_lock_file_held(store: ContextSt
         holder.kill()
         holder.wait(timeout=30)
         holder.stdout.close()
+
+
+async def test_a_mover_that_cannot_be_told_leaves_the_calls_committed_and_says_so(
+    store: ContextStore,
+) -> None:
+    """Telling the mover comes after the commit: if it fails, every caller still returns,
+    the documents wait in the inbox for the next move or read, and the log says why."""
+
+    def broken(_: int) -> None:
+        raise RuntimeError("can't start new thread")
+
+    group = GroupWriter(store, actor="agent:notion", staged=broken)
+    with capture_logs() as logs, anyio.fail_after(10):
+        await group.submit(item(0))
+        await group.submit(item(1))
+    group.close()
+    assert [e["event"] for e in logs] == ["inbox_mover_not_told"] * 2
+    assert "can't start new thread" in logs[0]["reason"]
+    assert sorted(e.id for e in store.list("agent_output")) == [item(0)[0], item(1)[0]]
