@@ -260,7 +260,7 @@ async def test_a_mover_that_cannot_be_told_leaves_the_calls_committed_and_says_s
     with capture_logs() as logs, anyio.fail_after(10):
         await group.submit(item(0))
         await group.submit(item(1))
-    group.close()
+        group.close()  # the writer tells the mover after its callers return: wait for it
     assert [e["event"] for e in logs] == ["inbox_mover_not_told"] * 2
     assert "can't start new thread" in logs[0]["reason"]
     assert sorted(e.id for e in store.list("agent_output")) == [item(0)[0], item(1)[0]]
