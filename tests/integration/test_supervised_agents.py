@@ -153,7 +153,8 @@ def test_supervisord_reads_an_agents_log_lines_in_paced_wake_ups(project: Projec
     anyio.run(one_after_another)
     elapsed = time.monotonic() - started
     woken = _wake_ups(supervisord) - before
-    assert woken <= elapsed / PACE + 20 and woken < calls / 2, (woken, elapsed, calls)
+    # unpaced it woke once per line, more than this wherever a call takes under PACE
+    assert woken <= elapsed / PACE + 20, (woken, elapsed, calls)
     wait_for(lambda: logged() >= already + calls, 10, "every tool_call line in the log")
 
 
