@@ -6,12 +6,12 @@ kind's schema), then takes the store's writer lock file (``writer.lock``, an exc
 kernel wakes the next one the moment the holder releases it, where SQLite's busy handler
 sleeps 1, 2, 5 … 100 ms between tries. Holding it, the writer adds every document queued
 meanwhile and commits them all to the store's inbox (:mod:`agents.store.inbox`: one small row
-each, one commit, one sync to disk), releases the file, tells the recorder how many it staged
-(its mover moves them into the store, in runs of up to a few hundred), then wakes each caller,
-whose ``submit`` returns only once its own document is committed. A batch with a document the
-store refuses is sent again one document at a time, so one bad document fails alone. A caller
-whose document is still waiting for the lock after the store's busy timeout gets the store's
-"locked" error, and its document is not written.
+each, one commit, one sync to disk), releases the file, wakes each caller, whose ``submit``
+returns only once its own document is committed, then tells the recorder how many it staged
+(its mover moves them into the store, in runs of up to a few hundred). A batch with a
+document the store refuses is sent again one document at a time, so one bad document fails
+alone. A caller whose document is still waiting for the lock after the store's busy timeout
+gets the store's "locked" error, and its document is not written.
 
 The lock is held for the inbox rows only: the revisions, heads, audit rows and search index
 entries of a batch of 8 held it 1.15-1.45 ms; a mover writes them for hundreds of documents in
