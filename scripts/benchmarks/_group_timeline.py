@@ -43,16 +43,25 @@ CHILD = textwrap.dedent(
     assert group.__file__.startswith(sys.argv[5]), group.__file__
     now = time.monotonic_ns
     txns, cur, settles = [], {}, []
-    begin = base._begin
+    import threading
+    def mine():  # the group writer's transactions, not the mover's
+        return threading.current_thread().name == "group-commit"
+    begin = base.begin
     def _begin(conn):
-        cur.setdefault("wanted", now())
+        if mine():
+            cur.setdefault("wanted", now())
         r = begin(conn)
-        cur["got"] = now()
+        if mine():
+            cur["got"] = now()
         return r
-    base._begin = _begin
+    base.begin = _begin
     committing = base.committing
     @contextlib.contextmanager
     def _committing(conn):
+        if not mine():
+            with committing(conn):
+                yield conn
+            return
         with committing(conn):
             yield conn
             cur["pre"] = now()
@@ -74,12 +83,11 @@ CHILD = textwrap.dedent(
         group.WriterLock.acquire = _acquire
         if part == "noflock":
             group.WriterLock.release = lambda self: None
-        write_new = group.write_new
-        def _write_new(*a, **k):
-            r = write_new(*a, **k)
-            cur["n"] = len(r)
-            return r
-        group.write_new = _write_new
+        stage = group.inbox.stage
+        def _stage(*a, **k):
+            cur["n"] = cur.get("n", 0) + 1
+            return stage(*a, **k)
+        group.inbox.stage = _stage
     else:
         add_many = ContextStore.add_many
         def _add_many(self, items, **kw):
@@ -99,6 +107,7 @@ CHILD = textwrap.dedent(
     call = ToolCall("bench", "local", "create_page", {"title": "Plan", "parent": "abc123"},
                     "ok", 12.5, output={"id": "p-1", "url": "https://example.test/p-1"},
                     meta={"write": True, "target": "page:p-1"})
+    print("ready", flush=True)
     sys.stdin.readline()
     t0, c0 = now(), time.process_time()
 
@@ -112,6 +121,7 @@ CHILD = textwrap.dedent(
 
     asyncio.run(main())
     t1, c1 = now(), time.process_time()
+    print("done", flush=True)
     with open(out, "w") as f:
         json.dump({"t0": t0, "t1": t1, "cpu": c1 - c0, "txns": txns, "settles": settles}, f)
     """

@@ -12,12 +12,16 @@ the same run.
    default here; --record-synchronous FULL shows the cost of an fsync per call.
 
 Rounds interleave baseline and ours so load on the machine hits both alike; each figure is
-min/median/max over the rounds with the load average beside it.
+min/median/max over the rounds with the load average beside it. A round of writes is clocked
+from releasing the 3 processes (each has imported and opened its connection) until each has
+said its last write is durable (the grouped recorder after ``aclose``: everything moved from
+the inbox into the store); starting and exiting the interpreter are outside, on both sides.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import statistics
 import subprocess
@@ -41,11 +45,13 @@ RAW = textwrap.dedent(
     conn = sqlite3.connect(path, timeout=30, isolation_level=None)
     conn.execute(f"PRAGMA synchronous={sync}")
     row = "x" * size
+    print("ready", flush=True)
     sys.stdin.readline()
     for i in range(count):
         conn.execute("BEGIN IMMEDIATE")
         conn.execute("INSERT INTO t(body) VALUES (?)", (row,))
         conn.execute("COMMIT")
+    print("done", flush=True)
     """
 )
 
@@ -62,9 +68,11 @@ OURS = textwrap.dedent(
     call = ToolCall("bench", "local", "create_page", {"title": "Plan", "parent": "abc123"},
                     "ok", 12.5, output={"id": "p-1", "url": "https://example.test/p-1"},
                     meta={"write": True, "target": "page:p-1"})
+    print("ready", flush=True)
     sys.stdin.readline()
     for i in range(count):
         recorder.write(call)
+    print("done", flush=True)
     """
 )
 
@@ -83,6 +91,7 @@ GROUPED = textwrap.dedent(
     call = ToolCall("bench", "local", "create_page", {"title": "Plan", "parent": "abc123"},
                     "ok", 12.5, output={"id": "p-1", "url": "https://example.test/p-1"},
                     meta={"write": True, "target": "page:p-1"})
+    print("ready", flush=True)
     sys.stdin.readline()
 
     async def worker(n):
@@ -94,6 +103,7 @@ GROUPED = textwrap.dedent(
         await recorder.aclose()
 
     asyncio.run(main())
+    print("done", flush=True)
     """
 )
 
@@ -104,19 +114,41 @@ def run_writers(code: str, target: str, count: int, sync: str, extra: list[str])
 
 
 def race(argvs: list[list[str]], env: dict[str, str] | None = None) -> float:
-    """Start one process per ``argvs``, let them import and open their connections, then
-    release them together (a line on stdin); the seconds until the last one exits."""
-    procs = [subprocess.Popen(argv, stdin=subprocess.PIPE, text=True, env=env) for argv in argvs]
-    time.sleep(1.5)  # imports done, connections open
-    t0 = time.perf_counter()
-    for p in procs:
-        assert p.stdin is not None
-        p.stdin.write("go\n")
-        p.stdin.close()
-    for p in procs:
-        if p.wait(timeout=600) != 0:
-            raise SystemExit("a writer failed")
-    return time.perf_counter() - t0
+    """Start one process per ``argvs`` and wait until each has imported and opened its
+    connection (it prints ``ready``), then release them together (a line on stdin); the
+    seconds until the last one has written everything (it prints ``done`` after its last
+    commit). Interpreter start-up and exit are outside the clock, on both sides alike."""
+    procs = [
+        subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+        for argv in argvs
+    ]
+    try:
+        for p in procs:
+            _expect(p, "ready")
+        t0 = time.perf_counter()
+        for p in procs:
+            assert p.stdin is not None
+            p.stdin.write("go\n")
+            p.stdin.close()
+        for p in procs:
+            _expect(p, "done")
+        seconds = time.perf_counter() - t0
+        for p in procs:
+            if p.wait(timeout=600) != 0:
+                raise SystemExit("a writer failed")
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    return seconds
+
+
+def _expect(proc: subprocess.Popen[str], word: str) -> None:
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if line.strip() != word:
+        raise SystemExit(f"a writer failed before saying {word!r} (it said {line!r})")
 
 
 def throughput(
@@ -140,9 +172,29 @@ def throughput(
         raws.append(run_writers(RAW, str(db), count, sync, [str(size)]))
         ContextStore(tmp / f"ours{r}", synchronous=sync).close()
         ours.append(run_writers(OURS, str(tmp / f"ours{r}"), count, sync, []))
+        _written(tmp / f"ours{r}", 3 * count)
         ContextStore(tmp / f"grouped{r}", synchronous=sync).close()
-        grouped.append(run_writers(GROUPED, str(tmp / f"grouped{r}"), count, sync, [str(tasks)]))
+        each = count // tasks * tasks  # every task writes count // tasks
+        grouped.append(run_writers(GROUPED, str(tmp / f"grouped{r}"), each, sync, [str(tasks)]))
+        _written(tmp / f"grouped{r}", 3 * each)
     return ours, grouped, raws, size
+
+
+def _written(root: Path, expected: int) -> None:
+    """Checked after the clock stops, read directly (a store's read would move its inbox
+    first): every record is in the store, none left in its inbox."""
+    import sqlite3
+
+    from agents.store.base import DB_NAME
+
+    with contextlib.closing(sqlite3.connect(root / DB_NAME)) as conn:
+        docs = conn.execute("SELECT count(*) FROM docs WHERE kind = 'agent_output'").fetchone()
+        inbox = conn.execute("SELECT count(*) FROM inbox").fetchone()
+    if (docs[0], inbox[0]) != (expected, 0):
+        raise SystemExit(
+            f"{root}: {docs[0]} records in the store and {inbox[0]} in its inbox, "
+            f"expected {expected} and 0"
+        )
 
 
 def _body() -> dict[str, object]:
