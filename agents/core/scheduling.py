@@ -19,12 +19,16 @@ import os
 __all__ = ["batch_scheduling", "normal_scheduling"]
 
 
-def _set_policy(name: str) -> None:
+def _set_policy(name: str, *, only_from: str | None = None) -> None:
+    """Make the calling thread's policy ``name`` (with ``only_from``: only if it is that one
+    now); a platform without it, or a refusal, leaves the thread as it was."""
     policy = getattr(os, name, None)
-    if policy is None:
+    source = getattr(os, only_from, None) if only_from is not None else None
+    if policy is None or (only_from is not None and source is None):
         return
-    with contextlib.suppress(OSError):  # a policy refused leaves the process as it was
-        if os.sched_getscheduler(0) != policy:
+    with contextlib.suppress(OSError):
+        current = os.sched_getscheduler(0)
+        if current != policy and (source is None or current == source):
             os.sched_setscheduler(0, policy, os.sched_param(0))
 
 
@@ -37,6 +41,4 @@ def normal_scheduling() -> None:
     """Put the calling thread back to ``SCHED_OTHER`` if it inherited ``SCHED_BATCH`` from
     its supervisord. Call it before starting any thread: threads inherit it from their
     creator."""
-    batch = getattr(os, "SCHED_BATCH", None)
-    if batch is not None and os.sched_getscheduler(0) == batch:
-        _set_policy("SCHED_OTHER")
+    _set_policy("SCHED_OTHER", only_from="SCHED_BATCH")
