@@ -298,7 +298,11 @@ def main() -> None:
         f"{args.synchronous} on both sides; raw rows of {size} bytes, one per transaction"
     )
     print(figure("durable writes/s, grouped", grouped_w, raw_w, "1/s", ">= 1.0"))
-    print(f"    (grouped: {args.tasks} concurrent calls per process share transactions)")
+    each = args.writes // args.tasks * args.tasks
+    print(
+        f"    (grouped: {args.tasks} concurrent calls per process share transactions; "
+        f"{each} records per process)"
+    )
     print(figure("durable writes/s, one by one", ours_w, raw_w, "1/s", "-"))
     print(
         f"  calls: {args.calls} sequential echo calls over HTTP each, one connection, "
