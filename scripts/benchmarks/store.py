@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -35,6 +36,8 @@ import anyio
 from _common import figure, wait_answering
 
 from agents.core.testing import free_port, mcp_client
+from agents.store.base import DB_NAME
+from agents.store.store import ContextStore
 
 SERVER = Path(__file__).with_name("_store_server.py")
 
@@ -156,10 +159,6 @@ def throughput(
 ) -> tuple[list[float], list[float], list[float], int]:
     """Per round, interleaved: the raw loop, our recorder one call at a time, and our
     recorder with ``tasks`` concurrent calls per process (group commit)."""
-    import sqlite3
-
-    from agents.store.store import ContextStore
-
     probe = ContextStore(tmp / "probe", synchronous=sync)
     size = len(probe.put("agent_output:size", "agent_output", _body()).to_bytes())
     probe.close()
@@ -183,10 +182,6 @@ def throughput(
 def _written(root: Path, expected: int) -> None:
     """Checked after the clock stops, read directly (a store's read would move its inbox
     first): every record is in the store, none left in its inbox."""
-    import sqlite3
-
-    from agents.store.base import DB_NAME
-
     with contextlib.closing(sqlite3.connect(root / DB_NAME)) as conn:
         docs = conn.execute("SELECT count(*) FROM docs WHERE kind = 'agent_output'").fetchone()
         inbox = conn.execute("SELECT count(*) FROM inbox").fetchone()
