@@ -58,15 +58,13 @@ CHILD = textwrap.dedent(
     committing = base.committing
     @contextlib.contextmanager
     def _committing(conn):
-        if not mine():
-            with committing(conn):
-                yield conn
-            return
         with committing(conn):
             yield conn
-            cur["pre"] = now()
-        cur["commit"] = now()
-        txns.append(dict(cur))
+            if mine():
+                cur["pre"] = now()
+        if mine():
+            cur["commit"] = now()
+            txns.append(dict(cur))
     base.committing = _committing
     if hasattr(group, "WriterLock"):
         write = group.GroupWriter._write
