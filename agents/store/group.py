@@ -120,19 +120,12 @@ class GroupWriter:
         self._closed = threading.Event()
         self._pending = 0
         self._lock = threading.Lock()
-        self._idle = threading.Condition(self._lock)
         self.batches = 0  # transactions written (for tests and benchmarks)
 
     @property
     def idle(self) -> bool:
         """True when nothing is queued or being written."""
         return self._pending == 0
-
-    def wait_idle(self, timeout: float) -> bool:
-        """Wait up to ``timeout`` seconds until nothing is queued or being written; whether
-        that is so."""
-        with self._idle:
-            return self._idle.wait_for(lambda: self._pending == 0, timeout)
 
     async def submit(self, item: Item) -> None:
         """Commit ``item`` (a new document) to the store's inbox in the next transaction;
@@ -242,8 +235,6 @@ class GroupWriter:
     def _settle(self, batch: list[_Job], failed: BaseException | None) -> None:
         with self._lock:
             self._pending -= len(batch)
-            if not self._pending:
-                self._idle.notify_all()
             for job in batch:
                 job.state = _DONE
             jobs = self._jobs
@@ -270,8 +261,6 @@ class GroupWriter:
                         job.state = _ABANDONED
                         expired.append(job)
                 self._pending -= len(expired)
-                if expired and not self._pending:
-                    self._idle.notify_all()
             if expired:
                 locked = sqlite3.OperationalError("database is locked")
                 exc = explain(locked, self.store.path, timeout)

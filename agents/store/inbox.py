@@ -57,15 +57,15 @@ def pending(conn: sqlite3.Connection) -> bool:
 Row = tuple[int, str, str, str, str]  # seq, id, kind, actor, body
 
 
-def drain(store: StoreBase, conn: sqlite3.Connection, limit: int = MAX_MOVE) -> int:
-    """Inside ``conn``'s write transaction, move up to ``limit`` (at most :data:`MAX_MOVE`)
-    inbox rows, oldest first, into the store; the number of rows taken out of the inbox.
+def drain(store: StoreBase, conn: sqlite3.Connection) -> int:
+    """Inside ``conn``'s write transaction, move up to :data:`MAX_MOVE` inbox rows, oldest
+    first, into the store; the number of rows taken out of the inbox.
 
     A row whose document is in the store already is only deleted. A row the store refuses
     (it was not written by :func:`stage`, or the schema changed since) is logged with its id
     and the reason, and deleted: it would otherwise stop every row behind it.
     """
-    rows: list[Row] = conn.execute(_ROWS, (min(limit, MAX_MOVE),)).fetchall()
+    rows: list[Row] = conn.execute(_ROWS, (MAX_MOVE,)).fetchall()
     if not rows:
         return 0
     ids = [row[1] for row in rows]

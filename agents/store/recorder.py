@@ -27,9 +27,7 @@ from agents.store.store import ContextStore, StoreBusy
 
 __all__ = [
     "CHECKPOINT_EVERY",
-    "GIVE_WAY",
     "MOVE_AFTER",
-    "MOVE_CHUNK",
     "MOVE_EVERY",
     "Checkpointer",
     "InboxMover",
@@ -51,11 +49,6 @@ CHECKPOINT_EVERY = 50
 # moves what is still there first, so it sees every call all the same
 MOVE_AFTER = 0.25
 MOVE_EVERY = 256
-# ... and in transactions of this many rows, giving way between two to calls waiting for the
-# store for up to GIVE_WAY seconds: a call that finds a move under way waits for one chunk,
-# not for the whole run (docs/performance.md, "The twelfth round")
-MOVE_CHUNK = 32
-GIVE_WAY = 0.05
 
 
 class Checkpointer:
@@ -133,26 +126,16 @@ class InboxMover:
     """Moves the calls a recorder committed to the store's inbox into the store, on its own
     thread: ``after`` seconds after the first one is staged, or at once when ``every`` are
     waiting. The move does not compete with the staged call's own response, and a run of
-    calls is moved ``chunk`` at a time, one transaction each. It queues for the store's
-    writer lock file as the group writer does, and between two transactions it lets calls
-    that found the store busy go first (``give_way(seconds)`` returns once they are written,
-    or when the seconds are up)."""
+    calls is moved in one transaction. It queues for the store's writer lock file as the
+    group writer does."""
 
     def __init__(
-        self,
-        store: ContextStore,
-        *,
-        after: float = MOVE_AFTER,
-        every: int = MOVE_EVERY,
-        chunk: int = MOVE_CHUNK,
-        give_way: Callable[[float], object] | None = None,
+        self, store: ContextStore, *, after: float = MOVE_AFTER, every: int = MOVE_EVERY
     ) -> None:
         self.store = store
         self.after = after
         self.every = every
-        self.chunk = chunk
-        self._give_way = give_way
-        self.moves = 0  # transactions that moved rows (for tests and benchmarks)
+        self.moves = 0  # moves run (for tests and benchmarks)
         self._staged = 0
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -185,21 +168,15 @@ class InboxMover:
             self.move()
 
     def move(self) -> None:
-        """Move the inbox into the store now, ``chunk`` rows a transaction; a failure leaves
-        the rows there for the next move or read, and is logged."""
+        """Move the inbox into the store now; a failure leaves the rows there for the next
+        move or read, and is logged."""
         try:
-            while True:
-                self._lockfile.acquire()
-                try:
-                    moved = self.store.settle(self.chunk)
-                finally:
-                    self._lockfile.release()
-                if moved:
-                    self.moves += 1
-                if moved < self.chunk:
-                    return
-                if self._give_way is not None:
-                    self._give_way(GIVE_WAY)
+            self._lockfile.acquire()
+            try:
+                self.store.settle()
+            finally:
+                self._lockfile.release()
+            self.moves += 1
         except AgentError as exc:
             log.warning("inbox_not_moved", path=str(self.store.path), reason=str(exc))
 
@@ -279,8 +256,7 @@ class StoreRecorder:
         self.state_interval = state_interval
         self._actor = f"agent:{agent}"
         self._checkpoints = Checkpointer(store)
-        # between two transactions of a move, calls waiting in the group writer go first
-        self._mover = InboxMover(store, give_way=lambda seconds: self._group.wait_idle(seconds))
+        self._mover = InboxMover(store)
         self._group = GroupWriter(store, actor=self._actor, staged=self._mover.staged)
         self._mover.move()  # what a killed run of this agent left in the inbox
 

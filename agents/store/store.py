@@ -275,18 +275,15 @@ class ContextStore(StoreBase):
         with self.transaction(wait=wait) as conn:
             inbox.stage(conn, doc_id, kind, body, actor or self.actor)
 
-    def settle(self, limit: int | None = None) -> int:
-        """Move every row of the inbox (with ``limit``: the oldest ``limit`` rows) into the
-        store in one transaction, waiting for the write lock as any write does; the number
-        of rows moved.
+    def settle(self) -> int:
+        """Move every row of the inbox into the store, waiting for the write lock as any
+        write does; the number of rows moved.
 
         Raises:
             StoreError: The store is locked, full or corrupt; the rows stay in the inbox.
         """
-        if limit is not None and limit < 1:
-            raise ValueError(f"settle(limit={limit}): the limit must be at least 1")
         with self._guard() as conn:
-            return self._move(conn, limit=limit)
+            return self._move(conn)
 
     def _settle(self, conn: sqlite3.Connection, *, wait_ms: int) -> None:
         try:
@@ -294,12 +291,10 @@ class ContextStore(StoreBase):
         except (StoreError, sqlite3.Error) as exc:  # the read goes on; the agent moves them
             log.info("inbox_not_moved", path=str(self.path), reason=str(exc))
 
-    def _move(
-        self, conn: sqlite3.Connection, *, wait_ms: int | None = None, limit: int | None = None
-    ) -> int:
-        """Move the inbox (up to ``limit`` rows) in one transaction, waiting ``wait_ms`` for
-        the lock if given (the next ``_guard`` sets the full timeout again); nothing, not
-        even a PRAGMA, when the inbox is empty."""
+    def _move(self, conn: sqlite3.Connection, *, wait_ms: int | None = None) -> int:
+        """Move the inbox in one transaction, waiting ``wait_ms`` for the lock if given (the
+        next ``_guard`` sets the full timeout again); nothing, not even a PRAGMA, when the
+        inbox is empty."""
         if not inbox.pending(conn):
             return 0
         if wait_ms is not None:
@@ -308,11 +303,9 @@ class ContextStore(StoreBase):
         self._settling = True
         try:
             with committing(begin(conn)):
-                while True:
-                    want = inbox.MAX_MOVE if limit is None else min(limit - moved, inbox.MAX_MOVE)
-                    n = inbox.drain(self, conn, want)
+                while n := inbox.drain(self, conn):
                     moved += n
-                    if n < want or moved == limit:
+                    if n < inbox.MAX_MOVE:
                         break
         finally:
             self._settling = False

@@ -10,7 +10,6 @@ import fcntl
 import functools
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
@@ -265,33 +264,3 @@ async def test_a_mover_that_cannot_be_told_leaves_the_calls_committed_and_says_s
     assert [e["event"] for e in logs] == ["inbox_mover_not_told"] * 2
     assert "can't start new thread" in logs[0]["reason"]
     assert sorted(e.id for e in store.list("agent_output")) == [item(0)[0], item(1)[0]]
-
-
-async def test_waiting_for_the_writer_to_be_idle_returns_once_its_calls_are_committed(
-    store: ContextStore,
-) -> None:
-    """What a mover gives way to between two chunks: with nothing queued the wait is over at
-    once; with a call waiting for the lock it lasts until that call is committed, or until
-    the time is up."""
-    group = GroupWriter(store, actor="agent:notion")
-    assert group.wait_idle(0)
-    idle: list[bool] = []
-
-    async def wait() -> None:  # an hour: only the writer's news ends this wait in time
-        idle.append(await anyio.to_thread.run_sync(group.wait_idle, 3600, abandon_on_cancel=True))
-
-    try:
-        with anyio.fail_after(30):
-            async with anyio.create_task_group() as tg:
-                with lock_file_held(store):
-                    tg.start_soon(group.submit, item(1))
-                    await waiting_for_lock(group, 1)
-                    assert not await anyio.to_thread.run_sync(group.wait_idle, 0.05)
-                    tg.start_soon(wait)
-                # the lock is free: the writer commits the call, and the wait ends with it
-        assert idle == [True]
-        with sqlite3.connect(store.path) as conn:
-            staged = conn.execute("SELECT id FROM inbox").fetchall()
-        assert staged == [(item(1)[0],)]
-    finally:
-        group.close()

@@ -142,26 +142,6 @@ def test_more_rows_than_one_move_takes_are_all_moved(store: ContextStore) -> Non
     assert _raw(store) == (inbox.MAX_MOVE + 5, inbox.MAX_MOVE + 5, 0)
 
 
-def test_a_limited_settle_moves_the_oldest_rows_in_one_transaction_and_leaves_the_rest(
-    store: ContextStore,
-) -> None:
-    ids = [f"agent_output:{ulid()}" for _ in range(inbox.MAX_MOVE + 5)]
-    with store.transaction() as conn:
-        for n, doc_id in enumerate(ids):
-            inbox.stage(conn, doc_id, "agent_output", _body(n), "x")
-    assert store.settle(2) == 2
-    assert _raw(store) == (2, 2, inbox.MAX_MOVE + 3)
-    with sqlite3.connect(store.path) as conn:
-        moved = [r[0] for r in conn.execute("SELECT id FROM docs WHERE kind = 'agent_output'")]
-    assert sorted(moved) == sorted(ids[:2])
-    assert store.settle(inbox.MAX_MOVE + 1) == inbox.MAX_MOVE + 1  # past one drain's rows
-    assert _raw(store) == (inbox.MAX_MOVE + 3, inbox.MAX_MOVE + 3, 2)
-    assert store.settle(10) == 2
-    assert store.settle(10) == 0
-    with pytest.raises(ValueError, match="at least 1"):
-        store.settle(0)
-
-
 def test_a_read_that_cannot_take_the_write_lock_reads_without_moving(
     store: ContextStore, other: ContextStore
 ) -> None:

@@ -16,16 +16,7 @@ from agents.core.recorder import annotate_call
 from agents.core.redact import mask
 from agents.core.registry import ToolRegistry
 from agents.store import audit
-from agents.store.canonical import ulid
-from agents.store.recorder import (
-    CHECKPOINT_EVERY,
-    GIVE_WAY,
-    MOVE_AFTER,
-    MOVE_EVERY,
-    InboxMover,
-    StoreRecorder,
-    output_body,
-)
+from agents.store.recorder import CHECKPOINT_EVERY, MOVE_AFTER, MOVE_EVERY, StoreRecorder
 from agents.store.store import ContextStore
 from tests.results import text_of
 from tests.unit.core.util import server_for
@@ -320,25 +311,6 @@ async def test_calls_recorded_in_a_run_are_moved_together_once_enough_wait(
     recorder = await _recorded(store, MOVE_EVERY)
     await _until_in_store(store, MOVE_EVERY)
     await recorder.aclose()
-
-
-def test_a_move_commits_a_chunk_at_a_time_and_gives_way_between_chunks(
-    store: ContextStore,
-) -> None:
-    """A run longer than a chunk is moved in several transactions; between two (never after
-    the last) the mover lets waiting calls go first, so a call that finds a move under way
-    waits for one chunk, not for the run."""
-    for n in range(5):
-        store.stage(f"agent_output:{ulid()}", "agent_output", output_body(_call(n), store, 2048))
-    gave_way: list[tuple[float, int]] = []
-    mover = InboxMover(
-        store, chunk=2, give_way=lambda seconds: gave_way.append((seconds, _in_store(store)))
-    )
-    mover.move()
-    assert mover.moves == 3 and _in_store(store) == 5
-    assert gave_way == [(GIVE_WAY, 2), (GIVE_WAY, 4)]
-    mover.move()  # nothing left: no transaction
-    assert mover.moves == 3
 
 
 async def test_closing_a_recorder_moves_every_call_it_staged_into_the_store(
