@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 import anyio
 
 from agents.catalog import by_name, port_of, resolve_token
+from agents.core.answers import answer_in_json
 from agents.core.errors import AgentError
 from agents.core.identity import INSTANCE_ENV
 from agents.core.logs import configure_logging, get_logger
@@ -101,8 +102,11 @@ def run(
 
 def http_app(server: AgentServer) -> Any:
     """The ASGI app an agent serves over HTTP: the SDK's stateless streamable HTTP app, with
-    its bearer check, /mcp and the server's routes."""
-    return server.streamable_http_app(stateless_http=True, host="127.0.0.1")
+    its bearer check, /mcp and the server's routes, answering in JSON except the calls that
+    may notify first (:mod:`agents.core.answers`)."""
+    app = server.streamable_http_app(stateless_http=True, host="127.0.0.1", json_response=True)
+    answer_in_json(server.session_manager, server.streaming_tools)
+    return app
 
 
 async def _serve_http(server: AgentServer, port: int) -> None:

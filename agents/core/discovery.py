@@ -76,6 +76,7 @@ def add_toolsets_tool(server: AgentServer) -> None:
             enabled_now=fresh,
         )
 
+    server.streaming_tools.add("toolsets")  # its notification goes on the call's own stream
     server.add_tool(
         toolsets,
         name="toolsets",

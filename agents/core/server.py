@@ -126,6 +126,9 @@ class AgentServer(MCPServer[AgentRuntime[Any]]):
         self._parameters: dict[str, frozenset[str]] | None = None
         self._listed: list[MCPTool] | None = None
         self.enabled_toolsets: set[str] = set()
+        # tools whose calls may notify the client before their result: answered with a stream
+        # over HTTP, where every other call is answered in JSON (agents.core.answers)
+        self.streaming_tools: set[str] = set()
         # the legacy handshake advertises tools.listChanged only when asked to: the toolsets
         # tool changes the list (the 2026-07-28 era derives it from subscriptions/listen)
         low = self._lowlevel_server

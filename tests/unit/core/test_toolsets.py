@@ -23,6 +23,7 @@ from agents.core.runtime import AgentRuntime, AgentSpec
 from agents.core.server import AgentServer, build_server
 from agents.core.settings import CoreSettings, EnvLayers
 from agents.core.toolsets import selected_toolsets
+from agents.launch import http_app
 from tests.results import text_of
 
 pytestmark = pytest.mark.anyio
@@ -100,7 +101,7 @@ def _free_port() -> int:
 async def serving(server: AgentServer) -> AsyncIterator[str]:
     """``server`` over streamable HTTP on a loopback port, as the agents run it."""
     port = _free_port()
-    app = server.streamable_http_app(stateless_http=True, host="127.0.0.1")
+    app = http_app(server)
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
     web = uvicorn.Server(config)
     async with anyio.create_task_group() as tasks:
