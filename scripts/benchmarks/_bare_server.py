@@ -1,5 +1,6 @@
 """The baseline: a bare MCP SDK server (echo tool, /readyz), served like our agents
-(streamable HTTP, stateless, uvicorn without access log) but with none of our core. It also
+(streamable HTTP, stateless, uvicorn without access log) but with none of our core, answering
+as the SDK does by default (an event stream per POST), or in JSON (``PORT json``). It also
 serves ``agent_info`` returning a result of the same fields as ours, so that `bench call` can
 compare our ``agent_info`` with the same result served bare."""
 
@@ -55,5 +56,9 @@ async def readyz(_: Request) -> JSONResponse:
 
 
 if __name__ == "__main__":
-    app = mcp.streamable_http_app(stateless_http=True, host="127.0.0.1")
+    # `_bare_server.py PORT json`: answer in JSON, as our agents answer most calls
+    json_response = sys.argv[2:] == ["json"]
+    app = mcp.streamable_http_app(
+        stateless_http=True, host="127.0.0.1", json_response=json_response
+    )
     uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_config=None, access_log=False)

@@ -59,16 +59,19 @@ def wait_answering(ports: list[int], timeout: float = 60) -> None:
 
 
 class BareSupervisor:
-    """supervisord running ``n`` bare SDK servers (as many as we have agents by default)."""
+    """supervisord running ``n`` bare SDK servers (as many as we have agents by default);
+    ``json_from``: the servers from this index on answer in JSON instead of the SDK's default
+    event stream."""
 
-    def __init__(self, tmp: Path, n: int = len(AGENTS)) -> None:
+    def __init__(self, tmp: Path, n: int = len(AGENTS), json_from: int | None = None) -> None:
         self.dir = tmp / "bare"
         self.dir.mkdir(parents=True, exist_ok=True)
         base = free_port_block(n)
         self.ports = [base + i + 1 for i in range(n)]
         text = BARE_CONF.format(dir=self.dir)
         for i, port in enumerate(self.ports):
-            cmd = " ".join(shlex.quote(a) for a in (sys.executable, str(BARE), str(port)))
+            mode = ["json"] if json_from is not None and i >= json_from else []
+            cmd = " ".join(shlex.quote(a) for a in (sys.executable, str(BARE), str(port), *mode))
             text += BARE_PROGRAM.format(i=i, command=cmd, dir=self.dir)
         self.conf = self.dir / "supervisord.conf"
         self.conf.write_text(text)
