@@ -2,10 +2,9 @@
 notify the client first.
 
 The Streamable HTTP transport lets a server answer each POST with ``application/json`` or
-with a ``text/event-stream``; every client must accept both. The SDK's SSE answer costs a
-served call about 0.2 ms more (its stream, a task group and a ping task per request;
-docs/performance.md, "The thirteenth round"), and only a call that sends something before its
-result needs it: on a stateless server a 2025-era client hears of a changed tool list only
+with a ``text/event-stream``; every client must accept both. The SDK's default, the stream,
+cost a served call 0.06-0.22 ms more at p50 (docs/performance.md, "The thirteenth round"),
+and only a call that sends something before its result needs it: on a stateless server a 2025-era client hears of a changed tool list only
 on the stream of the call that changed it. So an agent answers in JSON, except a
 ``tools/call`` of a tool named in ``streaming`` (``toolsets``), which gets the SDK's stream.
 
