@@ -4,9 +4,10 @@ notify the client first.
 The Streamable HTTP transport lets a server answer each POST with ``application/json`` or
 with a ``text/event-stream``; every client must accept both. The SDK's default, the stream,
 cost a served call 0.06-0.22 ms more at p50 (docs/performance.md, "The thirteenth round"),
-and only a call that sends something before its result needs it: on a stateless server a 2025-era client hears of a changed tool list only
-on the stream of the call that changed it. So an agent answers in JSON, except a
-``tools/call`` of a tool named in ``streaming`` (``toolsets``), which gets the SDK's stream.
+and only a call that sends something before its result needs it: on a stateless server a
+2025-era client hears of a changed tool list only on the stream of the call that changed it.
+So an agent answers in JSON, except a ``tools/call`` of a tool named in ``streaming``
+(``toolsets``), which gets the SDK's stream.
 
 The choice is made per request, from the request's body, in the SDK's own session manager: it
 reads its ``json_response`` when it creates the request's transport, before its first

@@ -122,7 +122,7 @@ async def test_an_oversized_body_is_still_refused_by_the_sdk() -> None:
     assert response.status_code == 413 and chunked.status_code == 413
 
 
-async def test_a_request_without_the_token_is_refused_before_its_body_is_read() -> None:
+async def test_a_request_without_the_token_is_refused_whichever_answer_its_tool_gets() -> None:
     headers = {k: v for k, v in HEADERS.items() if k != "Authorization"}
     async with served(server_with_toolsets()) as http:
         response = await http.post("/mcp", content=call("ping_slowly"), headers=headers)
