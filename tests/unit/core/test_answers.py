@@ -74,19 +74,16 @@ def result_of(response: httpx2.Response) -> Any:
     return json.loads(data[-1])
 
 
-async def test_a_tool_call_is_answered_with_one_json_body() -> None:
+@pytest.mark.parametrize(
+    ("tool", "form"), [("ping", "application/json"), ("ping_slowly", "text/event-stream")]
+)
+async def test_a_tool_call_is_answered_in_json_and_a_streaming_tools_call_with_a_stream(
+    tool: str, form: str
+) -> None:
     async with served(server_with_toolsets()) as http:
-        response = await http.post("/mcp", content=call("ping"), headers=HEADERS)
+        response = await http.post("/mcp", content=call(tool), headers=HEADERS)
     assert response.status_code == 200
-    assert response.headers["content-type"].startswith("application/json")
-    assert result_of(response)["result"]["content"][0]["text"] == "pong"
-
-
-async def test_a_call_of_a_streaming_tool_is_answered_with_an_event_stream() -> None:
-    async with served(server_with_toolsets()) as http:
-        response = await http.post("/mcp", content=call("ping_slowly"), headers=HEADERS)
-    assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/event-stream")
+    assert response.headers["content-type"].startswith(form)
     assert result_of(response)["result"]["content"][0]["text"] == "pong"
 
 
