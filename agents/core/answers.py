@@ -32,6 +32,8 @@ def streams(body: bytes, streaming: Collection[str]) -> bool:
     Anything else (another method, a malformed or hostile body) is False: the SDK then
     answers it, or refuses it, in JSON.
     """
+    if not streaming:
+        return False  # every tool of the agent is enabled: no ``toolsets`` tool
     if b"\\" not in body and not any(name.encode() in body for name in streaming):
         return False  # the common case, without parsing the body twice (a name written
         # with escapes holds a backslash)

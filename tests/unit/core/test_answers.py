@@ -142,6 +142,7 @@ async def test_a_request_without_the_token_is_refused_whichever_answer_its_tool_
 def test_only_a_call_of_a_streaming_tool_streams(body: bytes) -> None:
     assert not streams(body, {"ping_slowly"})
     assert streams(call("ping_slowly"), {"ping_slowly"})
+    assert not streams(call("ping_slowly"), set())
 
 
 @given(st.binary(max_size=300), st.sampled_from(["toolsets", "x"]))
