@@ -24,6 +24,7 @@ from agents.core.registry import ToolRegistry
 from agents.core.runtime import AgentRuntime
 from agents.core.server import MAX_ERROR_CHARS, build_server
 from agents.core.testing import recording
+from agents.launch import http_app
 from tests.results import text_of
 from tests.unit.core.util import runtime_for, server_for
 
@@ -221,7 +222,7 @@ async def asgi_get(
     headers: dict[str, str] | None = None,
 ) -> httpx.Response:
     server = build_server(runtime, token="t0ken", port=9, instance=instance)
-    app = server.streamable_http_app(stateless_http=True, host="127.0.0.1")
+    app = http_app(server)  # the app an agent process serves
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
         return await http.get(path, headers=headers)
@@ -367,7 +368,7 @@ async def test_a_call_whose_record_cannot_be_stored_says_the_tool_ran() -> None:
 
 def test_mcp_with_the_bearer_token_passes_and_with_another_is_401() -> None:
     server = build_server(runtime_for(demo_registry()), token="t0ken", port=9)
-    app = server.streamable_http_app(stateless_http=True, host="127.0.0.1")
+    app = http_app(server)  # the app an agent process serves
     body = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
     accept = {"Accept": "application/json, text/event-stream"}
     with TestClient(app, base_url="http://127.0.0.1:9") as http:
